@@ -1,0 +1,40 @@
+//! Reverse-mode automatic differentiation over nalgebra matrices.
+//!
+//! A [`Tape`] records one forward pass as an arena of nodes; a [`Var`] is a
+//! `Copy` handle to one of them. Every op is a method or operator on `Var`
+//! whose backward rule lives beside its forward pass in `ops/<family>.rs`,
+//! with a finite-difference gradient check at the bottom of the same file.
+//! [`Tape::backward`] adds parameter gradients into a
+//! [`ParamStore`](descent_core::ParamStore).
+//!
+//! Values are column-major `DMatrix<S>` for `S` = `f32` or `f64`. A batch of
+//! images is an `N × (C·H·W)` matrix with its [`ImageShape`] recorded on the
+//! node (PyTorch's NCHW, flattened per sample).
+//!
+//! Ops:
+//! - elementwise `+ - * /` with broadcasting of a row or column vector (any
+//!   dimension of size 1), scalar versions on either side, negation;
+//! - [`Var::matmul`] (and the transposed forms [`Var::matmul_t`],
+//!   [`Var::t_matmul`], all GEMMs on strided views), [`Var::t`];
+//! - reductions: [`Var::sum`], [`Var::mean`], per row and per column, [`Var::row_max`];
+//! - elementwise maths and activations: `exp log sqrt powf abs clamp relu
+//!   leaky_relu elu tanh sigmoid gelu`; row-wise `softmax`, `log_softmax`,
+//!   `logsumexp`;
+//! - images: `conv2d`, `max_pool2d`, `avg_pool2d`;
+//! - [`Var::mask`] (multiply by a constant, as dropout does) and [`Var::detach`];
+//! - losses: `cross_entropy`, `nll_loss`, `mse_loss`, `l1_loss`,
+//!   `binary_cross_entropy_with_logits`.
+//!
+//! A training step reuses its buffers: [`Tape::reset`] returns every matrix
+//! to the tape's pool, and the next pass takes them back out.
+
+pub mod gradcheck;
+mod image;
+mod ops;
+mod pool;
+mod tape;
+mod var;
+
+pub use image::ImageShape;
+pub use tape::Tape;
+pub use var::Var;

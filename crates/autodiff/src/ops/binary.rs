@@ -1,0 +1,225 @@
+//! Elementwise `+ - * /` of two variables, broadcasting any dimension of
+//! size 1 (a row vector over rows, a column vector over columns, a 1×1 over
+//! everything).
+
+use super::{BackCtx, Backward, Op};
+use crate::var::Var;
+use descent_core::Scalar;
+use nalgebra::DMatrix;
+use std::ops::{Add, Div, Mul, Sub};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BinKind {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+#[derive(Debug)]
+pub(crate) struct Binary {
+    kind: BinKind,
+    a: u32,
+    b: u32,
+}
+
+/// The broadcast result of two shapes, or a panic naming the op.
+fn broadcast(op: BinKind, a: (usize, usize), b: (usize, usize)) -> (usize, usize) {
+    let dim = |x: usize, y: usize| match (x, y) {
+        _ if x == y => Some(x),
+        (1, y) => Some(y),
+        (x, 1) => Some(x),
+        _ => None,
+    };
+    match (dim(a.0, b.0), dim(a.1, b.1)) {
+        (Some(r), Some(c)) => (r, c),
+        _ => panic!(
+            "{op:?}: cannot broadcast {}x{} with {}x{}",
+            a.0, a.1, b.0, b.1
+        ),
+    }
+}
+
+/// Element `(i, j)` of `m` broadcast to a larger shape.
+#[inline(always)]
+fn at<S: Scalar>(m: &DMatrix<S>, i: usize, j: usize) -> S {
+    let r = if m.nrows() == 1 { 0 } else { i };
+    let c = if m.ncols() == 1 { 0 } else { j };
+    m[(r, c)]
+}
+
+/// Adds `f(i, j)` over an `rows × cols` grid into `target`, summing over the
+/// dimensions in which `target` is broadcast.
+fn accumulate<S: Scalar>(
+    target: &mut DMatrix<S>,
+    rows: usize,
+    cols: usize,
+    f: impl Fn(usize, usize) -> S,
+) {
+    if target.shape() == (rows, cols) {
+        for j in 0..cols {
+            for i in 0..rows {
+                target[(i, j)] += f(i, j);
+            }
+        }
+    } else {
+        let (tr, tc) = target.shape();
+        for j in 0..cols {
+            for i in 0..rows {
+                target[(if tr == 1 { 0 } else { i }, if tc == 1 { 0 } else { j })] += f(i, j);
+            }
+        }
+    }
+}
+
+impl<'t, S: Scalar> Var<'t, S> {
+    fn binary(self, other: Var<'t, S>, kind: BinKind) -> Var<'t, S> {
+        self.same_tape(other, "binary op");
+        Var::record(self.tape, |t| {
+            let (a, b) = (&t.values[self.idx as usize], &t.values[other.idx as usize]);
+            let (rows, cols) = broadcast(kind, a.shape(), b.shape());
+            let mut out = t.pool.take(rows, cols);
+            let f = match kind {
+                BinKind::Add => |x: S, y: S| x + y,
+                BinKind::Sub => |x: S, y: S| x - y,
+                BinKind::Mul => |x: S, y: S| x * y,
+                BinKind::Div => |x: S, y: S| x / y,
+            };
+            if a.shape() == b.shape() {
+                for ((o, &x), &y) in out.iter_mut().zip(a.iter()).zip(b.iter()) {
+                    *o = f(x, y);
+                }
+            } else {
+                for j in 0..cols {
+                    for i in 0..rows {
+                        out[(i, j)] = f(at(a, i, j), at(b, i, j));
+                    }
+                }
+            }
+            let needs = t.needs(self.idx) || t.needs(other.idx);
+            let image = if (rows, cols) == a.shape() {
+                t.image(self.idx)
+            } else {
+                t.image(other.idx)
+            };
+            (
+                out,
+                Op::Binary(Binary {
+                    kind,
+                    a: self.idx,
+                    b: other.idx,
+                }),
+                needs,
+                image,
+            )
+        })
+    }
+}
+
+impl<S: Scalar> Backward<S> for Binary {
+    fn backward(&self, ctx: &mut BackCtx<'_, S>, out: usize, g: &DMatrix<S>) {
+        let (rows, cols) = g.shape();
+        let (a, b, y) = (ctx.value(self.a), ctx.value(self.b), &ctx.values[out]);
+        if ctx.needs(self.a) {
+            let ga = ctx.grad_mut(self.a);
+            match self.kind {
+                BinKind::Add | BinKind::Sub => accumulate(ga, rows, cols, |i, j| g[(i, j)]),
+                BinKind::Mul => accumulate(ga, rows, cols, |i, j| g[(i, j)] * at(b, i, j)),
+                BinKind::Div => accumulate(ga, rows, cols, |i, j| g[(i, j)] / at(b, i, j)),
+            }
+        }
+        if ctx.needs(self.b) {
+            let gb = ctx.grad_mut(self.b);
+            match self.kind {
+                BinKind::Add => accumulate(gb, rows, cols, |i, j| g[(i, j)]),
+                BinKind::Sub => accumulate(gb, rows, cols, |i, j| -g[(i, j)]),
+                BinKind::Mul => accumulate(gb, rows, cols, |i, j| g[(i, j)] * at(a, i, j)),
+                // d(a/b)/db = -a/b² = -y/b
+                BinKind::Div => {
+                    accumulate(gb, rows, cols, |i, j| -g[(i, j)] * y[(i, j)] / at(b, i, j))
+                }
+            }
+        }
+    }
+}
+
+macro_rules! var_binop {
+    ($trait:ident, $method:ident, $kind:ident) => {
+        impl<'t, S: Scalar> $trait<Var<'t, S>> for Var<'t, S> {
+            type Output = Var<'t, S>;
+            fn $method(self, rhs: Var<'t, S>) -> Var<'t, S> {
+                self.binary(rhs, BinKind::$kind)
+            }
+        }
+    };
+}
+var_binop!(Add, add, Add);
+var_binop!(Sub, sub, Sub);
+var_binop!(Mul, mul, Mul);
+var_binop!(Div, div, Div);
+
+#[cfg(test)]
+mod tests {
+    use crate::Tape;
+    use crate::gradcheck::check_gradients;
+    use descent_testkit::strategies::{matrix_avoiding, matrix_of};
+    use nalgebra::DMatrix;
+    use proptest::prelude::*;
+
+    fn operands() -> impl Strategy<Value = (DMatrix<f64>, DMatrix<f64>)> {
+        (1usize..5, 1usize..5, 0usize..4)
+            .prop_map(|(r, c, mode)| match mode {
+                0 => ((r, c), (r, c)),
+                1 => ((r, c), (1, c)),
+                2 => ((r, c), (r, 1)),
+                _ => ((1, c), (r, c)),
+            })
+            .prop_flat_map(|(sa, sb)| {
+                (
+                    matrix_of(sa.0, sa.1, -2.0, 2.0),
+                    matrix_avoiding(sb.0, sb.1, -2.0, 2.0, &[0.0], 0.3),
+                )
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn gradcheck_add_sub_mul_div_with_broadcasting((a, b) in operands()) {
+            let ab = [a, b];
+            check_gradients(&ab, |_t, v| v[0] + v[1]).map_err(TestCaseError::fail)?;
+            check_gradients(&ab, |_t, v| v[0] - v[1]).map_err(TestCaseError::fail)?;
+            check_gradients(&ab, |_t, v| v[0] * v[1]).map_err(TestCaseError::fail)?;
+            check_gradients(&ab, |_t, v| v[0] / v[1]).map_err(TestCaseError::fail)?;
+            // the broadcast operand on the left as well
+            let ba = [ab[1].clone(), ab[0].clone()];
+            check_gradients(&ba, |_t, v| v[1] / v[0] - v[0] * v[1]).map_err(TestCaseError::fail)?;
+        }
+    }
+
+    #[test]
+    fn a_variable_used_twice_gets_both_gradients() {
+        let x = nalgebra::DMatrix::from_row_slice(1, 3, &[1.0, -2.0, 3.0]);
+        check_gradients(&[x], |_t, v| v[0] * v[0] / (v[0] + 10.0)).unwrap();
+    }
+
+    #[test]
+    fn broadcast_bias_add_matches_by_hand() {
+        let tape = Tape::<f64>::new();
+        let x = tape.constant(&nalgebra::DMatrix::from_row_slice(
+            2,
+            3,
+            &[1., 2., 3., 4., 5., 6.],
+        ));
+        let b = tape.constant(&nalgebra::DMatrix::from_row_slice(1, 3, &[10., 20., 30.]));
+        assert_eq!(
+            (x + b).value(),
+            nalgebra::DMatrix::from_row_slice(2, 3, &[11., 22., 33., 14., 25., 36.])
+        );
+        let c = tape.constant(&nalgebra::DMatrix::from_row_slice(2, 1, &[100., 200.]));
+        assert_eq!(
+            (x - c).value(),
+            nalgebra::DMatrix::from_row_slice(2, 3, &[-99., -98., -97., -196., -195., -194.])
+        );
+    }
+}

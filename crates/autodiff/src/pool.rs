@@ -1,0 +1,62 @@
+//! Recycled buffers: the tape hands finished matrices back here at `reset`,
+//! and the next forward pass takes them out again, so a steady-state training
+//! step allocates nothing.
+
+use descent_core::Scalar;
+use nalgebra::DMatrix;
+use std::collections::HashMap;
+
+/// Free buffers bucketed by element count.
+#[derive(Debug, Default)]
+pub(crate) struct Pool<S> {
+    free: HashMap<usize, Vec<Vec<S>>>,
+    free_idx: Vec<Vec<u32>>,
+    /// Buffers created because no free one fitted (for tests and stats).
+    pub(crate) fresh: usize,
+}
+
+impl<S: Scalar> Pool<S> {
+    /// A `rows × cols` matrix with unspecified contents; the caller overwrites it.
+    pub(crate) fn take(&mut self, rows: usize, cols: usize) -> DMatrix<S> {
+        let n = rows * cols;
+        let v = match self.free.get_mut(&n).and_then(Vec::pop) {
+            Some(v) => v,
+            None => {
+                self.fresh += 1;
+                vec![S::zero(); n]
+            }
+        };
+        DMatrix::from_vec(rows, cols, v)
+    }
+
+    /// A `rows × cols` matrix of zeros.
+    pub(crate) fn zeros(&mut self, rows: usize, cols: usize) -> DMatrix<S> {
+        let mut m = self.take(rows, cols);
+        m.fill(S::zero());
+        m
+    }
+
+    /// A copy of `src` in a recycled buffer.
+    pub(crate) fn copy_of(&mut self, src: &DMatrix<S>) -> DMatrix<S> {
+        let mut m = self.take(src.nrows(), src.ncols());
+        m.copy_from(src);
+        m
+    }
+
+    /// Returns a matrix's buffer for reuse.
+    pub(crate) fn give(&mut self, m: DMatrix<S>) {
+        let v: Vec<S> = m.data.into();
+        self.free.entry(v.len()).or_default().push(v);
+    }
+
+    /// An empty index buffer with spare capacity from earlier steps.
+    pub(crate) fn take_idx(&mut self) -> Vec<u32> {
+        self.free_idx.pop().unwrap_or_default()
+    }
+
+    /// Returns an index buffer for reuse.
+    pub(crate) fn give_idx(&mut self, mut v: Vec<u32>) {
+        v.clear();
+        self.free_idx.push(v);
+    }
+}

@@ -1,0 +1,65 @@
+//! One gradient buffer per parameter.
+
+use crate::{ParamId, Scalar};
+use nalgebra::DMatrix;
+
+/// The gradients of all parameters, indexed by [`ParamId`]; each has its
+/// parameter's shape. Gradient transforms rewrite them in place into updates.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Grads<S: Scalar> {
+    tensors: Vec<DMatrix<S>>,
+}
+
+impl<S: Scalar> Grads<S> {
+    pub(crate) fn push(&mut self, g: DMatrix<S>) {
+        self.tensors.push(g);
+    }
+
+    /// Number of gradient tensors (equals the number of parameters).
+    pub fn len(&self) -> usize {
+        self.tensors.len()
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.tensors.is_empty()
+    }
+
+    /// Gradient of `id`.
+    pub fn get(&self, id: ParamId) -> &DMatrix<S> {
+        &self.tensors[id.index()]
+    }
+
+    /// Mutable gradient of `id`.
+    pub fn get_mut(&mut self, id: ParamId) -> &mut DMatrix<S> {
+        &mut self.tensors[id.index()]
+    }
+
+    /// Iterates `(id, grad)` in registration order.
+    pub fn iter(&self) -> impl Iterator<Item = (ParamId, &DMatrix<S>)> {
+        self.tensors
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (ParamId::from_index(i), g))
+    }
+
+    /// Iterates `(id, grad)` mutably in registration order.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (ParamId, &mut DMatrix<S>)> {
+        self.tensors
+            .iter_mut()
+            .enumerate()
+            .map(|(i, g)| (ParamId::from_index(i), g))
+    }
+
+    /// Sets every element to zero, keeping the buffers.
+    pub fn zero(&mut self) {
+        for g in &mut self.tensors {
+            g.fill(S::zero());
+        }
+    }
+
+    /// True when every element of every gradient is finite.
+    pub fn all_finite(&self) -> bool {
+        self.tensors.iter().all(|g| g.iter().all(|x| x.is_finite()))
+    }
+}

@@ -1,0 +1,42 @@
+//! Vocabulary shared by every descent crate.
+//!
+//! `descent-core` holds the types every other crate speaks in and nothing else:
+//!
+//! - [`Scalar`]: `f32` or `f64`; everything numeric in descent is generic over it.
+//! - [`ParamStore`]: every trainable tensor's value and gradient under a dense,
+//!   deterministic [`ParamId`], with a dotted name (`block1.fc.weight`) and [`Tags`].
+//! - [`Params`] and [`Grads`]: the two halves of a store, which optimizers borrow separately.
+//! - [`GradientTransform`] and [`Schedule`]: the traits optimizers and learning-rate
+//!   schedules implement.
+//! - [`Error`]: the typed errors of this crate.
+//!
+//! # Examples
+//!
+//! ```
+//! use descent_core::{ParamStore, Tags};
+//! use nalgebra::DMatrix;
+//!
+//! let mut store = ParamStore::<f64>::new();
+//! let w = store.register("fc.weight", Tags::WEIGHT, DMatrix::zeros(3, 2))?;
+//! let b = store.register("fc.bias", Tags::BIAS, DMatrix::zeros(1, 3))?;
+//! assert_eq!(store.id("fc.bias"), Some(b));
+//! assert_eq!(store.value(w).shape(), (3, 2));
+//! # Ok::<(), descent_core::Error>(())
+//! ```
+
+mod error;
+mod grads;
+mod param;
+mod scalar;
+mod traits;
+
+pub use error::{Error, Result};
+pub use grads::Grads;
+pub use param::{ParamId, ParamMeta, ParamStore, Params, Tags};
+pub use scalar::Scalar;
+pub use traits::{GradientTransform, Schedule};
+
+/// Re-export of the matrix library descent is built on.
+pub use nalgebra;
+/// Re-export of the RNG traits through which all randomness enters descent.
+pub use rand_core;

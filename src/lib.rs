@@ -1,0 +1,9 @@
+//! descent: the optimization and regularization toolkit of deep learning,
+//! one small crate per idea.
+//!
+//! This facade re-exports the member crates:
+//! - [`core`]: `Scalar`, `ParamStore`, `ParamId`, `Grads`, shared traits;
+//! - [`autodiff`]: the tape, `Var` and its ops.
+
+pub use descent_autodiff as autodiff;
+pub use descent_core as core;

@@ -1,0 +1,2 @@
+//! descent task runner.
+fn main() {}
