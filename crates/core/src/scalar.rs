@@ -7,8 +7,7 @@ use std::fmt::{Debug, Display};
 /// (for gradient checks and parity tests).
 ///
 /// All the usual maths (`exp`, `ln`, `sqrt`, `tanh`, ...) comes from nalgebra's
-/// [`RealField`]; this trait adds conversions and the few functions
-/// `RealField` lacks.
+/// [`RealField`]; this trait adds conversions.
 ///
 /// # Examples
 ///
@@ -33,9 +32,6 @@ pub trait Scalar:
     fn cast(x: f64) -> Self;
     /// Converts to `f64` exactly.
     fn as_f64(self) -> f64;
-    /// The error function, as used by the exact GELU.
-    fn erf(self) -> Self;
-
     /// Converts a count to the scalar type.
     fn from_count(n: usize) -> Self {
         Self::cast(n as f64)
@@ -51,9 +47,6 @@ impl Scalar for f32 {
     fn as_f64(self) -> f64 {
         self as f64
     }
-    fn erf(self) -> Self {
-        libm::erff(self)
-    }
 }
 
 impl Scalar for f64 {
@@ -64,9 +57,6 @@ impl Scalar for f64 {
     }
     fn as_f64(self) -> f64 {
         self
-    }
-    fn erf(self) -> Self {
-        libm::erf(self)
     }
 }
 
@@ -82,10 +72,5 @@ mod tests {
             prop_assert_eq!(f64::cast(x).as_f64(), x);
         }
 
-        #[test]
-        fn erf_is_odd_and_bounded(x in -10.0f64..10.0) {
-            prop_assert!((Scalar::erf(x) + Scalar::erf(-x)).abs() < 1e-15);
-            prop_assert!(Scalar::erf(x).abs() <= 1.0);
-        }
     }
 }

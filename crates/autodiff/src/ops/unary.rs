@@ -33,7 +33,9 @@ pub(crate) struct Unary<S> {
 /// Standard normal CDF Φ(x) = (1 + erf(x/√2)) / 2.
 fn normal_cdf<S: Scalar>(x: S) -> S {
     let half = S::cast(0.5);
-    half * (S::one() + (x * S::cast(std::f64::consts::FRAC_1_SQRT_2)).erf())
+    // erf evaluated in f64 (libm), which is also the more accurate choice for f32
+    let erf = libm::erf(x.as_f64() * std::f64::consts::FRAC_1_SQRT_2);
+    half * (S::one() + S::cast(erf))
 }
 
 impl<S: Scalar> UnaryKind<S> {
