@@ -56,7 +56,10 @@ impl<S: Scalar> Pool<S> {
 
     /// Returns an index buffer for reuse.
     pub(crate) fn give_idx(&mut self, mut v: Vec<u32>) {
-        v.clear();
-        self.free_idx.push(v);
+        // an empty, never-grown vector holds no memory worth keeping
+        if v.capacity() > 0 {
+            v.clear();
+            self.free_idx.push(v);
+        }
     }
 }

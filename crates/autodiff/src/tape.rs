@@ -218,7 +218,7 @@ impl<S: Scalar> Tape<S> {
             shape.0,
             shape.1
         );
-        self.backward_with(loss, &DMatrix::from_element(1, 1, S::one()), store);
+        self.run_backward(loss, None, store);
     }
 
     /// Back-propagates `grad_output` (shaped like `out`): the gradient of
@@ -227,6 +227,17 @@ impl<S: Scalar> Tape<S> {
         &self,
         out: Var<'_, S>,
         grad_output: &DMatrix<S>,
+        store: &mut ParamStore<S>,
+    ) {
+        self.run_backward(out, Some(grad_output), store);
+    }
+
+    /// Seeds `out` with `grad_output` (a 1 when `None`) and walks the tape
+    /// backwards.
+    fn run_backward(
+        &self,
+        out: Var<'_, S>,
+        grad_output: Option<&DMatrix<S>>,
         store: &mut ParamStore<S>,
     ) {
         assert!(
@@ -241,19 +252,23 @@ impl<S: Scalar> Tape<S> {
             pool,
         } = &mut *inner;
         let root = out.idx as usize;
-        assert_eq!(
-            values[root].shape(),
-            grad_output.shape(),
-            "backward_with: grad_output shape {:?} does not match output shape {:?}",
-            grad_output.shape(),
-            values[root].shape()
-        );
+        let (r, c) = values[root].shape();
+        if let Some(g) = grad_output {
+            let want = g.shape();
+            assert_eq!(
+                (r, c),
+                want,
+                "backward_with: grad_output shape {want:?} does not match output shape {:?}",
+                (r, c)
+            );
+        }
         if !nodes[root].needs_grad {
             return;
         }
-        match &mut grads[root] {
-            Some(g) => *g += grad_output,
-            slot @ None => *slot = Some(pool.copy_of(grad_output)),
+        let seed = grads[root].get_or_insert_with(|| pool.zeros(r, c));
+        match grad_output {
+            Some(g) => *seed += g,
+            None => seed.add_scalar_mut(S::one()),
         }
         for i in (0..=root).rev() {
             let node = &nodes[i];

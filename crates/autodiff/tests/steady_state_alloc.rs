@@ -1,0 +1,114 @@
+//! A training step on a reused tape must not allocate in steady state beyond
+//! what the first steps allocated: the tape's pool hands every buffer back.
+//!
+//! A counting global allocator measures each step. The only allocations left
+//! in steady state are matrixmultiply's GEMM packing buffers, which it
+//! allocates and frees inside each call (its API takes no workspace); the test
+//! bounds them by the number of GEMM calls and checks that live memory does
+//! not grow.
+
+use descent_autodiff::Tape;
+use descent_core::{ParamStore, Tags};
+use nalgebra::DMatrix;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering::Relaxed};
+
+struct Counting;
+
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Relaxed);
+        LIVE.fetch_add(layout.size() as isize, Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as isize, Relaxed);
+        // SAFETY: `ptr` came from `alloc` above with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Relaxed);
+        LIVE.fetch_add(new_size as isize - layout.size() as isize, Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// GEMM calls per step of the MLP below: 2 forward, 2 + 1 backward
+/// (the first layer's input needs no gradient).
+const GEMMS_PER_STEP: usize = 5;
+
+#[test]
+fn mlp_training_step_allocates_nothing_new_in_steady_state() {
+    let (n, d_in, d_hidden, d_out) = (32, 64, 48, 10);
+    let mut store = ParamStore::<f32>::new();
+    let w1 = store
+        .register(
+            "fc1.weight",
+            Tags::WEIGHT,
+            DMatrix::from_fn(d_hidden, d_in, |i, j| {
+                ((i * 7 + j * 3) % 11) as f32 * 0.01 - 0.05
+            }),
+        )
+        .unwrap();
+    let b1 = store
+        .register("fc1.bias", Tags::BIAS, DMatrix::zeros(1, d_hidden))
+        .unwrap();
+    let w2 = store
+        .register(
+            "fc2.weight",
+            Tags::WEIGHT,
+            DMatrix::from_fn(d_out, d_hidden, |i, j| {
+                ((i * 5 + j) % 7) as f32 * 0.02 - 0.06
+            }),
+        )
+        .unwrap();
+    let b2 = store
+        .register("fc2.bias", Tags::BIAS, DMatrix::zeros(1, d_out))
+        .unwrap();
+    let x = DMatrix::from_fn(n, d_in, |i, j| ((i + 3 * j) % 13) as f32 / 13.0);
+    let onehot = DMatrix::from_fn(n, d_out, |i, j| if i % d_out == j { 1.0f32 } else { 0.0 });
+    let mut tape = Tape::<f32>::new();
+
+    let mut per_step = Vec::new();
+    for _ in 0..12 {
+        let (allocs0, live0) = (ALLOCS.load(Relaxed), LIVE.load(Relaxed));
+        tape.reset();
+        store.zero_grad();
+        let input = tape.constant(&x);
+        let h = (input.matmul_t(tape.param(&store, w1)) + tape.param(&store, b1)).relu();
+        let logits = h.matmul_t(tape.param(&store, w2)) + tape.param(&store, b2);
+        let loss = -logits.log_softmax().mask(&onehot).sum() / n as f32;
+        tape.backward(loss, &mut store);
+        // a plain gradient step in place
+        let (params, grads) = store.split_mut();
+        for id in [w1, b1, w2, b2] {
+            params
+                .value_mut(id)
+                .zip_apply(grads.get(id), |p, g| *p -= 0.1 * g);
+        }
+        per_step.push((
+            ALLOCS.load(Relaxed) - allocs0,
+            LIVE.load(Relaxed) - live0,
+            tape.fresh_buffers(),
+        ));
+    }
+    println!("allocations and live-byte growth per step: {per_step:?}");
+    println!("pool buffers created: {}", tape.fresh_buffers());
+    for (step, &(allocs, growth, _)) in per_step.iter().enumerate().skip(2) {
+        assert!(
+            allocs <= GEMMS_PER_STEP,
+            "step {step}: {allocs} allocations, more than the {GEMMS_PER_STEP} GEMM scratch buffers"
+        );
+        assert_eq!(growth, 0, "step {step}: live memory grew by {growth} bytes");
+    }
+    let fresh_after_warmup = tape.fresh_buffers();
+    assert!(fresh_after_warmup > 0);
+}
