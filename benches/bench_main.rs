@@ -1,2 +1,11 @@
-//! Criterion benchmarks.
-fn main() {}
+//! Criterion benchmarks for descent; `cargo xtask bench` runs them.
+//!
+//! Each group lives in `benchmarks/<name>.rs`. GEMM threading follows
+//! matrixmultiply's `MATMUL_NUM_THREADS` (default: physical cores), read once
+//! per process, so compare 1 and 2 threads with two runs.
+
+mod benchmarks {
+    pub mod matmul;
+}
+
+criterion::criterion_main!(benchmarks::matmul::group);

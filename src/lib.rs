@@ -7,3 +7,8 @@
 
 pub use descent_autodiff as autodiff;
 pub use descent_core as core;
+
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

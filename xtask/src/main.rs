@@ -1,2 +1,55 @@
-//! descent task runner.
-fn main() {}
+//! descent's task runner (`cargo xtask <command>`).
+//!
+//! - `reproduce [NAME] [--quick] [--out DIR] [--seed N]`: runs the experiments
+//!   and writes `REPORT.md` under the output folder (default `out/`);
+//! - `bench [FILTER]`: the criterion benchmarks;
+//! - `tidy`: the workspace's own checks (also part of `cargo test`).
+
+mod report;
+mod reproduce;
+
+use anyhow::{Context, Result, bail};
+use std::path::PathBuf;
+use std::process::Command;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  reproduce [NAME] [--quick] [--out DIR] [--seed N]
+                     run the experiments (all, or the one named) and write DIR/REPORT.md
+  reproduce --list   list the experiments
+  bench [FILTER]     run the criterion benchmarks
+  tidy               check the workspace's dependency rule and layout";
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("reproduce") => reproduce::main(&args[1..]),
+        Some("bench") => cargo(&["bench", "--bench", "bench_main", "--"], &args[1..]),
+        Some("tidy") => cargo(&["test", "--test", "tidy"], &[]),
+        Some("-h" | "--help" | "help") | None => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => bail!("unknown command `{other}`\n\n{USAGE}"),
+    }
+}
+
+/// Runs cargo from the workspace root with `args` then `extra`.
+fn cargo(args: &[&str], extra: &[String]) -> Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(workspace_root())
+        .args(args)
+        .args(extra)
+        .status()
+        .context("running cargo")?;
+    if !status.success() {
+        bail!("cargo {} failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_owned()
+}
