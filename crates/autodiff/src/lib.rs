@@ -36,5 +36,7 @@ mod tape;
 mod var;
 
 pub use image::ImageShape;
+pub use ops::loss::CrossEntropyConfig;
+pub use ops::loss::Reduction;
 pub use tape::Tape;
 pub use var::Var;
