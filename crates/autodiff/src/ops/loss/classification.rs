@@ -298,6 +298,25 @@ mod tests {
     }
 
     #[test]
+    fn cross_entropy_in_f32_agrees_with_f64() {
+        let x = DMatrix::from_fn(3, 4, |i, j| (i as f64 - j as f64) * 0.7);
+        let cfg = CrossEntropyConfig {
+            label_smoothing: 0.2,
+            ..Default::default()
+        };
+        let want = Tape::<f64>::new()
+            .constant(&x)
+            .cross_entropy(&[0, 3, 1], &cfg)
+            .item();
+        let x32 = x.map(|v| v as f32);
+        let got = Tape::<f32>::new()
+            .constant(&x32)
+            .cross_entropy(&[0, 3, 1], &cfg)
+            .item();
+        assert!((f64::from(got) - want).abs() < 1e-6, "{got} vs {want}");
+    }
+
+    #[test]
     fn out_of_range_target_panics_naming_op_index_and_class_count() {
         let err = std::panic::catch_unwind(|| {
             let tape = Tape::<f64>::new();
