@@ -15,7 +15,9 @@ const GEMM_FLOP: u64 = 2 * (N * D_IN * D_OUT) as u64;
 
 fn inputs() -> (DMatrix<f32>, DMatrix<f32>) {
     let x = DMatrix::from_fn(N, D_IN, |i, j| ((i * 31 + j * 7) % 17) as f32 / 17.0 - 0.5);
-    let w = DMatrix::from_fn(D_OUT, D_IN, |i, j| ((i * 13 + j * 5) % 19) as f32 / 190.0 - 0.05);
+    let w = DMatrix::from_fn(D_OUT, D_IN, |i, j| {
+        ((i * 13 + j * 5) % 19) as f32 / 190.0 - 0.05
+    });
     (x, w)
 }
 
@@ -32,12 +34,16 @@ fn bench(c: &mut Criterion) {
     });
 
     let mut store = ParamStore::<f32>::new();
-    let wid = store.register("fc.weight", Tags::WEIGHT, w.clone()).expect("fresh store");
+    let wid = store
+        .register("fc.weight", Tags::WEIGHT, w.clone())
+        .expect("fresh store");
     let mut tape = Tape::<f32>::new();
     g.bench_function("tape_forward", |b| {
         b.iter(|| {
             tape.reset();
-            let y = tape.constant(black_box(&x)).matmul_t(tape.param(&store, wid));
+            let y = tape
+                .constant(black_box(&x))
+                .matmul_t(tape.param(&store, wid));
             black_box(y.shape());
         });
     });
@@ -49,7 +55,9 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             tape.reset();
             store.zero_grad();
-            let y = tape.leaf_var(black_box(&x)).matmul_t(tape.param(&store, wid));
+            let y = tape
+                .leaf_var(black_box(&x))
+                .matmul_t(tape.param(&store, wid));
             tape.backward_with(y, &grad_out, &mut store);
         });
     });

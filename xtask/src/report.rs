@@ -22,13 +22,31 @@ pub fn write(dir: &Path, reports: &[Report], quick: bool, seed: u64) -> Result<(
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut md = String::from("# descent: reproduction report\n\n");
     let held = reports.iter().filter(|r| r.held).count();
-    let _ = writeln!(md, "Seed {seed}{}. {held} of {} claims held.\n", if quick { ", quick mode" } else { "" }, reports.len());
+    let _ = writeln!(
+        md,
+        "Seed {seed}{}. {held} of {} claims held.\n",
+        if quick { ", quick mode" } else { "" },
+        reports.len()
+    );
     md.push_str("| experiment | claim | held |\n|---|---|---|\n");
     for r in reports {
-        let _ = writeln!(md, "| {} | {} | {} |", r.name, r.claim, if r.held { "yes" } else { "**no**" });
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} |",
+            r.name,
+            r.claim,
+            if r.held { "yes" } else { "**no**" }
+        );
     }
     for r in reports {
-        let _ = write!(md, "\n## {}\n\n**Claim.** {}\n\n{}\n\n**Held:** {}\n", r.name, r.claim, r.body.trim_end(), if r.held { "yes" } else { "no" });
+        let _ = write!(
+            md,
+            "\n## {}\n\n**Claim.** {}\n\n{}\n\n**Held:** {}\n",
+            r.name,
+            r.claim,
+            r.body.trim_end(),
+            if r.held { "yes" } else { "no" }
+        );
     }
     let path = dir.join("REPORT.md");
     let tmp = dir.join(".REPORT.md.tmp");

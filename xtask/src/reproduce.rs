@@ -19,8 +19,11 @@ struct Experiment {
     run: fn(&Config, u64) -> Result<Report>,
 }
 
-const EXPERIMENTS: &[Experiment] =
-    &[Experiment { name: two_moons_gd::NAME, claim: two_moons_gd::CLAIM, run: two_moons_gd::run }];
+const EXPERIMENTS: &[Experiment] = &[Experiment {
+    name: two_moons_gd::NAME,
+    claim: two_moons_gd::CLAIM,
+    run: two_moons_gd::run,
+}];
 
 pub fn main(args: &[String]) -> Result<()> {
     let mut quick = false;
@@ -32,7 +35,13 @@ pub fn main(args: &[String]) -> Result<()> {
         match a.as_str() {
             "--quick" => quick = true,
             "--out" => out = PathBuf::from(it.next().context("--out needs a directory")?),
-            "--seed" => seed = it.next().context("--seed needs a number")?.parse().context("--seed needs a number")?,
+            "--seed" => {
+                seed = it
+                    .next()
+                    .context("--seed needs a number")?
+                    .parse()
+                    .context("--seed needs a number")?
+            }
             "--list" => {
                 for e in EXPERIMENTS {
                     println!("{:<16} {}", e.name, e.claim);

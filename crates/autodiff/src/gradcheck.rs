@@ -66,7 +66,9 @@ where
             xs[k][e] = x0;
             let numeric = (up - down) / (2.0 * H);
             let got = analytic[k][e];
-            if !((got - numeric).abs() <= TOL * (1.0 + numeric.abs())) {
+            let tol = TOL * (1.0 + numeric.abs());
+            // NaN anywhere fails the comparison
+            if (got - numeric).abs().is_nan() || (got - numeric).abs() > tol {
                 let (r, c) = (e % input.nrows(), e / input.nrows());
                 return Err(format!(
                     "input {k} element ({r}, {c}) of {}x{}: analytic {got:e}, numeric {numeric:e}",

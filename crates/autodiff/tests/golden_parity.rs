@@ -13,7 +13,7 @@
 //! to `ignore_index`, an unknown hyper key) fails the test.
 
 use descent_autodiff::{CrossEntropyConfig, Reduction, Tape, Var};
-use descent_core::ParamStore;
+use descent_core::{ParamStore, Tags};
 use descent_testkit::assert_close;
 use descent_testkit::golden::{self, Tensor};
 use nalgebra::DMatrix;
@@ -100,6 +100,8 @@ fn check_case(kind: &str, case: &Value) -> Outcome {
         "cross_entropy" => cross_entropy(case),
         "mse_loss" | "l1_loss" | "binary_cross_entropy_with_logits" => pointwise_loss(kind, case),
         "softmax" | "log_softmax" => softmax(kind, case),
+        "ReLU" | "Tanh" | "Sigmoid" | "GELU" => activation(kind, case),
+        "Linear" => linear(case),
         _ => return Outcome::NotReached,
     };
     match result {
@@ -255,23 +257,103 @@ fn softmax(kind: &str, case: &Value) -> Check {
     close(case, "grad_input", &got_grad, &x.shape, dims)
 }
 
+/// An activation layer: the input's first element is exactly 0, where
+/// ReLU's gradient must be PyTorch's 0.
+fn activation(kind: &str, case: &Value) -> Check {
+    match kind {
+        "ReLU" => require_eq(hyper(case, &["inplace"])?, "inplace", &Value::Bool(false))?,
+        "GELU" => require_eq(
+            hyper(case, &["approximate"])?,
+            "approximate",
+            &Value::from("none"),
+        )?,
+        _ => {
+            hyper(case, &[])?;
+        }
+    }
+    let x = tensor(case, "input")?;
+    let dims = x.matrix().shape();
+    let (got_out, got_grad) = run(
+        &x.matrix(),
+        grad_output(case, &x.shape, dims)?.as_ref(),
+        |_, v| match kind {
+            "ReLU" => v.relu(),
+            "Tanh" => v.tanh(),
+            "Sigmoid" => v.sigmoid(),
+            _ => v.gelu(),
+        },
+    )?;
+    close(case, "output", &got_out, &x.shape, dims)?;
+    close(case, "grad_input", &got_grad, &x.shape, dims)
+}
+
+/// `y = x·Wᵀ + b` with the weight and bias as parameters in a store, so the
+/// check covers the path a training step takes.
+fn linear(case: &Value) -> Check {
+    let hyper = hyper(case, &["in_features", "out_features", "bias"])?;
+    let (d_in, d_out) = (
+        usize_of(hyper, "in_features")?,
+        usize_of(hyper, "out_features")?,
+    );
+    let has_bias = hyper["bias"]
+        .as_bool()
+        .ok_or_else(|| malformed("hyper `bias` is not a bool"))?;
+    let x = tensor(case, "input")?;
+    let n = x.shape.first().copied().unwrap_or(0);
+    if x.shape != [n, d_in] {
+        return Err(unsupported(format!(
+            "Linear input of shape {:?}: only [N, in_features]",
+            x.shape
+        )));
+    }
+    let mut store = ParamStore::new();
+    let w = store
+        .register(
+            "weight",
+            Tags::WEIGHT,
+            expect_tensor(case, "weight", &[d_out, d_in], (d_out, d_in))?,
+        )
+        .map_err(|e| malformed(e.to_string()))?;
+    let b = if has_bias {
+        let value = expect_tensor(case, "bias", &[d_out], (1, d_out))?;
+        Some(
+            store
+                .register("bias", Tags::BIAS, value)
+                .map_err(|e| malformed(e.to_string()))?,
+        )
+    } else {
+        None
+    };
+    let grad_out = expect_tensor(case, "grad_output", &[n, d_out], (n, d_out))?;
+    let tape = Tape::new();
+    let input = tape.leaf_var(&x.to_matrix(n, d_in));
+    let mut y = input.matmul_t(tape.param(&store, w));
+    if let Some(b) = b {
+        y = y + tape.param(&store, b);
+    }
+    tape.backward_with(y, &grad_out, &mut store);
+    close(case, "output", &y.value(), &[n, d_out], (n, d_out))?;
+    let grad_input = tape.grad(input).unwrap_or_else(|| DMatrix::zeros(n, d_in));
+    close(case, "grad_input", &grad_input, &[n, d_in], (n, d_in))?;
+    close(
+        case,
+        "grad_weight",
+        store.grad(w),
+        &[d_out, d_in],
+        (d_out, d_in),
+    )?;
+    match b {
+        Some(b) => close(case, "grad_bias", store.grad(b), &[d_out], (1, d_out)),
+        None if case["grad_bias"].is_null() => Ok(()),
+        None => Err(Outcome::Failed(
+            "grad_bias recorded for a layer without bias".into(),
+        )),
+    }
+}
+
 fn row_softmax(v: Var<'_, f64>, log: bool) -> Var<'_, f64> {
     if log { v.log_softmax() } else { v.softmax() }
 }
-
-/// Stand-in for the row-wise `Var::softmax` and `Var::log_softmax`, which
-/// are written on another branch. Inherent methods take precedence over
-/// trait methods, so once the real ops exist this trait goes unused and the
-/// dead-code lint asks for its removal; until then the softmax cases fail.
-trait PendingRowSoftmax: Sized {
-    fn softmax(self) -> Self {
-        panic!("Var::softmax is not implemented on this branch")
-    }
-    fn log_softmax(self) -> Self {
-        panic!("Var::log_softmax is not implemented on this branch")
-    }
-}
-impl PendingRowSoftmax for Var<'_, f64> {}
 
 // ---- running and comparing ---------------------------------------------------
 
@@ -365,6 +447,23 @@ fn hyper<'c>(case: &'c Value, known: &[&str]) -> Check<&'c Map<String, Value>> {
         Some(k) => Err(unsupported(format!("hyper `{k}` = {}", hyper[k]))),
         None => Ok(hyper),
     }
+}
+
+fn require_eq(hyper: &Map<String, Value>, key: &str, want: &Value) -> Check {
+    match hyper.get(key) {
+        Some(v) if v == want => Ok(()),
+        other => Err(unsupported(format!(
+            "hyper `{key}` = {other:?}, only {want}"
+        ))),
+    }
+}
+
+fn usize_of(hyper: &Map<String, Value>, key: &str) -> Check<usize> {
+    hyper
+        .get(key)
+        .and_then(Value::as_u64)
+        .map(|v| v as usize)
+        .ok_or_else(|| malformed(format!("hyper `{key}` is not a count")))
 }
 
 fn require_null(hyper: &Map<String, Value>, key: &str) -> Check {

@@ -27,7 +27,11 @@ pub fn two_moons(n: usize, noise: f64, rng: &mut ChaCha8Rng) -> (DMatrix<f64>, V
     for i in 0..n {
         let label = i % 2;
         let t = rng.random_range(0.0..std::f64::consts::PI);
-        let (px, py) = if label == 0 { (t.cos(), t.sin()) } else { (1.0 - t.cos(), 0.5 - t.sin()) };
+        let (px, py) = if label == 0 {
+            (t.cos(), t.sin())
+        } else {
+            (1.0 - t.cos(), 0.5 - t.sin())
+        };
         x[(i, 0)] = px + noise * gaussian(rng);
         x[(i, 1)] = py + noise * gaussian(rng);
         y.push(label);
@@ -44,15 +48,29 @@ fn gaussian(rng: &mut ChaCha8Rng) -> f64 {
 
 /// A linear layer with PyTorch's default init: U(±1/√fan_in) for weight and bias
 /// (what kaiming_uniform with a = √5 reduces to).
-fn linear(store: &mut ParamStore<f64>, name: &str, d_in: usize, d_out: usize, rng: &mut ChaCha8Rng) -> Result<(ParamId, ParamId)> {
+fn linear(
+    store: &mut ParamStore<f64>,
+    name: &str,
+    d_in: usize,
+    d_out: usize,
+    rng: &mut ChaCha8Rng,
+) -> Result<(ParamId, ParamId)> {
     let bound = 1.0 / (d_in as f64).sqrt();
     let w = DMatrix::from_fn(d_out, d_in, |_, _| rng.random_range(-bound..bound));
     let b = DMatrix::from_fn(1, d_out, |_, _| rng.random_range(-bound..bound));
-    Ok((store.register(format!("{name}.weight"), Tags::WEIGHT, w)?, store.register(format!("{name}.bias"), Tags::BIAS, b)?))
+    Ok((
+        store.register(format!("{name}.weight"), Tags::WEIGHT, w)?,
+        store.register(format!("{name}.bias"), Tags::BIAS, b)?,
+    ))
 }
 
 /// The MLP's logits for `x`: linear layers with tanh between them.
-fn mlp<'t>(tape: &'t Tape<f64>, store: &ParamStore<f64>, layers: &[(ParamId, ParamId)], x: &DMatrix<f64>) -> Var<'t, f64> {
+fn mlp<'t>(
+    tape: &'t Tape<f64>,
+    store: &ParamStore<f64>,
+    layers: &[(ParamId, ParamId)],
+    x: &DMatrix<f64>,
+) -> Var<'t, f64> {
     let mut h = tape.constant(x);
     for (k, &(w, b)) in layers.iter().enumerate() {
         h = h.matmul_t(tape.param(store, w)) + tape.param(store, b);
@@ -68,7 +86,11 @@ pub fn run(cfg: &Config, seed: u64) -> Result<Report> {
     let (x_train, y_train) = two_moons(400, 0.1, &mut rng);
     let (x_test, y_test) = two_moons(400, 0.1, &mut rng);
     let mut store = ParamStore::<f64>::new();
-    let layers = [linear(&mut store, "fc1", 2, 32, &mut rng)?, linear(&mut store, "fc2", 32, 32, &mut rng)?, linear(&mut store, "fc3", 32, 2, &mut rng)?];
+    let layers = [
+        linear(&mut store, "fc1", 2, 32, &mut rng)?,
+        linear(&mut store, "fc2", 32, 32, &mut rng)?,
+        linear(&mut store, "fc3", 32, 2, &mut rng)?,
+    ];
     let (epochs, lr) = (if cfg.quick { 600 } else { 3000 }, 0.5);
 
     let mut tape = Tape::<f64>::new();
@@ -76,7 +98,8 @@ pub fn run(cfg: &Config, seed: u64) -> Result<Report> {
     for epoch in 0..epochs {
         tape.reset();
         store.zero_grad();
-        let loss = mlp(&tape, &store, &layers, &x_train).cross_entropy(&y_train, &CrossEntropyConfig::default());
+        let loss = mlp(&tape, &store, &layers, &x_train)
+            .cross_entropy(&y_train, &CrossEntropyConfig::default());
         let value = loss.item();
         ensure!(value.is_finite(), "loss became {value} at epoch {epoch}");
         tape.backward(loss, &mut store);
@@ -91,7 +114,9 @@ pub fn run(cfg: &Config, seed: u64) -> Result<Report> {
     }
     tape.reset();
     let logits = mlp(&tape, &store, &layers, &x_test).value();
-    let correct = (0..y_test.len()).filter(|&i| usize::from(logits[(i, 1)] > logits[(i, 0)]) == y_test[i]).count();
+    let correct = (0..y_test.len())
+        .filter(|&i| usize::from(logits[(i, 1)] > logits[(i, 0)]) == y_test[i])
+        .count();
     let accuracy = correct as f64 / y_test.len() as f64;
     let (first, last) = (losses[0], *losses.last().expect("at least one epoch"));
     let held = last < 0.25 * first && accuracy > 0.95;
@@ -103,6 +128,16 @@ pub fn run(cfg: &Config, seed: u64) -> Result<Report> {
     for e in (0..epochs).step_by(epochs / 10).chain([epochs - 1]) {
         let _ = writeln!(body, "| {e} | {:.5} |", losses[e]);
     }
-    let _ = write!(body, "\nHeld-out accuracy: {:.1}% ({correct}/{}).", 100.0 * accuracy, y_test.len());
-    Ok(Report { name: NAME, claim: CLAIM, body, held })
+    let _ = write!(
+        body,
+        "\nHeld-out accuracy: {:.1}% ({correct}/{}).",
+        100.0 * accuracy,
+        y_test.len()
+    );
+    Ok(Report {
+        name: NAME,
+        claim: CLAIM,
+        body,
+        held,
+    })
 }
