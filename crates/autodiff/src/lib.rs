@@ -36,5 +36,6 @@ mod tape;
 mod var;
 
 pub use image::ImageShape;
+pub use ops::conv2d::Conv2dConfig;
 pub use tape::Tape;
 pub use var::Var;
