@@ -36,9 +36,9 @@ mod tape;
 mod var;
 
 pub use image::ImageShape;
+pub use ops::conv2d::Conv2dConfig;
 pub use ops::loss::CrossEntropyConfig;
 pub use ops::loss::Reduction;
-pub use ops::conv2d::Conv2dConfig;
 pub use ops::pool2d::{AvgPool2dConfig, MaxPool2dConfig};
 pub use tape::Tape;
 pub use var::Var;

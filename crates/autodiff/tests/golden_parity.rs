@@ -12,7 +12,10 @@
 //! value we do not support (a class `weight`, a `pos_weight`, a target equal
 //! to `ignore_index`, an unknown hyper key) fails the test.
 
-use descent_autodiff::{CrossEntropyConfig, Reduction, Tape, Var};
+use descent_autodiff::{
+    AvgPool2dConfig, Conv2dConfig, CrossEntropyConfig, ImageShape, MaxPool2dConfig, Reduction,
+    Tape, Var,
+};
 use descent_core::{ParamStore, Tags};
 use descent_testkit::assert_close;
 use descent_testkit::golden::{self, Tensor};
@@ -102,6 +105,8 @@ fn check_case(kind: &str, case: &Value) -> Outcome {
         "softmax" | "log_softmax" => softmax(kind, case),
         "ReLU" | "Tanh" | "Sigmoid" | "GELU" => activation(kind, case),
         "Linear" => linear(case),
+        "Conv2d" => conv2d(case),
+        "MaxPool2d" | "AvgPool2d" => pool2d(kind, case),
         _ => return Outcome::NotReached,
     };
     match result {
@@ -351,6 +356,167 @@ fn linear(case: &Value) -> Check {
     }
 }
 
+/// Conv2d with OIHW weight (= our `C_out × (C_in·kH·kW)` rows) and bias as
+/// parameters; NCHW input as an `N × (C·H·W)` image batch.
+fn conv2d(case: &Value) -> Check {
+    let keys = [
+        "in_channels",
+        "out_channels",
+        "kernel_size",
+        "stride",
+        "padding",
+        "dilation",
+        "groups",
+        "bias",
+        "padding_mode",
+    ];
+    let hyper = hyper(case, &keys)?;
+    require_eq(hyper, "groups", &Value::from(1))?;
+    require_eq(hyper, "padding_mode", &Value::from("zeros"))?;
+    let (c_in, c_out) = (
+        usize_of(hyper, "in_channels")?,
+        usize_of(hyper, "out_channels")?,
+    );
+    let (kh, kw) = pair(hyper, "kernel_size")?;
+    let (st, pd, dl) = (
+        pair(hyper, "stride")?,
+        pair(hyper, "padding")?,
+        pair(hyper, "dilation")?,
+    );
+    let cfg = Conv2dConfig::new(kh, kw)
+        .stride(st.0, st.1)
+        .padding(pd.0, pd.1)
+        .dilation(dl.0, dl.1);
+    let has_bias = hyper["bias"]
+        .as_bool()
+        .ok_or_else(|| malformed("hyper `bias` is not a bool"))?;
+    let (x, x_img) = image_tensor(case, "input", c_in)?;
+    let out = tensor(case, "output")?;
+    let (_, out_img) = image_tensor(case, "output", c_out)?;
+    let mut store = ParamStore::new();
+    let w_shape = [c_out, c_in, kh, kw];
+    let w_dims = (c_out, c_in * kh * kw);
+    let w = store
+        .register(
+            "weight",
+            Tags::WEIGHT,
+            expect_tensor(case, "weight", &w_shape, w_dims)?,
+        )
+        .map_err(|e| malformed(e.to_string()))?;
+    let b = if has_bias {
+        let value = expect_tensor(case, "bias", &[c_out], (1, c_out))?;
+        Some(
+            store
+                .register("bias", Tags::BIAS, value)
+                .map_err(|e| malformed(e.to_string()))?,
+        )
+    } else {
+        None
+    };
+    let out_dims = out.matrix().shape();
+    let grad_out = expect_tensor(case, "grad_output", &out.shape, out_dims)?;
+    let tape = Tape::new();
+    let input = tape.leaf_image(&x.matrix(), x_img);
+    let y = input.conv2d(
+        tape.param(&store, w),
+        b.map(|b| tape.param(&store, b)),
+        &cfg,
+    );
+    if y.image() != Some(out_img) {
+        return Err(Outcome::Failed(format!(
+            "output image shape {:?}, expected {out_img:?}",
+            y.image()
+        )));
+    }
+    tape.backward_with(y, &grad_out, &mut store);
+    close(case, "output", &y.value(), &out.shape, out_dims)?;
+    let x_dims = x.matrix().shape();
+    let grad_input = tape
+        .grad(input)
+        .unwrap_or_else(|| DMatrix::zeros(x_dims.0, x_dims.1));
+    close(case, "grad_input", &grad_input, &x.shape, x_dims)?;
+    close(case, "grad_weight", store.grad(w), &w_shape, w_dims)?;
+    match b {
+        Some(b) => close(case, "grad_bias", store.grad(b), &[c_out], (1, c_out)),
+        None if case["grad_bias"].is_null() => Ok(()),
+        None => Err(Outcome::Failed(
+            "grad_bias recorded for a layer without bias".into(),
+        )),
+    }
+}
+
+fn pool2d(kind: &str, case: &Value) -> Check {
+    let (x, x_img) = image_tensor(case, "input", 0)?;
+    let (kh, kw) = pair(case_hyper(case)?, "kernel_size")?;
+    let pool: Box<dyn for<'t> Fn(Var<'t, f64>) -> Var<'t, f64>> = if kind == "MaxPool2d" {
+        let hyper = hyper(
+            case,
+            &[
+                "kernel_size",
+                "stride",
+                "padding",
+                "dilation",
+                "return_indices",
+                "ceil_mode",
+            ],
+        )?;
+        require_eq(hyper, "return_indices", &Value::Bool(false))?;
+        let (s, p, d) = (
+            pair(hyper, "stride")?,
+            pair(hyper, "padding")?,
+            pair(hyper, "dilation")?,
+        );
+        let cfg = MaxPool2dConfig::new(kh, kw)
+            .stride(s.0, s.1)
+            .padding(p.0, p.1)
+            .dilation(d.0, d.1)
+            .ceil_mode(flag(hyper, "ceil_mode")?);
+        Box::new(move |v| v.max_pool2d(&cfg))
+    } else {
+        let keys = [
+            "kernel_size",
+            "stride",
+            "padding",
+            "ceil_mode",
+            "count_include_pad",
+            "divisor_override",
+        ];
+        let hyper = hyper(case, &keys)?;
+        let (s, p) = (pair(hyper, "stride")?, pair(hyper, "padding")?);
+        let mut cfg = AvgPool2dConfig::new(kh, kw)
+            .stride(s.0, s.1)
+            .padding(p.0, p.1)
+            .ceil_mode(flag(hyper, "ceil_mode")?)
+            .count_include_pad(flag(hyper, "count_include_pad")?);
+        if !hyper["divisor_override"].is_null() {
+            cfg = cfg.divisor_override(usize_of(hyper, "divisor_override")?);
+        }
+        Box::new(move |v| v.avg_pool2d(&cfg))
+    };
+    let out = tensor(case, "output")?;
+    let (x_dims, out_dims) = (x.matrix().shape(), out.matrix().shape());
+    let (got_out, got_grad) = run(
+        &x.matrix(),
+        grad_output(case, &out.shape, out_dims)?.as_ref(),
+        |_, v| pool(v.as_image(x_img)),
+    )?;
+    close(case, "output", &got_out, &out.shape, out_dims)?;
+    close(case, "grad_input", &got_grad, &x.shape, x_dims)
+}
+
+/// A `[N, C, H, W]` tensor and its image shape; `channels` (when non-zero)
+/// must match C.
+fn image_tensor(case: &Value, field: &str, channels: usize) -> Check<(Tensor, ImageShape)> {
+    let t = tensor(case, field)?;
+    match *t.shape.as_slice() {
+        [_, c, h, w] if channels == 0 || c == channels => Ok((t, ImageShape::new(c, h, w))),
+        _ => Err(malformed(format!(
+            "{field} of shape {:?} is not [N, {channels}, H, W]",
+            t.shape
+        ))),
+    }
+}
+
 fn row_softmax(v: Var<'_, f64>, log: bool) -> Var<'_, f64> {
     if log { v.log_softmax() } else { v.softmax() }
 }
@@ -464,6 +630,30 @@ fn usize_of(hyper: &Map<String, Value>, key: &str) -> Check<usize> {
         .and_then(Value::as_u64)
         .map(|v| v as usize)
         .ok_or_else(|| malformed(format!("hyper `{key}` is not a count")))
+}
+
+fn case_hyper(case: &Value) -> Check<&Map<String, Value>> {
+    case["hyper"]
+        .as_object()
+        .ok_or_else(|| malformed("no `hyper` object"))
+}
+
+/// A `[height, width]` pair.
+fn pair(hyper: &Map<String, Value>, key: &str) -> Check<(usize, usize)> {
+    match hyper.get(key).and_then(Value::as_array).map(Vec::as_slice) {
+        Some([a, b]) => match (a.as_u64(), b.as_u64()) {
+            (Some(a), Some(b)) => Ok((a as usize, b as usize)),
+            _ => Err(malformed(format!("hyper `{key}` is not a pair of counts"))),
+        },
+        _ => Err(malformed(format!("hyper `{key}` is not a pair"))),
+    }
+}
+
+fn flag(hyper: &Map<String, Value>, key: &str) -> Check<bool> {
+    hyper
+        .get(key)
+        .and_then(Value::as_bool)
+        .ok_or_else(|| malformed(format!("hyper `{key}` is not a bool")))
 }
 
 fn require_null(hyper: &Map<String, Value>, key: &str) -> Check {
