@@ -445,10 +445,15 @@ fn conv2d(case: &Value) -> Check {
     }
 }
 
+enum Pool {
+    Max(MaxPool2dConfig),
+    Avg(AvgPool2dConfig),
+}
+
 fn pool2d(kind: &str, case: &Value) -> Check {
     let (x, x_img) = image_tensor(case, "input", 0)?;
     let (kh, kw) = pair(case_hyper(case)?, "kernel_size")?;
-    let pool: Box<dyn for<'t> Fn(Var<'t, f64>) -> Var<'t, f64>> = if kind == "MaxPool2d" {
+    let pool = if kind == "MaxPool2d" {
         let hyper = hyper(
             case,
             &[
@@ -471,7 +476,7 @@ fn pool2d(kind: &str, case: &Value) -> Check {
             .padding(p.0, p.1)
             .dilation(d.0, d.1)
             .ceil_mode(flag(hyper, "ceil_mode")?);
-        Box::new(move |v| v.max_pool2d(&cfg))
+        Pool::Max(cfg)
     } else {
         let keys = [
             "kernel_size",
@@ -491,14 +496,17 @@ fn pool2d(kind: &str, case: &Value) -> Check {
         if !hyper["divisor_override"].is_null() {
             cfg = cfg.divisor_override(usize_of(hyper, "divisor_override")?);
         }
-        Box::new(move |v| v.avg_pool2d(&cfg))
+        Pool::Avg(cfg)
     };
     let out = tensor(case, "output")?;
     let (x_dims, out_dims) = (x.matrix().shape(), out.matrix().shape());
     let (got_out, got_grad) = run(
         &x.matrix(),
         grad_output(case, &out.shape, out_dims)?.as_ref(),
-        |_, v| pool(v.as_image(x_img)),
+        |_, v| match &pool {
+            Pool::Max(cfg) => v.as_image(x_img).max_pool2d(cfg),
+            Pool::Avg(cfg) => v.as_image(x_img).avg_pool2d(cfg),
+        },
     )?;
     close(case, "output", &got_out, &out.shape, out_dims)?;
     close(case, "grad_input", &got_grad, &x.shape, x_dims)
