@@ -1,8 +1,8 @@
 //! CosineAnnealingLR.
 
+use crate::Result;
 use crate::args::{self, deserialize_via_new};
 use crate::error::{finite, positive_count};
-use crate::Result;
 use descent_core::Schedule;
 use serde::Serialize;
 use std::f64::consts::PI;
@@ -56,9 +56,15 @@ impl Schedule for CosineAnnealingLr {
 }
 
 /// `eta_min + (base − eta_min)(1 + cos(π t / period)) / 2`, evaluated in
-/// PyTorch's order of operations.
+/// PyTorch's order of operations, then kept between `eta_min` and `base`,
+/// which rounding could otherwise overshoot by an ulp. At `t = 0` it is
+/// exactly `base`, as PyTorch returns at step 0 and at a restart.
 pub(crate) fn cosine(base: f64, eta_min: f64, t: f64, period: f64) -> f64 {
-    eta_min + (base - eta_min) * (1.0 + (PI * t / period).cos()) / 2.0
+    if t == 0.0 {
+        return base;
+    }
+    let lr = eta_min + (base - eta_min) * (1.0 + (PI * t / period).cos()) / 2.0;
+    lr.clamp(eta_min.min(base), eta_min.max(base))
 }
 
 #[cfg(test)]
@@ -86,7 +92,10 @@ mod tests {
     fn t_max_zero_is_rejected() {
         assert_eq!(
             CosineAnnealingLr::new(0.1, 0, 0.0),
-            Err(crate::Error::NonPositive { name: "t_max", value: 0.0 })
+            Err(crate::Error::NonPositive {
+                name: "t_max",
+                value: 0.0
+            })
         );
     }
 }

@@ -166,7 +166,8 @@ mod tests {
                 prop_assert!((0.8 - 1e-15..=0.9 + 1e-15).contains(&m));
             }
             prop_assert_eq!(s.lr(0), base);
-            prop_assert!((s.lr(up) - (base + height)).abs() <= 1e-12);
+            let peak_scale = if mode == CyclicMode::ExpRange { gamma.powf(up as f64) } else { 1.0 };
+            prop_assert!((s.lr(up) - (base + height * peak_scale)).abs() <= 1e-12);
         }
     }
 
@@ -178,8 +179,18 @@ mod tests {
         };
         assert_eq!(CyclicLr::new(0.1, 1.0, config).unwrap().momentum(3), None);
         assert!(matches!(
-            CyclicLr::new(0.1, 1.0, CyclicLrConfig { step_size_up: 0, ..Default::default() }),
-            Err(crate::Error::NonPositive { name: "step_size_up", .. })
+            CyclicLr::new(
+                0.1,
+                1.0,
+                CyclicLrConfig {
+                    step_size_up: 0,
+                    ..Default::default()
+                }
+            ),
+            Err(crate::Error::NonPositive {
+                name: "step_size_up",
+                ..
+            })
         ));
     }
 }

@@ -71,7 +71,9 @@ pub enum Error {
     },
     /// OneCycleLR's warm-up phase would end at step 0 (`pct_start * total_steps == 1`),
     /// which divides by zero in PyTorch too.
-    #[error("one-cycle warm-up ends at step 0 (pct_start {pct_start} * total_steps {total_steps} = 1)")]
+    #[error(
+        "one-cycle warm-up ends at step 0 (pct_start {pct_start} * total_steps {total_steps} = 1)"
+    )]
     EmptyWarmup {
         /// The `pct_start` given.
         pct_start: f64,

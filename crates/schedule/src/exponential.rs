@@ -1,8 +1,8 @@
 //! ExponentialLR.
 
+use crate::Result;
 use crate::args::{self, deserialize_via_new};
 use crate::error::non_negative;
-use crate::Result;
 use descent_core::Schedule;
 use serde::Serialize;
 

@@ -1,7 +1,7 @@
 //! LambdaLR: a closure as the multiplier.
 
-use crate::args;
 use crate::Result;
+use crate::args;
 use descent_core::Schedule;
 use std::fmt;
 

@@ -69,7 +69,9 @@ pub use lambda::LambdaLr;
 pub use linear::{ConstantLr, LinearLr};
 pub use manual::{Change, ChangePoint, ManualSchedule};
 pub use one_cycle::{AnnealStrategy, OneCycleLr, OneCycleLrConfig};
-pub use plateau::{PlateauMode, PlateauState, ReduceLrOnPlateau, ReduceLrOnPlateauConfig, ThresholdMode};
+pub use plateau::{
+    PlateauMode, PlateauState, ReduceLrOnPlateau, ReduceLrOnPlateauConfig, ThresholdMode,
+};
 pub use polynomial::PolynomialLr;
 pub use sequential::{ChainedScheduler, SequentialLr};
 pub use step::{MultiStepLr, StepLr};

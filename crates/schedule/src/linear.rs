@@ -1,9 +1,9 @@
 //! LinearLR and ConstantLR: a factor on the base learning rate that changes
 //! for `total_iters` steps and then stays.
 
+use crate::Result;
 use crate::args::{self, deserialize_via_new};
 use crate::error::{positive_count, unit_interval};
-use crate::Result;
 use descent_core::Schedule;
 use serde::Serialize;
 
@@ -116,7 +116,11 @@ mod tests {
             let s = LinearLr::new(base, start, end, n).unwrap();
             let lrs = s.lrs(n + 10);
             let up = end >= start;
-            prop_assert!(lrs.windows(2).all(|w| if up { w[1] >= w[0] - 1e-15 } else { w[1] <= w[0] + 1e-15 }));
+            let monotone = |w: &[f64]| match up {
+                true => w[1] >= w[0] - 1e-15,
+                false => w[1] <= w[0] + 1e-15,
+            };
+            prop_assert!(lrs.windows(2).all(monotone));
             prop_assert!((lrs[n as usize + 5] - base * end).abs() <= 1e-15 * base.max(1.0));
         }
 
@@ -132,7 +136,11 @@ mod tests {
     fn factors_outside_the_unit_interval_are_rejected() {
         assert!(matches!(
             LinearLr::new(0.1, 0.0, 1.0, 5),
-            Err(crate::Error::OutOfRange { name: "start_factor", range: "(0, 1]", .. })
+            Err(crate::Error::OutOfRange {
+                name: "start_factor",
+                range: "(0, 1]",
+                ..
+            })
         ));
         assert!(matches!(
             ConstantLr::new(0.1, 1.5, 5),
@@ -140,7 +148,10 @@ mod tests {
         ));
         assert!(matches!(
             LinearLr::new(0.1, 0.5, 1.0, 0),
-            Err(crate::Error::NonPositive { name: "total_iters", .. })
+            Err(crate::Error::NonPositive {
+                name: "total_iters",
+                ..
+            })
         ));
     }
 }

@@ -1,7 +1,7 @@
 //! A hand-edited piecewise schedule, appendable during a run and replayable.
 
-use crate::error::{non_negative, Error};
 use crate::Result;
+use crate::error::{Error, non_negative};
 use descent_core::Schedule;
 use serde::{Deserialize, Serialize};
 
@@ -212,12 +212,20 @@ mod tests {
         ));
         assert!(matches!(
             s.push(0, Change::Multiplier(-1.0)),
-            Err(Error::Negative { name: "multiplier", .. })
+            Err(Error::Negative {
+                name: "multiplier",
+                ..
+            })
         ));
         s.push(10, Change::Lr(0.01)).unwrap();
         assert_eq!(
             s.push(9, Change::Lr(0.01)),
-            Err(Error::OutOfOrder { name: "changes", index: 1, value: 9, previous: 10 })
+            Err(Error::OutOfOrder {
+                name: "changes",
+                index: 1,
+                value: 9,
+                previous: 10
+            })
         );
         let bad = r#"{"base":0.1,"changes":[{"step":5,"change":{"lr":0.1}},{"step":1,"change":{"lr":0.1}}]}"#;
         assert!(serde_json::from_str::<ManualSchedule>(bad).is_err());

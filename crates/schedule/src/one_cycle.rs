@@ -163,7 +163,11 @@ impl OneCycleLr {
         if c.three_phase {
             let phases = [
                 phase(warm_end, (initial, self.max_lr), (max_m, base_m)),
-                phase(2.0 * c.pct_start * total - 2.0, (self.max_lr, initial), (base_m, max_m)),
+                phase(
+                    2.0 * c.pct_start * total - 2.0,
+                    (self.max_lr, initial),
+                    (base_m, max_m),
+                ),
                 phase(last, (initial, min), (max_m, max_m)),
             ];
             (phases, 3)
@@ -247,20 +251,48 @@ mod tests {
     #[test]
     fn invalid_cycles_are_rejected() {
         let d = OneCycleLrConfig::default;
-        assert!(matches!(OneCycleLr::new(0.1, 0, d()), Err(Error::NonPositive { name: "total_steps", .. })));
         assert!(matches!(
-            OneCycleLr::new(0.1, 10, OneCycleLrConfig { pct_start: 0.1, ..d() }),
+            OneCycleLr::new(0.1, 0, d()),
+            Err(Error::NonPositive {
+                name: "total_steps",
+                ..
+            })
+        ));
+        assert!(matches!(
+            OneCycleLr::new(
+                0.1,
+                10,
+                OneCycleLrConfig {
+                    pct_start: 0.1,
+                    ..d()
+                }
+            ),
             Err(Error::EmptyWarmup { .. })
         ));
         assert!(matches!(
-            OneCycleLr::new(0.1, 10, OneCycleLrConfig { pct_start: 1.5, ..d() }),
-            Err(Error::OutOfRange { name: "pct_start", .. })
+            OneCycleLr::new(
+                0.1,
+                10,
+                OneCycleLrConfig {
+                    pct_start: 1.5,
+                    ..d()
+                }
+            ),
+            Err(Error::OutOfRange {
+                name: "pct_start",
+                ..
+            })
         ));
         assert!(matches!(
             OneCycleLr::with_epochs(0.1, u64::MAX, 2, d()),
             Err(Error::Overflow { .. })
         ));
-        assert_eq!(OneCycleLr::with_epochs(0.1, 3, 4, d()).unwrap().total_steps(), 12);
+        assert_eq!(
+            OneCycleLr::with_epochs(0.1, 3, 4, d())
+                .unwrap()
+                .total_steps(),
+            12
+        );
     }
 
     #[test]

@@ -268,18 +268,20 @@ mod tests {
             0u64..5,
             0.0..0.05f64,
         )
-            .prop_map(|(mode, factor, patience, threshold, threshold_mode, cooldown, min_lr)| {
-                ReduceLrOnPlateauConfig {
-                    mode,
-                    factor,
-                    patience,
-                    threshold,
-                    threshold_mode,
-                    cooldown,
-                    min_lr,
-                    ..Default::default()
-                }
-            })
+            .prop_map(
+                |(mode, factor, patience, threshold, threshold_mode, cooldown, min_lr)| {
+                    ReduceLrOnPlateauConfig {
+                        mode,
+                        factor,
+                        patience,
+                        threshold,
+                        threshold_mode,
+                        cooldown,
+                        min_lr,
+                        ..Default::default()
+                    }
+                },
+            )
     }
 
     proptest! {
@@ -333,7 +335,11 @@ mod tests {
         };
         assert!(matches!(
             ReduceLrOnPlateau::new(0.1, config),
-            Err(crate::Error::OutOfRange { name: "factor", range: "[0, 1)", .. })
+            Err(crate::Error::OutOfRange {
+                name: "factor",
+                range: "[0, 1)",
+                ..
+            })
         ));
     }
 

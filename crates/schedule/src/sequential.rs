@@ -61,7 +61,11 @@ impl<S: Schedule> SequentialLr<S> {
     /// The schedule in force at `step` and the step at which it started.
     pub fn part_at(&self, step: u64) -> (&S, u64) {
         let idx = self.milestones.partition_point(|&m| m <= step);
-        let start = if idx == 0 { 0 } else { self.milestones[idx - 1] };
+        let start = if idx == 0 {
+            0
+        } else {
+            self.milestones[idx - 1]
+        };
         (&self.schedulers[idx], start)
     }
 }
@@ -202,20 +206,36 @@ mod tests {
         let parts = || vec![0.1, 0.2];
         assert_eq!(
             SequentialLr::new(parts(), vec![]),
-            Err(Error::LengthMismatch { name: "milestones", expected: 1, got: 0 })
+            Err(Error::LengthMismatch {
+                name: "milestones",
+                expected: 1,
+                got: 0
+            })
         );
-        assert_eq!(SequentialLr::<f64>::new(vec![], vec![]), Err(Error::Empty { name: "schedulers" }));
+        assert_eq!(
+            SequentialLr::<f64>::new(vec![], vec![]),
+            Err(Error::Empty { name: "schedulers" })
+        );
         assert!(matches!(
             SequentialLr::new(vec![0.1, 0.2, 0.3], vec![5, 2]),
-            Err(Error::OutOfOrder { name: "milestones", .. })
+            Err(Error::OutOfOrder {
+                name: "milestones",
+                ..
+            })
         ));
-        assert_eq!(ChainedScheduler::<f64>::new(0.1, vec![]), Err(Error::Empty { name: "schedulers" }));
+        assert_eq!(
+            ChainedScheduler::<f64>::new(0.1, vec![]),
+            Err(Error::Empty { name: "schedulers" })
+        );
     }
 
     #[test]
     fn homogeneous_compositions_round_trip_through_serde() {
         let s = SequentialLr::new(
-            vec![ExponentialLr::new(0.1, 0.5).unwrap(), ExponentialLr::new(0.1, 0.9).unwrap()],
+            vec![
+                ExponentialLr::new(0.1, 0.5).unwrap(),
+                ExponentialLr::new(0.1, 0.9).unwrap(),
+            ],
             vec![3],
         )
         .unwrap();

@@ -1,8 +1,8 @@
 //! Step decays: StepLR and MultiStepLR.
 
+use crate::Result;
 use crate::args::{self, deserialize_via_new};
 use crate::error::{non_decreasing, non_negative, positive_count};
-use crate::Result;
 use descent_core::Schedule;
 use serde::Serialize;
 
@@ -123,15 +123,26 @@ mod tests {
     fn invalid_arguments_are_typed_errors() {
         assert!(matches!(
             StepLr::new(0.1, 0, 0.5),
-            Err(crate::Error::NonPositive { name: "step_size", .. })
+            Err(crate::Error::NonPositive {
+                name: "step_size",
+                ..
+            })
         ));
         assert!(matches!(
             MultiStepLr::new(0.1, vec![3, 5, 4], 0.5),
-            Err(crate::Error::OutOfOrder { name: "milestones", index: 2, value: 4, previous: 5 })
+            Err(crate::Error::OutOfOrder {
+                name: "milestones",
+                index: 2,
+                value: 4,
+                previous: 5
+            })
         ));
         assert!(matches!(
             StepLr::new(-0.1, 1, 0.5),
-            Err(crate::Error::Negative { name: "base_lr", .. })
+            Err(crate::Error::Negative {
+                name: "base_lr",
+                ..
+            })
         ));
     }
 

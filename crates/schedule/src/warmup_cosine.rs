@@ -73,9 +73,9 @@ impl WarmupCosine {
 }
 
 deserialize_via_new!(WarmupCosine { base_lr: f64, warmup_steps: u64, total_steps: u64, start_factor: f64, eta_min: f64 }
-    => |b, w, t, s, e| -> Result<WarmupCosine> {
-        WarmupCosine::new(b, w, t)?.with_start_factor(s)?.with_eta_min(e)
-    });
+=> |b, w, t, s, e| -> Result<WarmupCosine> {
+    WarmupCosine::new(b, w, t)?.with_start_factor(s)?.with_eta_min(e)
+});
 
 impl Schedule for WarmupCosine {
     fn lr(&self, step: u64) -> f64 {
@@ -127,7 +127,11 @@ mod tests {
     fn total_steps_must_exceed_warmup() {
         assert_eq!(
             WarmupCosine::new(0.1, 10, 10),
-            Err(Error::TooShort { name: "total_steps", value: 10, min: 11 })
+            Err(Error::TooShort {
+                name: "total_steps",
+                value: 10,
+                min: 11
+            })
         );
     }
 }

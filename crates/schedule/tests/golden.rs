@@ -29,11 +29,17 @@ struct Hyper<'a> {
 impl<'a> Hyper<'a> {
     fn new(v: &'a Value) -> Result<Self, String> {
         let map = v.as_object().ok_or("`hyper` is not an object")?;
-        Ok(Hyper { map, read: RefCell::new(BTreeSet::new()) })
+        Ok(Hyper {
+            map,
+            read: RefCell::new(BTreeSet::new()),
+        })
     }
 
     fn get(&self, key: &str) -> Result<&'a Value, String> {
-        let (k, v) = self.map.get_key_value(key).ok_or(format!("hyper has no `{key}`"))?;
+        let (k, v) = self
+            .map
+            .get_key_value(key)
+            .ok_or(format!("hyper has no `{key}`"))?;
         self.read.borrow_mut().insert(k.as_str());
         Ok(v)
     }
@@ -50,22 +56,31 @@ impl<'a> Hyper<'a> {
     fn opt_u64(&self, key: &str) -> Result<Option<u64>, String> {
         match self.get(key)? {
             Value::Null => Ok(None),
-            v => v.as_u64().map(Some).ok_or(format!("`{key}` = {v} is not a count")),
+            v => v
+                .as_u64()
+                .map(Some)
+                .ok_or(format!("`{key}` = {v} is not a count")),
         }
     }
 
     fn bool(&self, key: &str) -> Result<bool, String> {
-        self.get(key)?.as_bool().ok_or(format!("`{key}` is not a bool"))
+        self.get(key)?
+            .as_bool()
+            .ok_or(format!("`{key}` is not a bool"))
     }
 
     fn str(&self, key: &str) -> Result<&'a str, String> {
-        self.get(key)?.as_str().ok_or(format!("`{key}` is not a string"))
+        self.get(key)?
+            .as_str()
+            .ok_or(format!("`{key}` is not a string"))
     }
 
     fn counts(&self, key: &str) -> Result<Vec<u64>, String> {
         let v = self.get(key)?;
         let list = v.as_array().ok_or(format!("`{key}` is not a list"))?;
-        list.iter().map(|x| x.as_u64().ok_or(format!("`{key}` holds {x}"))).collect()
+        list.iter()
+            .map(|x| x.as_u64().ok_or(format!("`{key}` holds {x}")))
+            .collect()
     }
 
     /// `last_epoch` must be PyTorch's fresh start, -1.
@@ -79,7 +94,11 @@ impl<'a> Hyper<'a> {
     /// Fails if any field was left unread.
     fn all_read(&self) -> Result<(), String> {
         let read = self.read.borrow();
-        let unread: Vec<&String> = self.map.keys().filter(|k| !read.contains(k.as_str())).collect();
+        let unread: Vec<&String> = self
+            .map
+            .keys()
+            .filter(|k| !read.contains(k.as_str()))
+            .collect();
         match unread.is_empty() {
             true => Ok(()),
             false => Err(format!("unsupported hyperparameters {unread:?}")),
@@ -98,12 +117,18 @@ enum Built {
 }
 
 fn pure(s: impl Schedule + Send + Sync + 'static) -> Built {
-    Built::Pure { lr: DynSchedule::new(s), momentum: None }
+    Built::Pure {
+        lr: DynSchedule::new(s),
+        momentum: None,
+    }
 }
 
 fn cycling(s: impl MomentumSchedule + Clone + Send + Sync + 'static) -> Built {
     let m = s.clone();
-    Built::Pure { lr: DynSchedule::new(s), momentum: Some(Box::new(move |t| m.momentum(t))) }
+    Built::Pure {
+        lr: DynSchedule::new(s),
+        momentum: Some(Box::new(move |t| m.momentum(t))),
+    }
 }
 
 fn err(e: descent_schedule::Error) -> String {
@@ -133,7 +158,10 @@ fn build(name: &str, hyper: &Value, base_lr: f64) -> Result<Built, String> {
         "CosineAnnealingWarmRestarts" => {
             h.fresh_start()?;
             let (t_0, t_mult) = (h.u64("T_0")?, h.u64("T_mult")?);
-            pure(CosineAnnealingWarmRestarts::new(base_lr, t_0, t_mult, h.f64("eta_min")?).map_err(err)?)
+            pure(
+                CosineAnnealingWarmRestarts::new(base_lr, t_0, t_mult, h.f64("eta_min")?)
+                    .map_err(err)?,
+            )
         }
         "LinearLR" => {
             h.fresh_start()?;
@@ -245,13 +273,22 @@ fn plateau(h: &Hyper, base_lr: f64) -> Result<ReduceLrOnPlateau, String> {
 
 /// The `schedulers` list of SequentialLR or ChainedScheduler.
 fn nested(h: &Hyper, base_lr: f64) -> Result<Vec<DynSchedule>, String> {
-    let list = h.get("schedulers")?.as_array().ok_or("`schedulers` is not a list")?;
+    let list = h
+        .get("schedulers")?
+        .as_array()
+        .ok_or("`schedulers` is not a list")?;
     let mut parts = Vec::new();
     for spec in list {
-        let name = spec["scheduler"].as_str().ok_or("nested scheduler without a name")?;
+        let name = spec["scheduler"]
+            .as_str()
+            .ok_or("nested scheduler without a name")?;
         match build(name, &spec["hyper"], base_lr)? {
             Built::Pure { lr, momentum: None } => parts.push(lr),
-            _ => return Err(format!("unsupported nested `{name}` (plateau or momentum cycling)")),
+            _ => {
+                return Err(format!(
+                    "unsupported nested `{name}` (plateau or momentum cycling)"
+                ));
+            }
         }
     }
     Ok(parts)
@@ -259,16 +296,26 @@ fn nested(h: &Hyper, base_lr: f64) -> Result<Vec<DynSchedule>, String> {
 
 fn numbers(v: &Value, what: &str) -> Result<Vec<f64>, String> {
     let list = v.as_array().ok_or(format!("`{what}` is not a list"))?;
-    list.iter().map(|x| golden::number(x).ok_or(format!("`{what}` holds {x}"))).collect()
+    list.iter()
+        .map(|x| golden::number(x).ok_or(format!("`{what}` holds {x}")))
+        .collect()
 }
 
 fn compare(what: &str, got: &[f64], want: &[f64]) -> Result<(), String> {
     if got.len() != want.len() {
-        return Err(format!("{what}: {} values, expected {}", got.len(), want.len()));
+        return Err(format!(
+            "{what}: {} values, expected {}",
+            got.len(),
+            want.len()
+        ));
     }
     for (k, (&g, &w)) in got.iter().zip(want).enumerate() {
-        if !((g - w).abs() <= RTOL * w.abs()) {
-            return Err(format!("{what}[{k}] = {g:e}, expected {w:e} (rel {:e})", (g - w).abs() / w.abs()));
+        let within = (g - w).abs() <= RTOL * w.abs(); // false for NaN
+        if !within {
+            return Err(format!(
+                "{what}[{k}] = {g:e}, expected {w:e} (rel {:e})",
+                (g - w).abs() / w.abs()
+            ));
         }
     }
     Ok(())
@@ -290,10 +337,19 @@ fn check(case: &Value) -> Result<usize, String> {
     match build(name, &case["hyper"], base_lr)? {
         Built::Pure { lr, momentum } => {
             compare("lrs", &lr.lrs(steps + 1), &want)?;
-            match (momentum.map(|m| (0..=steps).map(m).collect::<Option<Vec<f64>>>()), want_momentum) {
+            match (
+                momentum.map(|m| (0..=steps).map(m).collect::<Option<Vec<f64>>>()),
+                want_momentum,
+            ) {
                 (Some(Some(got)), Some(w)) => compare("momentums", &got, &w)?,
                 (None | Some(None), None) => {}
-                (got, w) => return Err(format!("momentum cycling mismatch: got {}, expected {}", got.is_some(), w.is_some())),
+                (got, w) => {
+                    return Err(format!(
+                        "momentum cycling mismatch: got {}, expected {}",
+                        got.is_some(),
+                        w.is_some()
+                    ));
+                }
             }
         }
         Built::Plateau(mut p) => {
@@ -356,7 +412,16 @@ fn schedules_match_pytorch_golden_values() {
             }
         }
     }
-    assert!(scheduler_files > 0, "no schedulers golden file in {}", golden::dir().display());
+    assert!(
+        scheduler_files > 0,
+        "no schedulers golden file in {}",
+        golden::dir().display()
+    );
     println!("checked {cases} scheduler cases ({values} values) at relative {RTOL:e}");
-    assert!(failures.is_empty(), "{} failing cases:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failing cases:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -32,7 +32,8 @@ pub fn assert_close(
         for c in 0..want.ncols() {
             let (g, w) = (got[(r, c)], want[(r, c)]);
             let tol = rtol * w.abs().max(1.0) + atol;
-            if !((g - w).abs() <= tol) {
+            let within = (g - w).abs() <= tol; // false for NaN
+            if !within {
                 return Err(format!(
                     "{what}: element ({r}, {c}) is {g:e}, expected {w:e} (diff {:e} > tol {tol:e})",
                     (g - w).abs()
