@@ -301,7 +301,8 @@ fn numbers(v: &Value, what: &str) -> Result<Vec<f64>, String> {
         .collect()
 }
 
-fn compare(what: &str, got: &[f64], want: &[f64]) -> Result<(), String> {
+/// Checks every value to `RTOL` and returns the largest relative error.
+fn compare(what: &str, got: &[f64], want: &[f64]) -> Result<f64, String> {
     if got.len() != want.len() {
         return Err(format!(
             "{what}: {} values, expected {}",
@@ -309,8 +310,12 @@ fn compare(what: &str, got: &[f64], want: &[f64]) -> Result<(), String> {
             want.len()
         ));
     }
+    let mut worst: f64 = 0.0;
     for (k, (&g, &w)) in got.iter().zip(want).enumerate() {
         let within = (g - w).abs() <= RTOL * w.abs(); // false for NaN
+        if g != w {
+            worst = worst.max((g - w).abs() / w.abs());
+        }
         if !within {
             return Err(format!(
                 "{what}[{k}] = {g:e}, expected {w:e} (rel {:e})",
@@ -318,11 +323,11 @@ fn compare(what: &str, got: &[f64], want: &[f64]) -> Result<(), String> {
             ));
         }
     }
-    Ok(())
+    Ok(worst)
 }
 
 /// One case of schedulers.json.
-fn check(case: &Value) -> Result<usize, String> {
+fn check(case: &Value) -> Result<(usize, f64), String> {
     let name = case["scheduler"].as_str().ok_or("no `scheduler`")?;
     let base_lr = golden::number(&case["base_lr"]).ok_or("no `base_lr`")?;
     let steps = case["steps"].as_u64().ok_or("no `steps`")?;
@@ -334,14 +339,18 @@ fn check(case: &Value) -> Result<usize, String> {
         Value::Null => None,
         v => Some(numbers(v, "momentums")?),
     };
-    match build(name, &case["hyper"], base_lr)? {
+    let mut n = want.len();
+    let worst = match build(name, &case["hyper"], base_lr)? {
         Built::Pure { lr, momentum } => {
-            compare("lrs", &lr.lrs(steps + 1), &want)?;
+            let mut worst = compare("lrs", &lr.lrs(steps + 1), &want)?;
             match (
                 momentum.map(|m| (0..=steps).map(m).collect::<Option<Vec<f64>>>()),
                 want_momentum,
             ) {
-                (Some(Some(got)), Some(w)) => compare("momentums", &got, &w)?,
+                (Some(Some(got)), Some(w)) => {
+                    worst = worst.max(compare("momentums", &got, &w)?);
+                    n += w.len();
+                }
                 (None | Some(None), None) => {}
                 (got, w) => {
                     return Err(format!(
@@ -351,22 +360,23 @@ fn check(case: &Value) -> Result<usize, String> {
                     ));
                 }
             }
+            worst
         }
         Built::Plateau(mut p) => {
             let metrics = numbers(&case["metrics"], "metrics")?;
             let mut got = vec![p.lr()];
             got.extend(p.observe_all(&metrics));
-            compare("lrs", &got, &want)?;
+            compare("lrs", &got, &want)?
         }
-    }
-    Ok(want.len())
+    };
+    Ok((n, worst))
 }
 
 /// The lrs of one training.json case, if it has a scheduler.
-fn check_training(case: &Value) -> Result<usize, String> {
+fn check_training(case: &Value) -> Result<(usize, f64), String> {
     let spec = &case["scheduler"];
     if spec.is_null() {
-        return Ok(0);
+        return Ok((0, 0.0));
     }
     let name = spec["scheduler"].as_str().ok_or("no `scheduler`")?;
     let base_lr = golden::number(&case["optimizer"]["hyper"]["lr"]).ok_or("no optimizer lr")?;
@@ -376,23 +386,25 @@ fn check_training(case: &Value) -> Result<usize, String> {
         Built::Plateau(mut p) => {
             // Step k runs at the lr in force, then the scheduler sees its loss.
             let losses = numbers(&case["losses"], "losses")?;
+            if losses.len() + 1 < want.len() {
+                return Err(format!("{} losses for {} lrs", losses.len(), want.len()));
+            }
             let mut got = vec![p.lr()];
             got.extend(p.observe_all(&losses[..want.len() - 1]));
             got
         }
     };
-    compare("lrs", &got, &want)?;
-    Ok(want.len())
+    Ok((want.len(), compare("lrs", &got, &want)?))
 }
 
 #[test]
 fn schedules_match_pytorch_golden_values() {
     let files = golden::load_all().unwrap_or_else(|e| panic!("{e}"));
     let mut failures = Vec::new();
-    let (mut cases, mut values) = (0, 0);
+    let (mut cases, mut values, mut worst) = (0, 0, 0.0f64);
     let mut scheduler_files = 0;
     for file in &files {
-        let checker: fn(&Value) -> Result<usize, String> = match file.kind.as_str() {
+        let checker: fn(&Value) -> Result<(usize, f64), String> = match file.kind.as_str() {
             "schedulers" => {
                 scheduler_files += 1;
                 check
@@ -403,10 +415,11 @@ fn schedules_match_pytorch_golden_values() {
         for case in &file.cases {
             let case_name = case["name"].as_str().unwrap_or("?");
             match checker(case) {
-                Ok(0) => {}
-                Ok(n) => {
+                Ok((0, _)) => {}
+                Ok((n, w)) => {
                     cases += 1;
                     values += n;
+                    worst = worst.max(w);
                 }
                 Err(e) => failures.push(format!("{}/{case_name}: {e}", file.file_name)),
             }
@@ -417,11 +430,30 @@ fn schedules_match_pytorch_golden_values() {
         "no schedulers golden file in {}",
         golden::dir().display()
     );
-    println!("checked {cases} scheduler cases ({values} values) at relative {RTOL:e}");
+    println!(
+        "checked {cases} scheduler cases ({values} values) at relative {RTOL:e}; worst relative error {worst:e}"
+    );
     assert!(
         failures.is_empty(),
         "{} failing cases:\n{}",
         failures.len(),
         failures.join("\n")
     );
+}
+
+#[test]
+fn unread_or_unsupported_hyperparameters_fail_the_case() {
+    let extra =
+        serde_json::json!({"step_size": 2, "gamma": 0.5, "last_epoch": -1, "verbose": true});
+    let e = build("StepLR", &extra, 0.1).err().expect("must fail");
+    assert!(e.contains("verbose"), "{e}");
+    let resumed = serde_json::json!({"step_size": 2, "gamma": 0.5, "last_epoch": 3});
+    assert!(build("StepLR", &resumed, 0.1).is_err());
+    assert!(build("MultiplicativeLR", &serde_json::json!({}), 0.1).is_err());
+    let custom = serde_json::json!({
+        "base_lr": 0.01, "max_lr": 0.1, "step_size_up": 5, "step_size_down": null,
+        "mode": "triangular", "gamma": 1.0, "scale_fn": "lambda x: 1.0", "scale_mode": "cycle",
+        "cycle_momentum": false, "base_momentum": 0.8, "max_momentum": 0.9, "last_epoch": -1
+    });
+    assert!(build("CyclicLR", &custom, 0.1).is_err());
 }
