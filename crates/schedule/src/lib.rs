@@ -1,0 +1,84 @@
+//! Learning-rate schedules for descent.
+//!
+//! A schedule is a pure function of the step: it implements
+//! [`descent_core::Schedule`] (`fn lr(&self, step: u64) -> f64`, plus
+//! `lrs(n)` to sample ahead for plots), so an optimizer takes any of them,
+//! and resuming a run means restoring a step count. Every schedule is given
+//! its base learning rate, so `lr(step)` is the actual learning rate, not a
+//! factor. Only [`ReduceLrOnPlateau`] keeps state: it observes a metric
+//! through the separate [`MetricSchedule`] trait.
+//!
+//! PyTorch's schedulers, with their names in Rust case, arguments and
+//! semantics (closed forms, which agree with PyTorch's recursive updates to
+//! about 1e-14):
+//!
+//! | PyTorch | here |
+//! |---|---|
+//! | `StepLR`, `MultiStepLR`, `ExponentialLR` | [`StepLr`], [`MultiStepLr`], [`ExponentialLr`] |
+//! | `CosineAnnealingLR`, `CosineAnnealingWarmRestarts` | [`CosineAnnealingLr`], [`CosineAnnealingWarmRestarts`] |
+//! | `LinearLR`, `ConstantLR`, `PolynomialLR` | [`LinearLr`], [`ConstantLr`], [`PolynomialLr`] |
+//! | `OneCycleLR`, `CyclicLR` (with momentum cycling) | [`OneCycleLr`], [`CyclicLr`] ([`MomentumSchedule`]) |
+//! | `LambdaLR` | [`LambdaLr`] |
+//! | `SequentialLR`, `ChainedScheduler` | [`SequentialLr`], [`ChainedScheduler`] |
+//! | `ReduceLROnPlateau` | [`ReduceLrOnPlateau`] |
+//!
+//! And two of our own: [`WarmupCosine`], linear warm-up then cosine decay,
+//! and [`ManualSchedule`], a list of hand-made `(step, lr or multiplier)`
+//! changes that can be appended to during a run and replayed exactly.
+//!
+//! Invalid arguments are rejected at construction with a typed [`Error`].
+//! Schedules serialize as their constructor arguments (serde), and
+//! deserialization runs the same checks; [`LambdaLr`] and [`DynSchedule`]
+//! hold closures or trait objects and do not serialize.
+//!
+//! # Examples
+//!
+//! ```
+//! use descent_core::Schedule;
+//! use descent_schedule::WarmupCosine;
+//!
+//! let schedule = WarmupCosine::new(3e-4, 100, 10_000)?;
+//! let lrs = schedule.lrs(10_000); // for a plot
+//! assert_eq!(lrs[100], 3e-4);
+//! # Ok::<(), descent_schedule::Error>(())
+//! ```
+
+mod args;
+mod cosine;
+mod cyclic;
+mod error;
+mod exponential;
+mod lambda;
+mod linear;
+mod manual;
+mod one_cycle;
+mod plateau;
+mod polynomial;
+mod sequential;
+mod step;
+mod stepper;
+mod traits;
+mod warm_restarts;
+mod warmup_cosine;
+
+pub use cosine::CosineAnnealingLr;
+pub use cyclic::{CyclicLr, CyclicLrConfig, CyclicMode};
+pub use error::{Error, Result, ScheduleError};
+pub use exponential::ExponentialLr;
+pub use lambda::LambdaLr;
+pub use linear::{ConstantLr, LinearLr};
+pub use manual::{Change, ChangePoint, ManualSchedule};
+pub use one_cycle::{AnnealStrategy, OneCycleLr, OneCycleLrConfig};
+pub use plateau::{
+    PlateauMode, PlateauState, ReduceLrOnPlateau, ReduceLrOnPlateauConfig, ThresholdMode,
+};
+pub use polynomial::PolynomialLr;
+pub use sequential::{ChainedScheduler, SequentialLr};
+pub use step::{MultiStepLr, StepLr};
+pub use stepper::Stepper;
+pub use traits::{DynSchedule, MetricSchedule, MomentumOf, MomentumSchedule};
+pub use warm_restarts::CosineAnnealingWarmRestarts;
+pub use warmup_cosine::WarmupCosine;
+
+/// Re-export of the trait every schedule here implements.
+pub use descent_core::Schedule;
