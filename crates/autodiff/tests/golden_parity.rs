@@ -16,9 +16,9 @@ use descent_autodiff::{
     AvgPool2dConfig, Conv2dConfig, CrossEntropyConfig, ImageShape, MaxPool2dConfig, Reduction,
     Tape, Var,
 };
-use descent_core::{ParamStore, Tags};
-use descent_testkit::assert_close;
+use descent_core::{ParamId, ParamStore, Tags};
 use descent_testkit::golden::{self, Tensor};
+use descent_testkit::{assert_close, payload_message};
 use nalgebra::DMatrix;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -118,12 +118,7 @@ fn check_case(kind: &str, case: &Value) -> Outcome {
 /// [`check_case`], with a panic inside an op reported as a failure.
 fn guarded(kind: &str, case: &Value) -> Outcome {
     catch_unwind(AssertUnwindSafe(|| check_case(kind, case))).unwrap_or_else(|panic| {
-        let msg = panic
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| panic.downcast_ref::<&str>().copied())
-            .unwrap_or("(no message)");
-        Outcome::Failed(format!("panicked: {msg}"))
+        Outcome::Failed(format!("panicked: {}", payload_message(panic.as_ref())))
     })
 }
 
@@ -312,23 +307,7 @@ fn linear(case: &Value) -> Check {
         )));
     }
     let mut store = ParamStore::new();
-    let w = store
-        .register(
-            "weight",
-            Tags::WEIGHT,
-            expect_tensor(case, "weight", &[d_out, d_in], (d_out, d_in))?,
-        )
-        .map_err(|e| malformed(e.to_string()))?;
-    let b = if has_bias {
-        let value = expect_tensor(case, "bias", &[d_out], (1, d_out))?;
-        Some(
-            store
-                .register("bias", Tags::BIAS, value)
-                .map_err(|e| malformed(e.to_string()))?,
-        )
-    } else {
-        None
-    };
+    let (w, b) = weight_and_bias(case, &mut store, &[d_out, d_in], (d_out, d_in), has_bias)?;
     let grad_out = expect_tensor(case, "grad_output", &[n, d_out], (n, d_out))?;
     let tape = Tape::new();
     let input = tape.leaf_var(&x.to_matrix(n, d_in));
@@ -340,20 +319,7 @@ fn linear(case: &Value) -> Check {
     close(case, "output", &y.value(), &[n, d_out], (n, d_out))?;
     let grad_input = tape.grad(input).unwrap_or_else(|| DMatrix::zeros(n, d_in));
     close(case, "grad_input", &grad_input, &[n, d_in], (n, d_in))?;
-    close(
-        case,
-        "grad_weight",
-        store.grad(w),
-        &[d_out, d_in],
-        (d_out, d_in),
-    )?;
-    match b {
-        Some(b) => close(case, "grad_bias", store.grad(b), &[d_out], (1, d_out)),
-        None if case["grad_bias"].is_null() => Ok(()),
-        None => Err(Outcome::Failed(
-            "grad_bias recorded for a layer without bias".into(),
-        )),
-    }
+    param_grads(case, &store, w, &[d_out, d_in], (d_out, d_in), b)
 }
 
 /// Conv2d with OIHW weight (= our `C_out × (C_in·kH·kW)` rows) and bias as
@@ -394,25 +360,8 @@ fn conv2d(case: &Value) -> Check {
     let out = tensor(case, "output")?;
     let (_, out_img) = image_tensor(case, "output", c_out)?;
     let mut store = ParamStore::new();
-    let w_shape = [c_out, c_in, kh, kw];
-    let w_dims = (c_out, c_in * kh * kw);
-    let w = store
-        .register(
-            "weight",
-            Tags::WEIGHT,
-            expect_tensor(case, "weight", &w_shape, w_dims)?,
-        )
-        .map_err(|e| malformed(e.to_string()))?;
-    let b = if has_bias {
-        let value = expect_tensor(case, "bias", &[c_out], (1, c_out))?;
-        Some(
-            store
-                .register("bias", Tags::BIAS, value)
-                .map_err(|e| malformed(e.to_string()))?,
-        )
-    } else {
-        None
-    };
+    let (w_shape, w_dims) = ([c_out, c_in, kh, kw], (c_out, c_in * kh * kw));
+    let (w, b) = weight_and_bias(case, &mut store, &w_shape, w_dims, has_bias)?;
     let out_dims = out.matrix().shape();
     let grad_out = expect_tensor(case, "grad_output", &out.shape, out_dims)?;
     let tape = Tape::new();
@@ -435,14 +384,7 @@ fn conv2d(case: &Value) -> Check {
         .grad(input)
         .unwrap_or_else(|| DMatrix::zeros(x_dims.0, x_dims.1));
     close(case, "grad_input", &grad_input, &x.shape, x_dims)?;
-    close(case, "grad_weight", store.grad(w), &w_shape, w_dims)?;
-    match b {
-        Some(b) => close(case, "grad_bias", store.grad(b), &[c_out], (1, c_out)),
-        None if case["grad_bias"].is_null() => Ok(()),
-        None => Err(Outcome::Failed(
-            "grad_bias recorded for a layer without bias".into(),
-        )),
-    }
+    param_grads(case, &store, w, &w_shape, w_dims, b)
 }
 
 enum Pool {
@@ -510,6 +452,55 @@ fn pool2d(kind: &str, case: &Value) -> Check {
     )?;
     close(case, "output", &got_out, &out.shape, out_dims)?;
     close(case, "grad_input", &got_grad, &x.shape, x_dims)
+}
+
+/// Registers the case's `weight` (PyTorch shape `w_shape`, read into a
+/// `w_dims` matrix) and, when `has_bias`, its `bias` as a row vector.
+fn weight_and_bias(
+    case: &Value,
+    store: &mut ParamStore<f64>,
+    w_shape: &[usize],
+    w_dims: (usize, usize),
+    has_bias: bool,
+) -> Check<(ParamId, Option<ParamId>)> {
+    let value = expect_tensor(case, "weight", w_shape, w_dims)?;
+    let w = store
+        .register("weight", Tags::WEIGHT, value)
+        .map_err(|e| malformed(e.to_string()))?;
+    if !has_bias {
+        return Ok((w, None));
+    }
+    let c = w_shape[0];
+    let value = expect_tensor(case, "bias", &[c], (1, c))?;
+    let b = store
+        .register("bias", Tags::BIAS, value)
+        .map_err(|e| malformed(e.to_string()))?;
+    Ok((w, Some(b)))
+}
+
+/// Compares the accumulated weight and bias gradients with the case's.
+fn param_grads(
+    case: &Value,
+    store: &ParamStore<f64>,
+    w: ParamId,
+    w_shape: &[usize],
+    w_dims: (usize, usize),
+    b: Option<ParamId>,
+) -> Check {
+    close(case, "grad_weight", store.grad(w), w_shape, w_dims)?;
+    match b {
+        Some(b) => close(
+            case,
+            "grad_bias",
+            store.grad(b),
+            &[w_shape[0]],
+            (1, w_shape[0]),
+        ),
+        None if case["grad_bias"].is_null() => Ok(()),
+        None => Err(Outcome::Failed(
+            "grad_bias recorded for a layer without bias".into(),
+        )),
+    }
 }
 
 /// A `[N, C, H, W]` tensor and its image shape; `channels` (when non-zero)

@@ -1,6 +1,7 @@
 use crate::gradcheck::check_gradients;
 use crate::{Conv2dConfig, ImageShape, Tape};
 use descent_core::{ParamStore, Tags};
+use descent_testkit::panic_message;
 use descent_testkit::strategies::matrix_of;
 use nalgebra::DMatrix;
 use proptest::prelude::*;
@@ -253,18 +254,6 @@ fn conv2d_computes_only_the_gradients_asked_for() {
     assert_eq!(grads(false, true), (None, gw));
     assert_eq!(grads(true, false), (gx, None));
     assert_eq!(grads(false, false), (None, None));
-}
-
-fn panic_message(f: impl FnOnce()) -> String {
-    let err =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).expect_err("expected a panic");
-    match err.downcast::<String>() {
-        Ok(s) => *s,
-        Err(e) => e
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .unwrap_or_default(),
-    }
 }
 
 #[test]

@@ -1,6 +1,7 @@
 use crate::gradcheck::check_gradients;
 use crate::{AvgPool2dConfig, ImageShape, MaxPool2dConfig, Tape};
 use descent_core::ParamStore;
+use descent_testkit::panic_message;
 use descent_testkit::strategies::{distinct_matrix, matrix_of};
 use nalgebra::DMatrix;
 use proptest::prelude::*;
@@ -275,18 +276,6 @@ fn pools_accept_an_empty_batch() {
     assert_eq!((m.shape(), a.shape()), ((0, 2 * 4), (0, 2 * 9)));
     tape.backward(m.sum() + a.sum(), &mut ParamStore::new());
     assert_eq!(tape.grad(x).unwrap().shape(), (0, 50));
-}
-
-fn panic_message(f: impl FnOnce()) -> String {
-    let err =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).expect_err("expected a panic");
-    match err.downcast::<String>() {
-        Ok(s) => *s,
-        Err(e) => e
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .unwrap_or_default(),
-    }
 }
 
 #[test]
