@@ -12,6 +12,13 @@ pub enum Location {
     Byte(u64),
     /// A 1-based line number.
     Line(usize),
+    /// A 1-based line and column (for JSON, whose files may be one line).
+    LineColumn {
+        /// The line.
+        line: usize,
+        /// The column.
+        column: usize,
+    },
 }
 
 impl fmt::Display for Location {
@@ -19,6 +26,7 @@ impl fmt::Display for Location {
         match self {
             Location::Byte(b) => write!(f, "byte {b}"),
             Location::Line(l) => write!(f, "line {l}"),
+            Location::LineColumn { line, column } => write!(f, "line {line} column {column}"),
         }
     }
 }

@@ -32,8 +32,10 @@ mod dataset;
 mod digits;
 mod dirs;
 mod error;
+mod idx;
 mod in_memory;
 mod loader;
+mod sentiment;
 mod source;
 mod split;
 mod subset;
@@ -43,7 +45,15 @@ pub use digits::{digits, digits_from_dir, parse_digits};
 pub use dirs::{DATA_ENV, DataDirs, resolve};
 pub use dataset::{Dataset, ImageDims, Schema, TargetKind};
 pub use error::{Error, Location, Result};
+pub use idx::{
+    IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, IdxArray, Split, fashion_mnist, load_idx_pair, mnist,
+    parse_idx, parse_idx_pair,
+};
 pub use in_memory::{InMemory, Targets};
 pub use loader::{DataLoader, LoaderConfig};
+pub use sentiment::{
+    SentimentSource, Sentences, parse_sentiment_json, parse_sentiment_tsv, sentiment,
+    sentiment_amazon_tsv,
+};
 pub use split::{SplitConfig, Splits};
 pub use subset::Subset;
