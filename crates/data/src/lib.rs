@@ -33,6 +33,7 @@ mod digits;
 mod dirs;
 mod error;
 mod idx;
+mod images;
 mod in_memory;
 mod loader;
 mod sentiment;
@@ -49,6 +50,7 @@ pub use idx::{
     IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, IdxArray, Split, fashion_mnist, load_idx_pair, mnist,
     parse_idx, parse_idx_pair,
 };
+pub use images::{Image, cifar10_samples, load_png, parse_png};
 pub use in_memory::{InMemory, Targets};
 pub use loader::{DataLoader, LoaderConfig};
 pub use sentiment::{
