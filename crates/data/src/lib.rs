@@ -40,6 +40,7 @@ mod sentiment;
 mod source;
 mod split;
 mod subset;
+mod synth;
 
 pub use batch::Batch;
 pub use digits::{digits, digits_from_dir, parse_digits};
@@ -59,3 +60,8 @@ pub use sentiment::{
 };
 pub use split::{SplitConfig, Splits};
 pub use subset::Subset;
+pub use synth::{
+    BlobsConfig, MoonsConfig, Shape, ShapeParams, ShapesConfig, SpiralsConfig, Teacher,
+    TeacherConfig, TeacherStudent, make_blobs, make_moons, make_shapes, make_spirals,
+    make_teacher_student,
+};
