@@ -11,7 +11,7 @@ use nalgebra::DMatrix;
 /// leave `targets` with zero columns; regression batches fill the `N × T`
 /// `targets` and leave `labels` empty. A batch is meant to be reused: filling
 /// it again with the same row count allocates nothing.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Batch<S: Scalar> {
     /// `N × D` features, one sample per row.
     pub features: DMatrix<S>,
@@ -23,8 +23,21 @@ pub struct Batch<S: Scalar> {
     pub indices: Vec<usize>,
     /// `(C, H, W)` when the features are images.
     pub image: Option<ImageDims>,
-    /// Scratch space for dataset wrappers that rearrange features.
+    /// Scratch indices for dataset wrappers (subsets, pixel permutations).
     pub(crate) scratch: Vec<usize>,
+    /// Scratch values for dataset wrappers that rearrange a row.
+    pub(crate) row: Vec<S>,
+}
+
+/// Equal when the public contents are; scratch space is ignored.
+impl<S: Scalar> PartialEq for Batch<S> {
+    fn eq(&self, other: &Self) -> bool {
+        self.features == other.features
+            && self.labels == other.labels
+            && self.targets == other.targets
+            && self.indices == other.indices
+            && self.image == other.image
+    }
 }
 
 impl<S: Scalar> Default for Batch<S> {
@@ -36,6 +49,7 @@ impl<S: Scalar> Default for Batch<S> {
             indices: Vec::new(),
             image: None,
             scratch: Vec::new(),
+            row: Vec::new(),
         }
     }
 }

@@ -28,6 +28,7 @@
 //! ```
 
 mod batch;
+mod corrupt;
 mod dataset;
 mod digits;
 mod dirs;
@@ -36,6 +37,7 @@ mod idx;
 mod images;
 mod in_memory;
 mod loader;
+mod pixels;
 mod sentiment;
 mod source;
 mod split;
@@ -45,6 +47,7 @@ mod synth;
 pub use batch::Batch;
 pub use digits::{digits, digits_from_dir, parse_digits};
 pub use dirs::{DATA_ENV, DataDirs, resolve};
+pub use corrupt::Relabeled;
 pub use dataset::{Dataset, ImageDims, Schema, TargetKind};
 pub use error::{Error, Location, Result};
 pub use idx::{
@@ -54,6 +57,7 @@ pub use idx::{
 pub use images::{Image, cifar10_samples, load_png, parse_png};
 pub use in_memory::{InMemory, Targets};
 pub use loader::{DataLoader, LoaderConfig};
+pub use pixels::ShuffledPixels;
 pub use sentiment::{
     SentimentSource, Sentences, parse_sentiment_json, parse_sentiment_tsv, sentiment,
     sentiment_amazon_tsv,
