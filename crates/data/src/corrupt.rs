@@ -56,7 +56,11 @@ impl<S: Scalar, D: Dataset<S>> Relabeled<S, D> {
         let mut labels = dataset.labels().expect("classification checked");
         let n_noisy = (p * labels.len() as f64).round() as usize;
         if n_noisy > 0 && n_classes < 2 {
-            return Err(Error::config("n_classes", n_classes, "noisy labels need at least 2 classes"));
+            return Err(Error::config(
+                "n_classes",
+                n_classes,
+                "noisy labels need at least 2 classes",
+            ));
         }
         for i in rand::seq::index::sample(rng, labels.len(), n_noisy) {
             labels[i] = (labels[i] + rng.random_range(1..n_classes)) % n_classes;
@@ -75,7 +79,10 @@ impl<S: Scalar, D: Dataset<S>> Relabeled<S, D> {
 }
 
 fn n_classes<S: Scalar, D: Dataset<S>>(dataset: &D, what: &'static str) -> Result<usize> {
-    dataset.schema().n_classes().ok_or(Error::NotClassification { what })
+    dataset
+        .schema()
+        .n_classes()
+        .ok_or(Error::NotClassification { what })
 }
 
 impl<S: Scalar, D: Dataset<S>> Dataset<S> for Relabeled<S, D> {
@@ -139,8 +146,16 @@ mod tests {
         let a = Relabeled::random(&d, &mut ChaCha8Rng::seed_from_u64(2)).unwrap();
         let b = Relabeled::random(&d, &mut ChaCha8Rng::seed_from_u64(2)).unwrap();
         assert_eq!(a.new_labels(), b.new_labels());
-        let kept = a.new_labels().iter().zip(d.class_labels().unwrap()).filter(|(x, y)| x == y).count();
-        assert!((800..1200).contains(&kept), "about 1/10 keep their class: {kept}");
+        let kept = a
+            .new_labels()
+            .iter()
+            .zip(d.class_labels().unwrap())
+            .filter(|(x, y)| x == y)
+            .count();
+        assert!(
+            (800..1200).contains(&kept),
+            "about 1/10 keep their class: {kept}"
+        );
     }
 
     #[test]

@@ -150,9 +150,16 @@ mod tests {
         let err = parse_digits::<f32>(text.as_bytes(), Path::new("d.csv")).unwrap_err();
         assert!(matches!(
             err,
-            Error::LabelOutOfRange { at: Location::Line(2), label: 10, .. }
+            Error::LabelOutOfRange {
+                at: Location::Line(2),
+                label: 10,
+                ..
+            }
         ));
-        assert!(err.to_string().starts_with("d.csv: label 10 at line 2"), "{err}");
+        assert!(
+            err.to_string().starts_with("d.csv: label 10 at line 2"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -161,7 +168,12 @@ mod tests {
         let err = parse_digits::<f32>(text.as_bytes(), Path::new("d.csv")).unwrap_err();
         assert!(matches!(
             err,
-            Error::CountMismatch { at: Location::Line(2), expected: 65, found: 3, .. }
+            Error::CountMismatch {
+                at: Location::Line(2),
+                expected: 65,
+                found: 3,
+                ..
+            }
         ));
     }
 
@@ -169,7 +181,13 @@ mod tests {
     fn a_bad_pixel_is_malformed() {
         let text = line("1").replacen("16", "17", 1);
         let err = parse_digits::<f32>(text.as_bytes(), Path::new("d.csv")).unwrap_err();
-        assert!(matches!(err, Error::Malformed { at: Location::Line(1), .. }));
+        assert!(matches!(
+            err,
+            Error::Malformed {
+                at: Location::Line(1),
+                ..
+            }
+        ));
     }
 
     proptest! {

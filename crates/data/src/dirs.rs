@@ -130,6 +130,9 @@ mod tests {
     fn the_rule_ends_with_the_system_directory() {
         let dirs = DataDirs::from_env(Some(Path::new("/explicit")));
         assert_eq!(dirs.roots()[0], Path::new("/explicit"));
-        assert_eq!(dirs.roots().last().unwrap(), Path::new("/usr/share/datasets"));
+        assert_eq!(
+            dirs.roots().last().unwrap(),
+            Path::new("/usr/share/datasets")
+        );
     }
 }

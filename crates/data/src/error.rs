@@ -143,7 +143,11 @@ pub enum Error {
 
 impl Error {
     /// A [`Error::Malformed`] with the file converted to a path.
-    pub(crate) fn malformed(file: &std::path::Path, at: Location, reason: impl Into<String>) -> Self {
+    pub(crate) fn malformed(
+        file: &std::path::Path,
+        at: Location,
+        reason: impl Into<String>,
+    ) -> Self {
         Error::Malformed {
             file: file.to_owned(),
             at,
@@ -165,7 +169,11 @@ impl Error {
     }
 
     /// A [`Error::InvalidConfig`].
-    pub(crate) fn config(name: &'static str, value: impl fmt::Display, reason: &'static str) -> Self {
+    pub(crate) fn config(
+        name: &'static str,
+        value: impl fmt::Display,
+        reason: &'static str,
+    ) -> Self {
         Error::InvalidConfig {
             name,
             value: value.to_string(),

@@ -81,7 +81,13 @@ pub fn parse_idx(bytes: &[u8], file: &Path, magic: u32) -> Result<IdxArray> {
         .iter()
         .try_fold(1usize, |acc, &d| acc.checked_mul(d))
         .filter(|&n| n <= u32::MAX as usize * 4)
-        .ok_or_else(|| Error::malformed(file, Location::Byte(4), format!("dimensions {dims:?} are too large")))?;
+        .ok_or_else(|| {
+            Error::malformed(
+                file,
+                Location::Byte(4),
+                format!("dimensions {dims:?} are too large"),
+            )
+        })?;
     let mut data = Vec::new();
     read_up_to(&mut reader, need as u64, &mut data, file, header_len as u64)?;
     if data.len() < need {
@@ -129,7 +135,11 @@ pub fn parse_idx_pair<S: Scalar>(
 }
 
 /// Reads an IDX image file and its label file (see [`parse_idx_pair`]).
-pub fn load_idx_pair<S: Scalar>(images: &Path, labels: &Path, n_classes: usize) -> Result<InMemory<S>> {
+pub fn load_idx_pair<S: Scalar>(
+    images: &Path,
+    labels: &Path,
+    n_classes: usize,
+) -> Result<InMemory<S>> {
     let (img, lbl) = (read_file(images)?, read_file(labels)?);
     parse_idx_pair((&img, images), (&lbl, labels), n_classes)
 }
@@ -155,7 +165,11 @@ pub fn fashion_mnist<S: Scalar>(split: Split, explicit: Option<&Path>) -> Result
     load_mnist_like("fashion-mnist", split, explicit)
 }
 
-fn load_mnist_like<S: Scalar>(set: &str, split: Split, explicit: Option<&Path>) -> Result<InMemory<S>> {
+fn load_mnist_like<S: Scalar>(
+    set: &str,
+    split: Split,
+    explicit: Option<&Path>,
+) -> Result<InMemory<S>> {
     let dir = resolve(set, explicit)?;
     let prefix = match split {
         Split::Train => "train",
@@ -175,8 +189,8 @@ fn find_gz_or_raw(dir: &Path, name: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::gzip;
     use crate::Dataset;
+    use crate::source::gzip;
     use proptest::prelude::*;
 
     fn images(n: u32, rows: u32, cols: u32) -> Vec<u8> {
@@ -227,21 +241,59 @@ mod tests {
     fn truncation_names_the_byte_offset() {
         let img = images(2, 2, 2);
         let err = parse_idx(&img[..20], Path::new("img"), IDX_IMAGES_MAGIC).unwrap_err();
-        assert!(matches!(err, Error::Truncated { at: Location::Byte(20), .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::Truncated {
+                    at: Location::Byte(20),
+                    ..
+                }
+            ),
+            "{err}"
+        );
         let err = parse_idx(&img[..10], Path::new("img"), IDX_IMAGES_MAGIC).unwrap_err();
-        assert!(matches!(err, Error::Truncated { at: Location::Byte(10), .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::Truncated {
+                    at: Location::Byte(10),
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 
     #[test]
     fn a_count_mismatch_between_images_and_labels_is_reported() {
         let err = pair(&images(3, 1, 1), &labels(&[1, 2])).unwrap_err();
-        assert!(matches!(err, Error::CountMismatch { expected: 3, found: 2, .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::CountMismatch {
+                    expected: 3,
+                    found: 2,
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 
     #[test]
     fn a_label_out_of_range_names_its_byte() {
         let err = pair(&images(3, 1, 1), &labels(&[1, 2, 10])).unwrap_err();
-        assert!(matches!(err, Error::LabelOutOfRange { at: Location::Byte(10), label: 10, .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::LabelOutOfRange {
+                    at: Location::Byte(10),
+                    label: 10,
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 
     #[test]

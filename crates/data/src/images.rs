@@ -51,7 +51,11 @@ pub fn parse_png(bytes: &[u8], file: &Path) -> Result<Image> {
         .ok_or_else(|| fail(&"image too large"))?;
     let mut buf = vec![0u8; size];
     let info = reader.next_frame(&mut buf).map_err(|e| fail(&e))?;
-    let (w, h, c) = (info.width as usize, info.height as usize, info.color_type.samples());
+    let (w, h, c) = (
+        info.width as usize,
+        info.height as usize,
+        info.color_type.samples(),
+    );
     let mut data = vec![0u8; c * h * w];
     for y in 0..h {
         let row = &buf[y * info.line_size..][..w * c];
@@ -105,7 +109,9 @@ pub fn cifar10_samples<S: Scalar>(explicit: Option<&Path>) -> Result<InMemory<S>
         pixels.extend_from_slice(&image.data);
     }
     let d = dims.len();
-    let features = DMatrix::from_fn(files.len(), d, |i, j| S::from_count(pixels[i * d + j] as usize));
+    let features = DMatrix::from_fn(files.len(), d, |i, j| {
+        S::from_count(pixels[i * d + j] as usize)
+    });
     let labels = files.iter().map(|f| f.1).collect();
     InMemory::classification(features, labels, 10)?.with_image(dims)
 }
@@ -126,7 +132,8 @@ struct Tracked<'a, 'b> {
 
 impl Tracked<'_, '_> {
     fn note(&self) {
-        self.reached.set(self.reached.get().max(self.inner.position()));
+        self.reached
+            .set(self.reached.get().max(self.inner.position()));
     }
 }
 
@@ -189,7 +196,10 @@ mod tests {
     fn a_truncated_png_is_malformed_with_an_offset() {
         let png = rgb_png(4, 4);
         let err = parse_png(&png[..png.len() - 20], Path::new("t.png")).unwrap_err();
-        assert!(matches!(err, Error::Malformed { at: Location::Byte(b), .. } if b > 0), "{err}");
+        assert!(
+            matches!(err, Error::Malformed { at: Location::Byte(b), .. } if b > 0),
+            "{err}"
+        );
     }
 
     #[test]

@@ -55,7 +55,11 @@ impl<S: Scalar> InMemory<S> {
             ));
         }
         if let Some(&bad) = labels.iter().find(|&&l| l >= n_classes) {
-            return Err(Error::config("labels", bad, "labels must lie in 0..n_classes"));
+            return Err(Error::config(
+                "labels",
+                bad,
+                "labels must lie in 0..n_classes",
+            ));
         }
         Ok(InMemory {
             features,
@@ -228,7 +232,10 @@ mod tests {
         let y = DMatrix::from_fn(5, 2, |i, j| (100 * i + j) as f64);
         let data = InMemory::regression(x, y).unwrap();
         let b = data.batch(&[4, 1, 4]);
-        assert_eq!(b.features.row(0).iter().copied().collect::<Vec<_>>(), [40.0, 41.0, 42.0]);
+        assert_eq!(
+            b.features.row(0).iter().copied().collect::<Vec<_>>(),
+            [40.0, 41.0, 42.0]
+        );
         assert_eq!(b.features.row(1)[2], 12.0);
         assert_eq!(b.targets.row(2)[1], 401.0);
         assert!(b.labels.is_empty());

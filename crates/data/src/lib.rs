@@ -45,10 +45,10 @@ mod subset;
 mod synth;
 
 pub use batch::Batch;
-pub use digits::{digits, digits_from_dir, parse_digits};
-pub use dirs::{DATA_ENV, DataDirs, resolve};
 pub use corrupt::Relabeled;
 pub use dataset::{Dataset, ImageDims, Schema, TargetKind};
+pub use digits::{digits, digits_from_dir, parse_digits};
+pub use dirs::{DATA_ENV, DataDirs, resolve};
 pub use error::{Error, Location, Result};
 pub use idx::{
     IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, IdxArray, Split, fashion_mnist, load_idx_pair, mnist,
@@ -59,7 +59,7 @@ pub use in_memory::{InMemory, Targets};
 pub use loader::{DataLoader, LoaderConfig};
 pub use pixels::ShuffledPixels;
 pub use sentiment::{
-    SentimentSource, Sentences, parse_sentiment_json, parse_sentiment_tsv, sentiment,
+    Sentences, SentimentSource, parse_sentiment_json, parse_sentiment_tsv, sentiment,
     sentiment_amazon_tsv,
 };
 pub use split::{SplitConfig, Splits};

@@ -131,7 +131,11 @@ impl<S: Scalar, D: Dataset<S>> DataLoader<S, D> {
     /// The number of batches in one epoch.
     pub fn n_batches(&self) -> usize {
         let (n, b) = (self.dataset.len(), self.config.batch_size);
-        if self.config.drop_last { n / b } else { n.div_ceil(b) }
+        if self.config.drop_last {
+            n / b
+        } else {
+            n.div_ceil(b)
+        }
     }
 
     /// The sample order of the current epoch.
@@ -173,8 +177,16 @@ mod tests {
         let mut batch = Batch::new();
         let mut out = vec![];
         while loader.next_into(&mut batch) {
-            let rows: Vec<usize> = batch.features.column(0).iter().map(|&v| v as usize).collect();
-            assert_eq!(rows, batch.indices, "features come from the indexed samples");
+            let rows: Vec<usize> = batch
+                .features
+                .column(0)
+                .iter()
+                .map(|&v| v as usize)
+                .collect();
+            assert_eq!(
+                rows, batch.indices,
+                "features come from the indexed samples"
+            );
             out.push(rows);
         }
         out
@@ -228,7 +240,11 @@ mod tests {
     #[test]
     fn different_epochs_shuffle_differently() {
         let data = indexed(50);
-        let config = LoaderConfig { batch_size: 50, shuffle: true, ..Default::default() };
+        let config = LoaderConfig {
+            batch_size: 50,
+            shuffle: true,
+            ..Default::default()
+        };
         let mut loader = DataLoader::new(&data, config).unwrap();
         assert_ne!(epoch_rows(&mut loader, 0), epoch_rows(&mut loader, 1));
     }
@@ -236,34 +252,65 @@ mod tests {
     #[test]
     fn without_shuffle_the_order_is_the_identity() {
         let data = indexed(5);
-        let config = LoaderConfig { batch_size: 2, ..Default::default() };
+        let config = LoaderConfig {
+            batch_size: 2,
+            ..Default::default()
+        };
         let mut loader = DataLoader::new(&data, config).unwrap();
-        assert_eq!(epoch_rows(&mut loader, 3), vec![vec![0, 1], vec![2, 3], vec![4]]);
+        assert_eq!(
+            epoch_rows(&mut loader, 3),
+            vec![vec![0, 1], vec![2, 3], vec![4]]
+        );
     }
 
     #[test]
     fn batch_size_one_is_sgd_and_full_size_is_full_batch() {
         let data = indexed(7);
-        let sgd = DataLoader::new(&data, LoaderConfig { batch_size: 1, ..Default::default() }).unwrap();
+        let sgd = DataLoader::new(
+            &data,
+            LoaderConfig {
+                batch_size: 1,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert_eq!(sgd.n_batches(), 7);
-        let gd = DataLoader::new(&data, LoaderConfig { batch_size: 7, ..Default::default() }).unwrap();
+        let gd = DataLoader::new(
+            &data,
+            LoaderConfig {
+                batch_size: 7,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert_eq!(gd.n_batches(), 1);
     }
 
     #[test]
     fn zero_batch_size_is_rejected() {
         let data = indexed(3);
-        let config = LoaderConfig { batch_size: 0, ..Default::default() };
+        let config = LoaderConfig {
+            batch_size: 0,
+            ..Default::default()
+        };
         assert!(matches!(
             DataLoader::new(&data, config),
-            Err(Error::InvalidConfig { name: "batch_size", .. })
+            Err(Error::InvalidConfig {
+                name: "batch_size",
+                ..
+            })
         ));
     }
 
     #[test]
     fn batches_iterator_yields_the_same_batches_as_next_into() {
         let data = indexed(9);
-        let config = LoaderConfig { batch_size: 4, shuffle: true, seed: 3, ..Default::default() };
+        let config = LoaderConfig {
+            batch_size: 4,
+            shuffle: true,
+            seed: 3,
+            ..Default::default()
+        };
         let mut loader = DataLoader::new(&data, config).unwrap();
         let via_iter: Vec<Vec<usize>> = loader.batches().map(|b| b.indices).collect();
         assert_eq!(via_iter.concat(), loader.order());

@@ -137,13 +137,26 @@ mod tests {
         let b = s.batch(&all);
         assert_eq!(b, s.batch(&all), "fixed across calls");
         let again = s.batch(&[3]);
-        assert_eq!(again.features.row(0), b.features.row(3), "independent of batch composition");
+        assert_eq!(
+            again.features.row(0),
+            b.features.row(3),
+            "independent of batch composition"
+        );
         let offsets: Vec<Vec<f64>> = (0..6)
-            .map(|i| b.features.row(i).iter().map(|v| v - 100.0 * i as f64).collect())
+            .map(|i| {
+                b.features
+                    .row(i)
+                    .iter()
+                    .map(|v| v - 100.0 * i as f64)
+                    .collect()
+            })
             .collect();
         assert_ne!(offsets[0], offsets[1]);
         for i in 0..6 {
-            assert_eq!(sorted(b.features.row(i).iter().copied()), sorted(d.features().row(i).iter().copied()));
+            assert_eq!(
+                sorted(b.features.row(i).iter().copied()),
+                sorted(d.features().row(i).iter().copied())
+            );
         }
         assert_eq!(b.labels, [0, 1, 0, 1, 0, 1]);
     }
@@ -155,8 +168,14 @@ mod tests {
         let b = s.to_in_memory();
         assert_ne!(b.features().row(0), d.features().row(0));
         for i in 0..6 {
-            assert_eq!(b.features().row(i), b.features().row(0).add_scalar(100.0 * i as f64));
+            assert_eq!(
+                b.features().row(i),
+                b.features().row(0).add_scalar(100.0 * i as f64)
+            );
         }
-        assert_eq!(sorted(b.features().row(0).iter().copied()), sorted(d.features().row(0).iter().copied()));
+        assert_eq!(
+            sorted(b.features().row(0).iter().copied()),
+            sorted(d.features().row(0).iter().copied())
+        );
     }
 }

@@ -3,8 +3,8 @@
 
 use crate::source::{decompress_all, lines, read_file};
 use crate::{Error, Location, Result, resolve};
-use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
 use std::fmt;
 use std::path::Path;
 
@@ -117,7 +117,11 @@ pub fn parse_sentiment_json(bytes: &[u8], file: &Path) -> Result<Sentences> {
 pub fn parse_sentiment_tsv(bytes: &[u8], file: &Path) -> Result<Sentences> {
     let text = decompress_all(bytes, file, 256 << 20)?;
     let text = std::str::from_utf8(&text).map_err(|e| {
-        Error::malformed(file, Location::Byte(e.valid_up_to() as u64), "invalid UTF-8")
+        Error::malformed(
+            file,
+            Location::Byte(e.valid_up_to() as u64),
+            "invalid UTF-8",
+        )
     })?;
     let mut out = Sentences::default();
     for (line_no, line) in lines(text.as_bytes()) {
@@ -224,25 +228,71 @@ mod tests {
         let json = br#"[{"text":"","class":null},
 {"text":"x","class":1}]"#;
         let err = parse_sentiment_json(json, Path::new("x.json")).unwrap_err();
-        assert!(matches!(err, Error::Malformed { at: Location::LineColumn { line: 2, .. }, .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::Malformed {
+                    at: Location::LineColumn { line: 2, .. },
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 
     #[test]
     fn a_bad_class_is_an_error_with_a_position() {
         let json = b"[\n{\"text\":\"x\",\"class\":1},\n{\"text\":\"y\",\"class\":7}]";
         let err = parse_sentiment_json(json, Path::new("x.json")).unwrap_err();
-        assert!(matches!(err, Error::Malformed { at: Location::LineColumn { line: 3, .. }, .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::Malformed {
+                    at: Location::LineColumn { line: 3, .. },
+                    ..
+                }
+            ),
+            "{err}"
+        );
         assert!(err.to_string().contains("class 7"), "{err}");
     }
 
     #[test]
     fn tsv_reports_the_line_of_a_bad_label() {
         let err = parse_sentiment_tsv(b"ok\t1\nbad\t2\n", Path::new("t.txt")).unwrap_err();
-        assert!(matches!(err, Error::LabelOutOfRange { at: Location::Line(2), label: 2, .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::LabelOutOfRange {
+                    at: Location::Line(2),
+                    label: 2,
+                    ..
+                }
+            ),
+            "{err}"
+        );
         let err = parse_sentiment_tsv(b"ok\t1\nno tab\n", Path::new("t.txt")).unwrap_err();
-        assert!(matches!(err, Error::Malformed { at: Location::Line(2), .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::Malformed {
+                    at: Location::Line(2),
+                    ..
+                }
+            ),
+            "{err}"
+        );
         let err = parse_sentiment_tsv(b"ok\t1\n\xff\t0\n", Path::new("t.txt")).unwrap_err();
-        assert!(matches!(err, Error::Malformed { at: Location::Byte(5), .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::Malformed {
+                    at: Location::Byte(5),
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 
     proptest! {

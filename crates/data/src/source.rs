@@ -99,7 +99,10 @@ mod tests {
     #[test]
     fn gzip_is_detected_by_its_magic() {
         let file = Path::new("x");
-        assert_eq!(decompress_all(&gzip(b"hello"), file, 100).unwrap(), b"hello");
+        assert_eq!(
+            decompress_all(&gzip(b"hello"), file, 100).unwrap(),
+            b"hello"
+        );
         assert_eq!(decompress_all(b"hello", file, 100).unwrap(), b"hello");
     }
 
@@ -107,13 +110,22 @@ mod tests {
     fn a_cut_gzip_stream_is_a_typed_error() {
         let gz = gzip(&[7u8; 1000]);
         let err = decompress_all(&gz[..gz.len() / 2], Path::new("x.gz"), 1 << 20).unwrap_err();
-        assert!(matches!(err, Error::Truncated { .. } | Error::Malformed { .. }), "{err}");
+        assert!(
+            matches!(err, Error::Truncated { .. } | Error::Malformed { .. }),
+            "{err}"
+        );
     }
 
     #[test]
     fn decompression_is_bounded() {
         let err = decompress_all(&gzip(&[0u8; 5000]), Path::new("bomb.gz"), 100).unwrap_err();
-        assert!(matches!(err, Error::Malformed { at: Location::Byte(100), .. }));
+        assert!(matches!(
+            err,
+            Error::Malformed {
+                at: Location::Byte(100),
+                ..
+            }
+        ));
     }
 
     #[test]

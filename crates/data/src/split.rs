@@ -176,15 +176,28 @@ mod tests {
     #[test]
     fn fractions_above_one_are_rejected() {
         let d = data(vec![0; 10], 1);
-        let c = SplitConfig { validation: 0.6, test: 0.6, stratify: false };
+        let c = SplitConfig {
+            validation: 0.6,
+            test: 0.6,
+            stratify: false,
+        };
         let err = Splits::new(&d, &c, &mut ChaCha8Rng::seed_from_u64(0)).unwrap_err();
-        assert!(matches!(err, Error::InvalidConfig { name: "validation + test", .. }));
+        assert!(matches!(
+            err,
+            Error::InvalidConfig {
+                name: "validation + test",
+                ..
+            }
+        ));
     }
 
     #[test]
     fn stratifying_regression_targets_is_an_error() {
         let d = InMemory::<f32>::regression(DMatrix::zeros(4, 1), DMatrix::zeros(4, 1)).unwrap();
-        let c = SplitConfig { stratify: true, ..Default::default() };
+        let c = SplitConfig {
+            stratify: true,
+            ..Default::default()
+        };
         let err = Splits::new(&d, &c, &mut ChaCha8Rng::seed_from_u64(0)).unwrap_err();
         assert!(matches!(err, Error::NotClassification { .. }));
     }
@@ -192,7 +205,12 @@ mod tests {
     #[test]
     fn subsets_view_the_parts() {
         let d = data((0..10).map(|i| i % 2).collect(), 2);
-        let s = Splits::new(&d, &SplitConfig::default(), &mut ChaCha8Rng::seed_from_u64(1)).unwrap();
+        let s = Splits::new(
+            &d,
+            &SplitConfig::default(),
+            &mut ChaCha8Rng::seed_from_u64(1),
+        )
+        .unwrap();
         let (train, val, test) = s.subsets(&d).unwrap();
         assert_eq!((train.len(), val.len(), test.len()), (7, 1, 2));
         let b = test.batch(&[1]);

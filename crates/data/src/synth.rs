@@ -46,12 +46,18 @@ mod tests {
         let xs: Vec<f64> = (0..20_000).map(|_| normal(&mut rng)).collect();
         let mean = xs.iter().sum::<f64>() / xs.len() as f64;
         let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / xs.len() as f64;
-        assert!(mean.abs() < 0.03 && (var - 1.0).abs() < 0.05, "{mean} {var}");
+        assert!(
+            mean.abs() < 0.03 && (var - 1.0).abs() < 0.05,
+            "{mean} {var}"
+        );
     }
 
     #[test]
     fn linspace_matches_numpy() {
-        assert_eq!(linspace(0.0, 1.0, 5).collect::<Vec<_>>(), [0.0, 0.25, 0.5, 0.75, 1.0]);
+        assert_eq!(
+            linspace(0.0, 1.0, 5).collect::<Vec<_>>(),
+            [0.0, 0.25, 0.5, 0.75, 1.0]
+        );
         assert_eq!(linspace(2.0, 3.0, 1).collect::<Vec<_>>(), [2.0]);
     }
 }

@@ -56,10 +56,18 @@ pub fn make_blobs<S: Scalar>(config: &BlobsConfig, rng: &mut impl Rng) -> Result
         return Err(Error::config("n_centers", 0, "must be at least 1"));
     }
     if !(lo.is_finite() && hi.is_finite() && lo < hi) {
-        return Err(Error::config("center_box", format!("{:?}", config.center_box), "must be finite with lo < hi"));
+        return Err(Error::config(
+            "center_box",
+            format!("{:?}", config.center_box),
+            "must be finite with lo < hi",
+        ));
     }
     if !(config.cluster_std >= 0.0 && config.cluster_std.is_finite()) {
-        return Err(Error::config("cluster_std", config.cluster_std, "must be finite and >= 0"));
+        return Err(Error::config(
+            "cluster_std",
+            config.cluster_std,
+            "must be finite and >= 0",
+        ));
     }
     let (k, d) = (config.n_centers, config.n_features);
     let centers: Vec<f64> = (0..k * d).map(|_| rng.random_range(lo..hi)).collect();
@@ -67,7 +75,9 @@ pub fn make_blobs<S: Scalar>(config: &BlobsConfig, rng: &mut impl Rng) -> Result
     for c in 0..k {
         let count = config.n_samples / k + usize::from(c < config.n_samples % k);
         for _ in 0..count {
-            let p = (0..d).map(|j| centers[c * d + j] + config.cluster_std * normal(rng)).collect();
+            let p = (0..d)
+                .map(|j| centers[c * d + j] + config.cluster_std * normal(rng))
+                .collect();
             points.push((p, c));
         }
     }
@@ -84,10 +94,17 @@ mod tests {
 
     #[test]
     fn blob_sizes_follow_sklearn_and_points_cluster() {
-        let c = BlobsConfig { n_samples: 10, n_centers: 3, cluster_std: 0.0, ..Default::default() };
+        let c = BlobsConfig {
+            n_samples: 10,
+            n_centers: 3,
+            cluster_std: 0.0,
+            ..Default::default()
+        };
         let b = make_blobs::<f64>(&c, &mut ChaCha8Rng::seed_from_u64(3)).unwrap();
         let labels = b.class_labels().unwrap();
-        let sizes: Vec<usize> = (0..3).map(|k| labels.iter().filter(|&&l| l == k).count()).collect();
+        let sizes: Vec<usize> = (0..3)
+            .map(|k| labels.iter().filter(|&&l| l == k).count())
+            .collect();
         assert_eq!(sizes, [4, 3, 3]);
         // With zero spread every point of a blob is its centre.
         for i in 0..10 {
@@ -103,6 +120,9 @@ mod tests {
     fn the_same_seed_gives_the_same_blobs() {
         let c = BlobsConfig::default();
         let a = make_blobs::<f32>(&c, &mut ChaCha8Rng::seed_from_u64(8)).unwrap();
-        assert_eq!(a, make_blobs::<f32>(&c, &mut ChaCha8Rng::seed_from_u64(8)).unwrap());
+        assert_eq!(
+            a,
+            make_blobs::<f32>(&c, &mut ChaCha8Rng::seed_from_u64(8)).unwrap()
+        );
     }
 }

@@ -47,7 +47,11 @@ impl Default for MoonsConfig {
 /// ```
 pub fn make_moons<S: Scalar>(config: &MoonsConfig, rng: &mut impl Rng) -> Result<InMemory<S>> {
     if !(config.noise >= 0.0 && config.noise.is_finite()) {
-        return Err(crate::Error::config("noise", config.noise, "must be finite and >= 0"));
+        return Err(crate::Error::config(
+            "noise",
+            config.noise,
+            "must be finite and >= 0",
+        ));
     }
     let n_out = config.n_samples / 2;
     let n_in = config.n_samples - n_out;
@@ -78,20 +82,30 @@ mod tests {
 
     #[test]
     fn noiseless_moons_lie_on_their_circles() {
-        let config = MoonsConfig { n_samples: 11, ..Default::default() };
+        let config = MoonsConfig {
+            n_samples: 11,
+            ..Default::default()
+        };
         let m = make_moons::<f64>(&config, &mut ChaCha8Rng::seed_from_u64(1)).unwrap();
         let labels = m.class_labels().unwrap();
         assert_eq!(labels.iter().filter(|&&l| l == 0).count(), 5);
         for (i, &l) in labels.iter().enumerate() {
             let (x, y) = (m.features()[(i, 0)], m.features()[(i, 1)]);
-            let r = if l == 0 { x.hypot(y) } else { (x - 1.0).hypot(y - 0.5) };
+            let r = if l == 0 {
+                x.hypot(y)
+            } else {
+                (x - 1.0).hypot(y - 0.5)
+            };
             assert!((r - 1.0).abs() < 1e-12);
         }
     }
 
     #[test]
     fn the_same_seed_gives_the_same_moons() {
-        let config = MoonsConfig { noise: 0.2, ..Default::default() };
+        let config = MoonsConfig {
+            noise: 0.2,
+            ..Default::default()
+        };
         let a = make_moons::<f32>(&config, &mut ChaCha8Rng::seed_from_u64(9)).unwrap();
         let b = make_moons::<f32>(&config, &mut ChaCha8Rng::seed_from_u64(9)).unwrap();
         let c = make_moons::<f32>(&config, &mut ChaCha8Rng::seed_from_u64(10)).unwrap();

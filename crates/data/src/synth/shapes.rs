@@ -37,9 +37,7 @@ impl Shape {
             Shape::Circle => dx * dx + dy * dy <= r * r,
             Shape::Square => ax <= 0.8 * r && dy.abs() <= 0.8 * r,
             Shape::Triangle => (-r..=r).contains(&dy) && ax <= (dy + r) / 2.0,
-            Shape::Cross => {
-                (ax <= r && dy.abs() <= r / 3.0) || (ax <= r / 3.0 && dy.abs() <= r)
-            }
+            Shape::Cross => (ax <= r && dy.abs() <= r / 3.0) || (ax <= r / 3.0 && dy.abs() <= r),
         }
     }
 }
@@ -77,12 +75,23 @@ impl ShapeParams {
         let background: [f64; 3] = [rng.random(), rng.random(), rng.random()];
         let foreground = loop {
             let c: [f64; 3] = [rng.random(), rng.random(), rng.random()];
-            let d2: f64 = c.iter().zip(&background).map(|(a, b)| (a - b).powi(2)).sum();
+            let d2: f64 = c
+                .iter()
+                .zip(&background)
+                .map(|(a, b)| (a - b).powi(2))
+                .sum();
             if d2 >= 0.16 {
                 break c;
             }
         };
-        ShapeParams { shape, cx, cy, radius, foreground, background }
+        ShapeParams {
+            shape,
+            cx,
+            cy,
+            radius,
+            foreground,
+            background,
+        }
     }
 
     /// Draws the image into `out` (`3·size·size`, planar RGB), testing each
@@ -91,8 +100,16 @@ impl ShapeParams {
         let plane = size * size;
         for y in 0..size {
             for x in 0..size {
-                let inside = self.shape.contains(x as f64 + 0.5 - self.cx, y as f64 + 0.5 - self.cy, self.radius);
-                let colour = if inside { &self.foreground } else { &self.background };
+                let inside = self.shape.contains(
+                    x as f64 + 0.5 - self.cx,
+                    y as f64 + 0.5 - self.cy,
+                    self.radius,
+                );
+                let colour = if inside {
+                    &self.foreground
+                } else {
+                    &self.background
+                };
                 for (c, &v) in colour.iter().enumerate() {
                     out[c * plane + y * size + x] = S::cast(v);
                 }
@@ -117,7 +134,10 @@ pub struct ShapesConfig {
 
 impl Default for ShapesConfig {
     fn default() -> Self {
-        ShapesConfig { n_samples: 1000, size: 32 }
+        ShapesConfig {
+            n_samples: 1000,
+            size: 32,
+        }
     }
 }
 
@@ -176,7 +196,9 @@ mod tests {
 
     fn mask(p: &ShapeParams, size: usize) -> Vec<bool> {
         let img = render(p, size);
-        (0..size * size).map(|i| (0..3).any(|c| img[c * size * size + i] != p.background[c])).collect()
+        (0..size * size)
+            .map(|i| (0..3).any(|c| img[c * size * size + i] != p.background[c]))
+            .collect()
     }
 
     proptest! {
@@ -221,9 +243,15 @@ mod tests {
 
     #[test]
     fn shapes_are_deterministic_in_range_and_cover_all_classes() {
-        let c = ShapesConfig { n_samples: 64, size: 16 };
+        let c = ShapesConfig {
+            n_samples: 64,
+            size: 16,
+        };
         let a = make_shapes::<f32>(&c, &mut ChaCha8Rng::seed_from_u64(3)).unwrap();
-        assert_eq!(a, make_shapes::<f32>(&c, &mut ChaCha8Rng::seed_from_u64(3)).unwrap());
+        assert_eq!(
+            a,
+            make_shapes::<f32>(&c, &mut ChaCha8Rng::seed_from_u64(3)).unwrap()
+        );
         assert!(a.features().iter().all(|&v| (0.0..=1.0).contains(&v)));
         let labels = a.class_labels().unwrap();
         assert!((0..4).all(|k| labels.contains(&k)));
@@ -232,10 +260,17 @@ mod tests {
     #[test]
     fn the_classes_have_different_masks() {
         let base = ShapeParams {
-            shape: Shape::Circle, cx: 16.0, cy: 16.0, radius: 9.0,
-            foreground: [1.0; 3], background: [0.0; 3],
+            shape: Shape::Circle,
+            cx: 16.0,
+            cy: 16.0,
+            radius: 9.0,
+            foreground: [1.0; 3],
+            background: [0.0; 3],
         };
-        let masks: Vec<_> = Shape::ALL.iter().map(|&shape| mask(&ShapeParams { shape, ..base }, 32)).collect();
+        let masks: Vec<_> = Shape::ALL
+            .iter()
+            .map(|&shape| mask(&ShapeParams { shape, ..base }, 32))
+            .collect();
         for i in 0..4 {
             for j in i + 1..4 {
                 assert_ne!(masks[i], masks[j], "{i} vs {j}");
@@ -245,7 +280,14 @@ mod tests {
 
     #[test]
     fn tiny_images_are_rejected() {
-        let err = make_shapes::<f32>(&ShapesConfig { n_samples: 1, size: 4 }, &mut ChaCha8Rng::seed_from_u64(0)).unwrap_err();
+        let err = make_shapes::<f32>(
+            &ShapesConfig {
+                n_samples: 1,
+                size: 4,
+            },
+            &mut ChaCha8Rng::seed_from_u64(0),
+        )
+        .unwrap_err();
         assert!(matches!(err, Error::InvalidConfig { name: "size", .. }));
     }
 }

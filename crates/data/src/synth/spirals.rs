@@ -50,7 +50,11 @@ pub fn make_spirals<S: Scalar>(config: &SpiralsConfig, rng: &mut impl Rng) -> Re
         return Err(Error::config("n_classes", 0, "must be at least 1"));
     }
     if !(config.noise >= 0.0 && config.noise.is_finite() && config.turns.is_finite()) {
-        return Err(Error::config("noise", config.noise, "noise and turns must be finite, noise >= 0"));
+        return Err(Error::config(
+            "noise",
+            config.noise,
+            "noise and turns must be finite, noise >= 0",
+        ));
     }
     let k = config.n_classes;
     let mut xy = Vec::with_capacity(k * config.n_per_class);
@@ -58,7 +62,8 @@ pub fn make_spirals<S: Scalar>(config: &SpiralsConfig, rng: &mut impl Rng) -> Re
     for arm in 0..k {
         let offset = std::f64::consts::TAU * arm as f64 / k as f64;
         for r in linspace(0.0, 1.0, config.n_per_class) {
-            let theta = offset + std::f64::consts::TAU * config.turns * r + config.noise * normal(rng);
+            let theta =
+                offset + std::f64::consts::TAU * config.turns * r + config.noise * normal(rng);
             xy.push([r * theta.sin(), r * theta.cos()]);
             labels.push(arm);
         }
@@ -75,7 +80,11 @@ mod tests {
 
     #[test]
     fn points_lie_within_the_unit_disc_with_balanced_classes() {
-        let config = SpiralsConfig { n_per_class: 50, n_classes: 5, ..Default::default() };
+        let config = SpiralsConfig {
+            n_per_class: 50,
+            n_classes: 5,
+            ..Default::default()
+        };
         let s = make_spirals::<f64>(&config, &mut ChaCha8Rng::seed_from_u64(2)).unwrap();
         for i in 0..250 {
             assert!(s.features()[(i, 0)].hypot(s.features()[(i, 1)]) <= 1.0 + 1e-12);
@@ -94,8 +103,17 @@ mod tests {
 
     #[test]
     fn zero_arms_are_rejected() {
-        let c = SpiralsConfig { n_classes: 0, ..Default::default() };
+        let c = SpiralsConfig {
+            n_classes: 0,
+            ..Default::default()
+        };
         let err = make_spirals::<f32>(&c, &mut ChaCha8Rng::seed_from_u64(0)).unwrap_err();
-        assert!(matches!(err, Error::InvalidConfig { name: "n_classes", .. }));
+        assert!(matches!(
+            err,
+            Error::InvalidConfig {
+                name: "n_classes",
+                ..
+            }
+        ));
     }
 }

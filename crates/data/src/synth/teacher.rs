@@ -89,7 +89,11 @@ pub fn make_teacher_student<S: Scalar>(
     rng: &mut impl Rng,
 ) -> Result<TeacherStudent<S>> {
     if !(config.noise >= 0.0 && config.noise.is_finite()) {
-        return Err(Error::config("noise", config.noise, "must be finite and >= 0"));
+        return Err(Error::config(
+            "noise",
+            config.noise,
+            "must be finite and >= 0",
+        ));
     }
     let mut dims = vec![config.n_inputs];
     if config.hidden > 0 {
@@ -124,10 +128,20 @@ mod tests {
 
     #[test]
     fn noise_is_the_gap_between_targets_and_teacher() {
-        let c = TeacherConfig { n_samples: 4000, n_outputs: 2, noise: 0.5, ..Default::default() };
+        let c = TeacherConfig {
+            n_samples: 4000,
+            n_outputs: 2,
+            noise: 0.5,
+            ..Default::default()
+        };
         let ts = make_teacher_student::<f64>(&c, &mut ChaCha8Rng::seed_from_u64(5)).unwrap();
-        assert_eq!(ts.data.schema().targets, crate::TargetKind::Values { dim: 2 });
-        let Targets::Values(y) = ts.data.targets() else { panic!("regression") };
+        assert_eq!(
+            ts.data.schema().targets,
+            crate::TargetKind::Values { dim: 2 }
+        );
+        let Targets::Values(y) = ts.data.targets() else {
+            panic!("regression")
+        };
         let resid = y - ts.teacher.predict(ts.data.features());
         let var = resid.norm_squared() / resid.len() as f64;
         assert!((var - 0.25).abs() < 0.02, "{var}");
@@ -135,7 +149,10 @@ mod tests {
 
     #[test]
     fn the_same_seed_gives_the_same_teacher_and_data() {
-        let c = TeacherConfig { hidden: 8, ..Default::default() };
+        let c = TeacherConfig {
+            hidden: 8,
+            ..Default::default()
+        };
         let a = make_teacher_student::<f32>(&c, &mut ChaCha8Rng::seed_from_u64(1)).unwrap();
         let b = make_teacher_student::<f32>(&c, &mut ChaCha8Rng::seed_from_u64(1)).unwrap();
         assert_eq!(a, b);
