@@ -33,6 +33,18 @@ pub struct Relabeled<S: Scalar, D: Dataset<S>> {
 impl<S: Scalar, D: Dataset<S>> Relabeled<S, D> {
     /// Every label replaced by one drawn uniformly from all classes
     /// (Zhang et al.'s "random labels"; about `1/K` keep their class).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_data::{digits, Relabeled};
+    /// use rand::SeedableRng;
+    ///
+    /// let data = digits::<f32>()?;
+    /// let random = Relabeled::random(&data, &mut rand_chacha::ChaCha8Rng::seed_from_u64(0))?;
+    /// assert!(random.new_labels().iter().all(|&l| l < 10));
+    /// # Ok::<(), descent_data::Error>(())
+    /// ```
     pub fn random(dataset: D, rng: &mut impl Rng) -> Result<Self> {
         let n_classes = n_classes(&dataset, "random labels")?;
         let labels = (0..dataset.len())

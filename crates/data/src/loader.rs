@@ -76,6 +76,20 @@ impl<S: Scalar, D: Dataset<S>> DataLoader<S, D> {
     /// A loader over `dataset`, positioned at the start of epoch 0.
     ///
     /// Fails with [`Error::InvalidConfig`] when `batch_size` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_data::{DataLoader, InMemory, LoaderConfig};
+    /// use nalgebra::DMatrix;
+    ///
+    /// let data = InMemory::classification(DMatrix::<f32>::zeros(10, 2), vec![0; 10], 1)?;
+    /// let full_batch = LoaderConfig { batch_size: 10, ..Default::default() };
+    /// assert_eq!(DataLoader::new(&data, full_batch)?.n_batches(), 1);
+    /// let none = LoaderConfig { batch_size: 0, ..Default::default() };
+    /// assert!(DataLoader::new(&data, none).is_err());
+    /// # Ok::<(), descent_data::Error>(())
+    /// ```
     pub fn new(dataset: D, config: LoaderConfig) -> Result<Self> {
         if config.batch_size == 0 {
             return Err(Error::config("batch_size", 0, "must be at least 1"));

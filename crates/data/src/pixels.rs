@@ -60,6 +60,18 @@ impl<S: Scalar, D: Dataset<S>> ShuffledPixels<S, D> {
     /// (Zhang et al.'s "random pixels"). Draws one seed from `rng`; sample
     /// `i`'s permutation is regenerated from it on demand, so nothing of
     /// size `N × D` is stored.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_data::{digits, Dataset, ShuffledPixels};
+    /// use rand::SeedableRng;
+    ///
+    /// let data = digits::<f32>()?;
+    /// let random = ShuffledPixels::per_sample(&data, &mut rand_chacha::ChaCha8Rng::seed_from_u64(0));
+    /// assert_eq!(random.batch(&[4]), random.batch(&[4])); // fixed per image
+    /// # Ok::<(), descent_data::Error>(())
+    /// ```
     pub fn per_sample(dataset: D, rng: &mut impl Rng) -> Self {
         ShuffledPixels {
             dataset,

@@ -28,6 +28,17 @@ pub struct Subset<S: Scalar, D: Dataset<S>> {
 impl<S: Scalar, D: Dataset<S>> Subset<S, D> {
     /// A view of the samples at `indices`; fails with
     /// [`Error::IndexOutOfRange`] if one is not in the dataset.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_data::{Dataset, InMemory, Subset};
+    /// use nalgebra::DMatrix;
+    ///
+    /// let data = InMemory::classification(DMatrix::<f64>::zeros(3, 1), vec![0, 1, 1], 2)?;
+    /// assert_eq!(Subset::new(&data, vec![2, 0])?.len(), 2);
+    /// # Ok::<(), descent_data::Error>(())
+    /// ```
     pub fn new(dataset: D, indices: Vec<usize>) -> Result<Self> {
         let len = dataset.len();
         if let Some(&index) = indices.iter().find(|&&i| i >= len) {
