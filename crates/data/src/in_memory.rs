@@ -1,0 +1,263 @@
+//! `InMemory`: a dataset held as a feature matrix and its targets.
+
+use crate::{Batch, Dataset, Error, ImageDims, Result, Schema, TargetKind};
+use descent_core::Scalar;
+use nalgebra::DMatrix;
+
+/// The targets of an [`InMemory`] dataset.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Targets<S: Scalar> {
+    /// Class labels in `0..n_classes`, one per sample.
+    Classes {
+        /// One label per sample.
+        labels: Vec<usize>,
+        /// The number of classes.
+        n_classes: usize,
+    },
+    /// `N × T` real-valued targets (regression).
+    Values(DMatrix<S>),
+}
+
+/// A dataset held in memory: an `N × D` feature matrix (row = sample) and
+/// its targets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InMemory<S: Scalar> {
+    features: DMatrix<S>,
+    targets: Targets<S>,
+    image: Option<ImageDims>,
+}
+
+impl<S: Scalar> InMemory<S> {
+    /// A classification dataset: `features` is `N × D`, `labels` has `N`
+    /// entries in `0..n_classes`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_data::{Dataset, InMemory};
+    /// use nalgebra::DMatrix;
+    ///
+    /// let data = InMemory::classification(DMatrix::<f64>::zeros(4, 3), vec![0, 1, 2, 1], 3)?;
+    /// assert_eq!(data.len(), 4);
+    /// assert!(InMemory::classification(DMatrix::<f64>::zeros(2, 3), vec![0, 5], 3).is_err());
+    /// # Ok::<(), descent_data::Error>(())
+    /// ```
+    pub fn classification(
+        features: DMatrix<S>,
+        labels: Vec<usize>,
+        n_classes: usize,
+    ) -> Result<Self> {
+        if labels.len() != features.nrows() {
+            return Err(Error::config(
+                "labels",
+                format!("{} labels", labels.len()),
+                "need one label per feature row",
+            ));
+        }
+        if let Some(&bad) = labels.iter().find(|&&l| l >= n_classes) {
+            return Err(Error::config(
+                "labels",
+                bad,
+                "labels must lie in 0..n_classes",
+            ));
+        }
+        Ok(InMemory {
+            features,
+            targets: Targets::Classes { labels, n_classes },
+            image: None,
+        })
+    }
+
+    /// A regression dataset: `features` is `N × D`, `targets` is `N × T`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_data::{Dataset, InMemory};
+    /// use nalgebra::DMatrix;
+    ///
+    /// let data = InMemory::regression(DMatrix::<f32>::zeros(5, 2), DMatrix::zeros(5, 1))?;
+    /// assert_eq!(data.schema().n_classes(), None);
+    /// # Ok::<(), descent_data::Error>(())
+    /// ```
+    pub fn regression(features: DMatrix<S>, targets: DMatrix<S>) -> Result<Self> {
+        if targets.nrows() != features.nrows() {
+            return Err(Error::config(
+                "targets",
+                format!("{} rows", targets.nrows()),
+                "need one target row per feature row",
+            ));
+        }
+        Ok(InMemory {
+            features,
+            targets: Targets::Values(targets),
+            image: None,
+        })
+    }
+
+    /// Records that each row is an image of `dims` (`C·H·W` must equal `D`).
+    pub fn with_image(mut self, dims: ImageDims) -> Result<Self> {
+        if dims.len() != self.features.ncols() {
+            return Err(Error::config(
+                "image",
+                format!("{dims:?}"),
+                "C·H·W must equal the number of feature columns",
+            ));
+        }
+        self.image = Some(dims);
+        Ok(self)
+    }
+
+    /// Multiplies every feature by `factor` (e.g. `1.0 / 16.0` for digits,
+    /// `1.0 / 255.0` for MNIST), in place.
+    pub fn scaled(mut self, factor: S) -> Self {
+        self.features *= factor;
+        self
+    }
+
+    /// The `N × D` feature matrix.
+    pub fn features(&self) -> &DMatrix<S> {
+        &self.features
+    }
+
+    /// The targets.
+    pub fn targets(&self) -> &Targets<S> {
+        &self.targets
+    }
+
+    /// The class labels, for a classification dataset.
+    pub fn class_labels(&self) -> Option<&[usize]> {
+        match &self.targets {
+            Targets::Classes { labels, .. } => Some(labels),
+            Targets::Values(_) => None,
+        }
+    }
+
+    /// The image dimensions, for an image dataset.
+    pub fn image(&self) -> Option<ImageDims> {
+        self.image
+    }
+
+    /// A new dataset of the samples at `indices` (copied, in that order).
+    pub fn select(&self, indices: &[usize]) -> Result<Self> {
+        let len = self.features.nrows();
+        if let Some(&index) = indices.iter().find(|&&i| i >= len) {
+            return Err(Error::IndexOutOfRange { index, len });
+        }
+        let batch = self.batch(indices);
+        let targets = match &self.targets {
+            Targets::Classes { n_classes, .. } => Targets::Classes {
+                labels: batch.labels,
+                n_classes: *n_classes,
+            },
+            Targets::Values(_) => Targets::Values(batch.targets),
+        };
+        Ok(InMemory {
+            features: batch.features,
+            targets,
+            image: self.image,
+        })
+    }
+
+    /// Copies any dataset into memory.
+    pub fn collect<D: Dataset<S> + ?Sized>(dataset: &D) -> Self {
+        let indices: Vec<usize> = (0..dataset.len()).collect();
+        let batch = dataset.batch(&indices);
+        let schema = dataset.schema();
+        let targets = match schema.targets {
+            TargetKind::Classes { n_classes } => Targets::Classes {
+                labels: batch.labels,
+                n_classes,
+            },
+            TargetKind::Values { .. } => Targets::Values(batch.targets),
+        };
+        InMemory {
+            features: batch.features,
+            targets,
+            image: schema.image,
+        }
+    }
+}
+
+/// Copies `indices` rows of `src` into `dst` (already `indices.len()` rows),
+/// column by column so that the writes are contiguous.
+pub(crate) fn gather_rows<S: Scalar>(src: &DMatrix<S>, indices: &[usize], dst: &mut DMatrix<S>) {
+    for j in 0..src.ncols() {
+        let from = src.column(j);
+        let mut to = dst.column_mut(j);
+        for (r, &i) in indices.iter().enumerate() {
+            to[r] = from[i];
+        }
+    }
+}
+
+impl<S: Scalar> Dataset<S> for InMemory<S> {
+    fn schema(&self) -> Schema {
+        Schema {
+            len: self.features.nrows(),
+            n_features: self.features.ncols(),
+            image: self.image,
+            targets: match &self.targets {
+                Targets::Classes { n_classes, .. } => TargetKind::Classes {
+                    n_classes: *n_classes,
+                },
+                Targets::Values(t) => TargetKind::Values { dim: t.ncols() },
+            },
+        }
+    }
+
+    fn gather(&self, indices: &[usize], batch: &mut Batch<S>) {
+        batch.prepare(indices, &self.schema());
+        gather_rows(&self.features, indices, &mut batch.features);
+        match &self.targets {
+            Targets::Classes { labels, .. } => {
+                batch.labels.extend(indices.iter().map(|&i| labels[i]));
+            }
+            Targets::Values(t) => gather_rows(t, indices, &mut batch.targets),
+        }
+    }
+
+    fn labels(&self) -> Option<Vec<usize>> {
+        self.class_labels().map(<[usize]>::to_vec)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gather_copies_rows_in_index_order() {
+        let x = DMatrix::from_fn(5, 3, |i, j| (10 * i + j) as f64);
+        let y = DMatrix::from_fn(5, 2, |i, j| (100 * i + j) as f64);
+        let data = InMemory::regression(x, y).unwrap();
+        let b = data.batch(&[4, 1, 4]);
+        assert_eq!(
+            b.features.row(0).iter().copied().collect::<Vec<_>>(),
+            [40.0, 41.0, 42.0]
+        );
+        assert_eq!(b.features.row(1)[2], 12.0);
+        assert_eq!(b.targets.row(2)[1], 401.0);
+        assert!(b.labels.is_empty());
+    }
+
+    #[test]
+    fn select_rejects_out_of_range_index() {
+        let data = InMemory::classification(DMatrix::<f32>::zeros(3, 1), vec![0, 0, 1], 2).unwrap();
+        assert!(matches!(
+            data.select(&[0, 3]),
+            Err(Error::IndexOutOfRange { index: 3, len: 3 })
+        ));
+        assert_eq!(data.select(&[2]).unwrap().class_labels(), Some(&[1][..]));
+    }
+
+    #[test]
+    fn with_image_checks_the_feature_count() {
+        let data = InMemory::classification(DMatrix::<f32>::zeros(1, 12), vec![0], 1).unwrap();
+        assert!(data.clone().with_image(ImageDims::new(3, 2, 2)).is_ok());
+        assert!(matches!(
+            data.with_image(ImageDims::new(1, 2, 2)),
+            Err(Error::InvalidConfig { name: "image", .. })
+        ));
+    }
+}

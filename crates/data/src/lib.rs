@@ -1,0 +1,71 @@
+//! Datasets, deterministic mini-batch loaders, generated sets and file
+//! loaders for descent.
+//!
+//! A [`Dataset`] is an indexable set of samples that copies the samples at
+//! some indices into a reusable [`Batch`]: an `N × D` nalgebra matrix of
+//! features (row = sample; images flattened `C·H·W`, PyTorch's NCHW order,
+//! with the [`ImageDims`] recorded) and class labels (`Vec<usize>`) or an
+//! `N × T` matrix of regression targets. A [`DataLoader`] walks a dataset in
+//! mini-batches, shuffled per epoch and deterministic for a given
+//! `(seed, epoch)`; batch size 1 is SGD, the whole set is full-batch GD.
+//!
+//! # Examples
+//!
+//! ```
+//! use descent_data::{digits, Batch, DataLoader, LoaderConfig, SplitConfig, Splits};
+//! use rand::SeedableRng;
+//!
+//! let data = digits::<f32>()?.scaled(1.0 / 16.0); // embedded: always there
+//! let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+//! let splits = Splits::new(&data, &SplitConfig { stratify: true, ..Default::default() }, &mut rng)?;
+//! let (train, _val, _test) = splits.subsets(&data)?;
+//! let config = LoaderConfig { batch_size: 64, shuffle: true, ..Default::default() };
+//! let mut loader = DataLoader::new(train, config)?;
+//! let mut batch = Batch::new();
+//! assert!(loader.next_into(&mut batch));
+//! assert_eq!(batch.features.shape(), (64, 64));
+//! # Ok::<(), descent_data::Error>(())
+//! ```
+
+mod batch;
+mod corrupt;
+mod dataset;
+mod digits;
+mod dirs;
+mod error;
+mod idx;
+mod images;
+mod in_memory;
+mod loader;
+mod pixels;
+mod sentiment;
+mod source;
+mod split;
+mod subset;
+mod synth;
+
+pub use batch::Batch;
+pub use corrupt::Relabeled;
+pub use dataset::{Dataset, ImageDims, Schema, TargetKind};
+pub use digits::{digits, digits_from_dir, parse_digits};
+pub use dirs::{DATA_ENV, DataDirs, resolve};
+pub use error::{Error, Location, Result};
+pub use idx::{
+    IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, IdxArray, Split, fashion_mnist, load_idx_pair, mnist,
+    parse_idx, parse_idx_pair,
+};
+pub use images::{Image, cifar10_samples, load_png, parse_png};
+pub use in_memory::{InMemory, Targets};
+pub use loader::{DataLoader, LoaderConfig};
+pub use pixels::ShuffledPixels;
+pub use sentiment::{
+    Sentences, SentimentSource, parse_sentiment_json, parse_sentiment_tsv, sentiment,
+    sentiment_amazon_tsv,
+};
+pub use split::{SplitConfig, Splits};
+pub use subset::Subset;
+pub use synth::{
+    BlobsConfig, MoonsConfig, Shape, ShapeParams, ShapesConfig, SpiralsConfig, Teacher,
+    TeacherConfig, TeacherStudent, make_blobs, make_moons, make_shapes, make_spirals,
+    make_teacher_student,
+};
