@@ -7,9 +7,10 @@
 
 use super::Config;
 use crate::report::Report;
-use anyhow::{Result, ensure};
+use anyhow::{Context, Result, ensure};
 use descent_autodiff::{CrossEntropyConfig, Tape, Var};
 use descent_core::{ParamId, ParamStore, Tags};
+use descent_data::{MoonsConfig, make_moons};
 use nalgebra::DMatrix;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -19,31 +20,21 @@ pub const NAME: &str = "two_moons_gd";
 pub const CLAIM: &str = "full-batch gradient descent on a 2-32-32-2 tanh MLP drives the two-moons training loss \
      below a quarter of its starting value and classifies held-out points with over 95% accuracy";
 
-/// `n` points of two interleaved half circles with Gaussian noise of
-/// standard deviation `noise`; labels alternate 0, 1, 0, ... (scikit-learn's `make_moons`).
-pub fn two_moons(n: usize, noise: f64, rng: &mut ChaCha8Rng) -> (DMatrix<f64>, Vec<usize>) {
-    let mut x = DMatrix::zeros(n, 2);
-    let mut y = Vec::with_capacity(n);
-    for i in 0..n {
-        let label = i % 2;
-        let t = rng.random_range(0.0..std::f64::consts::PI);
-        let (px, py) = if label == 0 {
-            (t.cos(), t.sin())
-        } else {
-            (1.0 - t.cos(), 0.5 - t.sin())
-        };
-        x[(i, 0)] = px + noise * gaussian(rng);
-        x[(i, 1)] = py + noise * gaussian(rng);
-        y.push(label);
-    }
-    (x, y)
-}
-
-/// A standard normal draw (Box–Muller; two uniforms, one output).
-fn gaussian(rng: &mut ChaCha8Rng) -> f64 {
-    let u1: f64 = 1.0 - rng.random::<f64>(); // in (0, 1]
-    let u2: f64 = rng.random();
-    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+/// Features and labels of `n` two-moons points with noise 0.1.
+fn moons(n: usize, rng: &mut ChaCha8Rng) -> Result<(DMatrix<f64>, Vec<usize>)> {
+    let set = make_moons::<f64>(
+        &MoonsConfig {
+            n_samples: n,
+            noise: 0.1,
+            shuffle: true,
+        },
+        rng,
+    )?;
+    let labels = set
+        .class_labels()
+        .context("make_moons gives class labels")?
+        .to_vec();
+    Ok((set.features().clone(), labels))
 }
 
 /// A linear layer with PyTorch's default init: U(±1/√fan_in) for weight and bias
@@ -83,8 +74,8 @@ fn mlp<'t>(
 
 pub fn run(cfg: &Config, seed: u64) -> Result<Report> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let (x_train, y_train) = two_moons(400, 0.1, &mut rng);
-    let (x_test, y_test) = two_moons(400, 0.1, &mut rng);
+    let (x_train, y_train) = moons(400, &mut rng)?;
+    let (x_test, y_test) = moons(400, &mut rng)?;
     let mut store = ParamStore::<f64>::new();
     let layers = [
         linear(&mut store, "fc1", 2, 32, &mut rng)?,
