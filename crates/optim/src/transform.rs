@@ -134,6 +134,28 @@ pub trait BlockTransform<S: Scalar>: Send + Sync {
 
     /// The element-wise kernel: rewrites the block `u` of updates in place.
     fn apply_block(&self, coefs: &Self::Coefs, view: &mut Self::View<'_>, u: &mut [S], p: &[S]);
+
+    /// True when this stage leaves updates unchanged (an absent optional stage).
+    fn is_identity(&self) -> bool {
+        false
+    }
+
+    /// [`apply_block`](Self::apply_block) with the incoming updates read from
+    /// `src` instead of `u` (whose contents on entry are unspecified). Stages
+    /// that stream state through memory override it, so the first stage of a
+    /// chain reads the gradient in the same pass as its state.
+    #[inline(always)]
+    fn apply_block_from(
+        &self,
+        coefs: &Self::Coefs,
+        view: &mut Self::View<'_>,
+        src: &[S],
+        u: &mut [S],
+        p: &[S],
+    ) {
+        u.copy_from_slice(src);
+        self.apply_block(coefs, view, u, p);
+    }
 }
 
 /// `None` is the identity, so optional stages (momentum only when
@@ -177,9 +199,29 @@ impl<S: Scalar, T: BlockTransform<S>> BlockTransform<S> for Option<T> {
             .chain(std::iter::repeat_with(|| None))
     }
 
+    #[inline(always)]
     fn apply_block(&self, coefs: &Self::Coefs, view: &mut Self::View<'_>, u: &mut [S], p: &[S]) {
         if let (Some(t), Some(c), Some(v)) = (self, coefs, view) {
             t.apply_block(c, v, u, p);
+        }
+    }
+
+    fn is_identity(&self) -> bool {
+        self.as_ref().is_none_or(|t| t.is_identity())
+    }
+
+    #[inline(always)]
+    fn apply_block_from(
+        &self,
+        coefs: &Self::Coefs,
+        view: &mut Self::View<'_>,
+        src: &[S],
+        u: &mut [S],
+        p: &[S],
+    ) {
+        match (self, coefs, view) {
+            (Some(t), Some(c), Some(v)) => t.apply_block_from(c, v, src, u, p),
+            _ => u.copy_from_slice(src),
         }
     }
 }

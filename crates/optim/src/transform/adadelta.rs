@@ -72,6 +72,7 @@ impl<S: Scalar> BlockTransform<S> for ScaleByAdadelta {
             .zip(state.acc_delta.slices_mut())
     }
 
+    #[inline(always)]
     fn apply_block(&self, c: &(S, S, S), view: &mut Self::View<'_>, u: &mut [S], _p: &[S]) {
         let (rho, w, eps) = *c;
         let (sq, acc) = view;

@@ -72,6 +72,7 @@ impl<S: Scalar> BlockTransform<S> for ScaleByAdagrad {
         state.sum.slices_mut()
     }
 
+    #[inline(always)]
     fn apply_block(&self, c: &(S, S), sum: &mut &mut [S], u: &mut [S], _p: &[S]) {
         let (decay, eps) = *c;
         for (g, s) in u.iter_mut().zip(sum.iter_mut()) {

@@ -74,6 +74,27 @@ pub struct AdamCoefs<S> {
     eps: S,
 }
 
+impl<S: Scalar> AdamCoefs<S> {
+    /// One element of Adam: updates the moments, returns the scaled update.
+    #[inline(always)]
+    fn adam(&self, g: S, m: &mut S, v: &mut S) -> S {
+        *m += (g - *m) * self.w1;
+        *v = *v * self.b2 + g * g * self.w2;
+        (*m * self.inv_bc1) / (v.sqrt() * self.inv_sqrt_bc2 + self.eps)
+    }
+
+    /// One element of AMSGrad.
+    #[inline(always)]
+    fn amsgrad(&self, g: S, m: &mut S, v: &mut S, v_max: &mut S) -> S {
+        *m += (g - *m) * self.w1;
+        *v = *v * self.b2 + g * g * self.w2;
+        if *v > *v_max {
+            *v_max = *v;
+        }
+        (*m * self.inv_bc1) / (v_max.sqrt() * self.inv_sqrt_bc2 + self.eps)
+    }
+}
+
 impl<S: Scalar> BlockTransform<S> for ScaleByAdam {
     type State = ScaleByAdamState<S>;
     type Coefs = AdamCoefs<S>;
@@ -120,25 +141,44 @@ impl<S: Scalar> BlockTransform<S> for ScaleByAdam {
             .map(|((m, v), x)| (m, v, x))
     }
 
+    #[inline(always)]
     fn apply_block(&self, c: &AdamCoefs<S>, view: &mut Self::View<'_>, u: &mut [S], _p: &[S]) {
         let (mu, nu, nu_max) = view;
         match nu_max {
             None => {
                 for ((g, m), v) in u.iter_mut().zip(mu.iter_mut()).zip(nu.iter_mut()) {
-                    *m += (*g - *m) * c.w1;
-                    *v = *v * c.b2 + *g * *g * c.w2;
-                    *g = (*m * c.inv_bc1) / (v.sqrt() * c.inv_sqrt_bc2 + c.eps);
+                    *g = c.adam(*g, m, v);
                 }
             }
             Some(vmax) => {
                 let it = u.iter_mut().zip(mu.iter_mut()).zip(nu.iter_mut());
                 for (((g, m), v), x) in it.zip(vmax.iter_mut()) {
-                    *m += (*g - *m) * c.w1;
-                    *v = *v * c.b2 + *g * *g * c.w2;
-                    if *v > *x {
-                        *x = *v;
-                    }
-                    *g = (*m * c.inv_bc1) / (x.sqrt() * c.inv_sqrt_bc2 + c.eps);
+                    *g = c.amsgrad(*g, m, v, x);
+                }
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn apply_block_from(
+        &self,
+        c: &AdamCoefs<S>,
+        view: &mut Self::View<'_>,
+        src: &[S],
+        u: &mut [S],
+        _p: &[S],
+    ) {
+        let (mu, nu, nu_max) = view;
+        let it = u.iter_mut().zip(src).zip(mu.iter_mut()).zip(nu.iter_mut());
+        match nu_max {
+            None => {
+                for (((o, &g), m), v) in it {
+                    *o = c.adam(g, m, v);
+                }
+            }
+            Some(vmax) => {
+                for ((((o, &g), m), v), x) in it.zip(vmax.iter_mut()) {
+                    *o = c.amsgrad(g, m, v, x);
                 }
             }
         }

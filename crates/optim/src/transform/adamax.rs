@@ -84,6 +84,7 @@ impl<S: Scalar> BlockTransform<S> for ScaleByAdamax {
         state.mu.slices_mut().zip(state.inf_norm.slices_mut())
     }
 
+    #[inline(always)]
     fn apply_block(&self, c: &AdamaxCoefs<S>, view: &mut Self::View<'_>, u: &mut [S], _p: &[S]) {
         let (mu, inf) = view;
         for ((g, m), n) in u.iter_mut().zip(mu.iter_mut()).zip(inf.iter_mut()) {

@@ -60,6 +60,7 @@ macro_rules! chain_impl {
         impl<$($T),+> Chain<($($T,)+)> {
             /// Runs stages `lo..hi` on one block.
             #[allow(unused_comparisons)]
+            #[inline(always)]
             fn apply_range<S: Scalar>(
                 &self,
                 coefs: &($(Option<$T::Coefs>,)+),
@@ -76,6 +77,37 @@ macro_rules! chain_impl {
                         }
                     }
                 )+
+            }
+
+            /// Runs stages `lo..hi` on one block whose input is `src`: the first
+            /// stage that is not an identity reads it directly.
+            #[inline(always)]
+            #[allow(unused_comparisons)]
+            fn apply_range_from<S: Scalar>(
+                &self,
+                coefs: &($(Option<$T::Coefs>,)+),
+                view: &mut ($($T::View<'_>,)+),
+                src: &[S],
+                u: &mut [S],
+                p: &[S],
+                lo: usize,
+            ) where $($T: BlockTransform<S>),+ {
+                let mut loaded = false;
+                $(
+                    if $i >= lo && !self.0.$i.is_identity() {
+                        if let Some(c) = &coefs.$i {
+                            if loaded {
+                                self.0.$i.apply_block(c, &mut view.$i, u, p);
+                            } else {
+                                self.0.$i.apply_block_from(c, &mut view.$i, src, u, p);
+                                loaded = true;
+                            }
+                        }
+                    }
+                )+
+                if !loaded {
+                    u.copy_from_slice(src);
+                }
             }
 
             /// Applies stages `lo..hi` in full to the workspace (copying the
@@ -139,6 +171,21 @@ macro_rules! chain_impl {
                 self.0.0.reads_input()
             }
 
+            fn is_identity(&self) -> bool {
+                true $(&& self.0.$i.is_identity())+
+            }
+
+            #[inline(always)]
+            fn apply_block_from(&self, coefs: &Self::Coefs, view: &mut Self::View<'_>, src: &[S], u: &mut [S], p: &[S]) {
+                match view.1.as_deref() {
+                    Some(ws) => {
+                        u.copy_from_slice(ws);
+                        self.apply_range(&coefs.0, &mut view.0, u, p, coefs.1, $n);
+                    }
+                    None => self.apply_range_from(&coefs.0, &mut view.0, src, u, p, coefs.1),
+                }
+            }
+
             #[allow(unused_comparisons)]
             fn prepare(
                 &self,
@@ -172,6 +219,7 @@ macro_rules! chain_impl {
                 ZipN(($(self.0.$i.views(&mut state.stages.$i),)+)).zip(ws)
             }
 
+            #[inline(always)]
             fn apply_block(&self, coefs: &Self::Coefs, view: &mut Self::View<'_>, u: &mut [S], p: &[S]) {
                 if let Some(ws) = view.1.as_deref() {
                     u.copy_from_slice(ws);

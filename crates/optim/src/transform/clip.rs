@@ -154,6 +154,7 @@ impl<S: Scalar> BlockTransform<S> for ClipByGlobalNorm {
         std::iter::repeat(())
     }
 
+    #[inline(always)]
     fn apply_block(&self, k: &S, _: &mut (), u: &mut [S], _p: &[S]) {
         if *k != S::one() {
             for x in u.iter_mut() {
@@ -199,6 +200,7 @@ impl<S: Scalar> BlockTransform<S> for ClipByValue {
         std::iter::repeat(())
     }
 
+    #[inline(always)]
     fn apply_block(&self, c: &S, _: &mut (), u: &mut [S], _p: &[S]) {
         for x in u.iter_mut() {
             if *x > *c {

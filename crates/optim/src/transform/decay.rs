@@ -41,6 +41,7 @@ impl<S: Scalar> BlockTransform<S> for AddDecayedWeights {
         std::iter::repeat(())
     }
 
+    #[inline(always)]
     fn apply_block(&self, wd: &S, _: &mut (), u: &mut [S], p: &[S]) {
         for (u, &p) in u.iter_mut().zip(p) {
             *u += p * *wd;
@@ -84,6 +85,7 @@ impl<S: Scalar> BlockTransform<S> for AddL1Decay {
         std::iter::repeat(())
     }
 
+    #[inline(always)]
     fn apply_block(&self, wd: &S, _: &mut (), u: &mut [S], p: &[S]) {
         for (u, &p) in u.iter_mut().zip(p) {
             if p > S::zero() {
@@ -142,6 +144,7 @@ impl<S: Scalar> BlockTransform<S> for AddScheduledWeightDecay {
         std::iter::repeat(())
     }
 
+    #[inline(always)]
     fn apply_block(&self, k: &S, _: &mut (), u: &mut [S], p: &[S]) {
         for (u, &p) in u.iter_mut().zip(p) {
             *u += p * *k;

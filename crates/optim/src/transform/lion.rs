@@ -62,6 +62,7 @@ impl<S: Scalar> BlockTransform<S> for ScaleByLion {
         state.mu.slices_mut()
     }
 
+    #[inline(always)]
     fn apply_block(&self, c: &(S, S, S, S), mu: &mut &mut [S], u: &mut [S], _p: &[S]) {
         let (b1, w1, b2, w2) = *c;
         for (g, m) in u.iter_mut().zip(mu.iter_mut()) {

@@ -76,9 +76,25 @@ impl<S: Scalar, T: BlockTransform<S>> BlockTransform<S> for Masked<T> {
         state.mask.iter().zip(inner).map(|(&m, v)| m.then_some(v))
     }
 
+    #[inline(always)]
     fn apply_block(&self, coefs: &T::Coefs, view: &mut Self::View<'_>, u: &mut [S], p: &[S]) {
         if let Some(v) = view {
             self.inner.apply_block(coefs, v, u, p);
+        }
+    }
+
+    #[inline(always)]
+    fn apply_block_from(
+        &self,
+        coefs: &T::Coefs,
+        view: &mut Self::View<'_>,
+        src: &[S],
+        u: &mut [S],
+        p: &[S],
+    ) {
+        match view {
+            Some(v) => self.inner.apply_block_from(coefs, v, src, u, p),
+            None => u.copy_from_slice(src),
         }
     }
 }

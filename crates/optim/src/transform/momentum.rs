@@ -52,6 +52,19 @@ pub struct TraceCoefs<S> {
     w: S,
 }
 
+impl<S: Scalar> TraceCoefs<S> {
+    /// One element: updates the buffer, returns the update.
+    #[inline(always)]
+    fn trace(&self, g: S, b: &mut S, nesterov: bool) -> S {
+        *b = if self.first {
+            g
+        } else {
+            *b * self.momentum + g * self.w
+        };
+        if nesterov { g + *b * self.momentum } else { *b }
+    }
+}
+
 impl<S: Scalar> BlockTransform<S> for Trace {
     type State = TraceState<S>;
     type Coefs = TraceCoefs<S>;
@@ -84,18 +97,24 @@ impl<S: Scalar> BlockTransform<S> for Trace {
         state.buf.slices_mut()
     }
 
+    #[inline(always)]
     fn apply_block(&self, c: &TraceCoefs<S>, buf: &mut &mut [S], u: &mut [S], _p: &[S]) {
         for (g, b) in u.iter_mut().zip(buf.iter_mut()) {
-            *b = if c.first {
-                *g
-            } else {
-                *b * c.momentum + *g * c.w
-            };
-            *g = if self.nesterov {
-                *g + *b * c.momentum
-            } else {
-                *b
-            };
+            *g = c.trace(*g, b, self.nesterov);
+        }
+    }
+
+    #[inline(always)]
+    fn apply_block_from(
+        &self,
+        c: &TraceCoefs<S>,
+        buf: &mut &mut [S],
+        src: &[S],
+        u: &mut [S],
+        _p: &[S],
+    ) {
+        for ((o, &g), b) in u.iter_mut().zip(src).zip(buf.iter_mut()) {
+            *o = c.trace(g, b, self.nesterov);
         }
     }
 }

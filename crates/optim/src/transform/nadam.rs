@@ -106,6 +106,7 @@ impl<S: Scalar> BlockTransform<S> for ScaleByNadam {
         state.mu.slices_mut().zip(state.nu.slices_mut())
     }
 
+    #[inline(always)]
     fn apply_block(&self, c: &NadamCoefs<S>, view: &mut Self::View<'_>, u: &mut [S], _p: &[S]) {
         let (mu, nu) = view;
         for ((g, m), v) in u.iter_mut().zip(mu.iter_mut()).zip(nu.iter_mut()) {

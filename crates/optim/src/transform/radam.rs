@@ -101,6 +101,7 @@ impl<S: Scalar> BlockTransform<S> for ScaleByRadam {
         state.mu.slices_mut().zip(state.nu.slices_mut())
     }
 
+    #[inline(always)]
     fn apply_block(&self, c: &RadamCoefs<S>, view: &mut Self::View<'_>, u: &mut [S], _p: &[S]) {
         let (mu, nu) = view;
         for ((g, m), v) in u.iter_mut().zip(mu.iter_mut()).zip(nu.iter_mut()) {

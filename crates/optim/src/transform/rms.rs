@@ -76,6 +76,7 @@ impl<S: Scalar> BlockTransform<S> for ScaleByRms {
         state.square_avg.slices_mut().zip(avg)
     }
 
+    #[inline(always)]
     fn apply_block(&self, c: &(S, S, S), view: &mut Self::View<'_>, u: &mut [S], _p: &[S]) {
         let (alpha, w, eps) = *c;
         let (sq, avg) = view;

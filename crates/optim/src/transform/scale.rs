@@ -46,6 +46,7 @@ impl<S: Scalar> BlockTransform<S> for Scale {
         std::iter::repeat(())
     }
 
+    #[inline(always)]
     fn apply_block(&self, k: &S, _: &mut (), u: &mut [S], _p: &[S]) {
         scale_block(u, *k);
     }
@@ -102,6 +103,7 @@ impl<S: Scalar> BlockTransform<S> for ScaleByLearningRate {
         std::iter::repeat(())
     }
 
+    #[inline(always)]
     fn apply_block(&self, k: &S, _: &mut (), u: &mut [S], _p: &[S]) {
         scale_block(u, *k);
     }
@@ -152,6 +154,7 @@ impl<S: Scalar, F: Schedule + Send + Sync> BlockTransform<S> for ScaleBySchedule
         std::iter::repeat(())
     }
 
+    #[inline(always)]
     fn apply_block(&self, k: &S, _: &mut (), u: &mut [S], _p: &[S]) {
         scale_block(u, *k);
     }
