@@ -55,6 +55,9 @@ mod select;
 pub mod transform;
 mod walk;
 
+#[cfg(test)]
+mod testing;
+
 pub use buf::{Bufs, Split};
 pub use clip::{clip_grad_norm, clip_grad_value};
 pub use error::{Error, Result};
@@ -65,5 +68,5 @@ pub use optimizers::{
     RmsProp, RmsPropConfig, Sgd, SgdConfig, WeightDecay,
 };
 pub use select::Selector;
-pub use transform::{BlockTransform, Mask, Tensors};
+pub use transform::{BlockTransform, Mask, OptionalState, Tensors};
 pub use walk::{BLOCK, Parallelism};

@@ -386,3 +386,190 @@ impl<S: Scalar> Optimizer<S> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::store_of;
+    use crate::transform::{add_decayed_weights, chain, masked, scale_by_learning_rate, trace};
+    use crate::{Adam, AdamConfig, AdamW, AdamWConfig, Sgd, SgdConfig, WeightDecay};
+    use descent_core::{GradientTransform, Tags};
+
+    #[test]
+    fn groups_select_by_tag_and_keep_their_own_decay_and_rate() {
+        // p0 is a weight, p1 a bias (see `store_of`); zero gradients.
+        let mut store = store_of(&[vec![1.0; 3], vec![1.0; 2]]);
+        let decay = AdamWConfig {
+            lr: 0.1,
+            weight_decay: WeightDecay::Decoupled(0.5),
+            ..AdamWConfig::default()
+        };
+        let groups = [
+            (
+                Selector::tags(Tags::BIAS | Tags::NORM),
+                AdamWConfig {
+                    weight_decay: WeightDecay::None,
+                    ..decay
+                },
+            ),
+            (Selector::All, decay),
+        ];
+        let mut opt = AdamW::with_groups(&store, &groups).unwrap();
+        opt.step(&mut store).unwrap();
+        assert_eq!(store.value(store.id("p1").unwrap())[0], 1.0);
+        assert!((store.value(store.id("p0").unwrap())[0] - 0.95).abs() < 1e-15);
+        opt.set_group_lr(1, 0.2).unwrap();
+        opt.step(&mut store).unwrap();
+        assert!((store.value(store.id("p0").unwrap())[0] - 0.95 * 0.9).abs() < 1e-15);
+        assert_eq!(opt.group_lr(0).unwrap(), 0.1);
+        assert_eq!(
+            opt.group_lr(2),
+            Err(Error::NoSuchGroup { index: 2, len: 2 })
+        );
+    }
+
+    #[test]
+    fn masked_matches_a_group_and_names_select_by_pattern() {
+        let values = [vec![1.0, 2.0], vec![3.0]];
+        let grads = [0.5, -1.0, 2.0];
+        let run = |mut opt: Optimizer<f64>| {
+            let mut store = store_of(&values);
+            let (params, g) = store.split_mut();
+            let mut flat = grads.iter();
+            for (_, m) in params.values_mut().zip(g.iter_mut()).map(|(_, g)| g) {
+                m.iter_mut().for_each(|x| *x = *flat.next().unwrap());
+            }
+            opt.step(&mut store).unwrap();
+            opt.step(&mut store).unwrap();
+            store
+                .iter()
+                .flat_map(|(_, _, v)| v.iter().copied().collect::<Vec<_>>())
+                .collect::<Vec<_>>()
+        };
+        let store = store_of(&values);
+        let no_bias_decay = chain((
+            masked(add_decayed_weights(0.1), Selector::name("*0")),
+            trace(0.9, 0.0, false),
+            scale_by_learning_rate(),
+        ));
+        let a = run(Optimizer::new(&store, 0.1, no_bias_decay).unwrap());
+        let sgd = SgdConfig {
+            lr: 0.1,
+            momentum: 0.9,
+            ..SgdConfig::default()
+        };
+        let b = run(Sgd::with_groups(
+            &store,
+            &[
+                (
+                    Selector::name("p0"),
+                    SgdConfig {
+                        weight_decay: WeightDecay::L2(0.1),
+                        ..sgd
+                    },
+                ),
+                (Selector::All, sgd),
+            ],
+        )
+        .unwrap());
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn the_rate_is_settable_and_a_schedule_multiplies_it() {
+        let mut store = store_of(&[vec![0.0]]);
+        let id = store.ids().next().unwrap();
+        store.grad_mut(id).fill(1.0);
+        let mut opt = Sgd::new(
+            &store,
+            SgdConfig {
+                lr: 0.1,
+                ..SgdConfig::default()
+            },
+        )
+        .unwrap();
+        opt.set_schedule(|step: u64| 1.0 / (step + 1) as f64);
+        assert_eq!(opt.effective_lr(0).unwrap(), 0.1);
+        opt.step(&mut store).unwrap(); // -0.1
+        opt.set_lr(1.0).unwrap();
+        assert_eq!(opt.effective_lr(0).unwrap(), 0.5);
+        opt.step(&mut store).unwrap(); // -0.5
+        assert!((store.value(id)[0] + 0.6).abs() < 1e-15);
+        assert_eq!(opt.steps(), 2);
+        assert!(matches!(
+            opt.set_lr(-1.0),
+            Err(Error::OutOfRange { name: "lr", .. })
+        ));
+    }
+
+    #[test]
+    fn a_foreign_store_or_state_is_rejected_and_changes_nothing() {
+        let mut store = store_of(&[vec![1.0, 2.0]]);
+        let mut opt = Adam::new(&store, AdamConfig::default()).unwrap();
+        opt.step(&mut store).unwrap();
+        let mut other = store_of(&[vec![1.0, 2.0, 3.0]]);
+        assert!(matches!(
+            opt.step(&mut other),
+            Err(Error::StoreMismatch {
+                expected: 1,
+                got: 1,
+                ..
+            })
+        ));
+        let amsgrad = Adam::new(
+            &store,
+            AdamConfig {
+                amsgrad: true,
+                ..AdamConfig::default()
+            },
+        )
+        .unwrap();
+        let before = opt.state();
+        assert!(matches!(
+            opt.load_state(&amsgrad.state()),
+            Err(Error::StateMismatch { .. })
+        ));
+        let sgd = Sgd::new(&store, SgdConfig::default()).unwrap();
+        assert!(matches!(
+            opt.load_state(&sgd.state()),
+            Err(Error::StateMismatch { .. })
+        ));
+        assert_eq!(opt.state(), before);
+        assert!(matches!(
+            Optimizer::<f64>::builder(&store).build(),
+            Err(Error::NoGroups)
+        ));
+    }
+
+    #[test]
+    fn core_update_and_optimizer_step_agree() {
+        let values = [vec![0.3, -0.7, 1.1]];
+        let mut a = store_of(&values);
+        let mut b = store_of(&values);
+        let cfg = AdamWConfig {
+            lr: 0.05,
+            ..AdamWConfig::default()
+        };
+        let mut opt = AdamW::new(&a, cfg).unwrap();
+        let t = crate::OptimizerConfig::transform(&cfg);
+        let mut state = GradientTransform::<f64>::init(&t, b.params());
+        for k in 0..4 {
+            for s in [&mut a, &mut b] {
+                let id = s.ids().next().unwrap();
+                s.grad_mut(id)
+                    .iter_mut()
+                    .enumerate()
+                    .for_each(|(j, g)| *g = (j + k) as f64 - 1.5);
+            }
+            opt.step(&mut a).unwrap();
+            let ctx = StepCtx::new(k as u64, 0.05);
+            let (params, grads) = b.split_mut();
+            t.update(grads, &mut state, params, &ctx);
+            let id = b.ids().next().unwrap();
+            let u = b.grad(id).clone();
+            *b.params_mut().value_mut(id) += u;
+        }
+        let id = a.ids().next().unwrap();
+        assert_eq!(a.value(id), b.value(id));
+    }
+}

@@ -51,8 +51,8 @@ pub use scale::{
 
 use crate::buf::Split;
 use descent_core::{Grads, ParamId, Params, Scalar, StepCtx};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 /// The incoming updates a stage's `prepare` may read: the store's gradients,
 /// or a chain's workspace when earlier stages had to be applied first.
@@ -158,15 +158,28 @@ pub trait BlockTransform<S: Scalar>: Send + Sync {
     }
 }
 
+/// The state of an optional stage. (Not `Option`: serde writes `Some(())`
+/// and `None` alike, so a stateless stage would vanish on restore.)
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum OptionalState<T> {
+    /// The stage is absent.
+    Absent,
+    /// The stage's state.
+    Present(T),
+}
+
 /// `None` is the identity, so optional stages (momentum only when
 /// `momentum > 0`, weight decay only when asked) keep one chain type.
 impl<S: Scalar, T: BlockTransform<S>> BlockTransform<S> for Option<T> {
-    type State = Option<T::State>;
+    type State = OptionalState<T::State>;
     type Coefs = Option<T::Coefs>;
     type View<'a> = Option<T::View<'a>>;
 
     fn init_masked(&self, params: &Params<S>, mask: Mask<'_>) -> Self::State {
-        self.as_ref().map(|t| t.init_masked(params, mask))
+        match self {
+            Some(t) => OptionalState::Present(t.init_masked(params, mask)),
+            None => OptionalState::Absent,
+        }
     }
 
     fn reads_input(&self) -> bool {
@@ -182,14 +195,14 @@ impl<S: Scalar, T: BlockTransform<S>> BlockTransform<S> for Option<T> {
         ctx: &StepCtx,
     ) -> Self::Coefs {
         match (self, state) {
-            (Some(t), Some(s)) => Some(t.prepare(s, input, params, mask, ctx)),
+            (Some(t), OptionalState::Present(s)) => Some(t.prepare(s, input, params, mask, ctx)),
             _ => None,
         }
     }
 
     fn views<'a>(&self, state: &'a mut Self::State) -> impl Iterator<Item = Self::View<'a>> {
         let inner = match (self, state) {
-            (Some(t), Some(s)) => Some(t.views(s)),
+            (Some(t), OptionalState::Present(s)) => Some(t.views(s)),
             _ => None,
         };
         inner

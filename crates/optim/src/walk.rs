@@ -255,3 +255,92 @@ fn run_portable<S: Scalar, T: BlockTransform<S>>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::store_of;
+    use crate::transform::{
+        NormType, add_decayed_weights, chain, clip_by_global_norm, scale_by_learning_rate,
+    };
+    use crate::{AdamW, AdamWConfig, Optimizer};
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    fn steps(
+        opt: &mut Optimizer<f64>,
+        store: &mut descent_core::ParamStore<f64>,
+        n: usize,
+    ) -> Vec<f64> {
+        for k in 0..n {
+            let (params, grads) = store.split_mut();
+            for ((_, p), (_, g)) in params.values_mut().zip(grads.iter_mut()) {
+                g.zip_apply(p, |g, p| *g = (p * 1.7 + k as f64).sin());
+            }
+            opt.step(store).unwrap();
+        }
+        store
+            .iter()
+            .flat_map(|(_, _, v)| v.iter().copied().collect::<Vec<_>>())
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// Splitting tensors across threads and blocks changes nothing, bit for bit.
+        #[test]
+        fn threaded_steps_equal_serial_steps_exactly(
+            sizes in vec(1usize..3 * BLOCK, 1..6),
+            threads in 2usize..5,
+        ) {
+            let values: Vec<Vec<f64>> = sizes.iter().enumerate()
+                .map(|(i, &n)| (0..n).map(|j| ((i * 31 + j) % 17) as f64 * 0.1 - 0.8).collect())
+                .collect();
+            let run = |par: Parallelism| {
+                let mut store = store_of(&values);
+                let mut opt = AdamW::new(&store, AdamWConfig { lr: 0.01, ..AdamWConfig::default() }).unwrap();
+                opt.set_parallelism(par);
+                steps(&mut opt, &mut store, 3)
+            };
+            let serial = run(Parallelism { threads: 1, min_elems_per_thread: 1 });
+            let threaded = run(Parallelism { threads, min_elems_per_thread: 1 });
+            prop_assert_eq!(serial, threaded);
+        }
+    }
+
+    #[test]
+    fn a_clip_after_other_stages_sees_their_output() {
+        // chain(decay, clip, lr): the norm is taken of g + λp, not of g.
+        let values = vec![vec![1.0, -2.0, 0.5], vec![3.0; 5000]];
+        let mut store = store_of(&values);
+        let (wd, max_norm, lr) = (0.3, 0.7, 0.1);
+        let t = chain((
+            add_decayed_weights(wd),
+            clip_by_global_norm(max_norm, NormType::L2),
+            scale_by_learning_rate(),
+        ));
+        let mut opt = Optimizer::new(&store, lr, t).unwrap();
+        let got = steps(&mut opt, &mut store, 2);
+        let mut want = values.clone();
+        for k in 0..2 {
+            let u: Vec<Vec<f64>> = want
+                .iter()
+                .map(|v| {
+                    v.iter()
+                        .map(|&p| (p * 1.7 + k as f64).sin() + wd * p)
+                        .collect()
+                })
+                .collect();
+            let norm = u.iter().flatten().map(|x| x * x).sum::<f64>().sqrt();
+            let c = (max_norm / (norm + 1e-6)).min(1.0);
+            for (v, u) in want.iter_mut().zip(&u) {
+                v.iter_mut().zip(u).for_each(|(p, u)| *p -= lr * c * u);
+            }
+        }
+        let want: Vec<f64> = want.into_iter().flatten().collect();
+        for (g, w) in got.iter().zip(&want) {
+            assert!((g - w).abs() < 1e-12, "{g} vs {w}");
+        }
+    }
+}

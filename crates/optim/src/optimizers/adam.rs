@@ -160,3 +160,110 @@ impl OptimizerConfig for AdamWConfig {
 }
 
 optimizer_constructors!(AdamW, AdamWConfig);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Error;
+    use crate::testing::{max_rel_diff, store_of, trajectory};
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    fn run(
+        cfg: impl OptimizerConfig<Transform = Framed<ScaleByAdam>>,
+        p0: &[f64],
+        grads: &[Vec<f64>],
+    ) -> Vec<Vec<f64>> {
+        let mut store = store_of(&[p0.to_vec()]);
+        let mut opt =
+            crate::optimizers::with_groups(store.params(), &[(crate::Selector::All, cfg)]).unwrap();
+        trajectory(&mut opt, &mut store, grads, 0.0)
+    }
+
+    /// Values bounded away from zero, so that a decay term always shows.
+    fn away_from_zero(lo: f64, hi: f64) -> impl Strategy<Value = f64> {
+        (lo..hi, any::<bool>()).prop_map(|(x, neg)| if neg { -x } else { x })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Under Adam the L2 ≡ weight-decay equivalence fails: the L2 term is
+        /// rescaled by the adaptive denominator, decoupled decay is not.
+        #[test]
+        fn adam_with_l2_differs_from_adamw_for_positive_decay(
+            p0 in vec(away_from_zero(0.5, 2.0), 1..6),
+            grads in vec(vec(away_from_zero(0.1, 1.0), 6), 1..6),
+            lr in 1e-3..0.1,
+            wd in 0.01..0.5,
+        ) {
+            let adam_l2 = run(AdamConfig { lr, weight_decay: WeightDecay::L2(wd), ..AdamConfig::default() }, &p0, &grads);
+            let adamw = run(AdamWConfig { lr, weight_decay: WeightDecay::Decoupled(wd), ..AdamWConfig::default() }, &p0, &grads);
+            prop_assert!(max_rel_diff(&adam_l2, &adamw) > 1e-6);
+        }
+
+        #[test]
+        fn adamw_without_decay_is_adam_and_adam_decoupled_is_adamw(
+            p0 in vec(-2.0..2.0, 1..6),
+            grads in vec(vec(-1.0..1.0, 6), 1..6),
+            lr in 1e-3..0.1,
+            wd in 0.0..0.5,
+            amsgrad in any::<bool>(),
+        ) {
+            let adam = run(AdamConfig { lr, amsgrad, ..AdamConfig::default() }, &p0, &grads);
+            let adamw0 = run(AdamWConfig { lr, amsgrad, weight_decay: WeightDecay::Decoupled(0.0), ..AdamWConfig::default() }, &p0, &grads);
+            prop_assert_eq!(adam, adamw0);
+            let adam_dec = run(AdamConfig { lr, amsgrad, weight_decay: WeightDecay::Decoupled(wd), ..AdamConfig::default() }, &p0, &grads);
+            let adamw = run(AdamWConfig { lr, amsgrad, weight_decay: WeightDecay::Decoupled(wd), ..AdamWConfig::default() }, &p0, &grads);
+            prop_assert_eq!(adam_dec, adamw);
+        }
+    }
+
+    #[test]
+    fn invalid_adam_hyperparameters_are_typed_errors() {
+        let store = store_of(&[vec![1.0]]);
+        let bad = [
+            (
+                AdamConfig {
+                    lr: -1e-3,
+                    ..AdamConfig::default()
+                },
+                "lr",
+            ),
+            (
+                AdamConfig {
+                    betas: (1.0, 0.999),
+                    ..AdamConfig::default()
+                },
+                "betas.0",
+            ),
+            (
+                AdamConfig {
+                    betas: (0.9, -0.1),
+                    ..AdamConfig::default()
+                },
+                "betas.1",
+            ),
+            (
+                AdamConfig {
+                    eps: 0.0,
+                    ..AdamConfig::default()
+                },
+                "eps",
+            ),
+            (
+                AdamConfig {
+                    eps: f64::NAN,
+                    ..AdamConfig::default()
+                },
+                "eps",
+            ),
+        ];
+        for (cfg, field) in bad {
+            match Adam::new(&store, cfg) {
+                Err(Error::OutOfRange { name, .. }) => assert_eq!(name, field),
+                other => panic!("{cfg:?} gave {other:?}"),
+            }
+        }
+    }
+}

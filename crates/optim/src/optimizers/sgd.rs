@@ -84,3 +84,115 @@ impl OptimizerConfig for SgdConfig {
 }
 
 optimizer_constructors!(Sgd, SgdConfig);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{max_rel_diff, store_of, trajectory};
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    fn run(cfg: SgdConfig, p0: &[f64], grads: &[Vec<f64>], penalty: f64) -> Vec<Vec<f64>> {
+        let mut store = store_of(&[p0.to_vec()]);
+        let mut opt = Sgd::new(&store, cfg).unwrap();
+        trajectory(&mut opt, &mut store, grads, penalty)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// The lecture's point: under SGD, L2 regularization and weight decay are one thing.
+        #[test]
+        fn sgd_weight_decay_equals_l2_penalty_and_decoupled_decay(
+            p0 in vec(-2.0..2.0, 1..8),
+            grads in vec(vec(-1.0..1.0, 8), 1..8),
+            lr in 1e-3..0.5,
+            wd in 0.0..0.5,
+        ) {
+            let base = SgdConfig { lr, ..SgdConfig::default() };
+            let l2 = run(SgdConfig { weight_decay: WeightDecay::L2(wd), ..base }, &p0, &grads, 0.0);
+            let penalty = run(base, &p0, &grads, wd);
+            let decoupled = run(SgdConfig { weight_decay: WeightDecay::Decoupled(wd), ..base }, &p0, &grads, 0.0);
+            let by_schedule = run(SgdConfig { weight_decay: WeightDecay::DecoupledSchedule(lr * wd), ..base }, &p0, &grads, 0.0);
+            prop_assert!(max_rel_diff(&l2, &penalty) < 1e-12);
+            prop_assert!(max_rel_diff(&l2, &decoupled) < 1e-12);
+            prop_assert!(max_rel_diff(&l2, &by_schedule) < 1e-12);
+        }
+
+        #[test]
+        fn sgd_momentum_weight_decay_equals_l2_penalty(
+            p0 in vec(-2.0..2.0, 1..8),
+            grads in vec(vec(-1.0..1.0, 8), 1..8),
+            lr in 1e-3..0.5,
+            wd in 0.0..0.5,
+            momentum in 0.0..0.99,
+            nesterov in any::<bool>(),
+        ) {
+            let base = SgdConfig { lr, momentum, nesterov: nesterov && momentum > 0.0, ..SgdConfig::default() };
+            let l2 = run(SgdConfig { weight_decay: WeightDecay::L2(wd), ..base }, &p0, &grads, 0.0);
+            let penalty = run(base, &p0, &grads, wd);
+            prop_assert!(max_rel_diff(&l2, &penalty) < 1e-12);
+        }
+
+        #[test]
+        fn sgd_with_zero_momentum_is_plain_gradient_descent(
+            p0 in vec(-2.0..2.0, 1..8),
+            grads in vec(vec(-1.0..1.0, 8), 1..8),
+            lr in 1e-3..0.5,
+            dampening in 0.0..1.0,
+        ) {
+            let got = run(SgdConfig { lr, momentum: 0.0, dampening, ..SgdConfig::default() }, &p0, &grads, 0.0);
+            let mut theta = p0.clone();
+            for (g, step) in grads.iter().zip(&got) {
+                for (j, t) in theta.iter_mut().enumerate() {
+                    *t -= lr * g[j % g.len()];
+                }
+                prop_assert_eq!(step, &theta);
+            }
+        }
+    }
+
+    #[test]
+    fn nesterov_without_momentum_or_with_dampening_is_a_typed_error() {
+        let store = store_of(&[vec![1.0]]);
+        for (momentum, dampening) in [(0.0, 0.0), (0.9, 0.1)] {
+            let cfg = SgdConfig {
+                momentum,
+                dampening,
+                nesterov: true,
+                ..SgdConfig::default()
+            };
+            let err = Sgd::new(&store, cfg).unwrap_err();
+            assert_eq!(
+                err,
+                Error::NesterovRequiresMomentum {
+                    momentum,
+                    dampening
+                }
+            );
+        }
+        let err = Sgd::new(
+            &store,
+            SgdConfig {
+                lr: -0.1,
+                ..SgdConfig::default()
+            },
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::OutOfRange { name: "lr", .. }));
+        let err = Sgd::new(
+            &store,
+            SgdConfig {
+                weight_decay: WeightDecay::L2(-1.0),
+                ..SgdConfig::default()
+            },
+        );
+        assert!(matches!(
+            err,
+            Err(Error::OutOfRange {
+                name: "weight_decay",
+                ..
+            })
+        ));
+    }
+}

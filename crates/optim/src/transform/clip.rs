@@ -212,3 +212,108 @@ impl<S: Scalar> BlockTransform<S> for ClipByValue {
     }
 }
 gradient_transform_via_blocks!(ClipByValue);
+
+#[cfg(test)]
+mod tests {
+    use crate::clip_grad_norm;
+    use crate::testing::store_of;
+    use crate::transform::NormType;
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    fn norm_type() -> impl Strategy<Value = NormType> {
+        prop_oneof![
+            Just(1.0),
+            Just(2.0),
+            Just(3.0),
+            1.1..6.0,
+            Just(f64::INFINITY)
+        ]
+        .prop_map(|p| NormType::new(p).unwrap())
+    }
+
+    fn flat(store: &descent_core::ParamStore<f64>) -> Vec<f64> {
+        store
+            .grads()
+            .iter()
+            .flat_map(|(_, g)| g.iter().copied().collect::<Vec<_>>())
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn global_norm_clipping_never_raises_the_norm_keeps_direction_and_is_idempotent(
+            grads in vec(vec(-5.0..5.0, 1..7), 1..5),
+            max_norm in 0.0..4.0,
+            p in norm_type(),
+        ) {
+            let mut store = store_of(&grads);
+            for ((_, g), src) in store.grads_mut().iter_mut().zip(&grads) {
+                g.copy_from_slice(src);
+            }
+            let before = flat(&store);
+            let total = clip_grad_norm(store.grads_mut(), max_norm, p, false).unwrap();
+            let once = flat(&store);
+            let after = clip_grad_norm(store.grads_mut(), max_norm, p, false).unwrap();
+            let twice = flat(&store);
+            // Never raises the norm; at most max_norm afterwards.
+            prop_assert!(after <= total * (1.0 + 1e-12) + 1e-300);
+            prop_assert!(after <= max_norm * (1.0 + 1e-12) + 1e-12);
+            // Keeps the direction: one common factor in (0, 1].
+            let k = if total > 0.0 { after / total } else { 1.0 };
+            prop_assert!(k <= 1.0 + 1e-12);
+            for (b, o) in before.iter().zip(&once) {
+                prop_assert!((o - k * b).abs() <= 1e-12 * b.abs().max(1.0));
+            }
+            // Idempotent up to PyTorch's 1e-6 in the denominator.
+            for (o, t) in once.iter().zip(&twice) {
+                prop_assert!((o - t).abs() <= 2e-6 * o.abs().max(1e-300) / max_norm.max(1e-6) + 1e-12);
+            }
+            // Below the threshold nothing changes, exactly.
+            if total + 1e-6 <= max_norm {
+                prop_assert_eq!(&before, &once);
+            }
+        }
+    }
+
+    #[test]
+    fn inf_norm_is_the_largest_magnitude_and_invalid_orders_are_errors() {
+        let mut store = store_of(&[vec![0.5, -3.0], vec![2.0]]);
+        for ((_, g), v) in store
+            .grads_mut()
+            .iter_mut()
+            .zip([[0.5, -3.0].as_slice(), &[2.0]])
+        {
+            g.copy_from_slice(v);
+        }
+        let total = clip_grad_norm(store.grads_mut(), 10.0, NormType::INF, false).unwrap();
+        assert_eq!(total, 3.0);
+        assert!(NormType::new(-1.0).is_err() && NormType::new(f64::NAN).is_err());
+        let err = clip_grad_norm(store.grads_mut(), -1.0, NormType::L2, false).unwrap_err();
+        assert!(matches!(
+            err,
+            crate::Error::OutOfRange {
+                name: "max_norm",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn non_finite_norm_is_an_error_only_when_asked_and_leaves_gradients_alone() {
+        let mut store = store_of(&[vec![1.0, 2.0]]);
+        store
+            .grads_mut()
+            .iter_mut()
+            .next()
+            .unwrap()
+            .1
+            .copy_from_slice(&[f64::INFINITY, 1.0]);
+        let err = clip_grad_norm(store.grads_mut(), 1.0, NormType::L2, true).unwrap_err();
+        assert!(matches!(err, crate::Error::NonFiniteNorm { .. }));
+        assert_eq!(flat(&store), vec![f64::INFINITY, 1.0]);
+        assert!(clip_grad_norm(store.grads_mut(), 1.0, NormType::L2, false).is_ok());
+    }
+}

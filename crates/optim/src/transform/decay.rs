@@ -152,3 +152,42 @@ impl<S: Scalar> BlockTransform<S> for AddScheduledWeightDecay {
     }
 }
 gradient_transform_via_blocks!(AddScheduledWeightDecay);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use descent_core::{GradientTransform, ParamStore, Tags};
+    use nalgebra::DMatrix;
+
+    #[test]
+    fn l1_decay_adds_the_sign_with_zero_subgradient_at_zero() {
+        let mut store = ParamStore::<f32>::new();
+        let w = store
+            .register(
+                "w",
+                Tags::WEIGHT,
+                DMatrix::from_row_slice(1, 3, &[-2.0, 0.0, 0.5]),
+            )
+            .unwrap();
+        let l1 = add_l1_decay(0.25);
+        let (params, grads) = store.split_mut();
+        l1.update(grads, &mut (), params, &StepCtx::new(0, 1.0));
+        assert_eq!(store.grad(w).as_slice(), &[-0.25, 0.0, 0.25]);
+    }
+
+    #[test]
+    fn scheduled_decay_follows_the_multiplier_not_the_learning_rate() {
+        let mut store = ParamStore::<f64>::new();
+        let w = store
+            .register("w", Tags::WEIGHT, DMatrix::from_element(1, 1, 2.0))
+            .unwrap();
+        let ctx = StepCtx {
+            step: 3,
+            lr: 123.0,
+            lr_multiplier: 0.5,
+        };
+        let (params, grads) = store.split_mut();
+        add_scheduled_weight_decay(0.1).update(grads, &mut (), params, &ctx);
+        assert_eq!(store.grad(w)[0], -0.1 * 0.5 * 2.0);
+    }
+}

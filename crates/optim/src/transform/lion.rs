@@ -79,3 +79,34 @@ impl<S: Scalar> BlockTransform<S> for ScaleByLion {
     }
 }
 gradient_transform_via_blocks!(ScaleByLion);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use descent_core::{GradientTransform, ParamStore, Tags};
+    use nalgebra::DMatrix;
+
+    #[test]
+    fn lion_takes_the_sign_of_the_interpolated_momentum() {
+        let mut store = ParamStore::<f64>::new();
+        let w = store
+            .register("w", Tags::WEIGHT, DMatrix::zeros(1, 3))
+            .unwrap();
+        let lion = scale_by_lion(0.9, 0.99);
+        let mut state = lion.init(store.params());
+        let ctx = StepCtx::new(0, 1.0);
+        store.grad_mut(w).copy_from_slice(&[2.0, -0.5, 0.0]);
+        let (params, grads) = store.split_mut();
+        lion.update(grads, &mut state, params, &ctx);
+        assert_eq!(store.grad(w).as_slice(), &[1.0, -1.0, 0.0]);
+        // m = 0.01·g = (0.02, -0.005, 0); with g = (-0.1, 0.1, 0) the mix
+        // 0.9·m + 0.1·g is (0.008, 0.0055, 0): the momentum wins the first sign,
+        // the new gradient the second.
+        store.grad_mut(w).copy_from_slice(&[-0.1, 0.1, 0.0]);
+        let (params, grads) = store.split_mut();
+        lion.update(grads, &mut state, params, &ctx);
+        assert_eq!(store.grad(w).as_slice(), &[1.0, 1.0, 0.0]);
+        let m = &state.mu.as_slices()[0];
+        assert!((m[0] - (0.99 * 0.02 + 0.01 * -0.1)).abs() < 1e-15);
+    }
+}
