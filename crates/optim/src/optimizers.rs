@@ -166,6 +166,9 @@ pub(crate) fn check_betas(betas: (f64, f64)) -> Result<()> {
 /// Declares the `new` and `with_groups` constructors of a PyTorch-named optimizer.
 macro_rules! optimizer_constructors {
     ($name:ident, $cfg:ident) => {
+        // `Sgd::new` returns the assembled `Optimizer`, not an `Sgd`: the
+        // PyTorch-named types are only constructors (STYLE: they assemble chains).
+        #[allow(clippy::new_ret_no_self)]
         impl $name {
             /// One group over every parameter (`params` is usually `&store`).
             pub fn new<S: descent_core::Scalar>(

@@ -150,7 +150,7 @@ impl<S: Scalar> BlockTransform<S> for ClipByGlobalNorm {
         S::cast(clip_coef(self.max_norm, state.last_norm))
     }
 
-    fn views<'a>(&self, _state: &'a mut Self::State) -> impl Iterator<Item = ()> {
+    fn views(&self, _state: &mut Self::State) -> impl Iterator<Item = ()> {
         std::iter::repeat(())
     }
 
@@ -196,7 +196,7 @@ impl<S: Scalar> BlockTransform<S> for ClipByValue {
         S::cast(self.clip_value)
     }
 
-    fn views<'a>(&self, _state: &'a mut ()) -> impl Iterator<Item = ()> {
+    fn views(&self, _state: &mut ()) -> impl Iterator<Item = ()> {
         std::iter::repeat(())
     }
 

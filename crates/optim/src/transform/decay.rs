@@ -37,7 +37,7 @@ impl<S: Scalar> BlockTransform<S> for AddDecayedWeights {
         S::cast(self.weight_decay)
     }
 
-    fn views<'a>(&self, _state: &'a mut ()) -> impl Iterator<Item = ()> {
+    fn views(&self, _state: &mut ()) -> impl Iterator<Item = ()> {
         std::iter::repeat(())
     }
 
@@ -81,7 +81,7 @@ impl<S: Scalar> BlockTransform<S> for AddL1Decay {
         S::cast(self.weight_decay)
     }
 
-    fn views<'a>(&self, _state: &'a mut ()) -> impl Iterator<Item = ()> {
+    fn views(&self, _state: &mut ()) -> impl Iterator<Item = ()> {
         std::iter::repeat(())
     }
 
@@ -140,7 +140,7 @@ impl<S: Scalar> BlockTransform<S> for AddScheduledWeightDecay {
         S::cast(-self.weight_decay * ctx.lr_multiplier)
     }
 
-    fn views<'a>(&self, _state: &'a mut ()) -> impl Iterator<Item = ()> {
+    fn views(&self, _state: &mut ()) -> impl Iterator<Item = ()> {
         std::iter::repeat(())
     }
 

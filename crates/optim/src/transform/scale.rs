@@ -42,7 +42,7 @@ impl<S: Scalar> BlockTransform<S> for Scale {
         S::cast(self.factor)
     }
 
-    fn views<'a>(&self, _state: &'a mut ()) -> impl Iterator<Item = ()> {
+    fn views(&self, _state: &mut ()) -> impl Iterator<Item = ()> {
         std::iter::repeat(())
     }
 
@@ -99,7 +99,7 @@ impl<S: Scalar> BlockTransform<S> for ScaleByLearningRate {
         S::cast(-ctx.lr)
     }
 
-    fn views<'a>(&self, _state: &'a mut ()) -> impl Iterator<Item = ()> {
+    fn views(&self, _state: &mut ()) -> impl Iterator<Item = ()> {
         std::iter::repeat(())
     }
 
@@ -150,7 +150,7 @@ impl<S: Scalar, F: Schedule + Send + Sync> BlockTransform<S> for ScaleBySchedule
         S::cast(self.schedule.lr(ctx.step))
     }
 
-    fn views<'a>(&self, _state: &'a mut ()) -> impl Iterator<Item = ()> {
+    fn views(&self, _state: &mut ()) -> impl Iterator<Item = ()> {
         std::iter::repeat(())
     }
 
