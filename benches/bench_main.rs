@@ -6,6 +6,8 @@
 
 mod benchmarks {
     pub mod matmul;
+    pub mod optim;
 }
 
-criterion::criterion_main!(benchmarks::matmul::group);
+criterion::criterion_group!(optim, benchmarks::optim::optim);
+criterion::criterion_main!(benchmarks::matmul::group, optim);

@@ -4,12 +4,14 @@
 //! This facade re-exports the member crates:
 //! - [`core`]: `Scalar`, `ParamStore`, `ParamId`, `Grads`, shared traits;
 //! - [`autodiff`]: the tape, `Var` and its ops;
+//! - [`optim`]: gradient transforms, optimizers built from them, clipping;
 //! - [`schedule`]: learning-rate schedules;
 //! - [`data`]: datasets, data loaders, generated sets and file loaders.
 
 pub use descent_autodiff as autodiff;
 pub use descent_core as core;
 pub use descent_data as data;
+pub use descent_optim as optim;
 pub use descent_schedule as schedule;
 
 /// The README's examples, compiled and run as doctests.

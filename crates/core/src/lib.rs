@@ -34,7 +34,7 @@ pub use error::{Error, Result};
 pub use grads::Grads;
 pub use param::{ParamId, ParamMeta, ParamStore, Params, Tags};
 pub use scalar::Scalar;
-pub use traits::{GradientTransform, Schedule};
+pub use traits::{GradientTransform, Schedule, StepCtx};
 
 /// Re-export of the matrix library descent is built on.
 pub use nalgebra;

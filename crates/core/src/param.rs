@@ -150,6 +150,15 @@ impl<S: Scalar> Params<S> {
             .map(|(i, (m, v))| (ParamId::from_index(i), m, v))
     }
 
+    /// Iterates `(id, value)` mutably in registration order, lending every
+    /// value at once (an optimizer step splits them across threads).
+    pub fn values_mut(&mut self) -> impl Iterator<Item = (ParamId, &mut DMatrix<S>)> {
+        self.values
+            .iter_mut()
+            .enumerate()
+            .map(|(i, v)| (ParamId::from_index(i), v))
+    }
+
     /// Replaces the value of `id`, checking the shape.
     pub fn set_value(&mut self, id: ParamId, value: DMatrix<S>) -> Result<()> {
         let meta = &self.metas[id.index()];

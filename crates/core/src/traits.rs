@@ -2,6 +2,41 @@
 
 use crate::{Grads, Params, Scalar};
 
+/// What a gradient transform may know about the step being taken.
+///
+/// The optimizer fills it in once per step and parameter group; transforms
+/// read it instead of keeping their own copy of the learning rate, so the rate
+/// stays readable and settable between steps.
+///
+/// # Examples
+///
+/// ```
+/// use descent_core::StepCtx;
+///
+/// let ctx = StepCtx::new(0, 0.1);
+/// assert_eq!((ctx.step, ctx.lr, ctx.lr_multiplier), (0, 0.1, 1.0));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StepCtx {
+    /// Optimizer steps completed before this one (0 on the first step).
+    pub step: u64,
+    /// The learning rate of this step: the group's rate times `lr_multiplier`.
+    pub lr: f64,
+    /// The schedule's multiplier for this step (η_t in Loshchilov & Hutter), 1 without a schedule.
+    pub lr_multiplier: f64,
+}
+
+impl StepCtx {
+    /// The context of step `step` at learning rate `lr`, without a schedule.
+    pub fn new(step: u64, lr: f64) -> Self {
+        StepCtx {
+            step,
+            lr,
+            lr_multiplier: 1.0,
+        }
+    }
+}
+
 /// One stage of an optimizer, in the optax style: it owns no parameters,
 /// keeps its state in a separate value, and rewrites gradients into updates
 /// in place, so a steady-state step allocates nothing.
@@ -15,8 +50,15 @@ pub trait GradientTransform<S: Scalar> {
     /// Fresh state for the parameters in `params`.
     fn init(&self, params: &Params<S>) -> Self::State;
 
-    /// Rewrites `grads` in place into this stage's output.
-    fn update(&self, grads: &mut Grads<S>, state: &mut Self::State, params: &Params<S>);
+    /// Rewrites `grads` in place into this stage's output; `ctx` carries the
+    /// step count and learning rate.
+    fn update(
+        &self,
+        grads: &mut Grads<S>,
+        state: &mut Self::State,
+        params: &Params<S>,
+        ctx: &StepCtx,
+    );
 }
 
 /// A learning rate (or a multiplier) as a pure function of the step count.

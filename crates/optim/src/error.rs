@@ -1,0 +1,117 @@
+//! The typed errors of `descent-optim`.
+
+/// Errors raised when building an optimizer, restoring its state or clipping.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A hyperparameter is outside its valid range.
+    #[error("hyperparameter `{name}` = {value} is out of range: expected {expected}")]
+    OutOfRange {
+        /// The hyperparameter, named as in PyTorch (`lr`, `betas.0`, ...).
+        name: &'static str,
+        /// The rejected value.
+        value: f64,
+        /// The valid range, e.g. `[0, 1)`.
+        expected: &'static str,
+    },
+    /// Nesterov momentum needs a positive momentum and zero dampening.
+    #[error(
+        "nesterov momentum requires momentum > 0 and dampening = 0 (got momentum {momentum}, dampening {dampening})"
+    )]
+    NesterovRequiresMomentum {
+        /// The momentum given.
+        momentum: f64,
+        /// The dampening given.
+        dampening: f64,
+    },
+    /// An optimizer needs at least one parameter group.
+    #[error("an optimizer needs at least one parameter group")]
+    NoGroups,
+    /// A group index past the last group.
+    #[error("no parameter group {index} (there are {len})")]
+    NoSuchGroup {
+        /// The index asked for.
+        index: usize,
+        /// The number of groups.
+        len: usize,
+    },
+    /// The store stepped is not the one the optimizer was built for.
+    #[error(
+        "store mismatch: the optimizer was built for {expected} parameters of sizes {expected_numel:?}, the store has {got} of sizes {got_numel:?}"
+    )]
+    StoreMismatch {
+        /// Parameters at construction.
+        expected: usize,
+        /// Their element counts.
+        expected_numel: Vec<usize>,
+        /// Parameters in the store stepped.
+        got: usize,
+        /// Their element counts.
+        got_numel: Vec<usize>,
+    },
+    /// A saved state does not fit this optimizer (other groups, transforms or parameters).
+    #[error("saved optimizer state does not fit: {reason}")]
+    StateMismatch {
+        /// What differs.
+        reason: String,
+    },
+    /// The total gradient norm is NaN or infinite and `error_if_nonfinite` was set.
+    #[error("the total norm of order {norm_type} of the gradients is non-finite ({total_norm})")]
+    NonFiniteNorm {
+        /// The norm's order.
+        norm_type: f64,
+        /// The norm found.
+        total_norm: f64,
+    },
+}
+
+/// `Result` with [`Error`] as the default error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Checks `lo <= value` (and `value < hi` or `value <= hi`), naming the range on failure.
+pub(crate) fn check(
+    name: &'static str,
+    value: f64,
+    ok: bool,
+    expected: &'static str,
+) -> Result<()> {
+    if ok && !value.is_nan() {
+        Ok(())
+    } else {
+        Err(Error::OutOfRange {
+            name,
+            value,
+            expected,
+        })
+    }
+}
+
+/// `value >= 0` and finite.
+pub(crate) fn non_negative(name: &'static str, value: f64) -> Result<()> {
+    check(
+        name,
+        value,
+        value >= 0.0 && value.is_finite(),
+        "a finite value >= 0",
+    )
+}
+
+/// `value > 0` and finite.
+pub(crate) fn positive(name: &'static str, value: f64) -> Result<()> {
+    check(
+        name,
+        value,
+        value > 0.0 && value.is_finite(),
+        "a finite value > 0",
+    )
+}
+
+/// `0 <= value < 1`.
+pub(crate) fn unit_interval(name: &'static str, value: f64) -> Result<()> {
+    check(name, value, (0.0..1.0).contains(&value), "[0, 1)")
+}
+
+/// `0 <= value <= 1`.
+pub(crate) fn closed_unit_interval(name: &'static str, value: f64) -> Result<()> {
+    check(name, value, (0.0..=1.0).contains(&value), "[0, 1]")
+}

@@ -1,0 +1,72 @@
+//! Optimizers as chains of small gradient transforms, in the optax style,
+//! with PyTorch's names, defaults and update rules.
+//!
+//! - [`transform`]: the stages (`scale_by_adam`, `trace`, `add_decayed_weights`,
+//!   `clip_by_global_norm`, `scale_by_learning_rate`, `masked`, ...) and [`transform::chain`].
+//! - [`Optimizer`]: parameter groups, each a chain with its state and learning
+//!   rate, stepped over a `ParamStore`; state saves and restores through serde.
+//! - PyTorch-named constructors that only assemble chains: [`Sgd`], [`Adagrad`],
+//!   [`RmsProp`], [`Adam`], [`AdamW`], [`NAdam`], [`RAdam`], [`Adamax`],
+//!   [`Adadelta`], and [`Lion`]; [`WeightDecay`] is the one decay abstraction they share.
+//! - [`clip_grad_norm`] and [`clip_grad_value`]: PyTorch's free clipping functions.
+//!
+//! # One pass over memory
+//!
+//! A stage is written as a kernel over one block of one tensor
+//! ([`BlockTransform`]). A chain pushes each block of 8192 elements through
+//! all its stages and into the parameter while it is in cache, so chained
+//! Adam reads `p, g, m, v` and writes `p, m, v` once, the bandwidth floor.
+//! Above a size threshold ([`Parallelism`]) the blocks are split across
+//! scoped threads. A stage that needs a global reduction of its input
+//! (clipping by global norm) costs one extra read of the gradients; placed
+//! after other stages, it makes the chain apply those first into a workspace.
+//! Every stage also implements core's `GradientTransform`, which rewrites
+//! gradients in place, so transforms compose with code outside this crate.
+//!
+//! # Examples
+//!
+//! ```
+//! use descent_core::{ParamStore, Tags};
+//! use descent_optim::{AdamW, AdamWConfig, Selector};
+//! use nalgebra::DMatrix;
+//!
+//! let mut store = ParamStore::<f32>::new();
+//! let w = store.register("fc.weight", Tags::WEIGHT, DMatrix::from_element(4, 3, 0.5))?;
+//! let b = store.register("fc.bias", Tags::BIAS, DMatrix::from_element(1, 4, 0.5))?;
+//! // No weight decay on biases and norm parameters.
+//! let decay = AdamWConfig { lr: 1e-2, ..AdamWConfig::default() };
+//! let no_decay = AdamWConfig { weight_decay: descent_optim::WeightDecay::None, ..decay };
+//! let mut opt = AdamW::with_groups(&store, &[
+//!     (Selector::tags(Tags::BIAS | Tags::NORM), no_decay),
+//!     (Selector::All, decay),
+//! ])?;
+//! opt.step(&mut store)?; // zero gradients: only the decay moves the weights
+//! assert!(store.value(w)[0] < 0.5);
+//! assert_eq!(store.value(b)[0], 0.5);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod buf;
+mod clip;
+mod error;
+mod optimizer;
+pub mod optimizers;
+mod select;
+pub mod transform;
+mod walk;
+
+#[cfg(test)]
+mod testing;
+
+pub use buf::{Bufs, Split};
+pub use clip::{clip_grad_norm, clip_grad_value};
+pub use error::{Error, Result};
+pub use optimizer::{GroupState, Optimizer, OptimizerBuilder, OptimizerState};
+pub use optimizers::{
+    Adadelta, AdadeltaConfig, Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Adamax,
+    AdamaxConfig, Lion, LionConfig, NAdam, NAdamConfig, OptimizerConfig, RAdam, RAdamConfig,
+    RmsProp, RmsPropConfig, Sgd, SgdConfig, WeightDecay,
+};
+pub use select::Selector;
+pub use transform::{BlockTransform, Mask, OptionalState, Tensors};
+pub use walk::{BLOCK, Parallelism};

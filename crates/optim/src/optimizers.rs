@@ -1,0 +1,192 @@
+//! PyTorch-named optimizers: each config validates PyTorch's arguments and
+//! assembles a chain; none contains update math.
+//!
+//! Every chain has the same frame, built by one function for all of them:
+//!
+//! ```text
+//! [scale(-1) if maximize] → [L2 / L1 term] → core stage(s) → [decoupled decay]
+//!     → scale_by_learning_rate → [schedule-scaled decoupled decay]
+//! ```
+//!
+//! where the bracketed stages are present according to `maximize` and the
+//! [`WeightDecay`] chosen.
+
+mod adadelta;
+mod adagrad;
+mod adam;
+mod adamax;
+mod lion;
+mod nadam;
+mod radam;
+mod rmsprop;
+mod sgd;
+
+pub use adadelta::{Adadelta, AdadeltaConfig};
+pub use adagrad::{Adagrad, AdagradConfig};
+pub use adam::{Adam, AdamConfig, AdamW, AdamWConfig};
+pub use adamax::{Adamax, AdamaxConfig};
+pub use lion::{Lion, LionConfig};
+pub use nadam::{NAdam, NAdamConfig};
+pub use radam::{RAdam, RAdamConfig};
+pub use rmsprop::{RmsProp, RmsPropConfig};
+pub use sgd::{Sgd, SgdConfig};
+
+use crate::error::{Result, non_negative, unit_interval};
+use crate::optimizer::Optimizer;
+use crate::select::Selector;
+use crate::transform::{
+    AddDecayedWeights, AddL1Decay, AddScheduledWeightDecay, BlockTransform, Chain, Scale,
+    ScaleByLearningRate, add_decayed_weights, add_l1_decay, add_scheduled_weight_decay, chain,
+    scale, scale_by_learning_rate,
+};
+use descent_core::{Params, Scalar};
+use serde::{Deserialize, Serialize};
+
+/// The one weight-decay abstraction shared by every optimizer.
+///
+/// # Examples
+///
+/// ```
+/// use descent_optim::WeightDecay;
+///
+/// // PyTorch's `Adam(weight_decay=0.01)` and `AdamW(weight_decay=0.01)`:
+/// let adam = WeightDecay::L2(0.01);
+/// let adamw = WeightDecay::Decoupled(0.01);
+/// assert_ne!(adam, adamw);
+/// assert_eq!(WeightDecay::default(), WeightDecay::None);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub enum WeightDecay {
+    /// No decay.
+    #[default]
+    None,
+    /// `λ·p` added to the gradient before the optimizer's own scaling
+    /// (PyTorch's `weight_decay` for SGD, Adam, RMSprop, ...).
+    L2(f64),
+    /// Decoupled and scaled by the learning rate: `p ← p − lr·λ·p` (PyTorch AdamW).
+    Decoupled(f64),
+    /// Decoupled and scaled only by the schedule multiplier η_t:
+    /// `p ← p − η_t·λ·p` (Loshchilov & Hutter's original AdamW).
+    DecoupledSchedule(f64),
+    /// `λ·sign(p)` added to the gradient, the subgradient of `λ‖p‖₁` (0 at 0).
+    L1(f64),
+}
+
+impl WeightDecay {
+    /// Checks the coefficient is finite and non-negative.
+    pub fn validate(&self) -> Result<()> {
+        match *self {
+            WeightDecay::None => Ok(()),
+            WeightDecay::L2(l)
+            | WeightDecay::Decoupled(l)
+            | WeightDecay::DecoupledSchedule(l)
+            | WeightDecay::L1(l) => non_negative("weight_decay", l),
+        }
+    }
+
+    /// PyTorch's `weight_decay`/`decoupled_weight_decay` pair (0 means none).
+    pub fn from_torch(weight_decay: f64, decoupled: bool) -> WeightDecay {
+        match (weight_decay == 0.0, decoupled) {
+            (true, _) => WeightDecay::None,
+            (false, false) => WeightDecay::L2(weight_decay),
+            (false, true) => WeightDecay::Decoupled(weight_decay),
+        }
+    }
+}
+
+/// The chain every PyTorch-named optimizer assembles around its core stage `I`.
+pub type Framed<I> = Chain<(
+    Option<Scale>,
+    Option<AddDecayedWeights>,
+    Option<AddL1Decay>,
+    I,
+    Option<AddDecayedWeights>,
+    ScaleByLearningRate,
+    Option<AddScheduledWeightDecay>,
+)>;
+
+/// Frames a core stage with maximization, weight decay and the learning rate.
+pub fn framed<I>(maximize: bool, decay: WeightDecay, core: I) -> Framed<I> {
+    let (l2, l1, dec, sched) = match decay {
+        WeightDecay::None => (None, None, None, None),
+        WeightDecay::L2(l) => (Some(l), None, None, None),
+        WeightDecay::L1(l) => (None, Some(l), None, None),
+        WeightDecay::Decoupled(l) => (None, None, Some(l), None),
+        WeightDecay::DecoupledSchedule(l) => (None, None, None, Some(l)),
+    };
+    chain((
+        maximize.then(|| scale(-1.0)),
+        l2.map(add_decayed_weights),
+        l1.map(add_l1_decay),
+        core,
+        dec.map(add_decayed_weights),
+        scale_by_learning_rate(),
+        sched.map(add_scheduled_weight_decay),
+    ))
+}
+
+/// A PyTorch-style optimizer configuration: validated arguments that assemble a chain.
+pub trait OptimizerConfig: Clone {
+    /// The chain this configuration assembles.
+    type Transform: Send + Sync + 'static;
+
+    /// The learning rate.
+    fn lr(&self) -> f64;
+
+    /// Checks every argument against PyTorch's (and a few stricter) ranges.
+    fn validate(&self) -> Result<()>;
+
+    /// The chain, without the learning rate's value (read from the optimizer).
+    fn transform(&self) -> Self::Transform;
+}
+
+/// Builds an optimizer with one group per `(selector, config)`; each
+/// parameter goes to the first group that selects it.
+pub fn with_groups<S: Scalar, C: OptimizerConfig>(
+    params: &Params<S>,
+    groups: &[(Selector, C)],
+) -> Result<Optimizer<S>>
+where
+    C::Transform: BlockTransform<S>,
+{
+    let mut builder = Optimizer::builder(params);
+    for (selector, cfg) in groups {
+        cfg.validate()?;
+        builder = builder.group(selector, cfg.lr(), cfg.transform())?;
+    }
+    builder.build()
+}
+
+/// Checks a `(β₁, β₂)` pair.
+pub(crate) fn check_betas(betas: (f64, f64)) -> Result<()> {
+    unit_interval("betas.0", betas.0)?;
+    unit_interval("betas.1", betas.1)
+}
+
+/// Declares the `new` and `with_groups` constructors of a PyTorch-named optimizer.
+macro_rules! optimizer_constructors {
+    ($name:ident, $cfg:ident) => {
+        // `Sgd::new` returns the assembled `Optimizer`, not an `Sgd`: the
+        // PyTorch-named types are only constructors (STYLE: they assemble chains).
+        #[allow(clippy::new_ret_no_self)]
+        impl $name {
+            /// One group over every parameter (`params` is usually `&store`).
+            pub fn new<S: descent_core::Scalar>(
+                params: &descent_core::Params<S>,
+                config: $cfg,
+            ) -> $crate::Result<$crate::Optimizer<S>> {
+                Self::with_groups(params, &[($crate::Selector::All, config)])
+            }
+
+            /// Several groups, each with its own arguments; each parameter
+            /// goes to the first group that selects it.
+            pub fn with_groups<S: descent_core::Scalar>(
+                params: &descent_core::Params<S>,
+                groups: &[($crate::Selector, $cfg)],
+            ) -> $crate::Result<$crate::Optimizer<S>> {
+                $crate::optimizers::with_groups(params, groups)
+            }
+        }
+    };
+}
+pub(crate) use optimizer_constructors;

@@ -1,0 +1,265 @@
+//! Gradient transforms: the small stages optimizers are chained from.
+//!
+//! Each stage implements [`BlockTransform`]: `init` builds its state,
+//! `prepare` does the once-per-step scalar work (step counters, bias
+//! corrections, a global norm) and `apply_block` is the element-wise kernel
+//! on one cache-sized block. The walker in `walk` pushes every block of every
+//! tensor through all stages of a [`chain`] and into the parameter while it is
+//! in cache, so a chained Adam reads and writes memory once.
+//!
+//! Every stage also implements core's [`GradientTransform`](descent_core::GradientTransform)
+//! (rewrite the gradients in place), so it composes with transforms written elsewhere.
+
+mod adadelta;
+mod adagrad;
+mod adam;
+mod adamax;
+mod chain;
+mod clip;
+mod decay;
+mod lion;
+mod masked;
+mod momentum;
+mod nadam;
+mod radam;
+mod rms;
+mod scale;
+
+pub use adadelta::{ScaleByAdadelta, ScaleByAdadeltaState, scale_by_adadelta};
+pub use adagrad::{ScaleByAdagrad, ScaleByAdagradState, scale_by_adagrad};
+pub use adam::{ScaleByAdam, ScaleByAdamState, scale_by_adam};
+pub use adamax::{ScaleByAdamax, ScaleByAdamaxState, scale_by_adamax};
+pub use chain::{Chain, ChainState, chain};
+pub(crate) use clip::clip_coef;
+pub use clip::{
+    ClipByGlobalNorm, ClipByGlobalNormState, ClipByValue, NormType, clip_by_global_norm,
+    clip_by_value, global_norm,
+};
+pub use decay::{
+    AddDecayedWeights, AddL1Decay, AddScheduledWeightDecay, add_decayed_weights, add_l1_decay,
+    add_scheduled_weight_decay,
+};
+pub use lion::{ScaleByLion, ScaleByLionState, scale_by_lion};
+pub use masked::{Masked, MaskedState, masked};
+pub use momentum::{Trace, TraceState, trace};
+pub use nadam::{ScaleByNadam, ScaleByNadamState, scale_by_nadam};
+pub use radam::{ScaleByRadam, ScaleByRadamState, scale_by_radam};
+pub use rms::{ScaleByRms, ScaleByRmsState, scale_by_rms};
+pub use scale::{
+    Scale, ScaleByLearningRate, ScaleBySchedule, scale, scale_by_learning_rate, scale_by_schedule,
+};
+
+use crate::buf::Split;
+use descent_core::{Grads, ParamId, Params, Scalar, StepCtx};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// The incoming updates a stage's `prepare` may read: the store's gradients,
+/// or a chain's workspace when earlier stages had to be applied first.
+#[derive(Clone, Copy, Debug)]
+pub enum Tensors<'a, S: Scalar> {
+    /// The gradients of a store.
+    Grads(&'a Grads<S>),
+    /// One buffer per parameter.
+    Bufs(&'a [Vec<S>]),
+}
+
+impl<'a, S: Scalar> Tensors<'a, S> {
+    /// The elements of `id`, column-major.
+    pub fn get(&self, id: ParamId) -> &'a [S] {
+        match self {
+            Tensors::Grads(g) => g.get(id).as_slice(),
+            Tensors::Bufs(b) => &b[id.index()],
+        }
+    }
+}
+
+/// Which parameters a transform applies to: all of them, or those whose flag
+/// (indexed by `ParamId`) is set.
+#[derive(Clone, Copy, Debug)]
+pub struct Mask<'a>(Option<&'a [bool]>);
+
+impl<'a> Mask<'a> {
+    /// Every parameter.
+    pub const ALL: Mask<'static> = Mask(None);
+
+    /// The parameters whose flag is set.
+    pub fn new(flags: &'a [bool]) -> Self {
+        Mask(Some(flags))
+    }
+
+    /// True when `id` is selected.
+    pub fn contains(&self, id: ParamId) -> bool {
+        self.0.is_none_or(|f| f[id.index()])
+    }
+}
+
+/// A gradient transform written as a per-block kernel, so a [`chain`] of
+/// them runs in one pass over memory.
+///
+/// Contract: `views` yields one view per parameter in id order (it may be
+/// endless for stateless stages); the walker calls `apply_block` only for
+/// parameters in the mask given to `init`, with `u` (the update, rewritten in
+/// place), `p` (the parameter) and the view all cut to the same block.
+pub trait BlockTransform<S: Scalar>: Send + Sync {
+    /// Per-run state; serializable so a run can stop and resume exactly.
+    type State: Send + Serialize + DeserializeOwned;
+    /// Scalars computed once per step by `prepare` (bias corrections, a clip factor).
+    type Coefs: Copy + Send + Sync;
+    /// The element-wise state of one tensor, or of a block of it.
+    type View<'a>: Split + Send;
+
+    /// Fresh state, keeping element-wise buffers only where `mask` is true.
+    fn init_masked(&self, params: &Params<S>, mask: Mask<'_>) -> Self::State;
+
+    /// True when `prepare` reads the incoming updates (a global reduction),
+    /// so every earlier stage must be applied in full first.
+    fn reads_input(&self) -> bool {
+        false
+    }
+
+    /// Once-per-step work before any element is touched; `input` holds this
+    /// stage's incoming updates, `mask` the parameters it is applied to.
+    fn prepare(
+        &self,
+        state: &mut Self::State,
+        input: Tensors<'_, S>,
+        params: &Params<S>,
+        mask: Mask<'_>,
+        ctx: &StepCtx,
+    ) -> Self::Coefs;
+
+    /// One view per parameter, in id order.
+    fn views<'a>(&self, state: &'a mut Self::State) -> impl Iterator<Item = Self::View<'a>>;
+
+    /// The element-wise kernel: rewrites the block `u` of updates in place.
+    fn apply_block(&self, coefs: &Self::Coefs, view: &mut Self::View<'_>, u: &mut [S], p: &[S]);
+
+    /// True when this stage leaves updates unchanged (an absent optional stage).
+    fn is_identity(&self) -> bool {
+        false
+    }
+
+    /// [`apply_block`](Self::apply_block) with the incoming updates read from
+    /// `src` instead of `u` (whose contents on entry are unspecified). Stages
+    /// that stream state through memory override it, so the first stage of a
+    /// chain reads the gradient in the same pass as its state.
+    #[inline(always)]
+    fn apply_block_from(
+        &self,
+        coefs: &Self::Coefs,
+        view: &mut Self::View<'_>,
+        src: &[S],
+        u: &mut [S],
+        p: &[S],
+    ) {
+        u.copy_from_slice(src);
+        self.apply_block(coefs, view, u, p);
+    }
+}
+
+/// The state of an optional stage. (Not `Option`: serde writes `Some(())`
+/// and `None` alike, so a stateless stage would vanish on restore.)
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum OptionalState<T> {
+    /// The stage is absent.
+    Absent,
+    /// The stage's state.
+    Present(T),
+}
+
+/// `None` is the identity, so optional stages (momentum only when
+/// `momentum > 0`, weight decay only when asked) keep one chain type.
+impl<S: Scalar, T: BlockTransform<S>> BlockTransform<S> for Option<T> {
+    type State = OptionalState<T::State>;
+    type Coefs = Option<T::Coefs>;
+    type View<'a> = Option<T::View<'a>>;
+
+    fn init_masked(&self, params: &Params<S>, mask: Mask<'_>) -> Self::State {
+        match self {
+            Some(t) => OptionalState::Present(t.init_masked(params, mask)),
+            None => OptionalState::Absent,
+        }
+    }
+
+    fn reads_input(&self) -> bool {
+        self.as_ref().is_some_and(|t| t.reads_input())
+    }
+
+    fn prepare(
+        &self,
+        state: &mut Self::State,
+        input: Tensors<'_, S>,
+        params: &Params<S>,
+        mask: Mask<'_>,
+        ctx: &StepCtx,
+    ) -> Self::Coefs {
+        match (self, state) {
+            (Some(t), OptionalState::Present(s)) => Some(t.prepare(s, input, params, mask, ctx)),
+            _ => None,
+        }
+    }
+
+    fn views<'a>(&self, state: &'a mut Self::State) -> impl Iterator<Item = Self::View<'a>> {
+        let inner = match (self, state) {
+            (Some(t), OptionalState::Present(s)) => Some(t.views(s)),
+            _ => None,
+        };
+        inner
+            .into_iter()
+            .flatten()
+            .map(Some)
+            .chain(std::iter::repeat_with(|| None))
+    }
+
+    #[inline(always)]
+    fn apply_block(&self, coefs: &Self::Coefs, view: &mut Self::View<'_>, u: &mut [S], p: &[S]) {
+        if let (Some(t), Some(c), Some(v)) = (self, coefs, view) {
+            t.apply_block(c, v, u, p);
+        }
+    }
+
+    fn is_identity(&self) -> bool {
+        self.as_ref().is_none_or(|t| t.is_identity())
+    }
+
+    #[inline(always)]
+    fn apply_block_from(
+        &self,
+        coefs: &Self::Coefs,
+        view: &mut Self::View<'_>,
+        src: &[S],
+        u: &mut [S],
+        p: &[S],
+    ) {
+        match (self, coefs, view) {
+            (Some(t), Some(c), Some(v)) => t.apply_block_from(c, v, src, u, p),
+            _ => u.copy_from_slice(src),
+        }
+    }
+}
+
+/// Implements core's `GradientTransform` for a `BlockTransform` by walking
+/// the store in place (orphan rules forbid a blanket impl).
+macro_rules! gradient_transform_via_blocks {
+    ($ty:ty $(, $g:ident : [$($b:tt)*])*) => {
+        impl<S: descent_core::Scalar $(, $g: $($b)*)*> descent_core::GradientTransform<S> for $ty {
+            type State = <$ty as $crate::BlockTransform<S>>::State;
+
+            fn init(&self, params: &descent_core::Params<S>) -> Self::State {
+                $crate::BlockTransform::init_masked(self, params, $crate::transform::Mask::ALL)
+            }
+
+            fn update(
+                &self,
+                grads: &mut descent_core::Grads<S>,
+                state: &mut Self::State,
+                params: &descent_core::Params<S>,
+                ctx: &descent_core::StepCtx,
+            ) {
+                $crate::walk::update_in_place(self, grads, state, params, ctx);
+            }
+        }
+    };
+}
+pub(crate) use gradient_transform_via_blocks;

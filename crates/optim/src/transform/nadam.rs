@@ -1,0 +1,120 @@
+//! `scale_by_nadam`: Adam with Nesterov momentum and PyTorch's momentum-decay schedule.
+
+use crate::buf::Bufs;
+use crate::transform::{BlockTransform, Mask, Tensors, gradient_transform_via_blocks};
+use descent_core::{Params, Scalar, StepCtx};
+use serde::{Deserialize, Serialize};
+
+/// NAdam's scaling (PyTorch `NAdam` without lr and weight decay).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ScaleByNadam {
+    /// β₁.
+    pub b1: f64,
+    /// β₂.
+    pub b2: f64,
+    /// ε.
+    pub eps: f64,
+    /// ψ, the momentum decay: `μₜ = β₁(1 − ½·0.96^(tψ))`.
+    pub momentum_decay: f64,
+}
+
+/// `u ← (1−μₜ)/(1−Πμ) · g/d + μₜ₊₁/(1−Πμ·μₜ₊₁) · m/d` with `d = √(v/(1−β₂ᵗ)) + ε`,
+/// PyTorch's NAdam.
+///
+/// # Examples
+///
+/// ```
+/// use descent_optim::transform::scale_by_nadam;
+///
+/// assert_eq!(scale_by_nadam(0.9, 0.999, 1e-8, 4e-3).momentum_decay, 4e-3);
+/// ```
+pub fn scale_by_nadam(b1: f64, b2: f64, eps: f64, momentum_decay: f64) -> ScaleByNadam {
+    ScaleByNadam {
+        b1,
+        b2,
+        eps,
+        momentum_decay,
+    }
+}
+
+/// State of [`ScaleByNadam`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct ScaleByNadamState<S: Scalar> {
+    /// Steps taken.
+    pub count: u64,
+    /// Product of the momentum coefficients μ₁…μₜ.
+    pub mu_product: f64,
+    /// First moments.
+    pub mu: Bufs<S>,
+    /// Second moments.
+    pub nu: Bufs<S>,
+}
+
+/// Per-step scalars of NAdam.
+#[derive(Clone, Copy, Debug)]
+pub struct NadamCoefs<S> {
+    w1: S,
+    b2: S,
+    w2: S,
+    inv_bc2: S,
+    c_grad: S,
+    c_mom: S,
+    eps: S,
+}
+
+impl<S: Scalar> BlockTransform<S> for ScaleByNadam {
+    type State = ScaleByNadamState<S>;
+    type Coefs = NadamCoefs<S>;
+    type View<'a> = (&'a mut [S], &'a mut [S]);
+
+    fn init_masked(&self, params: &Params<S>, mask: Mask<'_>) -> Self::State {
+        ScaleByNadamState {
+            count: 0,
+            mu_product: 1.0,
+            mu: Bufs::zeros(params, mask),
+            nu: Bufs::zeros(params, mask),
+        }
+    }
+
+    fn prepare(
+        &self,
+        state: &mut Self::State,
+        _: Tensors<'_, S>,
+        _: &Params<S>,
+        _: Mask<'_>,
+        _: &StepCtx,
+    ) -> NadamCoefs<S> {
+        state.count += 1;
+        let t = state.count as f64;
+        let mu = self.b1 * (1.0 - 0.5 * 0.96f64.powf(t * self.momentum_decay));
+        let mu_next = self.b1 * (1.0 - 0.5 * 0.96f64.powf((t + 1.0) * self.momentum_decay));
+        state.mu_product *= mu;
+        let mu_product_next = state.mu_product * mu_next;
+        NadamCoefs {
+            w1: S::cast(1.0 - self.b1),
+            b2: S::cast(self.b2),
+            w2: S::cast(1.0 - self.b2),
+            inv_bc2: S::cast(1.0 / (1.0 - self.b2.powf(t))),
+            c_grad: S::cast((1.0 - mu) / (1.0 - state.mu_product)),
+            c_mom: S::cast(mu_next / (1.0 - mu_product_next)),
+            eps: S::cast(self.eps),
+        }
+    }
+
+    fn views<'a>(&self, state: &'a mut Self::State) -> impl Iterator<Item = Self::View<'a>> {
+        state.mu.slices_mut().zip(state.nu.slices_mut())
+    }
+
+    #[inline(always)]
+    fn apply_block(&self, c: &NadamCoefs<S>, view: &mut Self::View<'_>, u: &mut [S], _p: &[S]) {
+        let (mu, nu) = view;
+        for ((g, m), v) in u.iter_mut().zip(mu.iter_mut()).zip(nu.iter_mut()) {
+            *m += (*g - *m) * c.w1;
+            *v = *v * c.b2 + *g * *g * c.w2;
+            let denom = (*v * c.inv_bc2).sqrt() + c.eps;
+            *g = *g * c.c_grad / denom + *m * c.c_mom / denom;
+        }
+    }
+}
+gradient_transform_via_blocks!(ScaleByNadam);

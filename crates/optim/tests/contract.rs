@@ -1,0 +1,360 @@
+//! The contract every optimizer keeps, run over one table (optax
+//! `_OPTIMIZERS_UNDER_TEST`): it descends a quadratic and Rosenbrock, stays
+//! finite on zero gradients, and a save/restore mid-run (through JSON) gives
+//! a bit-identical trajectory.
+
+use descent_core::{ParamStore, Tags};
+use descent_optim::*;
+use nalgebra::DMatrix;
+
+type Build = fn(&ParamStore<f64>, f64) -> Result<Optimizer<f64>>;
+
+/// Every optimizer (and the variants with their own code paths), with a
+/// learning rate for the quadratic and one for Rosenbrock.
+const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
+    (
+        "sgd",
+        |s, lr| {
+            Sgd::new(
+                s,
+                SgdConfig {
+                    lr,
+                    ..SgdConfig::default()
+                },
+            )
+        },
+        0.05,
+        1e-4,
+    ),
+    (
+        "sgd_momentum",
+        |s, lr| {
+            Sgd::new(
+                s,
+                SgdConfig {
+                    lr,
+                    momentum: 0.9,
+                    dampening: 0.1,
+                    ..SgdConfig::default()
+                },
+            )
+        },
+        0.02,
+        1e-4,
+    ),
+    (
+        "sgd_nesterov_l1",
+        |s, lr| {
+            Sgd::new(
+                s,
+                SgdConfig {
+                    lr,
+                    momentum: 0.9,
+                    nesterov: true,
+                    weight_decay: WeightDecay::L1(1e-4),
+                    ..SgdConfig::default()
+                },
+            )
+        },
+        0.02,
+        1e-4,
+    ),
+    (
+        "adagrad",
+        |s, lr| {
+            Adagrad::new(
+                s,
+                AdagradConfig {
+                    lr,
+                    lr_decay: 1e-3,
+                    ..AdagradConfig::default()
+                },
+            )
+        },
+        0.5,
+        0.05,
+    ),
+    (
+        "rmsprop",
+        |s, lr| {
+            RmsProp::new(
+                s,
+                RmsPropConfig {
+                    lr,
+                    ..RmsPropConfig::default()
+                },
+            )
+        },
+        0.01,
+        1e-3,
+    ),
+    (
+        "rmsprop_centered_momentum",
+        |s, lr| {
+            RmsProp::new(
+                s,
+                RmsPropConfig {
+                    lr,
+                    centered: true,
+                    momentum: 0.5,
+                    ..RmsPropConfig::default()
+                },
+            )
+        },
+        0.01,
+        1e-3,
+    ),
+    (
+        "adam",
+        |s, lr| {
+            Adam::new(
+                s,
+                AdamConfig {
+                    lr,
+                    weight_decay: WeightDecay::L2(1e-3),
+                    ..AdamConfig::default()
+                },
+            )
+        },
+        0.05,
+        0.01,
+    ),
+    (
+        "adam_amsgrad",
+        |s, lr| {
+            Adam::new(
+                s,
+                AdamConfig {
+                    lr,
+                    amsgrad: true,
+                    ..AdamConfig::default()
+                },
+            )
+        },
+        0.05,
+        0.01,
+    ),
+    (
+        "adamw",
+        |s, lr| {
+            AdamW::new(
+                s,
+                AdamWConfig {
+                    lr,
+                    ..AdamWConfig::default()
+                },
+            )
+        },
+        0.05,
+        0.01,
+    ),
+    (
+        "adamw_schedule_decay",
+        |s, lr| {
+            AdamW::new(
+                s,
+                AdamWConfig {
+                    lr,
+                    weight_decay: WeightDecay::DecoupledSchedule(1e-4),
+                    ..AdamWConfig::default()
+                },
+            )
+        },
+        0.05,
+        0.01,
+    ),
+    (
+        "nadam",
+        |s, lr| {
+            NAdam::new(
+                s,
+                NAdamConfig {
+                    lr,
+                    ..NAdamConfig::default()
+                },
+            )
+        },
+        0.05,
+        0.01,
+    ),
+    // RAdam's first steps are unrectified momentum, large on Rosenbrock's steep walls.
+    (
+        "radam",
+        |s, lr| {
+            RAdam::new(
+                s,
+                RAdamConfig {
+                    lr,
+                    weight_decay: WeightDecay::Decoupled(1e-3),
+                    ..RAdamConfig::default()
+                },
+            )
+        },
+        0.05,
+        1e-3,
+    ),
+    (
+        "adamax",
+        |s, lr| {
+            Adamax::new(
+                s,
+                AdamaxConfig {
+                    lr,
+                    ..AdamaxConfig::default()
+                },
+            )
+        },
+        0.05,
+        0.01,
+    ),
+    (
+        "adadelta",
+        |s, lr| {
+            Adadelta::new(
+                s,
+                AdadeltaConfig {
+                    lr,
+                    ..AdadeltaConfig::default()
+                },
+            )
+        },
+        1.0,
+        1.0,
+    ),
+    (
+        "lion",
+        |s, lr| {
+            Lion::new(
+                s,
+                LionConfig {
+                    lr,
+                    ..LionConfig::default()
+                },
+            )
+        },
+        0.01,
+        1e-3,
+    ),
+];
+
+struct Problem {
+    name: &'static str,
+    start: [f64; 2],
+    loss: fn(&[f64]) -> f64,
+    grad: fn(&[f64]) -> [f64; 2],
+    n_steps: usize,
+}
+
+const QUADRATIC: Problem = Problem {
+    name: "quadratic",
+    start: [1.5, -2.0],
+    loss: |x| 0.5 * (x[0] * x[0] + 10.0 * x[1] * x[1]) + 0.3 * x[0] * x[1],
+    grad: |x| [x[0] + 0.3 * x[1], 10.0 * x[1] + 0.3 * x[0]],
+    n_steps: 200,
+};
+
+const ROSENBROCK: Problem = Problem {
+    name: "rosenbrock",
+    start: [-1.2, 1.0],
+    loss: |x| (1.0 - x[0]).powi(2) + 100.0 * (x[1] - x[0] * x[0]).powi(2),
+    grad: |x| {
+        let d = x[1] - x[0] * x[0];
+        [-2.0 * (1.0 - x[0]) - 400.0 * x[0] * d, 200.0 * d]
+    },
+    n_steps: 500,
+};
+
+fn store_at(x: &[f64]) -> ParamStore<f64> {
+    let mut store = ParamStore::new();
+    store
+        .register("x", Tags::WEIGHT, DMatrix::from_row_slice(1, x.len(), x))
+        .unwrap();
+    store
+}
+
+fn x_of(store: &ParamStore<f64>) -> Vec<f64> {
+    store.value(store.ids().next().unwrap()).as_slice().to_vec()
+}
+
+/// Steps `n` times on `problem`, returning the position after each step.
+fn run(
+    opt: &mut Optimizer<f64>,
+    store: &mut ParamStore<f64>,
+    problem: &Problem,
+    n: usize,
+) -> Vec<Vec<f64>> {
+    let id = store.ids().next().unwrap();
+    (0..n)
+        .map(|_| {
+            let g = (problem.grad)(&x_of(store));
+            store.grad_mut(id).copy_from_slice(&g);
+            opt.step(store).unwrap();
+            x_of(store)
+        })
+        .collect()
+}
+
+#[test]
+fn every_optimizer_descends_a_quadratic_and_rosenbrock() {
+    let mut checked = 0;
+    for &(name, build, lr_quad, lr_rosen) in OPTIMIZERS_UNDER_TEST {
+        for (problem, lr) in [(&QUADRATIC, lr_quad), (&ROSENBROCK, lr_rosen)] {
+            let mut store = store_at(&problem.start);
+            let mut opt = build(&store, lr).unwrap();
+            let path = run(&mut opt, &mut store, problem, problem.n_steps);
+            let (start, end) = (
+                (problem.loss)(&problem.start),
+                (problem.loss)(path.last().unwrap()),
+            );
+            assert!(
+                end.is_finite() && end < 0.5 * start,
+                "{name} on {}: loss {start} -> {end}",
+                problem.name
+            );
+            checked += 1;
+        }
+    }
+    println!("{checked} optimizer × problem pairs descend");
+}
+
+#[test]
+fn every_optimizer_stays_finite_on_zero_gradients() {
+    for &(name, build, lr, _) in OPTIMIZERS_UNDER_TEST {
+        let mut store = store_at(&[1.0, -0.5]);
+        let mut opt = build(&store, lr).unwrap();
+        for _ in 0..10 {
+            opt.step(&mut store).unwrap();
+        }
+        let x = x_of(&store);
+        assert!(x.iter().all(|v| v.is_finite()), "{name}: {x:?}");
+        assert!(
+            x[0] <= 1.0 && x[0] > 0.5,
+            "{name} moved with no gradient: {x:?}"
+        );
+    }
+}
+
+#[test]
+fn every_optimizer_resumes_a_saved_run_on_the_identical_trajectory() {
+    let schedule = |step: u64| 1.0 / (1.0 + 0.01 * step as f64);
+    for &(name, build, _, lr) in OPTIMIZERS_UNDER_TEST {
+        let mut store = store_at(&ROSENBROCK.start);
+        let mut opt = build(&store, lr).unwrap();
+        opt.set_schedule(schedule);
+        let x7 = run(&mut opt, &mut store, &ROSENBROCK, 7).pop().unwrap();
+        let saved = serde_json::to_string(&opt.state()).unwrap();
+        let uninterrupted = run(&mut opt, &mut store, &ROSENBROCK, 9);
+
+        // A fresh process: new store at the checkpointed values, new optimizer
+        // (built with another rate, which the checkpoint overrides).
+        let mut resumed_store = store_at(&x7);
+        let mut resumed = build(&resumed_store, 123.0).unwrap();
+        resumed.set_schedule(schedule);
+        resumed
+            .load_state(&serde_json::from_str(&saved).unwrap())
+            .unwrap();
+        assert_eq!((resumed.lr(), resumed.steps()), (lr, 7), "{name}");
+        let continued = run(&mut resumed, &mut resumed_store, &ROSENBROCK, 9);
+        assert_eq!(continued, uninterrupted, "{name}");
+    }
+}
