@@ -1,9 +1,9 @@
 //! Full-batch gradient descent trains a small MLP on two moons.
 //!
 //! The first demonstration of the stack end to end: the tape computes the
-//! gradient of the mean cross-entropy over the whole training set, and a plain
-//! gradient step `θ ← θ − lr·∇L` moves every parameter. Until the optimizer
-//! crate takes over, the step is written out here, in place.
+//! gradient of the mean cross-entropy over the whole training set, and
+//! `Sgd` (no momentum) fed that full batch takes the plain gradient step
+//! `θ ← θ − lr·∇L`.
 
 use super::Config;
 use crate::report::Report;
@@ -11,6 +11,7 @@ use anyhow::{Context, Result, ensure};
 use descent_autodiff::{CrossEntropyConfig, Tape, Var};
 use descent_core::{ParamId, ParamStore, Tags};
 use descent_data::{MoonsConfig, make_moons};
+use descent_optim::{Sgd, SgdConfig};
 use nalgebra::DMatrix;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -84,6 +85,13 @@ pub fn run(cfg: &Config, seed: u64) -> Result<Report> {
     ];
     let (epochs, lr) = (if cfg.quick { 600 } else { 3000 }, 0.5);
 
+    let mut opt = Sgd::new(
+        &store,
+        SgdConfig {
+            lr,
+            ..SgdConfig::default()
+        },
+    )?;
     let mut tape = Tape::<f64>::new();
     let mut losses = Vec::new();
     for epoch in 0..epochs {
@@ -94,10 +102,7 @@ pub fn run(cfg: &Config, seed: u64) -> Result<Report> {
         let value = loss.item();
         ensure!(value.is_finite(), "loss became {value} at epoch {epoch}");
         tape.backward(loss, &mut store);
-        let (params, grads) = store.split_mut();
-        for (id, g) in grads.iter() {
-            params.value_mut(id).zip_apply(g, |p, g| *p -= lr * g);
-        }
+        opt.step(&mut store)?;
         losses.push(value);
         if epoch % (epochs / 10) == 0 || epoch + 1 == epochs {
             println!("   epoch {epoch:>5}  loss {value:.5}");
