@@ -4,10 +4,12 @@
 //! This facade re-exports the member crates:
 //! - [`core`]: `Scalar`, `ParamStore`, `ParamId`, `Grads`, shared traits;
 //! - [`autodiff`]: the tape, `Var` and its ops;
+//! - [`nn`]: layers, initializers and PyTorch-compatible model state;
 //! - [`schedule`]: learning-rate schedules.
 
 pub use descent_autodiff as autodiff;
 pub use descent_core as core;
+pub use descent_nn as nn;
 pub use descent_schedule as schedule;
 
 /// The README's examples, compiled and run as doctests.
