@@ -143,7 +143,9 @@ impl<'t, S: Scalar> Var<'t, S> {
                     (mean[c], var[c])
                 } else {
                     let mean = xs.iter().fold(S::zero(), |s, &v| s + v) / count;
-                    let ss = xs.iter().fold(S::zero(), |s, &v| s + (v - mean) * (v - mean));
+                    let ss = xs
+                        .iter()
+                        .fold(S::zero(), |s, &v| s + (v - mean) * (v - mean));
                     if let Some(r) = running.as_mut() {
                         let m = r.momentum;
                         let unbiased = ss / S::from_count(span - 1);
@@ -301,10 +303,22 @@ mod tests {
         // one image of 2 channels, 2x1 pixels, two samples: channel 0 holds 1,2,3,4
         let x = DMatrix::from_row_slice(2, 4, &[1.0, 2.0, 10.0, 10.0, 3.0, 4.0, 10.0, 10.0]);
         let (mut mean, mut var) = (DMatrix::zeros(1, 2), DMatrix::from_element(1, 2, 1.0));
-        let running = RunningStats { mean: &mut mean, var: &mut var, momentum: 0.5 };
+        let running = RunningStats {
+            mean: &mut mean,
+            var: &mut var,
+            momentum: 0.5,
+        };
         let y = tape
             .constant_image(&x, ImageShape::new(2, 2, 1))
-            .batch_norm(2, None, None, BatchNormStats::Batch { running: Some(running) }, 0.0);
+            .batch_norm(
+                2,
+                None,
+                None,
+                BatchNormStats::Batch {
+                    running: Some(running),
+                },
+                0.0,
+            );
         assert_eq!(y.image(), Some(ImageShape::new(2, 2, 1)));
         // channel 0: mean 2.5, unbiased var 5/3; channel 1: mean 10, var 0
         assert!((mean[0] - 1.25).abs() < 1e-15 && (mean[1] - 5.0).abs() < 1e-15);
@@ -315,8 +329,13 @@ mod tests {
     fn one_value_per_channel_is_refused_with_batch_statistics() {
         let caught = std::panic::catch_unwind(|| {
             let tape = Tape::<f64>::new();
-            tape.constant(&DMatrix::zeros(1, 3))
-                .batch_norm(3, None, None, BatchNormStats::Batch { running: None }, 1e-5);
+            tape.constant(&DMatrix::zeros(1, 3)).batch_norm(
+                3,
+                None,
+                None,
+                BatchNormStats::Batch { running: None },
+                1e-5,
+            );
         });
         let msg = caught.expect_err("must panic");
         let msg = msg.downcast_ref::<String>().expect("formatted message");
