@@ -4,6 +4,7 @@
 //! This facade re-exports the member crates:
 //! - [`core`]: `Scalar`, `ParamStore`, `ParamId`, `Grads`, shared traits;
 //! - [`autodiff`]: the tape, `Var` and its ops;
+//! - [`nn`]: layers, initializers and PyTorch-compatible model state;
 //! - [`optim`]: gradient transforms, optimizers built from them, clipping;
 //! - [`schedule`]: learning-rate schedules;
 //! - [`data`]: datasets, data loaders, generated sets and file loaders.
@@ -11,6 +12,7 @@
 pub use descent_autodiff as autodiff;
 pub use descent_core as core;
 pub use descent_data as data;
+pub use descent_nn as nn;
 pub use descent_optim as optim;
 pub use descent_schedule as schedule;
 

@@ -21,6 +21,7 @@
 //!   leaky_relu elu tanh sigmoid gelu`; row-wise `softmax`, `log_softmax`,
 //!   `logsumexp`;
 //! - images: `conv2d`, `max_pool2d`, `avg_pool2d`;
+//! - [`Var::batch_norm`], one fused op with its closed-form backward;
 //! - [`Var::mask`] (multiply by a constant, as dropout does) and [`Var::detach`];
 //! - losses: `cross_entropy`, `nll_loss`, `mse_loss`, `l1_loss`,
 //!   `binary_cross_entropy_with_logits`.
@@ -36,6 +37,7 @@ mod tape;
 mod var;
 
 pub use image::ImageShape;
+pub use ops::batch_norm::{BatchNormStats, RunningStats};
 pub use ops::conv2d::Conv2dConfig;
 pub use ops::loss::CrossEntropyConfig;
 pub use ops::loss::Reduction;

@@ -2,6 +2,7 @@
 //! pass as methods on [`Var`](crate::Var), the backward rule right beside it,
 //! and its gradient check at the bottom.
 
+pub(crate) mod batch_norm;
 pub(crate) mod binary;
 pub(crate) mod conv2d;
 pub(crate) mod loss;
@@ -36,6 +37,7 @@ pub(crate) enum Op<S: Scalar> {
     Pool2d(pool2d::Pool2d<S>),
     Mask(mask::Mask<S>),
     Loss(loss::Loss<S>),
+    BatchNorm(batch_norm::BatchNorm<S>),
 }
 
 /// A backward rule: given the gradient `grad` of node `out`, add the
@@ -66,6 +68,7 @@ impl<S: Scalar> Op<S> {
             Op::Pool2d(op) => op.backward(ctx, out, grad),
             Op::Mask(op) => op.backward(ctx, out, grad),
             Op::Loss(op) => op.backward(ctx, out, grad),
+            Op::BatchNorm(op) => op.backward(ctx, out, grad),
         }
     }
 
@@ -83,6 +86,7 @@ impl<S: Scalar> Op<S> {
             Op::Pool2d(op) => op.recycle(pool),
             Op::Mask(op) => op.recycle(pool),
             Op::Loss(op) => op.recycle(pool),
+            Op::BatchNorm(op) => op.recycle(pool),
         }
     }
 }

@@ -1,0 +1,80 @@
+//! Layers, initializers and PyTorch-compatible model state on descent's tape.
+//!
+//! - [`Module`]: `forward(ctx, x)` on the tape in an explicit [`Mode`],
+//!   with a [`Ctx`] holding the tape, the parameters, the buffers and the RNG;
+//!   [`Sequential`] chains modules and names their tensors `0.weight`,
+//!   `1.running_mean`, … as PyTorch does.
+//! - [`ModelState`]: the trainable parameters (a `ParamStore`) plus the
+//!   [`Buffers`] (running statistics), saved and loaded as safetensors with
+//!   PyTorch's state-dict names and shapes.
+//! - [`Builder`]: registers a layer's tensors under a dotted prefix and draws
+//!   their initial values from an explicit RNG ([`Init`]).
+//! - Layers: [`Linear`], [`Conv2d`], [`MaxPool2d`], [`AvgPool2d`], [`Flatten`],
+//!   activations ([`Relu`], [`LeakyRelu`], [`Elu`], [`Tanh`], [`Sigmoid`],
+//!   [`Gelu`], [`Softmax`]), and the regularizing [`Dropout`],
+//!   [`BatchNorm1d`], [`BatchNorm2d`], [`LayerNorm`] and [`GaussianNoise`].
+//!
+//! Randomness enters only through the RNG handed to [`Builder::new`] and
+//! [`Ctx`]: the same seed gives the same model and the same masks.
+//!
+//! # Examples
+//!
+//! ```
+//! use descent_autodiff::{CrossEntropyConfig, Tape};
+//! use descent_nn::*;
+//! use nalgebra::DMatrix;
+//! use rand_chacha::ChaCha8Rng;
+//! use rand_core::SeedableRng;
+//!
+//! let mut state = ModelState::<f32>::new();
+//! let mut rng = ChaCha8Rng::seed_from_u64(0);
+//! let mut b = Builder::new(&mut state, &mut rng);
+//! let mut model = Sequential::new();
+//! model
+//!     .add(&mut b, |b| Linear::new(b, LinearConfig::new(4, 16)))?
+//!     .add(&mut b, |b| BatchNorm1d::new(b, BatchNormConfig::new(16)))?
+//!     .push(Relu)
+//!     .push(Dropout::new(0.5)?)
+//!     .add(&mut b, |b| Linear::new(b, LinearConfig::new(16, 3)))?;
+//!
+//! let x = DMatrix::from_fn(8, 4, |i, j| (i * j) as f32 / 10.0);
+//! let labels = [0, 1, 2, 0, 1, 2, 0, 1];
+//! let tape = Tape::new();
+//! let mut ctx = Ctx::new(&tape, &mut state, Mode::Train, &mut rng);
+//! let logits = model.forward(&mut ctx, tape.constant(&x));
+//! let loss = logits.cross_entropy(&labels, &CrossEntropyConfig::default());
+//! tape.backward(loss, &mut state.params);
+//! assert_eq!(state.buffers.count(state.buffers.id("1.num_batches_tracked").unwrap()), 1);
+//! # Ok::<(), descent_nn::Error>(())
+//! ```
+
+mod buffers;
+mod builder;
+mod error;
+mod init;
+mod layers;
+mod mode;
+mod module;
+mod random;
+mod sequential;
+mod state;
+mod state_file;
+
+pub use buffers::{Buffer, BufferId, Buffers};
+pub use builder::Builder;
+pub use descent_autodiff::{AvgPool2dConfig, MaxPool2dConfig};
+pub use error::{Error, Result, TensorMismatch};
+pub use init::{FanMode, Init, Nonlinearity, fans};
+pub use layers::activation::{Elu, Gelu, LeakyRelu, Relu, Sigmoid, Softmax, Tanh};
+pub use layers::batch_norm::{BatchNorm, BatchNorm1d, BatchNorm2d, BatchNormConfig};
+pub use layers::conv::{Conv2d, Conv2dConfig};
+pub use layers::dropout::Dropout;
+pub use layers::flatten::Flatten;
+pub use layers::gaussian_noise::GaussianNoise;
+pub use layers::layer_norm::{LayerNorm, LayerNormConfig};
+pub use layers::linear::{Linear, LinearConfig};
+pub use layers::pool::{AvgPool2d, MaxPool2d};
+pub use mode::Mode;
+pub use module::{Ctx, Entry, Module};
+pub use sequential::Sequential;
+pub use state::{ModelState, matrix_dims};
