@@ -1,94 +1,56 @@
 //! Trains an MLP with batch norm and dropout on the UCI digits (8×8 images,
-//! 10 classes) with plain mini-batch SGD and prints train and test accuracy.
-//!
-//! Data: `$DESCENT_DATA/digits/digits.csv.gz` (default `../shared/datasets`
-//! beside the workspace): rows of 64 pixel values 0..16, then the label.
+//! 10 classes, embedded in descent-data) with mini-batch SGD and prints train
+//! and test accuracy.
 //!
 //! ```sh
 //! cargo run --release -p descent-nn --example digits_mlp
 //! ```
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use descent_autodiff::{CrossEntropyConfig, Tape};
+use descent_data::{
+    Batch, DataLoader, Dataset, InMemory, LoaderConfig, SplitConfig, Splits, digits,
+};
 use descent_nn::*;
-use flate2::read::GzDecoder;
-use nalgebra::DMatrix;
-use rand::RngExt;
+use descent_optim::{Sgd, SgdConfig};
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
-use std::io::Read;
-use std::path::PathBuf;
 use std::time::Instant;
 
 const SEED: u64 = 0;
-const EPOCHS: usize = 30;
+const EPOCHS: u64 = 30;
 const BATCH: usize = 64;
-const LR: f32 = 0.1;
+const LR: f64 = 0.1;
 const HIDDEN: usize = 128;
 
-fn data_path() -> PathBuf {
-    let root = std::env::var_os("DESCENT_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets")
-        });
-    root.join("digits/digits.csv.gz")
-}
-
-/// Pixels scaled to [0, 1] (one row per image) and labels.
-fn load() -> Result<(DMatrix<f32>, Vec<usize>)> {
-    let path = data_path();
-    let mut text = String::new();
-    let file = std::fs::File::open(&path)
-        .with_context(|| format!("{} (set DESCENT_DATA)", path.display()))?;
-    GzDecoder::new(file).read_to_string(&mut text)?;
-    let (mut pixels, mut labels) = (Vec::new(), Vec::new());
-    for (line_no, line) in text.lines().filter(|l| !l.trim().is_empty()).enumerate() {
-        let values: Vec<f32> = line
-            .split(',')
-            .map(|v| v.trim().parse::<f32>())
-            .collect::<Result<_, _>>()
-            .with_context(|| format!("line {}", line_no + 1))?;
-        if values.len() != 65 {
-            bail!("line {}: {} values, expected 65", line_no + 1, values.len());
-        }
-        pixels.extend(values[..64].iter().map(|p| p / 16.0));
-        labels.push(values[64] as usize);
-    }
-    Ok((DMatrix::from_row_slice(labels.len(), 64, &pixels), labels))
-}
-
-fn rows(x: &DMatrix<f32>, labels: &[usize], idx: &[usize]) -> (DMatrix<f32>, Vec<usize>) {
-    let m = DMatrix::from_fn(idx.len(), x.ncols(), |i, j| x[(idx[i], j)]);
-    (m, idx.iter().map(|&i| labels[i]).collect())
-}
-
-fn accuracy(
-    model: &Sequential<f32>,
-    state: &mut ModelState<f32>,
-    x: &DMatrix<f32>,
-    y: &[usize],
-) -> f64 {
+/// Accuracy of the model (in eval mode) on a whole dataset.
+fn accuracy(model: &Sequential<f32>, state: &mut ModelState<f32>, data: &InMemory<f32>) -> f64 {
     let tape = Tape::new();
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     let mut ctx = Ctx::new(&tape, state, Mode::Eval, &mut rng);
-    let logits = model.forward(&mut ctx, tape.constant(x)).value();
+    let logits = model
+        .forward(&mut ctx, tape.constant(data.features()))
+        .value();
+    let labels = data.class_labels().expect("digits are labelled");
     let correct = (0..logits.nrows())
-        .filter(|&i| logits.row(i).transpose().argmax().0 == y[i])
+        .filter(|&i| logits.row(i).transpose().argmax().0 == labels[i])
         .count();
-    correct as f64 / y.len() as f64
+    correct as f64 / labels.len() as f64
 }
 
 fn main() -> Result<()> {
-    let (x, labels) = load()?;
+    let all = digits::<f32>()?.scaled(1.0 / 16.0);
     let mut rng = ChaCha8Rng::seed_from_u64(SEED);
-    let mut order: Vec<usize> = (0..labels.len()).collect();
-    for i in (1..order.len()).rev() {
-        order.swap(i, rng.random_range(0..=i));
-    }
-    let n_test = labels.len() / 5;
-    let (test_x, test_y) = rows(&x, &labels, &order[..n_test]);
-    let (train_x, train_y) = rows(&x, &labels, &order[n_test..]);
+    let splits = Splits::new(
+        &all,
+        &SplitConfig {
+            validation: 0.0,
+            test: 0.2,
+            stratify: true,
+        },
+        &mut rng,
+    )?;
+    let (train, test) = (all.select(&splits.train)?, all.select(&splits.test)?);
 
     let mut state = ModelState::<f32>::new();
     let mut model = Sequential::new();
@@ -104,48 +66,62 @@ fn main() -> Result<()> {
             .add(&mut b, |b| Linear::new(b, LinearConfig::new(HIDDEN, 10)))?;
     }
     println!(
-        "digits: {} train, {} test; MLP 64-{HIDDEN}-10 with BatchNorm1d and Dropout(0.2), {} parameters",
-        train_y.len(),
-        test_y.len(),
+        "digits: {} train, {} test (stratified); MLP 64-{HIDDEN}-10 with BatchNorm1d and Dropout(0.2), {} parameters",
+        train.len(),
+        test.len(),
         state.params.numel()
     );
 
-    let start = Instant::now();
-    let mut tape = Tape::new();
+    let mut opt = Sgd::new(
+        &state.params,
+        SgdConfig {
+            lr: LR,
+            ..SgdConfig::default()
+        },
+    )?;
+    // drop_last: batch norm needs more than one sample per batch
+    let mut loader = DataLoader::new(
+        &train,
+        LoaderConfig {
+            batch_size: BATCH,
+            shuffle: true,
+            drop_last: true,
+            seed: SEED,
+        },
+    )?;
+    let (mut tape, mut batch) = (Tape::new(), Batch::new());
     let ce = CrossEntropyConfig::default();
-    let mut batch_order: Vec<usize> = (0..train_y.len()).collect();
-    for epoch in 1..=EPOCHS {
-        for i in (1..batch_order.len()).rev() {
-            batch_order.swap(i, rng.random_range(0..=i));
-        }
-        let mut total = 0.0;
-        for chunk in batch_order.chunks(BATCH).filter(|c| c.len() > 1) {
-            let (bx, by) = rows(&train_x, &train_y, chunk);
+    let start = Instant::now();
+    for epoch in 0..EPOCHS {
+        loader.set_epoch(epoch);
+        let (mut total, mut seen) = (0.0, 0);
+        while loader.next_into(&mut batch) {
             tape.reset();
             state.params.zero_grad();
             let loss = {
                 let mut ctx = Ctx::new(&tape, &mut state, Mode::Train, &mut rng);
                 model
-                    .forward(&mut ctx, tape.constant(&bx))
-                    .cross_entropy(&by, &ce)
+                    .forward(&mut ctx, tape.constant(&batch.features))
+                    .cross_entropy(&batch.labels, &ce)
             };
             tape.backward(loss, &mut state.params);
-            total += loss.item() as f64 * chunk.len() as f64;
-            let (params, grads) = state.params.split_mut();
-            for (id, g) in grads.iter() {
-                params.value_mut(id).zip_apply(g, |p, g| *p -= LR * g);
-            }
+            opt.step(&mut state.params).context("optimizer step")?;
+            total += f64::from(loss.item()) * batch.len() as f64;
+            seen += batch.len();
         }
-        if epoch % 10 == 0 || epoch == 1 {
+        if epoch % 10 == 9 || epoch == 0 {
             println!(
-                "epoch {epoch:>3}: train loss {:.4}",
-                total / train_y.len() as f64
+                "epoch {:>3}: train loss {:.4}",
+                epoch + 1,
+                total / seen as f64
             );
         }
     }
     let elapsed = start.elapsed();
-    let train_acc = accuracy(&model, &mut state, &train_x, &train_y);
-    let test_acc = accuracy(&model, &mut state, &test_x, &test_y);
+    let (train_acc, test_acc) = (
+        accuracy(&model, &mut state, &train),
+        accuracy(&model, &mut state, &test),
+    );
     println!(
         "train accuracy {:.2}%, test accuracy {:.2}%",
         100.0 * train_acc,
