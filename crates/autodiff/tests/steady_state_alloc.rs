@@ -1,7 +1,9 @@
 //! A training step on a reused tape must not allocate in steady state beyond
 //! what the first steps allocated: the tape's pool hands every buffer back.
 //!
-//! A counting global allocator measures each step. The only allocations left
+//! A counting global allocator measures each step on the test's own thread
+//! (other threads of the test harness allocate and free at their own pace, so
+//! process-wide counts would be noise). The only allocations left
 //! in steady state are matrixmultiply's GEMM packing buffers, which it
 //! allocates and frees inside each call (its API takes no workspace); the test
 //! bounds them by the number of GEMM calls and checks that live memory does
@@ -11,28 +13,39 @@ use descent_autodiff::Tape;
 use descent_core::{ParamStore, Tags};
 use nalgebra::DMatrix;
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering::Relaxed};
+use std::cell::Cell;
 
 struct Counting;
 
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-static LIVE: AtomicIsize = AtomicIsize::new(0);
+thread_local! {
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
+    static LIVE: Cell<isize> = const { Cell::new(0) };
+}
+
+/// Counts an allocation (`n = 1`) of `bytes` on this thread.
+fn count(n: usize, bytes: isize) {
+    // `try_with` so that allocations during thread teardown are not counted
+    let _ = ALLOCS.try_with(|a| a.set(a.get() + n));
+    let _ = LIVE.try_with(|l| l.set(l.get() + bytes));
+}
+
+fn counters() -> (usize, isize) {
+    (ALLOCS.with(Cell::get), LIVE.with(Cell::get))
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Relaxed);
-        LIVE.fetch_add(layout.size() as isize, Relaxed);
+        count(1, layout.size() as isize);
         // SAFETY: forwarded unchanged to the system allocator.
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Relaxed);
+        count(0, -(layout.size() as isize));
         // SAFETY: `ptr` came from `alloc` above with this layout.
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Relaxed);
-        LIVE.fetch_add(new_size as isize - layout.size() as isize, Relaxed);
+        count(1, new_size as isize - layout.size() as isize);
         // SAFETY: forwarded unchanged to the system allocator.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -79,7 +92,7 @@ fn mlp_training_step_allocates_nothing_new_in_steady_state() {
 
     let mut per_step = Vec::new();
     for _ in 0..12 {
-        let (allocs0, live0) = (ALLOCS.load(Relaxed), LIVE.load(Relaxed));
+        let (allocs0, live0) = counters();
         tape.reset();
         store.zero_grad();
         let input = tape.constant(&x);
@@ -95,8 +108,8 @@ fn mlp_training_step_allocates_nothing_new_in_steady_state() {
                 .zip_apply(grads.get(id), |p, g| *p -= 0.1 * g);
         }
         per_step.push((
-            ALLOCS.load(Relaxed) - allocs0,
-            LIVE.load(Relaxed) - live0,
+            counters().0 - allocs0,
+            counters().1 - live0,
             tape.fresh_buffers(),
         ));
     }
