@@ -329,7 +329,7 @@ mod tests {
         }
 
         #[test]
-        fn hue_shift_keeps_grey_pixels((g in 0.0f32..=1.0, shift in -0.5f32..0.5)) {
+        fn hue_shift_keeps_grey_pixels(g in 0.0f32..=1.0, shift in -0.5f32..0.5) {
             let dims = Dims::new(3, 1, 1);
             let mut x = vec![g; 3];
             hue(dims, &mut x, shift);
