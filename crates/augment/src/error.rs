@@ -70,7 +70,11 @@ impl Error {
     }
 
     /// An [`Error::Malformed`].
-    pub(crate) fn malformed(file: &std::path::Path, line: usize, reason: impl Into<String>) -> Self {
+    pub(crate) fn malformed(
+        file: &std::path::Path,
+        line: usize,
+        reason: impl Into<String>,
+    ) -> Self {
         Error::Malformed {
             file: file.to_owned(),
             line,
@@ -87,7 +91,11 @@ pub(crate) fn check_range(name: &'static str, (lo, hi): (f32, f32)) -> Result<()
     if lo.is_finite() && hi.is_finite() && lo <= hi {
         Ok(())
     } else {
-        Err(Error::config(name, format!("({lo}, {hi})"), "must be a finite range with lo <= hi"))
+        Err(Error::config(
+            name,
+            format!("({lo}, {hi})"),
+            "must be a finite range with lo <= hi",
+        ))
     }
 }
 

@@ -138,7 +138,12 @@ impl<T: ImageAugment + ?Sized> ImageAugment for Box<T> {
 /// assert_eq!(a, b);
 /// # Ok::<(), descent_augment::Error>(())
 /// ```
-pub fn replay(params: &[Params], dims: Dims, img: &mut [f32], scratch: &mut Vec<f32>) -> Result<()> {
+pub fn replay(
+    params: &[Params],
+    dims: Dims,
+    img: &mut [f32],
+    scratch: &mut Vec<f32>,
+) -> Result<()> {
     check_len("image", dims.len(), img.len())?;
     for p in params {
         p.apply(dims, img, scratch);
@@ -151,7 +156,11 @@ pub(crate) fn check_len(what: &'static str, expected: usize, got: usize) -> Resu
     if expected == got {
         Ok(())
     } else {
-        Err(Error::ShapeMismatch { what, expected, got })
+        Err(Error::ShapeMismatch {
+            what,
+            expected,
+            got,
+        })
     }
 }
 
@@ -171,7 +180,10 @@ pub(crate) mod testutil {
     pub fn image() -> impl Strategy<Value = (Dims, Vec<f32>)> {
         (1usize..=4, 1usize..=9, 1usize..=9).prop_flat_map(|(c, h, w)| {
             let dims = Dims::new(c, h, w);
-            (Just(dims), proptest::collection::vec(0.0f32..=1.0, dims.len()))
+            (
+                Just(dims),
+                proptest::collection::vec(0.0f32..=1.0, dims.len()),
+            )
         })
     }
 
@@ -179,7 +191,8 @@ pub(crate) mod testutil {
     pub fn check_in_range(op: &dyn ImageAugment, dims: Dims, img: &[f32], index: u64) -> Vec<f32> {
         let mut out = img.to_vec();
         let mut scratch = Vec::new();
-        op.apply(SampleKey::new(7, 1, index), dims, &mut out, &mut scratch).unwrap();
+        op.apply(SampleKey::new(7, 1, index), dims, &mut out, &mut scratch)
+            .unwrap();
         assert_eq!(out.len(), img.len());
         for v in &out {
             assert!((0.0..=1.0).contains(v), "value {v} out of [0, 1]");

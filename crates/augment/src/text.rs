@@ -6,7 +6,10 @@ mod lexicon;
 mod tokenize;
 mod wordnet;
 
-pub use eda::{EDA_STOP_WORDS, EdaConfig, eda, random_deletion, random_insertion, random_swap, synonym_replacement};
+pub use eda::{
+    EDA_STOP_WORDS, EdaConfig, eda, random_deletion, random_insertion, random_swap,
+    synonym_replacement,
+};
 pub use lexicon::Lexicon;
 pub use tokenize::{detokenize, tokenize};
 pub use wordnet::{WNHOME_ENV, find_wordnet, wordnet_dirs};

@@ -25,14 +25,23 @@ pub struct Affine {
 impl Affine {
     /// The identity warp with a given fill.
     pub fn identity(fill: f32) -> Self {
-        Affine { angle: 0.0, translate: [0.0; 2], scale: 1.0, shear: [0.0; 2], fill }
+        Affine {
+            angle: 0.0,
+            translate: [0.0; 2],
+            scale: 1.0,
+            shear: [0.0; 2],
+            fill,
+        }
     }
 
     /// torchvision `_get_inverse_affine_matrix` (output → input, centred
     /// pixel coordinates), for the rotation by `-angle` torchvision uses.
     fn inverse_matrix(&self) -> [f64; 6] {
         let rot = (-self.angle as f64).to_radians();
-        let (sx, sy) = ((self.shear[0] as f64).to_radians(), (self.shear[1] as f64).to_radians());
+        let (sx, sy) = (
+            (self.shear[0] as f64).to_radians(),
+            (self.shear[1] as f64).to_radians(),
+        );
         let (tx, ty) = (self.translate[0] as f64, self.translate[1] as f64);
         let a = (rot - sy).cos() / sy.cos();
         let b = -(rot - sy).cos() * sx.tan() / sy.cos() - rot.sin();
@@ -64,7 +73,13 @@ pub struct RandomAffineConfig {
 
 impl Default for RandomAffineConfig {
     fn default() -> Self {
-        RandomAffineConfig { degrees: (0.0, 0.0), translate: (0.0, 0.0), scale: (1.0, 1.0), shear: (0.0, 0.0), fill: 0.0 }
+        RandomAffineConfig {
+            degrees: (0.0, 0.0),
+            translate: (0.0, 0.0),
+            scale: (1.0, 1.0),
+            shear: (0.0, 0.0),
+            fill: 0.0,
+        }
     }
 }
 
@@ -92,7 +107,11 @@ impl RandomAffine {
         check_range("shear", config.shear)?;
         let (fx, fy) = config.translate;
         if !((0.0..=1.0).contains(&fx) && (0.0..=1.0).contains(&fy)) {
-            return Err(Error::config("translate", format!("({fx}, {fy})"), "fractions must lie in [0, 1]"));
+            return Err(Error::config(
+                "translate",
+                format!("({fx}, {fy})"),
+                "fractions must lie in [0, 1]",
+            ));
         }
         if config.scale.0 <= 0.0 {
             return Err(Error::config("scale", config.scale.0, "must be positive"));
@@ -114,7 +133,11 @@ impl RandomAffine {
     /// # Ok::<(), descent_augment::Error>(())
     /// ```
     pub fn rotation(degrees: f32, fill: f32) -> Result<Self> {
-        Self::new(RandomAffineConfig { degrees: (-degrees, degrees), fill, ..Default::default() })
+        Self::new(RandomAffineConfig {
+            degrees: (-degrees, degrees),
+            fill,
+            ..Default::default()
+        })
     }
 
     /// A translation of up to `fraction` of the width and height.
@@ -128,7 +151,11 @@ impl RandomAffine {
     /// # Ok::<(), descent_augment::Error>(())
     /// ```
     pub fn translation(fraction: f32, fill: f32) -> Result<Self> {
-        Self::new(RandomAffineConfig { translate: (fraction, fraction), fill, ..Default::default() })
+        Self::new(RandomAffineConfig {
+            translate: (fraction, fraction),
+            fill,
+            ..Default::default()
+        })
     }
 
     /// A zoom by a factor uniform in `scale` (Keras `RandomZoom`).
@@ -142,7 +169,11 @@ impl RandomAffine {
     /// # Ok::<(), descent_augment::Error>(())
     /// ```
     pub fn zoom(scale: (f32, f32), fill: f32) -> Result<Self> {
-        Self::new(RandomAffineConfig { scale, fill, ..Default::default() })
+        Self::new(RandomAffineConfig {
+            scale,
+            fill,
+            ..Default::default()
+        })
     }
 }
 
@@ -150,7 +181,13 @@ impl ImageAugment for RandomAffine {
     fn draw(&self, ctx: OpCtx, dims: Dims, emit: &mut dyn FnMut(Params)) {
         let c = &self.config;
         let mut rng = ctx.rng();
-        let mut uniform = |(lo, hi): (f32, f32)| if lo == hi { lo } else { rng.random_range(lo..=hi) };
+        let mut uniform = |(lo, hi): (f32, f32)| {
+            if lo == hi {
+                lo
+            } else {
+                rng.random_range(lo..=hi)
+            }
+        };
         let angle = uniform(c.degrees);
         let max_dx = (c.translate.0 * dims.w as f32).round();
         let max_dy = (c.translate.1 * dims.h as f32).round();
@@ -158,7 +195,13 @@ impl ImageAugment for RandomAffine {
         let ty = uniform((-max_dy, max_dy)).round();
         let scale = uniform(c.scale);
         let shear_x = uniform(c.shear);
-        emit(Params::Affine(Affine { angle, translate: [tx, ty], scale, shear: [shear_x, 0.0], fill: c.fill }))
+        emit(Params::Affine(Affine {
+            angle,
+            translate: [tx, ty],
+            scale,
+            shear: [shear_x, 0.0],
+            fill: c.fill,
+        }))
     }
 }
 
@@ -227,7 +270,10 @@ mod tests {
     fn rotation_by_90_degrees_turns_the_image_counter_clockwise() {
         let dims = Dims::new(1, 2, 2);
         let mut x = vec![1.0, 2.0, 3.0, 4.0];
-        let a = Affine { angle: 90.0, ..Affine::identity(0.0) };
+        let a = Affine {
+            angle: 90.0,
+            ..Affine::identity(0.0)
+        };
         warp(dims, &mut x, &mut Vec::new(), &a);
         let expected = [2.0, 4.0, 1.0, 3.0];
         for (v, e) in x.iter().zip(expected) {

@@ -18,7 +18,12 @@ pub struct BatchConfig {
 
 impl Default for BatchConfig {
     fn default() -> Self {
-        BatchConfig { seed: 0, epoch: 0, threads: 2, min_images_per_thread: 64 }
+        BatchConfig {
+            seed: 0,
+            epoch: 0,
+            threads: 2,
+            min_images_per_thread: 64,
+        }
     }
 }
 
@@ -47,7 +52,11 @@ pub fn apply_batch(
 ) -> Result<()> {
     check_len("batch", indices.len() * dims.len(), batch.len())?;
     let n = indices.len();
-    let threads = config.threads.max(1).min(n / config.min_images_per_thread.max(1)).max(1);
+    let threads = config
+        .threads
+        .max(1)
+        .min(n / config.min_images_per_thread.max(1))
+        .max(1);
     let run = |chunk: &mut [f32], idx: &[usize]| {
         let mut scratch = Vec::with_capacity(dims.len());
         if dims.is_empty() {
@@ -75,11 +84,18 @@ pub fn apply_batch(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::image::{ColorJitter, ColorJitterConfig, Compose, HorizontalFlip, PadMode, RandomAffine, RandomCrop};
+    use crate::image::{
+        ColorJitter, ColorJitterConfig, Compose, HorizontalFlip, PadMode, RandomAffine, RandomCrop,
+    };
     use proptest::prelude::*;
 
     fn pipeline() -> Compose {
-        let jitter = ColorJitterConfig { brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.1 };
+        let jitter = ColorJitterConfig {
+            brightness: 0.4,
+            contrast: 0.4,
+            saturation: 0.4,
+            hue: 0.1,
+        };
         Compose::new(vec![
             Box::new(RandomCrop::new(4, PadMode::Reflect).unwrap()),
             Box::new(HorizontalFlip::new(0.5).unwrap()),
@@ -113,7 +129,20 @@ mod tests {
     #[test]
     fn a_wrong_batch_length_is_an_error() {
         let dims = Dims::new(1, 2, 2);
-        let err = apply_batch(&pipeline(), dims, &mut [0.0; 7], &[0, 1], &BatchConfig::default());
-        assert!(matches!(err, Err(crate::Error::ShapeMismatch { expected: 8, got: 7, .. })));
+        let err = apply_batch(
+            &pipeline(),
+            dims,
+            &mut [0.0; 7],
+            &[0, 1],
+            &BatchConfig::default(),
+        );
+        assert!(matches!(
+            err,
+            Err(crate::Error::ShapeMismatch {
+                expected: 8,
+                got: 7,
+                ..
+            })
+        ));
     }
 }

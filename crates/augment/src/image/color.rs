@@ -45,7 +45,11 @@ impl ColorJitter {
     /// # Ok::<(), descent_augment::Error>(())
     /// ```
     pub fn new(config: ColorJitterConfig) -> Result<Self> {
-        for (name, v) in [("brightness", config.brightness), ("contrast", config.contrast), ("saturation", config.saturation)] {
+        for (name, v) in [
+            ("brightness", config.brightness),
+            ("contrast", config.contrast),
+            ("saturation", config.saturation),
+        ] {
             if !(v.is_finite() && v >= 0.0) {
                 return Err(Error::config(name, v, "must be finite and non-negative"));
             }
@@ -65,7 +69,13 @@ impl ImageAugment for ColorJitter {
         for i in (1..4).rev() {
             order.swap(i, rng.random_range(0..=i));
         }
-        let mut factor = |r: f32| if r > 0.0 { Some(rng.random_range((1.0 - r).max(0.0)..=1.0 + r)) } else { None };
+        let mut factor = |r: f32| {
+            if r > 0.0 {
+                Some(rng.random_range((1.0 - r).max(0.0)..=1.0 + r))
+            } else {
+                None
+            }
+        };
         let b = factor(c.brightness);
         let k = factor(c.contrast);
         let s = factor(c.saturation);
@@ -140,7 +150,9 @@ impl RandomGrayscale {
 
 impl ImageAugment for RandomGrayscale {
     fn draw(&self, ctx: OpCtx, _dims: Dims, emit: &mut dyn FnMut(Params)) {
-        emit(Params::Grayscale { apply: ctx.rng().random_bool(self.p) })
+        emit(Params::Grayscale {
+            apply: ctx.rng().random_bool(self.p),
+        })
     }
 }
 
@@ -165,7 +177,11 @@ impl GaussianNoise {
     /// ```
     pub fn new(mean: f32, sigma: f32) -> Result<Self> {
         if !(sigma.is_finite() && sigma >= 0.0 && mean.is_finite()) {
-            return Err(Error::config("sigma", sigma, "must be finite and non-negative"));
+            return Err(Error::config(
+                "sigma",
+                sigma,
+                "must be finite and non-negative",
+            ));
         }
         Ok(GaussianNoise { mean, sigma })
     }
@@ -173,7 +189,11 @@ impl GaussianNoise {
 
 impl ImageAugment for GaussianNoise {
     fn draw(&self, ctx: OpCtx, _dims: Dims, emit: &mut dyn FnMut(Params)) {
-        emit(Params::Noise { mean: self.mean, sigma: self.sigma, seed: ctx.rng().random() })
+        emit(Params::Noise {
+            mean: self.mean,
+            sigma: self.sigma,
+            seed: ctx.rng().random(),
+        })
     }
 }
 
@@ -186,7 +206,11 @@ pub(crate) fn brightness(img: &mut [f32], factor: f32) {
 /// The grey level of pixel `i` (the value itself for non-RGB images).
 fn gray_at(dims: Dims, img: &[f32], i: usize) -> f32 {
     let p = dims.plane();
-    if dims.c >= 3 { LUMA[0] * img[i] + LUMA[1] * img[p + i] + LUMA[2] * img[2 * p + i] } else { img[i] }
+    if dims.c >= 3 {
+        LUMA[0] * img[i] + LUMA[1] * img[p + i] + LUMA[2] * img[2 * p + i]
+    } else {
+        img[i]
+    }
 }
 
 pub(crate) fn contrast(dims: Dims, img: &mut [f32], factor: f32) {
@@ -341,6 +365,9 @@ mod tests {
     fn hue_by_a_third_turns_red_into_green() {
         let mut x = vec![1.0, 0.0, 0.0];
         hue(Dims::new(3, 1, 1), &mut x, 1.0 / 3.0);
-        assert!((x[0] - 0.0).abs() < 1e-5 && (x[1] - 1.0).abs() < 1e-5 && x[2].abs() < 1e-5, "{x:?}");
+        assert!(
+            (x[0] - 0.0).abs() < 1e-5 && (x[1] - 1.0).abs() < 1e-5 && x[2].abs() < 1e-5,
+            "{x:?}"
+        );
     }
 }

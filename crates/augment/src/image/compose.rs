@@ -127,7 +127,11 @@ impl RandomOrder {
     /// ```
     pub fn new(ops: Vec<BoxedOp>) -> Result<Self> {
         if ops.len() > MAX_RANDOM_ORDER {
-            return Err(Error::config("ops", ops.len(), "RandomOrder holds at most 32 ops"));
+            return Err(Error::config(
+                "ops",
+                ops.len(),
+                "RandomOrder holds at most 32 ops",
+            ));
         }
         Ok(RandomOrder { ops })
     }
@@ -157,7 +161,10 @@ mod tests {
     use crate::image::{HorizontalFlip, VerticalFlip};
 
     fn flips() -> Vec<BoxedOp> {
-        vec![Box::new(HorizontalFlip::new(1.0).unwrap()), Box::new(VerticalFlip::new(1.0).unwrap())]
+        vec![
+            Box::new(HorizontalFlip::new(1.0).unwrap()),
+            Box::new(VerticalFlip::new(1.0).unwrap()),
+        ]
     }
 
     #[test]
@@ -165,13 +172,26 @@ mod tests {
         let dims = Dims::new(1, 2, 2);
         let key = SampleKey::new(1, 2, 3);
         let all = Compose::new(flips()).params(key, dims);
-        assert_eq!(all, [Params::HFlip { flip: true }, Params::VFlip { flip: true }]);
+        assert_eq!(
+            all,
+            [Params::HFlip { flip: true }, Params::VFlip { flip: true }]
+        );
         assert_eq!(OneOf::new(flips()).unwrap().params(key, dims).len(), 1);
         let mut order = RandomOrder::new(flips()).unwrap().params(key, dims);
         order.sort_by_key(|p| matches!(p, Params::VFlip { .. }));
         assert_eq!(order, all);
-        assert!(RandomApply::new(Box::new(Compose::new(flips())), 0.0).unwrap().params(key, dims).is_empty());
-        assert_eq!(RandomApply::new(Box::new(Compose::new(flips())), 1.0).unwrap().params(key, dims), all);
+        assert!(
+            RandomApply::new(Box::new(Compose::new(flips())), 0.0)
+                .unwrap()
+                .params(key, dims)
+                .is_empty()
+        );
+        assert_eq!(
+            RandomApply::new(Box::new(Compose::new(flips())), 1.0)
+                .unwrap()
+                .params(key, dims),
+            all
+        );
     }
 
     #[test]
@@ -179,7 +199,12 @@ mod tests {
         let one = OneOf::new(flips()).unwrap();
         let dims = Dims::new(1, 2, 2);
         let h = (0..200)
-            .filter(|&i| matches!(one.params(SampleKey::new(0, 0, i), dims)[0], Params::HFlip { .. }))
+            .filter(|&i| {
+                matches!(
+                    one.params(SampleKey::new(0, 0, i), dims)[0],
+                    Params::HFlip { .. }
+                )
+            })
             .count();
         assert!((60..140).contains(&h), "{h} of 200 horizontal");
     }

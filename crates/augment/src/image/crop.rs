@@ -50,7 +50,12 @@ impl ImageAugment for RandomCrop {
         let mut rng = ctx.rng();
         let top = rng.random_range(0..=2 * self.pad);
         let left = rng.random_range(0..=2 * self.pad);
-        emit(Params::Crop { top, left, pad: self.pad, mode: self.mode })
+        emit(Params::Crop {
+            top,
+            left,
+            pad: self.pad,
+            mode: self.mode,
+        })
     }
 }
 
@@ -124,7 +129,10 @@ pub struct RandomResizedCropConfig {
 
 impl Default for RandomResizedCropConfig {
     fn default() -> Self {
-        RandomResizedCropConfig { scale: (0.08, 1.0), ratio: (3.0 / 4.0, 4.0 / 3.0) }
+        RandomResizedCropConfig {
+            scale: (0.08, 1.0),
+            ratio: (3.0 / 4.0, 4.0 / 3.0),
+        }
     }
 }
 
@@ -153,7 +161,11 @@ impl RandomResizedCrop {
         check_range("scale", config.scale)?;
         check_range("ratio", config.ratio)?;
         if config.scale.0 <= 0.0 || config.scale.1 > 1.0 || config.ratio.0 <= 0.0 {
-            return Err(Error::config("scale", format!("{:?}", config.scale), "needs 0 < lo <= hi <= 1 and a positive ratio"));
+            return Err(Error::config(
+                "scale",
+                format!("{:?}", config.scale),
+                "needs 0 < lo <= hi <= 1 and a positive ratio",
+            ));
         }
         Ok(RandomResizedCrop { config })
     }
@@ -165,7 +177,10 @@ impl ImageAugment for RandomResizedCrop {
         let (height, width) = (dims.h as f64, dims.w as f64);
         let area = height * width;
         let (s0, s1) = (self.config.scale.0 as f64, self.config.scale.1 as f64);
-        let (r0, r1) = ((self.config.ratio.0 as f64).ln(), (self.config.ratio.1 as f64).ln());
+        let (r0, r1) = (
+            (self.config.ratio.0 as f64).ln(),
+            (self.config.ratio.1 as f64).ln(),
+        );
         for _ in 0..10 {
             let target = area * rng.random_range(s0..=s1);
             let aspect = rng.random_range(r0..=r1).exp();
@@ -174,20 +189,39 @@ impl ImageAugment for RandomResizedCrop {
             if 0 < cw && cw <= dims.w && 0 < ch && ch <= dims.h {
                 let top = rng.random_range(0..=dims.h - ch);
                 let left = rng.random_range(0..=dims.w - cw);
-                return emit(Params::ResizedCrop { top, left, height: ch, width: cw });
+                return emit(Params::ResizedCrop {
+                    top,
+                    left,
+                    height: ch,
+                    width: cw,
+                });
             }
         }
         // torchvision's fallback: the central crop closest to the ratio range.
         let in_ratio = width / height;
         let (ch, cw) = if in_ratio < self.config.ratio.0 as f64 {
-            ((width / self.config.ratio.0 as f64).round() as usize, dims.w)
+            (
+                (width / self.config.ratio.0 as f64).round() as usize,
+                dims.w,
+            )
         } else if in_ratio > self.config.ratio.1 as f64 {
-            (dims.h, (height * self.config.ratio.1 as f64).round() as usize)
+            (
+                dims.h,
+                (height * self.config.ratio.1 as f64).round() as usize,
+            )
         } else {
             (dims.h, dims.w)
         };
-        let (ch, cw) = (ch.clamp(1.min(dims.h), dims.h), cw.clamp(1.min(dims.w), dims.w));
-        emit(Params::ResizedCrop { top: (dims.h - ch) / 2, left: (dims.w - cw) / 2, height: ch, width: cw })
+        let (ch, cw) = (
+            ch.clamp(1.min(dims.h), dims.h),
+            cw.clamp(1.min(dims.w), dims.w),
+        );
+        emit(Params::ResizedCrop {
+            top: (dims.h - ch) / 2,
+            left: (dims.w - cw) / 2,
+            height: ch,
+            width: cw,
+        })
     }
 }
 

@@ -42,9 +42,21 @@ impl ImageAugment for Cutout {
         let cy = rng.random_range(0..dims.h) as isize;
         let cx = rng.random_range(0..dims.w) as isize;
         let half = (self.size / 2) as isize;
-        let (y0, y1) = ((cy - half).max(0) as usize, ((cy - half + self.size as isize).max(0) as usize).min(dims.h));
-        let (x0, x1) = ((cx - half).max(0) as usize, ((cx - half + self.size as isize).max(0) as usize).min(dims.w));
-        emit(Params::Erase { top: y0, left: x0, height: y1.saturating_sub(y0), width: x1.saturating_sub(x0), value: self.value })
+        let (y0, y1) = (
+            (cy - half).max(0) as usize,
+            ((cy - half + self.size as isize).max(0) as usize).min(dims.h),
+        );
+        let (x0, x1) = (
+            (cx - half).max(0) as usize,
+            ((cx - half + self.size as isize).max(0) as usize).min(dims.w),
+        );
+        emit(Params::Erase {
+            top: y0,
+            left: x0,
+            height: y1.saturating_sub(y0),
+            width: x1.saturating_sub(x0),
+            value: self.value,
+        })
     }
 }
 
@@ -63,7 +75,12 @@ pub struct RandomErasingConfig {
 
 impl Default for RandomErasingConfig {
     fn default() -> Self {
-        RandomErasingConfig { p: 0.5, scale: (0.02, 0.33), ratio: (0.3, 3.3), value: 0.0 }
+        RandomErasingConfig {
+            p: 0.5,
+            scale: (0.02, 0.33),
+            ratio: (0.3, 3.3),
+            value: 0.0,
+        }
     }
 }
 
@@ -90,7 +107,11 @@ impl RandomErasing {
         check_range("scale", config.scale)?;
         check_range("ratio", config.ratio)?;
         if config.ratio.0 <= 0.0 || !(0.0..=1.0).contains(&config.value) {
-            return Err(Error::config("ratio", config.ratio.0, "needs a positive ratio and a value in [0, 1]"));
+            return Err(Error::config(
+                "ratio",
+                config.ratio.0,
+                "needs a positive ratio and a value in [0, 1]",
+            ));
         }
         Ok(RandomErasing { config })
     }
@@ -113,14 +134,28 @@ impl ImageAugment for RandomErasing {
             if 0 < h && h < dims.h && 0 < w && w < dims.w {
                 let top = rng.random_range(0..=dims.h - h);
                 let left = rng.random_range(0..=dims.w - w);
-                return emit(Params::Erase { top, left, height: h, width: w, value: c.value });
+                return emit(Params::Erase {
+                    top,
+                    left,
+                    height: h,
+                    width: w,
+                    value: c.value,
+                });
             }
         }
         emit(Params::Identity)
     }
 }
 
-pub(crate) fn erase(dims: Dims, img: &mut [f32], top: usize, left: usize, height: usize, width: usize, value: f32) {
+pub(crate) fn erase(
+    dims: Dims,
+    img: &mut [f32],
+    top: usize,
+    left: usize,
+    height: usize,
+    width: usize,
+    value: f32,
+) {
     let (h, w) = (dims.h, dims.w);
     let (y1, x1) = ((top + height).min(h), (left + width).min(w));
     if dims.is_empty() || top >= y1 || left >= x1 {

@@ -31,7 +31,9 @@ impl HorizontalFlip {
 
 impl ImageAugment for HorizontalFlip {
     fn draw(&self, ctx: OpCtx, _dims: Dims, emit: &mut dyn FnMut(Params)) {
-        emit(Params::HFlip { flip: ctx.rng().random_bool(self.p) })
+        emit(Params::HFlip {
+            flip: ctx.rng().random_bool(self.p),
+        })
     }
 }
 
@@ -60,7 +62,9 @@ impl VerticalFlip {
 
 impl ImageAugment for VerticalFlip {
     fn draw(&self, ctx: OpCtx, _dims: Dims, emit: &mut dyn FnMut(Params)) {
-        emit(Params::VFlip { flip: ctx.rng().random_bool(self.p) })
+        emit(Params::VFlip {
+            flip: ctx.rng().random_bool(self.p),
+        })
     }
 }
 

@@ -56,7 +56,11 @@ fn beta(rng: &mut ChaCha8Rng, alpha: f64) -> f64 {
 }
 
 fn check_alpha(alpha: f64) -> Result<()> {
-    if alpha.is_finite() && alpha > 0.0 { Ok(()) } else { Err(Error::config("alpha", alpha, "must be positive and finite")) }
+    if alpha.is_finite() && alpha > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::config("alpha", alpha, "must be positive and finite"))
+    }
 }
 
 /// Mixes a batch in place and writes soft targets; shared by both methods.
@@ -72,7 +76,11 @@ fn mix_batch(
     check_len("batch", n * dims.len(), batch.len())?;
     check_len("targets", n * n_classes, targets.len())?;
     if let Some(&label) = labels.iter().find(|&&l| l >= n_classes) {
-        return Err(Error::config("labels", label, "a label is not below n_classes"));
+        return Err(Error::config(
+            "labels",
+            label,
+            "a label is not below n_classes",
+        ));
     }
     let original = batch.to_vec();
     let len = dims.len();
@@ -80,7 +88,10 @@ fn mix_batch(
     targets.fill(0.0);
     for i in 0..n {
         let p = draw(i);
-        let (own, other) = (&mut batch[i * len..(i + 1) * len], &original[p.partner * len..(p.partner + 1) * len]);
+        let (own, other) = (
+            &mut batch[i * len..(i + 1) * len],
+            &original[p.partner * len..(p.partner + 1) * len],
+        );
         match p.cut {
             None => {
                 for (a, b) in own.iter_mut().zip(other) {
@@ -147,8 +158,15 @@ impl MixUp {
         check_len("indices", labels.len(), indices.len())?;
         let n = labels.len();
         mix_batch(dims, batch, labels, n_classes, targets, |i| {
-            let ctx = OpCtx { key: SampleKey::new(seed, epoch, indices[i] as u64), op: MIX_OP };
-            MixParams { lambda: beta(&mut ctx.rng(), self.alpha) as f32, partner: (i + 1) % n, cut: None }
+            let ctx = OpCtx {
+                key: SampleKey::new(seed, epoch, indices[i] as u64),
+                op: MIX_OP,
+            };
+            MixParams {
+                lambda: beta(&mut ctx.rng(), self.alpha) as f32,
+                partner: (i + 1) % n,
+                cut: None,
+            }
         })
     }
 }
@@ -193,9 +211,16 @@ impl CutMix {
         let n = labels.len();
         let (h, w) = (dims.h as f64, dims.w as f64);
         mix_batch(dims, batch, labels, n_classes, targets, |i| {
-            let mut rng = OpCtx { key: SampleKey::new(seed, epoch, indices[i] as u64), op: MIX_OP }.rng();
+            let mut rng = OpCtx {
+                key: SampleKey::new(seed, epoch, indices[i] as u64),
+                op: MIX_OP,
+            }
+            .rng();
             let lam = beta(&mut rng, self.alpha);
-            let (cy, cx) = (rng.random_range(0..dims.h.max(1)) as f64, rng.random_range(0..dims.w.max(1)) as f64);
+            let (cy, cx) = (
+                rng.random_range(0..dims.h.max(1)) as f64,
+                rng.random_range(0..dims.w.max(1)) as f64,
+            );
             let r = (1.0 - lam).sqrt();
             let (bh, bw) = ((r * h * 0.5) as i64, (r * w * 0.5) as i64);
             let y0 = (cy as i64 - bh).clamp(0, dims.h as i64) as usize;
@@ -203,8 +228,16 @@ impl CutMix {
             let x0 = (cx as i64 - bw).clamp(0, dims.w as i64) as usize;
             let x1 = (cx as i64 + bw).clamp(0, dims.w as i64) as usize;
             let area = ((y1 - y0) * (x1 - x0)) as f64;
-            let lambda = if dims.h * dims.w > 0 { 1.0 - area / (h * w) } else { 1.0 };
-            MixParams { lambda: lambda as f32, partner: (i + 1) % n, cut: Some((y0, x0, y1 - y0, x1 - x0)) }
+            let lambda = if dims.h * dims.w > 0 {
+                1.0 - area / (h * w)
+            } else {
+                1.0
+            };
+            MixParams {
+                lambda: lambda as f32,
+                partner: (i + 1) % n,
+                cut: Some((y0, x0, y1 - y0, x1 - x0)),
+            }
         })
     }
 }

@@ -131,7 +131,11 @@ impl Params {
     /// If `img.len() != dims.len()` (a programming error; the public entry
     /// points check it and return [`Error::ShapeMismatch`](crate::Error::ShapeMismatch)).
     pub fn apply(&self, dims: Dims, img: &mut [f32], scratch: &mut Vec<f32>) {
-        assert_eq!(img.len(), dims.len(), "Params::apply: image length vs dims {dims:?}");
+        assert_eq!(
+            img.len(),
+            dims.len(),
+            "Params::apply: image length vs dims {dims:?}"
+        );
         match *self {
             Params::Identity => {}
             Params::HFlip { flip } => {
@@ -144,10 +148,18 @@ impl Params {
                     flip::vflip(dims, img)
                 }
             }
-            Params::Crop { top, left, pad, mode } => crop::pad_crop(dims, img, scratch, top, left, pad, mode),
-            Params::ResizedCrop { top, left, height, width } => {
-                crop::resized_crop(dims, img, scratch, top, left, height, width)
-            }
+            Params::Crop {
+                top,
+                left,
+                pad,
+                mode,
+            } => crop::pad_crop(dims, img, scratch, top, left, pad, mode),
+            Params::ResizedCrop {
+                top,
+                left,
+                height,
+                width,
+            } => crop::resized_crop(dims, img, scratch, top, left, height, width),
             Params::Affine(a) => affine::warp(dims, img, scratch, &a),
             Params::Brightness { factor } => color::brightness(img, factor),
             Params::Contrast { factor } => color::contrast(dims, img, factor),
@@ -160,9 +172,13 @@ impl Params {
                 }
             }
             Params::Noise { mean, sigma, seed } => color::noise(img, mean, sigma, seed),
-            Params::Erase { top, left, height, width, value } => {
-                erase::erase(dims, img, top, left, height, width, value)
-            }
+            Params::Erase {
+                top,
+                left,
+                height,
+                width,
+                value,
+            } => erase::erase(dims, img, top, left, height, width, value),
             Params::Solarize { threshold } => tone::solarize(img, threshold),
             Params::Posterize { bits } => tone::posterize(img, bits),
             Params::AutoContrast => tone::autocontrast(dims, img),

@@ -10,8 +10,20 @@ use rand::RngExt;
 
 /// The op space shared by both policies, in torchvision's order.
 const OPS: [&str; 14] = [
-    "Identity", "ShearX", "ShearY", "TranslateX", "TranslateY", "Rotate", "Brightness", "Color",
-    "Contrast", "Sharpness", "Posterize", "Solarize", "AutoContrast", "Equalize",
+    "Identity",
+    "ShearX",
+    "ShearY",
+    "TranslateX",
+    "TranslateY",
+    "Rotate",
+    "Brightness",
+    "Color",
+    "Contrast",
+    "Sharpness",
+    "Posterize",
+    "Solarize",
+    "AutoContrast",
+    "Equalize",
 ];
 
 /// Magnitude ranges of an op space: (shear, translate as a fraction of the
@@ -32,14 +44,30 @@ enum Translate {
 }
 
 /// Builds op `op` at bin `bin` of `bins`, with a sign flip when `negate`.
-fn op_params(space: &Space, op: usize, bin: usize, bins: usize, negate: bool, dims: Dims, fill: f32) -> Params {
-    let t = if bins > 1 { bin as f32 / (bins - 1) as f32 } else { 0.0 };
+fn op_params(
+    space: &Space,
+    op: usize,
+    bin: usize,
+    bins: usize,
+    negate: bool,
+    dims: Dims,
+    fill: f32,
+) -> Params {
+    let t = if bins > 1 {
+        bin as f32 / (bins - 1) as f32
+    } else {
+        0.0
+    };
     let sign = if negate { -1.0 } else { 1.0 };
     let affine = Affine::identity(fill);
     match OPS[op] {
         "ShearX" | "ShearY" => {
             let deg = (sign * space.shear * t).atan().to_degrees();
-            let shear = if OPS[op] == "ShearX" { [deg, 0.0] } else { [0.0, deg] };
+            let shear = if OPS[op] == "ShearX" {
+                [deg, 0.0]
+            } else {
+                [0.0, deg]
+            };
             Params::Affine(Affine { shear, ..affine })
         }
         "TranslateX" | "TranslateY" => {
@@ -49,14 +77,30 @@ fn op_params(space: &Space, op: usize, bin: usize, bins: usize, negate: bool, di
                 Translate::Pixels(p) => p,
             };
             let d = (sign * max * t).trunc();
-            Params::Affine(Affine { translate: if x { [d, 0.0] } else { [0.0, d] }, ..affine })
+            Params::Affine(Affine {
+                translate: if x { [d, 0.0] } else { [0.0, d] },
+                ..affine
+            })
         }
-        "Rotate" => Params::Affine(Affine { angle: sign * space.rotate * t, ..affine }),
-        "Brightness" => Params::Brightness { factor: 1.0 + sign * space.color * t },
-        "Color" => Params::Saturation { factor: 1.0 + sign * space.color * t },
-        "Contrast" => Params::Contrast { factor: 1.0 + sign * space.color * t },
-        "Sharpness" => Params::Sharpness { factor: 1.0 + sign * space.color * t },
-        "Posterize" => Params::Posterize { bits: 8 - (bin as f32 / ((bins - 1) as f32 / space.posterize_drop)).round() as u8 },
+        "Rotate" => Params::Affine(Affine {
+            angle: sign * space.rotate * t,
+            ..affine
+        }),
+        "Brightness" => Params::Brightness {
+            factor: 1.0 + sign * space.color * t,
+        },
+        "Color" => Params::Saturation {
+            factor: 1.0 + sign * space.color * t,
+        },
+        "Contrast" => Params::Contrast {
+            factor: 1.0 + sign * space.color * t,
+        },
+        "Sharpness" => Params::Sharpness {
+            factor: 1.0 + sign * space.color * t,
+        },
+        "Posterize" => Params::Posterize {
+            bits: 8 - (bin as f32 / ((bins - 1) as f32 / space.posterize_drop)).round() as u8,
+        },
         "Solarize" => Params::Solarize { threshold: 1.0 - t },
         "AutoContrast" => Params::AutoContrast,
         "Equalize" => Params::Equalize,
@@ -84,7 +128,12 @@ pub struct RandAugmentConfig {
 
 impl Default for RandAugmentConfig {
     fn default() -> Self {
-        RandAugmentConfig { num_ops: 2, magnitude: 9, num_magnitude_bins: 31, fill: 0.0 }
+        RandAugmentConfig {
+            num_ops: 2,
+            magnitude: 9,
+            num_magnitude_bins: 31,
+            fill: 0.0,
+        }
     }
 }
 
@@ -108,7 +157,11 @@ impl RandAugment {
     /// ```
     pub fn new(config: RandAugmentConfig) -> Result<Self> {
         if config.num_magnitude_bins < 2 || config.magnitude >= config.num_magnitude_bins {
-            return Err(Error::config("magnitude", config.magnitude, "must be below num_magnitude_bins (at least 2)"));
+            return Err(Error::config(
+                "magnitude",
+                config.magnitude,
+                "must be below num_magnitude_bins (at least 2)",
+            ));
         }
         if !(0.0..=1.0).contains(&config.fill) {
             return Err(Error::config("fill", config.fill, "must lie in [0, 1]"));
@@ -119,13 +172,27 @@ impl RandAugment {
 
 impl ImageAugment for RandAugment {
     fn draw(&self, ctx: OpCtx, dims: Dims, emit: &mut dyn FnMut(Params)) {
-        let space = Space { shear: 0.3, translate: Translate::Fraction(150.0 / 331.0), rotate: 30.0, color: 0.9, posterize_drop: 4.0 };
+        let space = Space {
+            shear: 0.3,
+            translate: Translate::Fraction(150.0 / 331.0),
+            rotate: 30.0,
+            color: 0.9,
+            posterize_drop: 4.0,
+        };
         let c = &self.config;
         let mut rng = ctx.rng();
         for _ in 0..c.num_ops {
             let op = rng.random_range(0..OPS.len());
             let negate = signed(op) && rng.random_bool(0.5);
-            emit(op_params(&space, op, c.magnitude, c.num_magnitude_bins, negate, dims, c.fill));
+            emit(op_params(
+                &space,
+                op,
+                c.magnitude,
+                c.num_magnitude_bins,
+                negate,
+                dims,
+                c.fill,
+            ));
         }
     }
 }
@@ -158,7 +225,13 @@ impl TrivialAugmentWide {
 
 impl ImageAugment for TrivialAugmentWide {
     fn draw(&self, ctx: OpCtx, dims: Dims, emit: &mut dyn FnMut(Params)) {
-        let space = Space { shear: 0.99, translate: Translate::Pixels(32.0), rotate: 135.0, color: 0.99, posterize_drop: 6.0 };
+        let space = Space {
+            shear: 0.99,
+            translate: Translate::Pixels(32.0),
+            rotate: 135.0,
+            color: 0.99,
+            posterize_drop: 6.0,
+        };
         let mut rng = ctx.rng();
         let op = rng.random_range(0..OPS.len());
         let bin = rng.random_range(0..31);
@@ -188,7 +261,21 @@ mod tests {
         let dims = Dims::new(3, 8, 8);
         for op in 0..OPS.len() {
             for bin in [0, 30] {
-                let p = op_params(&Space { shear: 0.99, translate: Translate::Pixels(32.0), rotate: 135.0, color: 0.99, posterize_drop: 6.0 }, op, bin, 31, false, dims, 0.0);
+                let p = op_params(
+                    &Space {
+                        shear: 0.99,
+                        translate: Translate::Pixels(32.0),
+                        rotate: 135.0,
+                        color: 0.99,
+                        posterize_drop: 6.0,
+                    },
+                    op,
+                    bin,
+                    31,
+                    false,
+                    dims,
+                    0.0,
+                );
                 assert_eq!(p == Params::Identity, op == 0, "{}", OPS[op]);
             }
         }

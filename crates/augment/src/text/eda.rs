@@ -9,17 +9,134 @@ use rand::{Rng, RngExt};
 
 /// The stop-word list of the EDA reference implementation (never replaced).
 pub const EDA_STOP_WORDS: [&str; 128] = [
-    "i", "me", "my", "myself", "we", "our", "ours", "ourselves", "you", "your", "yours", "yourself",
-    "yourselves", "he", "him", "his", "himself", "she", "her", "hers", "herself", "it", "its", "itself",
-    "they", "them", "their", "theirs", "themselves", "what", "which", "who", "whom", "this", "that",
-    "these", "those", "am", "is", "are", "was", "were", "be", "been", "being", "have", "has", "had",
-    "having", "do", "does", "did", "doing", "a", "an", "the", "and", "but", "if", "or", "because", "as",
-    "until", "while", "of", "at", "by", "for", "with", "about", "against", "between", "into", "through",
-    "during", "before", "after", "above", "below", "to", "from", "up", "down", "in", "out", "on", "off",
-    "over", "under", "again", "further", "then", "once", "here", "there", "when", "where", "why", "how",
-    "all", "any", "both", "each", "few", "more", "most", "other", "some", "such", "no", "nor", "not",
-    "only", "own", "same", "so", "than", "too", "very", "s", "t", "can", "will", "just", "don",
-    "should", "now", "",
+    "i",
+    "me",
+    "my",
+    "myself",
+    "we",
+    "our",
+    "ours",
+    "ourselves",
+    "you",
+    "your",
+    "yours",
+    "yourself",
+    "yourselves",
+    "he",
+    "him",
+    "his",
+    "himself",
+    "she",
+    "her",
+    "hers",
+    "herself",
+    "it",
+    "its",
+    "itself",
+    "they",
+    "them",
+    "their",
+    "theirs",
+    "themselves",
+    "what",
+    "which",
+    "who",
+    "whom",
+    "this",
+    "that",
+    "these",
+    "those",
+    "am",
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "been",
+    "being",
+    "have",
+    "has",
+    "had",
+    "having",
+    "do",
+    "does",
+    "did",
+    "doing",
+    "a",
+    "an",
+    "the",
+    "and",
+    "but",
+    "if",
+    "or",
+    "because",
+    "as",
+    "until",
+    "while",
+    "of",
+    "at",
+    "by",
+    "for",
+    "with",
+    "about",
+    "against",
+    "between",
+    "into",
+    "through",
+    "during",
+    "before",
+    "after",
+    "above",
+    "below",
+    "to",
+    "from",
+    "up",
+    "down",
+    "in",
+    "out",
+    "on",
+    "off",
+    "over",
+    "under",
+    "again",
+    "further",
+    "then",
+    "once",
+    "here",
+    "there",
+    "when",
+    "where",
+    "why",
+    "how",
+    "all",
+    "any",
+    "both",
+    "each",
+    "few",
+    "more",
+    "most",
+    "other",
+    "some",
+    "such",
+    "no",
+    "nor",
+    "not",
+    "only",
+    "own",
+    "same",
+    "so",
+    "than",
+    "too",
+    "very",
+    "s",
+    "t",
+    "can",
+    "will",
+    "just",
+    "don",
+    "should",
+    "now",
+    "",
 ];
 
 /// The EDA hyperparameters; `Default` is the paper's (0.1 each, 9 augmented sentences).
@@ -39,7 +156,13 @@ pub struct EdaConfig {
 
 impl Default for EdaConfig {
     fn default() -> Self {
-        EdaConfig { alpha_sr: 0.1, alpha_ri: 0.1, alpha_rs: 0.1, p_rd: 0.1, num_aug: 9 }
+        EdaConfig {
+            alpha_sr: 0.1,
+            alpha_ri: 0.1,
+            alpha_rs: 0.1,
+            p_rd: 0.1,
+            num_aug: 9,
+        }
     }
 }
 
@@ -68,7 +191,12 @@ impl EdaConfig {
 
 /// Replaces up to `n` distinct non-stop words (every occurrence) by a random
 /// lexicon synonym.
-pub fn synonym_replacement(words: &[String], n: usize, lexicon: &Lexicon, rng: &mut impl Rng) -> Vec<String> {
+pub fn synonym_replacement(
+    words: &[String],
+    n: usize,
+    lexicon: &Lexicon,
+    rng: &mut impl Rng,
+) -> Vec<String> {
     let mut out = words.to_vec();
     let mut candidates: Vec<&String> = Vec::new();
     for w in words {
@@ -97,7 +225,12 @@ pub fn synonym_replacement(words: &[String], n: usize, lexicon: &Lexicon, rng: &
 
 /// Inserts, `n` times, a synonym of a random word at a random position
 /// (up to 10 tries to find a word with synonyms, as the reference).
-pub fn random_insertion(words: &[String], n: usize, lexicon: &Lexicon, rng: &mut impl Rng) -> Vec<String> {
+pub fn random_insertion(
+    words: &[String],
+    n: usize,
+    lexicon: &Lexicon,
+    rng: &mut impl Rng,
+) -> Vec<String> {
     let mut out = words.to_vec();
     for _ in 0..n {
         for _ in 0..10 {
@@ -106,7 +239,11 @@ pub fn random_insertion(words: &[String], n: usize, lexicon: &Lexicon, rng: &mut
             }
             let word = &out[rng.random_range(0..out.len())];
             let synonyms = lexicon.synonyms(word);
-            if let Some(&s) = synonyms.get(if synonyms.is_empty() { 0 } else { rng.random_range(0..synonyms.len()) }) {
+            if let Some(&s) = synonyms.get(if synonyms.is_empty() {
+                0
+            } else {
+                rng.random_range(0..synonyms.len())
+            }) {
                 let s = s.to_owned();
                 let at = rng.random_range(0..=out.len());
                 out.insert(at, s);
@@ -143,8 +280,16 @@ pub fn random_deletion(words: &[String], p: f64, rng: &mut impl Rng) -> Vec<Stri
     if words.len() <= 1 {
         return words.to_vec();
     }
-    let out: Vec<String> = words.iter().filter(|_| !rng.random_bool(p)).cloned().collect();
-    if out.is_empty() { vec![words[rng.random_range(0..words.len())].clone()] } else { out }
+    let out: Vec<String> = words
+        .iter()
+        .filter(|_| !rng.random_bool(p))
+        .cloned()
+        .collect();
+    if out.is_empty() {
+        vec![words[rng.random_range(0..words.len())].clone()]
+    } else {
+        out
+    }
 }
 
 /// EDA on one sentence: `num_aug` augmented sentences (a quarter from each
@@ -167,22 +312,39 @@ pub fn random_deletion(words: &[String], p: f64, rng: &mut impl Rng) -> Vec<Stri
 /// assert_eq!(out[9], "i watched a great movie with a happy friend");
 /// # Ok::<(), descent_augment::Error>(())
 /// ```
-pub fn eda(sentence: &str, lexicon: &Lexicon, config: &EdaConfig, rng: &mut impl Rng) -> Result<Vec<String>> {
+pub fn eda(
+    sentence: &str,
+    lexicon: &Lexicon,
+    config: &EdaConfig,
+    rng: &mut impl Rng,
+) -> Result<Vec<String>> {
     config.validate()?;
-    let words: Vec<String> =
-        tokenize(sentence).into_iter().filter(|t| t.chars().all(|c| c.is_ascii_lowercase())).collect();
+    let words: Vec<String> = tokenize(sentence)
+        .into_iter()
+        .filter(|t| t.chars().all(|c| c.is_ascii_lowercase()))
+        .collect();
     let n_words = words.len();
     let per_technique = config.num_aug / 4 + 1;
     let count = |alpha: f64| ((alpha * n_words as f64) as usize).max(1);
     let mut out: Vec<Vec<String>> = Vec::new();
     if config.alpha_sr > 0.0 {
         for _ in 0..per_technique {
-            out.push(synonym_replacement(&words, count(config.alpha_sr), lexicon, rng));
+            out.push(synonym_replacement(
+                &words,
+                count(config.alpha_sr),
+                lexicon,
+                rng,
+            ));
         }
     }
     if config.alpha_ri > 0.0 {
         for _ in 0..per_technique {
-            out.push(random_insertion(&words, count(config.alpha_ri), lexicon, rng));
+            out.push(random_insertion(
+                &words,
+                count(config.alpha_ri),
+                lexicon,
+                rng,
+            ));
         }
     }
     if config.alpha_rs > 0.0 {
@@ -263,11 +425,28 @@ mod tests {
     #[test]
     fn eda_returns_num_aug_sentences_and_the_original() {
         let lex = Lexicon::embedded();
-        let config = EdaConfig { num_aug: 4, ..Default::default() };
+        let config = EdaConfig {
+            num_aug: 4,
+            ..Default::default()
+        };
         let mut rng = OpCtx::root(SampleKey::new(3, 0, 0)).rng();
         let out = eda("The movie, was GOOD!", &lex, &config, &mut rng).unwrap();
         assert_eq!(out.len(), 5);
         assert_eq!(out[4], "the movie was good");
-        assert!(matches!(eda("x", &lex, &EdaConfig { num_aug: 0, ..config }, &mut rng), Err(Error::InvalidConfig { name: "num_aug", .. })));
+        assert!(matches!(
+            eda(
+                "x",
+                &lex,
+                &EdaConfig {
+                    num_aug: 0,
+                    ..config
+                },
+                &mut rng
+            ),
+            Err(Error::InvalidConfig {
+                name: "num_aug",
+                ..
+            })
+        ));
     }
 }

@@ -38,7 +38,8 @@ impl Lexicon {
     /// assert!(lex.synonyms("movie").contains(&"film"));
     /// ```
     pub fn embedded() -> Self {
-        Self::parse_synsets(EMBEDDED, Path::new("<embedded lexicon.txt>")).expect("the embedded lexicon parses")
+        Self::parse_synsets(EMBEDDED, Path::new("<embedded lexicon.txt>"))
+            .expect("the embedded lexicon parses")
     }
 
     /// Parses a synset list: one synset per line, its words separated by
@@ -65,7 +66,11 @@ impl Lexicon {
             let mut ids = Vec::new();
             for word in line.split_whitespace() {
                 if !keep_lemma(word) {
-                    return Err(Error::malformed(file, i + 1, format!("`{word}` is not a lowercase word")));
+                    return Err(Error::malformed(
+                        file,
+                        i + 1,
+                        format!("`{word}` is not a lowercase word"),
+                    ));
                 }
                 ids.push(lex.intern(word));
             }
@@ -92,9 +97,11 @@ impl Lexicon {
     /// Adds a synset (word ids, duplicates removed) and returns its index.
     pub(crate) fn push_synset(&mut self, mut ids: Vec<u32>) -> u32 {
         let mut seen = Vec::with_capacity(ids.len());
-        ids.retain(|id| !seen.contains(id) && {
-            seen.push(*id);
-            true
+        ids.retain(|id| {
+            !seen.contains(id) && {
+                seen.push(*id);
+                true
+            }
         });
         self.synsets.push(ids);
         self.synsets.len() as u32 - 1
@@ -109,7 +116,9 @@ impl Lexicon {
     /// The synonyms of `word` (lowercase), in sense order, without `word`
     /// itself or repeats; empty for unknown words.
     pub fn synonyms(&self, word: &str) -> Vec<&str> {
-        let Some(id) = self.ids.get(word) else { return Vec::new() };
+        let Some(id) = self.ids.get(word) else {
+            return Vec::new();
+        };
         let mut out: Vec<&str> = Vec::new();
         for &s in self.senses.get(id).map_or(&[][..], Vec::as_slice) {
             for &w in &self.synsets[s as usize] {
@@ -159,8 +168,15 @@ mod tests {
 
     #[test]
     fn a_malformed_line_names_the_file_and_line() {
-        let err = Lexicon::parse_synsets("# c\nok fine\nbad_word x\n", Path::new("lex.txt")).unwrap_err();
-        assert!(matches!(&err, Error::Malformed { line: 3, file, .. } if file == Path::new("lex.txt")), "{err}");
-        assert!(err.to_string().starts_with("lex.txt: malformed at line 3"), "{err}");
+        let err =
+            Lexicon::parse_synsets("# c\nok fine\nbad_word x\n", Path::new("lex.txt")).unwrap_err();
+        assert!(
+            matches!(&err, Error::Malformed { line: 3, file, .. } if file == Path::new("lex.txt")),
+            "{err}"
+        );
+        assert!(
+            err.to_string().starts_with("lex.txt: malformed at line 3"),
+            "{err}"
+        );
     }
 }

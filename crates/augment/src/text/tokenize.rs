@@ -50,7 +50,10 @@ mod tests {
 
     #[test]
     fn punctuation_is_kept_apart_and_case_folded() {
-        assert_eq!(tokenize("  It's a GREAT film...  "), ["it", "'", "s", "a", "great", "film", ".", ".", "."]);
+        assert_eq!(
+            tokenize("  It's a GREAT film...  "),
+            ["it", "'", "s", "a", "great", "film", ".", ".", "."]
+        );
         assert!(tokenize(" \t\n").is_empty());
     }
 }

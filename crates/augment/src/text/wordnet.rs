@@ -72,15 +72,30 @@ pub fn find_wordnet(explicit: Option<&Path>) -> Result<PathBuf> {
 fn open(dir: &Path, name: &str) -> Result<(PathBuf, Box<dyn BufRead>)> {
     let plain = dir.join(name);
     let gz = dir.join(format!("{name}.gz"));
-    let (file, gzipped) = if plain.is_file() { (plain, false) } else { (gz, true) };
-    let f = std::fs::File::open(&file).map_err(|source| Error::Io { file: file.clone(), source })?;
-    let reader: Box<dyn Read> = if gzipped { Box::new(GzDecoder::new(f)) } else { Box::new(f) };
+    let (file, gzipped) = if plain.is_file() {
+        (plain, false)
+    } else {
+        (gz, true)
+    };
+    let f = std::fs::File::open(&file).map_err(|source| Error::Io {
+        file: file.clone(),
+        source,
+    })?;
+    let reader: Box<dyn Read> = if gzipped {
+        Box::new(GzDecoder::new(f))
+    } else {
+        Box::new(f)
+    };
     Ok((file, Box::new(BufReader::with_capacity(1 << 16, reader))))
 }
 
 /// Calls `f(line_number, line)` for every record line (licence lines, which
 /// start with two spaces, are skipped).
-fn each_line(file: &Path, mut r: Box<dyn BufRead>, mut f: impl FnMut(usize, &str) -> Result<()>) -> Result<()> {
+fn each_line(
+    file: &Path,
+    mut r: Box<dyn BufRead>,
+    mut f: impl FnMut(usize, &str) -> Result<()>,
+) -> Result<()> {
     let mut buf = Vec::new();
     let mut n = 0;
     loop {
@@ -89,7 +104,12 @@ fn each_line(file: &Path, mut r: Box<dyn BufRead>, mut f: impl FnMut(usize, &str
         match r.read_until(b'\n', &mut buf) {
             Ok(0) => return Ok(()),
             Ok(_) => {}
-            Err(source) => return Err(Error::Io { file: file.to_owned(), source }),
+            Err(source) => {
+                return Err(Error::Io {
+                    file: file.to_owned(),
+                    source,
+                });
+            }
         }
         let line = std::str::from_utf8(&buf).map_err(|_| Error::malformed(file, n, "not UTF-8"))?;
         if line.starts_with("  ") || line.trim().is_empty() {
@@ -99,12 +119,22 @@ fn each_line(file: &Path, mut r: Box<dyn BufRead>, mut f: impl FnMut(usize, &str
     }
 }
 
-fn field<'a>(fields: &[&'a str], i: usize, file: &Path, line: usize, what: &str) -> Result<&'a str> {
-    fields.get(i).copied().ok_or_else(|| Error::malformed(file, line, format!("missing {what}")))
+fn field<'a>(
+    fields: &[&'a str],
+    i: usize,
+    file: &Path,
+    line: usize,
+    what: &str,
+) -> Result<&'a str> {
+    fields
+        .get(i)
+        .copied()
+        .ok_or_else(|| Error::malformed(file, line, format!("missing {what}")))
 }
 
 fn number(s: &str, radix: u32, file: &Path, line: usize, what: &str) -> Result<usize> {
-    usize::from_str_radix(s, radix).map_err(|_| Error::malformed(file, line, format!("bad {what} `{s}`")))
+    usize::from_str_radix(s, radix)
+        .map_err(|_| Error::malformed(file, line, format!("bad {what} `{s}`")))
 }
 
 impl Lexicon {
@@ -129,8 +159,20 @@ impl Lexicon {
             let (file, r) = open(dir, &format!("data.{pos}"))?;
             each_line(&file, r, |n, line| {
                 let f: Vec<&str> = line.split(' ').collect();
-                let offset = number(field(&f, 0, &file, n, "synset offset")?, 10, &file, n, "synset offset")?;
-                let w_cnt = number(field(&f, 3, &file, n, "word count")?, 16, &file, n, "word count")?;
+                let offset = number(
+                    field(&f, 0, &file, n, "synset offset")?,
+                    10,
+                    &file,
+                    n,
+                    "synset offset",
+                )?;
+                let w_cnt = number(
+                    field(&f, 3, &file, n, "word count")?,
+                    16,
+                    &file,
+                    n,
+                    "word count",
+                )?;
                 let mut ids = Vec::with_capacity(w_cnt);
                 for k in 0..w_cnt {
                     let word = field(&f, 4 + 2 * k, &file, n, "word")?;
@@ -146,20 +188,34 @@ impl Lexicon {
             each_line(&file, r, |n, line| {
                 let f: Vec<&str> = line.split_whitespace().collect();
                 let lemma = field(&f, 0, &file, n, "lemma")?;
-                let synset_cnt = number(field(&f, 2, &file, n, "synset_cnt")?, 10, &file, n, "synset_cnt")?;
+                let synset_cnt = number(
+                    field(&f, 2, &file, n, "synset_cnt")?,
+                    10,
+                    &file,
+                    n,
+                    "synset_cnt",
+                )?;
                 let p_cnt = number(field(&f, 3, &file, n, "p_cnt")?, 10, &file, n, "p_cnt")?;
                 let first = 4 + p_cnt + 2;
                 if f.len() != first + synset_cnt {
-                    return Err(Error::malformed(&file, n, format!("expected {} fields, found {}", first + synset_cnt, f.len())));
+                    return Err(Error::malformed(
+                        &file,
+                        n,
+                        format!("expected {} fields, found {}", first + synset_cnt, f.len()),
+                    ));
                 }
                 if !keep_lemma(lemma) {
                     return Ok(());
                 }
                 for off in &f[first..] {
                     let off = number(off, 10, &file, n, "synset offset")?;
-                    let s = *by_offset
-                        .get(&off)
-                        .ok_or_else(|| Error::malformed(&file, n, format!("synset offset {off} is not in data.{pos}")))?;
+                    let s = *by_offset.get(&off).ok_or_else(|| {
+                        Error::malformed(
+                            &file,
+                            n,
+                            format!("synset offset {off} is not in data.{pos}"),
+                        )
+                    })?;
                     lex.add_sense(lemma, s);
                 }
                 Ok(())
@@ -177,23 +233,43 @@ mod tests {
         std::fs::create_dir_all(dir).unwrap();
         let data = "  licence line\n00000010 03 n 02 film 0 movie 0 000 | a gloss\n";
         for pos in POS {
-            std::fs::write(dir.join(format!("data.{pos}")), if pos == "noun" { data } else { "" }).unwrap();
-            std::fs::write(dir.join(format!("index.{pos}")), if pos == "noun" { index_noun } else { "" }).unwrap();
+            std::fs::write(
+                dir.join(format!("data.{pos}")),
+                if pos == "noun" { data } else { "" },
+            )
+            .unwrap();
+            std::fs::write(
+                dir.join(format!("index.{pos}")),
+                if pos == "noun" { index_noun } else { "" },
+            )
+            .unwrap();
         }
     }
 
     #[test]
     fn a_tiny_database_reads_and_a_broken_one_names_file_and_line() {
         let dir = std::env::temp_dir().join(format!("descent-augment-wn-{}", std::process::id()));
-        write_db(&dir, "film n 1 0 1 0 00000010  \nmovie n 1 0 1 0 00000010  \n");
+        write_db(
+            &dir,
+            "film n 1 0 1 0 00000010  \nmovie n 1 0 1 0 00000010  \n",
+        );
         let lex = Lexicon::wordnet(&dir).unwrap();
         assert_eq!(lex.synonyms("movie"), ["film"]);
-        write_db(&dir, "film n 1 0 1 0 00000010  \nmovie n 2 0 1 0 00000010\n");
+        write_db(
+            &dir,
+            "film n 1 0 1 0 00000010  \nmovie n 2 0 1 0 00000010\n",
+        );
         let err = Lexicon::wordnet(&dir).unwrap_err();
-        assert!(matches!(&err, Error::Malformed { line: 2, file, .. } if file.ends_with("index.noun")), "{err}");
+        assert!(
+            matches!(&err, Error::Malformed { line: 2, file, .. } if file.ends_with("index.noun")),
+            "{err}"
+        );
         write_db(&dir, "film n 1 0 1 0 00000099\n");
         let err = Lexicon::wordnet(&dir).unwrap_err();
-        assert!(err.to_string().contains("line 1: synset offset 99"), "{err}");
+        assert!(
+            err.to_string().contains("line 1: synset offset 99"),
+            "{err}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
