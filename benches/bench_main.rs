@@ -5,9 +5,11 @@
 //! per process, so compare 1 and 2 threads with two runs.
 
 mod benchmarks {
+    pub mod augment;
     pub mod matmul;
     pub mod optim;
 }
 
 criterion::criterion_group!(optim, benchmarks::optim::optim);
-criterion::criterion_main!(benchmarks::matmul::group, optim);
+criterion::criterion_group!(augment, benchmarks::augment::augment);
+criterion::criterion_main!(benchmarks::matmul::group, optim, augment);

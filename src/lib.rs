@@ -9,6 +9,7 @@
 //! - [`schedule`]: learning-rate schedules;
 //! - [`data`]: datasets, data loaders, generated sets and file loaders.
 
+pub use descent_augment as augment;
 pub use descent_autodiff as autodiff;
 pub use descent_core as core;
 pub use descent_data as data;

@@ -1,0 +1,202 @@
+//! Image augmentation: `C × H × W` f32 images in a flat CHW buffer, values
+//! nominally in `[0, 1]`, and batches of `N` such images back to back (NCHW).
+//!
+//! An op ([`ImageAugment`]) first *draws* its per-sample [`Params`] from the
+//! sample's counter-based context, then the params are *applied*. The params
+//! are plain serializable values that say everything the application needs,
+//! so they can be logged and replayed without the op that drew them.
+
+mod affine;
+mod batch;
+mod color;
+mod compose;
+mod crop;
+mod erase;
+mod flip;
+mod mix;
+mod params;
+mod policy;
+mod tone;
+
+pub use affine::{Affine, RandomAffine, RandomAffineConfig};
+pub use batch::{BatchConfig, apply_batch};
+pub use color::{ChannelShift, ColorJitter, ColorJitterConfig, GaussianNoise, RandomGrayscale};
+pub use compose::{Compose, OneOf, RandomApply, RandomOrder};
+pub use crop::{PadMode, RandomCrop, RandomResizedCrop, RandomResizedCropConfig};
+pub use erase::{Cutout, RandomErasing, RandomErasingConfig};
+pub use flip::{HorizontalFlip, VerticalFlip};
+pub use mix::{CutMix, MixUp};
+pub use params::Params;
+pub use policy::{RandAugment, RandAugmentConfig, TrivialAugmentWide};
+
+use crate::{Error, OpCtx, Result, SampleKey};
+use serde::{Deserialize, Serialize};
+
+/// The dimensions of one image: channels, height, width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Dims {
+    /// Channels (1 grey, 3 RGB, any count).
+    pub c: usize,
+    /// Height in pixels.
+    pub h: usize,
+    /// Width in pixels.
+    pub w: usize,
+}
+
+impl Dims {
+    /// `C × H × W` dimensions.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_augment::image::Dims;
+    ///
+    /// assert_eq!(Dims::new(3, 32, 32).len(), 3072);
+    /// ```
+    pub fn new(c: usize, h: usize, w: usize) -> Self {
+        Dims { c, h, w }
+    }
+
+    /// `C·H·W`, the number of values of one image.
+    pub fn len(&self) -> usize {
+        self.c * self.h * self.w
+    }
+
+    /// Whether an image has no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// `H·W`, the number of values of one channel.
+    pub fn plane(&self) -> usize {
+        self.h * self.w
+    }
+}
+
+/// An image augmentation whose random choices are drawn per sample from a
+/// counter-based [`OpCtx`].
+///
+/// This is DESIGN.md's `Augment<T>` (`apply(&self, item, rng) -> item`)
+/// split in two: [`draw`](ImageAugment::draw) turns a context into
+/// [`Params`], and [`Params::apply`] applies them in place. Taking a context
+/// instead of a `&mut Rng` makes each sample's result independent of how
+/// many samples were augmented before it (and so of threads and batch
+/// order), and the split makes every draw loggable and replayable.
+pub trait ImageAugment: Send + Sync {
+    /// Draws this op's parameters for one sample and passes each leaf's
+    /// [`Params`] to `emit`, in the order they are to be applied.
+    fn draw(&self, ctx: OpCtx, dims: Dims, emit: &mut dyn FnMut(Params));
+
+    /// Augments one image in place; `scratch` is grown to one image and
+    /// reused, so a steady-state call allocates nothing.
+    ///
+    /// Returns [`Error::ShapeMismatch`] if `img` is not `dims.len()` long.
+    fn apply(
+        &self,
+        key: SampleKey,
+        dims: Dims,
+        img: &mut [f32],
+        scratch: &mut Vec<f32>,
+    ) -> Result<()> {
+        check_len("image", dims.len(), img.len())?;
+        self.draw(OpCtx::root(key), dims, &mut |p| p.apply(dims, img, scratch));
+        Ok(())
+    }
+
+    /// The parameters this op draws for one sample, for logging and replay
+    /// with [`replay`].
+    fn params(&self, key: SampleKey, dims: Dims) -> Vec<Params> {
+        let mut out = Vec::new();
+        self.draw(OpCtx::root(key), dims, &mut |p| out.push(p));
+        out
+    }
+}
+
+impl<T: ImageAugment + ?Sized> ImageAugment for Box<T> {
+    fn draw(&self, ctx: OpCtx, dims: Dims, emit: &mut dyn FnMut(Params)) {
+        (**self).draw(ctx, dims, emit)
+    }
+}
+
+/// Applies logged [`Params`] in order: the same result as the
+/// [`ImageAugment::apply`] call that drew them, bit for bit.
+///
+/// # Examples
+///
+/// ```
+/// use descent_augment::image::{replay, Dims, HorizontalFlip, ImageAugment};
+/// use descent_augment::SampleKey;
+///
+/// let dims = Dims::new(1, 2, 2);
+/// let op = HorizontalFlip::new(0.5)?;
+/// let key = SampleKey::new(0, 0, 3);
+/// let mut a = vec![0.1, 0.2, 0.3, 0.4];
+/// let mut b = a.clone();
+/// let mut scratch = Vec::new();
+/// op.apply(key, dims, &mut a, &mut scratch)?;
+/// replay(&op.params(key, dims), dims, &mut b, &mut scratch)?;
+/// assert_eq!(a, b);
+/// # Ok::<(), descent_augment::Error>(())
+/// ```
+pub fn replay(
+    params: &[Params],
+    dims: Dims,
+    img: &mut [f32],
+    scratch: &mut Vec<f32>,
+) -> Result<()> {
+    check_len("image", dims.len(), img.len())?;
+    for p in params {
+        p.apply(dims, img, scratch);
+    }
+    Ok(())
+}
+
+/// Checks a buffer length.
+pub(crate) fn check_len(what: &'static str, expected: usize, got: usize) -> Result<()> {
+    if expected == got {
+        Ok(())
+    } else {
+        Err(Error::ShapeMismatch {
+            what,
+            expected,
+            got,
+        })
+    }
+}
+
+/// Copies `img` into `scratch` (grown once) and returns it.
+pub(crate) fn stash<'a>(img: &[f32], scratch: &'a mut Vec<f32>) -> &'a [f32] {
+    scratch.clear();
+    scratch.extend_from_slice(img);
+    scratch
+}
+
+#[cfg(test)]
+pub(crate) mod testutil {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Small images with values in [0, 1].
+    pub fn image() -> impl Strategy<Value = (Dims, Vec<f32>)> {
+        (1usize..=4, 1usize..=9, 1usize..=9).prop_flat_map(|(c, h, w)| {
+            let dims = Dims::new(c, h, w);
+            (
+                Just(dims),
+                proptest::collection::vec(0.0f32..=1.0, dims.len()),
+            )
+        })
+    }
+
+    /// Applies `op` to a copy and checks shape and range.
+    pub fn check_in_range(op: &dyn ImageAugment, dims: Dims, img: &[f32], index: u64) -> Vec<f32> {
+        let mut out = img.to_vec();
+        let mut scratch = Vec::new();
+        op.apply(SampleKey::new(7, 1, index), dims, &mut out, &mut scratch)
+            .unwrap();
+        assert_eq!(out.len(), img.len());
+        for v in &out {
+            assert!((0.0..=1.0).contains(v), "value {v} out of [0, 1]");
+        }
+        out
+    }
+}

@@ -1,0 +1,282 @@
+//! Batch-level MixUp (Zhang et al. 2018) and CutMix (Yun et al. 2019) with
+//! one λ per sample.
+//!
+//! Sample `i` is mixed with sample `(i + 1) % N` (torchvision v2 rolls the
+//! batch by one); its λ (and CutMix box) is drawn from the counter context
+//! of `(seed, epoch, indices[i])`. Targets become soft labels, `N × K`.
+
+use super::{Dims, check_len};
+use crate::{Error, OpCtx, Result, SampleKey};
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+/// The op index of mixing draws, apart from any per-image pipeline's.
+const MIX_OP: u64 = 0x6d69_7875_7063_7574;
+
+/// What mixing did to one sample, for logging.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MixParams {
+    /// The weight of the sample's own image and label.
+    pub lambda: f32,
+    /// The batch position of the partner.
+    pub partner: usize,
+    /// CutMix's pasted box `(top, left, height, width)`; `None` for MixUp.
+    pub cut: Option<(usize, usize, usize, usize)>,
+}
+
+/// A Gamma(shape, 1) draw (Marsaglia & Tsang 2000; `rand_distr` is not a
+/// workspace dependency).
+fn gamma(rng: &mut ChaCha8Rng, shape: f64) -> f64 {
+    if shape < 1.0 {
+        let u: f64 = rng.random();
+        return gamma(rng, shape + 1.0) * u.powf(1.0 / shape);
+    }
+    let d = shape - 1.0 / 3.0;
+    let c = 1.0 / (9.0 * d).sqrt();
+    loop {
+        let u1: f64 = 1.0 - rng.random::<f64>();
+        let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * rng.random::<f64>()).cos();
+        let v = (1.0 + c * z).powi(3);
+        if v <= 0.0 {
+            continue;
+        }
+        let u: f64 = 1.0 - rng.random::<f64>();
+        if u.ln() < 0.5 * z * z + d - d * v + d * v.ln() {
+            return d * v;
+        }
+    }
+}
+
+/// A Beta(α, α) draw.
+fn beta(rng: &mut ChaCha8Rng, alpha: f64) -> f64 {
+    let x = gamma(rng, alpha);
+    let y = gamma(rng, alpha);
+    if x + y > 0.0 { x / (x + y) } else { 0.5 }
+}
+
+fn check_alpha(alpha: f64) -> Result<()> {
+    if alpha.is_finite() && alpha > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::config("alpha", alpha, "must be positive and finite"))
+    }
+}
+
+/// Mixes a batch in place and writes soft targets; shared by both methods.
+fn mix_batch(
+    dims: Dims,
+    batch: &mut [f32],
+    labels: &[usize],
+    n_classes: usize,
+    targets: &mut [f32],
+    draw: impl Fn(usize) -> MixParams,
+) -> Result<Vec<MixParams>> {
+    let n = labels.len();
+    check_len("batch", n * dims.len(), batch.len())?;
+    check_len("targets", n * n_classes, targets.len())?;
+    if let Some(&label) = labels.iter().find(|&&l| l >= n_classes) {
+        return Err(Error::config(
+            "labels",
+            label,
+            "a label is not below n_classes",
+        ));
+    }
+    let original = batch.to_vec();
+    let len = dims.len();
+    let mut out = Vec::with_capacity(n);
+    targets.fill(0.0);
+    for i in 0..n {
+        let p = draw(i);
+        let (own, other) = (
+            &mut batch[i * len..(i + 1) * len],
+            &original[p.partner * len..(p.partner + 1) * len],
+        );
+        match p.cut {
+            None => {
+                for (a, b) in own.iter_mut().zip(other) {
+                    *a = p.lambda * *a + (1.0 - p.lambda) * b;
+                }
+            }
+            Some((top, left, h, w)) => {
+                for ch in 0..dims.c {
+                    for y in top..top + h {
+                        let r = ch * dims.plane() + y * dims.w;
+                        own[r + left..r + left + w].copy_from_slice(&other[r + left..r + left + w]);
+                    }
+                }
+            }
+        }
+        targets[i * n_classes + labels[i]] += p.lambda;
+        targets[i * n_classes + labels[p.partner]] += 1.0 - p.lambda;
+        out.push(p);
+    }
+    Ok(out)
+}
+
+/// MixUp: `x_i ← λ_i x_i + (1 − λ_i) x_{i+1}`, `λ_i ~ Beta(α, α)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MixUp {
+    alpha: f64,
+}
+
+impl MixUp {
+    /// MixUp with `Beta(alpha, alpha)` weights (torchvision v2 default `alpha = 1`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_augment::image::{Dims, MixUp};
+    ///
+    /// let mixup = MixUp::new(1.0)?;
+    /// let dims = Dims::new(1, 2, 2);
+    /// let mut batch = vec![0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0];
+    /// let mut targets = vec![0.0; 2 * 3];
+    /// let log = mixup.apply(0, 0, dims, &mut batch, &[0, 1], &[0, 2], 3, &mut targets)?;
+    /// assert_eq!(log.len(), 2);
+    /// assert!((targets[0..3].iter().sum::<f32>() - 1.0).abs() < 1e-6);
+    /// # Ok::<(), descent_augment::Error>(())
+    /// ```
+    pub fn new(alpha: f64) -> Result<Self> {
+        check_alpha(alpha)?;
+        Ok(MixUp { alpha })
+    }
+
+    /// Mixes `batch` (`N` images, NCHW) in place and writes `N × n_classes`
+    /// soft `targets`; sample `i` is keyed by `(seed, epoch, indices[i])`.
+    pub fn apply(
+        &self,
+        seed: u64,
+        epoch: u64,
+        dims: Dims,
+        batch: &mut [f32],
+        indices: &[usize],
+        labels: &[usize],
+        n_classes: usize,
+        targets: &mut [f32],
+    ) -> Result<Vec<MixParams>> {
+        check_len("indices", labels.len(), indices.len())?;
+        let n = labels.len();
+        mix_batch(dims, batch, labels, n_classes, targets, |i| {
+            let ctx = OpCtx {
+                key: SampleKey::new(seed, epoch, indices[i] as u64),
+                op: MIX_OP,
+            };
+            MixParams {
+                lambda: beta(&mut ctx.rng(), self.alpha) as f32,
+                partner: (i + 1) % n,
+                cut: None,
+            }
+        })
+    }
+}
+
+/// CutMix: paste a box of sample `i + 1` into sample `i`; `λ_i` is the
+/// area kept, from `Beta(α, α)` adjusted to the clipped box.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CutMix {
+    alpha: f64,
+}
+
+impl CutMix {
+    /// CutMix with `Beta(alpha, alpha)` areas (torchvision v2 default `alpha = 1`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_augment::image::CutMix;
+    ///
+    /// let cutmix = CutMix::new(1.0)?;
+    /// assert!(CutMix::new(0.0).is_err());
+    /// # Ok::<(), descent_augment::Error>(())
+    /// ```
+    pub fn new(alpha: f64) -> Result<Self> {
+        check_alpha(alpha)?;
+        Ok(CutMix { alpha })
+    }
+
+    /// Like [`MixUp::apply`], pasting boxes instead of blending.
+    pub fn apply(
+        &self,
+        seed: u64,
+        epoch: u64,
+        dims: Dims,
+        batch: &mut [f32],
+        indices: &[usize],
+        labels: &[usize],
+        n_classes: usize,
+        targets: &mut [f32],
+    ) -> Result<Vec<MixParams>> {
+        check_len("indices", labels.len(), indices.len())?;
+        let n = labels.len();
+        let (h, w) = (dims.h as f64, dims.w as f64);
+        mix_batch(dims, batch, labels, n_classes, targets, |i| {
+            let mut rng = OpCtx {
+                key: SampleKey::new(seed, epoch, indices[i] as u64),
+                op: MIX_OP,
+            }
+            .rng();
+            let lam = beta(&mut rng, self.alpha);
+            let (cy, cx) = (
+                rng.random_range(0..dims.h.max(1)) as f64,
+                rng.random_range(0..dims.w.max(1)) as f64,
+            );
+            let r = (1.0 - lam).sqrt();
+            let (bh, bw) = ((r * h * 0.5) as i64, (r * w * 0.5) as i64);
+            let y0 = (cy as i64 - bh).clamp(0, dims.h as i64) as usize;
+            let y1 = (cy as i64 + bh).clamp(0, dims.h as i64) as usize;
+            let x0 = (cx as i64 - bw).clamp(0, dims.w as i64) as usize;
+            let x1 = (cx as i64 + bw).clamp(0, dims.w as i64) as usize;
+            let area = ((y1 - y0) * (x1 - x0)) as f64;
+            let lambda = if dims.h * dims.w > 0 {
+                1.0 - area / (h * w)
+            } else {
+                1.0
+            };
+            MixParams {
+                lambda: lambda as f32,
+                partner: (i + 1) % n,
+                cut: Some((y0, x0, y1 - y0, x1 - x0)),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+
+        #[test]
+        fn mixed_labels_sum_to_one(n in 1usize..12, alpha in 0.1f64..4.0, seed in 0u64..100, cut in any::<bool>()) {
+            let dims = Dims::new(2, 5, 4);
+            let mut batch: Vec<f32> = (0..n * dims.len()).map(|i| (i % 11) as f32 / 10.0).collect();
+            let labels: Vec<usize> = (0..n).map(|i| i % 3).collect();
+            let indices: Vec<usize> = (0..n).collect();
+            let mut targets = vec![0.0; n * 3];
+            let log = if cut {
+                CutMix::new(alpha).unwrap().apply(seed, 0, dims, &mut batch, &indices, &labels, 3, &mut targets)
+            } else {
+                MixUp::new(alpha).unwrap().apply(seed, 0, dims, &mut batch, &indices, &labels, 3, &mut targets)
+            }.unwrap();
+            for i in 0..n {
+                let sum: f32 = targets[i * 3..(i + 1) * 3].iter().sum();
+                prop_assert!((sum - 1.0).abs() < 1e-5, "row {} sums to {}", i, sum);
+                prop_assert!((0.0..=1.0).contains(&log[i].lambda));
+            }
+            prop_assert!(batch.iter().all(|v| (0.0..=1.0).contains(v)));
+        }
+    }
+
+    #[test]
+    fn beta_draws_have_the_right_mean() {
+        let mut rng = OpCtx::root(SampleKey::new(0, 0, 0)).rng();
+        let mean = (0..4000).map(|_| beta(&mut rng, 0.4)).sum::<f64>() / 4000.0;
+        assert!((mean - 0.5).abs() < 0.03, "{mean}");
+        let mean_g = (0..4000).map(|_| gamma(&mut rng, 2.5)).sum::<f64>() / 4000.0;
+        assert!((mean_g - 2.5).abs() < 0.15, "{mean_g}");
+    }
+}

@@ -1,0 +1,189 @@
+//! `Params`: what one op does to one sample, drawn once and replayable.
+
+use super::{Affine, Dims, PadMode, affine, color, crop, erase, flip, tone};
+use serde::{Deserialize, Serialize};
+
+/// The drawn parameters of one leaf op for one sample.
+///
+/// Each variant carries everything its application needs (fill values,
+/// padding modes, noise seeds), so a logged `Vec<Params>` replays exactly
+/// through [`replay`](super::replay).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Params {
+    /// Leave the image unchanged.
+    Identity,
+    /// Mirror left–right when `flip`.
+    HFlip {
+        /// Whether to flip.
+        flip: bool,
+    },
+    /// Mirror top–bottom when `flip`.
+    VFlip {
+        /// Whether to flip.
+        flip: bool,
+    },
+    /// Pad by `pad` on every side, then crop `H × W` at `(top, left)` of the
+    /// padded image.
+    Crop {
+        /// Row of the crop in the padded image.
+        top: usize,
+        /// Column of the crop in the padded image.
+        left: usize,
+        /// Padding on each side.
+        pad: usize,
+        /// How the padding is filled.
+        mode: PadMode,
+    },
+    /// Crop `height × width` at `(top, left)` and resize it (bilinear) back
+    /// to `H × W`.
+    ResizedCrop {
+        /// Row of the crop.
+        top: usize,
+        /// Column of the crop.
+        left: usize,
+        /// Height of the crop.
+        height: usize,
+        /// Width of the crop.
+        width: usize,
+    },
+    /// An affine warp about the image centre (rotation, translation, zoom,
+    /// shear), bilinear, with a fill value outside the image.
+    Affine(Affine),
+    /// Multiply by `factor` (torchvision `adjust_brightness`), clamped to [0, 1].
+    Brightness {
+        /// The factor (1 is the identity).
+        factor: f32,
+    },
+    /// Blend with the image's mean grey level (torchvision `adjust_contrast`).
+    Contrast {
+        /// The factor (1 is the identity).
+        factor: f32,
+    },
+    /// Blend the RGB channels with their grey level (torchvision `adjust_saturation`).
+    Saturation {
+        /// The factor (1 is the identity).
+        factor: f32,
+    },
+    /// Rotate the hue of the RGB channels by `shift` turns, in [-0.5, 0.5].
+    Hue {
+        /// The hue shift (0 is the identity).
+        shift: f32,
+    },
+    /// Add `shifts[ch % 8]` to channel `ch`, clamped to [0, 1].
+    ChannelShift {
+        /// Per-channel shifts.
+        shifts: [f32; 8],
+    },
+    /// Replace the RGB channels by their luminance when `apply`.
+    Grayscale {
+        /// Whether to convert.
+        apply: bool,
+    },
+    /// Add Gaussian noise drawn from ChaCha8 seeded by `seed`, clamped to [0, 1].
+    Noise {
+        /// Mean of the noise.
+        mean: f32,
+        /// Standard deviation of the noise.
+        sigma: f32,
+        /// Seed of the per-pixel noise stream.
+        seed: u64,
+    },
+    /// Set a rectangle of every channel to `value` (cutout, random erasing).
+    Erase {
+        /// Row of the rectangle.
+        top: usize,
+        /// Column of the rectangle.
+        left: usize,
+        /// Height of the rectangle.
+        height: usize,
+        /// Width of the rectangle.
+        width: usize,
+        /// The value written.
+        value: f32,
+    },
+    /// Invert values at or above `threshold` (torchvision `solarize`).
+    Solarize {
+        /// The threshold.
+        threshold: f32,
+    },
+    /// Keep the top `bits` bits of each 8-bit level (torchvision `posterize`).
+    Posterize {
+        /// Bits kept, 1 to 8.
+        bits: u8,
+    },
+    /// Stretch each channel to span [0, 1] (torchvision `autocontrast`).
+    AutoContrast,
+    /// Equalize each channel's 256-bin histogram (torchvision `equalize`).
+    Equalize,
+    /// Blend with a 3×3 smoothed image (torchvision `adjust_sharpness`).
+    Sharpness {
+        /// The factor (1 is the identity).
+        factor: f32,
+    },
+}
+
+impl Params {
+    /// Applies these parameters to one image in place.
+    ///
+    /// # Panics
+    ///
+    /// If `img.len() != dims.len()` (a programming error; the public entry
+    /// points check it and return [`Error::ShapeMismatch`](crate::Error::ShapeMismatch)).
+    pub fn apply(&self, dims: Dims, img: &mut [f32], scratch: &mut Vec<f32>) {
+        assert_eq!(
+            img.len(),
+            dims.len(),
+            "Params::apply: image length vs dims {dims:?}"
+        );
+        match *self {
+            Params::Identity => {}
+            Params::HFlip { flip } => {
+                if flip {
+                    flip::hflip(dims, img)
+                }
+            }
+            Params::VFlip { flip } => {
+                if flip {
+                    flip::vflip(dims, img)
+                }
+            }
+            Params::Crop {
+                top,
+                left,
+                pad,
+                mode,
+            } => crop::pad_crop(dims, img, scratch, top, left, pad, mode),
+            Params::ResizedCrop {
+                top,
+                left,
+                height,
+                width,
+            } => crop::resized_crop(dims, img, scratch, top, left, height, width),
+            Params::Affine(a) => affine::warp(dims, img, scratch, &a),
+            Params::Brightness { factor } => color::brightness(img, factor),
+            Params::Contrast { factor } => color::contrast(dims, img, factor),
+            Params::Saturation { factor } => color::saturation(dims, img, factor),
+            Params::Hue { shift } => color::hue(dims, img, shift),
+            Params::ChannelShift { shifts } => color::channel_shift(dims, img, &shifts),
+            Params::Grayscale { apply } => {
+                if apply {
+                    color::grayscale(dims, img)
+                }
+            }
+            Params::Noise { mean, sigma, seed } => color::noise(img, mean, sigma, seed),
+            Params::Erase {
+                top,
+                left,
+                height,
+                width,
+                value,
+            } => erase::erase(dims, img, top, left, height, width, value),
+            Params::Solarize { threshold } => tone::solarize(img, threshold),
+            Params::Posterize { bits } => tone::posterize(img, bits),
+            Params::AutoContrast => tone::autocontrast(dims, img),
+            Params::Equalize => tone::equalize(dims, img),
+            Params::Sharpness { factor } => tone::sharpness(dims, img, scratch, factor),
+        }
+    }
+}
