@@ -7,7 +7,8 @@
 //! - [`nn`]: layers, initializers and PyTorch-compatible model state;
 //! - [`optim`]: gradient transforms, optimizers built from them, clipping;
 //! - [`schedule`]: learning-rate schedules;
-//! - [`data`]: datasets, data loaders, generated sets and file loaders.
+//! - [`data`]: datasets, data loaders, generated sets and file loaders;
+//! - [`augment`]: image and text augmentation.
 
 pub use descent_augment as augment;
 pub use descent_autodiff as autodiff;
