@@ -6,12 +6,15 @@
 //! - [`autodiff`]: the tape, `Var` and its ops;
 //! - [`optim`]: gradient transforms, optimizers built from them, clipping;
 //! - [`schedule`]: learning-rate schedules;
-//! - [`data`]: datasets, data loaders, generated sets and file loaders.
+//! - [`data`]: datasets, data loaders, generated sets and file loaders;
+//! - [`regularize`]: penalties, early stopping, constraints, gradient noise,
+//!   the instability guard and sharpness measures.
 
 pub use descent_autodiff as autodiff;
 pub use descent_core as core;
 pub use descent_data as data;
 pub use descent_optim as optim;
+pub use descent_regularize as regularize;
 pub use descent_schedule as schedule;
 
 /// The README's examples, compiled and run as doctests.
