@@ -40,6 +40,7 @@
 
 mod early_stopping;
 mod error;
+mod guard;
 mod max_norm;
 mod noise;
 mod penalty;
@@ -47,6 +48,9 @@ mod snapshot;
 
 pub use early_stopping::{Decision, EarlyStopping, EarlyStoppingConfig, Mode, StopReason};
 pub use error::{Error, Result};
+pub use guard::{
+    GuardAction, GuardConfig, GuardEvent, Instability, InstabilityGuard, WindowStatistic,
+};
 pub use max_norm::MaxNorm;
 pub use noise::{GradientNoise, GradientNoiseConfig};
 pub use penalty::{ElasticNet, L1, L2, Penalty, weights_only};
