@@ -44,6 +44,7 @@ mod guard;
 mod max_norm;
 mod noise;
 mod penalty;
+mod sharpness;
 mod snapshot;
 
 pub use early_stopping::{Decision, EarlyStopping, EarlyStoppingConfig, Mode, StopReason};
@@ -54,4 +55,8 @@ pub use guard::{
 pub use max_norm::MaxNorm;
 pub use noise::{GradientNoise, GradientNoiseConfig};
 pub use penalty::{ElasticNet, L1, L2, Penalty, weights_only};
+pub use sharpness::{
+    PowerIterationConfig, Sharpness, SharpnessConfig, TopEigen, epsilon_sharpness,
+    top_hessian_eigenvalue,
+};
 pub use snapshot::Snapshot;
