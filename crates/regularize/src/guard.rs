@@ -194,6 +194,26 @@ impl<S: Scalar, B: Clone> InstabilityGuard<S, B, f64> {
 impl<S: Scalar, B: Clone, L: Schedule + Clone + Send + Sync + 'static> InstabilityGuard<S, B, L> {
     /// A guard that lowers the rate in `schedule` (a multiplier schedule over
     /// the optimizer's rates, e.g. a warm-up cosine); installs it in `opt`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_core::{ParamStore, Tags};
+    /// use descent_optim::{Sgd, SgdConfig};
+    /// use descent_regularize::{GuardConfig, InstabilityGuard};
+    /// use descent_schedule::ManualSchedule;
+    ///
+    /// let mut store = ParamStore::<f64>::new();
+    /// store.register("w", Tags::WEIGHT, nalgebra::DMatrix::zeros(1, 1))?;
+    /// let mut opt = Sgd::new(&store, SgdConfig { lr: 0.1, ..Default::default() })?;
+    /// // Halve the rate every 1000 steps, and let the guard lower it further.
+    /// let halving = |step: u64| 0.5f64.powi((step / 1000) as i32);
+    /// let guard = InstabilityGuard::<f64, (), _>::with_schedule(
+    ///     GuardConfig::default(), ManualSchedule::new(halving), &mut opt)?;
+    /// assert_eq!(opt.effective_lr(0)?, 0.1);
+    /// assert!(guard.schedule().changes().is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn with_schedule(
         config: GuardConfig,
         schedule: ManualSchedule<L>,
