@@ -8,7 +8,9 @@
 //! - [`optim`]: gradient transforms, optimizers built from them, clipping;
 //! - [`schedule`]: learning-rate schedules;
 //! - [`data`]: datasets, data loaders, generated sets and file loaders;
-//! - [`augment`]: image and text augmentation.
+//! - [`augment`]: image and text augmentation;
+//! - [`regularize`]: penalties, early stopping, constraints, gradient noise,
+//!   the instability guard and sharpness measures.
 
 pub use descent_augment as augment;
 pub use descent_autodiff as autodiff;
@@ -16,6 +18,7 @@ pub use descent_core as core;
 pub use descent_data as data;
 pub use descent_nn as nn;
 pub use descent_optim as optim;
+pub use descent_regularize as regularize;
 pub use descent_schedule as schedule;
 
 /// The README's examples, compiled and run as doctests.

@@ -1,0 +1,62 @@
+//! Regularization for descent: everything that keeps a network from fitting
+//! its training set too well, or from falling off a cliff while it trains.
+//!
+//! - [`Penalty`] ([`L2`], [`L1`], [`ElasticNet`]): loss terms whose gradients
+//!   are added into a `ParamStore`, on [`weights_only`] by default.
+//! - [`EarlyStopping`]: Keras's callback, with a [`Snapshot`] of the best
+//!   epoch's parameters and (opaque, generic) buffers.
+//! - [`MaxNorm`]: the per-unit max-norm constraint used with dropout.
+//! - [`GradientNoise`]: annealed Gaussian gradient noise.
+//! - [`InstabilityGuard`]: rolls a run back to its last good state when the
+//!   loss spikes, lowering the learning rate in a replayable `ManualSchedule`.
+//! - [`epsilon_sharpness`] and [`top_hessian_eigenvalue`]: the flat-versus-sharp
+//!   minima measures of Keskar et al. (2017).
+//!
+//! Not here: dropout, batch norm and Gaussian-noise layers (`descent-nn`),
+//! decoupled weight decay (`descent-optim`), and label smoothing, which
+//! `descent-autodiff`'s `cross_entropy` already offers as
+//! `CrossEntropyConfig::label_smoothing`.
+//!
+//! This crate never sees the tape: sharpness measures take the loss and its
+//! gradient as a closure over the `ParamStore`.
+//!
+//! # Examples
+//!
+//! ```
+//! use descent_core::{ParamStore, Tags};
+//! use descent_regularize::{L2, MaxNorm, Penalty};
+//! use nalgebra::DMatrix;
+//!
+//! let mut store = ParamStore::<f32>::new();
+//! let w = store.register("fc.weight", Tags::WEIGHT, DMatrix::from_element(2, 3, 2.0))?;
+//! let data_loss = 0.0; // from a forward and backward pass
+//! let loss = data_loss + L2::new(1e-2)?.add_grad(&mut store);
+//! assert!(loss > 0.0 && store.grad(w)[0] > 0.0);
+//! // ... optimizer step, then the constraint:
+//! MaxNorm::new(1.0)?.apply(store.params_mut());
+//! assert!(store.value(w).row(0).norm() <= 1.0);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod early_stopping;
+mod error;
+mod guard;
+mod max_norm;
+mod noise;
+mod penalty;
+mod sharpness;
+mod snapshot;
+
+pub use early_stopping::{Decision, EarlyStopping, EarlyStoppingConfig, Mode, StopReason};
+pub use error::{Error, Result};
+pub use guard::{
+    GuardAction, GuardConfig, GuardEvent, Instability, InstabilityGuard, WindowStatistic,
+};
+pub use max_norm::MaxNorm;
+pub use noise::{GradientNoise, GradientNoiseConfig};
+pub use penalty::{ElasticNet, L1, L2, Penalty, weights_only};
+pub use sharpness::{
+    PowerIterationConfig, Sharpness, SharpnessConfig, TopEigen, epsilon_sharpness,
+    top_hessian_eigenvalue,
+};
+pub use snapshot::Snapshot;
