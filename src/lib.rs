@@ -6,11 +6,13 @@
 //! - [`autodiff`]: the tape, `Var` and its ops;
 //! - [`optim`]: gradient transforms, optimizers built from them, clipping;
 //! - [`schedule`]: learning-rate schedules;
-//! - [`data`]: datasets, data loaders, generated sets and file loaders.
+//! - [`data`]: datasets, data loaders, generated sets and file loaders;
+//! - [`hpo`]: search spaces, samplers, pruners and studies that survive a crash.
 
 pub use descent_autodiff as autodiff;
 pub use descent_core as core;
 pub use descent_data as data;
+pub use descent_hpo as hpo;
 pub use descent_optim as optim;
 pub use descent_schedule as schedule;
 
