@@ -137,9 +137,9 @@ impl Distribution {
     /// The number of distinct values, if finite.
     pub fn n_values(&self) -> Option<usize> {
         match self {
-            Distribution::Float { low, high, step, .. } => {
-                step.map(|s| ((high - low) / s + 1e-9).floor() as usize + 1)
-            }
+            Distribution::Float {
+                low, high, step, ..
+            } => step.map(|s| ((high - low) / s + 1e-9).floor() as usize + 1),
             Distribution::Int {
                 low, high, step, ..
             } => Some(((high - low) / step) as usize + 1),
@@ -202,12 +202,28 @@ impl Distribution {
         }
         let centre = |k: f64, n: usize| (k + 0.5) / n as f64;
         let u = match (self, value) {
-            (Distribution::Float { low, high, log, step }, ParamValue::Float(x)) => match step {
+            (
+                Distribution::Float {
+                    low,
+                    high,
+                    log,
+                    step,
+                },
+                ParamValue::Float(x),
+            ) => match step {
                 Some(s) => centre(((x - low) / s).round(), self.n_values()?),
                 None if *log => (x.ln() - low.ln()) / (high.ln() - low.ln()),
                 None => (x - low) / (high - low),
             },
-            (Distribution::Int { low, high, log: true, .. }, ParamValue::Int(i)) => {
+            (
+                Distribution::Int {
+                    low,
+                    high,
+                    log: true,
+                    ..
+                },
+                ParamValue::Int(i),
+            ) => {
                 let (a, b) = ((*low as f64 - 0.5).ln(), (*high as f64 + 0.5).ln());
                 ((*i as f64).ln() - a) / (b - a)
             }
@@ -225,7 +241,12 @@ impl Distribution {
     /// Whether `value` is one this distribution can produce.
     pub fn contains(&self, value: &ParamValue) -> bool {
         match (self, value) {
-            (Distribution::Float { low, high, step, .. }, ParamValue::Float(x)) => {
+            (
+                Distribution::Float {
+                    low, high, step, ..
+                },
+                ParamValue::Float(x),
+            ) => {
                 *low <= *x
                     && *x <= *high
                     && step.is_none_or(|s| {
@@ -233,9 +254,12 @@ impl Distribution {
                         (k - k.round()).abs() < 1e-6
                     })
             }
-            (Distribution::Int {
-                low, high, step, ..
-            }, ParamValue::Int(i)) => low <= i && i <= high && (i - low) % step == 0,
+            (
+                Distribution::Int {
+                    low, high, step, ..
+                },
+                ParamValue::Int(i),
+            ) => low <= i && i <= high && (i - low) % step == 0,
             (Distribution::Categorical { choices }, v) => choices.contains(v),
             _ => false,
         }
@@ -248,30 +272,78 @@ mod tests {
     use proptest::prelude::*;
 
     fn float(low: f64, high: f64, log: bool) -> Distribution {
-        Distribution::Float { low, high, log, step: None }
+        Distribution::Float {
+            low,
+            high,
+            log,
+            step: None,
+        }
     }
 
     #[test]
     fn invalid_distributions_give_typed_errors() {
-        assert!(matches!(float(1.0, 1.0, false).check("x"), Err(Error::EmptyRange { .. })));
-        assert!(matches!(float(2.0, 1.0, false).check("x"), Err(Error::EmptyRange { .. })));
-        assert!(matches!(float(-1.0, 1.0, true).check("x"), Err(Error::NonPositiveLog { .. })));
-        let int_log = Distribution::Int { low: 0, high: 8, log: true, step: 1 };
-        assert!(matches!(int_log.check("n"), Err(Error::NonPositiveLog { .. })));
-        let bad_step = Distribution::Int { low: 0, high: 8, log: false, step: 0 };
-        assert!(matches!(bad_step.check("n"), Err(Error::InvalidStep { .. })));
-        let log_step = Distribution::Float { low: 1.0, high: 8.0, log: true, step: Some(1.0) };
-        assert!(matches!(log_step.check("x"), Err(Error::InvalidStep { .. })));
+        assert!(matches!(
+            float(1.0, 1.0, false).check("x"),
+            Err(Error::EmptyRange { .. })
+        ));
+        assert!(matches!(
+            float(2.0, 1.0, false).check("x"),
+            Err(Error::EmptyRange { .. })
+        ));
+        assert!(matches!(
+            float(-1.0, 1.0, true).check("x"),
+            Err(Error::NonPositiveLog { .. })
+        ));
+        let int_log = Distribution::Int {
+            low: 0,
+            high: 8,
+            log: true,
+            step: 1,
+        };
+        assert!(matches!(
+            int_log.check("n"),
+            Err(Error::NonPositiveLog { .. })
+        ));
+        let bad_step = Distribution::Int {
+            low: 0,
+            high: 8,
+            log: false,
+            step: 0,
+        };
+        assert!(matches!(
+            bad_step.check("n"),
+            Err(Error::InvalidStep { .. })
+        ));
+        let log_step = Distribution::Float {
+            low: 1.0,
+            high: 8.0,
+            log: true,
+            step: Some(1.0),
+        };
+        assert!(matches!(
+            log_step.check("x"),
+            Err(Error::InvalidStep { .. })
+        ));
         let empty = Distribution::Categorical { choices: vec![] };
         let err = empty.check("opt").unwrap_err();
-        assert_eq!(err.to_string(), "parameter `opt`: categorical with no choices");
+        assert_eq!(
+            err.to_string(),
+            "parameter `opt`: categorical with no choices"
+        );
     }
 
     #[test]
     fn int_steps_and_categoricals_map_buckets_evenly() {
-        let d = Distribution::Int { low: 1, high: 10, log: false, step: 3 };
+        let d = Distribution::Int {
+            low: 1,
+            high: 10,
+            log: false,
+            step: 3,
+        };
         assert_eq!(d.n_values(), Some(4)); // 1, 4, 7, 10
-        let vals: Vec<_> = (0..4).map(|k| d.from_unit((k as f64 + 0.5) / 4.0)).collect();
+        let vals: Vec<_> = (0..4)
+            .map(|k| d.from_unit((k as f64 + 0.5) / 4.0))
+            .collect();
         assert_eq!(vals, [1, 4, 7, 10].map(ParamValue::Int));
         for v in &vals {
             assert_eq!(&d.from_unit(d.to_unit(v).unwrap()), v);

@@ -37,7 +37,11 @@ pub fn successive_halving(n: u64, budget: u64) -> Result<Vec<Rung>> {
     for _ in 0..rounds {
         let each = budget / (alive * rounds);
         if each == 0 {
-            return Err(Error::config("budget", budget, "too small for one pull per arm"));
+            return Err(Error::config(
+                "budget",
+                budget,
+                "too small for one pull per arm",
+            ));
         }
         rungs.push(Rung {
             n_configs: alive,
@@ -103,7 +107,11 @@ mod tests {
     use super::*;
 
     fn table(bracket: &Bracket) -> Vec<(u64, f64)> {
-        bracket.rungs.iter().map(|r| (r.n_configs, r.resource)).collect()
+        bracket
+            .rungs
+            .iter()
+            .map(|r| (r.n_configs, r.resource))
+            .collect()
     }
 
     #[test]
@@ -111,7 +119,10 @@ mod tests {
         // Li et al. 2017, Table 1: R = 81, η = 3.
         let b = hyperband(81, 3).unwrap();
         assert_eq!(b.iter().map(|b| b.s).collect::<Vec<_>>(), [4, 3, 2, 1, 0]);
-        assert_eq!(table(&b[0]), [(81, 1.0), (27, 3.0), (9, 9.0), (3, 27.0), (1, 81.0)]);
+        assert_eq!(
+            table(&b[0]),
+            [(81, 1.0), (27, 3.0), (9, 9.0), (3, 27.0), (1, 81.0)]
+        );
         assert_eq!(table(&b[1]), [(34, 3.0), (11, 9.0), (3, 27.0), (1, 81.0)]);
         assert_eq!(table(&b[2]), [(15, 9.0), (5, 27.0), (1, 81.0)]);
         assert_eq!(table(&b[3]), [(8, 27.0), (2, 81.0)]);
@@ -119,7 +130,12 @@ mod tests {
         // No rung of a bracket spends more than its first: n_i r_i ≤ n r.
         for bracket in &b {
             let first = bracket.rungs[0].n_configs as f64 * bracket.rungs[0].resource;
-            assert!(bracket.rungs.iter().all(|r| r.n_configs as f64 * r.resource <= first));
+            assert!(
+                bracket
+                    .rungs
+                    .iter()
+                    .all(|r| r.n_configs as f64 * r.resource <= first)
+            );
         }
     }
 
@@ -132,9 +148,18 @@ mod tests {
         assert!(spent <= 96.0);
         // n not a power of two: ⌈log₂ 5⌉ = 3 rounds of 5, 3, 2 arms.
         let odd = successive_halving(5, 300).unwrap();
-        assert_eq!(odd.iter().map(|r| r.n_configs).collect::<Vec<_>>(), [5, 3, 2]);
-        assert_eq!(odd.iter().map(|r| r.resource).collect::<Vec<_>>(), [20.0, 33.0, 50.0]);
-        assert!(matches!(successive_halving(1, 10), Err(Error::InvalidConfig { name: "n", .. })));
+        assert_eq!(
+            odd.iter().map(|r| r.n_configs).collect::<Vec<_>>(),
+            [5, 3, 2]
+        );
+        assert_eq!(
+            odd.iter().map(|r| r.resource).collect::<Vec<_>>(),
+            [20.0, 33.0, 50.0]
+        );
+        assert!(matches!(
+            successive_halving(1, 10),
+            Err(Error::InvalidConfig { name: "n", .. })
+        ));
         assert!(hyperband(81, 1).is_err());
     }
 }

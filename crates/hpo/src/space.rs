@@ -60,7 +60,11 @@ impl SearchSpace {
     pub fn add(mut self, name: &str, distribution: Distribution) -> Result<Self> {
         distribution.check(name)?;
         if self.params.iter().any(|p| p.0 == name) {
-            return Err(Error::config("name", name, "is already in the search space"));
+            return Err(Error::config(
+                "name",
+                name,
+                "is already in the search space",
+            ));
         }
         let condition = self.pending.take();
         if let Some(c) = &condition {
@@ -79,17 +83,41 @@ impl SearchSpace {
 
     /// Adds a float uniform in `[low, high]`.
     pub fn float(self, name: &str, low: f64, high: f64) -> Result<Self> {
-        self.add(name, Distribution::Float { low, high, log: false, step: None })
+        self.add(
+            name,
+            Distribution::Float {
+                low,
+                high,
+                log: false,
+                step: None,
+            },
+        )
     }
 
     /// Adds a float log-uniform in `[low, high]`.
     pub fn float_log(self, name: &str, low: f64, high: f64) -> Result<Self> {
-        self.add(name, Distribution::Float { low, high, log: true, step: None })
+        self.add(
+            name,
+            Distribution::Float {
+                low,
+                high,
+                log: true,
+                step: None,
+            },
+        )
     }
 
     /// Adds an integer on `low, low + step, …, ≤ high`.
     pub fn int(self, name: &str, low: i64, high: i64, step: i64) -> Result<Self> {
-        self.add(name, Distribution::Int { low, high, log: false, step })
+        self.add(
+            name,
+            Distribution::Int {
+                low,
+                high,
+                log: false,
+                step,
+            },
+        )
     }
 
     /// Adds a categorical parameter.
@@ -104,7 +132,9 @@ impl SearchSpace {
 
     /// The parameters, in order.
     pub fn params(&self) -> impl Iterator<Item = (&str, &Distribution, Option<&Condition>)> {
-        self.params.iter().map(|(n, d, c)| (n.as_str(), d, c.as_ref()))
+        self.params
+            .iter()
+            .map(|(n, d, c)| (n.as_str(), d, c.as_ref()))
     }
 
     /// Draws a configuration through `trial`'s sampler.
@@ -154,13 +184,33 @@ mod tests {
 
     #[test]
     fn invalid_spaces_give_typed_errors() {
-        assert!(matches!(SearchSpace::new().float("x", 1.0, 1.0), Err(Error::EmptyRange { .. })));
-        assert!(matches!(SearchSpace::new().float_log("x", 0.0, 1.0), Err(Error::NonPositiveLog { .. })));
+        assert!(matches!(
+            SearchSpace::new().float("x", 1.0, 1.0),
+            Err(Error::EmptyRange { .. })
+        ));
+        assert!(matches!(
+            SearchSpace::new().float_log("x", 0.0, 1.0),
+            Err(Error::NonPositiveLog { .. })
+        ));
         let empty: [&str; 0] = [];
-        assert!(matches!(SearchSpace::new().categorical("o", empty), Err(Error::EmptyCategorical { .. })));
-        let orphan = SearchSpace::new().when("optimizer", "adam").float("beta2", 0.9, 0.999);
-        assert!(matches!(orphan, Err(Error::InvalidConfig { name: "condition", .. })));
-        let twice = SearchSpace::new().float("x", 0.0, 1.0).unwrap().float("x", 0.0, 2.0);
+        assert!(matches!(
+            SearchSpace::new().categorical("o", empty),
+            Err(Error::EmptyCategorical { .. })
+        ));
+        let orphan = SearchSpace::new()
+            .when("optimizer", "adam")
+            .float("beta2", 0.9, 0.999);
+        assert!(matches!(
+            orphan,
+            Err(Error::InvalidConfig {
+                name: "condition",
+                ..
+            })
+        ));
+        let twice = SearchSpace::new()
+            .float("x", 0.0, 1.0)
+            .unwrap()
+            .float("x", 0.0, 2.0);
         assert!(twice.is_err());
     }
 }

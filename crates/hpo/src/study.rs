@@ -148,7 +148,9 @@ impl Study {
 
     pub(crate) fn update_running(&self, trial: &FrozenTrial) {
         let mut state = self.lock();
-        if let Ok(i) = state.trials.binary_search_by_key(&trial.number, |t| t.number)
+        if let Ok(i) = state
+            .trials
+            .binary_search_by_key(&trial.number, |t| t.number)
             && state.trials[i].state == TrialState::Running
         {
             state.trials[i] = trial.clone();
@@ -176,12 +178,19 @@ impl Study {
     /// Finishes `trial` with the objective's result and writes it to the
     /// storage (Optuna's `tell`): pruned if the pruner said so (valued at its
     /// last report), complete for a finite `Ok`, failed otherwise.
-    pub fn tell<E: Display>(&self, trial: Trial<'_>, result: Result<f64, E>) -> Result<FrozenTrial> {
+    pub fn tell<E: Display>(
+        &self,
+        trial: Trial<'_>,
+        result: Result<f64, E>,
+    ) -> Result<FrozenTrial> {
         let mut frozen = trial.frozen;
         frozen.duration_secs = trial.started.elapsed().as_secs_f64();
         if trial.pruned {
             frozen.state = TrialState::Pruned;
-            frozen.value = frozen.last_step().map(|s| frozen.intermediate[&s]).filter(|v| v.is_finite());
+            frozen.value = frozen
+                .last_step()
+                .map(|s| frozen.intermediate[&s])
+                .filter(|v| v.is_finite());
         } else {
             match result {
                 Ok(v) if v.is_finite() => {
@@ -230,7 +239,8 @@ impl Study {
         let stop = AtomicBool::new(false);
         let failure: Mutex<Option<Error>> = Mutex::new(None);
         let worker = || {
-            while !stop.load(Ordering::SeqCst) && claimed.fetch_add(1, Ordering::SeqCst) < n_trials {
+            while !stop.load(Ordering::SeqCst) && claimed.fetch_add(1, Ordering::SeqCst) < n_trials
+            {
                 let outcome = self.ask().and_then(|mut trial| {
                     let result = catch_unwind(AssertUnwindSafe(|| objective(&mut trial)));
                     let result = match result {
@@ -249,7 +259,10 @@ impl Study {
                     Err(e) => {
                         stop.store(true, Ordering::SeqCst);
                         if !matches!(e, Error::GridExhausted { .. }) {
-                            failure.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+                            failure
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .get_or_insert(e);
                         }
                     }
                 }
@@ -280,7 +293,11 @@ impl Study {
     pub fn best_trial(&self) -> Result<FrozenTrial> {
         let state = self.lock();
         let mut best: Option<&FrozenTrial> = None;
-        for t in state.trials.iter().filter(|t| t.state == TrialState::Complete) {
+        for t in state
+            .trials
+            .iter()
+            .filter(|t| t.state == TrialState::Complete)
+        {
             let (Some(v), b) = (t.value, best.and_then(|b| b.value)) else {
                 continue;
             };

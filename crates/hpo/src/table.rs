@@ -43,7 +43,11 @@ mod tests {
             .optimize(
                 |t| {
                     let x = t.suggest_int("x", 0, 1).map_err(|e| e.to_string())?;
-                    if x == 0 { Err("x = 0 is not allowed".to_string()) } else { Ok(x as f64) }
+                    if x == 0 {
+                        Err("x = 0 is not allowed".to_string())
+                    } else {
+                        Ok(x as f64)
+                    }
                 },
                 8,
                 1,
@@ -54,7 +58,14 @@ mod tests {
         assert_eq!(lines.len(), 9);
         assert!(lines[0].starts_with("number  state"));
         assert!(lines[1..].iter().all(|l| l.contains("x=")));
-        let n_failed = study.trials().iter().filter(|t| t.message.is_some()).count();
-        assert_eq!(lines.iter().filter(|l| l.contains("FAIL")).count(), n_failed);
+        let n_failed = study
+            .trials()
+            .iter()
+            .filter(|t| t.message.is_some())
+            .count();
+        assert_eq!(
+            lines.iter().filter(|l| l.contains("FAIL")).count(),
+            n_failed
+        );
     }
 }

@@ -59,7 +59,12 @@ impl Trial<'_> {
                     name: name.to_owned(),
                 });
             }
-            return Ok(self.frozen.params.get(name).cloned().expect("recorded together"));
+            return Ok(self
+                .frozen
+                .params
+                .get(name)
+                .cloned()
+                .expect("recorded together"));
         }
         let study = self.study;
         let value = study.with_state(|trials| {
@@ -69,7 +74,9 @@ impl Trial<'_> {
                 direction: study.config.direction,
                 seed: study.config.seed,
             };
-            study.sampler.sample(&ctx, name, &distribution, &mut self.rng)
+            study
+                .sampler
+                .sample(&ctx, name, &distribution, &mut self.rng)
         })?;
         if !distribution.contains(&value) {
             return Err(Error::config(
@@ -79,26 +86,49 @@ impl Trial<'_> {
             ));
         }
         self.frozen.params.insert(name, value.clone());
-        self.frozen.distributions.insert(name.to_owned(), distribution);
+        self.frozen
+            .distributions
+            .insert(name.to_owned(), distribution);
         self.publish();
         Ok(value)
     }
 
     /// A float uniform in `[low, high]`.
     pub fn suggest_float(&mut self, name: &str, low: f64, high: f64) -> Result<f64> {
-        let d = Distribution::Float { low, high, log: false, step: None };
+        let d = Distribution::Float {
+            low,
+            high,
+            log: false,
+            step: None,
+        };
         self.suggest(name, d).map(|v| float(&v))
     }
 
     /// A float log-uniform in `[low, high]` (a learning rate, say).
     pub fn suggest_float_log(&mut self, name: &str, low: f64, high: f64) -> Result<f64> {
-        let d = Distribution::Float { low, high, log: true, step: None };
+        let d = Distribution::Float {
+            low,
+            high,
+            log: true,
+            step: None,
+        };
         self.suggest(name, d).map(|v| float(&v))
     }
 
     /// A float on the grid `low + k·step` within `[low, high]`.
-    pub fn suggest_float_step(&mut self, name: &str, low: f64, high: f64, step: f64) -> Result<f64> {
-        let d = Distribution::Float { low, high, log: false, step: Some(step) };
+    pub fn suggest_float_step(
+        &mut self,
+        name: &str,
+        low: f64,
+        high: f64,
+        step: f64,
+    ) -> Result<f64> {
+        let d = Distribution::Float {
+            low,
+            high,
+            log: false,
+            step: Some(step),
+        };
         self.suggest(name, d).map(|v| float(&v))
     }
 
@@ -109,13 +139,23 @@ impl Trial<'_> {
 
     /// An integer on the grid `low + k·step` within `[low, high]`.
     pub fn suggest_int_step(&mut self, name: &str, low: i64, high: i64, step: i64) -> Result<i64> {
-        let d = Distribution::Int { low, high, log: false, step };
+        let d = Distribution::Int {
+            low,
+            high,
+            log: false,
+            step,
+        };
         self.suggest(name, d).map(|v| int(&v))
     }
 
     /// An integer log-uniform in `[low, high]` (a layer width, say).
     pub fn suggest_int_log(&mut self, name: &str, low: i64, high: i64) -> Result<i64> {
-        let d = Distribution::Int { low, high, log: true, step: 1 };
+        let d = Distribution::Int {
+            low,
+            high,
+            log: true,
+            step: 1,
+        };
         self.suggest(name, d).map(|v| int(&v))
     }
 
@@ -125,9 +165,14 @@ impl Trial<'_> {
         T: Clone + Into<ParamValue>,
     {
         let values: Vec<ParamValue> = choices.iter().cloned().map(Into::into).collect();
-        let d = Distribution::Categorical { choices: values.clone() };
+        let d = Distribution::Categorical {
+            choices: values.clone(),
+        };
         let v = self.suggest(name, d)?;
-        let idx = values.iter().position(|c| *c == v).expect("sampled from the choices");
+        let idx = values
+            .iter()
+            .position(|c| *c == v)
+            .expect("sampled from the choices");
         Ok(choices[idx].clone())
     }
 

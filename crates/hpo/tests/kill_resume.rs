@@ -27,10 +27,13 @@ fn grid() -> GridSampler {
 }
 
 fn study(path: &Path) -> Study {
-    Study::new(StudyConfig { seed: 11, ..Default::default() })
-        .with_sampler(grid())
-        .with_storage(JournalStorage::open(path).unwrap())
-        .unwrap()
+    Study::new(StudyConfig {
+        seed: 11,
+        ..Default::default()
+    })
+    .with_sampler(grid())
+    .with_storage(JournalStorage::open(path).unwrap())
+    .unwrap()
 }
 
 fn objective(trial: &mut Trial<'_>, pause: Duration) -> Result<f64, Error> {
@@ -59,7 +62,10 @@ fn a_killed_study_resumes_with_every_finished_trial_exactly_once() {
     let path = std::env::temp_dir().join(format!("descent-hpo-kill-{}.jsonl", std::process::id()));
     let _ = std::fs::remove_file(&path);
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "a_killed_study_resumes_with_every_finished_trial_exactly_once"])
+        .args([
+            "--exact",
+            "a_killed_study_resumes_with_every_finished_trial_exactly_once",
+        ])
         .args(["--test-threads", "1"])
         .env(CHILD_ENV, &path)
         .stdout(Stdio::null())
@@ -68,17 +74,27 @@ fn a_killed_study_resumes_with_every_finished_trial_exactly_once() {
         .unwrap();
     let started = Instant::now();
     while std::fs::read(&path).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count()) < 12 {
-        assert!(started.elapsed() < Duration::from_secs(30), "the child wrote too few trials");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the child wrote too few trials"
+        );
         std::thread::sleep(Duration::from_millis(2));
     }
-    assert!(child.try_wait().unwrap().is_none(), "the child finished before the kill");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the child finished before the kill"
+    );
     child.kill().unwrap(); // SIGKILL on Unix
     child.wait().unwrap();
 
     let mut before = journal(&path);
     before.sort_by_key(|t| t.number);
     let n_total = (N_X * N_Y) as usize;
-    assert!(before.len() >= 12 && before.len() < n_total, "{} trials before the kill", before.len());
+    assert!(
+        before.len() >= 12 && before.len() < n_total,
+        "{} trials before the kill",
+        before.len()
+    );
 
     let resumed = study(&path);
     assert_eq!(resumed.trials(), before);
@@ -97,17 +113,34 @@ fn a_killed_study_resumes_with_every_finished_trial_exactly_once() {
 
     let after = journal(&path);
     assert_eq!(after.len(), n_total, "every grid point finished once");
-    assert_eq!(calls.load(Ordering::SeqCst), n_total - before.len(), "no finished trial re-run");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        n_total - before.len(),
+        "no finished trial re-run"
+    );
     let numbers: BTreeSet<u64> = after.iter().map(|t| t.number).collect();
-    assert_eq!(numbers.len(), after.len(), "a trial number was recorded twice");
+    assert_eq!(
+        numbers.len(),
+        after.len(),
+        "a trial number was recorded twice"
+    );
     let points: BTreeSet<(i64, i64)> = after
         .iter()
         .map(|t| (t.params.i64("x").unwrap(), t.params.i64("y").unwrap()))
         .collect();
     assert_eq!(points.len(), n_total, "a grid point was evaluated twice");
     for t in &before {
-        assert_eq!(after.iter().find(|a| a.number == t.number), Some(t), "trial {} changed", t.number);
+        assert_eq!(
+            after.iter().find(|a| a.number == t.number),
+            Some(t),
+            "trial {} changed",
+            t.number
+        );
     }
-    assert!(after.iter().all(|t| t.state == TrialState::Complete && t.intermediate.len() == 3));
+    assert!(
+        after
+            .iter()
+            .all(|t| t.state == TrialState::Complete && t.intermediate.len() == 3)
+    );
     std::fs::remove_file(&path).unwrap();
 }

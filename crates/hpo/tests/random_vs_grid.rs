@@ -33,11 +33,23 @@ fn random_search_beats_grid_search_when_one_of_two_hyperparameters_matters() {
     for seed in 0..100u64 {
         let x_star = ChaCha8Rng::seed_from_u64(1000 + seed).random::<f64>();
         let grid = GridSampler::new([("x", axis.clone()), ("y", axis.clone())]).unwrap();
-        let grid_best = best(Study::new(StudyConfig::default()).with_sampler(grid), x_star);
-        let config = StudyConfig { seed, ..Default::default() };
-        let random_best = best(Study::new(config).with_sampler(RandomSampler::new()), x_star);
+        let grid_best = best(
+            Study::new(StudyConfig::default()).with_sampler(grid),
+            x_star,
+        );
+        let config = StudyConfig {
+            seed,
+            ..Default::default()
+        };
+        let random_best = best(
+            Study::new(config).with_sampler(RandomSampler::new()),
+            x_star,
+        );
         random_wins += usize::from(random_best < grid_best);
     }
     eprintln!("random search won {random_wins} of 100 seeds");
-    assert!(random_wins >= 60, "random search won only {random_wins} of 100 seeds");
+    assert!(
+        random_wins >= 60,
+        "random search won only {random_wins} of 100 seeds"
+    );
 }

@@ -151,7 +151,10 @@ mod tests {
     /// Runs trials one after another; trial `i` reports the constant `values[i]`
     /// at steps 0..=max_step and stops when pruned.
     fn run(values: &[f64], eta: u64, max_step: u64) -> Vec<FrozenTrial> {
-        let cfg = SuccessiveHalvingConfig { reduction_factor: eta, ..Default::default() };
+        let cfg = SuccessiveHalvingConfig {
+            reduction_factor: eta,
+            ..Default::default()
+        };
         let study = Study::new(StudyConfig::default())
             .with_pruner(SuccessiveHalvingPruner::new(cfg).unwrap());
         for &v in values {
@@ -192,15 +195,25 @@ mod tests {
                 (TrialState::Pruned, Some(2)),
             ]
         );
-        assert_eq!(trials[1].value, Some(2.0), "a pruned trial keeps its last value");
+        assert_eq!(
+            trials[1].value,
+            Some(2.0),
+            "a pruned trial keeps its last value"
+        );
     }
 
     #[test]
     fn invalid_arguments_are_rejected() {
-        let cfg = SuccessiveHalvingConfig { reduction_factor: 1, ..Default::default() };
+        let cfg = SuccessiveHalvingConfig {
+            reduction_factor: 1,
+            ..Default::default()
+        };
         assert!(matches!(
             SuccessiveHalvingPruner::new(cfg),
-            Err(Error::InvalidConfig { name: "reduction_factor", .. })
+            Err(Error::InvalidConfig {
+                name: "reduction_factor",
+                ..
+            })
         ));
     }
 }

@@ -62,7 +62,11 @@ impl HyperbandPruner {
         if let Some(max) = config.max_resource
             && max < config.min_resource
         {
-            return Err(Error::config("max_resource", max, "must be >= min_resource"));
+            return Err(Error::config(
+                "max_resource",
+                max,
+                "must be >= min_resource",
+            ));
         }
         let pruner = HyperbandPruner {
             config,
@@ -78,7 +82,11 @@ impl HyperbandPruner {
         let c = &self.config;
         let eta = c.reduction_factor;
         let mut n_brackets = 1u32;
-        while c.min_resource.saturating_mul(eta.saturating_pow(n_brackets)) <= max_resource {
+        while c
+            .min_resource
+            .saturating_mul(eta.saturating_pow(n_brackets))
+            <= max_resource
+        {
             n_brackets += 1;
         }
         (0..n_brackets)
@@ -156,8 +164,11 @@ mod tests {
 
     #[test]
     fn trials_spread_over_brackets_in_proportion_to_hyperbands_n() {
-        let hb = HyperbandPruner::new(HyperbandConfig { max_resource: Some(81), ..Default::default() })
-            .unwrap();
+        let hb = HyperbandPruner::new(HyperbandConfig {
+            max_resource: Some(81),
+            ..Default::default()
+        })
+        .unwrap();
         let budgets = hb.bracket_budgets().unwrap();
         let total: u64 = budgets.iter().sum();
         let n = 143_000;
@@ -167,20 +178,30 @@ mod tests {
         }
         for (count, budget) in counts.iter().zip(&budgets) {
             let expected = n as f64 * *budget as f64 / total as f64;
-            assert!((*count as f64 - expected).abs() < 5.0 * expected.sqrt(), "{counts:?}");
+            assert!(
+                (*count as f64 - expected).abs() < 5.0 * expected.sqrt(),
+                "{counts:?}"
+            );
         }
     }
 
     #[test]
     fn bracket_i_starts_its_rungs_at_eta_to_the_i() {
-        let hb = HyperbandPruner::new(HyperbandConfig { max_resource: Some(27), ..Default::default() })
-            .unwrap();
+        let hb = HyperbandPruner::new(HyperbandConfig {
+            max_resource: Some(27),
+            ..Default::default()
+        })
+        .unwrap();
         let brackets = hb.brackets.get().unwrap();
         let first_rungs: Vec<u64> = brackets.iter().map(|b| b.1.rung_step(0)).collect();
         assert_eq!(first_rungs, [1, 3, 9, 27]);
         let auto = HyperbandPruner::new(HyperbandConfig::default()).unwrap();
         assert_eq!(auto.bracket_budgets(), None);
-        let bad = HyperbandConfig { min_resource: 4, max_resource: Some(2), ..Default::default() };
+        let bad = HyperbandConfig {
+            min_resource: 4,
+            max_resource: Some(2),
+            ..Default::default()
+        };
         assert!(HyperbandPruner::new(bad).is_err());
     }
 }

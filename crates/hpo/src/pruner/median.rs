@@ -121,17 +121,31 @@ mod tests {
     fn curve(number: u64, state: TrialState, values: &[f64]) -> FrozenTrial {
         let mut t = FrozenTrial::running(number);
         t.state = state;
-        t.intermediate = values.iter().enumerate().map(|(s, v)| (s as u64, *v)).collect();
+        t.intermediate = values
+            .iter()
+            .enumerate()
+            .map(|(s, v)| (s as u64, *v))
+            .collect();
         t.value = values.last().copied();
         t
     }
 
     fn decide(pruner: &MedianPruner, done: usize, trial: &FrozenTrial) -> bool {
         let mut trials: Vec<FrozenTrial> = (0..done)
-            .map(|i| curve(i as u64, TrialState::Complete, &[1.0 + i as f64, 0.5 + i as f64, 0.1]))
+            .map(|i| {
+                curve(
+                    i as u64,
+                    TrialState::Complete,
+                    &[1.0 + i as f64, 0.5 + i as f64, 0.1],
+                )
+            })
             .collect();
         trials.push(trial.clone());
-        let ctx = PruneContext { trials: &trials, direction: Direction::Minimize, seed: 0 };
+        let ctx = PruneContext {
+            trials: &trials,
+            direction: Direction::Minimize,
+            seed: 0,
+        };
         pruner.prune(&ctx, trial)
     }
 
@@ -139,24 +153,65 @@ mod tests {
     fn median_pruner_follows_optunas_rule() {
         let pruner = MedianPruner::new(MedianConfig::default()).unwrap();
         // Completed values at step 1 are 0.5, 1.5, 2.5, 3.5, 4.5: median 2.5.
-        assert!(decide(&pruner, 5, &curve(9, TrialState::Running, &[9.0, 2.6])));
-        assert!(!decide(&pruner, 5, &curve(9, TrialState::Running, &[9.0, 2.4])));
+        assert!(decide(
+            &pruner,
+            5,
+            &curve(9, TrialState::Running, &[9.0, 2.6])
+        ));
+        assert!(!decide(
+            &pruner,
+            5,
+            &curve(9, TrialState::Running, &[9.0, 2.4])
+        ));
         // The best value over all steps counts, not only the last one.
-        assert!(!decide(&pruner, 5, &curve(9, TrialState::Running, &[2.0, 9.0])));
+        assert!(!decide(
+            &pruner,
+            5,
+            &curve(9, TrialState::Running, &[2.0, 9.0])
+        ));
         // Fewer completed trials than n_startup_trials: never.
-        assert!(!decide(&pruner, 4, &curve(9, TrialState::Running, &[9.0, 9.0])));
+        assert!(!decide(
+            &pruner,
+            4,
+            &curve(9, TrialState::Running, &[9.0, 9.0])
+        ));
         // Only NaN reported: pruned.
-        assert!(decide(&pruner, 5, &curve(9, TrialState::Running, &[f64::NAN])));
-        let warm = MedianPruner::new(MedianConfig { n_warmup_steps: 2, ..Default::default() }).unwrap();
-        assert!(!decide(&warm, 5, &curve(9, TrialState::Running, &[9.0, 9.0])));
-        assert!(decide(&warm, 5, &curve(9, TrialState::Running, &[9.0, 9.0, 9.0])));
+        assert!(decide(
+            &pruner,
+            5,
+            &curve(9, TrialState::Running, &[f64::NAN])
+        ));
+        let warm = MedianPruner::new(MedianConfig {
+            n_warmup_steps: 2,
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(!decide(
+            &warm,
+            5,
+            &curve(9, TrialState::Running, &[9.0, 9.0])
+        ));
+        assert!(decide(
+            &warm,
+            5,
+            &curve(9, TrialState::Running, &[9.0, 9.0, 9.0])
+        ));
     }
 
     #[test]
     fn percentile_interpolates_like_numpy() {
-        assert_eq!(nan_percentile(&mut vec![4.0, 1.0, f64::NAN, 2.0, 3.0], 50.0), 2.5);
+        assert_eq!(
+            nan_percentile(&mut vec![4.0, 1.0, f64::NAN, 2.0, 3.0], 50.0),
+            2.5
+        );
         assert_eq!(nan_percentile(&mut vec![1.0, 2.0, 3.0], 50.0), 2.0);
         assert!(nan_percentile(&mut vec![f64::NAN], 50.0).is_nan());
-        assert!(MedianPruner::new(MedianConfig { interval_steps: 0, ..Default::default() }).is_err());
+        assert!(
+            MedianPruner::new(MedianConfig {
+                interval_steps: 0,
+                ..Default::default()
+            })
+            .is_err()
+        );
     }
 }

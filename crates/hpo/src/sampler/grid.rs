@@ -136,7 +136,10 @@ mod tests {
         assert_eq!(trials.len(), 12);
         let points: BTreeSet<String> = trials.iter().map(|t| t.params.to_string()).collect();
         assert_eq!(points.len(), 12, "a grid point was repeated");
-        assert!(matches!(study.ask(), Err(Error::GridExhausted { size: 12 })));
+        assert!(matches!(
+            study.ask(),
+            Err(Error::GridExhausted { size: 12 })
+        ));
     }
 
     #[test]
@@ -144,7 +147,10 @@ mod tests {
         let grid = GridSampler::new([("a", vec![1i64.into()])]).unwrap();
         let study = Study::new(StudyConfig::default()).with_sampler(grid);
         let mut t = study.ask().unwrap();
-        assert!(matches!(t.suggest_float("b", 0.0, 1.0), Err(Error::NotInGrid { .. })));
+        assert!(matches!(
+            t.suggest_float("b", 0.0, 1.0),
+            Err(Error::NotInGrid { .. })
+        ));
         assert!(GridSampler::new([("a", vec![])]).is_err());
     }
 }

@@ -59,16 +59,28 @@ mod tests {
 
     #[test]
     fn log_uniform_samples_are_uniform_in_log_space() {
-        let d = Distribution::Float { low: 1e-5, high: 1e-1, log: true, step: None };
+        let d = Distribution::Float {
+            low: 1e-5,
+            high: 1e-1,
+            log: true,
+            step: None,
+        };
         let trial = FrozenTrial::running(0);
-        let ctx = SampleContext { trials: &[], trial: &trial, direction: Default::default(), seed: 0 };
+        let ctx = SampleContext {
+            trials: &[],
+            trial: &trial,
+            direction: Default::default(),
+            seed: 0,
+        };
         let mut rng = ChaCha8Rng::seed_from_u64(2012);
         let n = 2000;
         let logs: Vec<f64> = (0..n)
-            .map(|_| match RandomSampler.sample(&ctx, "lr", &d, &mut rng).unwrap() {
-                ParamValue::Float(x) => (x.ln() - 1e-5f64.ln()) / (1e-1f64.ln() - 1e-5f64.ln()),
-                other => panic!("not a float: {other:?}"),
-            })
+            .map(
+                |_| match RandomSampler.sample(&ctx, "lr", &d, &mut rng).unwrap() {
+                    ParamValue::Float(x) => (x.ln() - 1e-5f64.ln()) / (1e-1f64.ln() - 1e-5f64.ln()),
+                    other => panic!("not a float: {other:?}"),
+                },
+            )
             .collect();
         let d_log = ks_uniform(logs.clone());
         // 1.63/sqrt(n) is the 1% critical value of the one-sample KS test.
@@ -77,7 +89,9 @@ mod tests {
         // The same samples are far from uniform on the linear scale.
         let linear: Vec<f64> = logs
             .iter()
-            .map(|u| ((1e-5f64.ln() + u * (1e-1f64.ln() - 1e-5f64.ln())).exp() - 1e-5) / (1e-1 - 1e-5))
+            .map(|u| {
+                ((1e-5f64.ln() + u * (1e-1f64.ln() - 1e-5f64.ln())).exp() - 1e-5) / (1e-1 - 1e-5)
+            })
             .collect();
         assert!(ks_uniform(linear) > 10.0 * critical);
     }

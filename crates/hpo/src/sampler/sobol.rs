@@ -57,7 +57,8 @@ impl Sampler for SobolSampler {
         _rng: &mut ChaCha8Rng,
     ) -> Result<ParamValue> {
         let n = ctx.trial.number;
-        let seed = (ctx.seed ^ (ctx.seed >> 32)) as u32 ^ ((n >> 16) as u32).wrapping_mul(0x9E37_79B9);
+        let seed =
+            (ctx.seed ^ (ctx.seed >> 32)) as u32 ^ ((n >> 16) as u32).wrapping_mul(0x9E37_79B9);
         let u = sobol_burley::sample((n & 0xFFFF) as u32, self.dimension(name), seed);
         Ok(distribution.from_unit(f64::from(u)))
     }
@@ -70,8 +71,11 @@ mod tests {
 
     #[test]
     fn sobol_points_stratify_every_interval_of_a_power_of_two() {
-        let study = Study::new(StudyConfig { seed: 3, ..Default::default() })
-            .with_sampler(SobolSampler::new());
+        let study = Study::new(StudyConfig {
+            seed: 3,
+            ..Default::default()
+        })
+        .with_sampler(SobolSampler::new());
         study
             .optimize(
                 |t| {

@@ -1,6 +1,6 @@
 //! The embedded default storage: an append-only JSON-lines journal.
 
-use super::{Loaded, LoadWarning, Storage};
+use super::{LoadWarning, Loaded, Storage};
 use crate::{Error, FrozenTrial, Result};
 use std::collections::BTreeSet;
 use std::fs::{File, OpenOptions};
@@ -129,7 +129,8 @@ mod tests {
     use crate::TrialState;
 
     fn temp(name: &str) -> PathBuf {
-        let p = std::env::temp_dir().join(format!("descent-hpo-{name}-{}.jsonl", std::process::id()));
+        let p =
+            std::env::temp_dir().join(format!("descent-hpo-{name}-{}.jsonl", std::process::id()));
         let _ = std::fs::remove_file(&p);
         p
     }
@@ -149,12 +150,16 @@ mod tests {
         j.append(&done(1)).unwrap();
         let full = std::fs::read(&path).unwrap();
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
-        f.write_all(&serde_json::to_vec(&done(2)).unwrap()[..20]).unwrap();
+        f.write_all(&serde_json::to_vec(&done(2)).unwrap()[..20])
+            .unwrap();
         drop(f);
         let mut j = JournalStorage::open(&path).unwrap();
         let loaded = j.load().unwrap();
         assert_eq!(loaded.trials, [done(0), done(1)]);
-        assert!(matches!(&loaded.warnings[..], [LoadWarning::CorruptLine { line: 3, .. }]));
+        assert!(matches!(
+            &loaded.warnings[..],
+            [LoadWarning::CorruptLine { line: 3, .. }]
+        ));
         assert_eq!(std::fs::read(&path).unwrap(), full, "the torn tail is cut");
         j.append(&done(2)).unwrap();
         let again = JournalStorage::open(&path).unwrap().load().unwrap();
@@ -181,7 +186,14 @@ mod tests {
         let loaded = JournalStorage::open(&path).unwrap().load().unwrap();
         assert_eq!(loaded.trials, [done(0), done(2)]);
         assert_eq!(loaded.warnings.len(), 3);
-        assert!(matches!(loaded.warnings[1], LoadWarning::DuplicateTrial { line: 4, number: 0, .. }));
+        assert!(matches!(
+            loaded.warnings[1],
+            LoadWarning::DuplicateTrial {
+                line: 4,
+                number: 0,
+                ..
+            }
+        ));
         assert!(loaded.warnings[0].to_string().contains("line 2 skipped"));
         std::fs::remove_file(&path).unwrap();
     }
