@@ -39,8 +39,11 @@ pub struct JournalStorage {
 
 impl JournalStorage {
     /// Opens (or creates) the journal at `path`.
+    /// A new file's directory entry is synced too, so the journal itself
+    /// survives a power cut, not only a killed process.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_owned();
+        let existed = path.exists();
         let file = OpenOptions::new()
             .read(true)
             .append(true)
@@ -50,6 +53,11 @@ impl JournalStorage {
                 path: path.clone(),
                 source,
             })?;
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+        if !existed && let Some(dir) = dir {
+            // Best effort: some platforms cannot open a directory for syncing.
+            let _ = File::open(dir).and_then(|d| d.sync_all());
+        }
         Ok(JournalStorage { path, file })
     }
 
