@@ -150,3 +150,20 @@ fn a_resumed_study_numbers_new_trials_after_the_recorded_ones() {
     assert_eq!(open().trials(), study.trials());
     std::fs::remove_file(&path).unwrap();
 }
+
+#[test]
+fn optimize_with_a_progress_bar_runs_every_trial() {
+    // Under `cargo test` stderr is not a terminal, so indicatif draws nothing.
+    let study = Study::new(StudyConfig {
+        progress_bar: true,
+        ..Default::default()
+    });
+    study.optimize(quadratic, 7, 2).unwrap();
+    assert_eq!(study.trials().len(), 7);
+    assert!(
+        study
+            .trials()
+            .iter()
+            .all(|t| t.state == TrialState::Complete)
+    );
+}
