@@ -10,12 +10,14 @@
 //! - [`data`]: datasets, data loaders, generated sets and file loaders;
 //! - [`augment`]: image and text augmentation;
 //! - [`regularize`]: penalties, early stopping, constraints, gradient noise,
-//!   the instability guard and sharpness measures.
+//!   the instability guard and sharpness measures;
+//! - [`hpo`]: search spaces, samplers, pruners and studies that survive a crash.
 
 pub use descent_augment as augment;
 pub use descent_autodiff as autodiff;
 pub use descent_core as core;
 pub use descent_data as data;
+pub use descent_hpo as hpo;
 pub use descent_nn as nn;
 pub use descent_optim as optim;
 pub use descent_regularize as regularize;

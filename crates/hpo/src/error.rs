@@ -1,0 +1,130 @@
+//! The typed errors of `descent-hpo`.
+
+use std::path::PathBuf;
+
+/// Errors raised by search spaces, samplers, studies and storages.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A numeric range whose `low` is not below its `high` (or not finite).
+    #[error("parameter `{name}`: empty range: low {low} must be finite and < high {high}")]
+    EmptyRange {
+        /// The parameter.
+        name: String,
+        /// The lower bound given.
+        low: f64,
+        /// The upper bound given.
+        high: f64,
+    },
+    /// A log-scaled range whose `low` is not positive.
+    #[error("parameter `{name}`: log scale needs low > 0, got {low}")]
+    NonPositiveLog {
+        /// The parameter.
+        name: String,
+        /// The lower bound given.
+        low: f64,
+    },
+    /// A step that is not positive and finite, or is combined with log scale.
+    #[error("parameter `{name}`: invalid step {step}: {reason}")]
+    InvalidStep {
+        /// The parameter.
+        name: String,
+        /// The step given.
+        step: f64,
+        /// What is required of it.
+        reason: &'static str,
+    },
+    /// A categorical parameter without choices.
+    #[error("parameter `{name}`: categorical with no choices")]
+    EmptyCategorical {
+        /// The parameter.
+        name: String,
+    },
+    /// The same parameter was suggested twice in one trial with different distributions.
+    #[error("parameter `{name}`: suggested again with a different distribution")]
+    DistributionChanged {
+        /// The parameter.
+        name: String,
+    },
+    /// A parameter was read that the configuration does not hold.
+    #[error("parameter `{name}` is not in the configuration")]
+    MissingParam {
+        /// The parameter.
+        name: String,
+    },
+    /// A parameter was read as the wrong type.
+    #[error("parameter `{name}` is {found}, not {wanted}")]
+    WrongType {
+        /// The parameter.
+        name: String,
+        /// The type asked for.
+        wanted: &'static str,
+        /// The type held.
+        found: &'static str,
+    },
+    /// A grid misses a parameter the objective suggests.
+    #[error("parameter `{name}` is not in the grid")]
+    NotInGrid {
+        /// The parameter.
+        name: String,
+    },
+    /// Every point of the grid has been (or is being) evaluated.
+    #[error("the grid of {size} points is exhausted")]
+    GridExhausted {
+        /// The number of grid points.
+        size: usize,
+    },
+    /// An argument of a sampler, pruner or study is invalid.
+    #[error("invalid `{name}` = {value}: {reason}")]
+    InvalidConfig {
+        /// The argument.
+        name: &'static str,
+        /// The rejected value, formatted.
+        value: String,
+        /// What is required of it.
+        reason: &'static str,
+    },
+    /// A trial was told twice, or told to a study that did not ask it.
+    #[error("trial {number} is not running in this study")]
+    NotRunning {
+        /// The trial's number.
+        number: u64,
+    },
+    /// The study has no completed trial.
+    #[error("the study has no completed trial")]
+    NoCompletedTrial,
+    /// The storage could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The storage file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A trial could not be encoded for the storage.
+    #[error("trial {number}: cannot encode: {source}")]
+    Encode {
+        /// The trial's number.
+        number: u64,
+        /// The underlying error.
+        source: serde_json::Error,
+    },
+}
+
+impl Error {
+    /// An [`Error::InvalidConfig`].
+    pub(crate) fn config(
+        name: &'static str,
+        value: impl std::fmt::Display,
+        reason: &'static str,
+    ) -> Self {
+        Error::InvalidConfig {
+            name,
+            value: value.to_string(),
+            reason,
+        }
+    }
+}
+
+/// `Result` with [`Error`] as the default error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

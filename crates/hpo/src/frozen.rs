@@ -1,0 +1,142 @@
+//! A trial's record: its state, configuration, value and intermediate values.
+
+use crate::{Config, Distribution};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The state of a trial (Optuna's `TrialState`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TrialState {
+    /// Asked and not yet told.
+    Running,
+    /// Finished with a finite value.
+    Complete,
+    /// Stopped early by the pruner.
+    Pruned,
+    /// The objective returned an error, panicked or gave a non-finite value.
+    Fail,
+}
+
+impl TrialState {
+    /// Whether the trial is over (anything but [`TrialState::Running`]).
+    pub fn is_finished(self) -> bool {
+        self != TrialState::Running
+    }
+}
+
+/// Whether the study minimizes or maximizes the objective.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Direction {
+    /// Lower is better (the default, as Optuna).
+    #[default]
+    Minimize,
+    /// Higher is better.
+    Maximize,
+}
+
+impl Direction {
+    /// Whether `a` is strictly better than `b`.
+    pub fn better(self, a: f64, b: f64) -> bool {
+        match self {
+            Direction::Minimize => a < b,
+            Direction::Maximize => a > b,
+        }
+    }
+
+    /// `value` turned into a loss (negated when maximizing).
+    pub fn as_loss(self, value: f64) -> f64 {
+        match self {
+            Direction::Minimize => value,
+            Direction::Maximize => -value,
+        }
+    }
+}
+
+/// The record of one trial, as samplers, pruners and storages see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrozenTrial {
+    /// The trial's number, unique in its study.
+    pub number: u64,
+    /// Its state.
+    pub state: TrialState,
+    /// The objective value (the last intermediate value for a pruned trial).
+    pub value: Option<f64>,
+    /// The sampled configuration.
+    pub params: Config,
+    /// The distribution each parameter was drawn from.
+    pub distributions: BTreeMap<String, Distribution>,
+    /// Reported intermediate values by step (NaN is stored as `null`).
+    #[serde(with = "nan_as_null")]
+    pub intermediate: BTreeMap<u64, f64>,
+    /// Sampler bookkeeping (the grid point of a grid trial, say).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attrs: BTreeMap<String, serde_json::Value>,
+    /// Wall-clock seconds from ask to tell.
+    pub duration_secs: f64,
+    /// Why the trial failed, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl FrozenTrial {
+    /// A running trial with nothing sampled yet.
+    pub fn running(number: u64) -> Self {
+        FrozenTrial {
+            number,
+            state: TrialState::Running,
+            value: None,
+            params: Config::default(),
+            distributions: BTreeMap::new(),
+            intermediate: BTreeMap::new(),
+            attrs: BTreeMap::new(),
+            duration_secs: 0.0,
+            message: None,
+        }
+    }
+
+    /// The last step reported, if any.
+    pub fn last_step(&self) -> Option<u64> {
+        self.intermediate.keys().next_back().copied()
+    }
+}
+
+mod nan_as_null {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::BTreeMap;
+
+    pub fn serialize<S: Serializer>(map: &BTreeMap<u64, f64>, s: S) -> Result<S::Ok, S::Error> {
+        let m: BTreeMap<u64, Option<f64>> = map
+            .iter()
+            .map(|(k, v)| (*k, v.is_finite().then_some(*v)))
+            .collect();
+        m.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<u64, f64>, D::Error> {
+        let m = BTreeMap::<u64, Option<f64>>::deserialize(d)?;
+        Ok(m.into_iter()
+            .map(|(k, v)| (k, v.unwrap_or(f64::NAN)))
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_trial_round_trips_through_json_with_nan_intermediates() {
+        let mut t = FrozenTrial::running(3);
+        t.state = TrialState::Pruned;
+        t.params.insert("lr", 0.1);
+        t.intermediate.insert(0, 1.5);
+        t.intermediate.insert(1, f64::NAN);
+        let json = serde_json::to_string(&t).unwrap();
+        let back: FrozenTrial = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.intermediate[&0], 1.5);
+        assert!(back.intermediate[&1].is_nan());
+        assert_eq!(back.params, t.params);
+        assert_eq!(back.last_step(), Some(1));
+    }
+}

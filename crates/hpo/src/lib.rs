@@ -1,0 +1,73 @@
+//! Hyperparameter optimization for descent: search spaces, samplers, pruners
+//! and studies that survive a crash, with Optuna's semantics.
+//!
+//! A [`Study`] asks its [`Sampler`] for a configuration, runs the objective —
+//! a closure from a [`Trial`] to a metric — and records the result; the
+//! objective may [`Trial::report`] intermediate values (validation loss per
+//! epoch) and stop when [`Trial::should_prune`] says its [`Pruner`] gave up on it.
+//! Every finished trial is written to the study's [`Storage`] (an
+//! append-only, fsynced [`JournalStorage`] file by default when persisted)
+//! before the next one starts, so a killed study resumes with no finished
+//! trial lost or repeated.
+//!
+//! - Samplers: [`RandomSampler`] (the default), [`GridSampler`],
+//!   [`SobolSampler`] (quasi-random), [`TpeSampler`].
+//! - Pruners: [`MedianPruner`], [`SuccessiveHalvingPruner`] (= [`AshaPruner`]),
+//!   [`HyperbandPruner`]; [`successive_halving`] and [`hyperband`] give the
+//!   papers' synchronous schedules.
+//!
+//! # Examples
+//!
+//! ```
+//! use descent_hpo::{MedianConfig, MedianPruner, Study, StudyConfig, Trial};
+//!
+//! let study = Study::new(StudyConfig::default()).with_pruner(MedianPruner::new(MedianConfig::default())?);
+//! study.optimize(
+//!     |trial: &mut Trial| {
+//!         let lr = trial.suggest_float_log("lr", 1e-4, 1.0)?;
+//!         let mut loss = 1.0;
+//!         for epoch in 0..20 {
+//!             loss *= 1.0 - lr.min(0.5);
+//!             trial.report(epoch, loss);
+//!             if trial.should_prune() {
+//!                 break;
+//!             }
+//!         }
+//!         Ok::<_, descent_hpo::Error>(loss)
+//!     },
+//!     30,
+//!     1,
+//! )?;
+//! assert!(study.best_trial()?.params.f64("lr")? > 0.1);
+//! # Ok::<(), descent_hpo::Error>(())
+//! ```
+
+mod distribution;
+mod error;
+mod frozen;
+mod plan;
+mod pruner;
+mod sampler;
+mod space;
+mod storage;
+mod study;
+mod table;
+mod trial;
+mod value;
+
+pub use distribution::Distribution;
+pub use error::{Error, Result};
+pub use frozen::{Direction, FrozenTrial, TrialState};
+pub use plan::{Bracket, Rung, hyperband, successive_halving};
+pub use pruner::{
+    AshaPruner, HyperbandConfig, HyperbandPruner, MedianConfig, MedianPruner, NopPruner,
+    PruneContext, Pruner, SuccessiveHalvingConfig, SuccessiveHalvingPruner,
+};
+pub use sampler::{
+    GridSampler, RandomSampler, SampleContext, Sampler, SobolSampler, TpeConfig, TpeSampler,
+};
+pub use space::{Condition, SearchSpace};
+pub use storage::{JournalStorage, LoadWarning, Loaded, MemoryStorage, Storage};
+pub use study::{Study, StudyConfig};
+pub use trial::Trial;
+pub use value::{Config, ParamValue};

@@ -1,0 +1,45 @@
+//! The `Pruner` trait: whether a running trial should stop early.
+
+mod halving;
+mod hyperband;
+mod median;
+
+pub use halving::{AshaPruner, SuccessiveHalvingConfig, SuccessiveHalvingPruner};
+pub use hyperband::{HyperbandConfig, HyperbandPruner};
+pub use median::{MedianConfig, MedianPruner};
+
+use crate::{Direction, FrozenTrial};
+
+/// What a pruner may look at.
+#[derive(Debug, Clone, Copy)]
+pub struct PruneContext<'a> {
+    /// The study's trials (finished and running, the asking trial included), in number order.
+    pub trials: &'a [FrozenTrial],
+    /// The study's direction.
+    pub direction: Direction,
+    /// The study's seed.
+    pub seed: u64,
+}
+
+/// Decides, from the intermediate values reported so far, whether a trial
+/// should stop (Optuna's `BasePruner`).
+pub trait Pruner: Send + Sync {
+    /// Whether `trial` (running, with its latest reports) should be pruned now.
+    fn prune(&self, ctx: &PruneContext<'_>, trial: &FrozenTrial) -> bool;
+}
+
+impl<P: Pruner + ?Sized> Pruner for Box<P> {
+    fn prune(&self, ctx: &PruneContext<'_>, trial: &FrozenTrial) -> bool {
+        (**self).prune(ctx, trial)
+    }
+}
+
+/// Never prunes (the default of a study).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NopPruner;
+
+impl Pruner for NopPruner {
+    fn prune(&self, _ctx: &PruneContext<'_>, _trial: &FrozenTrial) -> bool {
+        false
+    }
+}

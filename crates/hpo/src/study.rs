@@ -1,0 +1,324 @@
+//! A study: ask/tell, `optimize` on threads, the best trial, persistence.
+
+use crate::{
+    Direction, Error, FrozenTrial, LoadWarning, MemoryStorage, NopPruner, Pruner, RandomSampler,
+    Result, Sampler, Storage, Trial, TrialState,
+};
+use indicatif::{ProgressBar, ProgressDrawTarget};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use std::fmt::Display;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
+
+/// Arguments of [`Study::new`]; `Default` is Optuna's (minimize, no progress bar).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StudyConfig {
+    /// Minimize (default) or maximize the objective.
+    pub direction: Direction,
+    /// Seeds every trial's RNG (trial `n` uses stream `n`) and the samplers' scrambles.
+    pub seed: u64,
+    /// Draw a progress bar on stderr during `optimize` (never when stderr is not a terminal).
+    pub progress_bar: bool,
+}
+
+struct State {
+    /// Finished and running trials, sorted by number.
+    trials: Vec<FrozenTrial>,
+    next_number: u64,
+    storage: Box<dyn Storage>,
+}
+
+/// A hyperparameter search: a sampler proposes configurations, the objective
+/// evaluates them (reporting intermediate values to a pruner), and every
+/// finished trial is written to the storage before the next one starts.
+///
+/// # Examples
+///
+/// ```
+/// use descent_hpo::{Study, StudyConfig, Trial};
+///
+/// let study = Study::new(StudyConfig { seed: 42, ..Default::default() });
+/// study.optimize(
+///     |trial: &mut Trial| {
+///         let lr = trial.suggest_float_log("lr", 1e-4, 1.0)?;
+///         let optimizer: &str = trial.suggest_categorical("optimizer", &["sgd", "adam"])?;
+///         let beta2 = if optimizer == "adam" { trial.suggest_float("beta2", 0.9, 0.9999)? } else { 0.0 };
+///         Ok::<_, descent_hpo::Error>((lr.log10() + 2.0).powi(2) + beta2)
+///     },
+///     20,
+///     2,
+/// )?;
+/// let best = study.best_trial()?;
+/// assert_eq!(study.trials().len(), 20);
+/// println!("{}", study.results_table());
+/// # Ok::<(), descent_hpo::Error>(())
+/// ```
+pub struct Study {
+    pub(crate) config: StudyConfig,
+    pub(crate) sampler: Box<dyn Sampler>,
+    pub(crate) pruner: Box<dyn Pruner>,
+    state: Mutex<State>,
+    warnings: Vec<LoadWarning>,
+}
+
+impl std::fmt::Debug for Study {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Study")
+            .field("config", &self.config)
+            .field("n_trials", &self.lock().trials.len())
+            .finish()
+    }
+}
+
+impl Study {
+    /// An in-memory study with the random sampler and no pruner.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_hpo::{Direction, Study, StudyConfig};
+    ///
+    /// let study = Study::new(StudyConfig { direction: Direction::Maximize, ..Default::default() });
+    /// assert!(study.trials().is_empty());
+    /// ```
+    pub fn new(config: StudyConfig) -> Self {
+        Study {
+            config,
+            sampler: Box::new(RandomSampler),
+            pruner: Box::new(NopPruner),
+            state: Mutex::new(State {
+                trials: Vec::new(),
+                next_number: 0,
+                storage: Box::new(MemoryStorage::new()),
+            }),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The same study with another sampler.
+    pub fn with_sampler(mut self, sampler: impl Sampler + 'static) -> Self {
+        self.sampler = Box::new(sampler);
+        self
+    }
+
+    /// The same study with a pruner.
+    pub fn with_pruner(mut self, pruner: impl Pruner + 'static) -> Self {
+        self.pruner = Box::new(pruner);
+        self
+    }
+
+    /// The same study kept in `storage`, after replaying the trials it holds:
+    /// numbering goes on after the largest recorded number, and lines the
+    /// storage skipped are kept in [`Study::warnings`] and printed on stderr.
+    pub fn with_storage(mut self, mut storage: impl Storage + 'static) -> Result<Self> {
+        let loaded = storage.load()?;
+        for w in &loaded.warnings {
+            eprintln!("descent-hpo: warning: {w}");
+        }
+        let mut trials = loaded.trials;
+        trials.sort_by_key(|t| t.number);
+        let state = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
+        state.next_number = trials.last().map_or(0, |t| t.number + 1);
+        state.trials = trials;
+        state.storage = Box::new(storage);
+        self.warnings = loaded.warnings;
+        Ok(self)
+    }
+
+    /// What the storage skipped when the study was opened.
+    pub fn warnings(&self) -> &[LoadWarning] {
+        &self.warnings
+    }
+
+    /// The study's configuration.
+    pub fn config(&self) -> &StudyConfig {
+        &self.config
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn with_state<R>(&self, f: impl FnOnce(&[FrozenTrial]) -> R) -> R {
+        f(&self.lock().trials)
+    }
+
+    pub(crate) fn update_running(&self, trial: &FrozenTrial) {
+        let mut state = self.lock();
+        if let Ok(i) = state
+            .trials
+            .binary_search_by_key(&trial.number, |t| t.number)
+            && state.trials[i].state == TrialState::Running
+        {
+            state.trials[i] = trial.clone();
+        }
+    }
+
+    /// Starts a new trial (Optuna's `ask`).
+    pub fn ask(&self) -> Result<Trial<'_>> {
+        let mut state = self.lock();
+        let mut frozen = FrozenTrial::running(state.next_number);
+        self.sampler.before_trial(&state.trials, &mut frozen)?;
+        state.next_number += 1;
+        state.trials.push(frozen.clone());
+        let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed);
+        rng.set_stream(frozen.number);
+        Ok(Trial {
+            study: self,
+            frozen,
+            rng,
+            pruned: false,
+            started: Instant::now(),
+        })
+    }
+
+    /// Finishes `trial` with the objective's result and writes it to the
+    /// storage (Optuna's `tell`): pruned if the pruner said so (valued at its
+    /// last report), complete for a finite `Ok`, failed otherwise.
+    pub fn tell<E: Display>(
+        &self,
+        trial: Trial<'_>,
+        result: Result<f64, E>,
+    ) -> Result<FrozenTrial> {
+        let mut frozen = trial.frozen;
+        frozen.duration_secs = trial.started.elapsed().as_secs_f64();
+        if trial.pruned {
+            frozen.state = TrialState::Pruned;
+            frozen.value = frozen
+                .last_step()
+                .map(|s| frozen.intermediate[&s])
+                .filter(|v| v.is_finite());
+        } else {
+            match result {
+                Ok(v) if v.is_finite() => {
+                    frozen.state = TrialState::Complete;
+                    frozen.value = Some(v);
+                }
+                Ok(v) => {
+                    frozen.state = TrialState::Fail;
+                    frozen.message = Some(format!("the objective returned {v}"));
+                }
+                Err(e) => {
+                    frozen.state = TrialState::Fail;
+                    frozen.message = Some(e.to_string());
+                }
+            }
+        }
+        let mut state = self.lock();
+        let number = frozen.number;
+        let idx = state
+            .trials
+            .binary_search_by_key(&number, |t| t.number)
+            .ok()
+            .filter(|&i| state.trials[i].state == TrialState::Running)
+            .ok_or(Error::NotRunning { number })?;
+        state.storage.append(&frozen)?;
+        state.trials[idx] = frozen.clone();
+        Ok(frozen)
+    }
+
+    /// Runs `n_trials` more trials of `objective` on `n_parallel` threads.
+    ///
+    /// A trial whose objective errs, panics or returns a non-finite value is
+    /// recorded as failed and the study goes on; an exhausted grid ends the run
+    /// early without error; a storage error stops it and is returned.
+    pub fn optimize<F, E>(&self, objective: F, n_trials: usize, n_parallel: usize) -> Result<()>
+    where
+        F: Fn(&mut Trial<'_>) -> Result<f64, E> + Sync,
+        E: Display,
+    {
+        let bar = if self.config.progress_bar {
+            ProgressBar::with_draw_target(Some(n_trials as u64), ProgressDrawTarget::stderr())
+        } else {
+            ProgressBar::hidden()
+        };
+        let claimed = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
+        let failure: Mutex<Option<Error>> = Mutex::new(None);
+        let worker = || {
+            while !stop.load(Ordering::SeqCst) && claimed.fetch_add(1, Ordering::SeqCst) < n_trials
+            {
+                let outcome = self.ask().and_then(|mut trial| {
+                    let result = catch_unwind(AssertUnwindSafe(|| objective(&mut trial)));
+                    let result = match result {
+                        Ok(r) => r.map_err(|e| e.to_string()),
+                        Err(payload) => Err(panic_text(payload.as_ref())),
+                    };
+                    self.tell(trial, result)
+                });
+                match outcome {
+                    Ok(_) => {
+                        bar.inc(1);
+                        if let Ok(best) = self.best_trial() {
+                            bar.set_message(format!("best {:.6}", best.value.unwrap_or(f64::NAN)));
+                        }
+                    }
+                    Err(e) => {
+                        stop.store(true, Ordering::SeqCst);
+                        if !matches!(e, Error::GridExhausted { .. }) {
+                            failure
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .get_or_insert(e);
+                        }
+                    }
+                }
+            }
+        };
+        if n_parallel <= 1 {
+            worker();
+        } else {
+            std::thread::scope(|s| {
+                for _ in 0..n_parallel {
+                    s.spawn(worker);
+                }
+            });
+        }
+        bar.finish_and_clear();
+        match failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Every trial so far (finished and running), by number.
+    pub fn trials(&self) -> Vec<FrozenTrial> {
+        self.lock().trials.clone()
+    }
+
+    /// The completed trial with the best value (the lowest number among equals).
+    pub fn best_trial(&self) -> Result<FrozenTrial> {
+        let state = self.lock();
+        let mut best: Option<&FrozenTrial> = None;
+        for t in state
+            .trials
+            .iter()
+            .filter(|t| t.state == TrialState::Complete)
+        {
+            let (Some(v), b) = (t.value, best.and_then(|b| b.value)) else {
+                continue;
+            };
+            if b.is_none_or(|b| self.config.direction.better(v, b)) {
+                best = Some(t);
+            }
+        }
+        best.cloned().ok_or(Error::NoCompletedTrial)
+    }
+
+    /// The trials as a table: number, state, value, duration, configuration.
+    pub fn results_table(&self) -> String {
+        crate::table::render(&self.lock().trials)
+    }
+}
+
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    let msg = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a non-string payload".into());
+    format!("the objective panicked: {msg}")
+}
