@@ -120,6 +120,22 @@ impl<'a, S: Scalar> BackCtx<'a, S> {
         }
         self.grads[i].as_mut().expect("just set")
     }
+
+    /// The gradient accumulator of node `idx` for a GEMM-style update
+    /// `g ← Δ + beta·g`: a fresh buffer comes back unzeroed with `beta = 0`
+    /// (the GEMM then never reads it), an existing one with `beta = 1`.
+    /// Saves a zeroing pass and a read of the whole gradient.
+    pub(crate) fn grad_for_gemm(&mut self, idx: u32) -> (&mut DMatrix<S>, S) {
+        let i = idx as usize;
+        let beta = if self.grads[i].is_none() {
+            let (r, c) = self.values[i].shape();
+            self.grads[i] = Some(self.pool.take(r, c));
+            S::zero()
+        } else {
+            S::one()
+        };
+        (self.grads[i].as_mut().expect("just set"), beta)
+    }
 }
 
 /// Panics with the op's name and both shapes when `a` and `b` differ.

@@ -238,7 +238,8 @@ impl<S: Scalar> Backward<S> for Conv2d<S> {
                 .col
                 .as_ref()
                 .expect("conv2d: col is saved when the weight needs a gradient");
-            gemm(ctx.grad_mut(self.weight), one, &gy, true, col, false, one);
+            let (gw, beta) = ctx.grad_for_gemm(self.weight);
+            gemm(gw, one, &gy, true, col, false, beta);
         }
         if ctx.needs(self.x) {
             let mut dcol = ctx.pool.take(p, k);

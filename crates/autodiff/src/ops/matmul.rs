@@ -177,20 +177,20 @@ impl<S: Scalar> Backward<S> for MatMul {
         let one = S::one();
         // C = op(A)·op(B). For ta = false: dA += G·op(B)ᵀ; for ta = true: dA += op(B)·Gᵀ.
         if ctx.needs(self.a) {
-            let ga = ctx.grad_mut(self.a);
+            let (ga, beta) = ctx.grad_for_gemm(self.a);
             if self.ta {
-                gemm(ga, one, b, self.tb, g, true, one);
+                gemm(ga, one, b, self.tb, g, true, beta);
             } else {
-                gemm(ga, one, g, false, b, !self.tb, one);
+                gemm(ga, one, g, false, b, !self.tb, beta);
             }
         }
         // For tb = false: dB += op(A)ᵀ·G; for tb = true: dB += Gᵀ·op(A).
         if ctx.needs(self.b) {
-            let gb = ctx.grad_mut(self.b);
+            let (gb, beta) = ctx.grad_for_gemm(self.b);
             if self.tb {
-                gemm(gb, one, g, true, a, self.ta, one);
+                gemm(gb, one, g, true, a, self.ta, beta);
             } else {
-                gemm(gb, one, a, !self.ta, g, false, one);
+                gemm(gb, one, a, !self.ta, g, false, beta);
             }
         }
     }
