@@ -171,6 +171,21 @@ impl<S: Scalar> Tape<S> {
         self.leaf(value, Op::Leaf, false, None)
     }
 
+    /// A `rows × cols` constant written by `fill` straight into a recycled
+    /// buffer (noise layers use it to stay allocation-free). `fill` must write
+    /// every element (the buffer holds stale values) and must not use the tape.
+    pub fn constant_with(
+        &self,
+        rows: usize,
+        cols: usize,
+        fill: impl FnOnce(&mut DMatrix<S>),
+    ) -> Var<'_, S> {
+        let mut value = self.with(|t| t.pool.take(rows, cols));
+        fill(&mut value);
+        let idx = self.with(|t| t.push(value, Op::Leaf, false, None));
+        self.var(idx)
+    }
+
     /// A batch of images (`N × (C·H·W)`) as a constant input.
     ///
     /// Panics if `value` does not have `shape.len()` columns.

@@ -97,6 +97,12 @@ fn mlp_training_step_allocates_nothing_new_in_steady_state() {
         store.zero_grad();
         let input = tape.constant(&x);
         let h = (input.matmul_t(tape.param(&store, w1)) + tape.param(&store, b1)).relu();
+        // a dropout-style mask written into a recycled buffer
+        let h = h.mask_with(|m| {
+            m.iter_mut()
+                .enumerate()
+                .for_each(|(k, v)| *v = if k % 5 == 0 { 0.0 } else { 1.25 })
+        });
         let logits = h.matmul_t(tape.param(&store, w2)) + tape.param(&store, b2);
         let loss = -logits.log_softmax().mask(&onehot).sum() / n as f32;
         tape.backward(loss, &mut store);

@@ -17,20 +17,32 @@ impl<'t, S: Scalar> Var<'t, S> {
     /// `self ⊙ mask` for a constant `mask` of the same shape; no gradient
     /// flows into the mask. Dropout multiplies by a mask of `0` and `1/(1−p)`.
     pub fn mask(self, mask: &DMatrix<S>) -> Var<'t, S> {
+        let saved = self.tape.with(|t| t.pool.copy_of(mask));
+        self.mask_owned(saved)
+    }
+
+    /// Like [`mask`](Self::mask), with the mask written by `fill` straight
+    /// into a recycled buffer of this value's shape, so a dropout layer
+    /// allocates nothing in steady state. `fill` must write every element
+    /// (the buffer holds stale values) and must not use the tape.
+    pub fn mask_with(self, fill: impl FnOnce(&mut DMatrix<S>)) -> Var<'t, S> {
+        let (r, c) = self.shape();
+        let mut saved = self.tape.with(|t| t.pool.take(r, c));
+        fill(&mut saved);
+        self.mask_owned(saved)
+    }
+
+    fn mask_owned(self, mask: DMatrix<S>) -> Var<'t, S> {
         Var::record(self.tape, |t| {
             let x = &t.values[self.idx as usize];
-            assert_same_shape("mask", x, mask);
-            let saved = t.pool.copy_of(mask);
+            assert_same_shape("mask", x, &mask);
             let mut out = t.pool.take(x.nrows(), x.ncols());
             for ((o, &a), &m) in out.iter_mut().zip(x.iter()).zip(mask.iter()) {
                 *o = a * m;
             }
             (
                 out,
-                Op::Mask(Mask {
-                    x: self.idx,
-                    mask: saved,
-                }),
+                Op::Mask(Mask { x: self.idx, mask }),
                 t.needs(self.idx),
                 t.image(self.idx),
             )

@@ -6,7 +6,6 @@ use crate::module::{Ctx, Module};
 use crate::random::uniform01;
 use descent_autodiff::Var;
 use descent_core::Scalar;
-use nalgebra::DMatrix;
 
 /// Inverted dropout (PyTorch `nn.Dropout`): in training each element is
 /// zeroed with probability `p` and the survivors are scaled by `1/(1 − p)`,
@@ -57,19 +56,17 @@ impl<S: Scalar> Module<S> for Dropout {
         if !ctx.mode.is_train() || self.p == 0.0 {
             return x;
         }
-        let (r, c) = x.shape();
         let keep = if self.p < 1.0 {
             S::cast(1.0 / (1.0 - self.p))
         } else {
             S::zero()
         };
-        let mut mask = DMatrix::zeros(r, c);
-        for m in mask.iter_mut() {
-            if uniform01(ctx.rng) >= self.p {
-                *m = keep;
+        let (p, rng) = (self.p, &mut *ctx.rng);
+        x.mask_with(|mask| {
+            for m in mask.iter_mut() {
+                *m = if uniform01(rng) >= p { keep } else { S::zero() };
             }
-        }
-        x.mask(&mask)
+        })
     }
 }
 
@@ -78,6 +75,7 @@ mod tests {
     use super::*;
     use crate::{Mode, ModelState};
     use descent_autodiff::Tape;
+    use nalgebra::DMatrix;
     use proptest::prelude::*;
     use rand_chacha::ChaCha8Rng;
     use rand_core::SeedableRng;

@@ -6,7 +6,6 @@ use crate::module::{Ctx, Module};
 use crate::random::standard_normal;
 use descent_autodiff::Var;
 use descent_core::Scalar;
-use nalgebra::DMatrix;
 
 /// Adds independent `N(0, std²)` noise to every activation in training and
 /// is the identity in evaluation: noise injection as a regularizer
@@ -51,11 +50,13 @@ impl<S: Scalar> Module<S> for GaussianNoise {
             return x;
         }
         let (r, c) = x.shape();
-        let mut noise = DMatrix::zeros(r, c);
-        for v in noise.iter_mut() {
-            *v = S::cast(self.std * standard_normal(ctx.rng));
-        }
-        x + ctx.tape.constant(&noise)
+        let (std, rng) = (self.std, &mut *ctx.rng);
+        let noise = ctx.tape.constant_with(r, c, |noise| {
+            for v in noise.iter_mut() {
+                *v = S::cast(std * standard_normal(rng));
+            }
+        });
+        x + noise
     }
 }
 
@@ -64,6 +65,7 @@ mod tests {
     use super::*;
     use crate::{Mode, ModelState};
     use descent_autodiff::Tape;
+    use nalgebra::DMatrix;
     use proptest::prelude::*;
     use rand_chacha::ChaCha8Rng;
     use rand_core::SeedableRng;
