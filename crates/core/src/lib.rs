@@ -8,7 +8,8 @@
 //! - [`Params`] and [`Grads`]: the two halves of a store, which optimizers borrow separately.
 //! - [`GradientTransform`] and [`Schedule`]: the traits optimizers and learning-rate
 //!   schedules implement.
-//! - [`Error`]: the typed errors of this crate.
+//! - [`Error`]: the typed errors of this crate; [`range`]: the hyperparameter
+//!   range checks other crates validate their arguments with.
 //!
 //! # Examples
 //!
@@ -27,6 +28,7 @@
 mod error;
 mod grads;
 mod param;
+pub mod range;
 mod scalar;
 mod traits;
 

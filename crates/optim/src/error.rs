@@ -68,50 +68,14 @@ pub enum Error {
 /// `Result` with [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Checks `lo <= value` (and `value < hi` or `value <= hi`), naming the range on failure.
-pub(crate) fn check(
-    name: &'static str,
-    value: f64,
-    ok: bool,
-    expected: &'static str,
-) -> Result<()> {
-    if ok && !value.is_nan() {
-        Ok(())
-    } else {
-        Err(Error::OutOfRange {
-            name,
-            value,
-            expected,
-        })
+pub(crate) use descent_core::range::{closed_unit_interval, non_negative, positive, unit_interval};
+
+impl From<descent_core::range::OutOfRange> for Error {
+    fn from(e: descent_core::range::OutOfRange) -> Self {
+        Error::OutOfRange {
+            name: e.name,
+            value: e.value,
+            expected: e.expected,
+        }
     }
-}
-
-/// `value >= 0` and finite.
-pub(crate) fn non_negative(name: &'static str, value: f64) -> Result<()> {
-    check(
-        name,
-        value,
-        value >= 0.0 && value.is_finite(),
-        "a finite value >= 0",
-    )
-}
-
-/// `value > 0` and finite.
-pub(crate) fn positive(name: &'static str, value: f64) -> Result<()> {
-    check(
-        name,
-        value,
-        value > 0.0 && value.is_finite(),
-        "a finite value > 0",
-    )
-}
-
-/// `0 <= value < 1`.
-pub(crate) fn unit_interval(name: &'static str, value: f64) -> Result<()> {
-    check(name, value, (0.0..1.0).contains(&value), "[0, 1)")
-}
-
-/// `0 <= value <= 1`.
-pub(crate) fn closed_unit_interval(name: &'static str, value: f64) -> Result<()> {
-    check(name, value, (0.0..=1.0).contains(&value), "[0, 1]")
 }

@@ -80,7 +80,7 @@ impl WeightDecay {
             WeightDecay::L2(l)
             | WeightDecay::Decoupled(l)
             | WeightDecay::DecoupledSchedule(l)
-            | WeightDecay::L1(l) => non_negative("weight_decay", l),
+            | WeightDecay::L1(l) => Ok(non_negative("weight_decay", l)?),
         }
     }
 
@@ -160,7 +160,7 @@ where
 /// Checks a `(β₁, β₂)` pair.
 pub(crate) fn check_betas(betas: (f64, f64)) -> Result<()> {
     unit_interval("betas.0", betas.0)?;
-    unit_interval("betas.1", betas.1)
+    Ok(unit_interval("betas.1", betas.1)?)
 }
 
 /// Declares the `new` and `with_groups` constructors of a PyTorch-named optimizer.

@@ -59,40 +59,14 @@ pub enum Error {
 /// `Result` with [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Checks a range condition, naming the range on failure (NaN always fails).
-pub(crate) fn check(
-    name: &'static str,
-    value: f64,
-    ok: bool,
-    expected: &'static str,
-) -> Result<()> {
-    if ok && !value.is_nan() {
-        Ok(())
-    } else {
-        Err(Error::OutOfRange {
-            name,
-            value,
-            expected,
-        })
+pub(crate) use descent_core::range::{check, non_negative, positive};
+
+impl From<descent_core::range::OutOfRange> for Error {
+    fn from(e: descent_core::range::OutOfRange) -> Self {
+        Error::OutOfRange {
+            name: e.name,
+            value: e.value,
+            expected: e.expected,
+        }
     }
-}
-
-/// `value >= 0` and finite.
-pub(crate) fn non_negative(name: &'static str, value: f64) -> Result<()> {
-    check(
-        name,
-        value,
-        value >= 0.0 && value.is_finite(),
-        "a finite value >= 0",
-    )
-}
-
-/// `value > 0` and finite.
-pub(crate) fn positive(name: &'static str, value: f64) -> Result<()> {
-    check(
-        name,
-        value,
-        value > 0.0 && value.is_finite(),
-        "a finite value > 0",
-    )
 }
