@@ -4,7 +4,7 @@
 //!   (default `../shared/golden` beside the workspace) described in their `FORMAT.md`.
 //! - [`strategies`]: proptest strategies for matrices, including values kept
 //!   away from kinks so finite differences are meaningful.
-//! - [`panic_message`]: the message of an expected panic, without `#[should_panic]`.
+//! - [`panic_message`]: the message of an expected panic (no should-panic attributes here).
 //! - [`assert_close`]: element-wise comparison with a relative tolerance that
 //!   names the first offending element.
 

@@ -1,4 +1,4 @@
-//! Asserting on panics without `#[should_panic]`.
+//! Asserting on panics with a message check instead of a should-panic attribute.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
