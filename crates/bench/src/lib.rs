@@ -15,6 +15,6 @@ mod limits;
 mod timing;
 mod workload;
 
-pub use limits::{sgemm_gflops, triad_gbs};
+pub use limits::{matmul_threads, sgemm_gflops, triad_gbs};
 pub use timing::{Timing, time_steps};
 pub use workload::{Workload, WorkloadId};

@@ -8,8 +8,14 @@ use crate::timing::time_steps;
 use std::hint::black_box;
 
 /// Threads matrixmultiply uses in this process (`MATMUL_NUM_THREADS`, else
-/// the available parallelism).
-fn threads() -> usize {
+/// the available parallelism); the workloads' optimizers use as many.
+///
+/// # Examples
+///
+/// ```
+/// assert!(descent_bench::matmul_threads() >= 1);
+/// ```
+pub fn matmul_threads() -> usize {
     std::env::var("MATMUL_NUM_THREADS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -69,7 +75,7 @@ pub fn triad_gbs(len: usize, iters: usize) -> f64 {
     let mut a = vec![0.0f32; len];
     let b = vec![1.0f32; len];
     let c = vec![2.0f32; len];
-    let n_threads = threads().max(1);
+    let n_threads = matmul_threads();
     let chunk = len.div_ceil(n_threads);
     let t = time_steps(1, iters, || {
         std::thread::scope(|scope| {

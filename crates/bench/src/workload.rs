@@ -1,18 +1,19 @@
 //! The training-step workloads W1–W4: a model, an optimizer and one
 //! fixed random batch, stepped with one reused tape as real training does.
 
+use crate::limits::matmul_threads;
 use descent_autodiff::{CrossEntropyConfig, ImageShape, Tape};
 use descent_nn::{
     BatchNorm1d, BatchNormConfig, Builder, Conv2d, Conv2dConfig, Ctx, Dropout, Flatten, Linear,
     LinearConfig, MaxPool2d, MaxPool2dConfig, Mode, ModelState, Module, Relu, Sequential, Tanh,
 };
-use descent_optim::{Adam, AdamConfig, AdamW, AdamWConfig, Optimizer, Sgd, SgdConfig};
+use descent_optim::{Adam, AdamConfig, AdamW, AdamWConfig, Optimizer, Parallelism, Sgd, SgdConfig};
 use nalgebra::DMatrix;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
 
 /// One of the workloads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum WorkloadId {
     /// MLP 784-512-256-10, ReLU, batch 128, SGD with momentum 0.9.
     W1Sgd,
@@ -95,7 +96,8 @@ impl WorkloadId {
         }
     }
 
-    /// Builds the model, the optimizer and one random batch from `seed`.
+    /// Builds the model, the optimizer and one random batch from `seed`; the
+    /// optimizer runs on [`matmul_threads`] threads, as the GEMMs do.
     ///
     /// Panics only if a fixed layer or optimizer config is rejected, which
     /// is a bug in this file.
@@ -112,7 +114,7 @@ impl WorkloadId {
             }
             .expect("fixed, valid layer configs")
         };
-        let opt = match self {
+        let mut opt = match self {
             WorkloadId::W1Sgd => {
                 let cfg = SgdConfig {
                     lr: 0.01,
@@ -125,6 +127,11 @@ impl WorkloadId {
             _ => Adam::new(&state.params, AdamConfig::default()),
         }
         .expect("fixed, valid optimizer config");
+        // The optimizer uses as many threads as the GEMMs (MATMUL_NUM_THREADS).
+        opt.set_parallelism(Parallelism {
+            threads: matmul_threads(),
+            ..Parallelism::default()
+        });
         let (n, d_in, classes) = match self {
             WorkloadId::W2Adam => (32, 2, 2),
             WorkloadId::W3Adam => (64, 3 * 32 * 32, 10),
