@@ -69,6 +69,7 @@ pub fn main(args: &[String]) -> Result<()> {
         cargo_args.extend(a.criterion.iter().map(String::as_str));
         super::cargo(&cargo_args, &[])?;
     }
+    let load_before = load_average();
     let torch = torch_available();
     if !torch {
         println!("PyTorch comparison skipped: torch not importable by python3");
@@ -94,7 +95,8 @@ pub fn main(args: &[String]) -> Result<()> {
         }
         results.push((threads, m));
     }
-    let md = table::render(&results, torch);
+    let load = [load_before, load_average()];
+    let md = table::render(&results, torch, &load);
     println!("\n{md}");
     let path = a.out.join("BENCH.md");
     write_atomically(&path, &md)?;
@@ -194,6 +196,13 @@ fn output(cmd: &mut Command, what: &str) -> Result<String> {
         );
     }
     String::from_utf8(out.stdout).with_context(|| format!("{what} printed non-UTF-8"))
+}
+
+/// The 1-minute load average (`/proc/loadavg`), if readable: other work on
+/// the machine shows up here and in the spread between median and min.
+fn load_average() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    text.split_whitespace().next()?.parse().ok()
 }
 
 fn torch_available() -> bool {

@@ -36,14 +36,23 @@ pub struct Measured {
 const HEADER: &str = "| workload | median ms | min ms | samples/s | PyTorch median ms | descent/PyTorch | GFLOP/s | % sgemm peak | floor ms | floor/median |
 |---|--:|--:|--:|--:|--:|--:|--:|--:|--:|";
 
-/// Renders one section per thread count.
-pub fn render(results: &[(usize, Measured)], torch: bool) -> String {
+/// Renders one section per thread count; `load` is the 1-minute load
+/// average before and after the run.
+pub fn render(results: &[(usize, Measured)], torch: bool, load: &[Option<f64>; 2]) -> String {
     let mut md = String::from("# descent workload benchmarks\n\n");
     md.push_str(
         "One full training step per iteration (zero grads, forward, backward, optimizer step), f32, after warm-up; \
          samples pooled over alternating rounds.\n\
          GFLOP/s counts the step's matrix products as 6 × multiply-adds (W1: 411 MFLOP).\n\
          floor ms = those FLOPs at the measured sgemm peak + the optimizer's bytes (20 or 28 per parameter) at the measured triad bandwidth.\n",
+    );
+    let fmt = |l: Option<f64>| l.map_or("unknown".into(), |l| format!("{l:.2}"));
+    let _ = writeln!(
+        md,
+        "Load average (1 min) before and after the run: {} and {} on {} logical CPUs.",
+        fmt(load[0]),
+        fmt(load[1]),
+        std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     if !torch {
         md.push_str("\nPyTorch comparison skipped: torch not importable by python3.\n");
@@ -117,7 +126,7 @@ mod tests {
                 samples_ms: vec![4.0, 5.0, 6.0],
             },
         );
-        let md = render(&[(1, m)], false);
+        let md = render(&[(1, m)], false, &[Some(0.5), None]);
         assert!(md.contains("PyTorch comparison skipped"));
         assert!(md.contains(
             "| w1_sgd | 5.000 | 4.000 | 25600 | skipped | skipped: torch not importable |"
