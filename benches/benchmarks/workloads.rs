@@ -14,7 +14,7 @@ pub fn workloads(c: &mut Criterion) {
     group
         .sample_size(20)
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
+        .measurement_time(Duration::from_secs(4));
     for id in WorkloadId::ALL {
         let mut w = id.build(0);
         group.throughput(Throughput::Elements(id.batch() as u64));
