@@ -8,8 +8,10 @@ mod benchmarks {
     pub mod augment;
     pub mod matmul;
     pub mod optim;
+    pub mod workloads;
 }
 
 criterion::criterion_group!(optim, benchmarks::optim::optim);
 criterion::criterion_group!(augment, benchmarks::augment::augment);
-criterion::criterion_main!(benchmarks::matmul::group, optim, augment);
+criterion::criterion_group!(workloads, benchmarks::workloads::workloads);
+criterion::criterion_main!(benchmarks::matmul::group, optim, augment, workloads);

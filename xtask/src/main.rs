@@ -2,9 +2,12 @@
 //!
 //! - `reproduce [NAME] [--quick] [--out DIR] [--seed N]`: runs the experiments
 //!   and writes `REPORT.md` under the output folder (default `out/`);
-//! - `bench [FILTER]`: the criterion benchmarks;
+//! - `bench [FILTER] [--table] [--quick] [--rounds N] [--out DIR]`: the
+//!   criterion benchmarks, then the workload table (`DIR/BENCH.md`) at 1 and
+//!   2 threads, beside PyTorch when torch is importable;
 //! - `tidy`: the workspace's own checks (also part of `cargo test`).
 
+mod bench;
 mod report;
 mod reproduce;
 
@@ -18,14 +21,17 @@ commands:
   reproduce [NAME] [--quick] [--out DIR] [--seed N]
                      run the experiments (all, or the one named) and write DIR/REPORT.md
   reproduce --list   list the experiments
-  bench [FILTER]     run the criterion benchmarks
+  bench [FILTER] [--table] [--quick] [--rounds N] [--out DIR]
+                     run the criterion benchmarks (skipped with --table), then time
+                     workloads W1-W4 at 1 and 2 threads (and PyTorch's, if importable)
+                     and write DIR/BENCH.md (default out/)
   tidy               check the workspace's dependency rule and layout";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("reproduce") => reproduce::main(&args[1..]),
-        Some("bench") => cargo(&["bench", "--bench", "bench_main", "--"], &args[1..]),
+        Some("bench") => bench::main(&args[1..]),
         Some("tidy") => cargo(&["test", "--test", "tidy"], &[]),
         Some("-h" | "--help" | "help") | None => {
             println!("{USAGE}");
