@@ -417,8 +417,19 @@ mod tests {
             let mut sorted = words.clone();
             sorted.sort();
             prop_assert_eq!(swapped, sorted);
+            // as in the EDA reference, a round inserts nothing when 10 draws
+            // find no word with a synonym; the originals keep their order
             let inserted = random_insertion(&words, n, &lex, &mut rng);
-            prop_assert_eq!(inserted.len(), words.len() + n);
+            prop_assert!(inserted.len() >= words.len() && inserted.len() <= words.len() + n);
+            let mut rest = inserted.iter();
+            for w in &words {
+                prop_assert!(rest.any(|x| x == w), "original order lost");
+            }
+            // each new word is a synonym of a word already there (the
+            // reference draws from the growing sentence, inserted words too)
+            for x in inserted.iter().filter(|x| !words.contains(x)) {
+                prop_assert!(inserted.iter().any(|w| w != x && lex.are_synonyms(w, x)), "{} is no synonym", x);
+            }
         }
     }
 
