@@ -121,20 +121,25 @@ impl<'a, S: Scalar> BackCtx<'a, S> {
         self.grads[i].as_mut().expect("just set")
     }
 
-    /// The gradient accumulator of node `idx` for a GEMM-style update
-    /// `g ← Δ + beta·g`: a fresh buffer comes back unzeroed with `beta = 0`
-    /// (the GEMM then never reads it), an existing one with `beta = 1`.
+    /// The gradient slot of node `idx` and whether it is fresh: a fresh
+    /// slot comes from the pool unzeroed, so the caller must overwrite every
+    /// element (`=`), while an existing one must be accumulated into (`+=`).
     /// Saves a zeroing pass and a read of the whole gradient.
-    pub(crate) fn grad_for_gemm(&mut self, idx: u32) -> (&mut DMatrix<S>, S) {
+    pub(crate) fn grad_slot(&mut self, idx: u32) -> (&mut DMatrix<S>, bool) {
         let i = idx as usize;
-        let beta = if self.grads[i].is_none() {
+        let fresh = self.grads[i].is_none();
+        if fresh {
             let (r, c) = self.values[i].shape();
             self.grads[i] = Some(self.pool.take(r, c));
-            S::zero()
-        } else {
-            S::one()
-        };
-        (self.grads[i].as_mut().expect("just set"), beta)
+        }
+        (self.grads[i].as_mut().expect("just set"), fresh)
+    }
+
+    /// [`grad_slot`](Self::grad_slot) for a GEMM-style update `g ← Δ + beta·g`:
+    /// `beta` is 0 for a fresh slot (the GEMM then never reads it), else 1.
+    pub(crate) fn grad_for_gemm(&mut self, idx: u32) -> (&mut DMatrix<S>, S) {
+        let (g, fresh) = self.grad_slot(idx);
+        (g, if fresh { S::zero() } else { S::one() })
     }
 }
 

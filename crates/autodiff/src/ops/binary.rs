@@ -86,7 +86,12 @@ impl<'t, S: Scalar> Var<'t, S> {
                 BinKind::Div => |x: S, y: S| x / y,
             };
             if a.shape() == b.shape() {
-                for ((o, &x), &y) in out.iter_mut().zip(a.iter()).zip(b.iter()) {
+                for ((o, &x), &y) in out
+                    .as_mut_slice()
+                    .iter_mut()
+                    .zip(a.as_slice())
+                    .zip(b.as_slice())
+                {
                     *o = f(x, y);
                 }
             } else {

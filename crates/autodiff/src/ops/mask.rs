@@ -37,7 +37,12 @@ impl<'t, S: Scalar> Var<'t, S> {
             let x = &t.values[self.idx as usize];
             assert_same_shape("mask", x, &mask);
             let mut out = t.pool.take(x.nrows(), x.ncols());
-            for ((o, &a), &m) in out.iter_mut().zip(x.iter()).zip(mask.iter()) {
+            for ((o, &a), &m) in out
+                .as_mut_slice()
+                .iter_mut()
+                .zip(x.as_slice())
+                .zip(mask.as_slice())
+            {
                 *o = a * m;
             }
             (
@@ -62,7 +67,12 @@ impl<'t, S: Scalar> Var<'t, S> {
 impl<S: Scalar> Backward<S> for Mask<S> {
     fn backward(&self, ctx: &mut BackCtx<'_, S>, _out: usize, g: &DMatrix<S>) {
         let gx = ctx.grad_mut(self.x);
-        for ((a, &gi), &m) in gx.iter_mut().zip(g.iter()).zip(self.mask.iter()) {
+        for ((a, &gi), &m) in gx
+            .as_mut_slice()
+            .iter_mut()
+            .zip(g.as_slice())
+            .zip(self.mask.as_slice())
+        {
             *a += gi * m;
         }
     }

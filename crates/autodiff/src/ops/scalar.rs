@@ -31,7 +31,7 @@ impl<'t, S: Scalar> Var<'t, S> {
         Var::record(self.tape, |t| {
             let x = &t.values[self.idx as usize];
             let mut out = t.pool.take(x.nrows(), x.ncols());
-            for (o, &v) in out.iter_mut().zip(x.iter()) {
+            for (o, &v) in out.as_mut_slice().iter_mut().zip(x.as_slice()) {
                 *o = match kind {
                     ScalarKind::Add => v + s,
                     ScalarKind::Mul => v * s,
@@ -83,8 +83,11 @@ impl<S: Scalar> Backward<S> for ScalarOp<S> {
             ScalarKind::RSub => *gx -= g,
             // d(s/x)/dx = -s/x² = -y/x
             ScalarKind::RDiv => {
-                for ((a, &gi), (&yi, &xi)) in
-                    gx.iter_mut().zip(g.iter()).zip(y.iter().zip(x.iter()))
+                for ((a, &gi), (&yi, &xi)) in gx
+                    .as_mut_slice()
+                    .iter_mut()
+                    .zip(g.as_slice())
+                    .zip(y.as_slice().iter().zip(x.as_slice()))
                 {
                     *a -= gi * yi / xi;
                 }

@@ -38,6 +38,64 @@ fn normal_cdf<S: Scalar>(x: S) -> S {
     half * (S::one() + S::cast(erf))
 }
 
+/// Evaluates `$body` with `$k` bound to a copy of `$kind` whose variant is
+/// known at compile time in each arm, so the per-element `match` inside
+/// `forward`/`derivative` folds away and each kind gets its own tight loop.
+macro_rules! specialize {
+    ($kind:expr, |$k:ident| $body:expr) => {
+        match $kind {
+            UnaryKind::Exp => {
+                let $k = UnaryKind::<S>::Exp;
+                $body
+            }
+            UnaryKind::Log => {
+                let $k = UnaryKind::<S>::Log;
+                $body
+            }
+            UnaryKind::Sqrt => {
+                let $k = UnaryKind::<S>::Sqrt;
+                $body
+            }
+            UnaryKind::Powf(p) => {
+                let $k = UnaryKind::Powf(p);
+                $body
+            }
+            UnaryKind::Abs => {
+                let $k = UnaryKind::<S>::Abs;
+                $body
+            }
+            UnaryKind::Clamp(lo, hi) => {
+                let $k = UnaryKind::Clamp(lo, hi);
+                $body
+            }
+            UnaryKind::Relu => {
+                let $k = UnaryKind::<S>::Relu;
+                $body
+            }
+            UnaryKind::LeakyRelu(a) => {
+                let $k = UnaryKind::LeakyRelu(a);
+                $body
+            }
+            UnaryKind::Elu(a) => {
+                let $k = UnaryKind::Elu(a);
+                $body
+            }
+            UnaryKind::Tanh => {
+                let $k = UnaryKind::<S>::Tanh;
+                $body
+            }
+            UnaryKind::Sigmoid => {
+                let $k = UnaryKind::<S>::Sigmoid;
+                $body
+            }
+            UnaryKind::Gelu => {
+                let $k = UnaryKind::<S>::Gelu;
+                $body
+            }
+        }
+    };
+}
+
 impl<S: Scalar> UnaryKind<S> {
     #[inline]
     fn forward(self, x: S) -> S {
@@ -155,9 +213,11 @@ impl<'t, S: Scalar> Var<'t, S> {
         Var::record(self.tape, |t| {
             let x = &t.values[self.idx as usize];
             let mut out = t.pool.take(x.nrows(), x.ncols());
-            for (o, &v) in out.iter_mut().zip(x.iter()) {
-                *o = kind.forward(v);
-            }
+            specialize!(kind, |k| {
+                for (o, &v) in out.as_mut_slice().iter_mut().zip(x.as_slice()) {
+                    *o = k.forward(v);
+                }
+            });
             (
                 out,
                 Op::Unary(Unary { kind, x: self.idx }),
@@ -234,10 +294,23 @@ impl<'t, S: Scalar> Var<'t, S> {
 impl<S: Scalar> Backward<S> for Unary<S> {
     fn backward(&self, ctx: &mut BackCtx<'_, S>, out: usize, g: &DMatrix<S>) {
         let (x, y) = (ctx.value(self.x), &ctx.values[out]);
-        let gx = ctx.grad_mut(self.x);
-        for ((a, &gi), (&xi, &yi)) in gx.iter_mut().zip(g.iter()).zip(x.iter().zip(y.iter())) {
-            *a += gi * self.kind.derivative(xi, yi);
-        }
+        let (gx, fresh) = ctx.grad_slot(self.x);
+        // plain slices: nalgebra's matrix iterators handle strides and do not vectorize
+        let terms = g
+            .as_slice()
+            .iter()
+            .zip(x.as_slice().iter().zip(y.as_slice()));
+        specialize!(self.kind, |k| {
+            if fresh {
+                for (a, (&gi, (&xi, &yi))) in gx.as_mut_slice().iter_mut().zip(terms) {
+                    *a = gi * k.derivative(xi, yi);
+                }
+            } else {
+                for (a, (&gi, (&xi, &yi))) in gx.as_mut_slice().iter_mut().zip(terms) {
+                    *a += gi * k.derivative(xi, yi);
+                }
+            }
+        });
     }
 }
 
