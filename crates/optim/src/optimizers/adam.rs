@@ -59,13 +59,6 @@ impl Default for AdamConfig {
     }
 }
 
-fn validate(lr: f64, betas: (f64, f64), eps: f64, wd: WeightDecay) -> Result<()> {
-    non_negative("lr", lr)?;
-    check_betas(betas)?;
-    positive("eps", eps)?;
-    wd.validate()
-}
-
 impl OptimizerConfig for AdamConfig {
     type Transform = Framed<ScaleByAdam>;
 
@@ -74,7 +67,10 @@ impl OptimizerConfig for AdamConfig {
     }
 
     fn validate(&self) -> Result<()> {
-        validate(self.lr, self.betas, self.eps, self.weight_decay)
+        non_negative("lr", self.lr)?;
+        check_betas(self.betas)?;
+        positive("eps", self.eps)?;
+        self.weight_decay.validate()
     }
 
     fn transform(&self) -> Self::Transform {
@@ -138,6 +134,28 @@ impl Default for AdamWConfig {
     }
 }
 
+/// AdamW is Adam with a different default decay: same fields, same stages.
+impl From<AdamWConfig> for AdamConfig {
+    fn from(c: AdamWConfig) -> AdamConfig {
+        let AdamWConfig {
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            maximize,
+        } = c;
+        AdamConfig {
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            maximize,
+        }
+    }
+}
+
 impl OptimizerConfig for AdamWConfig {
     type Transform = Framed<ScaleByAdam>;
 
@@ -146,16 +164,11 @@ impl OptimizerConfig for AdamWConfig {
     }
 
     fn validate(&self) -> Result<()> {
-        validate(self.lr, self.betas, self.eps, self.weight_decay)
+        AdamConfig::from(*self).validate()
     }
 
     fn transform(&self) -> Self::Transform {
-        let (b1, b2) = self.betas;
-        framed(
-            self.maximize,
-            self.weight_decay,
-            scale_by_adam(b1, b2, self.eps, self.amsgrad),
-        )
+        AdamConfig::from(*self).transform()
     }
 }
 
