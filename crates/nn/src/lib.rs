@@ -59,6 +59,8 @@ mod random;
 mod sequential;
 mod state;
 mod state_file;
+#[cfg(test)]
+mod testing;
 
 pub use buffers::{Buffer, BufferId, Buffers};
 pub use builder::Builder;

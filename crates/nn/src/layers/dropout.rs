@@ -73,22 +73,13 @@ impl<S: Scalar> Module<S> for Dropout {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Mode, ModelState};
-    use descent_autodiff::Tape;
+    use crate::Mode;
+    use crate::testing::forward_once;
     use nalgebra::DMatrix;
     use proptest::prelude::*;
-    use rand_chacha::ChaCha8Rng;
-    use rand_core::SeedableRng;
 
     fn run(p: f64, mode: Mode, x: &DMatrix<f64>, seed: u64) -> DMatrix<f64> {
-        let mut state = ModelState::<f64>::new();
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let tape = Tape::new();
-        let mut ctx = Ctx::new(&tape, &mut state, mode, &mut rng);
-        Dropout::new(p)
-            .unwrap()
-            .forward(&mut ctx, tape.constant(x))
-            .value()
+        forward_once(&Dropout::new(p).unwrap(), mode, x, seed)
     }
 
     proptest! {
