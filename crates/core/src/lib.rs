@@ -9,7 +9,8 @@
 //! - [`GradientTransform`] and [`Schedule`]: the traits optimizers and learning-rate
 //!   schedules implement.
 //! - [`Error`]: the typed errors of this crate; [`range`]: the hyperparameter
-//!   range checks other crates validate their arguments with.
+//!   range checks other crates validate their arguments with; [`threads`]: how many
+//!   threads parallel kernels may use (`DESCENT_NUM_THREADS`, `set_num_threads`).
 //!
 //! # Examples
 //!
@@ -30,6 +31,7 @@ mod grads;
 mod param;
 pub mod range;
 mod scalar;
+pub mod threads;
 mod traits;
 
 pub use error::{Error, Result};

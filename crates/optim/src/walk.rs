@@ -36,10 +36,11 @@ pub struct Parallelism {
 }
 
 impl Default for Parallelism {
-    /// All available cores, with at least 2^18 elements per thread.
+    /// [`descent_core::threads::num_threads`] threads (`DESCENT_NUM_THREADS`,
+    /// else all available cores), with at least 2^18 elements per thread.
     fn default() -> Self {
         Parallelism {
-            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            threads: descent_core::threads::num_threads(),
             min_elems_per_thread: 1 << 18,
         }
     }
