@@ -41,6 +41,7 @@ pub use ops::batch_norm::{BatchNormStats, RunningStats};
 pub use ops::conv2d::Conv2dConfig;
 pub use ops::loss::CrossEntropyConfig;
 pub use ops::loss::Reduction;
+pub use ops::matmul::gemm;
 pub use ops::pool2d::{AvgPool2dConfig, MaxPool2dConfig};
 pub use tape::Tape;
 pub use var::Var;

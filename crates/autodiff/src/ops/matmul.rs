@@ -38,13 +38,39 @@ fn strides<S: Scalar>(m: &DMatrix<S>, transpose: bool) -> (isize, isize) {
     if transpose { (ld, 1) } else { (1, ld) }
 }
 
-/// `c ← alpha · op(a) · op(b) + beta · c`, one matrixmultiply GEMM on
-/// strided views (so a transpose is never copied). With `beta = 0`, `c` is
-/// not read, so it may hold anything.
+/// A GEMM smaller than this many multiply-adds runs on one thread.
+const MIN_PARALLEL_WORK: usize = 1 << 18;
+
+/// `m ≥ TALL · max(n, k)` marks a tall, skinny product (a convolution's
+/// im2col GEMMs), where matrixmultiply is fastest; everything else goes to
+/// the `gemm` crate, which is faster on square-ish and reduction-shaped
+/// (large `k`, small `m·n`) products — measured on the workloads' shapes,
+/// see ARCHITECTURE.md.
+const TALL: usize = 16;
+
+/// `c ← alpha · op(a) · op(b) + beta · c` on strided views (so a transpose
+/// is never copied), on up to [`descent_core::threads::num_threads`]
+/// threads. With `beta = 0`, `c` is not read, so it may hold anything.
 ///
-/// matrixmultiply is called directly rather than through nalgebra's `gemm`,
-/// whose small-matrix fallback mishandles transposed strided views.
-pub(crate) fn gemm<S: Scalar>(
+/// Every element of `c` is summed over `k` by one thread in one order, so the
+/// result does not depend on the thread count. This is the GEMM every tape
+/// product uses, public for code that multiplies matrices outside a tape.
+///
+/// Panics if the shapes do not fit, naming them.
+///
+/// # Examples
+///
+/// ```
+/// use descent_autodiff::gemm;
+/// use nalgebra::DMatrix;
+///
+/// let a = DMatrix::from_row_slice(2, 3, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+/// let mut c = DMatrix::from_element(2, 2, 1.0);
+/// // c ← 1·a·aᵀ + 10·c
+/// gemm(&mut c, 1.0, &a, false, &a, true, 10.0);
+/// assert_eq!(c, DMatrix::from_row_slice(2, 2, &[24.0, 42.0, 42.0, 87.0]));
+/// ```
+pub fn gemm<S: Scalar>(
     c: &mut DMatrix<S>,
     alpha: S,
     a: &DMatrix<S>,
@@ -64,53 +90,244 @@ pub(crate) fn gemm<S: Scalar>(
     if m == 0 || n == 0 {
         return;
     }
-    let ((rsa, csa), (rsb, csb)) = (strides(a, ta), strides(b, tb));
-    let (rsc, csc) = (1, m as isize);
-    let (ap, bp, cp) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
-    // SAFETY: `S` is exactly f32 (resp. f64) in each branch, so the pointer
-    // casts are identities; the strides above describe `op(a)` (m×k),
-    // `op(b)` (k×n) and `c` (m×n) inside their own column-major buffers,
+    if k == 0 {
+        if beta == S::zero() {
+            c.fill(S::zero());
+        } else {
+            c.iter_mut().for_each(|v| *v *= beta);
+        }
+        return;
+    }
+    let view = Views {
+        m,
+        k,
+        n,
+        a: a.as_ptr(),
+        rsa: strides(a, ta),
+        b: b.as_ptr(),
+        rsb: strides(b, tb),
+        c: c.as_mut_ptr(),
+        ldc: m as isize,
+        alpha,
+        beta,
+    };
+    let work = m.saturating_mul(n).saturating_mul(k);
+    let threads = descent_core::threads::num_threads()
+        .min(work / MIN_PARALLEL_WORK)
+        .max(1);
+    // SAFETY: the strides describe `op(a)` (m×k), `op(b)` (k×n) and `c`
+    // (m×n, column-major, leading dimension m) inside their own buffers,
     // whose sizes the assertion checked; `c` does not alias `a` or `b`
     // because it is borrowed mutably.
     unsafe {
-        if TypeId::of::<S>() == TypeId::of::<f32>() {
-            let (alpha, beta) = (alpha.as_f64() as f32, beta.as_f64() as f32);
-            matrixmultiply::sgemm(
-                m,
-                k,
-                n,
-                alpha,
-                ap.cast(),
-                rsa,
-                csa,
-                bp.cast(),
-                rsb,
-                csb,
-                beta,
-                cp.cast(),
-                rsc,
-                csc,
-            );
-        } else if TypeId::of::<S>() == TypeId::of::<f64>() {
-            let (alpha, beta) = (alpha.as_f64(), beta.as_f64());
-            matrixmultiply::dgemm(
-                m,
-                k,
-                n,
-                alpha,
-                ap.cast(),
-                rsa,
-                csa,
-                bp.cast(),
-                rsb,
-                csb,
-                beta,
-                cp.cast(),
-                rsc,
-                csc,
-            );
+        if m >= TALL * n.max(k) {
+            view.tall(threads);
         } else {
-            unreachable!("Scalar is implemented for f32 and f64 only");
+            view.general(threads);
+        }
+    }
+}
+
+/// One GEMM's operands as raw strided views.
+#[derive(Clone, Copy)]
+struct Views<S> {
+    m: usize,
+    k: usize,
+    n: usize,
+    a: *const S,
+    /// Row and column strides of `op(a)`.
+    rsa: (isize, isize),
+    b: *const S,
+    rsb: (isize, isize),
+    /// Column-major with leading dimension `ldc` (the whole product's `m`).
+    c: *mut S,
+    ldc: isize,
+    alpha: S,
+    beta: S,
+}
+
+// SAFETY: a `Views` is only sent to threads that write disjoint row blocks
+// of `c` (see `tall`) while the borrows behind the pointers are held by
+// `gemm`'s caller.
+unsafe impl<S: Send> Send for Views<S> {}
+unsafe impl<S: Sync> Sync for Views<S> {}
+
+impl<S: Scalar> Views<S> {
+    /// The rows `rows` of the product: a view of the same operands.
+    fn rows(self, rows: std::ops::Range<usize>) -> Views<S> {
+        // SAFETY (of the offsets, used only inside `tall`): `rows` lies in
+        // `0..m`, so both offsets stay inside `op(a)` and `c`.
+        Views {
+            m: rows.len(),
+            a: self.a.wrapping_offset(rows.start as isize * self.rsa.0),
+            c: self.c.wrapping_add(rows.start),
+            ..self
+        }
+    }
+
+    /// Tall, skinny products: the rows split into one block per thread,
+    /// each a single-threaded matrixmultiply call.
+    ///
+    /// # Safety
+    /// As [`gemm`]'s body: the views are valid and `c` is exclusively ours.
+    unsafe fn tall(self, threads: usize) {
+        if threads <= 1 {
+            // SAFETY: forwarded.
+            unsafe { self.matrixmultiply() };
+            return;
+        }
+        let block = self.m.div_ceil(threads);
+        rayon::scope(|scope| {
+            for start in (block..self.m).step_by(block) {
+                let part = self.rows(start..(start + block).min(self.m));
+                // SAFETY: disjoint row blocks of `c`; the scope ends before `gemm` returns.
+                scope.spawn(move |_| unsafe { part.matrixmultiply() });
+            }
+            // SAFETY: as above, the first block.
+            unsafe { self.rows(0..block.min(self.m)).matrixmultiply() };
+        });
+    }
+
+    /// One matrixmultiply call on the calling thread.
+    ///
+    /// # Safety
+    /// As [`gemm`]'s body.
+    unsafe fn matrixmultiply(self) {
+        let Views {
+            m,
+            k,
+            n,
+            a,
+            rsa,
+            b,
+            rsb,
+            c,
+            ldc: csc,
+            alpha,
+            beta,
+        } = self;
+        // SAFETY: `S` is exactly f32 (resp. f64) in each branch, so the
+        // pointer casts are identities; the views are valid (caller).
+        unsafe {
+            if TypeId::of::<S>() == TypeId::of::<f32>() {
+                let (alpha, beta) = (alpha.as_f64() as f32, beta.as_f64() as f32);
+                matrixmultiply::sgemm(
+                    m,
+                    k,
+                    n,
+                    alpha,
+                    a.cast(),
+                    rsa.0,
+                    rsa.1,
+                    b.cast(),
+                    rsb.0,
+                    rsb.1,
+                    beta,
+                    c.cast(),
+                    1,
+                    csc,
+                );
+            } else if TypeId::of::<S>() == TypeId::of::<f64>() {
+                let (alpha, beta) = (alpha.as_f64(), beta.as_f64());
+                matrixmultiply::dgemm(
+                    m,
+                    k,
+                    n,
+                    alpha,
+                    a.cast(),
+                    rsa.0,
+                    rsa.1,
+                    b.cast(),
+                    rsb.0,
+                    rsb.1,
+                    beta,
+                    c.cast(),
+                    1,
+                    csc,
+                );
+            } else {
+                unreachable!("Scalar is implemented for f32 and f64 only");
+            }
+        }
+    }
+
+    /// The `gemm` crate, with its own threading on rayon's pool.
+    ///
+    /// # Safety
+    /// As [`gemm`]'s body.
+    unsafe fn general(self, threads: usize) {
+        let Views {
+            m,
+            k,
+            n,
+            a,
+            rsa,
+            b,
+            rsb,
+            c,
+            ldc: csc,
+            alpha,
+            beta,
+        } = self;
+        let parallelism = if threads > 1 {
+            gemm::Parallelism::Rayon(threads)
+        } else {
+            gemm::Parallelism::None
+        };
+        let read_dst = beta != S::zero();
+        // SAFETY: as in `matrixmultiply`. The gemm crate computes
+        // `dst ← alpha·dst + beta·lhs·rhs` (its alpha and beta are BLAS's
+        // swapped) and takes column stride before row stride.
+        unsafe {
+            if TypeId::of::<S>() == TypeId::of::<f32>() {
+                let (alpha, beta) = (alpha.as_f64() as f32, beta.as_f64() as f32);
+                gemm::gemm(
+                    m,
+                    n,
+                    k,
+                    c.cast::<f32>(),
+                    csc,
+                    1,
+                    read_dst,
+                    a.cast::<f32>(),
+                    rsa.1,
+                    rsa.0,
+                    b.cast::<f32>(),
+                    rsb.1,
+                    rsb.0,
+                    beta,
+                    alpha,
+                    false,
+                    false,
+                    false,
+                    parallelism,
+                );
+            } else if TypeId::of::<S>() == TypeId::of::<f64>() {
+                let (alpha, beta) = (alpha.as_f64(), beta.as_f64());
+                gemm::gemm(
+                    m,
+                    n,
+                    k,
+                    c.cast::<f64>(),
+                    csc,
+                    1,
+                    read_dst,
+                    a.cast::<f64>(),
+                    rsa.1,
+                    rsa.0,
+                    b.cast::<f64>(),
+                    rsb.1,
+                    rsb.0,
+                    beta,
+                    alpha,
+                    false,
+                    false,
+                    false,
+                    parallelism,
+                );
+            } else {
+                unreachable!("Scalar is implemented for f32 and f64 only");
+            }
         }
     }
 }
