@@ -32,14 +32,14 @@ impl<S: Scalar> Pool<S> {
     /// A `rows × cols` matrix of zeros.
     pub(crate) fn zeros(&mut self, rows: usize, cols: usize) -> DMatrix<S> {
         let mut m = self.take(rows, cols);
-        m.fill(S::zero());
+        m.as_mut_slice().fill(S::zero());
         m
     }
 
     /// A copy of `src` in a recycled buffer.
     pub(crate) fn copy_of(&mut self, src: &DMatrix<S>) -> DMatrix<S> {
         let mut m = self.take(src.nrows(), src.ncols());
-        m.copy_from(src);
+        m.as_mut_slice().copy_from_slice(src.as_slice());
         m
     }
 

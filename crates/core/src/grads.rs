@@ -54,7 +54,7 @@ impl<S: Scalar> Grads<S> {
     /// Sets every element to zero, keeping the buffers.
     pub fn zero(&mut self) {
         for g in &mut self.tensors {
-            g.fill(S::zero());
+            g.as_mut_slice().fill(S::zero());
         }
     }
 

@@ -51,7 +51,7 @@ impl<S: Scalar, B: Clone> Snapshot<S, B> {
             return;
         }
         for (dst, (_, _, src)) in self.values.iter_mut().zip(params.iter()) {
-            dst.copy_from(src);
+            dst.as_mut_slice().copy_from_slice(src.as_slice());
         }
         self.buffers.clone_from(buffers);
     }
@@ -61,7 +61,7 @@ impl<S: Scalar, B: Clone> Snapshot<S, B> {
     pub fn restore(&self, params: &mut Params<S>, buffers: &mut B) -> Result<()> {
         self.fits(params)?;
         for ((_, dst), src) in params.values_mut().zip(&self.values) {
-            dst.copy_from(src);
+            dst.as_mut_slice().copy_from_slice(src.as_slice());
         }
         buffers.clone_from(&self.buffers);
         Ok(())

@@ -92,7 +92,7 @@ pub fn gemm<S: Scalar>(
     }
     if k == 0 {
         if beta == S::zero() {
-            c.fill(S::zero());
+            c.as_mut_slice().fill(S::zero());
         } else {
             c.iter_mut().for_each(|v| *v *= beta);
         }

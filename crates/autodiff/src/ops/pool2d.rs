@@ -285,28 +285,61 @@ fn max_forward<S: Scalar>(win: &Windows, x: &[S], y: &mut [S], argmax: &mut Vec<
     let (n, ImageShape { h, w, .. }) = (win.n, win.input);
     argmax.clear();
     argmax.resize(y.len(), NO_INPUT);
-    win.for_each(|oc, c, oy, ox| {
-        let (best, arg) = (
-            &mut y[oc * n..(oc + 1) * n],
-            &mut argmax[oc * n..(oc + 1) * n],
-        );
-        best.fill(S::cast(f64::NEG_INFINITY));
-        let mut first = true;
-        for iy in win.rows.taps(oy) {
-            for ix in win.cols.taps(ox) {
-                let ic = (c * h + iy) * w + ix;
-                let xs = &x[ic * n..(ic + 1) * n];
-                for ((b, a), &v) in best.iter_mut().zip(arg.iter_mut()).zip(xs) {
-                    // PyTorch: `val > maxval || isnan(val)`, starting from the first tap.
-                    if first || v > *b || v.partial_cmp(&v).is_none() {
-                        *b = v;
-                        *a = ic as u32;
-                    }
-                }
-                first = false;
-            }
+    if n == 0 {
+        return;
+    }
+    let (ys, args) = (y.chunks_exact_mut(n), argmax.chunks_exact_mut(n));
+    let mut windows = ys.zip(args);
+    win.for_each(|_, c, oy, ox| {
+        let (best, arg) = windows.next().expect("one output column per window");
+        let mut taps = win
+            .rows
+            .taps(oy)
+            .flat_map(|iy| win.cols.taps(ox).map(move |ix| (c * h + iy) * w + ix));
+        let Some(first) = taps.next() else {
+            best.fill(S::cast(f64::NEG_INFINITY));
+            return;
+        };
+        best.copy_from_slice(&x[first * n..(first + 1) * n]);
+        arg.fill(first as u32);
+        for ic in taps {
+            max_into(best, arg, &x[ic * n..(ic + 1) * n], ic as u32);
         }
     });
+}
+
+/// One tap of a max-pooling window over the batch: where `v > best` or `v`
+/// is NaN (PyTorch's `val > maxval || isnan(val)`), `best ← v` and
+/// `arg ← ic`.
+///
+/// Written as selects into fixed-size blocks that are then stored whole:
+/// a plain `*b = if take { v } else { *b }` loop compiles to per-lane
+/// conditional stores and does not vectorize.
+#[inline]
+fn max_into<S: Scalar>(best: &mut [S], arg: &mut [u32], xs: &[S], ic: u32) {
+    const LANES: usize = 8;
+    #[inline(always)]
+    fn lane<S: Scalar>(b: S, a: u32, v: S, ic: u32) -> (S, u32) {
+        // `|`, not `||`: no short circuit. `v != v` is the NaN test.
+        #[allow(clippy::eq_op)]
+        let take = (v > b) | (v != v);
+        (if take { v } else { b }, if take { ic } else { a })
+    }
+    let mut bs = best.chunks_exact_mut(LANES);
+    let mut as_ = arg.chunks_exact_mut(LANES);
+    let mut vs = xs.chunks_exact(LANES);
+    for ((b, a), v) in (&mut bs).zip(&mut as_).zip(&mut vs) {
+        let (mut nb, mut na) = ([S::zero(); LANES], [0u32; LANES]);
+        for i in 0..LANES {
+            (nb[i], na[i]) = lane(b[i], a[i], v[i], ic);
+        }
+        b.copy_from_slice(&nb);
+        a.copy_from_slice(&na);
+    }
+    let tail = bs.into_remainder().iter_mut().zip(as_.into_remainder());
+    for ((b, a), &v) in tail.zip(vs.remainder()) {
+        (*b, *a) = lane(*b, *a, v, ic);
+    }
 }
 
 /// Calls `f(out_col, divisor, in_cols)` for every average-pooling window
@@ -354,9 +387,13 @@ impl<S: Scalar> Backward<S> for Pool2d<S> {
         let g = g.as_slice();
         match &self.kind {
             Kind::Max { argmax } => {
-                for (e, (&a, &gv)) in argmax.iter().zip(g).enumerate() {
-                    if a != NO_INPUT {
-                        gx[a as usize * n + e % n] += gv;
+                // Sample j of an output column adds into sample j of its
+                // window's maximum's input column.
+                for (args, gs) in argmax.chunks_exact(n.max(1)).zip(g.chunks_exact(n.max(1))) {
+                    for (j, (&a, &gv)) in args.iter().zip(gs).enumerate() {
+                        if a != NO_INPUT {
+                            gx[a as usize * n + j] += gv;
+                        }
                     }
                 }
             }

@@ -174,6 +174,70 @@ proptest! {
     }
 }
 
+/// PyTorch's max-pooling rule for one sample: the taps in order, keeping
+/// the first maximum, a NaN counting as the maximum. Returns each output's
+/// value and the input column its gradient goes to.
+fn direct_argmax(c: &Case, x: &DMatrix<f32>, n: usize) -> Vec<(f32, Option<usize>)> {
+    let ImageShape { c: ch, h, w } = c.shape;
+    let (oh, ow) = (
+        c.out_size(h, 0, true).unwrap(),
+        c.out_size(w, 1, true).unwrap(),
+    );
+    let [(kh, kw), (sh, sw), (ph, pw), (dh, dw)] = c.win.map(|(a, b)| (a as isize, b as isize));
+    let (hi, wi) = (h as isize, w as isize);
+    (0..ch * oh * ow)
+        .map(|j| {
+            let (cc, oy, ox) = (j / (oh * ow), (j / ow % oh) as isize, (j % ow) as isize);
+            let (y0, x0) = (oy * sh - ph, ox * sw - pw);
+            let mut best: (f32, Option<usize>) = (f32::NEG_INFINITY, None);
+            for iy in (0..kh).map(|t| y0 + t * dh).filter(|i| (0..hi).contains(i)) {
+                for ix in (0..kw).map(|t| x0 + t * dw).filter(|i| (0..wi).contains(i)) {
+                    let col = (cc * h + iy as usize) * w + ix as usize;
+                    let v = x[(n, col)];
+                    if best.1.is_none() || v > best.0 || v.is_nan() {
+                        best = (v, Some(col));
+                    }
+                }
+            }
+            best
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    /// Batches wider than the kernel's 8-lane blocks, with ties and NaNs:
+    /// values and gradient routing match PyTorch's rule sample by sample.
+    #[test]
+    fn max_pool2d_picks_the_first_maximum_or_nan_in_wide_batches(
+        (c, x) in (cases(true), 1usize..=19).prop_flat_map(|(c, n)| {
+            let c = Case { n, ..c };
+            let len = c.shape.len();
+            let pick = prop::sample::select(vec![-1.0f32, 0.0, 1.0, 2.0, f32::NAN]);
+            (Just(c), prop::collection::vec(pick, n * len))
+                .prop_map(move |(c, v)| (c, DMatrix::from_vec(n, len, v)))
+        })
+    ) {
+        let tape = Tape::<f32>::new();
+        let xi = tape.leaf_image(&x, c.shape);
+        let y = xi.max_pool2d(&c.max());
+        let out = y.value();
+        tape.backward_with(y, &DMatrix::from_element(out.nrows(), out.ncols(), 1.0), &mut ParamStore::new());
+        let grad = tape.grad(xi).expect("the input is a leaf");
+        let mut want_grad = DMatrix::<f32>::zeros(x.nrows(), x.ncols());
+        for n in 0..c.n {
+            for (j, (v, arg)) in direct_argmax(&c, &x, n).into_iter().enumerate() {
+                let got = out[(n, j)];
+                prop_assert!(got == v || (got.is_nan() && v.is_nan()), "sample {}, output {}: {} vs {}", n, j, got, v);
+                if let Some(col) = arg {
+                    want_grad[(n, col)] += 1.0;
+                }
+            }
+        }
+        prop_assert_eq!(grad, want_grad);
+    }
+}
+
 fn image(values: &[f64], h: usize, w: usize) -> DMatrix<f64> {
     assert_eq!(values.len(), h * w);
     DMatrix::from_row_slice(1, h * w, values)
