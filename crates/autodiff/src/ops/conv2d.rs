@@ -3,7 +3,8 @@
 
 mod im2col;
 
-use super::matmul::gemm;
+use super::matmul::{Mat, gemm, gemm_mat};
+use super::reduce::sum_slice;
 use super::{BackCtx, Backward, Op};
 use crate::image::ImageShape;
 use crate::pool::Pool;
@@ -225,33 +226,35 @@ impl<S: Scalar> Backward<S> for Conv2d<S> {
         if let Some(b) = self.bias.filter(|&b| ctx.needs(b)) {
             let gb = ctx.grad_mut(b);
             for (gbc, column) in gb.iter_mut().zip(g.as_slice().chunks_exact(p.max(1))) {
-                *gbc += column.iter().fold(zero, |acc, &v| acc + v);
+                *gbc += sum_slice(column);
             }
         }
         if !ctx.needs(self.weight) && !ctx.needs(self.x) {
             return;
         }
-        let mut gy = ctx.pool.take(p, c_out);
-        gy.as_mut_slice().copy_from_slice(g.as_slice());
+        let gy = Mat::new(g.as_slice(), p, c_out);
         if ctx.needs(self.weight) {
             let col = self
                 .col
                 .as_ref()
                 .expect("conv2d: col is saved when the weight needs a gradient");
             let (gw, beta) = ctx.grad_for_gemm(self.weight);
-            gemm(gw, one, &gy, true, col, false, beta);
+            let shape = gw.shape();
+            gemm_mat(
+                gw.as_mut_slice(),
+                shape,
+                one,
+                gy,
+                true,
+                col.into(),
+                false,
+                beta,
+            );
         }
         if ctx.needs(self.x) {
             let mut dcol = ctx.pool.take(p, k);
-            gemm(
-                &mut dcol,
-                one,
-                &gy,
-                false,
-                ctx.value(self.weight),
-                false,
-                zero,
-            );
+            let w = ctx.value(self.weight).into();
+            gemm_mat(dcol.as_mut_slice(), (p, k), one, gy, false, w, false, zero);
             col2im_add(
                 &self.geom,
                 dcol.as_slice(),
@@ -259,7 +262,6 @@ impl<S: Scalar> Backward<S> for Conv2d<S> {
             );
             ctx.pool.give(dcol);
         }
-        ctx.pool.give(gy);
     }
 
     fn recycle(self, pool: &mut Pool<S>) {

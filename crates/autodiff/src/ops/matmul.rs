@@ -23,19 +23,48 @@ pub(crate) struct Transpose {
     x: u32,
 }
 
-/// Shape of `op(m)`.
-fn dims<S: Scalar>(m: &DMatrix<S>, transpose: bool) -> (usize, usize) {
-    if transpose {
-        (m.ncols(), m.nrows())
-    } else {
-        m.shape()
+/// A column-major matrix borrowed as a slice: a `DMatrix`'s buffer, or a
+/// buffer read with another shape (a convolution's `N × (C·OH·OW)` output
+/// is also its `(N·OH·OW) × C` matrix).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Mat<'a, S> {
+    data: &'a [S],
+    rows: usize,
+    cols: usize,
+}
+
+impl<'a, S: Scalar> Mat<'a, S> {
+    /// `data` read as a `rows × cols` column-major matrix.
+    pub(crate) fn new(data: &'a [S], rows: usize, cols: usize) -> Self {
+        assert_eq!(data.len(), rows * cols, "gemm: buffer is not {rows}x{cols}");
+        Mat { data, rows, cols }
+    }
+
+    /// Shape of `op(self)`.
+    fn dims(&self, transpose: bool) -> (usize, usize) {
+        if transpose {
+            (self.cols, self.rows)
+        } else {
+            (self.rows, self.cols)
+        }
+    }
+
+    /// Row and column strides of `op(self)` in the column-major buffer.
+    fn strides(&self, transpose: bool) -> (isize, isize) {
+        let ld = self.rows.max(1) as isize;
+        if transpose { (ld, 1) } else { (1, ld) }
     }
 }
 
-/// Row and column strides of `op(m)` in `m`'s column-major buffer.
-fn strides<S: Scalar>(m: &DMatrix<S>, transpose: bool) -> (isize, isize) {
-    let ld = m.nrows().max(1) as isize;
-    if transpose { (ld, 1) } else { (1, ld) }
+impl<'a, S: Scalar> From<&'a DMatrix<S>> for Mat<'a, S> {
+    fn from(m: &'a DMatrix<S>) -> Self {
+        Mat::new(m.as_slice(), m.nrows(), m.ncols())
+    }
+}
+
+/// Shape of `op(m)`.
+fn dims<S: Scalar>(m: &DMatrix<S>, transpose: bool) -> (usize, usize) {
+    Mat::from(m).dims(transpose)
 }
 
 /// A GEMM smaller than this many multiply-adds runs on one thread.
@@ -79,20 +108,43 @@ pub fn gemm<S: Scalar>(
     tb: bool,
     beta: S,
 ) {
-    let (m, k) = dims(a, ta);
-    let (k2, n) = dims(b, tb);
+    let (m, n) = c.shape();
+    gemm_mat(
+        c.as_mut_slice(),
+        (m, n),
+        alpha,
+        a.into(),
+        ta,
+        b.into(),
+        tb,
+        beta,
+    );
+}
+
+/// [`gemm`] on borrowed buffers: `c` is `shape.0 × shape.1`, column-major.
+#[allow(clippy::too_many_arguments)] // BLAS's signature, in its order
+pub(crate) fn gemm_mat<S: Scalar>(
+    c: &mut [S],
+    (cm, cn): (usize, usize),
+    alpha: S,
+    a: Mat<'_, S>,
+    ta: bool,
+    b: Mat<'_, S>,
+    tb: bool,
+    beta: S,
+) {
+    let (m, k) = a.dims(ta);
+    let (k2, n) = b.dims(tb);
     assert!(
-        k == k2 && c.shape() == (m, n),
-        "matmul: cannot multiply {m}x{k} by {k2}x{n} into {}x{}",
-        c.nrows(),
-        c.ncols()
+        k == k2 && (cm, cn) == (m, n) && c.len() == m * n,
+        "matmul: cannot multiply {m}x{k} by {k2}x{n} into {cm}x{cn}"
     );
     if m == 0 || n == 0 {
         return;
     }
     if k == 0 {
         if beta == S::zero() {
-            c.as_mut_slice().fill(S::zero());
+            c.fill(S::zero());
         } else {
             c.iter_mut().for_each(|v| *v *= beta);
         }
@@ -102,10 +154,10 @@ pub fn gemm<S: Scalar>(
         m,
         k,
         n,
-        a: a.as_ptr(),
-        rsa: strides(a, ta),
-        b: b.as_ptr(),
-        rsb: strides(b, tb),
+        a: a.data.as_ptr(),
+        rsa: a.strides(ta),
+        b: b.data.as_ptr(),
+        rsb: b.strides(tb),
         c: c.as_mut_ptr(),
         ldc: m as isize,
         alpha,
@@ -117,8 +169,8 @@ pub fn gemm<S: Scalar>(
         .max(1);
     // SAFETY: the strides describe `op(a)` (m×k), `op(b)` (k×n) and `c`
     // (m×n, column-major, leading dimension m) inside their own buffers,
-    // whose sizes the assertion checked; `c` does not alias `a` or `b`
-    // because it is borrowed mutably.
+    // whose sizes `Mat::new` and the assertion checked; `c` does not alias
+    // `a` or `b` because it is borrowed mutably.
     unsafe {
         if m >= TALL * n.max(k) {
             view.tall(threads);

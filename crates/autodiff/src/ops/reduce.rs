@@ -26,6 +26,25 @@ pub(crate) struct Reduce {
     argmax: Vec<u32>,
 }
 
+/// The sum of `xs` in eight interleaved partial sums (combined pairwise at
+/// the end), so the loop vectorizes instead of waiting on one accumulator.
+pub(crate) fn sum_slice<S: Scalar>(xs: &[S]) -> S {
+    const LANES: usize = 8;
+    let mut acc = [S::zero(); LANES];
+    let chunks = xs.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    for c in chunks {
+        for (a, &v) in acc.iter_mut().zip(c) {
+            *a += v;
+        }
+    }
+    for (a, &v) in acc.iter_mut().zip(tail) {
+        *a += v;
+    }
+    let [a0, a1, a2, a3, a4, a5, a6, a7] = acc;
+    ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7))
+}
+
 impl<'t, S: Scalar> Var<'t, S> {
     fn reduce(self, kind: ReduceKind) -> Var<'t, S> {
         Var::record(self.tape, |t| {
@@ -35,7 +54,7 @@ impl<'t, S: Scalar> Var<'t, S> {
             let out = match kind {
                 ReduceKind::Sum | ReduceKind::Mean => {
                     let mut o = t.pool.take(1, 1);
-                    let s = x.sum();
+                    let s = sum_slice(x.as_slice());
                     o[(0, 0)] = if kind == ReduceKind::Mean {
                         s / S::from_count(x.len())
                     } else {
@@ -58,7 +77,7 @@ impl<'t, S: Scalar> Var<'t, S> {
                 ReduceKind::ColSums | ReduceKind::ColMeans => {
                     let mut o = t.pool.take(1, c);
                     for j in 0..c {
-                        let s = x.column(j).sum();
+                        let s = sum_slice(x.column(j).as_slice());
                         o[j] = if kind == ReduceKind::ColMeans {
                             s / S::from_count(r)
                         } else {

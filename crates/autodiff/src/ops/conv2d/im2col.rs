@@ -40,8 +40,8 @@ impl Geom {
 
     /// Calls `f(col_offset, x_offset, len)` for each run of `len` elements
     /// that kernel tap `(ci, ky, kx)` reads from the input buffer at
-    /// `x_offset` into its col column at `col_offset`. Positions not visited
-    /// read padding (zeros).
+    /// `x_offset` into its col column at `col_offset`, in increasing
+    /// `col_offset`. Positions not visited read padding (zeros).
     fn for_each_run(
         &self,
         ci: usize,
@@ -107,12 +107,16 @@ fn valid(out: usize, len: usize, stride: usize, offset: isize) -> Range<usize> {
 pub(crate) fn im2col<S: Scalar>(g: &Geom, x: &[S], col: &mut [S]) {
     let p = g.positions();
     debug_assert_eq!(col.len(), p * g.taps());
-    col.fill(S::zero());
     g.for_each_tap(|k, ci, ky, kx| {
         let dst = &mut col[k * p..(k + 1) * p];
+        // Runs come in increasing `d`; the gaps between them read padding.
+        let mut filled = 0;
         g.for_each_run(ci, ky, kx, |d, s, len| {
+            dst[filled..d].fill(S::zero());
             dst[d..d + len].copy_from_slice(&x[s..s + len]);
+            filled = d + len;
         });
+        dst[filled..].fill(S::zero());
     });
 }
 
