@@ -6,13 +6,11 @@ use descent_core::Scalar;
 use nalgebra::DMatrix;
 use std::collections::HashMap;
 
-std::thread_local! {
-    /// What a fresh buffer holds. Debug builds (the tests) fill it with NaN,
-    /// so an op that reads a [`Pool::take`] buffer before writing all of it
-    /// poisons its result and fails its tests, even on a first pass where
-    /// no recycled buffer exists yet; release builds use zeros.
-    static UNWRITTEN: f64 = if cfg!(debug_assertions) { f64::NAN } else { 0.0 };
-}
+/// What a fresh buffer holds. Debug builds (the tests) fill it with NaN, so
+/// an op that reads a [`Pool::take`] buffer before writing all of it poisons
+/// its result and fails its tests, even on a first pass where no recycled
+/// buffer exists yet; release builds use zeros.
+const UNWRITTEN: f64 = if cfg!(debug_assertions) { f64::NAN } else { 0.0 };
 
 /// Free buffers bucketed by element count.
 #[derive(Debug, Default)]
@@ -31,7 +29,7 @@ impl<S: Scalar> Pool<S> {
             Some(v) => v,
             None => {
                 self.fresh += 1;
-                vec![UNWRITTEN.with(|u| S::cast(*u)); n]
+                vec![S::cast(UNWRITTEN); n]
             }
         };
         DMatrix::from_vec(rows, cols, v)
