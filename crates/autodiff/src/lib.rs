@@ -32,6 +32,7 @@
 pub mod gradcheck;
 mod image;
 mod ops;
+mod par;
 mod pool;
 mod tape;
 mod var;

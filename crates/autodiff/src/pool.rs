@@ -10,7 +10,11 @@ use std::collections::HashMap;
 /// an op that reads a [`Pool::take`] buffer before writing all of it poisons
 /// its result and fails its tests, even on a first pass where no recycled
 /// buffer exists yet; release builds use zeros.
-const UNWRITTEN: f64 = if cfg!(debug_assertions) { f64::NAN } else { 0.0 };
+const UNWRITTEN: f64 = if cfg!(debug_assertions) {
+    f64::NAN
+} else {
+    0.0
+};
 
 /// Free buffers bucketed by element count.
 #[derive(Debug, Default)]

@@ -7,6 +7,7 @@ use super::matmul::{Mat, gemm, gemm_mat};
 use super::reduce::sum_slice;
 use super::{BackCtx, Backward, Op};
 use crate::image::ImageShape;
+use crate::par;
 use crate::pool::Pool;
 use crate::var::Var;
 use descent_core::Scalar;
@@ -185,9 +186,12 @@ impl<'t, S: Scalar> Var<'t, S> {
                     w.nrows(),
                     w.ncols()
                 );
-                for (column, &bc) in y.as_mut_slice().chunks_exact_mut(p.max(1)).zip(b.iter()) {
-                    column.iter_mut().for_each(|v| *v += bc);
-                }
+                let b = b.as_slice();
+                par::blocks_mut(y.as_mut_slice(), p, |c0, block| {
+                    for (column, &bc) in block.chunks_exact_mut(p.max(1)).zip(&b[c0..]) {
+                        column.iter_mut().for_each(|v| *v += bc);
+                    }
+                });
             }
             let needs_w = t.needs(weight.idx);
             let needs = needs_w || t.needs(self.idx) || bias.is_some_and(|b| t.needs(b.idx));

@@ -6,6 +6,7 @@ mod window;
 
 use super::{BackCtx, Backward, Op};
 use crate::image::ImageShape;
+use crate::par;
 use crate::pool::Pool;
 use crate::var::Var;
 use descent_core::Scalar;
@@ -288,23 +289,27 @@ fn max_forward<S: Scalar>(win: &Windows, x: &[S], y: &mut [S], argmax: &mut Vec<
     if n == 0 {
         return;
     }
-    let (ys, args) = (y.chunks_exact_mut(n), argmax.chunks_exact_mut(n));
-    let mut windows = ys.zip(args);
-    win.for_each(|_, c, oy, ox| {
-        let (best, arg) = windows.next().expect("one output column per window");
-        let mut taps = win
-            .rows
-            .taps(oy)
-            .flat_map(|iy| win.cols.taps(ox).map(move |ix| (c * h + iy) * w + ix));
-        let Some(first) = taps.next() else {
-            best.fill(S::cast(f64::NEG_INFINITY));
-            return;
-        };
-        best.copy_from_slice(&x[first * n..(first + 1) * n]);
-        arg.fill(first as u32);
-        for ic in taps {
-            max_into(best, arg, &x[ic * n..(ic + 1) * n], ic as u32);
-        }
+    // Channels are independent: one block of whole channels per thread.
+    let per_channel = n * win.rows.out * win.cols.out;
+    par::blocks2_mut((y, per_channel), (argmax, per_channel), |c0, y, argmax| {
+        let channels = c0..c0 + y.len() / per_channel;
+        let mut windows = y.chunks_exact_mut(n).zip(argmax.chunks_exact_mut(n));
+        win.for_each_in(channels, |_, c, oy, ox| {
+            let (best, arg) = windows.next().expect("one output column per window");
+            let mut taps = win
+                .rows
+                .taps(oy)
+                .flat_map(|iy| win.cols.taps(ox).map(move |ix| (c * h + iy) * w + ix));
+            let Some(first) = taps.next() else {
+                best.fill(S::cast(f64::NEG_INFINITY));
+                return;
+            };
+            best.copy_from_slice(&x[first * n..(first + 1) * n]);
+            arg.fill(first as u32);
+            for ic in taps {
+                max_into(best, arg, &x[ic * n..(ic + 1) * n], ic as u32);
+            }
+        });
     });
 }
 
@@ -388,14 +393,23 @@ impl<S: Scalar> Backward<S> for Pool2d<S> {
         match &self.kind {
             Kind::Max { argmax } => {
                 // Sample j of an output column adds into sample j of its
-                // window's maximum's input column.
-                for (args, gs) in argmax.chunks_exact(n.max(1)).zip(g.chunks_exact(n.max(1))) {
-                    for (j, (&a, &gv)) in args.iter().zip(gs).enumerate() {
-                        if a != NO_INPUT {
-                            gx[a as usize * n + j] += gv;
+                // window's maximum's input column, in the same channel: one
+                // block of whole channels per thread.
+                let ImageShape { h, w, .. } = self.windows.input;
+                let out = self.windows.output();
+                let (per_in, per_out) = (n * h * w, n * out.h * out.w);
+                par::blocks_mut(gx, per_in, |c0, gx| {
+                    let outputs = c0 * per_out..(c0 + gx.len() / per_in.max(1)) * per_out;
+                    let (args, gs) = (&argmax[outputs.clone()], &g[outputs]);
+                    let base = c0 * h * w;
+                    for (args, gs) in args.chunks_exact(n.max(1)).zip(gs.chunks_exact(n.max(1))) {
+                        for (j, (&a, &gv)) in args.iter().zip(gs).enumerate() {
+                            if a != NO_INPUT {
+                                gx[(a as usize - base) * n + j] += gv;
+                            }
                         }
                     }
-                }
+                });
             }
             Kind::Avg(cfg) => {
                 avg_windows(&self.windows, cfg, |oc, divisor: S, in_cols| {

@@ -4,6 +4,7 @@
 //! on the closed interval).
 
 use super::{BackCtx, Backward, Op};
+use crate::par;
 use crate::var::Var;
 use descent_core::Scalar;
 use nalgebra::DMatrix;
@@ -213,10 +214,13 @@ impl<'t, S: Scalar> Var<'t, S> {
         Var::record(self.tape, |t| {
             let x = &t.values[self.idx as usize];
             let mut out = t.pool.take(x.nrows(), x.ncols());
+            let x = x.as_slice();
             specialize!(kind, |k| {
-                for (o, &v) in out.as_mut_slice().iter_mut().zip(x.as_slice()) {
-                    *o = k.forward(v);
-                }
+                par::blocks_mut(out.as_mut_slice(), 1, |at, o| {
+                    for (o, &v) in o.iter_mut().zip(&x[at..]) {
+                        *o = k.forward(v);
+                    }
+                });
             });
             (
                 out,
@@ -296,20 +300,20 @@ impl<S: Scalar> Backward<S> for Unary<S> {
         let (x, y) = (ctx.value(self.x), &ctx.values[out]);
         let (gx, fresh) = ctx.grad_slot(self.x);
         // plain slices: nalgebra's matrix iterators handle strides and do not vectorize
-        let terms = g
-            .as_slice()
-            .iter()
-            .zip(x.as_slice().iter().zip(y.as_slice()));
+        let (g, x, y) = (g.as_slice(), x.as_slice(), y.as_slice());
         specialize!(self.kind, |k| {
-            if fresh {
-                for (a, (&gi, (&xi, &yi))) in gx.as_mut_slice().iter_mut().zip(terms) {
-                    *a = gi * k.derivative(xi, yi);
+            par::blocks_mut(gx.as_mut_slice(), 1, |at, gx| {
+                let terms = g[at..].iter().zip(x[at..].iter().zip(&y[at..]));
+                if fresh {
+                    for (a, (&gi, (&xi, &yi))) in gx.iter_mut().zip(terms) {
+                        *a = gi * k.derivative(xi, yi);
+                    }
+                } else {
+                    for (a, (&gi, (&xi, &yi))) in gx.iter_mut().zip(terms) {
+                        *a += gi * k.derivative(xi, yi);
+                    }
                 }
-            } else {
-                for (a, (&gi, (&xi, &yi))) in gx.as_mut_slice().iter_mut().zip(terms) {
-                    *a += gi * k.derivative(xi, yi);
-                }
-            }
+            });
         });
     }
 }

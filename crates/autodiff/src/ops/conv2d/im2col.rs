@@ -10,6 +10,7 @@
 //! `N × (C_out·OH·OW)` output, so the GEMM writes the output in place.
 
 use crate::image::ImageShape;
+use crate::par;
 use descent_core::Scalar;
 use std::ops::Range;
 
@@ -72,10 +73,11 @@ impl Geom {
         }
     }
 
-    /// Calls `f(k, ci, ky, kx)` for every kernel tap, `k` its col column.
-    fn for_each_tap(&self, mut f: impl FnMut(usize, usize, usize, usize)) {
+    /// Calls `f(k, ci, ky, kx)` for every kernel tap of input channels
+    /// `channels`, `k` its col column.
+    fn for_each_tap(&self, channels: Range<usize>, mut f: impl FnMut(usize, usize, usize, usize)) {
         let (kh, kw) = self.kernel;
-        for ci in 0..self.input.c {
+        for ci in channels {
             for ky in 0..kh {
                 for kx in 0..kw {
                     f((ci * kh + ky) * kw + kx, ci, ky, kx);
@@ -103,34 +105,47 @@ fn valid(out: usize, len: usize, stride: usize, offset: isize) -> Range<usize> {
 }
 
 /// Fills the col buffer (`positions × taps`, column-major) from the input
-/// buffer `x` (`N × (C·H·W)`, column-major).
+/// buffer `x` (`N × (C·H·W)`, column-major); one block of whole input
+/// channels' columns per thread.
 pub(crate) fn im2col<S: Scalar>(g: &Geom, x: &[S], col: &mut [S]) {
     let p = g.positions();
     debug_assert_eq!(col.len(), p * g.taps());
-    g.for_each_tap(|k, ci, ky, kx| {
-        let dst = &mut col[k * p..(k + 1) * p];
-        // Runs come in increasing `d`; the gaps between them read padding.
-        let mut filled = 0;
-        g.for_each_run(ci, ky, kx, |d, s, len| {
-            dst[filled..d].fill(S::zero());
-            dst[d..d + len].copy_from_slice(&x[s..s + len]);
-            filled = d + len;
+    let per_channel = p * g.kernel.0 * g.kernel.1;
+    par::blocks_mut(col, per_channel, |c0, block| {
+        let channels = c0..c0 + block.len() / per_channel.max(1);
+        let k0 = c0 * g.kernel.0 * g.kernel.1;
+        g.for_each_tap(channels, |k, ci, ky, kx| {
+            let dst = &mut block[(k - k0) * p..(k - k0 + 1) * p];
+            // Runs come in increasing `d`; the gaps between them read padding.
+            let mut filled = 0;
+            g.for_each_run(ci, ky, kx, |d, s, len| {
+                dst[filled..d].fill(S::zero());
+                dst[d..d + len].copy_from_slice(&x[s..s + len]);
+                filled = d + len;
+            });
+            dst[filled..].fill(S::zero());
         });
-        dst[filled..].fill(S::zero());
     });
 }
 
 /// Adds the col-shaped gradient `dcol` back onto the input gradient `dx`:
-/// the adjoint of [`im2col`].
+/// the adjoint of [`im2col`]. The taps of one input channel add only into
+/// that channel, so each thread takes a block of whole channels.
 pub(crate) fn col2im_add<S: Scalar>(g: &Geom, dcol: &[S], dx: &mut [S]) {
     let p = g.positions();
     debug_assert_eq!(dcol.len(), p * g.taps());
-    g.for_each_tap(|k, ci, ky, kx| {
-        let src = &dcol[k * p..(k + 1) * p];
-        g.for_each_run(ci, ky, kx, |d, s, len| {
-            for (a, &b) in dx[s..s + len].iter_mut().zip(&src[d..d + len]) {
-                *a += b;
-            }
+    let per_channel = g.n * g.input.h * g.input.w;
+    par::blocks_mut(dx, per_channel, |c0, block| {
+        let channels = c0..c0 + block.len() / per_channel.max(1);
+        let base = c0 * per_channel;
+        g.for_each_tap(channels, |k, ci, ky, kx| {
+            let src = &dcol[k * p..(k + 1) * p];
+            g.for_each_run(ci, ky, kx, |d, s, len| {
+                let dst = &mut block[s - base..s - base + len];
+                for (a, &b) in dst.iter_mut().zip(&src[d..d + len]) {
+                    *a += b;
+                }
+            });
         });
     });
 }

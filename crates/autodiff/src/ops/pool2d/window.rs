@@ -137,9 +137,18 @@ impl Windows {
     }
 
     /// Calls `f(out_col, c, oy, ox)` for every window, `out_col` its output column.
-    pub(super) fn for_each(&self, mut f: impl FnMut(usize, usize, usize, usize)) {
+    pub(super) fn for_each(&self, f: impl FnMut(usize, usize, usize, usize)) {
+        self.for_each_in(0..self.input.c, f);
+    }
+
+    /// [`for_each`](Self::for_each) over the windows of `channels` only.
+    pub(super) fn for_each_in(
+        &self,
+        channels: Range<usize>,
+        mut f: impl FnMut(usize, usize, usize, usize),
+    ) {
         let (oh, ow) = (self.rows.out, self.cols.out);
-        for c in 0..self.input.c {
+        for c in channels {
             for oy in 0..oh {
                 for ox in 0..ow {
                     f((c * oh + oy) * ow + ox, c, oy, ox);
