@@ -58,12 +58,34 @@ impl Timing {
 /// let t = descent_bench::time_steps(2, 5, || n += 1);
 /// assert_eq!((n, t.samples_ms.len()), (7, 5));
 /// ```
-pub fn time_steps(warmup: usize, iters: usize, mut step: impl FnMut()) -> Timing {
+pub fn time_steps(warmup: usize, iters: usize, step: impl FnMut()) -> Timing {
+    time_prepared_steps(warmup, iters, || {}, step)
+}
+
+/// Like [`time_steps`], but runs `prepare` untimed before every call of
+/// `step` (warm-up included), e.g. to restore an input `step` rewrites in
+/// place.
+///
+/// # Examples
+///
+/// ```
+/// let (mut prepared, mut stepped) = (0, 0);
+/// let t = descent_bench::time_prepared_steps(1, 3, || prepared += 1, || stepped += 1);
+/// assert_eq!((prepared, stepped, t.samples_ms.len()), (4, 4, 3));
+/// ```
+pub fn time_prepared_steps(
+    warmup: usize,
+    iters: usize,
+    mut prepare: impl FnMut(),
+    mut step: impl FnMut(),
+) -> Timing {
     for _ in 0..warmup {
+        prepare();
         step();
     }
     let samples_ms = (0..iters)
         .map(|_| {
+            prepare();
             let start = Instant::now();
             step();
             start.elapsed().as_secs_f64() * 1e3
