@@ -58,36 +58,37 @@ impl Timing {
 /// let t = descent_bench::time_steps(2, 5, || n += 1);
 /// assert_eq!((n, t.samples_ms.len()), (7, 5));
 /// ```
-pub fn time_steps(warmup: usize, iters: usize, step: impl FnMut()) -> Timing {
-    time_prepared_steps(warmup, iters, || {}, step)
+pub fn time_steps(warmup: usize, iters: usize, mut step: impl FnMut()) -> Timing {
+    time_prepared_steps(warmup, iters, &mut (), |_| {}, |_| step())
 }
 
-/// Like [`time_steps`], but runs `prepare` untimed before every call of
-/// `step` (warm-up included), e.g. to restore an input `step` rewrites in
-/// place.
+/// Like [`time_steps`] over a `state` both closures work on, running
+/// `prepare` untimed before every call of `step` (warm-up included), e.g. to
+/// restore an input that `step` rewrites in place.
 ///
 /// # Examples
 ///
 /// ```
-/// let (mut prepared, mut stepped) = (0, 0);
-/// let t = descent_bench::time_prepared_steps(1, 3, || prepared += 1, || stepped += 1);
-/// assert_eq!((prepared, stepped, t.samples_ms.len()), (4, 4, 3));
+/// let mut v = vec![0; 4];
+/// let t = descent_bench::time_prepared_steps(1, 3, &mut v, |v| v.fill(1), |v| v[0] += 1);
+/// assert_eq!((v, t.samples_ms.len()), (vec![2, 1, 1, 1], 3));
 /// ```
-pub fn time_prepared_steps(
+pub fn time_prepared_steps<S: ?Sized>(
     warmup: usize,
     iters: usize,
-    mut prepare: impl FnMut(),
-    mut step: impl FnMut(),
+    state: &mut S,
+    mut prepare: impl FnMut(&mut S),
+    mut step: impl FnMut(&mut S),
 ) -> Timing {
     for _ in 0..warmup {
-        prepare();
-        step();
+        prepare(state);
+        step(state);
     }
     let samples_ms = (0..iters)
         .map(|_| {
-            prepare();
+            prepare(state);
             let start = Instant::now();
-            step();
+            step(state);
             start.elapsed().as_secs_f64() * 1e3
         })
         .collect();
