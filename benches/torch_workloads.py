@@ -160,7 +160,8 @@ def w5(n_params, budget_s):
 
 def augment_batched(x, pad=4, brightness=0.2, contrast=0.2):
     """descent's W6 pipeline on an N x C x H x W batch as batched tensor ops:
-    zero padding + a random crop per sample (index arithmetic), a horizontal
+    zero padding + a random crop per sample (every window of the padded
+    batch as an unfold view, one picked per sample by index), a horizontal
     flip per sample (torch.where on a mask), then brightness and contrast
     factors per sample in a random order per sample (torchvision's
     ColorJitter semantics: brightness scales, contrast blends with the grey
@@ -169,24 +170,22 @@ def augment_batched(x, pad=4, brightness=0.2, contrast=0.2):
     import torch.nn.functional as F
 
     n, c, h, w = x.shape
-    padded = F.pad(x, (pad, pad, pad, pad))
-    top = torch.randint(0, 2 * pad + 1, (n, 1))
-    left = torch.randint(0, 2 * pad + 1, (n, 1))
-    rows = (top + torch.arange(h))[:, None, :, None]
-    cols = (left + torch.arange(w))[:, None, None, :]
-    out = padded[torch.arange(n)[:, None, None, None], torch.arange(c)[None, :, None, None], rows, cols]
+    windows = F.pad(x, (pad, pad, pad, pad)).unfold(2, h, 1).unfold(3, w, 1)
+    top = torch.randint(0, 2 * pad + 1, (n,))
+    left = torch.randint(0, 2 * pad + 1, (n,))
+    out = windows[torch.arange(n), :, top, left]
     flip = (torch.rand(n) < 0.5)[:, None, None, None]
     out = torch.where(flip, out.flip(-1), out)
     b = torch.empty(n).uniform_(1 - brightness, 1 + brightness)
     k = torch.empty(n).uniform_(1 - contrast, 1 + contrast)
     brightness_first = torch.rand(n) < 0.5
-    luma = torch.tensor([0.2989, 0.587, 0.114])[None, :, None, None]
+    luma = torch.tensor([0.2989, 0.587, 0.114])
     for use_b in (brightness_first, ~brightness_first):
         # One affine pass per slot: brightness (b·x) or contrast (k·x + (1-k)·mean).
-        mean = (out * luma).sum(dim=1).mean(dim=(1, 2))
+        mean = out.mean(dim=(2, 3)) @ luma
         scale = torch.where(use_b, b, k)
         shift = torch.where(use_b, torch.zeros_like(k), (1 - k) * mean)
-        out = (out * scale[:, None, None, None] + shift[:, None, None, None]).clamp_(0, 1)
+        out.mul_(scale[:, None, None, None]).add_(shift[:, None, None, None]).clamp_(0, 1)
     return out
 
 
