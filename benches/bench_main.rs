@@ -2,7 +2,9 @@
 //!
 //! Each group lives in `benchmarks/<name>.rs`. GEMM threading follows
 //! matrixmultiply's `MATMUL_NUM_THREADS` (default: physical cores), read once
-//! per process, so compare 1 and 2 threads with two runs.
+//! per process; optimizer steps and batch augmentation follow
+//! `DESCENT_NUM_THREADS` (`descent_core::threads`). Set both to compare 1
+//! and 2 threads with two runs.
 
 mod benchmarks {
     pub mod augment;

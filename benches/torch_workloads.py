@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
-"""PyTorch counterpart of descent's training-step workloads W1-W4
-(crates/bench/src/workload.rs): one full step per iteration (zero grads,
-forward, cross-entropy, backward, optimizer step), float32, after warm-up.
+"""PyTorch counterpart of descent's workloads (crates/bench): W1-W4 training
+steps (zero grads, forward, cross-entropy, backward, optimizer step), W5 one
+optimizer step over 10M parameters (fused=True, and the default constructor),
+W6 crop + flip + brightness/contrast on a batch of 3x32x32 images as batched
+tensor ops; float32, after warm-up.
 
 `cargo xtask bench` runs this once per round and thread count, alternating
-with descent, and reads lines `workload NAME MS MS ...` (one per timed step),
-the same protocol as descent's child processes. Exits 1 with a message on
-stderr when torch is not importable (xtask checks `import torch` first).
+with descent, and reads the line protocol of xtask/src/bench/protocol.rs:
+`threads N`, `workload NAME MS MS ...` (one time per timed iteration) and
+`note KEY VALUE`. W5's `fused=True` lines carry descent's names
+(`w5_adam_1x10m`); the default constructor's add `:default`. Exits 1 with a
+message on stderr when torch is not importable (xtask checks first).
 
-Usage: python3 benches/torch_workloads.py [--threads N] [--quick]
+Usage: python benches/torch_workloads.py [--threads N] [--quick]
+       [--w5-params N] [--w6-batch N]
 """
 import argparse
 import sys
@@ -62,7 +67,24 @@ def workloads():
     }
 
 
-def time_workload(model, make_opt, shape, classes, budget_s):
+def time_steps(step, budget_s):
+    """Three probe steps size the run (10 to 2000 iterations), one warm-up,
+    then one time in ms per iteration; the same rule as descent's child."""
+    start = time.perf_counter()
+    for _ in range(3):
+        step()
+    per_step = max((time.perf_counter() - start) / 3, 1e-9)
+    iters = max(10, min(2000, int(budget_s / per_step)))
+    step()
+    samples = []
+    for _ in range(iters):
+        t = time.perf_counter()
+        step()
+        samples.append((time.perf_counter() - t) * 1e3)
+    return samples
+
+
+def training_step(model, make_opt, shape, classes):
     import torch
     import torch.nn.functional as F
 
@@ -77,25 +99,115 @@ def time_workload(model, make_opt, shape, classes, budget_s):
         loss.backward()
         opt.step()
 
-    start = time.perf_counter()
-    for _ in range(3):
-        step()
-    per_step = (time.perf_counter() - start) / 3
-    iters = max(10, min(2000, int(budget_s / per_step)))
-    step()
-    samples = []
-    for _ in range(iters):
-        t = time.perf_counter()
-        step()
-        samples.append((time.perf_counter() - t) * 1e3)
-    return samples
+    return step
+
+
+# W5: descent's OptimKind configs (crates/bench/src/optim_step.rs).
+W5_OPTIMIZERS = [
+    ("adam", lambda torch, ps, **kw: torch.optim.Adam(ps, **kw)),
+    ("adamw", lambda torch, ps, **kw: torch.optim.AdamW(ps, **kw)),
+    ("sgd", lambda torch, ps, **kw: torch.optim.SGD(ps, lr=0.01, momentum=0.9, **kw)),
+]
+W5_TENSORS = [1, 100]
+
+
+def short(n):
+    """10000000 -> '10m', 100000 -> '100k' (descent's layout names)."""
+    if n >= 1_000_000 and n % 1_000_000 == 0:
+        return f"{n // 1_000_000}m"
+    if n >= 1_000 and n % 1_000 == 0:
+        return f"{n // 1_000}k"
+    return str(n)
+
+
+def w5_params(n_params, n_tensors):
+    import torch
+
+    ps = [torch.nn.Parameter(torch.rand(n_params // n_tensors) * 0.1 - 0.05)
+          for _ in range(n_tensors)]
+    for p in ps:
+        p.grad = torch.rand_like(p) * 0.01 - 0.005
+    return ps
+
+
+def default_impl(params):
+    """Which implementation the optimizer constructor without `foreach` or
+    `fused` picks for these tensors (PyTorch's own rule)."""
+    try:
+        from torch.optim.optimizer import _default_to_fused_or_foreach
+        fused, foreach = _default_to_fused_or_foreach(params, differentiable=False, use_fused=False)
+    except (ImportError, TypeError):
+        return "an implementation this script could not identify"
+    if fused:
+        return "its fused implementation"
+    return "its foreach implementation" if foreach else "its single-tensor for-loop implementation"
+
+
+def w5(n_params, budget_s):
+    """Yields (name, samples) for every optimizer and layout, fused then default."""
+    import torch
+
+    for n_tensors in W5_TENSORS:
+        layout = f"{n_tensors}x{short(n_params // n_tensors)}"
+        for opt_name, make in W5_OPTIMIZERS:
+            for suffix, kw in [("", {"fused": True}), (":default", {})]:
+                ps = w5_params(n_params, n_tensors)
+                opt = make(torch, ps, **kw)
+                samples = time_steps(opt.step, budget_s)
+                yield f"w5_{opt_name}_{layout}{suffix}", samples
+                del opt, ps
+
+
+def augment_batched(x, pad=4, brightness=0.2, contrast=0.2):
+    """descent's W6 pipeline on an N x C x H x W batch as batched tensor ops:
+    zero padding + a random crop per sample (every window of the padded
+    batch as an unfold view, one picked per sample by index), a horizontal
+    flip per sample (torch.where on a mask), then brightness and contrast
+    factors per sample in a random order per sample (torchvision's
+    ColorJitter semantics: brightness scales, contrast blends with the grey
+    mean, both clamp to [0, 1])."""
+    import torch
+    import torch.nn.functional as F
+
+    n, c, h, w = x.shape
+    windows = F.pad(x, (pad, pad, pad, pad)).unfold(2, h, 1).unfold(3, w, 1)
+    top = torch.randint(0, 2 * pad + 1, (n,))
+    left = torch.randint(0, 2 * pad + 1, (n,))
+    out = windows[torch.arange(n), :, top, left]
+    flip = (torch.rand(n) < 0.5)[:, None, None, None]
+    out = torch.where(flip, out.flip(-1), out)
+    b = torch.empty(n).uniform_(1 - brightness, 1 + brightness)
+    k = torch.empty(n).uniform_(1 - contrast, 1 + contrast)
+    brightness_first = torch.rand(n) < 0.5
+    luma = torch.tensor([0.2989, 0.587, 0.114])
+    for use_b in (brightness_first, ~brightness_first):
+        # One affine pass per slot: brightness (b·x) or contrast (k·x + (1-k)·mean).
+        mean = out.mean(dim=(2, 3)) @ luma
+        scale = torch.where(use_b, b, k)
+        shift = torch.where(use_b, torch.zeros_like(k), (1 - k) * mean)
+        out.mul_(scale[:, None, None, None]).add_(shift[:, None, None, None]).clamp_(0, 1)
+    return out
+
+
+def w6(batch, budget_s):
+    import torch
+
+    # descent_bench::augment_input: (i % 251) / 250, NCHW.
+    x = (torch.arange(batch * 3 * 32 * 32) % 251).float().div_(250).reshape(batch, 3, 32, 32)
+    return time_steps(lambda: augment_batched(x), budget_s)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--w5-params", type=int, default=10_000_000)
+    parser.add_argument("--w6-batch", type=int, default=1024)
     args = parser.parse_args()
+    if args.w5_params <= 0 or any(args.w5_params % t for t in W5_TENSORS):
+        parser.error(f"--w5-params must be a positive multiple of {max(W5_TENSORS)}")
+    if args.w6_batch <= 0:
+        parser.error("--w6-batch must be positive")
     try:
         import torch
     except ImportError:
@@ -103,10 +215,18 @@ def main():
         return 1
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
+    print("threads", torch.get_num_threads(), flush=True)
     budget_s = 0.3 if args.quick else 2.0
-    for name, (model, make_opt, shape, classes) in workloads().items():
-        samples = time_workload(model, make_opt, shape, classes, budget_s)
+
+    def report(name, samples):
         print("workload", name, " ".join(f"{ms:.5f}" for ms in samples), flush=True)
+
+    for name, (model, make_opt, shape, classes) in workloads().items():
+        report(name, time_steps(training_step(model, make_opt, shape, classes), budget_s))
+    print("note w5_default_impl", default_impl(w5_params(W5_TENSORS[-1], W5_TENSORS[-1])), flush=True)
+    for name, samples in w5(args.w5_params, budget_s):
+        report(name, samples)
+    report("w6_augment", w6(args.w6_batch, budget_s))
     return 0
 
 

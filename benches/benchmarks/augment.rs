@@ -1,35 +1,20 @@
-//! Image augmentation throughput: random crop (padding 4) + horizontal flip
-//! + brightness/contrast on 3×32×32 images, per sample and batched.
+//! Image augmentation throughput (W6): random crop (padding 4) + horizontal
+//! flip + brightness/contrast on 3×32×32 images, per sample and batched. The
+//! pipeline and the input come from `descent_bench`, which `cargo xtask
+//! bench` times too.
 
 use criterion::{BatchSize, Criterion, Throughput};
 use descent::augment::SampleKey;
-use descent::augment::image::{
-    BatchConfig, ColorJitter, ColorJitterConfig, Compose, Dims, HorizontalFlip, ImageAugment,
-    PadMode, RandomCrop, apply_batch,
-};
+use descent::augment::image::{BatchConfig, ImageAugment, apply_batch};
+use descent_bench::{W6_BATCH, W6_DIMS, augment_input, augment_pipeline};
 use std::hint::black_box;
-
-fn pipeline() -> Compose {
-    let jitter = ColorJitterConfig {
-        brightness: 0.2,
-        contrast: 0.2,
-        ..Default::default()
-    };
-    Compose::new(vec![
-        Box::new(RandomCrop::new(4, PadMode::Constant(0.0)).unwrap()),
-        Box::new(HorizontalFlip::new(0.5).unwrap()),
-        Box::new(ColorJitter::new(jitter).unwrap()),
-    ])
-}
 
 /// The augmentation group.
 pub fn augment(c: &mut Criterion) {
-    let dims = Dims::new(3, 32, 32);
-    let op = pipeline();
-    let n = 1024;
-    let data: Vec<f32> = (0..n * dims.len())
-        .map(|i| (i % 251) as f32 / 250.0)
-        .collect();
+    let dims = W6_DIMS;
+    let op = augment_pipeline();
+    let n = W6_BATCH;
+    let data = augment_input(n);
     let indices: Vec<usize> = (0..n).collect();
     let mut group = c.benchmark_group("augment_crop_flip_jitter_3x32x32");
     group.throughput(Throughput::Elements(n as u64));
@@ -37,7 +22,7 @@ pub fn augment(c: &mut Criterion) {
     let mut epoch = 0;
     // each iteration augments a fresh copy of the input; the copy is made
     // outside the timed routine
-    group.bench_function("per_sample_loop_1024", |b| {
+    group.bench_function(format!("per_sample_loop_{n}"), |b| {
         b.iter_batched_ref(
             || data.clone(),
             |batch| {
@@ -52,7 +37,7 @@ pub fn augment(c: &mut Criterion) {
         )
     });
     for threads in [1, 2] {
-        group.bench_function(format!("batched_1024_{threads}_threads"), |b| {
+        group.bench_function(format!("batched_{n}_{threads}_threads"), |b| {
             b.iter_batched_ref(
                 || data.clone(),
                 |batch| {

@@ -1,42 +1,55 @@
-//! `cargo xtask bench`: the criterion benchmarks, then a table of the
-//! training-step workloads W1–W4 at 1 and 2 threads, beside PyTorch when a
-//! python3 with torch is importable, and this machine's limits.
+//! `cargo xtask bench`: the criterion benchmarks, then tables of the
+//! workloads W1–W6 at 1 and 2 threads, beside PyTorch when the chosen
+//! interpreter can import torch, and this machine's limits.
 //!
 //! matrixmultiply reads `MATMUL_NUM_THREADS` once per process, so each
 //! measurement runs in a child process (`bench --child`) with that variable
-//! set. Children print one line per result; `benches/torch_workloads.py`
-//! prints the same `workload NAME MS MS ...` lines. Each round runs descent
-//! then PyTorch, and rounds alternate, so both see the same machine state.
+//! and `DESCENT_NUM_THREADS` (descent's own kernels) set. Children print the
+//! line protocol of `bench/protocol.rs`; `benches/torch_workloads.py` prints
+//! the same lines. Each round runs descent then PyTorch, and rounds
+//! alternate, so both see the same machine state.
 
+mod protocol;
 mod table;
 
 use anyhow::{Context, Result, bail};
-use descent_bench::{Timing, WorkloadId, sgemm_gflops, time_steps, triad_gbs};
-use std::collections::BTreeMap;
+use descent_bench::{
+    AugmentBatch, OptimStepId, Timing, W5_PARAMS, W6_BATCH, WorkloadId, sgemm_gflops,
+    time_prepared_steps, triad_gbs,
+};
+use protocol::{Output, workload_line};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
-use table::{Limits, Measured};
+use table::{Measured, Torch, TorchStatus, W6_NAME};
 
 /// Thread counts the table reports.
 const THREADS: [usize; 2] = [1, 2];
 /// The PyTorch script, relative to the workspace root.
 const TORCH_SCRIPT: &str = "benches/torch_workloads.py";
+/// The environment variable naming the Python interpreter.
+const PYTHON_ENV: &str = "DESCENT_PYTHON";
 
+#[derive(Debug)]
 struct Args {
     table_only: bool,
     quick: bool,
     rounds: usize,
     out: PathBuf,
+    python: String,
     criterion: Vec<String>,
 }
 
-fn parse(args: &[String]) -> Result<Args> {
+/// Parses the arguments; `env_python` is `$DESCENT_PYTHON`, which
+/// `--python` overrides (default `python3`).
+fn parse(args: &[String], env_python: Option<String>) -> Result<Args> {
     let mut a = Args {
         table_only: false,
         quick: false,
         rounds: 2,
         out: super::workspace_root().join("out"),
+        python: env_python
+            .filter(|p| !p.trim().is_empty())
+            .unwrap_or_else(|| "python3".into()),
         criterion: Vec::new(),
     };
     let mut it = args.iter();
@@ -52,27 +65,32 @@ fn parse(args: &[String]) -> Result<Args> {
                 }
             }
             "--out" => a.out = it.next().context("--out needs a folder")?.into(),
+            "--python" => a.python = it.next().context("--python needs an interpreter")?.clone(),
             _ => a.criterion.push(arg.clone()),
         }
     }
     Ok(a)
 }
 
-/// Entry point of `cargo xtask bench [FILTER] [--table] [--quick] [--rounds N] [--out DIR]`.
+/// Entry point of `cargo xtask bench [FILTER] [--table] [--quick] [--rounds N] [--out DIR] [--python PATH]`.
 pub fn main(args: &[String]) -> Result<()> {
     if args.first().map(String::as_str) == Some("--child") {
         return child(args.iter().any(|a| a == "--quick"));
     }
-    let a = parse(args)?;
+    let a = parse(args, std::env::var(PYTHON_ENV).ok())?;
     if !a.table_only {
         let mut cargo_args = vec!["bench", "--bench", "bench_main", "--"];
         cargo_args.extend(a.criterion.iter().map(String::as_str));
         super::cargo(&cargo_args, &[])?;
     }
     let load_before = load_average();
-    let torch = torch_available();
-    if !torch {
-        println!("PyTorch comparison skipped: torch not importable by python3");
+    let torch = probe_torch(&a.python);
+    match &torch.status {
+        TorchStatus::Available { version } => println!("PyTorch {version} from {}", a.python),
+        TorchStatus::Unavailable { reason } => println!(
+            "PyTorch comparison skipped: torch not importable by {} ({reason})",
+            a.python
+        ),
     }
     let mut results = Vec::new();
     for threads in THREADS {
@@ -83,20 +101,20 @@ pub fn main(args: &[String]) -> Result<()> {
                 round + 1,
                 a.rounds
             );
-            merge(
-                &mut m.descent,
-                &mut m.limits,
+            m.descent.absorb(checked(
                 &run_descent(threads, a.quick)?,
-            );
-            if torch {
-                let mut ignored = Limits::default();
-                merge(&mut m.torch, &mut ignored, &run_torch(threads, a.quick)?);
+                threads,
+                "descent child",
+            )?);
+            if matches!(torch.status, TorchStatus::Available { .. }) {
+                let out = run_torch(&a.python, threads, a.quick)?;
+                m.torch.absorb(checked(&out, threads, TORCH_SCRIPT)?);
             }
         }
         results.push((threads, m));
     }
     let load = [load_before, load_average()];
-    let md = table::render(&results, torch, &load);
+    let md = table::render(&results, &torch, &load);
     println!("\n{md}");
     let path = a.out.join("BENCH.md");
     write_atomically(&path, &md)?;
@@ -104,82 +122,95 @@ pub fn main(args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Parses a run's output and checks that it ran on `threads` threads.
+fn checked(text: &str, threads: usize, what: &str) -> Result<Output> {
+    let out = Output::parse(text).with_context(|| format!("reading {what}'s output"))?;
+    match out.threads {
+        Some(n) if n == threads => Ok(out),
+        Some(n) => bail!("{what} ran on {n} threads, not {threads}"),
+        None => bail!("{what} did not say its thread count (no `threads` line)"),
+    }
+}
+
 /// Measures the limits and every workload in this process, printing the
 /// line protocol on stdout.
 fn child(quick: bool) -> Result<()> {
+    println!("threads {}", descent_core::threads::num_threads());
     let (gemm_iters, triad_len) = if quick { (2, 1 << 22) } else { (5, 1 << 24) };
     println!("limit sgemm_gflops {}", sgemm_gflops(1024, gemm_iters));
     println!("limit triad_gbs {}", triad_gbs(triad_len, 10));
     let budget_s = if quick { 0.3 } else { 2.0 };
     for id in WorkloadId::ALL {
-        let mut w = id.build(0);
-        let start = Instant::now();
-        for _ in 0..3 {
-            w.step().expect("optimizer step");
-        }
-        let per_step = start.elapsed().as_secs_f64() / 3.0;
-        let iters = ((budget_s / per_step) as usize).clamp(10, 2000);
-        let t = time_steps(1, iters, || {
-            w.step().expect("optimizer step");
-        });
-        println!("{}", protocol_line(id.name(), &t));
+        let t = time_budgeted(budget_s, &mut id.build(0), |_| {}, |w| w.step().map(drop))
+            .with_context(|| format!("{} step", id.name()))?;
+        println!("{}", workload_line(id.name(), &t));
     }
+    for id in OptimStepId::ALL {
+        let t = time_budgeted(budget_s, &mut id.build(), |_| {}, |w| w.step())
+            .with_context(|| format!("{} step", id.name()))?;
+        println!("{}", workload_line(&id.name(), &t));
+    }
+    let mut w = AugmentBatch::new(W6_BATCH);
+    let t = time_budgeted(budget_s, &mut w, AugmentBatch::reset, AugmentBatch::step)
+        .with_context(|| format!("{W6_NAME} batch"))?;
+    println!("{}", workload_line(W6_NAME, &t));
     Ok(())
 }
 
-fn protocol_line(name: &str, t: &Timing) -> String {
-    let ms: Vec<String> = t.samples_ms.iter().map(|v| format!("{v:.5}")).collect();
-    format!("workload {name} {}", ms.join(" "))
+/// Times `step` on `state` (after `prepare`, untimed) for about `budget_s`
+/// seconds: 10 to 2000 iterations, sized by three probe steps, after one
+/// warm-up. The first error stops the stepping and is returned.
+fn time_budgeted<S, E>(
+    budget_s: f64,
+    state: &mut S,
+    prepare: impl FnMut(&mut S) + Copy,
+    mut step: impl FnMut(&mut S) -> Result<(), E>,
+) -> Result<Timing>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let mut failure = None;
+    let mut guarded = |s: &mut S| {
+        if failure.is_none() {
+            failure = step(s).err();
+        }
+    };
+    let probe = time_prepared_steps(0, 3, state, prepare, &mut guarded);
+    let per_step_s = probe.samples_ms.iter().sum::<f64>() / 3.0 * 1e-3;
+    let iters = ((budget_s / per_step_s) as usize).clamp(10, 2000);
+    let t = time_prepared_steps(1, iters, state, prepare, &mut guarded);
+    match failure {
+        Some(e) => Err(e.into()),
+        None => Ok(t),
+    }
 }
 
-/// Adds a child's `limit` and `workload` lines to `timings` and `limits`
-/// (limits keep their best value across rounds).
-fn merge(timings: &mut BTreeMap<String, Timing>, limits: &mut Limits, out: &str) {
-    for line in out.lines() {
-        let mut words = line.split_whitespace();
-        match (words.next(), words.next()) {
-            (Some("limit"), Some(name)) => {
-                let v: f64 = words
-                    .next()
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(f64::NAN);
-                let slot = match name {
-                    "sgemm_gflops" => &mut limits.sgemm_gflops,
-                    "triad_gbs" => &mut limits.triad_gbs,
-                    _ => continue,
-                };
-                *slot = slot.max(v);
-            }
-            (Some("workload"), Some(name)) => {
-                let samples_ms = words.filter_map(|v| v.parse().ok()).collect();
-                timings
-                    .entry(name.to_owned())
-                    .or_default()
-                    .extend(&Timing { samples_ms });
-            }
-            _ => {}
-        }
-    }
+/// The 1-minute load average (`/proc/loadavg`), if readable: other work on
+/// the machine shows up here and in the spread between median and min.
+fn load_average() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    text.split_whitespace().next()?.parse().ok()
 }
 
 fn run_descent(threads: usize, quick: bool) -> Result<String> {
     let exe = std::env::current_exe().context("locating xtask")?;
     let mut cmd = Command::new(exe);
-    cmd.args(["bench", "--child"]);
+    cmd.args(["bench", "--child"])
+        .env(descent_core::threads::ENV_VAR, threads.to_string())
+        .env("MATMUL_NUM_THREADS", threads.to_string());
     if quick {
         cmd.arg("--quick");
     }
-    output(
-        cmd.env("MATMUL_NUM_THREADS", threads.to_string()),
-        "descent child",
-    )
+    output(&mut cmd, "descent child")
 }
 
-fn run_torch(threads: usize, quick: bool) -> Result<String> {
-    let mut cmd = Command::new("python3");
+fn run_torch(python: &str, threads: usize, quick: bool) -> Result<String> {
+    let mut cmd = Command::new(python);
     cmd.current_dir(super::workspace_root())
         .arg(TORCH_SCRIPT)
-        .args(["--threads", &threads.to_string()]);
+        .args(["--threads", &threads.to_string()])
+        .args(["--w5-params", &W5_PARAMS.to_string()])
+        .args(["--w6-batch", &W6_BATCH.to_string()]);
     if quick {
         cmd.arg("--quick");
     }
@@ -198,20 +229,45 @@ fn output(cmd: &mut Command, what: &str) -> Result<String> {
     String::from_utf8(out.stdout).with_context(|| format!("{what} printed non-UTF-8"))
 }
 
-/// The 1-minute load average (`/proc/loadavg`), if readable: other work on
-/// the machine shows up here and in the spread between median and min.
-fn load_average() -> Option<f64> {
-    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
-    text.split_whitespace().next()?.parse().ok()
+/// Asks `python` for `torch.__version__`; any failure (the interpreter does
+/// not run, or `import torch` fails) makes the comparison skipped, with the
+/// reason.
+fn probe_torch(python: &str) -> Torch {
+    let run = Command::new(python)
+        .args(["-c", "import torch; print(torch.__version__)"])
+        .output();
+    let status = match run {
+        Err(e) => TorchStatus::Unavailable {
+            reason: format!("could not run it: {e}"),
+        },
+        Ok(out) => probe_result(out.status.success(), &out.stdout, &out.stderr),
+    };
+    Torch {
+        python: python.to_owned(),
+        status,
+    }
 }
 
-fn torch_available() -> bool {
-    Command::new("python3")
-        .args(["-c", "import torch"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+/// Reads the probe's exit status and output: the version on success, else
+/// the last line of its error output.
+fn probe_result(success: bool, stdout: &[u8], stderr: &[u8]) -> TorchStatus {
+    let last_line = |bytes: &[u8]| {
+        String::from_utf8_lossy(bytes)
+            .lines()
+            .rev()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .map(str::to_owned)
+    };
+    match (success, last_line(stdout)) {
+        (true, Some(version)) => TorchStatus::Available { version },
+        (true, None) => TorchStatus::Unavailable {
+            reason: "`torch.__version__` printed nothing".into(),
+        },
+        (false, _) => TorchStatus::Unavailable {
+            reason: last_line(stderr).unwrap_or_else(|| "`import torch` failed".into()),
+        },
+    }
 }
 
 /// Writes `text` to a temporary file beside `path`, then renames it over
@@ -228,31 +284,77 @@ fn write_atomically(path: &Path, text: &str) -> Result<()> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn merge_pools_samples_across_rounds_and_keeps_the_best_limit() {
-        let (mut timings, mut limits) = (BTreeMap::new(), Limits::default());
-        merge(
-            &mut timings,
-            &mut limits,
-            "limit sgemm_gflops 50\nworkload w1_sgd 2.0 4.0\n",
-        );
-        merge(
-            &mut timings,
-            &mut limits,
-            "limit sgemm_gflops 40\nnoise\nworkload w1_sgd 3.0\n",
-        );
-        assert_eq!(limits.sgemm_gflops, 50.0);
-        assert_eq!(timings["w1_sgd"].samples_ms, vec![2.0, 4.0, 3.0]);
-        assert_eq!(timings["w1_sgd"].median_ms(), 3.0);
+    fn strings(args: &[&str]) -> Vec<String> {
+        args.iter().map(|a| a.to_string()).collect()
     }
 
     #[test]
-    fn protocol_lines_round_trip() {
-        let t = Timing {
-            samples_ms: vec![1.5, 2.25],
-        };
-        let (mut timings, mut limits) = (BTreeMap::new(), Limits::default());
-        merge(&mut timings, &mut limits, &protocol_line("w2_adam", &t));
-        assert_eq!(timings["w2_adam"], t);
+    fn the_python_flag_beats_the_environment_which_beats_python3() {
+        let env = || Some("/env/python".to_owned());
+        assert_eq!(parse(&[], None).unwrap().python, "python3");
+        assert_eq!(parse(&[], Some(" ".into())).unwrap().python, "python3");
+        assert_eq!(parse(&[], env()).unwrap().python, "/env/python");
+        let a = parse(
+            &strings(&["--quick", "--python", "/venv/python", "optim"]),
+            env(),
+        )
+        .unwrap();
+        assert_eq!(a.python, "/venv/python");
+        assert!(a.quick);
+        assert_eq!(a.criterion, ["optim"]);
+        assert!(parse(&strings(&["--python"]), None).is_err());
+        assert!(parse(&strings(&["--rounds", "0"]), None).is_err());
+    }
+
+    #[test]
+    fn the_probe_reports_the_version_or_why_torch_is_missing() {
+        assert_eq!(
+            probe_result(true, b"2.15.0+cu132\n", b""),
+            TorchStatus::Available {
+                version: "2.15.0+cu132".into()
+            }
+        );
+        let err = b"Traceback (most recent call last):\n  File ...\nModuleNotFoundError: No module named 'torch'\n";
+        assert_eq!(
+            probe_result(false, b"", err),
+            TorchStatus::Unavailable {
+                reason: "ModuleNotFoundError: No module named 'torch'".into()
+            }
+        );
+        let missing = probe_torch("/nonexistent/python-for-descent-tests");
+        assert!(
+            matches!(&missing.status, TorchStatus::Unavailable { reason } if reason.starts_with("could not run it")),
+            "{missing:?}"
+        );
+    }
+
+    #[test]
+    fn a_run_on_the_wrong_thread_count_is_refused() {
+        let text = "threads 2\nworkload w1_sgd 1.0\n";
+        assert_eq!(checked(text, 2, "child").unwrap().timings.len(), 1);
+        assert!(checked(text, 1, "child").is_err());
+        assert!(checked("workload w1_sgd 1.0\n", 1, "child").is_err());
+    }
+
+    #[test]
+    fn budgeted_timing_returns_the_first_error() {
+        let mut calls = 0;
+        let err = time_budgeted(
+            0.0,
+            &mut calls,
+            |_| {},
+            |n| {
+                *n += 1;
+                if *n == 2 {
+                    Err(std::fmt::Error)
+                } else {
+                    Ok(())
+                }
+            },
+        );
+        assert!(err.is_err());
+        assert_eq!(calls, 2, "no step after the failure");
+        let t = time_budgeted(0.0, &mut (), |_| {}, |_| Ok::<(), std::fmt::Error>(())).unwrap();
+        assert_eq!(t.samples_ms.len(), 10);
     }
 }

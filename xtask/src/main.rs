@@ -2,9 +2,10 @@
 //!
 //! - `reproduce [NAME] [--quick] [--out DIR] [--seed N]`: runs the experiments
 //!   and writes `REPORT.md` under the output folder (default `out/`);
-//! - `bench [FILTER] [--table] [--quick] [--rounds N] [--out DIR]`: the
-//!   criterion benchmarks, then the workload table (`DIR/BENCH.md`) at 1 and
-//!   2 threads, beside PyTorch when torch is importable;
+//! - `bench [FILTER] [--table] [--quick] [--rounds N] [--out DIR] [--python PATH]`:
+//!   the criterion benchmarks, then the workload tables W1–W6 (`DIR/BENCH.md`)
+//!   at 1 and 2 threads, beside PyTorch when the interpreter (`--python`,
+//!   `$DESCENT_PYTHON`, else `python3`) can import torch;
 //! - `tidy`: the workspace's own checks (also part of `cargo test`).
 
 mod bench;
@@ -21,10 +22,11 @@ commands:
   reproduce [NAME] [--quick] [--out DIR] [--seed N]
                      run the experiments (all, or the one named) and write DIR/REPORT.md
   reproduce --list   list the experiments
-  bench [FILTER] [--table] [--quick] [--rounds N] [--out DIR]
+  bench [FILTER] [--table] [--quick] [--rounds N] [--out DIR] [--python PATH]
                      run the criterion benchmarks (skipped with --table), then time
-                     workloads W1-W4 at 1 and 2 threads (and PyTorch's, if importable)
-                     and write DIR/BENCH.md (default out/)
+                     workloads W1-W6 at 1 and 2 threads (and PyTorch's, when PATH,
+                     else $DESCENT_PYTHON, else python3 imports torch) and write
+                     DIR/BENCH.md (default out/); other arguments go to criterion
   tidy               check the workspace's dependency rule and layout";
 
 fn main() -> Result<()> {

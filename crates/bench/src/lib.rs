@@ -3,18 +3,32 @@
 //! - [`Workload`]: one full training step of a fixed model on fixed random
 //!   data (zero grads, forward, backward, optimizer step), reusing one tape,
 //!   for the workloads W1–W4 listed in [`WorkloadId::ALL`];
+//! - [`OptimStep`]: W5, one optimizer step over [`W5_PARAMS`] parameters
+//!   (Adam, AdamW, SGD with momentum; one tensor or 100), listed in
+//!   [`OptimStepId::ALL`];
+//! - [`AugmentBatch`]: W6, crop + flip + brightness/contrast on a batch of
+//!   3×32×32 images through descent-augment's batched path;
 //! - [`sgemm_gflops`] and [`triad_gbs`]: this machine's limits, a large GEMM
 //!   through matrixmultiply and a STREAM-triad loop, measured in the same run;
-//! - [`Timing`] and [`time_steps`]: warm-up, then the median and minimum of
-//!   timed iterations.
+//! - [`Timing`], [`time_steps`] and [`time_prepared_steps`]: warm-up, then
+//!   the median and minimum of timed iterations.
 //!
-//! The criterion group `benches/benchmarks/workloads.rs` and `cargo xtask
-//! bench` both build their workloads here, so they time the same code.
+//! Every parallel kernel here follows descent's process-wide thread count,
+//! [`descent_core::threads::num_threads`] (`DESCENT_NUM_THREADS`); only the
+//! GEMMs read matrixmultiply's own `MATMUL_NUM_THREADS`.
+//!
+//! The criterion groups `benches/benchmarks/{workloads,optim,augment}.rs`
+//! and `cargo xtask bench` both build their workloads here, so they time the
+//! same code.
 
+mod augment;
 mod limits;
+mod optim_step;
 mod timing;
 mod workload;
 
-pub use limits::{matmul_threads, sgemm_gflops, triad_gbs};
-pub use timing::{Timing, time_steps};
+pub use augment::{AugmentBatch, W6_BATCH, W6_DIMS, augment_input, augment_pipeline};
+pub use limits::{sgemm_gflops, triad_gbs};
+pub use optim_step::{OptimKind, OptimStep, OptimStepId, W5_PARAMS, optim_store};
+pub use timing::{Timing, time_prepared_steps, time_steps};
 pub use workload::{Workload, WorkloadId};

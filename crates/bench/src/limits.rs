@@ -2,26 +2,11 @@
 //! throughput from a large square GEMM and memory bandwidth from a
 //! STREAM-triad loop. Both follow the process's thread count: matrixmultiply
 //! reads `MATMUL_NUM_THREADS` once per process, and the triad splits its
-//! arrays across that many scoped threads.
+//! arrays across [`descent_core::threads::num_threads`] scoped threads
+//! (`DESCENT_NUM_THREADS`); `cargo xtask bench` sets both variables alike.
 
 use crate::timing::time_steps;
 use std::hint::black_box;
-
-/// Threads matrixmultiply uses in this process (`MATMUL_NUM_THREADS`, else
-/// the available parallelism); the workloads' optimizers use as many.
-///
-/// # Examples
-///
-/// ```
-/// assert!(descent_bench::matmul_threads() >= 1);
-/// ```
-pub fn matmul_threads() -> usize {
-    std::env::var("MATMUL_NUM_THREADS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .filter(|&n: &usize| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-}
 
 /// Best sgemm throughput in GFLOP/s of an `n × n × n` product through
 /// `matrixmultiply::sgemm` (2n³ flops), over `iters` runs after one warm-up.
@@ -63,8 +48,9 @@ pub fn sgemm_gflops(n: usize, iters: usize) -> f64 {
 }
 
 /// Best STREAM-triad bandwidth in GB/s (`a[i] = b[i] + s·c[i]` over `len`
-/// f32, 12 bytes per element), split across the process's thread count, over
-/// `iters` runs after one warm-up.
+/// f32, 12 bytes per element), split across
+/// [`descent_core::threads::num_threads`] threads, over `iters` runs after
+/// one warm-up.
 ///
 /// # Examples
 ///
@@ -75,7 +61,7 @@ pub fn triad_gbs(len: usize, iters: usize) -> f64 {
     let mut a = vec![0.0f32; len];
     let b = vec![1.0f32; len];
     let c = vec![2.0f32; len];
-    let n_threads = matmul_threads();
+    let n_threads = descent_core::threads::num_threads();
     let chunk = len.div_ceil(n_threads);
     let t = time_steps(1, iters, || {
         std::thread::scope(|scope| {

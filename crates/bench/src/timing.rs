@@ -59,13 +59,36 @@ impl Timing {
 /// assert_eq!((n, t.samples_ms.len()), (7, 5));
 /// ```
 pub fn time_steps(warmup: usize, iters: usize, mut step: impl FnMut()) -> Timing {
+    time_prepared_steps(warmup, iters, &mut (), |_| {}, |_| step())
+}
+
+/// Like [`time_steps`] over a `state` both closures work on, running
+/// `prepare` untimed before every call of `step` (warm-up included), e.g. to
+/// restore an input that `step` rewrites in place.
+///
+/// # Examples
+///
+/// ```
+/// let mut v = vec![0; 4];
+/// let t = descent_bench::time_prepared_steps(1, 3, &mut v, |v| v.fill(1), |v| v[0] += 1);
+/// assert_eq!((v, t.samples_ms.len()), (vec![2, 1, 1, 1], 3));
+/// ```
+pub fn time_prepared_steps<S: ?Sized>(
+    warmup: usize,
+    iters: usize,
+    state: &mut S,
+    mut prepare: impl FnMut(&mut S),
+    mut step: impl FnMut(&mut S),
+) -> Timing {
     for _ in 0..warmup {
-        step();
+        prepare(state);
+        step(state);
     }
     let samples_ms = (0..iters)
         .map(|_| {
+            prepare(state);
             let start = Instant::now();
-            step();
+            step(state);
             start.elapsed().as_secs_f64() * 1e3
         })
         .collect();

@@ -1,13 +1,12 @@
 //! The training-step workloads W1–W4: a model, an optimizer and one
 //! fixed random batch, stepped with one reused tape as real training does.
 
-use crate::limits::matmul_threads;
 use descent_autodiff::{CrossEntropyConfig, ImageShape, Tape};
 use descent_nn::{
     BatchNorm1d, BatchNormConfig, Builder, Conv2d, Conv2dConfig, Ctx, Dropout, Flatten, Linear,
     LinearConfig, MaxPool2d, MaxPool2dConfig, Mode, ModelState, Module, Relu, Sequential, Tanh,
 };
-use descent_optim::{Adam, AdamConfig, AdamW, AdamWConfig, Optimizer, Parallelism, Sgd, SgdConfig};
+use descent_optim::{Adam, AdamConfig, AdamW, AdamWConfig, Optimizer, Sgd, SgdConfig};
 use nalgebra::DMatrix;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
@@ -97,7 +96,8 @@ impl WorkloadId {
     }
 
     /// Builds the model, the optimizer and one random batch from `seed`; the
-    /// optimizer runs on [`matmul_threads`] threads, as the GEMMs do.
+    /// optimizer's default `Parallelism` runs on
+    /// [`descent_core::threads::num_threads`] threads.
     ///
     /// Panics only if a fixed layer or optimizer config is rejected, which
     /// is a bug in this file.
@@ -114,7 +114,7 @@ impl WorkloadId {
             }
             .expect("fixed, valid layer configs")
         };
-        let mut opt = match self {
+        let opt = match self {
             WorkloadId::W1Sgd => {
                 let cfg = SgdConfig {
                     lr: 0.01,
@@ -127,11 +127,6 @@ impl WorkloadId {
             _ => Adam::new(&state.params, AdamConfig::default()),
         }
         .expect("fixed, valid optimizer config");
-        // The optimizer uses as many threads as the GEMMs (MATMUL_NUM_THREADS).
-        opt.set_parallelism(Parallelism {
-            threads: matmul_threads(),
-            ..Parallelism::default()
-        });
         let (n, d_in, classes) = match self {
             WorkloadId::W2Adam => (32, 2, 2),
             WorkloadId::W3Adam => (64, 3 * 32 * 32, 10),

@@ -1,51 +1,71 @@
-//! The markdown table of `cargo xtask bench`.
+//! The markdown tables of `cargo xtask bench`: W1–W4 (training steps), W5
+//! (one optimizer step over 10M parameters) and W6 (augmentation), one
+//! section per thread count.
 
-use descent_bench::{Timing, WorkloadId};
+use super::protocol::{Limits, Output};
+use descent_bench::{OptimStepId, Timing, W5_PARAMS, W6_BATCH, WorkloadId};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-/// This machine's limits as measured in the run (best over rounds).
-#[derive(Clone, Copy, Debug)]
-pub struct Limits {
-    /// sgemm GFLOP/s of a 1024³ product through matrixmultiply.
-    pub sgemm_gflops: f64,
-    /// STREAM-triad GB/s.
-    pub triad_gbs: f64,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            sgemm_gflops: f64::NAN,
-            triad_gbs: f64::NAN,
-        }
-    }
-}
+/// The name of W6 in the line protocol.
+pub const W6_NAME: &str = "w6_augment";
+/// Suffix of the PyTorch-default (no `foreach`/`fused` flag) W5 lines; the
+/// plain names are PyTorch's `fused=True` step.
+pub const TORCH_DEFAULT_SUFFIX: &str = ":default";
+/// The `note` key under which the PyTorch script says what its default
+/// optimizer implementation was.
+pub const DEFAULT_IMPL_NOTE: &str = "w5_default_impl";
 
 /// Everything measured at one thread count.
 #[derive(Debug, Default)]
 pub struct Measured {
-    /// descent's samples per workload name.
-    pub descent: BTreeMap<String, Timing>,
-    /// PyTorch's samples per workload name (empty when skipped).
-    pub torch: BTreeMap<String, Timing>,
-    /// The limits measured by descent's children.
-    pub limits: Limits,
+    /// What descent's children printed (samples and limits).
+    pub descent: Output,
+    /// What the PyTorch script printed (empty when skipped).
+    pub torch: Output,
 }
 
-const HEADER: &str = "| workload | median ms | min ms | samples/s | PyTorch median ms | descent/PyTorch | GFLOP/s | % sgemm peak | floor ms | floor/median |
-|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|";
+/// Whether the PyTorch comparison ran, and with what.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TorchStatus {
+    /// `import torch` worked; `torch.__version__`.
+    Available {
+        /// The version string.
+        version: String,
+    },
+    /// `import torch` failed; why (the interpreter's last error line).
+    Unavailable {
+        /// The reason.
+        reason: String,
+    },
+}
 
-/// Renders one section per thread count; `load` is the 1-minute load
-/// average before and after the run.
-pub fn render(results: &[(usize, Measured)], torch: bool, load: &[Option<f64>; 2]) -> String {
+/// The interpreter tried for the PyTorch comparison and what it gave.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Torch {
+    /// The interpreter (`--python`, `$DESCENT_PYTHON` or `python3`).
+    pub python: String,
+    /// Whether torch was importable.
+    pub status: TorchStatus,
+}
+
+impl Torch {
+    fn on(&self) -> bool {
+        matches!(self.status, TorchStatus::Available { .. })
+    }
+}
+
+const W14_HEADER: &str = "| workload | median ms | min ms | samples/s | PyTorch median ms | descent/PyTorch | GFLOP/s | % sgemm peak | floor ms | floor/median |
+|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|";
+const W5_HEADER: &str = "| workload | median ms | min ms | GB/s | % triad | PyTorch fused median ms | descent/PyTorch fused | PyTorch default median ms |
+|---|--:|--:|--:|--:|--:|--:|--:|";
+const W6_HEADER: &str = "| workload | median ms | min ms | images/s | PyTorch median ms | PyTorch images/s | descent/PyTorch |
+|---|--:|--:|--:|--:|--:|--:|";
+
+/// Renders the report; `load` is the 1-minute load average before and after
+/// the run.
+pub fn render(results: &[(usize, Measured)], torch: &Torch, load: &[Option<f64>; 2]) -> String {
     let mut md = String::from("# descent workload benchmarks\n\n");
-    md.push_str(
-        "One full training step per iteration (zero grads, forward, backward, optimizer step), f32, after warm-up; \
-         samples pooled over alternating rounds.\n\
-         GFLOP/s counts the step's matrix products as 6 × multiply-adds (W1: 411 MFLOP).\n\
-         floor ms = those FLOPs at the measured sgemm peak + the optimizer's bytes (20 or 28 per parameter) at the measured triad bandwidth.\n",
-    );
     let fmt = |l: Option<f64>| l.map_or("unknown".into(), |l| format!("{l:.2}"));
     let _ = writeln!(
         md,
@@ -54,31 +74,104 @@ pub fn render(results: &[(usize, Measured)], torch: bool, load: &[Option<f64>; 2
         fmt(load[1]),
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
-    if !torch {
-        md.push_str("\nPyTorch comparison skipped: torch not importable by python3.\n");
+    match &torch.status {
+        TorchStatus::Available { version } => {
+            let _ = writeln!(
+                md,
+                "PyTorch {version} (`{}`, `benches/torch_workloads.py`), alternating with descent round by round.",
+                torch.python
+            );
+        }
+        TorchStatus::Unavailable { reason } => {
+            let _ = writeln!(
+                md,
+                "\nPyTorch comparison skipped: torch not importable by `{}` ({reason}); \
+                 choose an interpreter with `--python PATH` or `$DESCENT_PYTHON`.",
+                torch.python
+            );
+        }
     }
+    md.push_str(&explanations(results, torch));
     let n_params: BTreeMap<WorkloadId, usize> = WorkloadId::ALL
         .into_iter()
         .map(|id| (id, id.build(0).n_params()))
         .collect();
     for (threads, m) in results {
-        let l = m.limits;
+        let l = m.descent.limits;
         let _ = write!(
             md,
-            "\n## {threads} thread(s)\n\nsgemm (1024³, matrixmultiply) {:.1} GFLOP/s; STREAM triad {:.1} GB/s.\n\n{HEADER}\n",
+            "\n## {threads} thread(s)\n\nsgemm (1024³, matrixmultiply) {:.1} GFLOP/s; STREAM triad {:.1} GB/s.\n",
             l.sgemm_gflops, l.triad_gbs
         );
+        let _ = write!(md, "\n### W1–W4: training steps\n\n{W14_HEADER}\n");
         for id in WorkloadId::ALL {
-            let Some(t) = m.descent.get(id.name()) else {
-                continue;
-            };
-            md.push_str(&row(id, t, m.torch.get(id.name()), l, n_params[&id], torch));
+            if let Some(t) = m.descent.timings.get(id.name()) {
+                let p = m.torch.timings.get(id.name());
+                md.push_str(&w14_row(id, t, p, l, n_params[&id], torch.on()));
+            }
+        }
+        let _ = write!(md, "\n### W5: one optimizer step\n\n{W5_HEADER}\n");
+        for id in OptimStepId::ALL {
+            let name = id.name();
+            if let Some(t) = m.descent.timings.get(&name) {
+                md.push_str(&w5_row(id, t, &m.torch, l, torch.on()));
+            }
+        }
+        if let Some(t) = m.descent.timings.get(W6_NAME) {
+            let _ = write!(md, "\n### W6: augmentation\n\n{W6_HEADER}\n");
+            md.push_str(&w6_row(t, m.torch.timings.get(W6_NAME), torch.on()));
         }
     }
     md
 }
 
-fn row(
+/// What the columns mean, once for every section.
+fn explanations(results: &[(usize, Measured)], torch: &Torch) -> String {
+    let default_impl = results
+        .iter()
+        .find_map(|(_, m)| m.torch.notes.get(DEFAULT_IMPL_NOTE))
+        .map_or(String::new(), |i| format!("; this PyTorch ran {i}"));
+    let mut md =
+        String::from("\nf32 throughout, after warm-up; samples pooled over alternating rounds.\n");
+    md.push_str(
+        "\n- W1–W4: one full training step per iteration (zero grads, forward, backward, optimizer step). \
+         GFLOP/s counts the step's matrix products as 6 × multiply-adds (W1: 411 MFLOP). \
+         floor ms = those FLOPs at the measured sgemm peak + the optimizer's bytes (20 or 28 per parameter) at the measured triad bandwidth.\n",
+    );
+    let _ = writeln!(
+        md,
+        "- W5: one optimizer step over {W5_PARAMS} parameters, as 1 tensor (`1x10m`) and as 100 (`100x100k`); gradients stay in place. \
+         GB/s counts the bytes a fused step moves: 28 per parameter for Adam and AdamW (read p, g, m, v; write p, m, v), 20 for SGD with momentum 0.9 (read p, g, b; write p, b); \
+         % triad = that rate over the STREAM triad of the same run (7 streams against the triad's 3, so above 100% is possible). \
+         descent/PyTorch compares with PyTorch's `fused=True` step; PyTorch default = the constructor without `foreach` or `fused`{default_impl}."
+    );
+    let _ = writeln!(
+        md,
+        "- W6: random crop (zero padding 4) + horizontal flip (p 0.5) + brightness and contrast factors in [0.8, 1.2] on 3×32×32 images, {W6_BATCH} per iteration: \
+         descent through `apply_batch` (the input restored untimed before each iteration), \
+         PyTorch as batched tensor ops (pad, per-sample crop by index arithmetic, flip by `torch.where` on a per-sample mask, per-sample factors in a per-sample order)."
+    );
+    if torch.on() {
+        md.push_str(
+            "- descent/PyTorch is a ratio of median times: below 1 means descent is faster.\n",
+        );
+    }
+    md
+}
+
+/// The PyTorch median and the descent/PyTorch ratio cells.
+fn compare(median: f64, torch: Option<&Timing>, torch_on: bool) -> (String, String) {
+    match torch {
+        Some(p) => (
+            format!("{:.3}", p.median_ms()),
+            format!("{:.2}×", median / p.median_ms()),
+        ),
+        None if torch_on => ("missing".into(), "–".into()),
+        None => ("skipped".into(), "skipped: torch not importable".into()),
+    }
+}
+
+fn w14_row(
     id: WorkloadId,
     t: &Timing,
     torch: Option<&Timing>,
@@ -90,14 +183,7 @@ fn row(
     let gflops = id.flops() / (median * 1e-3) / 1e9;
     let floor = id.flops() / (l.sgemm_gflops * 1e9) * 1e3
         + (id.optimizer_bytes_per_param() * n_params) as f64 / (l.triad_gbs * 1e9) * 1e3;
-    let (torch_ms, ratio) = match torch {
-        Some(p) => (
-            format!("{:.3}", p.median_ms()),
-            format!("{:.2}×", median / p.median_ms()),
-        ),
-        None if torch_on => ("missing".into(), "–".into()),
-        None => ("skipped".into(), "skipped: torch not importable".into()),
-    };
+    let (torch_ms, ratio) = compare(median, torch, torch_on);
     format!(
         "| {} | {median:.3} | {min:.3} | {:.0} | {torch_ms} | {ratio} | {gflops:.1} | {:.0}% | {floor:.3} | {:.2} |\n",
         id.name(),
@@ -107,29 +193,99 @@ fn row(
     )
 }
 
+fn w5_row(id: OptimStepId, t: &Timing, torch: &Output, l: Limits, torch_on: bool) -> String {
+    let name = id.name();
+    let (median, min) = (t.median_ms(), t.min_ms());
+    let gbs = id.bytes() as f64 / (median * 1e-3) / 1e9;
+    let (fused_ms, ratio) = compare(median, torch.timings.get(&name), torch_on);
+    let default_key = format!("{name}{TORCH_DEFAULT_SUFFIX}");
+    let (default_ms, _) = compare(median, torch.timings.get(&default_key), torch_on);
+    format!(
+        "| {name} | {median:.3} | {min:.3} | {gbs:.1} | {:.0}% | {fused_ms} | {ratio} | {default_ms} |\n",
+        100.0 * gbs / l.triad_gbs,
+    )
+}
+
+fn w6_row(t: &Timing, torch: Option<&Timing>, torch_on: bool) -> String {
+    let (median, min) = (t.median_ms(), t.min_ms());
+    let per_s = |ms: f64| W6_BATCH as f64 / (ms * 1e-3);
+    let (torch_ms, ratio) = compare(median, torch, torch_on);
+    let torch_rate = torch.map_or(torch_ms.clone(), |p| format!("{:.0}", per_s(p.median_ms())));
+    format!(
+        "| {W6_NAME} | {median:.3} | {min:.3} | {:.0} | {torch_ms} | {torch_rate} | {ratio} |\n",
+        per_s(median),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_skipped_comparison_is_said_in_the_table() {
-        let mut m = Measured {
-            limits: Limits {
-                sgemm_gflops: 100.0,
-                triad_gbs: 20.0,
-            },
-            ..Measured::default()
+    fn timing(samples_ms: &[f64]) -> Timing {
+        Timing {
+            samples_ms: samples_ms.to_vec(),
+        }
+    }
+
+    fn measured() -> Measured {
+        let mut m = Measured::default();
+        m.descent.limits = Limits {
+            sgemm_gflops: 100.0,
+            triad_gbs: 20.0,
         };
-        m.descent.insert(
-            "w1_sgd".into(),
-            Timing {
-                samples_ms: vec![4.0, 5.0, 6.0],
+        let t = &mut m.descent.timings;
+        t.insert("w1_sgd".into(), timing(&[4.0, 5.0, 6.0]));
+        t.insert("w5_adam_1x10m".into(), timing(&[14.0]));
+        t.insert(W6_NAME.into(), timing(&[2.048, 3.0]));
+        m
+    }
+
+    #[test]
+    fn a_skipped_comparison_names_the_interpreter_tried() {
+        let torch = Torch {
+            python: "python3".into(),
+            status: TorchStatus::Unavailable {
+                reason: "ModuleNotFoundError: No module named 'torch'".into(),
             },
-        );
-        let md = render(&[(1, m)], false, &[Some(0.5), None]);
-        assert!(md.contains("PyTorch comparison skipped"));
+        };
+        let md = render(&[(1, measured())], &torch, &[Some(0.5), None]);
+        assert!(md.contains(
+            "PyTorch comparison skipped: torch not importable by `python3` (ModuleNotFoundError: No module named 'torch')"
+        ));
         assert!(md.contains(
             "| w1_sgd | 5.000 | 4.000 | 25600 | skipped | skipped: torch not importable |"
         ));
+        // 28 B × 10M in 14 ms = 20 GB/s, all of the 20 GB/s triad.
+        assert!(md.contains(
+            "| w5_adam_1x10m | 14.000 | 14.000 | 20.0 | 100% | skipped | skipped: torch not importable | skipped |"
+        ));
+        assert!(md.contains("| w6_augment | 2.524 | 2.048 | 405705 | skipped | skipped |"));
+    }
+
+    #[test]
+    fn w5_compares_with_fused_and_shows_the_default_and_w6_counts_images() {
+        let mut m = measured();
+        let t = &mut m.torch.timings;
+        t.insert("w5_adam_1x10m".into(), timing(&[7.0]));
+        t.insert("w5_adam_1x10m:default".into(), timing(&[50.0]));
+        t.insert(W6_NAME.into(), timing(&[20.48]));
+        m.torch.notes.insert(
+            DEFAULT_IMPL_NOTE.into(),
+            "its for-loop implementation".into(),
+        );
+        let torch = Torch {
+            python: "/venv/bin/python".into(),
+            status: TorchStatus::Available {
+                version: "2.15.0".into(),
+            },
+        };
+        let md = render(&[(2, m)], &torch, &[None, None]);
+        assert!(md.contains("PyTorch 2.15.0 (`/venv/bin/python`"));
+        assert!(md.contains("this PyTorch ran its for-loop implementation"));
+        assert!(md.contains(
+            "| w5_adam_1x10m | 14.000 | 14.000 | 20.0 | 100% | 7.000 | 2.00× | 50.000 |"
+        ));
+        assert!(md.contains("| w6_augment | 2.524 | 2.048 | 405705 | 20.480 | 50000 | 0.12× |"));
+        assert!(md.contains("| w1_sgd | 5.000 | 4.000 | 25600 | missing | – |"));
     }
 }

@@ -10,18 +10,22 @@ pub struct BatchConfig {
     pub seed: u64,
     /// The epoch.
     pub epoch: u64,
-    /// Most threads used (default 2, this machine's cores).
+    /// Most threads used; the default is descent's process-wide setting,
+    /// [`descent_core::threads::num_threads`] (`DESCENT_NUM_THREADS`, else
+    /// the available cores), read when the config is built.
     pub threads: usize,
     /// A thread is started only per this many images (default 64).
     pub min_images_per_thread: usize,
 }
 
 impl Default for BatchConfig {
+    /// Seed 0, epoch 0, [`descent_core::threads::num_threads`] threads and
+    /// at least 64 images per thread.
     fn default() -> Self {
         BatchConfig {
             seed: 0,
             epoch: 0,
-            threads: 2,
+            threads: descent_core::threads::num_threads(),
             min_images_per_thread: 64,
         }
     }
@@ -124,6 +128,18 @@ mod tests {
             apply_batch(&pipeline(), dims, &mut c, &indices[n - 1..], &one).unwrap();
             prop_assert_eq!(&c[..], &a[(n - 1) * dims.len()..]);
         }
+    }
+
+    #[test]
+    fn the_default_thread_count_is_descents_process_wide_setting() {
+        descent_core::threads::set_num_threads(3);
+        let threads = BatchConfig::default().threads;
+        descent_core::threads::set_num_threads(0);
+        assert_eq!(threads, 3);
+        assert_eq!(
+            BatchConfig::default().threads,
+            descent_core::threads::num_threads()
+        );
     }
 
     #[test]
