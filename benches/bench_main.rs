@@ -1,10 +1,9 @@
 //! Criterion benchmarks for descent; `cargo xtask bench` runs them.
 //!
-//! Each group lives in `benchmarks/<name>.rs`. GEMM threading follows
-//! matrixmultiply's `MATMUL_NUM_THREADS` (default: physical cores), read once
-//! per process; optimizer steps and batch augmentation follow
-//! `DESCENT_NUM_THREADS` (`descent_core::threads`). Set both to compare 1
-//! and 2 threads with two runs.
+//! Each group lives in `benchmarks/<name>.rs`. Every parallel kernel (GEMM,
+//! elementwise loops, optimizer steps, batch augmentation) follows
+//! `DESCENT_NUM_THREADS` (`descent_core::threads`, default: all cores); set
+//! it to compare 1 and 2 threads with two runs.
 
 mod benchmarks {
     pub mod augment;

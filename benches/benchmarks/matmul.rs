@@ -23,7 +23,7 @@ fn inputs() -> (DMatrix<f32>, DMatrix<f32>) {
 
 fn bench(c: &mut Criterion) {
     let (x, w) = inputs();
-    let threads = std::env::var("MATMUL_NUM_THREADS").unwrap_or_else(|_| "default".into());
+    let threads = descent_core::threads::num_threads();
     let mut g = c.benchmark_group(format!("matmul_128x784x512_f32/threads={threads}"));
 
     g.throughput(Throughput::Elements(GEMM_FLOP));

@@ -2,9 +2,9 @@
 //! workloads W1–W6 at 1 and 2 threads, beside PyTorch when the chosen
 //! interpreter can import torch, and this machine's limits.
 //!
-//! matrixmultiply reads `MATMUL_NUM_THREADS` once per process, so each
-//! measurement runs in a child process (`bench --child`) with that variable
-//! and `DESCENT_NUM_THREADS` (descent's own kernels) set. Children print the
+//! Each measurement runs in a child process (`bench --child`) with
+//! `DESCENT_NUM_THREADS` set, so a thread count holds for the whole process
+//! (PyTorch's script likewise calls `torch.set_num_threads` once). Children print the
 //! line protocol of `bench/protocol.rs`; `benches/torch_workloads.py` prints
 //! the same lines. Each round runs descent then PyTorch, and rounds
 //! alternate, so both see the same machine state.
@@ -196,8 +196,7 @@ fn run_descent(threads: usize, quick: bool) -> Result<String> {
     let exe = std::env::current_exe().context("locating xtask")?;
     let mut cmd = Command::new(exe);
     cmd.args(["bench", "--child"])
-        .env(descent_core::threads::ENV_VAR, threads.to_string())
-        .env("MATMUL_NUM_THREADS", threads.to_string());
+        .env(descent_core::threads::ENV_VAR, threads.to_string());
     if quick {
         cmd.arg("--quick");
     }

@@ -9,13 +9,14 @@
 //! - [`AugmentBatch`]: W6, crop + flip + brightness/contrast on a batch of
 //!   3×32×32 images through descent-augment's batched path;
 //! - [`sgemm_gflops`] and [`triad_gbs`]: this machine's limits, a large GEMM
-//!   through matrixmultiply and a STREAM-triad loop, measured in the same run;
+//!   (the better of descent's and matrixmultiply's) and a STREAM-triad loop,
+//!   measured in the same run;
 //! - [`Timing`], [`time_steps`] and [`time_prepared_steps`]: warm-up, then
 //!   the median and minimum of timed iterations.
 //!
 //! Every parallel kernel here follows descent's process-wide thread count,
-//! [`descent_core::threads::num_threads`] (`DESCENT_NUM_THREADS`); only the
-//! GEMMs read matrixmultiply's own `MATMUL_NUM_THREADS`.
+//! [`descent_core::threads::num_threads`] (`DESCENT_NUM_THREADS`), the GEMMs
+//! included.
 //!
 //! The criterion groups `benches/benchmarks/{workloads,optim,augment}.rs`
 //! and `cargo xtask bench` both build their workloads here, so they time the

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 /// This machine's limits as measured in the run (best over rounds).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Limits {
-    /// sgemm GFLOP/s of a 1024³ product through matrixmultiply.
+    /// sgemm GFLOP/s of a 1024³ product (`descent_bench::sgemm_gflops`).
     pub sgemm_gflops: f64,
     /// STREAM-triad GB/s.
     pub triad_gbs: f64,
