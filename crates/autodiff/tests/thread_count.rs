@@ -13,14 +13,17 @@ use std::sync::Mutex;
 /// The thread setting is process-wide: tests that change it take turns.
 static SETTING: Mutex<()> = Mutex::new(());
 
-/// `(m, k, n)` for each kernel path: square-ish and reduction-shaped go to
-/// the `gemm` crate, tall and skinny to matrixmultiply split by rows; each
-/// is large enough to be threaded.
-const SHAPES: [(usize, usize, usize); 4] = [
+/// `(m, k, n)` for each kernel path, each large enough to be threaded:
+/// matrixmultiply split by rows (`m ≥ n`, tall and skinny included) and by
+/// columns (`n > m`); the `gemm` crate for reduction-shaped (large `k`) and
+/// small products. The backward pass adds the transposed forms.
+const SHAPES: [(usize, usize, usize); 6] = [
     (300, 200, 100),
-    (16, 40_000, 27),
+    (100, 200, 400),
     (20_000, 20, 10),
     (4_099, 144, 32),
+    (16, 40_000, 27),
+    (100, 50, 100),
 ];
 
 fn filled(rows: usize, cols: usize, seed: u32) -> DMatrix<f32> {

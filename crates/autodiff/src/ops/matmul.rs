@@ -70,12 +70,14 @@ fn dims<S: Scalar>(m: &DMatrix<S>, transpose: bool) -> (usize, usize) {
 /// A GEMM smaller than this many multiply-adds runs on one thread.
 const MIN_PARALLEL_WORK: usize = 1 << 18;
 
-/// `m ≥ TALL · max(n, k)` marks a tall, skinny product (a convolution's
-/// im2col GEMMs), where matrixmultiply is fastest; everything else goes to
-/// the `gemm` crate, which is faster on square-ish and reduction-shaped
-/// (large `k`, small `m·n`) products — measured on the workloads' shapes,
-/// see ARCHITECTURE.md.
-const TALL: usize = 16;
+/// Products smaller than this many multiply-adds go to the `gemm` crate,
+/// whose small-matrix kernels beat matrixmultiply's packing there.
+const SMALL: usize = 1 << 20;
+
+/// `k ≥ REDUCTION · max(m, n)` marks a reduction-shaped product (a
+/// convolution's weight gradient, `k = N·OH·OW`), which the `gemm` crate
+/// handles 2–3× faster than matrixmultiply.
+const REDUCTION: usize = 4;
 
 /// `c ← alpha · op(a) · op(b) + beta · c` on strided views (so a transpose
 /// is never copied), on up to [`descent_core::threads::num_threads`]
@@ -172,10 +174,10 @@ pub(crate) fn gemm_mat<S: Scalar>(
     // whose sizes `Mat::new` and the assertion checked; `c` does not alias
     // `a` or `b` because it is borrowed mutably.
     unsafe {
-        if m >= TALL * n.max(k) {
-            view.tall(threads);
+        if work < SMALL || k >= REDUCTION * m.max(n) {
+            view.gemm_crate(threads);
         } else {
-            view.general(threads);
+            view.split(threads);
         }
     }
 }
@@ -198,17 +200,15 @@ struct Views<S> {
     beta: S,
 }
 
-// SAFETY: a `Views` is only sent to threads that write disjoint row blocks
-// of `c` (see `tall`) while the borrows behind the pointers are held by
-// `gemm`'s caller.
+// SAFETY: a `Views` is only sent to threads that write disjoint blocks of
+// `c` (see `split`) while the borrows behind the pointers are held by
+// `gemm_mat`'s caller.
 unsafe impl<S: Send> Send for Views<S> {}
 unsafe impl<S: Sync> Sync for Views<S> {}
 
 impl<S: Scalar> Views<S> {
-    /// The rows `rows` of the product: a view of the same operands.
+    /// Rows `rows` of the product: a view of the same operands.
     fn rows(self, rows: std::ops::Range<usize>) -> Views<S> {
-        // SAFETY (of the offsets, used only inside `tall`): `rows` lies in
-        // `0..m`, so both offsets stay inside `op(a)` and `c`.
         Views {
             m: rows.len(),
             a: self.a.wrapping_offset(rows.start as isize * self.rsa.0),
@@ -217,26 +217,45 @@ impl<S: Scalar> Views<S> {
         }
     }
 
-    /// Tall, skinny products: the rows split into one block per thread,
-    /// each a single-threaded matrixmultiply call.
+    /// Columns `cols` of the product: a view of the same operands.
+    fn cols(self, cols: std::ops::Range<usize>) -> Views<S> {
+        Views {
+            n: cols.len(),
+            b: self.b.wrapping_offset(cols.start as isize * self.rsb.1),
+            c: self.c.wrapping_offset(cols.start as isize * self.ldc),
+            ..self
+        }
+    }
+
+    /// matrixmultiply (AVX-512 kernels), the output cut along its longer
+    /// side into one block per thread, so each thread packs only its share
+    /// of the operand on that side.
     ///
     /// # Safety
-    /// As [`gemm`]'s body: the views are valid and `c` is exclusively ours.
-    unsafe fn tall(self, threads: usize) {
+    /// As [`gemm_mat`]'s body: the views are valid and `c` is exclusively ours.
+    unsafe fn split(self, threads: usize) {
         if threads <= 1 {
             // SAFETY: forwarded.
             unsafe { self.matrixmultiply() };
             return;
         }
-        let block = self.m.div_ceil(threads);
+        let by_rows = self.m >= self.n;
+        let len = if by_rows { self.m } else { self.n };
+        let block = len.div_ceil(threads);
+        let part = |start: usize| {
+            let r = start..(start + block).min(len);
+            if by_rows { self.rows(r) } else { self.cols(r) }
+        };
         rayon::scope(|scope| {
-            for start in (block..self.m).step_by(block) {
-                let part = self.rows(start..(start + block).min(self.m));
-                // SAFETY: disjoint row blocks of `c`; the scope ends before `gemm` returns.
+            for start in (block..len).step_by(block) {
+                let part = part(start);
+                // SAFETY: disjoint blocks of `c` (the offsets stay inside
+                // the operands because the blocks lie inside `0..m` or
+                // `0..n`); the scope ends before `gemm_mat` returns.
                 scope.spawn(move |_| unsafe { part.matrixmultiply() });
             }
             // SAFETY: as above, the first block.
-            unsafe { self.rows(0..block.min(self.m)).matrixmultiply() };
+            unsafe { part(0).matrixmultiply() };
         });
     }
 
@@ -307,7 +326,7 @@ impl<S: Scalar> Views<S> {
     ///
     /// # Safety
     /// As [`gemm`]'s body.
-    unsafe fn general(self, threads: usize) {
+    unsafe fn gemm_crate(self, threads: usize) {
         let Views {
             m,
             k,
