@@ -215,8 +215,10 @@ impl<'t, S: Scalar> Var<'t, S> {
             let x = &t.values[self.idx as usize];
             let mut out = t.pool.take(x.nrows(), x.ncols());
             let x = x.as_slice();
-            specialize!(kind, |k| {
-                par::blocks_mut(out.as_mut_slice(), 1, |at, o| {
+            // `specialize!` inside the block closure: one match per block,
+            // then a loop in which the kind is a constant.
+            par::blocks_mut(out.as_mut_slice(), 1, |at, o| {
+                specialize!(kind, |k| {
                     for (o, &v) in o.iter_mut().zip(&x[at..]) {
                         *o = k.forward(v);
                     }
@@ -301,9 +303,9 @@ impl<S: Scalar> Backward<S> for Unary<S> {
         let (gx, fresh) = ctx.grad_slot(self.x);
         // plain slices: nalgebra's matrix iterators handle strides and do not vectorize
         let (g, x, y) = (g.as_slice(), x.as_slice(), y.as_slice());
-        specialize!(self.kind, |k| {
-            par::blocks_mut(gx.as_mut_slice(), 1, |at, gx| {
-                let terms = g[at..].iter().zip(x[at..].iter().zip(&y[at..]));
+        par::blocks_mut(gx.as_mut_slice(), 1, |at, gx| {
+            let terms = g[at..].iter().zip(x[at..].iter().zip(&y[at..]));
+            specialize!(self.kind, |k| {
                 if fresh {
                     for (a, (&gi, (&xi, &yi))) in gx.iter_mut().zip(terms) {
                         *a = gi * k.derivative(xi, yi);
