@@ -2,6 +2,7 @@
 //! size 1 (a row vector over rows, a column vector over columns, a 1×1 over
 //! everything).
 
+use super::reduce::sum_slice;
 use super::{BackCtx, Backward, Op};
 use crate::var::Var;
 use descent_core::Scalar;
@@ -48,6 +49,86 @@ fn at<S: Scalar>(m: &DMatrix<S>, i: usize, j: usize) -> S {
     m[(r, c)]
 }
 
+/// Column `j` of `m` broadcast to `j`'s column: the column itself, or its
+/// only column; one element long when `m` has one row.
+#[inline(always)]
+fn column<S: Scalar>(m: &DMatrix<S>, j: usize) -> &[S] {
+    let j = if m.ncols() == 1 { 0 } else { j };
+    &m.as_slice()[j * m.nrows()..(j + 1) * m.nrows()]
+}
+
+/// `out ← f(a, b)` elementwise, `a` and `b` broadcast to `out`'s shape,
+/// column by column over plain slices so each case vectorizes.
+#[inline(always)]
+fn combine<S: Scalar>(out: &mut DMatrix<S>, a: &DMatrix<S>, b: &DMatrix<S>, f: impl Fn(S, S) -> S) {
+    if a.shape() == b.shape() {
+        let out = out.as_mut_slice().iter_mut();
+        for (o, (&x, &y)) in out.zip(a.as_slice().iter().zip(b.as_slice())) {
+            *o = f(x, y);
+        }
+        return;
+    }
+    let rows = out.nrows();
+    for (j, o) in out.as_mut_slice().chunks_exact_mut(rows.max(1)).enumerate() {
+        match (column(a, j), column(b, j)) {
+            (x, y) if x.len() == rows && y.len() == rows => {
+                for (o, (&x, &y)) in o.iter_mut().zip(x.iter().zip(y)) {
+                    *o = f(x, y);
+                }
+            }
+            (x, &[y]) if x.len() == rows => {
+                for (o, &x) in o.iter_mut().zip(x) {
+                    *o = f(x, y);
+                }
+            }
+            (&[x], y) => {
+                for (o, &y) in o.iter_mut().zip(y) {
+                    *o = f(x, y);
+                }
+            }
+            _ => unreachable!("broadcast checked the shapes"),
+        }
+    }
+}
+
+/// `target ← target + sign · g` (or `sign · g` into a fresh slot), summing
+/// over the dimensions in which `target` is broadcast: the backward of `+`
+/// and `−`, over plain slices.
+fn add_signed<S: Scalar>((target, fresh): (&mut DMatrix<S>, bool), g: &DMatrix<S>, sign: S) {
+    let (rows, cols) = g.shape();
+    let shape = target.shape();
+    let t = target.as_mut_slice();
+    match shape {
+        (r, c) if (r, c) == (rows, cols) => {
+            let pairs = t.iter_mut().zip(g.as_slice());
+            if fresh {
+                pairs.for_each(|(a, &v)| *a = sign * v);
+            } else {
+                pairs.for_each(|(a, &v)| *a += sign * v);
+            }
+        }
+        (1, c) if c == cols => {
+            // one sum per column
+            for (a, col) in t.iter_mut().zip(g.as_slice().chunks_exact(rows.max(1))) {
+                let s = sign * sum_slice(col);
+                *a = if fresh { s } else { *a + s };
+            }
+        }
+        (r, 1) if r == rows => {
+            if fresh {
+                t.fill(S::zero());
+            }
+            for col in g.as_slice().chunks_exact(rows.max(1)) {
+                t.iter_mut().zip(col).for_each(|(a, &v)| *a += sign * v);
+            }
+        }
+        _ => {
+            let s = sign * sum_slice(g.as_slice());
+            t[0] = if fresh { s } else { t[0] + s };
+        }
+    }
+}
+
 /// Adds `f(i, j)` over an `rows × cols` grid into `target`, summing over the
 /// dimensions in which `target` is broadcast.
 fn accumulate<S: Scalar>(
@@ -79,27 +160,12 @@ impl<'t, S: Scalar> Var<'t, S> {
             let (a, b) = (&t.values[self.idx as usize], &t.values[other.idx as usize]);
             let (rows, cols) = broadcast(kind, a.shape(), b.shape());
             let mut out = t.pool.take(rows, cols);
-            let f = match kind {
-                BinKind::Add => |x: S, y: S| x + y,
-                BinKind::Sub => |x: S, y: S| x - y,
-                BinKind::Mul => |x: S, y: S| x * y,
-                BinKind::Div => |x: S, y: S| x / y,
-            };
-            if a.shape() == b.shape() {
-                for ((o, &x), &y) in out
-                    .as_mut_slice()
-                    .iter_mut()
-                    .zip(a.as_slice())
-                    .zip(b.as_slice())
-                {
-                    *o = f(x, y);
-                }
-            } else {
-                for j in 0..cols {
-                    for i in 0..rows {
-                        out[(i, j)] = f(at(a, i, j), at(b, i, j));
-                    }
-                }
+            // One arm per kind, so each loop has its operation inlined.
+            match kind {
+                BinKind::Add => combine(&mut out, a, b, |x, y| x + y),
+                BinKind::Sub => combine(&mut out, a, b, |x, y| x - y),
+                BinKind::Mul => combine(&mut out, a, b, |x, y| x * y),
+                BinKind::Div => combine(&mut out, a, b, |x, y| x / y),
             }
             let needs = t.needs(self.idx) || t.needs(other.idx);
             let image = if (rows, cols) == a.shape() {
@@ -125,19 +191,27 @@ impl<S: Scalar> Backward<S> for Binary {
     fn backward(&self, ctx: &mut BackCtx<'_, S>, out: usize, g: &DMatrix<S>) {
         let (rows, cols) = g.shape();
         let (a, b, y) = (ctx.value(self.a), ctx.value(self.b), &ctx.values[out]);
+        let one = S::one();
         if ctx.needs(self.a) {
-            let ga = ctx.grad_mut(self.a);
             match self.kind {
-                BinKind::Add | BinKind::Sub => accumulate(ga, rows, cols, |i, j| g[(i, j)]),
-                BinKind::Mul => accumulate(ga, rows, cols, |i, j| g[(i, j)] * at(b, i, j)),
-                BinKind::Div => accumulate(ga, rows, cols, |i, j| g[(i, j)] / at(b, i, j)),
+                BinKind::Add | BinKind::Sub => add_signed(ctx.grad_slot(self.a), g, one),
+                BinKind::Mul => accumulate(ctx.grad_mut(self.a), rows, cols, |i, j| {
+                    g[(i, j)] * at(b, i, j)
+                }),
+                BinKind::Div => accumulate(ctx.grad_mut(self.a), rows, cols, |i, j| {
+                    g[(i, j)] / at(b, i, j)
+                }),
             }
         }
         if ctx.needs(self.b) {
+            if let BinKind::Add | BinKind::Sub = self.kind {
+                let sign = if self.kind == BinKind::Add { one } else { -one };
+                add_signed(ctx.grad_slot(self.b), g, sign);
+                return;
+            }
             let gb = ctx.grad_mut(self.b);
             match self.kind {
-                BinKind::Add => accumulate(gb, rows, cols, |i, j| g[(i, j)]),
-                BinKind::Sub => accumulate(gb, rows, cols, |i, j| -g[(i, j)]),
+                BinKind::Add | BinKind::Sub => unreachable!("handled above"),
                 BinKind::Mul => accumulate(gb, rows, cols, |i, j| g[(i, j)] * at(a, i, j)),
                 // d(a/b)/db = -a/b² = -y/b
                 BinKind::Div => {
@@ -172,12 +246,15 @@ mod tests {
     use proptest::prelude::*;
 
     fn operands() -> impl Strategy<Value = (DMatrix<f64>, DMatrix<f64>)> {
-        (1usize..5, 1usize..5, 0usize..4)
+        (1usize..5, 1usize..5, 0usize..7)
             .prop_map(|(r, c, mode)| match mode {
                 0 => ((r, c), (r, c)),
                 1 => ((r, c), (1, c)),
                 2 => ((r, c), (r, 1)),
-                _ => ((1, c), (r, c)),
+                3 => ((1, c), (r, c)),
+                4 => ((r, c), (1, 1)),
+                5 => ((1, 1), (r, c)),
+                _ => ((r, 1), (1, c)),
             })
             .prop_flat_map(|(sa, sb)| {
                 (
