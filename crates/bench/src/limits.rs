@@ -31,12 +31,12 @@ pub fn sgemm_gflops(n: usize, iters: usize) -> f64 {
     let threads = descent_core::threads::num_threads();
     let block = n.div_ceil(threads).max(1);
     let rows = time_steps(1, iters, || {
-        std::thread::scope(|scope| {
+        rayon::scope(|scope| {
             let c_ptr = SendPtr(c.as_mut_ptr());
             for start in (0..n).step_by(block) {
                 let (a, b) = (&a, &b);
                 let rows = block.min(n - start);
-                scope.spawn(move || {
+                scope.spawn(move |_| {
                     let c_ptr = c_ptr;
                     // SAFETY: a, b and c are n × n column-major; this thread
                     // writes rows start..start + rows of c only (disjoint
@@ -90,13 +90,13 @@ pub fn triad_gbs(len: usize, iters: usize) -> f64 {
     let n_threads = descent_core::threads::num_threads();
     let chunk = len.div_ceil(n_threads);
     let t = time_steps(1, iters, || {
-        std::thread::scope(|scope| {
+        rayon::scope(|scope| {
             for ((a, b), c) in a
                 .chunks_mut(chunk)
                 .zip(b.chunks(chunk))
                 .zip(c.chunks(chunk))
             {
-                scope.spawn(move || {
+                scope.spawn(move |_| {
                     for ((a, b), c) in a.iter_mut().zip(b).zip(c) {
                         *a = b + 3.0 * c;
                     }

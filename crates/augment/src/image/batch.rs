@@ -77,9 +77,12 @@ pub fn apply_batch(
         return Ok(());
     }
     let per = n.div_ceil(threads);
-    std::thread::scope(|s| {
+    // rayon's pool, not threads spawned per call (whose stacks' unmapping
+    // interrupts every core to flush its TLB).
+    let run = &run;
+    rayon::scope(|s| {
         for (chunk, idx) in batch.chunks_mut(per * dims.len()).zip(indices.chunks(per)) {
-            s.spawn(|| run(chunk, idx));
+            s.spawn(move |_| run(chunk, idx));
         }
     });
     Ok(())
