@@ -6,6 +6,7 @@ use super::{BackCtx, Backward, Op};
 use crate::var::Var;
 use descent_core::Scalar;
 use nalgebra::DMatrix;
+use rayon::prelude::*;
 use std::any::TypeId;
 
 #[derive(Debug)]
@@ -174,13 +175,20 @@ pub(crate) fn gemm_mat<S: Scalar>(
     // whose sizes `Mat::new` and the assertion checked; `c` does not alias
     // `a` or `b` because it is borrowed mutably.
     unsafe {
-        if work < SMALL || k >= REDUCTION * m.max(n) {
+        if k >= REDUCTION * m.max(n) && k >= 2 * MIN_K_CHUNK {
+            view.split_k(threads);
+        } else if work < SMALL || k >= REDUCTION * m.max(n) {
             view.gemm_crate(threads);
         } else {
             view.split(threads);
         }
     }
 }
+
+/// A reduction-shaped product is cut along `k` into chunks of at least this
+/// many, at most [`MAX_K_CHUNKS`] of them.
+const MIN_K_CHUNK: usize = 4096;
+const MAX_K_CHUNKS: usize = 8;
 
 /// One GEMM's operands as raw strided views.
 #[derive(Clone, Copy)]
@@ -318,6 +326,67 @@ impl<S: Scalar> Views<S> {
                 );
             } else {
                 unreachable!("Scalar is implemented for f32 and f64 only");
+            }
+        }
+    }
+
+    /// Columns `ks` of `op(a)` and rows `ks` of `op(b)`: the product over
+    /// part of `k`, written into `c` (an `m × n` buffer of its own).
+    fn k_range(self, ks: std::ops::Range<usize>, c: *mut S) -> Views<S> {
+        Views {
+            k: ks.len(),
+            a: self.a.wrapping_offset(ks.start as isize * self.rsa.1),
+            b: self.b.wrapping_offset(ks.start as isize * self.rsb.0),
+            c,
+            ldc: self.m as isize,
+            alpha: S::one(),
+            beta: S::zero(),
+            ..self
+        }
+    }
+
+    /// Reduction-shaped products (small `m × n`, large `k`), which neither
+    /// library threads well: `k` cut into chunks whose partial products run
+    /// on the threads, then summed in chunk order. The chunks depend on the
+    /// shape only, so the result is the same on any number of threads.
+    ///
+    /// # Safety
+    /// As [`gemm_mat`]'s body.
+    unsafe fn split_k(self, threads: usize) {
+        let (m, n, k) = (self.m, self.n, self.k);
+        let chunks = (k / MIN_K_CHUNK).clamp(1, MAX_K_CHUNKS);
+        let len = k.div_ceil(chunks);
+        let mut partials = vec![S::zero(); chunks * m * n];
+        let chunk = |(i, part): (usize, &mut [S])| {
+            let ks = i * len..((i + 1) * len).min(k);
+            // SAFETY: `ks` lies inside `0..k`, `part` is this chunk's own
+            // `m × n` buffer; single-threaded inside the chunk.
+            unsafe { self.k_range(ks, part.as_mut_ptr()).gemm_crate(1) };
+        };
+        if threads <= 1 {
+            partials.chunks_mut(m * n).enumerate().for_each(chunk);
+        } else {
+            partials
+                .par_chunks_mut(m * n)
+                .with_min_len(chunks.div_ceil(threads))
+                .enumerate()
+                .for_each(chunk);
+        }
+        let mut sums = partials.chunks_exact(m * n);
+        let total = sums.next().expect("at least one chunk").to_vec();
+        let total = sums.fold(total, |mut acc, part| {
+            acc.iter_mut().zip(part).for_each(|(a, &p)| *a += p);
+            acc
+        });
+        for (j, col) in total.chunks_exact(m).enumerate() {
+            for (i, &v) in col.iter().enumerate() {
+                // SAFETY: (i, j) lies inside the m × n output `c`.
+                let out = unsafe { &mut *self.c.offset(i as isize + j as isize * self.ldc) };
+                *out = if self.beta == S::zero() {
+                    self.alpha * v
+                } else {
+                    self.alpha * v + self.beta * *out
+                };
             }
         }
     }
@@ -508,6 +577,45 @@ mod tests {
     fn triple() -> impl Strategy<Value = (DMatrix<f64>, DMatrix<f64>)> {
         (1usize..9, 1usize..9, 1usize..9)
             .prop_flat_map(|(m, k, n)| (matrix_of(m, k, -2.0, 2.0), matrix_of(k, n, -2.0, 2.0)))
+    }
+
+    /// Every kernel path against nalgebra's product, with alpha and beta:
+    /// small, split along rows or columns, reduction-shaped (cut along `k`),
+    /// in both transposed forms.
+    #[test]
+    fn every_path_matches_a_reference_product() {
+        for (m, k, n) in [
+            (3, 4, 5),
+            (300, 40, 100),
+            (90, 60, 400),
+            (3, 20_000, 5),
+            (7, 9_000, 2),
+        ] {
+            for (ta, tb) in [(false, false), (true, true), (true, false)] {
+                let a = DMatrix::<f64>::from_fn(m, k, |i, j| ((i * 7 + j * 3) % 11) as f64 - 5.0);
+                let b = DMatrix::<f64>::from_fn(k, n, |i, j| ((i * 5 + j) % 13) as f64 / 13.0);
+                let c0 = DMatrix::<f64>::from_fn(m, n, |i, j| (i + 2 * j) as f64);
+                let want = &a * &b * 0.5 + &c0 * 2.0;
+                let (a_op, b_op) = (
+                    if ta { a.transpose() } else { a.clone() },
+                    if tb { b.transpose() } else { b.clone() },
+                );
+                let mut c = c0.clone();
+                super::gemm(&mut c, 0.5, &a_op, ta, &b_op, tb, 2.0);
+                let scale = want.amax().max(1.0);
+                assert!(
+                    (c - &want).amax() < 1e-12 * scale * k as f64,
+                    "{m}x{k}x{n} ta={ta} tb={tb}"
+                );
+                // beta = 0 never reads c
+                let mut c = DMatrix::from_element(m, n, f64::NAN);
+                super::gemm(&mut c, 1.0, &a_op, ta, &b_op, tb, 0.0);
+                assert!(
+                    (c - &a * &b).amax() < 1e-12 * scale * k as f64,
+                    "{m}x{k}x{n} beta 0"
+                );
+            }
+        }
     }
 
     proptest! {
