@@ -396,78 +396,40 @@ impl<S: Scalar> Views<S> {
     /// # Safety
     /// As [`gemm`]'s body.
     unsafe fn gemm_crate(self, threads: usize) {
-        let Views {
-            m,
-            k,
-            n,
-            a,
-            rsa,
-            b,
-            rsb,
-            c,
-            ldc: csc,
-            alpha,
-            beta,
-        } = self;
+        let (rsa, rsb) = (self.rsa, self.rsb);
         let parallelism = if threads > 1 {
             gemm::Parallelism::Rayon(threads)
         } else {
             gemm::Parallelism::None
         };
-        let read_dst = beta != S::zero();
-        // SAFETY: as in `matrixmultiply`. The gemm crate computes
-        // `dst ← alpha·dst + beta·lhs·rhs` (its alpha and beta are BLAS's
-        // swapped) and takes column stride before row stride.
+        let read_dst = self.beta != S::zero();
+        // SAFETY: the views are valid (caller); `gemm::gemm` dispatches on
+        // the element type itself and supports f32 and f64, the only
+        // `Scalar`s. It computes `dst ← alpha·dst + beta·lhs·rhs` (its alpha
+        // and beta are BLAS's swapped) and takes column stride before row
+        // stride.
         unsafe {
-            if TypeId::of::<S>() == TypeId::of::<f32>() {
-                let (alpha, beta) = (alpha.as_f64() as f32, beta.as_f64() as f32);
-                gemm::gemm(
-                    m,
-                    n,
-                    k,
-                    c.cast::<f32>(),
-                    csc,
-                    1,
-                    read_dst,
-                    a.cast::<f32>(),
-                    rsa.1,
-                    rsa.0,
-                    b.cast::<f32>(),
-                    rsb.1,
-                    rsb.0,
-                    beta,
-                    alpha,
-                    false,
-                    false,
-                    false,
-                    parallelism,
-                );
-            } else if TypeId::of::<S>() == TypeId::of::<f64>() {
-                let (alpha, beta) = (alpha.as_f64(), beta.as_f64());
-                gemm::gemm(
-                    m,
-                    n,
-                    k,
-                    c.cast::<f64>(),
-                    csc,
-                    1,
-                    read_dst,
-                    a.cast::<f64>(),
-                    rsa.1,
-                    rsa.0,
-                    b.cast::<f64>(),
-                    rsb.1,
-                    rsb.0,
-                    beta,
-                    alpha,
-                    false,
-                    false,
-                    false,
-                    parallelism,
-                );
-            } else {
-                unreachable!("Scalar is implemented for f32 and f64 only");
-            }
+            gemm::gemm(
+                self.m,
+                self.n,
+                self.k,
+                self.c,
+                self.ldc,
+                1,
+                read_dst,
+                self.a,
+                rsa.1,
+                rsa.0,
+                self.b,
+                rsb.1,
+                rsb.0,
+                self.beta,
+                self.alpha,
+                false,
+                false,
+                false,
+                parallelism,
+            );
         }
     }
 }
