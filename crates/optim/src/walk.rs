@@ -4,6 +4,7 @@
 use crate::buf::Split;
 use crate::transform::{BlockTransform, Mask, Tensors};
 use descent_core::{Grads, Params, Scalar, StepCtx};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// Elements per block: 512 keeps the update block and every slice a chained
@@ -31,7 +32,9 @@ pub const BLOCK: usize = 512;
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Parallelism {
-    /// Most threads to use (including the calling one); at least 1.
+    /// Threads the work is cut for (at least 1): a threaded step is cut
+    /// into 8 pieces per thread, run on rayon's pool, whose size
+    /// (`RAYON_NUM_THREADS`, default all cores) bounds how many run at once.
     pub threads: usize,
     /// Each thread gets at least this many elements, or fewer threads run.
     pub min_elems_per_thread: usize,
@@ -142,8 +145,16 @@ pub(crate) fn apply<S: Scalar, T: BlockTransform<S>>(
         .map(|(_, _, v)| v.len())
         .sum();
     let threads = par.threads_for(total);
-    if scratch.len() < threads {
-        scratch.resize_with(threads, || vec![S::zero(); BLOCK]);
+    // Several pieces per thread, taken by whichever thread is free: a
+    // thread that starts late (a sleeping core takes a while to wake inside
+    // a VM) leaves its pieces to the others instead of stretching the step.
+    let pieces = if threads <= 1 {
+        1
+    } else {
+        threads * PIECES_PER_THREAD
+    };
+    if scratch.len() < pieces {
+        scratch.resize_with(pieces, || vec![S::zero(); BLOCK]);
     }
     let works = params
         .values_mut()
@@ -161,25 +172,22 @@ pub(crate) fn apply<S: Scalar, T: BlockTransform<S>>(
         }
         return;
     }
-    let per_thread = distribute(works, total, threads);
     // rayon's pool, not threads spawned per step: creating and ending a
     // thread maps and unmaps its stack, and the unmapping interrupts every
     // core to flush its TLB, which inside a VM cost more than the step.
-    rayon::scope(|s| {
-        let mut lists = per_thread.into_iter();
-        let mut bufs = scratch.iter_mut();
-        let own = (lists.next(), bufs.next());
-        for (list, buf) in lists.zip(bufs) {
-            let coefs = &coefs;
-            s.spawn(move |_| list.into_iter().for_each(|w| run(t, coefs, w, buf)));
-        }
-        if let (Some(list), Some(buf)) = own {
-            list.into_iter().for_each(|w| run(t, &coefs, w, buf));
-        }
-    });
+    let coefs = &coefs;
+    distribute(works, total, pieces)
+        .into_par_iter()
+        .zip(scratch.par_iter_mut())
+        .with_max_len(1)
+        .for_each(|(list, buf)| list.into_iter().for_each(|w| run(t, coefs, w, buf)));
 }
 
-/// Cuts the concatenated work into `threads` contiguous shares of equal size.
+/// Pieces of a threaded step per thread (see [`apply`]).
+const PIECES_PER_THREAD: usize = 8;
+
+/// Cuts the concatenated work into `threads` contiguous shares of equal size
+/// (the pieces of a threaded step).
 /// (The lists are the only allocation of a threaded step: a few words per tensor.)
 fn distribute<'a, S, V: Split>(
     works: impl Iterator<Item = Work<'a, S, V>>,
