@@ -8,8 +8,8 @@
 //!   [`OptimStepId::ALL`];
 //! - [`AugmentBatch`]: W6, crop + flip + brightness/contrast on a batch of
 //!   3×32×32 images through descent-augment's batched path;
-//! - [`sgemm_gflops`] and [`triad_gbs`]: this machine's limits, a large GEMM
-//!   (the better of descent's and matrixmultiply's) and a STREAM-triad loop,
+//! - [`sgemm_gflops`] and [`triad_gbs`]: this machine's limits, a large product
+//!   through descent's own GEMM and a STREAM-triad loop,
 //!   measured in the same run;
 //! - [`Timing`], [`time_steps`] and [`time_prepared_steps`]: warm-up, then
 //!   the median and minimum of timed iterations.

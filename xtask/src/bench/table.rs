@@ -100,7 +100,7 @@ pub fn render(results: &[(usize, Measured)], torch: &Torch, load: &[Option<f64>;
         let l = m.descent.limits;
         let _ = write!(
             md,
-            "\n## {threads} thread(s)\n\nsgemm peak (1024³, best of descent's GEMM and matrixmultiply) {:.1} GFLOP/s; STREAM triad {:.1} GB/s.\n",
+            "\n## {threads} thread(s)\n\nsgemm peak (1024³, descent's GEMM: matrixmultiply split per thread) {:.1} GFLOP/s; STREAM triad {:.1} GB/s.\n",
             l.sgemm_gflops, l.triad_gbs
         );
         let _ = write!(md, "\n### W1–W4: training steps\n\n{W14_HEADER}\n");

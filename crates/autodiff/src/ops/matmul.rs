@@ -372,12 +372,11 @@ impl<S: Scalar> Views<S> {
                 .enumerate()
                 .for_each(chunk);
         }
-        let mut sums = partials.chunks_exact(m * n);
-        let total = sums.next().expect("at least one chunk").to_vec();
-        let total = sums.fold(total, |mut acc, part| {
-            acc.iter_mut().zip(part).for_each(|(a, &p)| *a += p);
-            acc
-        });
+        // Summed into the first chunk's buffer, in chunk order.
+        let (total, rest) = partials.split_at_mut(m * n);
+        for part in rest.chunks_exact(m * n) {
+            total.iter_mut().zip(part).for_each(|(a, &p)| *a += p);
+        }
         for (j, col) in total.chunks_exact(m).enumerate() {
             for (i, &v) in col.iter().enumerate() {
                 // SAFETY: (i, j) lies inside the m × n output `c`.
