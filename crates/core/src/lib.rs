@@ -11,6 +11,10 @@
 //! - [`Error`]: the typed errors of this crate; [`range`]: the hyperparameter
 //!   range checks other crates validate their arguments with; [`threads`]: how many
 //!   threads parallel kernels may use (`DESCENT_NUM_THREADS`, `set_num_threads`).
+//! - [`ImageShape`] (channels, height, width) and [`Direction`] (minimize or
+//!   maximize a metric): facts several crates speak of, given one type here.
+//! - [`fs::write_atomic`]: the one way descent puts a file in place (unique
+//!   temporary name, fsync, rename, fsync of the directory).
 //!
 //! # Examples
 //!
@@ -26,18 +30,23 @@
 //! # Ok::<(), descent_core::Error>(())
 //! ```
 
+mod direction;
 mod error;
+pub mod fs;
 mod grads;
 mod param;
 pub mod range;
 mod scalar;
+mod shape;
 pub mod threads;
 mod traits;
 
+pub use direction::Direction;
 pub use error::{Error, Result};
 pub use grads::Grads;
 pub use param::{ParamId, ParamMeta, ParamStore, Params, Tags};
 pub use scalar::Scalar;
+pub use shape::ImageShape;
 pub use traits::{GradientTransform, Schedule, StepCtx};
 
 /// Re-export of the matrix library descent is built on.
