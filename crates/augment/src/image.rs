@@ -30,48 +30,8 @@ pub use params::Params;
 pub use policy::{RandAugment, RandAugmentConfig, TrivialAugmentWide};
 
 use crate::{Error, OpCtx, Result, SampleKey};
-use serde::{Deserialize, Serialize};
 
-/// The dimensions of one image: channels, height, width.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Dims {
-    /// Channels (1 grey, 3 RGB, any count).
-    pub c: usize,
-    /// Height in pixels.
-    pub h: usize,
-    /// Width in pixels.
-    pub w: usize,
-}
-
-impl Dims {
-    /// `C × H × W` dimensions.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use descent_augment::image::Dims;
-    ///
-    /// assert_eq!(Dims::new(3, 32, 32).len(), 3072);
-    /// ```
-    pub fn new(c: usize, h: usize, w: usize) -> Self {
-        Dims { c, h, w }
-    }
-
-    /// `C·H·W`, the number of values of one image.
-    pub fn len(&self) -> usize {
-        self.c * self.h * self.w
-    }
-
-    /// Whether an image has no values.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// `H·W`, the number of values of one channel.
-    pub fn plane(&self) -> usize {
-        self.h * self.w
-    }
-}
+pub use descent_core::ImageShape;
 
 /// An image augmentation whose random choices are drawn per sample from a
 /// counter-based [`OpCtx`].
@@ -85,7 +45,7 @@ impl Dims {
 pub trait ImageAugment: Send + Sync {
     /// Draws this op's parameters for one sample and passes each leaf's
     /// [`Params`] to `emit`, in the order they are to be applied.
-    fn draw(&self, ctx: OpCtx, dims: Dims, emit: &mut dyn FnMut(Params));
+    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params));
 
     /// Augments one image in place; `scratch` is grown to one image and
     /// reused, so a steady-state call allocates nothing.
@@ -94,7 +54,7 @@ pub trait ImageAugment: Send + Sync {
     fn apply(
         &self,
         key: SampleKey,
-        dims: Dims,
+        dims: ImageShape,
         img: &mut [f32],
         scratch: &mut Vec<f32>,
     ) -> Result<()> {
@@ -105,7 +65,7 @@ pub trait ImageAugment: Send + Sync {
 
     /// The parameters this op draws for one sample, for logging and replay
     /// with [`replay`].
-    fn params(&self, key: SampleKey, dims: Dims) -> Vec<Params> {
+    fn params(&self, key: SampleKey, dims: ImageShape) -> Vec<Params> {
         let mut out = Vec::new();
         self.draw(OpCtx::root(key), dims, &mut |p| out.push(p));
         out
@@ -113,7 +73,7 @@ pub trait ImageAugment: Send + Sync {
 }
 
 impl<T: ImageAugment + ?Sized> ImageAugment for Box<T> {
-    fn draw(&self, ctx: OpCtx, dims: Dims, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         (**self).draw(ctx, dims, emit)
     }
 }
@@ -124,10 +84,10 @@ impl<T: ImageAugment + ?Sized> ImageAugment for Box<T> {
 /// # Examples
 ///
 /// ```
-/// use descent_augment::image::{replay, Dims, HorizontalFlip, ImageAugment};
+/// use descent_augment::image::{replay, ImageShape, HorizontalFlip, ImageAugment};
 /// use descent_augment::SampleKey;
 ///
-/// let dims = Dims::new(1, 2, 2);
+/// let dims = ImageShape::new(1, 2, 2);
 /// let op = HorizontalFlip::new(0.5)?;
 /// let key = SampleKey::new(0, 0, 3);
 /// let mut a = vec![0.1, 0.2, 0.3, 0.4];
@@ -140,7 +100,7 @@ impl<T: ImageAugment + ?Sized> ImageAugment for Box<T> {
 /// ```
 pub fn replay(
     params: &[Params],
-    dims: Dims,
+    dims: ImageShape,
     img: &mut [f32],
     scratch: &mut Vec<f32>,
 ) -> Result<()> {
@@ -177,9 +137,9 @@ pub(crate) mod testutil {
     use proptest::prelude::*;
 
     /// Small images with values in [0, 1].
-    pub fn image() -> impl Strategy<Value = (Dims, Vec<f32>)> {
+    pub fn image() -> impl Strategy<Value = (ImageShape, Vec<f32>)> {
         (1usize..=4, 1usize..=9, 1usize..=9).prop_flat_map(|(c, h, w)| {
-            let dims = Dims::new(c, h, w);
+            let dims = ImageShape::new(c, h, w);
             (
                 Just(dims),
                 proptest::collection::vec(0.0f32..=1.0, dims.len()),
@@ -188,7 +148,12 @@ pub(crate) mod testutil {
     }
 
     /// Applies `op` to a copy and checks shape and range.
-    pub fn check_in_range(op: &dyn ImageAugment, dims: Dims, img: &[f32], index: u64) -> Vec<f32> {
+    pub fn check_in_range(
+        op: &dyn ImageAugment,
+        dims: ImageShape,
+        img: &[f32],
+        index: u64,
+    ) -> Vec<f32> {
         let mut out = img.to_vec();
         let mut scratch = Vec::new();
         op.apply(SampleKey::new(7, 1, index), dims, &mut out, &mut scratch)

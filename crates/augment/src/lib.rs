@@ -10,7 +10,7 @@
 //! # Examples
 //!
 //! ```
-//! use descent_augment::image::{apply_batch, BatchConfig, ColorJitter, ColorJitterConfig, Compose, Dims, HorizontalFlip, PadMode, RandomCrop};
+//! use descent_augment::image::{apply_batch, BatchConfig, ColorJitter, ColorJitterConfig, Compose, ImageShape, HorizontalFlip, PadMode, RandomCrop};
 //!
 //! let jitter = ColorJitterConfig { brightness: 0.2, contrast: 0.2, ..Default::default() };
 //! let pipeline = Compose::new(vec![
@@ -18,7 +18,7 @@
 //!     Box::new(HorizontalFlip::new(0.5)?),
 //!     Box::new(ColorJitter::new(jitter)?),
 //! ]);
-//! let dims = Dims::new(3, 32, 32);
+//! let dims = ImageShape::new(3, 32, 32);
 //! let mut batch = vec![0.5f32; 8 * dims.len()];
 //! let indices: Vec<usize> = (0..8).collect();
 //! apply_batch(&pipeline, dims, &mut batch, &indices, &BatchConfig { seed: 1, epoch: 0, ..Default::default() })?;

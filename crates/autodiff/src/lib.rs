@@ -30,14 +30,14 @@
 //! to the tape's pool, and the next pass takes them back out.
 
 pub mod gradcheck;
-mod image;
+
 mod ops;
 mod par;
 mod pool;
 mod tape;
 mod var;
 
-pub use image::ImageShape;
+pub use descent_core::ImageShape;
 pub use ops::batch_norm::{BatchNormStats, RunningStats};
 pub use ops::conv2d::Conv2dConfig;
 pub use ops::loss::CrossEntropyConfig;

@@ -1,10 +1,10 @@
 //! The tape: an arena of nodes recorded by a forward pass and walked
 //! backwards by [`Tape::backward`].
 
-use crate::image::ImageShape;
 use crate::ops::{BackCtx, Op};
 use crate::pool::Pool;
 use crate::var::Var;
+use descent_core::ImageShape;
 use descent_core::{ParamId, ParamStore, Params, Scalar};
 use nalgebra::DMatrix;
 use std::cell::{Ref, RefCell};

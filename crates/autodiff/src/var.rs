@@ -1,8 +1,8 @@
 //! `Var`: a cheap, `Copy` handle to a node on a tape.
 
-use crate::image::ImageShape;
 use crate::ops::Op;
 use crate::tape::{Inner, Tape};
+use descent_core::ImageShape;
 use descent_core::Scalar;
 use nalgebra::DMatrix;
 use std::fmt;

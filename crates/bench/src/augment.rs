@@ -4,7 +4,7 @@
 //! `benches/benchmarks/augment.rs` uses the same pipeline and input.
 
 use descent_augment::image::{
-    BatchConfig, ColorJitter, ColorJitterConfig, Compose, Dims, HorizontalFlip, PadMode,
+    BatchConfig, ColorJitter, ColorJitterConfig, Compose, HorizontalFlip, ImageShape, PadMode,
     RandomCrop, apply_batch,
 };
 
@@ -12,7 +12,7 @@ use descent_augment::image::{
 pub const W6_BATCH: usize = 1024;
 
 /// The shape of a W6 image.
-pub const W6_DIMS: Dims = Dims { c: 3, h: 32, w: 32 };
+pub const W6_DIMS: ImageShape = ImageShape { c: 3, h: 32, w: 32 };
 
 /// Random crop with 4 pixels of zero padding, horizontal flip with
 /// probability 0.5, and brightness and contrast factors in [0.8, 1.2]

@@ -1,6 +1,6 @@
 //! `Batch`: the reusable buffer a loader fills.
 
-use crate::{ImageDims, Schema, TargetKind};
+use crate::{ImageShape, Schema, TargetKind};
 use descent_core::Scalar;
 use nalgebra::DMatrix;
 
@@ -22,7 +22,7 @@ pub struct Batch<S: Scalar> {
     /// The dataset index of each row.
     pub indices: Vec<usize>,
     /// `(C, H, W)` when the features are images.
-    pub image: Option<ImageDims>,
+    pub image: Option<ImageShape>,
     /// Scratch indices for dataset wrappers (subsets, pixel permutations).
     pub(crate) scratch: Vec<usize>,
     /// Scratch values for dataset wrappers that rearrange a row.

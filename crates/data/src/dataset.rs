@@ -1,52 +1,7 @@
 //! The `Dataset` trait and the description of a dataset's samples.
 
 use crate::Batch;
-use descent_core::Scalar;
-
-/// The shape of one image sample: channels, height, width.
-///
-/// Image features are flattened `C·H·W` row-major per sample (PyTorch's NCHW
-/// order), so a batch of images is an `N × (C·H·W)` matrix; these dimensions
-/// are what a caller needs to build descent-autodiff's `ImageShape`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ImageDims {
-    /// Number of channels (1 grey, 3 RGB).
-    pub channels: usize,
-    /// Height in pixels.
-    pub height: usize,
-    /// Width in pixels.
-    pub width: usize,
-}
-
-impl ImageDims {
-    /// Image dimensions `(channels, height, width)`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use descent_data::ImageDims;
-    ///
-    /// let dims = ImageDims::new(3, 32, 32);
-    /// assert_eq!(dims.len(), 3072);
-    /// ```
-    pub fn new(channels: usize, height: usize, width: usize) -> Self {
-        ImageDims {
-            channels,
-            height,
-            width,
-        }
-    }
-
-    /// `C·H·W`, the number of features of one image.
-    pub fn len(&self) -> usize {
-        self.channels * self.height * self.width
-    }
-
-    /// Whether an image has no pixels.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
+use descent_core::{ImageShape, Scalar};
 
 /// What a dataset's targets are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,7 +26,7 @@ pub struct Schema {
     /// Number of features of one sample (`D`, the batch matrix's columns).
     pub n_features: usize,
     /// For image datasets, the `(C, H, W)` the features flatten.
-    pub image: Option<ImageDims>,
+    pub image: Option<ImageShape>,
     /// The kind of targets.
     pub targets: TargetKind,
 }

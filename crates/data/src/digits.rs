@@ -6,7 +6,7 @@
 //! the label 0..=9.
 
 use crate::source::{decompress_all, lines, read_file};
-use crate::{Error, ImageDims, InMemory, Location, Result, resolve};
+use crate::{Error, ImageShape, InMemory, Location, Result, resolve};
 use descent_core::Scalar;
 use nalgebra::DMatrix;
 use std::path::Path;
@@ -95,7 +95,7 @@ pub fn parse_digits<S: Scalar>(bytes: &[u8], file: &Path) -> Result<InMemory<S>>
     let features = DMatrix::from_fn(n, N_PIXELS, |i, j| {
         S::from_count(pixels[i * N_PIXELS + j] as usize)
     });
-    InMemory::classification(features, labels, 10)?.with_image(ImageDims::new(1, 8, 8))
+    InMemory::classification(features, labels, 10)?.with_image(ImageShape::new(1, 8, 8))
 }
 
 /// A decimal integer with optional surrounding spaces, or `None`.
@@ -121,7 +121,7 @@ mod tests {
     fn the_embedded_digits_have_sklearns_sizes_and_histogram() {
         let data = digits::<f64>().unwrap();
         assert_eq!(data.len(), 1797);
-        assert_eq!(data.schema().image, Some(ImageDims::new(1, 8, 8)));
+        assert_eq!(data.schema().image, Some(ImageShape::new(1, 8, 8)));
         let mut hist = [0usize; 10];
         for &l in data.class_labels().unwrap() {
             hist[l] += 1;

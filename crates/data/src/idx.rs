@@ -8,7 +8,7 @@
 //! are ignored (the shared Fashion-MNIST training files hold 20,000 records).
 
 use crate::source::{open, read_file, read_up_to};
-use crate::{Error, ImageDims, InMemory, Location, Result, resolve};
+use crate::{Error, ImageShape, InMemory, Location, Result, resolve};
 use descent_core::Scalar;
 use nalgebra::DMatrix;
 use std::path::{Path, PathBuf};
@@ -131,7 +131,8 @@ pub fn parse_idx_pair<S: Scalar>(
     let d = rows * cols;
     let features = DMatrix::from_fn(n, d, |i, j| S::from_count(img.data[i * d + j] as usize));
     let labels = lbl.data.iter().map(|&l| l as usize).collect();
-    InMemory::classification(features, labels, n_classes)?.with_image(ImageDims::new(1, rows, cols))
+    InMemory::classification(features, labels, n_classes)?
+        .with_image(ImageShape::new(1, rows, cols))
 }
 
 /// Reads an IDX image file and its label file (see [`parse_idx_pair`]).
@@ -219,7 +220,7 @@ mod tests {
         let raw = pair(&img, &lbl).unwrap();
         let gz = pair(&gzip(&img), &gzip(&lbl)).unwrap();
         assert_eq!(raw, gz);
-        assert_eq!(raw.schema().image, Some(ImageDims::new(1, 2, 2)));
+        assert_eq!(raw.schema().image, Some(ImageShape::new(1, 2, 2)));
         assert_eq!(raw.features()[(2, 3)], 11.0);
     }
 

@@ -1,7 +1,7 @@
 //! PNG images (through the `png` crate) and the shared CIFAR-10 samples.
 
 use crate::source::read_file;
-use crate::{Error, ImageDims, InMemory, Location, Result, resolve};
+use crate::{Error, ImageShape, InMemory, Location, Result, resolve};
 use descent_core::Scalar;
 use nalgebra::DMatrix;
 use std::cell::Cell;
@@ -16,7 +16,7 @@ const MAX_DECODED_BYTES: usize = 256 << 20;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Image {
     /// Channels (1 grey, 2 grey + alpha, 3 RGB, 4 RGBA), height, width.
-    pub dims: ImageDims,
+    pub dims: ImageShape,
     /// `dims.len()` bytes, 0..=255.
     pub data: Vec<u8>,
 }
@@ -66,7 +66,7 @@ pub fn parse_png(bytes: &[u8], file: &Path) -> Result<Image> {
         }
     }
     Ok(Image {
-        dims: ImageDims::new(c, h, w),
+        dims: ImageShape::new(c, h, w),
         data,
     })
 }
@@ -95,7 +95,7 @@ pub fn cifar10_samples<S: Scalar>(explicit: Option<&Path>) -> Result<InMemory<S>
         })
         .collect();
     files.sort();
-    let dims = ImageDims::new(3, 32, 32);
+    let dims = ImageShape::new(3, 32, 32);
     let mut pixels = Vec::with_capacity(files.len() * dims.len());
     for (_, _, path) in &files {
         let image = load_png(path)?;
@@ -186,7 +186,7 @@ mod tests {
     #[test]
     fn png_pixels_come_out_planar() {
         let img = parse_png(&rgb_png(3, 2), Path::new("t.png")).unwrap();
-        assert_eq!(img.dims, ImageDims::new(3, 2, 3));
+        assert_eq!(img.dims, ImageShape::new(3, 2, 3));
         let at = |c: usize, y: usize, x: usize| img.data[(c * 2 + y) * 3 + x];
         assert_eq!((at(0, 1, 2), at(1, 1, 2), at(2, 1, 2)), (20, 20, 7));
         assert_eq!(at(1, 0, 0), 0);

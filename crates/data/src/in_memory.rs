@@ -1,6 +1,6 @@
 //! `InMemory`: a dataset held as a feature matrix and its targets.
 
-use crate::{Batch, Dataset, Error, ImageDims, Result, Schema, TargetKind};
+use crate::{Batch, Dataset, Error, ImageShape, Result, Schema, TargetKind};
 use descent_core::Scalar;
 use nalgebra::DMatrix;
 
@@ -24,7 +24,7 @@ pub enum Targets<S: Scalar> {
 pub struct InMemory<S: Scalar> {
     features: DMatrix<S>,
     targets: Targets<S>,
-    image: Option<ImageDims>,
+    image: Option<ImageShape>,
 }
 
 impl<S: Scalar> InMemory<S> {
@@ -96,7 +96,7 @@ impl<S: Scalar> InMemory<S> {
     }
 
     /// Records that each row is an image of `dims` (`C·H·W` must equal `D`).
-    pub fn with_image(mut self, dims: ImageDims) -> Result<Self> {
+    pub fn with_image(mut self, dims: ImageShape) -> Result<Self> {
         if dims.len() != self.features.ncols() {
             return Err(Error::config(
                 "image",
@@ -134,7 +134,7 @@ impl<S: Scalar> InMemory<S> {
     }
 
     /// The image dimensions, for an image dataset.
-    pub fn image(&self) -> Option<ImageDims> {
+    pub fn image(&self) -> Option<ImageShape> {
         self.image
     }
 
@@ -254,9 +254,9 @@ mod tests {
     #[test]
     fn with_image_checks_the_feature_count() {
         let data = InMemory::classification(DMatrix::<f32>::zeros(1, 12), vec![0], 1).unwrap();
-        assert!(data.clone().with_image(ImageDims::new(3, 2, 2)).is_ok());
+        assert!(data.clone().with_image(ImageShape::new(3, 2, 2)).is_ok());
         assert!(matches!(
-            data.with_image(ImageDims::new(1, 2, 2)),
+            data.with_image(ImageShape::new(1, 2, 2)),
             Err(Error::InvalidConfig { name: "image", .. })
         ));
     }

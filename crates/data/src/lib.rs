@@ -4,7 +4,7 @@
 //! A [`Dataset`] is an indexable set of samples that copies the samples at
 //! some indices into a reusable [`Batch`]: an `N × D` nalgebra matrix of
 //! features (row = sample; images flattened `C·H·W`, PyTorch's NCHW order,
-//! with the [`ImageDims`] recorded) and class labels (`Vec<usize>`) or an
+//! with the [`ImageShape`] recorded) and class labels (`Vec<usize>`) or an
 //! `N × T` matrix of regression targets. A [`DataLoader`] walks a dataset in
 //! mini-batches, shuffled per epoch and deterministic for a given
 //! `(seed, epoch)`; batch size 1 is SGD, the whole set is full-batch GD.
@@ -46,7 +46,8 @@ mod synth;
 
 pub use batch::Batch;
 pub use corrupt::Relabeled;
-pub use dataset::{Dataset, ImageDims, Schema, TargetKind};
+pub use dataset::{Dataset, Schema, TargetKind};
+pub use descent_core::ImageShape;
 pub use digits::{digits, digits_from_dir, parse_digits};
 pub use dirs::{DATA_ENV, DataDirs, resolve};
 pub use error::{Error, Location, Result};

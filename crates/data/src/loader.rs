@@ -119,6 +119,45 @@ impl<S: Scalar, D: Dataset<S>> DataLoader<S, D> {
         }
     }
 
+    /// Starts epoch `epoch` at its batch `batch`: the next batch is the one
+    /// an uninterrupted walk would give as that epoch's `batch`-th (how a
+    /// resumed run continues mid-epoch). Past the end, the epoch is exhausted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_data::{Batch, DataLoader, InMemory, LoaderConfig};
+    /// use nalgebra::DMatrix;
+    ///
+    /// let data = InMemory::classification(DMatrix::<f32>::zeros(10, 2), vec![0; 10], 1)?;
+    /// let config = LoaderConfig { batch_size: 3, shuffle: true, drop_last: false, seed: 4 };
+    /// let mut walk = DataLoader::new(&data, config)?;
+    /// walk.set_epoch(2);
+    /// let third = walk.batches().nth(2).unwrap();
+    /// let mut resumed = DataLoader::new(&data, config)?;
+    /// resumed.set_position(2, 2);
+    /// let mut batch = Batch::new();
+    /// assert!(resumed.next_into(&mut batch));
+    /// assert_eq!(batch.indices, third.indices);
+    /// # Ok::<(), descent_data::Error>(())
+    /// ```
+    pub fn set_position(&mut self, epoch: u64, batch: usize) {
+        self.set_epoch(epoch);
+        self.pos = batch
+            .saturating_mul(self.config.batch_size)
+            .min(self.order.len());
+    }
+
+    /// The number of samples in batch `batch` of an epoch (the last one may
+    /// be short when `drop_last` is off); 0 past the end.
+    pub fn batch_len(&self, batch: usize) -> usize {
+        if batch >= self.n_batches() {
+            return 0;
+        }
+        let start = batch * self.config.batch_size;
+        (self.dataset.len() - start).min(self.config.batch_size)
+    }
+
     /// Fills `batch` with the next batch of the current epoch; `false` when
     /// the epoch is over (then `batch` is left unchanged).
     pub fn next_into(&mut self, batch: &mut Batch<S>) -> bool {

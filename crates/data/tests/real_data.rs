@@ -167,7 +167,7 @@ fn cifar_samples_are_20_rgb_images_labelled_by_file_name() {
     assert_eq!(data.len(), 20);
     assert_eq!(
         data.schema().image,
-        Some(descent_data::ImageDims::new(3, 32, 32))
+        Some(descent_data::ImageShape::new(3, 32, 32))
     );
     assert_eq!(
         data.class_labels().unwrap(),

@@ -1,19 +1,9 @@
 //! Early stopping with Keras's semantics, keeping the best snapshot.
 
 use crate::{Result, Snapshot};
+use descent_core::Direction;
 use descent_core::{Params, Scalar};
 use serde::{Deserialize, Serialize};
-
-/// Whether the monitored metric should go down (a loss) or up (an accuracy).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Mode {
-    /// Lower is better.
-    #[default]
-    Min,
-    /// Higher is better.
-    Max,
-}
 
 /// The arguments of [`EarlyStopping`]; `Default` is Keras's defaults
 /// (`mode = "auto"` on `val_loss` resolves to `Min`) plus `stop_on_non_finite`.
@@ -21,7 +11,7 @@ pub enum Mode {
 #[serde(default, deny_unknown_fields)]
 pub struct EarlyStoppingConfig {
     /// Direction of improvement.
-    pub mode: Mode,
+    pub mode: Direction,
     /// A change of at most `min_delta` (in absolute value) is no improvement.
     pub min_delta: f64,
     /// Epochs without improvement after which training stops.
@@ -40,7 +30,7 @@ pub struct EarlyStoppingConfig {
 impl Default for EarlyStoppingConfig {
     fn default() -> Self {
         EarlyStoppingConfig {
-            mode: Mode::Min,
+            mode: Direction::Minimize,
             min_delta: 0.0,
             patience: 0,
             baseline: None,
@@ -137,8 +127,8 @@ impl<S: Scalar, B: Clone> EarlyStopping<S, B> {
             crate::error::check("baseline", b, b.is_finite(), "a finite value")?;
         }
         let best = match config.mode {
-            Mode::Min => f64::INFINITY,
-            Mode::Max => f64::NEG_INFINITY,
+            Direction::Minimize => f64::INFINITY,
+            Direction::Maximize => f64::NEG_INFINITY,
         };
         Ok(EarlyStopping {
             config: EarlyStoppingConfig {
@@ -156,8 +146,8 @@ impl<S: Scalar, B: Clone> EarlyStopping<S, B> {
     fn is_improvement(&self, value: f64, reference: f64) -> bool {
         let d = self.config.min_delta;
         match self.config.mode {
-            Mode::Min => value + d < reference,
-            Mode::Max => value - d > reference,
+            Direction::Minimize => value + d < reference,
+            Direction::Maximize => value - d > reference,
         }
     }
 
@@ -241,10 +231,45 @@ impl<S: Scalar, B: Clone> EarlyStopping<S, B> {
         self.snapshot.as_ref()
     }
 
+    /// The counters and the best value, to save with a checkpoint (the best
+    /// snapshot is not included: a trainer keeps its own copy of the best weights).
+    pub fn state(&self) -> EarlyStoppingState {
+        EarlyStoppingState {
+            wait: self.wait,
+            best: self.best.is_finite().then_some(self.best),
+            best_epoch: self.best_epoch,
+            stopped: self.stopped,
+        }
+    }
+
+    /// Restores counters saved by [`state`](Self::state); the snapshot is left as it is.
+    pub fn load_state(&mut self, state: &EarlyStoppingState) {
+        self.wait = state.wait;
+        self.best = state.best.unwrap_or(match self.config.mode {
+            Direction::Minimize => f64::INFINITY,
+            Direction::Maximize => f64::NEG_INFINITY,
+        });
+        self.best_epoch = state.best_epoch;
+        self.stopped = state.stopped;
+    }
+
     /// The validated configuration.
     pub fn config(&self) -> &EarlyStoppingConfig {
         &self.config
     }
+}
+
+/// The resumable counters of an [`EarlyStopping`].
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EarlyStoppingState {
+    /// Monitored epochs since the last reset of the wait counter.
+    pub wait: u64,
+    /// The best metric so far; `None` before the first monitored epoch.
+    pub best: Option<f64>,
+    /// The epoch of the best metric.
+    pub best_epoch: Option<u64>,
+    /// The epoch at which a stop was decided, and why.
+    pub stopped: Option<(u64, StopReason)>,
 }
 
 #[cfg(test)]

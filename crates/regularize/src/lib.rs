@@ -47,7 +47,10 @@ mod penalty;
 mod sharpness;
 mod snapshot;
 
-pub use early_stopping::{Decision, EarlyStopping, EarlyStoppingConfig, Mode, StopReason};
+pub use descent_core::Direction;
+pub use early_stopping::{
+    Decision, EarlyStopping, EarlyStoppingConfig, EarlyStoppingState, StopReason,
+};
 pub use error::{Error, Result};
 pub use guard::{
     GuardAction, GuardConfig, GuardEvent, Instability, InstabilityGuard, WindowStatistic,

@@ -63,15 +63,14 @@ mod warmup_cosine;
 
 pub use cosine::CosineAnnealingLr;
 pub use cyclic::{CyclicLr, CyclicLrConfig, CyclicMode};
+pub use descent_core::Direction;
 pub use error::{Error, Result, ScheduleError};
 pub use exponential::ExponentialLr;
 pub use lambda::LambdaLr;
 pub use linear::{ConstantLr, LinearLr};
 pub use manual::{Change, ChangePoint, ManualSchedule};
 pub use one_cycle::{AnnealStrategy, OneCycleLr, OneCycleLrConfig};
-pub use plateau::{
-    PlateauMode, PlateauState, ReduceLrOnPlateau, ReduceLrOnPlateauConfig, ThresholdMode,
-};
+pub use plateau::{PlateauState, ReduceLrOnPlateau, ReduceLrOnPlateauConfig, ThresholdMode};
 pub use polynomial::PolynomialLr;
 pub use sequential::{ChainedScheduler, SequentialLr};
 pub use step::{MultiStepLr, StepLr};

@@ -3,18 +3,8 @@
 use crate::args;
 use crate::error::{non_negative, unit_interval};
 use crate::{MetricSchedule, Result};
+use descent_core::Direction;
 use serde::{Deserialize, Serialize};
-
-/// Whether a lower or a higher metric is better.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PlateauMode {
-    /// Lower is better, e.g. a loss (the default).
-    #[default]
-    Min,
-    /// Higher is better, e.g. an accuracy.
-    Max,
-}
 
 /// How `threshold` measures a significant improvement.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,7 +22,7 @@ pub enum ThresholdMode {
 #[serde(deny_unknown_fields)]
 pub struct ReduceLrOnPlateauConfig {
     /// Minimize or maximize the metric (min).
-    pub mode: PlateauMode,
+    pub mode: Direction,
     /// Multiplies the lr at each reduction; in `[0, 1)` (0.1).
     pub factor: f64,
     /// Epochs without improvement tolerated before reducing (10).
@@ -52,7 +42,7 @@ pub struct ReduceLrOnPlateauConfig {
 impl Default for ReduceLrOnPlateauConfig {
     fn default() -> Self {
         ReduceLrOnPlateauConfig {
-            mode: PlateauMode::Min,
+            mode: Direction::Minimize,
             factor: 0.1,
             patience: 10,
             threshold: 1e-4,
@@ -126,8 +116,8 @@ impl ReduceLrOnPlateau {
     /// `threshold`, `min_lr` and `eps` are finite and not negative.
     pub fn new(lr: f64, config: ReduceLrOnPlateauConfig) -> Result<Self> {
         let best = match config.mode {
-            PlateauMode::Min => f64::INFINITY,
-            PlateauMode::Max => f64::NEG_INFINITY,
+            Direction::Minimize => f64::INFINITY,
+            Direction::Maximize => f64::NEG_INFINITY,
         };
         let state = PlateauState {
             lr,
@@ -165,10 +155,10 @@ impl ReduceLrOnPlateau {
     fn is_better(&self, a: f64, best: f64) -> bool {
         let t = self.config.threshold;
         match (self.config.mode, self.config.threshold_mode) {
-            (PlateauMode::Min, ThresholdMode::Rel) => a < best * (1.0 - t),
-            (PlateauMode::Min, ThresholdMode::Abs) => a < best - t,
-            (PlateauMode::Max, ThresholdMode::Rel) => a > best * (t + 1.0),
-            (PlateauMode::Max, ThresholdMode::Abs) => a > best + t,
+            (Direction::Minimize, ThresholdMode::Rel) => a < best * (1.0 - t),
+            (Direction::Minimize, ThresholdMode::Abs) => a < best - t,
+            (Direction::Maximize, ThresholdMode::Rel) => a > best * (t + 1.0),
+            (Direction::Maximize, ThresholdMode::Abs) => a > best + t,
         }
     }
 
@@ -260,7 +250,7 @@ mod tests {
 
     fn config() -> impl Strategy<Value = ReduceLrOnPlateauConfig> {
         (
-            prop_oneof![Just(PlateauMode::Min), Just(PlateauMode::Max)],
+            prop_oneof![Just(Direction::Minimize), Just(Direction::Maximize)],
             0.0..1.0f64,
             0u64..5,
             0.0..0.1f64,

@@ -1,7 +1,7 @@
 //! Affine warps: rotation, translation, zoom and shear (torchvision
 //! `RandomAffine` / `RandomRotation`), bilinear with a constant fill.
 
-use super::{Dims, ImageAugment, Params, stash};
+use super::{ImageAugment, ImageShape, Params, stash};
 use crate::error::check_range;
 use crate::{Error, OpCtx, Result};
 use rand::RngExt;
@@ -178,7 +178,7 @@ impl RandomAffine {
 }
 
 impl ImageAugment for RandomAffine {
-    fn draw(&self, ctx: OpCtx, dims: Dims, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         let c = &self.config;
         let mut rng = ctx.rng();
         let mut uniform = |(lo, hi): (f32, f32)| {
@@ -207,7 +207,7 @@ impl ImageAugment for RandomAffine {
 
 /// Warps in place (through `scratch`), bilinear; neighbours outside the
 /// image take the fill value.
-pub(crate) fn warp(dims: Dims, img: &mut [f32], scratch: &mut Vec<f32>, a: &Affine) {
+pub(crate) fn warp(dims: ImageShape, img: &mut [f32], scratch: &mut Vec<f32>, a: &Affine) {
     let (h, w) = (dims.h, dims.w);
     if dims.is_empty() {
         return;
@@ -268,7 +268,7 @@ mod tests {
 
     #[test]
     fn rotation_by_90_degrees_turns_the_image_counter_clockwise() {
-        let dims = Dims::new(1, 2, 2);
+        let dims = ImageShape::new(1, 2, 2);
         let mut x = vec![1.0, 2.0, 3.0, 4.0];
         let a = Affine {
             angle: 90.0,

@@ -1,6 +1,6 @@
 //! Batch application: per-sample parameters, split across scoped threads.
 
-use super::{Dims, ImageAugment, check_len};
+use super::{ImageAugment, ImageShape, check_len};
 use crate::{Result, SampleKey};
 
 /// How a batch is split across threads.
@@ -40,16 +40,16 @@ impl Default for BatchConfig {
 /// # Examples
 ///
 /// ```
-/// use descent_augment::image::{apply_batch, BatchConfig, Dims, HorizontalFlip};
+/// use descent_augment::image::{apply_batch, BatchConfig, ImageShape, HorizontalFlip};
 ///
-/// let dims = Dims::new(3, 8, 8);
+/// let dims = ImageShape::new(3, 8, 8);
 /// let mut batch = vec![0.5f32; 4 * dims.len()];
 /// apply_batch(&HorizontalFlip::new(0.5)?, dims, &mut batch, &[10, 11, 12, 13], &BatchConfig::default())?;
 /// # Ok::<(), descent_augment::Error>(())
 /// ```
 pub fn apply_batch(
     op: &dyn ImageAugment,
-    dims: Dims,
+    dims: ImageShape,
     batch: &mut [f32],
     indices: &[usize],
     config: &BatchConfig,
@@ -116,7 +116,7 @@ mod tests {
 
         #[test]
         fn one_and_two_threads_give_identical_bits(seed in 0u64..1000, epoch in 0u64..5, n in 1usize..40) {
-            let dims = Dims::new(3, 8, 8);
+            let dims = ImageShape::new(3, 8, 8);
             let data: Vec<f32> = (0..n * dims.len()).map(|i| (i % 97) as f32 / 96.0).collect();
             let indices: Vec<usize> = (0..n).map(|i| 1000 + 7 * i).collect();
             let one = BatchConfig { seed, epoch, threads: 1, ..Default::default() };
@@ -147,7 +147,7 @@ mod tests {
 
     #[test]
     fn a_wrong_batch_length_is_an_error() {
-        let dims = Dims::new(1, 2, 2);
+        let dims = ImageShape::new(1, 2, 2);
         let err = apply_batch(
             &pipeline(),
             dims,

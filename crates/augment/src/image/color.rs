@@ -4,7 +4,7 @@
 //! Saturation, hue and grayscale act on the first three channels (RGB) and
 //! leave images with fewer than three channels unchanged.
 
-use super::{Dims, ImageAugment, Params};
+use super::{ImageAugment, ImageShape, Params};
 use crate::error::check_prob;
 use crate::{Error, OpCtx, Result};
 use rand::{RngExt, SeedableRng};
@@ -62,7 +62,7 @@ impl ColorJitter {
 }
 
 impl ImageAugment for ColorJitter {
-    fn draw(&self, ctx: OpCtx, _dims: Dims, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         let c = &self.config;
         let mut rng = ctx.rng();
         let mut order = [0usize, 1, 2, 3];
@@ -118,7 +118,7 @@ impl ChannelShift {
 }
 
 impl ImageAugment for ChannelShift {
-    fn draw(&self, ctx: OpCtx, _dims: Dims, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         let mut rng = ctx.rng();
         let shifts = std::array::from_fn(|_| rng.random_range(-self.limit..=self.limit));
         emit(Params::ChannelShift { shifts })
@@ -149,7 +149,7 @@ impl RandomGrayscale {
 }
 
 impl ImageAugment for RandomGrayscale {
-    fn draw(&self, ctx: OpCtx, _dims: Dims, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         emit(Params::Grayscale {
             apply: ctx.rng().random_bool(self.p),
         })
@@ -188,7 +188,7 @@ impl GaussianNoise {
 }
 
 impl ImageAugment for GaussianNoise {
-    fn draw(&self, ctx: OpCtx, _dims: Dims, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         emit(Params::Noise {
             mean: self.mean,
             sigma: self.sigma,
@@ -204,7 +204,7 @@ pub(crate) fn brightness(img: &mut [f32], factor: f32) {
 }
 
 /// The grey level of pixel `i` (the value itself for non-RGB images).
-fn gray_at(dims: Dims, img: &[f32], i: usize) -> f32 {
+fn gray_at(dims: ImageShape, img: &[f32], i: usize) -> f32 {
     let p = dims.plane();
     if dims.c >= 3 {
         LUMA[0] * img[i] + LUMA[1] * img[p + i] + LUMA[2] * img[2 * p + i]
@@ -213,7 +213,7 @@ fn gray_at(dims: Dims, img: &[f32], i: usize) -> f32 {
     }
 }
 
-pub(crate) fn contrast(dims: Dims, img: &mut [f32], factor: f32) {
+pub(crate) fn contrast(dims: ImageShape, img: &mut [f32], factor: f32) {
     let p = dims.plane();
     if p == 0 {
         return;
@@ -229,7 +229,7 @@ pub(crate) fn contrast(dims: Dims, img: &mut [f32], factor: f32) {
     }
 }
 
-pub(crate) fn saturation(dims: Dims, img: &mut [f32], factor: f32) {
+pub(crate) fn saturation(dims: ImageShape, img: &mut [f32], factor: f32) {
     let p = dims.plane();
     if dims.c < 3 {
         return;
@@ -242,7 +242,7 @@ pub(crate) fn saturation(dims: Dims, img: &mut [f32], factor: f32) {
     }
 }
 
-pub(crate) fn grayscale(dims: Dims, img: &mut [f32]) {
+pub(crate) fn grayscale(dims: ImageShape, img: &mut [f32]) {
     let p = dims.plane();
     if dims.c < 3 {
         return;
@@ -256,7 +256,7 @@ pub(crate) fn grayscale(dims: Dims, img: &mut [f32]) {
 }
 
 /// torchvision `adjust_hue`: RGB → HSV, rotate hue, back.
-pub(crate) fn hue(dims: Dims, img: &mut [f32], shift: f32) {
+pub(crate) fn hue(dims: ImageShape, img: &mut [f32], shift: f32) {
     let p = dims.plane();
     if dims.c < 3 || shift == 0.0 {
         return;
@@ -295,7 +295,7 @@ pub(crate) fn hue(dims: Dims, img: &mut [f32], shift: f32) {
     }
 }
 
-pub(crate) fn channel_shift(dims: Dims, img: &mut [f32], shifts: &[f32; 8]) {
+pub(crate) fn channel_shift(dims: ImageShape, img: &mut [f32], shifts: &[f32; 8]) {
     if dims.plane() == 0 {
         return;
     }
@@ -354,7 +354,7 @@ mod tests {
 
         #[test]
         fn hue_shift_keeps_grey_pixels(g in 0.0f32..=1.0, shift in -0.5f32..0.5) {
-            let dims = Dims::new(3, 1, 1);
+            let dims = ImageShape::new(3, 1, 1);
             let mut x = vec![g; 3];
             hue(dims, &mut x, shift);
             prop_assert_eq!(x, vec![g; 3]);
@@ -364,7 +364,7 @@ mod tests {
     #[test]
     fn hue_by_a_third_turns_red_into_green() {
         let mut x = vec![1.0, 0.0, 0.0];
-        hue(Dims::new(3, 1, 1), &mut x, 1.0 / 3.0);
+        hue(ImageShape::new(3, 1, 1), &mut x, 1.0 / 3.0);
         assert!(
             (x[0] - 0.0).abs() < 1e-5 && (x[1] - 1.0).abs() < 1e-5 && x[2].abs() < 1e-5,
             "{x:?}"

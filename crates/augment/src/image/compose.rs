@@ -3,7 +3,7 @@
 //! A composite gives its `i`-th child the context `ctx.child(i)`, so each
 //! child's draws depend only on the sample and the child's position.
 
-use super::{Dims, ImageAugment, Params};
+use super::{ImageAugment, ImageShape, Params};
 use crate::error::check_prob;
 use crate::{Error, OpCtx, Result};
 use rand::RngExt;
@@ -36,7 +36,7 @@ impl Compose {
 }
 
 impl ImageAugment for Compose {
-    fn draw(&self, ctx: OpCtx, dims: Dims, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         for (i, op) in self.ops.iter().enumerate() {
             op.draw(ctx.child(i), dims, emit);
         }
@@ -67,7 +67,7 @@ impl RandomApply {
 }
 
 impl ImageAugment for RandomApply {
-    fn draw(&self, ctx: OpCtx, dims: Dims, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         if ctx.rng().random_bool(self.p) {
             self.op.draw(ctx.child(0), dims, emit);
         }
@@ -100,7 +100,7 @@ impl OneOf {
 }
 
 impl ImageAugment for OneOf {
-    fn draw(&self, ctx: OpCtx, dims: Dims, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         let i = ctx.rng().random_range(0..self.ops.len());
         self.ops[i].draw(ctx.child(i), dims, emit);
     }
@@ -138,7 +138,7 @@ impl RandomOrder {
 }
 
 impl ImageAugment for RandomOrder {
-    fn draw(&self, ctx: OpCtx, dims: Dims, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         let n = self.ops.len();
         let mut order = [0usize; MAX_RANDOM_ORDER];
         for (i, o) in order.iter_mut().enumerate().take(n) {
@@ -169,7 +169,7 @@ mod tests {
 
     #[test]
     fn composites_emit_their_children_params() {
-        let dims = Dims::new(1, 2, 2);
+        let dims = ImageShape::new(1, 2, 2);
         let key = SampleKey::new(1, 2, 3);
         let all = Compose::new(flips()).params(key, dims);
         assert_eq!(
@@ -197,7 +197,7 @@ mod tests {
     #[test]
     fn one_of_picks_every_op_over_many_samples() {
         let one = OneOf::new(flips()).unwrap();
-        let dims = Dims::new(1, 2, 2);
+        let dims = ImageShape::new(1, 2, 2);
         let h = (0..200)
             .filter(|&i| {
                 matches!(

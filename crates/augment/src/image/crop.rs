@@ -1,6 +1,6 @@
 //! Random crop with padding and random resized crop (zoom in).
 
-use super::{Dims, ImageAugment, Params, stash};
+use super::{ImageAugment, ImageShape, Params, stash};
 use crate::error::check_range;
 use crate::{Error, OpCtx, Result};
 use rand::RngExt;
@@ -46,7 +46,7 @@ impl RandomCrop {
 }
 
 impl ImageAugment for RandomCrop {
-    fn draw(&self, ctx: OpCtx, _dims: Dims, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         let mut rng = ctx.rng();
         let top = rng.random_range(0..=2 * self.pad);
         let left = rng.random_range(0..=2 * self.pad);
@@ -71,7 +71,7 @@ fn reflect(i: isize, n: usize) -> usize {
 
 /// Pads and crops in place (through `scratch`).
 pub(crate) fn pad_crop(
-    dims: Dims,
+    dims: ImageShape,
     img: &mut [f32],
     scratch: &mut Vec<f32>,
     top: usize,
@@ -172,7 +172,7 @@ impl RandomResizedCrop {
 }
 
 impl ImageAugment for RandomResizedCrop {
-    fn draw(&self, ctx: OpCtx, dims: Dims, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         let mut rng = ctx.rng();
         let (height, width) = (dims.h as f64, dims.w as f64);
         let area = height * width;
@@ -235,7 +235,7 @@ pub(crate) fn resize_coord(o: usize, n_in: usize, n_out: usize) -> (usize, usize
 
 /// Crops `height × width` at `(top, left)` and resizes it to the image size.
 pub(crate) fn resized_crop(
-    dims: Dims,
+    dims: ImageShape,
     img: &mut [f32],
     scratch: &mut Vec<f32>,
     top: usize,
@@ -294,7 +294,7 @@ mod tests {
 
     #[test]
     fn pad_crop_shifts_and_fills() {
-        let dims = Dims::new(1, 2, 3);
+        let dims = ImageShape::new(1, 2, 3);
         let mut x = vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
         let mut s = Vec::new();
         // Shift the content one pixel right and down, filling with 0.

@@ -1,7 +1,7 @@
 //! Cutout (DeVries & Taylor 2017) and random erasing (Zhong et al. 2020,
 //! torchvision `RandomErasing`).
 
-use super::{Dims, ImageAugment, Params};
+use super::{ImageAugment, ImageShape, Params};
 use crate::error::{check_prob, check_range};
 use crate::{Error, OpCtx, Result};
 use rand::RngExt;
@@ -34,7 +34,7 @@ impl Cutout {
 }
 
 impl ImageAugment for Cutout {
-    fn draw(&self, ctx: OpCtx, dims: Dims, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         if dims.h == 0 || dims.w == 0 {
             return emit(Params::Identity);
         }
@@ -118,7 +118,7 @@ impl RandomErasing {
 }
 
 impl ImageAugment for RandomErasing {
-    fn draw(&self, ctx: OpCtx, dims: Dims, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         let c = &self.config;
         let mut rng = ctx.rng();
         if !rng.random_bool(c.p) {
@@ -148,7 +148,7 @@ impl ImageAugment for RandomErasing {
 }
 
 pub(crate) fn erase(
-    dims: Dims,
+    dims: ImageShape,
     img: &mut [f32],
     top: usize,
     left: usize,
@@ -186,7 +186,7 @@ mod tests {
 
     #[test]
     fn erase_fills_only_the_rectangle() {
-        let dims = Dims::new(1, 3, 3);
+        let dims = ImageShape::new(1, 3, 3);
         let mut x = vec![1.0; 9];
         erase(dims, &mut x, 1, 1, 5, 1, 0.0);
         assert_eq!(x, [1.0, 1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0]);

@@ -1,6 +1,6 @@
 //! Horizontal and vertical flips.
 
-use super::{Dims, ImageAugment, Params};
+use super::{ImageAugment, ImageShape, Params};
 use crate::error::check_prob;
 use crate::{OpCtx, Result};
 use rand::RngExt;
@@ -30,7 +30,7 @@ impl HorizontalFlip {
 }
 
 impl ImageAugment for HorizontalFlip {
-    fn draw(&self, ctx: OpCtx, _dims: Dims, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         emit(Params::HFlip {
             flip: ctx.rng().random_bool(self.p),
         })
@@ -61,7 +61,7 @@ impl VerticalFlip {
 }
 
 impl ImageAugment for VerticalFlip {
-    fn draw(&self, ctx: OpCtx, _dims: Dims, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         emit(Params::VFlip {
             flip: ctx.rng().random_bool(self.p),
         })
@@ -69,7 +69,7 @@ impl ImageAugment for VerticalFlip {
 }
 
 /// Reverses every row in place.
-pub(crate) fn hflip(dims: Dims, img: &mut [f32]) {
+pub(crate) fn hflip(dims: ImageShape, img: &mut [f32]) {
     if dims.w == 0 {
         return;
     }
@@ -79,7 +79,7 @@ pub(crate) fn hflip(dims: Dims, img: &mut [f32]) {
 }
 
 /// Reverses the row order of every channel in place.
-pub(crate) fn vflip(dims: Dims, img: &mut [f32]) {
+pub(crate) fn vflip(dims: ImageShape, img: &mut [f32]) {
     let (h, w) = (dims.h, dims.w);
     if dims.plane() == 0 {
         return;
@@ -121,7 +121,7 @@ mod tests {
 
     #[test]
     fn hflip_mirrors_each_row() {
-        let dims = Dims::new(1, 2, 3);
+        let dims = ImageShape::new(1, 2, 3);
         let mut x = vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
         hflip(dims, &mut x);
         assert_eq!(x, [3.0, 2.0, 1.0, 6.0, 5.0, 4.0]);

@@ -5,7 +5,7 @@
 //! batch by one); its λ (and CutMix box) is drawn from the counter context
 //! of `(seed, epoch, indices[i])`. Targets become soft labels, `N × K`.
 
-use super::{Dims, check_len};
+use super::{ImageShape, check_len};
 use crate::{Error, OpCtx, Result, SampleKey};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
@@ -65,7 +65,7 @@ fn check_alpha(alpha: f64) -> Result<()> {
 
 /// Mixes a batch in place and writes soft targets; shared by both methods.
 fn mix_batch(
-    dims: Dims,
+    dims: ImageShape,
     batch: &mut [f32],
     labels: &[usize],
     n_classes: usize,
@@ -126,10 +126,10 @@ impl MixUp {
     /// # Examples
     ///
     /// ```
-    /// use descent_augment::image::{Dims, MixUp};
+    /// use descent_augment::image::{ImageShape, MixUp};
     ///
     /// let mixup = MixUp::new(1.0)?;
-    /// let dims = Dims::new(1, 2, 2);
+    /// let dims = ImageShape::new(1, 2, 2);
     /// let mut batch = vec![0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0];
     /// let mut targets = vec![0.0; 2 * 3];
     /// let log = mixup.apply(0, 0, dims, &mut batch, &[0, 1], &[0, 2], 3, &mut targets)?;
@@ -148,7 +148,7 @@ impl MixUp {
         &self,
         seed: u64,
         epoch: u64,
-        dims: Dims,
+        dims: ImageShape,
         batch: &mut [f32],
         indices: &[usize],
         labels: &[usize],
@@ -200,7 +200,7 @@ impl CutMix {
         &self,
         seed: u64,
         epoch: u64,
-        dims: Dims,
+        dims: ImageShape,
         batch: &mut [f32],
         indices: &[usize],
         labels: &[usize],
@@ -252,7 +252,7 @@ mod tests {
 
         #[test]
         fn mixed_labels_sum_to_one(n in 1usize..12, alpha in 0.1f64..4.0, seed in 0u64..100, cut in any::<bool>()) {
-            let dims = Dims::new(2, 5, 4);
+            let dims = ImageShape::new(2, 5, 4);
             let mut batch: Vec<f32> = (0..n * dims.len()).map(|i| (i % 11) as f32 / 10.0).collect();
             let labels: Vec<usize> = (0..n).map(|i| i % 3).collect();
             let indices: Vec<usize> = (0..n).collect();

@@ -1,6 +1,6 @@
 //! `Params`: what one op does to one sample, drawn once and replayable.
 
-use super::{Affine, Dims, PadMode, affine, color, crop, erase, flip, tone};
+use super::{Affine, ImageShape, PadMode, affine, color, crop, erase, flip, tone};
 use serde::{Deserialize, Serialize};
 
 /// The drawn parameters of one leaf op for one sample.
@@ -130,7 +130,7 @@ impl Params {
     ///
     /// If `img.len() != dims.len()` (a programming error; the public entry
     /// points check it and return [`Error::ShapeMismatch`](crate::Error::ShapeMismatch)).
-    pub fn apply(&self, dims: Dims, img: &mut [f32], scratch: &mut Vec<f32>) {
+    pub fn apply(&self, dims: ImageShape, img: &mut [f32], scratch: &mut Vec<f32>) {
         assert_eq!(
             img.len(),
             dims.len(),

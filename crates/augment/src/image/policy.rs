@@ -4,7 +4,7 @@
 //! Deviation: torchvision shears about the top-left corner; we shear about
 //! the centre like every other affine op here.
 
-use super::{Affine, Dims, ImageAugment, Params};
+use super::{Affine, ImageAugment, ImageShape, Params};
 use crate::{Error, OpCtx, Result};
 use rand::RngExt;
 
@@ -50,7 +50,7 @@ fn op_params(
     bin: usize,
     bins: usize,
     negate: bool,
-    dims: Dims,
+    dims: ImageShape,
     fill: f32,
 ) -> Params {
     let t = if bins > 1 {
@@ -171,7 +171,7 @@ impl RandAugment {
 }
 
 impl ImageAugment for RandAugment {
-    fn draw(&self, ctx: OpCtx, dims: Dims, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         let space = Space {
             shear: 0.3,
             translate: Translate::Fraction(150.0 / 331.0),
@@ -224,7 +224,7 @@ impl TrivialAugmentWide {
 }
 
 impl ImageAugment for TrivialAugmentWide {
-    fn draw(&self, ctx: OpCtx, dims: Dims, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         let space = Space {
             shear: 0.99,
             translate: Translate::Pixels(32.0),
@@ -258,7 +258,7 @@ mod tests {
 
     #[test]
     fn every_op_of_the_space_builds_at_every_bin() {
-        let dims = Dims::new(3, 8, 8);
+        let dims = ImageShape::new(3, 8, 8);
         for op in 0..OPS.len() {
             for bin in [0, 30] {
                 let p = op_params(

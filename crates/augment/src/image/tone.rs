@@ -2,7 +2,7 @@
 //! (torchvision `solarize`, `posterize`, `autocontrast`, `equalize`,
 //! `adjust_sharpness`, for float images in [0, 1]).
 
-use super::{Dims, stash};
+use super::{ImageShape, stash};
 
 pub(crate) fn solarize(img: &mut [f32], threshold: f32) {
     for v in img {
@@ -21,7 +21,7 @@ pub(crate) fn posterize(img: &mut [f32], bits: u8) {
     }
 }
 
-pub(crate) fn autocontrast(dims: Dims, img: &mut [f32]) {
+pub(crate) fn autocontrast(dims: ImageShape, img: &mut [f32]) {
     if dims.plane() == 0 {
         return;
     }
@@ -38,7 +38,7 @@ pub(crate) fn autocontrast(dims: Dims, img: &mut [f32]) {
 }
 
 /// Per-channel histogram equalization over 256 levels (PIL's rule, as torchvision).
-pub(crate) fn equalize(dims: Dims, img: &mut [f32]) {
+pub(crate) fn equalize(dims: ImageShape, img: &mut [f32]) {
     if dims.plane() == 0 {
         return;
     }
@@ -67,7 +67,7 @@ pub(crate) fn equalize(dims: Dims, img: &mut [f32]) {
 
 /// Blends with the image smoothed by `[[1,1,1],[1,5,1],[1,1,1]]/13`;
 /// border pixels keep their value (torchvision).
-pub(crate) fn sharpness(dims: Dims, img: &mut [f32], scratch: &mut Vec<f32>, factor: f32) {
+pub(crate) fn sharpness(dims: ImageShape, img: &mut [f32], scratch: &mut Vec<f32>, factor: f32) {
     let (h, w) = (dims.h, dims.w);
     if h < 3 || w < 3 {
         return;

@@ -5,10 +5,10 @@
 mod window;
 
 use super::{BackCtx, Backward, Op};
-use crate::image::ImageShape;
 use crate::par;
 use crate::pool::Pool;
 use crate::var::Var;
+use descent_core::ImageShape;
 use descent_core::Scalar;
 use nalgebra::DMatrix;
 use std::marker::PhantomData;

@@ -8,7 +8,7 @@
 //! colour shifts therefore preserve the label. (A vertical flip would turn
 //! the triangle upside down, which the generator never draws.)
 
-use crate::{Error, ImageDims, InMemory, Result};
+use crate::{Error, ImageShape, InMemory, Result};
 use descent_core::Scalar;
 use nalgebra::DMatrix;
 use rand::{Rng, RngExt};
@@ -148,19 +148,19 @@ impl Default for ShapesConfig {
 /// # Examples
 ///
 /// ```
-/// use descent_data::{make_shapes, Dataset, ImageDims, ShapesConfig};
+/// use descent_data::{make_shapes, Dataset, ImageShape, ShapesConfig};
 /// use rand::SeedableRng;
 ///
 /// let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
 /// let shapes = make_shapes::<f32>(&ShapesConfig { n_samples: 16, size: 16 }, &mut rng)?;
-/// assert_eq!(shapes.schema().image, Some(ImageDims::new(3, 16, 16)));
+/// assert_eq!(shapes.schema().image, Some(ImageShape::new(3, 16, 16)));
 /// # Ok::<(), descent_data::Error>(())
 /// ```
 pub fn make_shapes<S: Scalar>(config: &ShapesConfig, rng: &mut impl Rng) -> Result<InMemory<S>> {
     if config.size < 8 {
         return Err(Error::config("size", config.size, "must be at least 8"));
     }
-    let dims = ImageDims::new(3, config.size, config.size);
+    let dims = ImageShape::new(3, config.size, config.size);
     let d = dims.len();
     let mut pixels = vec![S::zero(); config.n_samples * d];
     let mut labels = Vec::with_capacity(config.n_samples);

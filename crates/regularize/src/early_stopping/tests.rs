@@ -83,7 +83,7 @@ fn a_change_of_exactly_min_delta_is_no_improvement() {
 #[test]
 fn max_mode_with_min_delta() {
     let config = EarlyStoppingConfig {
-        mode: Mode::Max,
+        mode: Direction::Maximize,
         min_delta: 0.5,
         ..cfg(1)
     };
@@ -96,7 +96,7 @@ fn max_mode_with_min_delta() {
 #[test]
 fn baseline_keeps_the_wait_growing_until_it_is_beaten() {
     let config = EarlyStoppingConfig {
-        mode: Mode::Max,
+        mode: Direction::Maximize,
         baseline: Some(0.9),
         ..cfg(2)
     };

@@ -2,10 +2,11 @@
 //! `hyper` object (golden-file form). Shared by `tests/golden.rs` and the
 //! root training test, which includes this file by path.
 
+use descent_core::Direction;
 use descent_schedule::{
     AnnealStrategy, ChainedScheduler, ConstantLr, CosineAnnealingLr, CosineAnnealingWarmRestarts,
     CyclicLr, CyclicLrConfig, CyclicMode, DynSchedule, ExponentialLr, LinearLr, MomentumSchedule,
-    MultiStepLr, OneCycleLr, OneCycleLrConfig, PlateauMode, PolynomialLr, ReduceLrOnPlateau,
+    MultiStepLr, OneCycleLr, OneCycleLrConfig, PolynomialLr, ReduceLrOnPlateau,
     ReduceLrOnPlateauConfig, Schedule, SequentialLr, StepLr, ThresholdMode,
 };
 use descent_testkit::golden;
@@ -242,8 +243,8 @@ pub fn cyclic(h: &Hyper) -> Result<CyclicLr, String> {
 
 pub fn plateau(h: &Hyper, base_lr: f64) -> Result<ReduceLrOnPlateau, String> {
     let mode = match h.str("mode")? {
-        "min" => PlateauMode::Min,
-        "max" => PlateauMode::Max,
+        "min" => Direction::Minimize,
+        "max" => Direction::Maximize,
         other => return Err(format!("unsupported mode `{other}`")),
     };
     let threshold_mode = match h.str("threshold_mode")? {

@@ -9,8 +9,8 @@
 //! `(N·OH·OW) × C_out` matrix, has exactly the buffer of the
 //! `N × (C_out·OH·OW)` output, so the GEMM writes the output in place.
 
-use crate::image::ImageShape;
 use crate::par;
+use descent_core::ImageShape;
 use descent_core::Scalar;
 use std::ops::Range;
 

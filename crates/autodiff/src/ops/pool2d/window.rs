@@ -1,7 +1,7 @@
 //! Where the pooling windows fall: PyTorch's output size (with its
 //! `ceil_mode` rule) and each window's taps along one axis.
 
-use crate::image::ImageShape;
+use descent_core::ImageShape;
 use std::ops::Range;
 
 /// The windows along one axis (height or width).
