@@ -1,0 +1,503 @@
+//! Checkpoints: one file holding everything a run needs to continue, written
+//! atomically, with keep-last-N and keep-best policies.
+//!
+//! A checkpoint is a safetensors file. Its model tensors carry PyTorch's
+//! state-dict names (`0.weight`, `1.running_mean`, `1.num_batches_tracked`),
+//! so `safetensors.torch.load_file` reads the weights; the tensors a resume
+//! needs besides — gradients accumulated mid-step under `@grad/<name>`, the
+//! best epoch's weights under `@best/<name>` — have names no model uses.
+//! The rest (optimizer and schedule state, early-stopping counters, the
+//! run's counters and position, the metric history) is JSON in the file's
+//! metadata under `descent_train`.
+//!
+//! Randomness is counter-based ([`crate::seed`]), so the counters are the
+//! RNG state: nothing else needs saving for a bit-identical resume.
+
+use crate::trainer::{Monitor, RunState, Trainer};
+use crate::{EpochMetrics, Error, Result};
+use descent_core::Scalar;
+use descent_nn::Module;
+use descent_optim::OptimizerState;
+use descent_regularize::EarlyStoppingState;
+use nalgebra::DMatrix;
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+const FORMAT: &str = "descent-train checkpoint";
+const VERSION: u32 = 1;
+const META_KEY: &str = "descent_train";
+const GRAD: &str = "@grad/";
+const BEST: &str = "@best/";
+const BEST_FILE: &str = "best.safetensors";
+
+/// When and where checkpoints are written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckpointConfig {
+    /// The directory (created if missing).
+    pub dir: PathBuf,
+    /// Write after every this many epochs (`None`: not at epoch ends).
+    pub every_epochs: Option<u64>,
+    /// Write after every this many micro-batches, mid-epoch and
+    /// mid-accumulation included (`None`: only at epoch ends).
+    pub every_batches: Option<u64>,
+    /// Keep only the newest this many periodic checkpoints (0 keeps all).
+    pub keep_last: usize,
+    /// Also keep `best.safetensors`, rewritten whenever this metric improves.
+    pub keep_best: Option<Monitor>,
+}
+
+impl CheckpointConfig {
+    /// A checkpoint in `dir` after every epoch, keeping the last 3.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_train::{CheckpointConfig, Monitor};
+    ///
+    /// let config = CheckpointConfig {
+    ///     every_batches: Some(100),
+    ///     keep_best: Some(Monitor::new("val_accuracy")),
+    ///     ..CheckpointConfig::new("runs/mnist")
+    /// };
+    /// assert_eq!(config.keep_last, 3);
+    /// ```
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        CheckpointConfig {
+            dir: dir.into(),
+            every_epochs: Some(1),
+            every_batches: None,
+            keep_last: 3,
+            keep_best: None,
+        }
+    }
+
+    pub(crate) fn validate(&self) -> Result<()> {
+        if self.every_epochs == Some(0) {
+            return Err(Error::config("every_epochs", "must be at least 1 when set"));
+        }
+        if self.every_batches == Some(0) {
+            return Err(Error::config(
+                "every_batches",
+                "must be at least 1 when set",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The settings a resumed run must share with the run that wrote the checkpoint.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Fingerprint {
+    scalar: String,
+    batch_size: usize,
+    accumulation: usize,
+    shuffle: bool,
+    drop_last: bool,
+    seed: u64,
+    penalties: usize,
+    augmented: bool,
+    early_stopping: Option<Monitor>,
+    guard: bool,
+}
+
+/// The JSON part of a checkpoint.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Bundle {
+    format: String,
+    version: u32,
+    fingerprint: Fingerprint,
+    n_train: Option<usize>,
+    run: RunState,
+    optimizer: OptimizerState,
+    early_stopping: Option<EarlyStoppingState>,
+    grads: bool,
+    best: bool,
+}
+
+/// The newest periodic checkpoint in `dir`, if any (by the position in its name).
+///
+/// # Examples
+///
+/// ```
+/// let dir = std::env::temp_dir().join(format!("descent-latest-doc-{}", std::process::id()));
+/// assert_eq!(descent_train::latest_checkpoint(&dir)?, None);
+/// # Ok::<(), descent_train::Error>(())
+/// ```
+pub fn latest_checkpoint(dir: impl AsRef<Path>) -> Result<Option<PathBuf>> {
+    Ok(periodic(dir.as_ref())?.pop().map(|(_, p)| p))
+}
+
+/// Periodic checkpoints in `dir`, oldest first.
+fn periodic(dir: &Path) -> Result<Vec<((u64, u64), PathBuf)>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io(dir, e)),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(pos) = parse_name(&name) {
+            out.push((pos, entry.path()));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn file_name(epoch: u64, batch: u64) -> String {
+    format!("ckpt-e{epoch:06}-b{batch:09}.safetensors")
+}
+
+fn parse_name(name: &str) -> Option<(u64, u64)> {
+    let rest = name.strip_prefix("ckpt-e")?.strip_suffix(".safetensors")?;
+    let (e, b) = rest.split_once("-b")?;
+    Some((e.parse().ok()?, b.parse().ok()?))
+}
+
+fn float_dtype<S: Scalar>() -> Dtype {
+    if S::NAME == "f32" {
+        Dtype::F32
+    } else {
+        Dtype::F64
+    }
+}
+
+/// Row-major little-endian bytes of `m` in the store's dtype.
+fn encode<S: Scalar>(m: &DMatrix<S>) -> Vec<u8> {
+    let dtype = float_dtype::<S>();
+    let mut out = Vec::with_capacity(m.len() * dtype.bitsize() / 8);
+    for i in 0..m.nrows() {
+        for j in 0..m.ncols() {
+            let v = m[(i, j)].as_f64();
+            match dtype {
+                Dtype::F32 => out.extend_from_slice(&(v as f32).to_le_bytes()),
+                _ => out.extend_from_slice(&v.to_le_bytes()),
+            }
+        }
+    }
+    out
+}
+
+/// The matrix of a `[rows, cols]` tensor of the store's dtype.
+fn decode<S: Scalar>(view: &TensorView<'_>, rows: usize, cols: usize) -> Option<DMatrix<S>> {
+    let width = match view.dtype() {
+        Dtype::F32 if S::NAME == "f32" => 4,
+        Dtype::F64 if S::NAME == "f64" => 8,
+        _ => return None,
+    };
+    if view.shape() != [rows, cols] || view.data().len() != rows * cols * width {
+        return None;
+    }
+    let b = view.data();
+    Some(DMatrix::from_fn(rows, cols, |i, j| {
+        let k = (i * cols + j) * width;
+        if width == 4 {
+            S::cast(f64::from(f32::from_le_bytes(
+                b[k..k + 4].try_into().expect("4 bytes"),
+            )))
+        } else {
+            S::cast(f64::from_le_bytes(b[k..k + 8].try_into().expect("8 bytes")))
+        }
+    }))
+}
+
+/// A safetensors file of the named tensors of `views` (owned bytes).
+fn tensors_to_bytes(views: Vec<(String, TensorView<'_>)>) -> Result<Vec<u8>> {
+    safetensors::serialize(views, None).map_err(|e| Error::checkpoint("<memory>", e.to_string()))
+}
+
+impl<S: Scalar, M: Module<S>> Trainer<S, M> {
+    fn fingerprint(&self) -> Fingerprint {
+        Fingerprint {
+            scalar: S::NAME.to_owned(),
+            batch_size: self.config.batch_size,
+            accumulation: self.config.accumulation,
+            shuffle: self.config.shuffle,
+            drop_last: self.config.drop_last,
+            seed: self.config.seed,
+            penalties: self.penalties.len(),
+            augmented: self.augment.is_some(),
+            early_stopping: self.early.as_ref().map(|e| e.monitor.clone()),
+            guard: self.guard.is_some(),
+        }
+    }
+
+    /// The checkpoint of the run as it stands, as bytes.
+    pub fn checkpoint_bytes(&self) -> Result<Vec<u8>> {
+        if self.guard.is_some() {
+            return Err(Error::config(
+                "checkpoints",
+                "are not yet supported together with the instability guard (its snapshot is not saved)",
+            ));
+        }
+        let model = self.state.to_safetensors()?;
+        let model = SafeTensors::deserialize(&model)
+            .map_err(|e| Error::checkpoint("<memory>", e.to_string()))?;
+        let mut views: Vec<(String, TensorView<'_>)> = model.tensors();
+        let grads = self.run.micro > 0;
+        let grad_bytes: Vec<(String, Vec<usize>, Vec<u8>)> = if grads {
+            let params = self.state.params.params();
+            params
+                .iter()
+                .map(|(id, meta, _)| {
+                    let g = self.state.params.grad(id);
+                    (
+                        format!("{GRAD}{}", meta.name),
+                        vec![g.nrows(), g.ncols()],
+                        encode(g),
+                    )
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        for (name, shape, bytes) in &grad_bytes {
+            let view = TensorView::new(float_dtype::<S>(), shape.clone(), bytes)
+                .map_err(|e| Error::checkpoint("<memory>", e.to_string()))?;
+            views.push((name.clone(), view));
+        }
+        let best = self.early.as_ref().and_then(|e| e.best.as_ref());
+        let best_bytes = best.map(|b| b.to_safetensors()).transpose()?;
+        let best_file = best_bytes
+            .as_ref()
+            .map(|b| SafeTensors::deserialize(b))
+            .transpose()
+            .map_err(|e| Error::checkpoint("<memory>", e.to_string()))?;
+        if let Some(f) = &best_file {
+            for (name, view) in f.tensors() {
+                views.push((format!("{BEST}{name}"), view));
+            }
+        }
+        let bundle = Bundle {
+            format: FORMAT.into(),
+            version: VERSION,
+            fingerprint: self.fingerprint(),
+            n_train: self.resumed_n_train,
+            run: self.run.clone(),
+            optimizer: self.opt.state(),
+            early_stopping: self.early.as_ref().map(|e| e.stopper.state()),
+            grads,
+            best: best.is_some(),
+        };
+        let json = serde_json::to_string(&bundle)
+            .map_err(|e| Error::checkpoint("<memory>", e.to_string()))?;
+        let meta = HashMap::from([(META_KEY.to_owned(), json)]);
+        safetensors::serialize(views, Some(meta))
+            .map_err(|e| Error::checkpoint("<memory>", e.to_string()))
+    }
+
+    /// Writes the run's checkpoint to `path` atomically (a temporary file
+    /// with a unique name, fsync, rename, fsync of the directory).
+    pub fn save_checkpoint(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let bytes = self.checkpoint_bytes()?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        descent_core::fs::write_atomic(path, &bytes).map_err(|e| Error::io(path, e))
+    }
+
+    /// Restores the run from a checkpoint file: model, optimizer, early
+    /// stopping, accumulated gradients, position, history. The trainer must
+    /// be built like the one that wrote it (same model, optimizer groups,
+    /// batch size, accumulation, seed, ...). On any error — another model, a
+    /// file cut short, other settings — nothing is changed.
+    pub fn load_checkpoint(&mut self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        self.load_checkpoint_bytes(&bytes).map_err(|e| match e {
+            Error::Checkpoint { reason, .. } => Error::checkpoint(path, reason),
+            other => other,
+        })
+    }
+
+    /// [`load_checkpoint`](Self::load_checkpoint) from bytes in memory.
+    pub fn load_checkpoint_bytes(&mut self, bytes: &[u8]) -> Result<()> {
+        let bad = |reason: String| Error::checkpoint("<memory>", reason);
+        let file = SafeTensors::deserialize(bytes)
+            .map_err(|e| bad(format!("not a readable safetensors file ({e})")))?;
+        let (_, meta) = SafeTensors::read_metadata(bytes)
+            .map_err(|e| bad(format!("unreadable header ({e})")))?;
+        let json = meta
+            .metadata()
+            .as_ref()
+            .and_then(|m| m.get(META_KEY))
+            .ok_or_else(|| {
+                bad(format!(
+                    "no `{META_KEY}` metadata: a model file, not a checkpoint"
+                ))
+            })?;
+        let bundle: Bundle =
+            serde_json::from_str(json).map_err(|e| bad(format!("malformed run state ({e})")))?;
+        if bundle.format != FORMAT || bundle.version != VERSION {
+            return Err(bad(format!(
+                "format `{}` version {}, expected `{FORMAT}` version {VERSION}",
+                bundle.format, bundle.version
+            )));
+        }
+        let want = self.fingerprint();
+        if bundle.fingerprint != want {
+            return Err(bad(format!(
+                "written by a run with other settings: {:?}, this run has {:?}",
+                bundle.fingerprint, want
+            )));
+        }
+        // Everything is decoded and checked into copies first.
+        let split = |prefix: Option<&str>| -> Result<Vec<u8>> {
+            let views = file
+                .tensors()
+                .into_iter()
+                .filter_map(|(name, view)| match prefix {
+                    Some(p) => name.strip_prefix(p).map(|n| (n.to_owned(), view)),
+                    None => (!name.starts_with('@')).then_some((name, view)),
+                })
+                .collect();
+            tensors_to_bytes(views)
+        };
+        let mut state = self.state.clone();
+        state.load_safetensors(&split(None)?)?;
+        let best = if bundle.best {
+            let mut best = self.state.clone();
+            best.load_safetensors(&split(Some(BEST))?)?;
+            Some(best)
+        } else {
+            None
+        };
+        if bundle.grads {
+            let params = state.params.params();
+            let mut decoded = Vec::with_capacity(params.len());
+            for (id, meta, v) in params.iter() {
+                let view = file
+                    .tensor(&format!("{GRAD}{}", meta.name))
+                    .map_err(|_| bad(format!("no accumulated gradient for `{}`", meta.name)))?;
+                let g = decode::<S>(&view, v.nrows(), v.ncols()).ok_or_else(|| {
+                    bad(format!(
+                        "gradient of `{}` has the wrong shape or dtype",
+                        meta.name
+                    ))
+                })?;
+                decoded.push((id, g));
+            }
+            for (id, g) in decoded {
+                state.params.grad_mut(id).copy_from(&g);
+            }
+        } else {
+            state.params.zero_grad();
+        }
+        if bundle.early_stopping.is_some() != self.early.is_some() {
+            return Err(bad(
+                "early stopping differs between the checkpoint and this run".into(),
+            ));
+        }
+        // The optimizer is the last fallible step; it changes nothing on error.
+        self.opt.load_state(&bundle.optimizer)?;
+        self.state = state;
+        if let (Some(early), Some(saved)) = (&mut self.early, &bundle.early_stopping) {
+            early.stopper.load_state(saved);
+            early.best = best;
+        }
+        self.run = bundle.run;
+        self.resumed_n_train = bundle.n_train;
+        self.tape.reset();
+        Ok(())
+    }
+
+    /// After a callback's stop: a checkpoint so the run can be resumed.
+    pub(crate) fn save_checkpoint_now(&mut self) -> Result<()> {
+        let Some(cfg) = &self.checkpoints else {
+            return Ok(());
+        };
+        let path = cfg.dir.join(file_name(self.run.epoch, self.run.batch));
+        self.save_checkpoint(&path)?;
+        self.prune()
+    }
+
+    pub(crate) fn checkpoint_after_batch(&mut self) -> Result<()> {
+        let due = match &self.checkpoints {
+            Some(CheckpointConfig {
+                every_batches: Some(n),
+                ..
+            }) => self.run.total_micro % n == 0,
+            _ => false,
+        };
+        if due {
+            self.save_checkpoint_now()?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn checkpoint_after_epoch(&mut self, metrics: &EpochMetrics) -> Result<()> {
+        let Some(cfg) = self.checkpoints.clone() else {
+            return Ok(());
+        };
+        let done = self.run.epoch;
+        let due = cfg.every_epochs.is_some_and(|n| done % n == 0)
+            || self.run.finished
+            || self.run.history.stopped.is_some();
+        if due {
+            self.save_checkpoint_now()?;
+        }
+        if let Some(monitor) = &cfg.keep_best {
+            let value = metrics.get(&monitor.metric).ok_or_else(|| {
+                Error::config(
+                    "keep_best",
+                    format!("`{}` is not measured in this run", monitor.metric),
+                )
+            })?;
+            let best_so_far = self
+                .run
+                .history
+                .epochs
+                .iter()
+                .rev()
+                .skip(1)
+                .filter_map(|e| e.get(&monitor.metric))
+                .fold(monitor.direction.worst(), |b, v| {
+                    if monitor.direction.better(v, b) { v } else { b }
+                });
+            if monitor.direction.better(value, best_so_far)
+                || (value == best_so_far && value == monitor.direction.worst())
+            {
+                self.save_checkpoint(cfg.dir.join(BEST_FILE))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes periodic checkpoints beyond `keep_last`.
+    fn prune(&self) -> Result<()> {
+        let Some(cfg) = &self.checkpoints else {
+            return Ok(());
+        };
+        if cfg.keep_last == 0 {
+            return Ok(());
+        }
+        let all = periodic(&cfg.dir)?;
+        let excess = all.len().saturating_sub(cfg.keep_last);
+        for (_, path) in all.into_iter().take(excess) {
+            std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+        }
+        Ok(())
+    }
+}
+
+/// The model state of a checkpoint alone, as a plain safetensors file with
+/// PyTorch's names (for `model.load_state_dict(safetensors.torch.load_file(…))`).
+pub fn export_model(checkpoint: impl AsRef<Path>, out: impl AsRef<Path>) -> Result<()> {
+    let path = checkpoint.as_ref();
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let file = SafeTensors::deserialize(&bytes)
+        .map_err(|e| Error::checkpoint(path, format!("not a readable safetensors file ({e})")))?;
+    let views = file
+        .tensors()
+        .into_iter()
+        .filter(|(name, _)| !name.starts_with('@'))
+        .collect();
+    let model = tensors_to_bytes(views)?;
+    let out = out.as_ref();
+    descent_core::fs::write_atomic(out, &model).map_err(|e| Error::io(out, e))
+}

@@ -1,0 +1,211 @@
+//! Where data meets the tape: a [`Batch`] becomes a tape input in one call,
+//! and image augmentation (per-sample ops, MixUp, CutMix) applies to a batch
+//! as it is.
+
+use crate::{Error, Result};
+use descent_augment::image::{BatchConfig, CutMix, ImageAugment, MixUp, apply_batch};
+use descent_autodiff::{Tape, Var};
+use descent_core::{ImageShape, Scalar};
+use descent_data::Batch;
+
+/// The batch's features as a constant on `tape`: an image input (shape
+/// recorded, ready for `conv2d`) when the batch holds images, a plain matrix
+/// otherwise.
+///
+/// # Examples
+///
+/// ```
+/// use descent_autodiff::Tape;
+/// use descent_data::{Dataset, digits};
+///
+/// let data = digits::<f32>()?;
+/// let batch = data.batch(&[0, 1, 2]);
+/// let tape = Tape::new();
+/// let x = descent_train::input(&tape, &batch);
+/// assert_eq!(x.shape(), (3, 64));
+/// # Ok::<(), descent_data::Error>(())
+/// ```
+pub fn input<'t, S: Scalar>(tape: &'t Tape<S>, batch: &Batch<S>) -> Var<'t, S> {
+    match batch.image {
+        Some(shape) => tape.constant_image(&batch.features, shape),
+        None => tape.constant(&batch.features),
+    }
+}
+
+/// Batch-level mixing of images and labels.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Mix {
+    /// MixUp (Zhang et al. 2018).
+    MixUp(MixUp),
+    /// CutMix (Yun et al. 2019).
+    CutMix(CutMix),
+}
+
+/// Image augmentation of a training batch: a per-sample op (any
+/// [`ImageAugment`], e.g. a `Compose` of crop, flip and colour jitter), then
+/// optionally MixUp or CutMix, which turn the labels into soft targets.
+///
+/// A sample's augmentation is keyed by `(seed, epoch, dataset index)`, so it
+/// is the same on any thread count and after a resume.
+pub struct Augmentation {
+    op: Option<Box<dyn ImageAugment>>,
+    mix: Option<Mix>,
+    images: Vec<f32>,
+    targets: Vec<f32>,
+}
+
+impl std::fmt::Debug for Augmentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Augmentation")
+            .field("op", &self.op.is_some())
+            .field("mix", &self.mix)
+            .finish()
+    }
+}
+
+impl Augmentation {
+    /// Per-sample augmentation by `op`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_augment::image::{Compose, HorizontalFlip, PadMode, RandomCrop};
+    /// use descent_train::Augmentation;
+    ///
+    /// let ops = Compose::new(vec![
+    ///     Box::new(RandomCrop::new(2, PadMode::Constant(0.0))?),
+    ///     Box::new(HorizontalFlip::new(0.5)?),
+    /// ]);
+    /// let aug = Augmentation::new(ops);
+    /// assert!(!aug.mixes());
+    /// # Ok::<(), descent_augment::Error>(())
+    /// ```
+    pub fn new(op: impl ImageAugment + 'static) -> Self {
+        Augmentation {
+            op: Some(Box::new(op)),
+            mix: None,
+            images: Vec::new(),
+            targets: Vec::new(),
+        }
+    }
+
+    /// Only batch mixing, no per-sample op.
+    pub fn mix_only(mix: Mix) -> Self {
+        Augmentation {
+            op: None,
+            mix: Some(mix),
+            images: Vec::new(),
+            targets: Vec::new(),
+        }
+    }
+
+    /// Adds MixUp or CutMix after the per-sample op.
+    pub fn with_mix(mut self, mix: Mix) -> Self {
+        self.mix = Some(mix);
+        self
+    }
+
+    /// Whether batches come out with soft targets.
+    pub fn mixes(&self) -> bool {
+        self.mix.is_some()
+    }
+
+    /// Augments `batch` in place (features, and with mixing, `targets` as
+    /// `N × n_classes` soft targets); returns whether the targets are soft.
+    pub fn apply<S: Scalar>(
+        &mut self,
+        batch: &mut Batch<S>,
+        n_classes: Option<usize>,
+        seed: u64,
+        epoch: u64,
+    ) -> Result<bool> {
+        let shape = batch.image.ok_or_else(|| Error::Data {
+            dataset: "train".into(),
+            reason: "image augmentation needs image batches (the dataset has no image shape)"
+                .into(),
+        })?;
+        self.gather_images(batch, shape);
+        if let Some(op) = &self.op {
+            let config = BatchConfig {
+                seed,
+                epoch,
+                ..BatchConfig::default()
+            };
+            apply_batch(
+                op.as_ref(),
+                shape,
+                &mut self.images,
+                &batch.indices,
+                &config,
+            )?;
+        }
+        let mut soft = false;
+        if let Some(mix) = &self.mix {
+            let n_classes = n_classes.ok_or_else(|| Error::Data {
+                dataset: "train".into(),
+                reason: "MixUp and CutMix need class labels".into(),
+            })?;
+            self.targets.clear();
+            self.targets.resize(batch.len() * n_classes, 0.0);
+            let args = (seed, epoch, shape);
+            match mix {
+                Mix::MixUp(m) => m.apply(
+                    args.0,
+                    args.1,
+                    args.2,
+                    &mut self.images,
+                    &batch.indices,
+                    &batch.labels,
+                    n_classes,
+                    &mut self.targets,
+                )?,
+                Mix::CutMix(m) => m.apply(
+                    args.0,
+                    args.1,
+                    args.2,
+                    &mut self.images,
+                    &batch.indices,
+                    &batch.labels,
+                    n_classes,
+                    &mut self.targets,
+                )?,
+            };
+            let n = batch.len();
+            let t = &self.targets;
+            batch.targets.resize_mut(n, n_classes, S::zero());
+            for i in 0..n {
+                for c in 0..n_classes {
+                    batch.targets[(i, c)] = S::cast(f64::from(t[i * n_classes + c]));
+                }
+            }
+            soft = true;
+        }
+        self.scatter_images(batch, shape);
+        Ok(soft)
+    }
+
+    /// Copies the batch's rows (samples, strided in the column-major matrix)
+    /// into contiguous NCHW images.
+    fn gather_images<S: Scalar>(&mut self, batch: &Batch<S>, shape: ImageShape) {
+        let (n, d) = (batch.len(), shape.len());
+        self.images.clear();
+        self.images.resize(n * d, 0.0);
+        let f = &batch.features;
+        for j in 0..d {
+            let col = f.column(j);
+            for i in 0..n {
+                self.images[i * d + j] = col[i].as_f64() as f32;
+            }
+        }
+    }
+
+    fn scatter_images<S: Scalar>(&self, batch: &mut Batch<S>, shape: ImageShape) {
+        let (n, d) = (batch.len(), shape.len());
+        for j in 0..d {
+            let mut col = batch.features.column_mut(j);
+            for i in 0..n {
+                col[i] = S::cast(f64::from(self.images[i * d + j]));
+            }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! Evaluation: the model in [`Mode::Eval`] over a whole dataset, in order,
+//! drawing no random numbers.
+
+use super::Trainer;
+use crate::Result;
+use crate::input::input;
+use crate::metrics::{SplitMetrics, count_correct};
+use descent_core::Scalar;
+use descent_data::{Batch, Dataset};
+use descent_nn::{Ctx, Mode, Module};
+use rand_chacha::ChaCha8Rng;
+use rand_core::SeedableRng;
+
+impl<S: Scalar, M: Module<S>> Trainer<S, M> {
+    /// Loss, accuracy and top-k accuracy of the model on `data`, in
+    /// evaluation mode (running statistics, no dropout). Buffers and
+    /// parameters are left as they are.
+    pub fn evaluate(&mut self, data: &dyn Dataset<S>) -> Result<SplitMetrics> {
+        let classification = data.schema().n_classes().is_some();
+        self.evaluate_split(data, classification)
+    }
+
+    pub(crate) fn evaluate_split(
+        &mut self,
+        data: &dyn Dataset<S>,
+        classification: bool,
+    ) -> Result<SplitMetrics> {
+        let n = data.len();
+        if n == 0 {
+            return Err(crate::Error::Data {
+                dataset: "evaluation".into(),
+                reason: "the set is empty".into(),
+            });
+        }
+        // Evaluation mode never draws; the RNG only satisfies `Ctx`.
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let mut batch = Batch::new();
+        let mut indices = Vec::with_capacity(self.config.eval_batch_size.min(n));
+        let (mut loss_sum, mut correct, mut correct_k) = (0.0, 0u64, 0u64);
+        let mut start = 0;
+        while start < n {
+            let end = (start + self.config.eval_batch_size).min(n);
+            indices.clear();
+            indices.extend(start..end);
+            data.gather(&indices, &mut batch);
+            self.tape.reset();
+            let tape = &self.tape;
+            let out = {
+                let mut ctx = Ctx::new(tape, &mut self.state, Mode::Eval, &mut rng);
+                self.model.forward(&mut ctx, input(tape, &batch))
+            };
+            let loss = self.loss.apply(tape, out, &batch, false).item().as_f64();
+            loss_sum += loss * (end - start) as f64;
+            if classification {
+                let (c1, ck) =
+                    out.with_value(|z| count_correct(z, &batch.labels, self.config.top_k));
+                correct += c1;
+                correct_k += ck;
+            }
+            start = end;
+        }
+        self.tape.reset();
+        let nf = n as f64;
+        Ok(SplitMetrics {
+            loss: loss_sum / nf,
+            accuracy: classification.then(|| correct as f64 / nf),
+            top_k: (classification && self.config.top_k > 0).then(|| correct_k as f64 / nf),
+        })
+    }
+}

@@ -1,0 +1,497 @@
+//! `Trainer::fit`: the epochs, the micro-batch ritual and the optimizer step.
+
+use super::{Data, GuardMark, Trainer};
+use crate::callback::{BatchInfo, Control};
+use crate::input::input;
+use crate::metrics::{EpochMetrics, Rollback, Running, Stop, count_correct};
+use crate::progress::Reporter;
+use crate::seed::{Purpose, derive, stream_rng};
+use crate::trainer::Clip;
+use crate::{Error, Result};
+use descent_core::Scalar;
+use descent_data::{DataLoader, LoaderConfig, TargetKind};
+use descent_nn::{Ctx, Mode, Module};
+use descent_regularize::GuardAction;
+use std::time::Instant;
+
+/// What one micro-batch led to.
+enum Outcome {
+    /// Go on with the next micro-batch.
+    Next,
+    /// The guard rolled the run back to this global micro-batch position.
+    RolledBack(u64),
+}
+
+impl<S: Scalar, M: Module<S>> Trainer<S, M> {
+    /// Trains until the last epoch, early stopping or a callback's stop, and
+    /// returns the history. A trainer restored from a checkpoint continues
+    /// where that checkpoint was taken, and ends exactly where the
+    /// uninterrupted run would have.
+    pub fn fit(&mut self, data: Data<'_, S>) -> crate::Result<crate::History> {
+        let schema = data.train.schema();
+        let n_classes = self.check_data("train", &schema.targets)?;
+        for (name, d) in [("validation", data.validation), ("test", data.test)] {
+            if let Some(d) = d {
+                self.check_data(name, &d.schema().targets)?;
+            }
+        }
+        if let Some(n) = self.resumed_n_train
+            && n != schema.len
+        {
+            return Err(Error::Data {
+                dataset: "train".into(),
+                reason: format!(
+                    "the checkpoint was taken on {n} training samples, this set has {}",
+                    schema.len
+                ),
+            });
+        }
+        self.resumed_n_train = Some(schema.len);
+        let mut loader = DataLoader::new(
+            data.train,
+            LoaderConfig {
+                batch_size: self.config.batch_size,
+                shuffle: self.config.shuffle,
+                drop_last: self.config.drop_last,
+                seed: derive(self.config.seed, Purpose::Shuffle),
+            },
+        )?;
+        let n_batches = loader.n_batches() as u64;
+        if n_batches == 0 {
+            return Err(Error::Data {
+                dataset: "train".into(),
+                reason: format!(
+                    "{} samples make no batch of {} (drop_last: {})",
+                    schema.len, self.config.batch_size, self.config.drop_last
+                ),
+            });
+        }
+        if matches!(self.run.history.stopped, Some(Stop::Callback { .. })) {
+            self.run.history.stopped = None;
+        }
+        let mut reporter = Reporter::new(self.config.progress);
+        'epochs: while !self.run.finished && self.run.epoch < self.config.epochs {
+            let epoch = self.run.epoch;
+            loader.set_position(epoch, self.run.batch as usize);
+            reporter.start_epoch(epoch, self.config.epochs, n_batches, self.run.batch);
+            let started = Instant::now();
+            let mut trained = 0usize;
+            while self.run.batch < n_batches {
+                let pos = epoch * n_batches + self.run.batch;
+                if self.run.micro == 0
+                    && let Some(guard) = &self.guard
+                    && guard.should_skip(pos)
+                {
+                    let len = self.group_len(self.run.batch, n_batches);
+                    self.run.batch += len;
+                    self.run.total_micro += len;
+                    loader.set_position(epoch, self.run.batch as usize);
+                    continue;
+                }
+                if !loader.next_into(&mut self.batch) {
+                    break;
+                }
+                trained += self.batch.len();
+                match self.micro_batch(&loader, n_batches, n_classes, &mut reporter)? {
+                    Outcome::RolledBack(to) => {
+                        if let Some(ev) = self.run.history.guard_events.last() {
+                            reporter.message(&format!(
+                                "guard: rolled back from step {} to step {}, learning rate lowered",
+                                ev.step, ev.restored_step
+                            ));
+                        }
+                        reporter.finish();
+                        self.run.epoch = to / n_batches;
+                        self.run.batch = to % n_batches;
+                        continue 'epochs;
+                    }
+                    Outcome::Next => {}
+                }
+                if self.batch_end_control() == Control::Stop {
+                    self.run.history.stopped = Some(Stop::Callback {
+                        epoch,
+                        batch: self.run.batch,
+                    });
+                    self.save_checkpoint_now()?;
+                    reporter.finish();
+                    return Ok(self.run.history.clone());
+                }
+                self.checkpoint_after_batch()?;
+            }
+            let wall = started.elapsed().as_secs_f64();
+            self.end_epoch(data, n_classes.is_some(), wall, trained, &mut reporter)?;
+            if matches!(self.run.history.stopped, Some(Stop::Callback { .. })) {
+                reporter.finish();
+                return Ok(self.run.history.clone());
+            }
+        }
+        reporter.finish();
+        if !self.run.finished {
+            self.run.finished = true;
+            self.finish_early_stopping()?;
+        }
+        if let Some(dir) = &self.config.log_dir {
+            self.run.history.write(dir)?;
+        }
+        Ok(self.run.history.clone())
+    }
+
+    /// The class count for a classification loss; checks the targets fit the loss.
+    fn check_data(&self, name: &str, targets: &TargetKind) -> Result<Option<usize>> {
+        use crate::Loss;
+        match (&self.loss, targets) {
+            (Loss::CrossEntropy { .. }, TargetKind::Classes { n_classes }) => Ok(Some(*n_classes)),
+            (Loss::CrossEntropy { .. }, TargetKind::Values { .. }) => Err(Error::Data {
+                dataset: name.into(),
+                reason: "cross-entropy needs class labels; the set has real-valued targets".into(),
+            }),
+            (Loss::Mse, TargetKind::Classes { .. }) => Err(Error::Data {
+                dataset: name.into(),
+                reason: "MSE needs real-valued targets; the set has class labels".into(),
+            }),
+            (_, TargetKind::Classes { n_classes }) => Ok(Some(*n_classes)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Micro-batches in the accumulation group that batch `batch` belongs to.
+    pub(crate) fn group_len(&self, batch: u64, n_batches: u64) -> u64 {
+        let k = self.config.accumulation as u64;
+        let start = batch - batch % k;
+        k.min(n_batches - start)
+    }
+
+    /// Forward, loss, backward of the loaded batch; at the end of its
+    /// accumulation group, the optimizer step.
+    fn micro_batch<D: descent_data::Dataset<S>>(
+        &mut self,
+        loader: &DataLoader<S, D>,
+        n_batches: u64,
+        n_classes: Option<usize>,
+        reporter: &mut Reporter,
+    ) -> Result<Outcome> {
+        let epoch = self.run.epoch;
+        let k = self.config.accumulation as u64;
+        let group_start = self.run.batch - self.run.micro;
+        let group_len = self.group_len(self.run.batch, n_batches);
+        let weight = if group_len == 1 {
+            1.0
+        } else {
+            let total: usize = (group_start..group_start + group_len)
+                .map(|b| loader.batch_len(b as usize))
+                .sum();
+            self.batch.len() as f64 / total as f64
+        };
+        let soft = match &mut self.augment {
+            Some(aug) => aug.apply(
+                &mut self.batch,
+                n_classes,
+                derive(self.config.seed, Purpose::Augment),
+                epoch,
+            )?,
+            None => false,
+        };
+        if self.run.micro == 0 {
+            self.state.params.zero_grad();
+        }
+        self.tape.reset();
+        let mut rng = stream_rng(self.config.seed, Purpose::Dropout, self.run.total_micro);
+        let top_k = self.config.top_k;
+        let (loss, correct) = {
+            let tape = &self.tape;
+            let out = {
+                let mut ctx = Ctx::new(tape, &mut self.state, Mode::Train, &mut rng);
+                self.model.forward(&mut ctx, input(tape, &self.batch))
+            };
+            let loss = self.loss.apply(tape, out, &self.batch, soft);
+            let correct =
+                n_classes.map(|_| out.with_value(|z| count_correct(z, &self.batch.labels, top_k)));
+            let scaled = if weight == 1.0 {
+                loss
+            } else {
+                loss * S::cast(weight)
+            };
+            tape.backward(scaled, &mut self.state.params);
+            (loss.item().as_f64(), correct)
+        };
+        let n = self.batch.len();
+        if !loss.is_finite() && self.guard.is_none() {
+            return Err(Error::NonFiniteLoss {
+                epoch,
+                step: self.opt.steps(),
+                batch: self.run.batch,
+                value: loss,
+            });
+        }
+        let r = &mut self.run.running;
+        r.loss_sum += loss * n as f64;
+        r.seen += n as u64;
+        if let Some((c1, ck)) = correct {
+            r.correct += c1;
+            r.correct_k += ck;
+        }
+        self.run.micro += 1;
+        self.run.batch += 1;
+        self.run.total_micro += 1;
+        let mut stepped = false;
+        if self.run.micro == group_len || self.run.micro == k {
+            let pos = epoch * n_batches + group_start;
+            // The step's loss: the group's weighted mean, plus penalties.
+            let group_loss = self.group_loss(loss, weight, group_len);
+            match self.optimizer_step(group_loss, pos)? {
+                Some(to) => return Ok(Outcome::RolledBack(to)),
+                None => stepped = true,
+            }
+        }
+        let running = &self.run.running;
+        let acc = n_classes.map(|_| running.correct as f64 / running.seen.max(1) as f64);
+        reporter.batch(
+            running.loss_sum / running.seen.max(1) as f64,
+            acc,
+            running.last_lr,
+        );
+        self.last_batch = Some(BatchInfo {
+            epoch,
+            batch: self.run.batch - 1,
+            step: self.opt.steps(),
+            stepped,
+            loss,
+            size: n,
+        });
+        Ok(Outcome::Next)
+    }
+
+    /// The loss of the step's group, for the guard: the running weighted
+    /// sum of micro-batch losses (kept in the run state, so a checkpoint
+    /// taken mid-accumulation carries it).
+    fn group_loss(&mut self, loss: f64, weight: f64, group_len: u64) -> f64 {
+        self.run.group_loss += loss * weight;
+        let total = self.run.group_loss;
+        if self.run.micro >= group_len {
+            self.run.group_loss = 0.0;
+        }
+        total
+    }
+
+    /// Penalties, the finiteness check or the guard, clipping, the step.
+    /// Returns the position to resume from when the guard rolled back.
+    fn optimizer_step(&mut self, data_loss: f64, pos: u64) -> Result<Option<u64>> {
+        let mut step_loss = data_loss;
+        for p in &self.penalties {
+            step_loss += p.add_grad(&mut self.state.params);
+        }
+        self.run.micro = 0;
+        if let Some(guard) = &mut self.guard {
+            let action = guard.observe(
+                step_loss,
+                pos,
+                &mut self.state.params,
+                &mut self.opt,
+                &mut self.state.buffers,
+            )?;
+            match action {
+                GuardAction::Proceed => {
+                    if guard.snapshot_step() != self.guard_mark.as_ref().and_then(|m| m.step) {
+                        self.guard_mark = Some(GuardMark {
+                            step: guard.snapshot_step(),
+                            running: self.run.running.clone(),
+                            history_len: self.run.history.epochs.len(),
+                            total_micro: self.run.total_micro,
+                        });
+                    }
+                }
+                GuardAction::RolledBack(event) => {
+                    let mark = self.guard_mark.clone().ok_or_else(|| {
+                        Error::Callback("guard rolled back before any snapshot".into())
+                    })?;
+                    self.run.running = mark.running;
+                    self.run.history.epochs.truncate(mark.history_len);
+                    self.run.total_micro = mark.total_micro;
+                    self.run.history.guard_events.push(Rollback::from(event));
+                    return Ok(Some(event.resume_at));
+                }
+            }
+        } else if !self.state.params.grads().all_finite() {
+            let params = self.state.params.params();
+            let name = params
+                .iter()
+                .zip(self.state.params.grads().iter())
+                .find(|(_, (_, g))| g.iter().any(|v| !v.as_f64().is_finite()))
+                .map(|((_, meta, _), _)| meta.name.clone())
+                .unwrap_or_default();
+            return Err(Error::NonFiniteGrad {
+                epoch: self.run.epoch,
+                step: self.opt.steps(),
+                param: name,
+            });
+        }
+        let norm = match self.config.clip {
+            Some(Clip::Norm {
+                max_norm,
+                norm_type,
+            }) if norm_type == descent_optim::transform::NormType::L2 => {
+                descent_optim::clip_grad_norm(
+                    self.state.params.grads_mut(),
+                    max_norm,
+                    norm_type,
+                    false,
+                )?
+            }
+            Some(Clip::Norm {
+                max_norm,
+                norm_type,
+            }) => {
+                let l2 = l2_norm(self.state.params.grads());
+                descent_optim::clip_grad_norm(
+                    self.state.params.grads_mut(),
+                    max_norm,
+                    norm_type,
+                    false,
+                )?;
+                l2
+            }
+            Some(Clip::Value(v)) => {
+                let l2 = l2_norm(self.state.params.grads());
+                descent_optim::clip_grad_value(self.state.params.grads_mut(), v)?;
+                l2
+            }
+            None => l2_norm(self.state.params.grads()),
+        };
+        let lr = self.opt.effective_lr(0)?;
+        self.opt.step(&mut self.state.params)?;
+        let r = &mut self.run.running;
+        r.grad_norm_sum += norm;
+        r.steps += 1;
+        r.last_lr = lr;
+        Ok(None)
+    }
+
+    /// Tells every callback of the last batch; `Stop` if any asks.
+    fn batch_end_control(&mut self) -> Control {
+        let Some(info) = self.last_batch else {
+            return Control::Continue;
+        };
+        let mut control = Control::Continue;
+        for cb in &mut self.callbacks {
+            if cb.on_batch_end(&info) == Control::Stop {
+                control = Control::Stop;
+            }
+        }
+        control
+    }
+
+    /// Evaluation, metrics, early stopping, callbacks, logs and checkpoints
+    /// at the end of an epoch.
+    fn end_epoch(
+        &mut self,
+        data: Data<'_, S>,
+        classification: bool,
+        wall: f64,
+        trained: usize,
+        reporter: &mut Reporter,
+    ) -> Result<()> {
+        let epoch = self.run.epoch;
+        let validation = data
+            .validation
+            .map(|d| self.evaluate_split(d, classification))
+            .transpose()?;
+        let test = data
+            .test
+            .map(|d| self.evaluate_split(d, classification))
+            .transpose()?;
+        let r = &self.run.running;
+        let metrics = EpochMetrics {
+            epoch,
+            step: self.opt.steps(),
+            lr: r.last_lr,
+            grad_norm: r.grad_norm_sum / r.steps.max(1) as f64,
+            train: r.split(classification, self.config.top_k),
+            validation,
+            test,
+            wall_time: wall,
+            samples_per_sec: if wall > 0.0 {
+                trained as f64 / wall
+            } else {
+                0.0
+            },
+        };
+        self.run.history.epochs.push(metrics.clone());
+        let mut stop = false;
+        if let Some(early) = &mut self.early {
+            let value = metrics.get(&early.monitor.metric).ok_or_else(|| {
+                Error::config(
+                    "monitor",
+                    format!("`{}` is not measured in this run", early.monitor.metric),
+                )
+            })?;
+            let decision = early
+                .stopper
+                .update(epoch, value, self.state.params.params(), &());
+            if early.restore_best && early.stopper.best_epoch() == Some(epoch) {
+                match &mut early.best {
+                    Some(best) => best.clone_from(&self.state),
+                    None => early.best = Some(self.state.clone()),
+                }
+            }
+            if let descent_regularize::Decision::Stop(_) = decision {
+                stop = true;
+                self.run.history.stopped = Some(Stop::EarlyStopping {
+                    epoch,
+                    best_epoch: early.stopper.best_epoch(),
+                });
+            }
+        }
+        for cb in &mut self.callbacks {
+            if cb.on_epoch_end(&metrics) == Control::Stop && !stop {
+                self.run.history.stopped = Some(Stop::Callback {
+                    epoch: epoch + 1,
+                    batch: 0,
+                });
+            }
+        }
+        reporter.end_epoch(&metrics, self.config.epochs);
+        self.run.epoch += 1;
+        self.run.batch = 0;
+        self.run.running = Running::default();
+        if stop {
+            self.run.finished = true;
+            self.finish_early_stopping()?;
+        }
+        if let Some(dir) = &self.config.log_dir {
+            self.run.history.write(dir)?;
+        }
+        self.checkpoint_after_epoch(&metrics)?;
+        Ok(())
+    }
+
+    /// With `restore_best`, puts the best epoch's weights back.
+    fn finish_early_stopping(&mut self) -> Result<()> {
+        if let Some(early) = &self.early
+            && early.restore_best
+            && let Some(best) = &early.best
+        {
+            self.state.clone_from(best);
+            self.run.history.restored_epoch = early.stopper.best_epoch();
+        }
+        Ok(())
+    }
+}
+
+/// The global L2 norm of every gradient, accumulated in f64.
+fn l2_norm<S: Scalar>(grads: &descent_core::Grads<S>) -> f64 {
+    let mut total = 0.0f64;
+    for (_, g) in grads.iter() {
+        let mut lanes = [0.0f64; 4];
+        let s = g.as_slice();
+        let chunks = s.chunks_exact(4);
+        let rest = chunks.remainder();
+        for c in chunks {
+            for (l, v) in lanes.iter_mut().zip(c) {
+                let v = v.as_f64();
+                *l += v * v;
+            }
+        }
+        total += lanes.iter().sum::<f64>() + rest.iter().map(|v| v.as_f64().powi(2)).sum::<f64>();
+    }
+    total.sqrt()
+}
