@@ -406,11 +406,14 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
         Ok(())
     }
 
-    /// After a callback's stop: a checkpoint so the run can be resumed.
+    /// A periodic checkpoint of the run as it stands, unless the state has
+    /// gone non-finite (a bad micro-batch mid-accumulation, whose step would
+    /// fail): then the error, and the last good checkpoint stays the newest.
     pub(crate) fn save_checkpoint_now(&mut self) -> Result<()> {
         let Some(cfg) = &self.checkpoints else {
             return Ok(());
         };
+        self.check_finite_state()?;
         let path = cfg.dir.join(file_name(self.run.epoch, self.run.batch));
         self.save_checkpoint(&path)?;
         self.prune()

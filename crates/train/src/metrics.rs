@@ -287,7 +287,7 @@ impl History {
 }
 
 /// Running sums over an epoch's training batches.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Running {
     pub loss_sum: f64,
     pub correct: u64,

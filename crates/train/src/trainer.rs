@@ -284,6 +284,9 @@ pub struct Trainer<S: Scalar, M: Module<S>> {
     pub(crate) tape: Tape<S>,
     pub(crate) batch: Batch<S>,
     pub(crate) last_batch: Option<crate::BatchInfo>,
+    /// The running sums and micro-batch count when the current accumulation
+    /// group began (what a guard rollback to this group's start restores).
+    pub(crate) group_start: (Running, u64),
 }
 
 impl<S: Scalar, M: Module<S>> std::fmt::Debug for Trainer<S, M> {
@@ -341,6 +344,7 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
             tape: Tape::new(),
             batch: Batch::new(),
             last_batch: None,
+            group_start: (Running::default(), 0),
         })
     }
 

@@ -193,6 +193,7 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
         };
         if self.run.micro == 0 {
             self.state.params.zero_grad();
+            self.group_start = (self.run.running, self.run.total_micro);
         }
         self.tape.reset();
         let mut rng = stream_rng(self.config.seed, Purpose::Dropout, self.run.total_micro);
@@ -230,6 +231,8 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
             r.correct += c1;
             r.correct_k += ck;
         }
+        // The step's loss (for the guard): the group's weighted mean.
+        self.run.group_loss += loss * weight;
         self.run.micro += 1;
         self.run.batch += 1;
         self.run.total_micro += 1;
@@ -237,7 +240,7 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
         if self.run.micro == group_len || self.run.micro == k {
             let pos = epoch * n_batches + group_start;
             // The step's loss: the group's weighted mean, plus penalties.
-            let group_loss = self.group_loss(loss, weight, group_len);
+            let group_loss = std::mem::take(&mut self.run.group_loss);
             match self.optimizer_step(group_loss, pos)? {
                 Some(to) => return Ok(Outcome::RolledBack(to)),
                 None => stepped = true,
@@ -261,18 +264,6 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
         Ok(Outcome::Next)
     }
 
-    /// The loss of the step's group, for the guard: the running weighted
-    /// sum of micro-batch losses (kept in the run state, so a checkpoint
-    /// taken mid-accumulation carries it).
-    fn group_loss(&mut self, loss: f64, weight: f64, group_len: u64) -> f64 {
-        self.run.group_loss += loss * weight;
-        let total = self.run.group_loss;
-        if self.run.micro >= group_len {
-            self.run.group_loss = 0.0;
-        }
-        total
-    }
-
     /// Penalties, the finiteness check or the guard, clipping, the step.
     /// Returns the position to resume from when the guard rolled back.
     fn optimizer_step(&mut self, data_loss: f64, pos: u64) -> Result<Option<u64>> {
@@ -294,9 +285,9 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
                     if guard.snapshot_step() != self.guard_mark.as_ref().and_then(|m| m.step) {
                         self.guard_mark = Some(GuardMark {
                             step: guard.snapshot_step(),
-                            running: self.run.running.clone(),
+                            running: self.group_start.0,
                             history_len: self.run.history.epochs.len(),
-                            total_micro: self.run.total_micro,
+                            total_micro: self.group_start.1,
                         });
                     }
                 }
@@ -305,6 +296,7 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
                         Error::Callback("guard rolled back before any snapshot".into())
                     })?;
                     self.run.running = mark.running;
+                    self.run.group_loss = 0.0;
                     self.run.history.epochs.truncate(mark.history_len);
                     self.run.total_micro = mark.total_micro;
                     self.run.history.guard_events.push(Rollback::from(event));
@@ -364,6 +356,40 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
         r.steps += 1;
         r.last_lr = lr;
         Ok(None)
+    }
+
+    /// A typed error when a gradient (mid-accumulation), a parameter or a
+    /// buffer is not finite; what a checkpoint must never hold.
+    pub(crate) fn check_finite_state(&self) -> Result<()> {
+        let store = &self.state.params;
+        let bad_grad = (self.run.micro > 0 && !store.grads().all_finite())
+            .then(|| {
+                first_non_finite(
+                    store
+                        .params()
+                        .iter()
+                        .map(|(id, m, _)| (m.name.as_str(), store.grad(id))),
+                )
+            })
+            .flatten();
+        let bad_value =
+            || first_non_finite(store.params().iter().map(|(_, m, v)| (m.name.as_str(), v)));
+        let bad_buffer = || {
+            self.state.buffers.iter().find_map(|(_, name, b)| match b {
+                descent_nn::Buffer::Tensor(m) if m.iter().any(|v| !v.as_f64().is_finite()) => {
+                    Some(name.to_owned())
+                }
+                _ => None,
+            })
+        };
+        match bad_grad.or_else(bad_value).or_else(bad_buffer) {
+            Some(param) => Err(Error::NonFiniteGrad {
+                epoch: self.run.epoch,
+                step: self.opt.steps(),
+                param,
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Tells every callback of the last batch; `Stop` if any asks.
@@ -475,6 +501,15 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
         }
         Ok(())
     }
+}
+
+/// The name of the first tensor holding a NaN or an infinity.
+fn first_non_finite<'a, S: Scalar>(
+    mut tensors: impl Iterator<Item = (&'a str, &'a nalgebra::DMatrix<S>)>,
+) -> Option<String> {
+    tensors
+        .find(|(_, m)| m.iter().any(|v| !v.as_f64().is_finite()))
+        .map(|(name, _)| name.to_owned())
 }
 
 /// The global L2 norm of every gradient, accumulated in f64.
