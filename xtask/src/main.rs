@@ -6,11 +6,14 @@
 //!   the criterion benchmarks, then the workload tables W1–W6 (`DIR/BENCH.md`)
 //!   at 1 and 2 threads, beside PyTorch when the interpreter (`--python`,
 //!   `$DESCENT_PYTHON`, else `python3`) can import torch;
+//! - `soak train [--kills N] [--seed S]`: SIGKILLs a training run at N random
+//!   micro-batches and counts the resumes that end bit-identical;
 //! - `tidy`: the workspace's own checks (also part of `cargo test`).
 
 mod bench;
 mod report;
 mod reproduce;
+mod soak;
 
 use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
@@ -27,6 +30,9 @@ commands:
                      workloads W1-W6 at 1 and 2 threads (and PyTorch's, when PATH,
                      else $DESCENT_PYTHON, else python3 imports torch) and write
                      DIR/BENCH.md (default out/); other arguments go to criterion
+  soak train [--kills N] [--seed S]
+                     kill a training run with SIGKILL at N random micro-batches, resume
+                     each time, and print how many resumes matched the uninterrupted run
   tidy               check the workspace's dependency rule and layout";
 
 fn main() -> Result<()> {
@@ -34,6 +40,7 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("reproduce") => reproduce::main(&args[1..]),
         Some("bench") => bench::main(&args[1..]),
+        Some("soak") => soak::main(&args[1..]),
         Some("tidy") => cargo(&["test", "--test", "tidy"], &[]),
         Some("-h" | "--help" | "help") | None => {
             println!("{USAGE}");
