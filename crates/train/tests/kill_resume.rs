@@ -11,7 +11,7 @@
 
 mod support;
 
-use descent_data::{Dataset, InMemory};
+use descent_data::InMemory;
 use descent_nn::Sequential;
 use descent_train::{
     BatchInfo, Callback, CheckpointConfig, Control, Data, TrainConfig, Trainer, latest_checkpoint,
