@@ -37,6 +37,7 @@ mod idx;
 mod images;
 mod in_memory;
 mod loader;
+mod normalize;
 mod pixels;
 mod sentiment;
 mod source;
@@ -58,6 +59,7 @@ pub use idx::{
 pub use images::{Image, cifar10_samples, load_png, parse_png};
 pub use in_memory::{InMemory, Targets};
 pub use loader::{DataLoader, LoaderConfig};
+pub use normalize::{Normalize, Normalized};
 pub use pixels::ShuffledPixels;
 pub use sentiment::{
     Sentences, SentimentSource, parse_sentiment_json, parse_sentiment_tsv, sentiment,
