@@ -18,7 +18,6 @@ use descent_nn::{
 use descent_optim::transform::NormType;
 use descent_optim::{Selector, clip_grad_norm};
 use descent_regularize::{L1, L2, Penalty};
-use descent_schedule::{MetricSchedule, Schedule};
 use descent_testkit::assert_close;
 use descent_testkit::golden::{self, Tensor};
 use nalgebra::DMatrix;
@@ -167,27 +166,34 @@ fn penalties(case: &Value) -> Result<Vec<Box<dyn Penalty<f64>>>, String> {
     Ok(out)
 }
 
-/// Learning rates as the case's scheduler produces them, step by step.
-enum Lrs {
-    Constant(f64),
-    Pure(descent_schedule::DynSchedule),
-    Plateau(descent_schedule::ReduceLrOnPlateau),
-}
-
-fn lr_source(case: &Value, base_lr: f64) -> Result<Lrs, String> {
+/// Installs the case's scheduler as the optimizer's learning-rate source:
+/// PyTorch's schedulers give absolute rates, as descent's do, so the
+/// optimizer uses them as they are. Returns whether it is a plateau schedule
+/// (fed each step's loss).
+fn install_scheduler(
+    case: &Value,
+    base_lr: f64,
+    opt: &mut descent_optim::Optimizer<f64>,
+) -> Result<bool, String> {
     let spec = &case["scheduler"];
     if spec.is_null() {
-        return Ok(Lrs::Constant(base_lr));
+        return Ok(false);
     }
     let name = spec["scheduler"]
         .as_str()
         .ok_or("scheduler without a name")?;
     match schedule_torch::build(name, &spec["hyper"], base_lr)? {
-        schedule_torch::Built::Pure { lr, momentum: None } => Ok(Lrs::Pure(lr)),
+        schedule_torch::Built::Pure { lr, momentum: None } => {
+            opt.set_lr_schedule(lr);
+            Ok(false)
+        }
         schedule_torch::Built::Pure { .. } => {
             Err(format!("momentum cycling of `{name}` is not wired here"))
         }
-        schedule_torch::Built::Plateau(p) => Ok(Lrs::Plateau(p)),
+        schedule_torch::Built::Plateau(p) => {
+            opt.set_lr_plateau(p);
+            Ok(true)
+        }
     }
 }
 
@@ -217,7 +223,7 @@ fn run_case(case: &Value) -> Result<(), String> {
     let mut opt = optim_torch::build(&state.params, class, &hyper)?;
     hyper.finish()?;
     let base_lr = num(&case["optimizer"]["hyper"]["lr"], "lr")?;
-    let mut lrs = lr_source(case, base_lr)?;
+    let plateau = install_scheduler(case, base_lr, &mut opt)?;
     let clip = match &case["clip_grad_norm"] {
         Value::Null => None,
         v => Some(num(v, "clip_grad_norm")?),
@@ -226,7 +232,7 @@ fn run_case(case: &Value) -> Result<(), String> {
     let batches = case["batches"].as_array().ok_or("no `batches`")?;
     let (mut losses, mut used_lrs) = (Vec::new(), Vec::new());
     let (mut tape, mut rng) = (Tape::new(), ChaCha8Rng::seed_from_u64(0));
-    for (step, batch) in batches.iter().enumerate() {
+    for batch in batches {
         let x = matrix(&batch["x"], "x")?;
         let y: Vec<usize> = Tensor::parse(&batch["y"])
             .map_err(|e| e.to_string())?
@@ -234,12 +240,7 @@ fn run_case(case: &Value) -> Result<(), String> {
             .iter()
             .map(|&v| v as usize)
             .collect();
-        let lr = match &lrs {
-            Lrs::Constant(lr) => *lr,
-            Lrs::Pure(s) => s.lr(step as u64),
-            Lrs::Plateau(p) => p.lr(),
-        };
-        opt.set_lr(lr).map_err(|e| e.to_string())?;
+        let lr = opt.effective_lr(0).map_err(|e| e.to_string())?;
         tape.reset();
         state.params.zero_grad();
         let data_loss = {
@@ -258,8 +259,8 @@ fn run_case(case: &Value) -> Result<(), String> {
                 .map_err(|e| e.to_string())?;
         }
         opt.step(&mut state.params).map_err(|e| e.to_string())?;
-        if let Lrs::Plateau(p) = &mut lrs {
-            p.observe(loss);
+        if plateau {
+            opt.observe_metric(loss).map_err(|e| e.to_string())?;
         }
         losses.push(loss);
         used_lrs.push(lr);

@@ -6,7 +6,9 @@ use crate::{Grads, Params, Scalar};
 ///
 /// The optimizer fills it in once per step and parameter group; transforms
 /// read it instead of keeping their own copy of the learning rate, so the rate
-/// stays readable and settable between steps.
+/// stays readable and settable between steps. It is `#[non_exhaustive]`:
+/// build it with [`StepCtx::new`] and the `with_*` methods, so more
+/// hyperparameters can enter it without breaking anyone.
 ///
 /// # Examples
 ///
@@ -15,24 +17,38 @@ use crate::{Grads, Params, Scalar};
 ///
 /// let ctx = StepCtx::new(0, 0.1);
 /// assert_eq!((ctx.step, ctx.lr, ctx.lr_multiplier), (0, 0.1, 1.0));
+/// let halved = StepCtx::new(3, 0.05).with_lr_multiplier(0.5);
+/// assert_eq!(halved.lr_multiplier, 0.5);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct StepCtx {
     /// Optimizer steps completed before this one (0 on the first step).
     pub step: u64,
-    /// The learning rate of this step: the group's rate times `lr_multiplier`.
+    /// The learning rate of this step, absolute: the group's rate (a value or
+    /// a schedule's) times `lr_multiplier`.
     pub lr: f64,
-    /// The schedule's multiplier for this step (η_t in Loshchilov & Hutter), 1 without a schedule.
+    /// The optimizer's learning-rate multiplier for this step (η_t in
+    /// Loshchilov & Hutter), 1 without one.
     pub lr_multiplier: f64,
 }
 
 impl StepCtx {
-    /// The context of step `step` at learning rate `lr`, without a schedule.
+    /// The context of step `step` at learning rate `lr`, multiplier 1.
     pub fn new(step: u64, lr: f64) -> Self {
         StepCtx {
             step,
             lr,
             lr_multiplier: 1.0,
+        }
+    }
+
+    /// The same context with multiplier `lr_multiplier` (`lr` is unchanged:
+    /// it already includes the multiplier).
+    pub fn with_lr_multiplier(self, lr_multiplier: f64) -> Self {
+        StepCtx {
+            lr_multiplier,
+            ..self
         }
     }
 }

@@ -55,6 +55,9 @@ pub enum Error {
         /// What differs.
         reason: String,
     },
+    /// A metric was given to an optimizer none of whose groups has a plateau schedule.
+    #[error("no parameter group has a plateau schedule to observe the metric")]
+    NoPlateau,
     /// The total gradient norm is NaN or infinite and `error_if_nonfinite` was set.
     #[error("the total norm of order {norm_type} of the gradients is non-finite ({total_norm})")]
     NonFiniteNorm {

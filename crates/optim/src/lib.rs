@@ -5,6 +5,9 @@
 //!   `clip_by_global_norm`, `scale_by_learning_rate`, `masked`, ...) and [`transform::chain`].
 //! - [`Optimizer`]: parameter groups, each a chain with its state and learning
 //!   rate, stepped over a `ParamStore`; state saves and restores through serde.
+//!   A group's rate is an [`LrSource`]: a value, a schedule of absolute rates
+//!   (any `descent-schedule` schedule, used as it is), or a plateau schedule;
+//!   one optional multiplier (η_t) scales every group's rate.
 //! - PyTorch-named constructors that only assemble chains: [`Sgd`], [`Adagrad`],
 //!   [`RmsProp`], [`Adam`], [`AdamW`], [`NAdam`], [`RAdam`], [`Adamax`],
 //!   [`Adadelta`], and [`Lion`]; [`WeightDecay`] is the one decay abstraction they share.
@@ -61,7 +64,9 @@ mod testing;
 pub use buf::{Bufs, Split};
 pub use clip::{clip_grad_norm, clip_grad_value};
 pub use error::{Error, Result};
-pub use optimizer::{GroupState, Optimizer, OptimizerBuilder, OptimizerState};
+pub use optimizer::{
+    GroupState, LrSource, LrState, Optimizer, OptimizerBuilder, OptimizerState, SharedSchedule,
+};
 pub use optimizers::{
     Adadelta, AdadeltaConfig, Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Adamax,
     AdamaxConfig, Lion, LionConfig, NAdam, NAdamConfig, OptimizerConfig, RAdam, RAdamConfig,

@@ -1,97 +1,24 @@
-//! `Optimizer`: parameter groups, each a transform with its state, stepped over a store.
+//! `Optimizer`: parameter groups, each a transform with its state and its
+//! learning-rate source, stepped over a store.
+
+mod runner;
+mod source;
+mod state;
+
+pub use source::{LrSource, LrState, SharedSchedule};
+pub use state::{GroupState, OptimizerState};
 
 use crate::error::{Error, Result, non_negative};
 use crate::select::Selector;
 use crate::transform::{BlockTransform, Mask};
-use crate::walk::{self, Parallelism};
-use descent_core::{Grads, ParamStore, Params, Scalar, Schedule, StepCtx};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-
-/// A group's transform bound to its state, behind a trait object so groups
-/// may use different chains.
-trait Runner<S: Scalar>: Send {
-    fn step(&mut self, params: &mut Params<S>, grads: &Grads<S>, ctx: &StepCtx, par: &Parallelism);
-    fn mask(&self) -> &[bool];
-    fn save(&self) -> Value;
-    fn check(&self, saved: &Value) -> Result<()>;
-    fn load(&mut self, saved: &Value) -> Result<()>;
-}
-
-struct Bound<S: Scalar, T: BlockTransform<S>> {
-    transform: T,
-    state: T::State,
-    mask: Vec<bool>,
-    scratch: Vec<Vec<S>>,
-}
-
-impl<S: Scalar, T: BlockTransform<S>> Runner<S> for Bound<S, T> {
-    fn step(&mut self, params: &mut Params<S>, grads: &Grads<S>, ctx: &StepCtx, par: &Parallelism) {
-        let t = &self.transform;
-        walk::apply(
-            t,
-            &mut self.state,
-            params,
-            grads,
-            &self.mask,
-            ctx,
-            par,
-            &mut self.scratch,
-        );
-    }
-
-    fn mask(&self) -> &[bool] {
-        &self.mask
-    }
-
-    fn save(&self) -> Value {
-        serde_json::to_value(&self.state).expect("optimizer state serializes to JSON")
-    }
-
-    fn check(&self, saved: &Value) -> Result<()> {
-        if !same_shape(&self.save(), saved) {
-            return Err(Error::StateMismatch {
-                reason: "a group's state has another structure or other buffer sizes".into(),
-            });
-        }
-        serde_json::from_value::<T::State>(saved.clone())
-            .map(|_| ())
-            .map_err(|e| Error::StateMismatch {
-                reason: e.to_string(),
-            })
-    }
-
-    fn load(&mut self, saved: &Value) -> Result<()> {
-        self.check(saved)?;
-        self.state = serde_json::from_value(saved.clone()).map_err(|e| Error::StateMismatch {
-            reason: e.to_string(),
-        })?;
-        Ok(())
-    }
-}
-
-/// True when both values have the same structure: same keys, same list
-/// lengths, numbers where numbers are.
-fn same_shape(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_shape(p, q))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| same_shape(v, w)))
-        }
-        (Value::Number(_), Value::Number(_))
-        | (Value::Null, Value::Null)
-        | (Value::Bool(_), Value::Bool(_))
-        | (Value::String(_), Value::String(_)) => true,
-        _ => false,
-    }
-}
+use crate::walk::Parallelism;
+use descent_core::{ParamStore, Params, Scalar, Schedule, StepCtx};
+use descent_schedule::{MetricSchedule, ReduceLrOnPlateau};
+use runner::{Bound, Runner};
+use std::sync::Arc;
 
 struct Group<S: Scalar> {
-    lr: f64,
+    lr: LrSource,
     runner: Box<dyn Runner<S>>,
 }
 
@@ -99,9 +26,18 @@ struct Group<S: Scalar> {
 /// transform chain, stepped together over a [`ParamStore`].
 ///
 /// `step` reads the gradients and leaves them intact (as PyTorch keeps
-/// `.grad`), updating the values in place. The rate is readable and settable
-/// between steps; a [`Schedule`] set with [`Optimizer::set_schedule`]
-/// multiplies every group's rate by its value at the step count.
+/// `.grad`), updating the values in place.
+///
+/// A group's learning rate is given one way, as an [`LrSource`]: a value
+/// ([`set_lr`](Self::set_lr)), a schedule of absolute rates evaluated at the
+/// optimizer's step count ([`set_lr_schedule`](Self::set_lr_schedule)), or a
+/// plateau schedule fed metrics through [`observe_metric`](Self::observe_metric)
+/// ([`set_lr_plateau`](Self::set_lr_plateau)); each has a per-group form.
+/// On top of every group's rate sits one optional *multiplier* schedule
+/// ([`set_lr_multiplier`](Self::set_lr_multiplier)): η_t of Loshchilov &
+/// Hutter, and the slot `descent-regularize`'s instability guard lowers the
+/// rate through. The rate a step uses is the source's rate times the
+/// multiplier ([`effective_lr`](Self::effective_lr)).
 ///
 /// # Examples
 ///
@@ -109,6 +45,7 @@ struct Group<S: Scalar> {
 /// use descent_core::{ParamStore, Tags};
 /// use descent_optim::Optimizer;
 /// use descent_optim::transform::{chain, scale_by_learning_rate, trace};
+/// use descent_schedule::StepLr;
 /// use nalgebra::DMatrix;
 ///
 /// let mut store = ParamStore::<f64>::new();
@@ -120,12 +57,15 @@ struct Group<S: Scalar> {
 /// assert_eq!(store.grad(w)[0], 1.0, "gradients are left intact");
 /// opt.set_lr(0.01)?;
 /// assert_eq!(opt.lr(), 0.01);
+/// // A schedule gives absolute rates: StepLr(0.2, …) is 0.2 until its first drop.
+/// opt.set_lr_schedule(StepLr::new(0.2, 5, 0.5)?);
+/// assert_eq!(opt.lr(), 0.2);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Optimizer<S: Scalar> {
     groups: Vec<Group<S>>,
     step: u64,
-    schedule: Option<Box<dyn Schedule + Send + Sync>>,
+    multiplier: Option<SharedSchedule>,
     parallelism: Parallelism,
     numels: Vec<usize>,
 }
@@ -133,9 +73,12 @@ pub struct Optimizer<S: Scalar> {
 impl<S: Scalar> std::fmt::Debug for Optimizer<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Optimizer")
-            .field("lrs", &self.groups.iter().map(|g| g.lr).collect::<Vec<_>>())
+            .field(
+                "lrs",
+                &self.groups.iter().map(|g| &g.lr).collect::<Vec<_>>(),
+            )
             .field("step", &self.step)
-            .field("scheduled", &self.schedule.is_some())
+            .field("lr_multiplier", &self.multiplier.is_some())
             .field("parallelism", &self.parallelism)
             .finish()
     }
@@ -150,7 +93,8 @@ pub struct OptimizerBuilder<'p, S: Scalar> {
 
 impl<S: Scalar> OptimizerBuilder<'_, S> {
     /// Adds a group with learning rate `lr` applying `transform` to the
-    /// parameters `selector` picks that no earlier group took.
+    /// parameters `selector` picks that no earlier group took. (A schedule
+    /// replaces the value with [`Optimizer::set_group_lr_schedule`].)
     pub fn group<T: BlockTransform<S> + 'static>(
         mut self,
         selector: &Selector,
@@ -168,7 +112,7 @@ impl<S: Scalar> OptimizerBuilder<'_, S> {
         }
         let state = transform.init_masked(self.params, Mask::new(&mask));
         self.groups.push(Group {
-            lr,
+            lr: LrSource::Value(lr),
             runner: Box::new(Bound {
                 transform,
                 state,
@@ -187,32 +131,11 @@ impl<S: Scalar> OptimizerBuilder<'_, S> {
         Ok(Optimizer {
             groups: self.groups,
             step: 0,
-            schedule: None,
+            multiplier: None,
             parallelism: Parallelism::default(),
             numels: self.params.iter().map(|(_, _, v)| v.len()).collect(),
         })
     }
-}
-
-/// Everything an optimizer must save to resume: the step count, each group's
-/// learning rate and selection, and each group's transform state.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct OptimizerState {
-    /// Steps taken.
-    pub step: u64,
-    /// One entry per group.
-    pub groups: Vec<GroupState>,
-}
-
-/// The saved state of one parameter group.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct GroupState {
-    /// The group's learning rate (before any schedule multiplier).
-    pub lr: f64,
-    /// Which parameters the group updates.
-    pub mask: Vec<bool>,
-    /// The transform's state.
-    pub state: Value,
 }
 
 impl<S: Scalar> Optimizer<S> {
@@ -241,14 +164,10 @@ impl<S: Scalar> Optimizer<S> {
     /// must be the one the optimizer was built for.
     pub fn step(&mut self, store: &mut ParamStore<S>) -> Result<()> {
         self.check_store(store.params())?;
-        let mult = self.schedule.as_ref().map_or(1.0, |s| s.lr(self.step));
+        let mult = self.lr_multiplier();
         let (params, grads) = store.split_mut();
         for g in &mut self.groups {
-            let ctx = StepCtx {
-                step: self.step,
-                lr: g.lr * mult,
-                lr_multiplier: mult,
-            };
+            let ctx = StepCtx::new(self.step, g.lr.at(self.step) * mult).with_lr_multiplier(mult);
             g.runner.step(params, grads, &ctx, &self.parallelism);
         }
         self.step += 1;
@@ -272,6 +191,20 @@ impl<S: Scalar> Optimizer<S> {
         })
     }
 
+    fn group_mut(&mut self, index: usize) -> Result<&mut Group<S>> {
+        let len = self.groups.len();
+        self.groups
+            .get_mut(index)
+            .ok_or(Error::NoSuchGroup { index, len })
+    }
+
+    fn group_ref(&self, index: usize) -> Result<&Group<S>> {
+        self.groups.get(index).ok_or(Error::NoSuchGroup {
+            index,
+            len: self.groups.len(),
+        })
+    }
+
     /// Steps taken so far.
     pub fn steps(&self) -> u64 {
         self.step
@@ -282,53 +215,128 @@ impl<S: Scalar> Optimizer<S> {
         self.groups.len()
     }
 
-    /// The first group's learning rate (before any schedule multiplier).
+    /// The first group's learning rate at the current step, from its source
+    /// (before the multiplier).
     pub fn lr(&self) -> f64 {
-        self.groups[0].lr
+        self.groups[0].lr.at(self.step)
     }
 
-    /// Sets every group's learning rate.
+    /// Group `index`'s learning rate at the current step, from its source
+    /// (before the multiplier).
+    pub fn group_lr(&self, index: usize) -> Result<f64> {
+        Ok(self.group_ref(index)?.lr.at(self.step))
+    }
+
+    /// Where group `index`'s learning rate comes from.
+    pub fn lr_source(&self, index: usize) -> Result<&LrSource> {
+        Ok(&self.group_ref(index)?.lr)
+    }
+
+    /// Sets every group's learning rate to the value `lr`, replacing any schedule.
     pub fn set_lr(&mut self, lr: f64) -> Result<()> {
         non_negative("lr", lr)?;
-        self.groups.iter_mut().for_each(|g| g.lr = lr);
+        self.groups
+            .iter_mut()
+            .for_each(|g| g.lr = LrSource::Value(lr));
         Ok(())
     }
 
-    /// Group `index`'s learning rate.
-    pub fn group_lr(&self, index: usize) -> Result<f64> {
-        self.groups
-            .get(index)
-            .map(|g| g.lr)
-            .ok_or(Error::NoSuchGroup {
-                index,
-                len: self.groups.len(),
-            })
-    }
-
-    /// Sets group `index`'s learning rate.
+    /// Sets group `index`'s learning rate to the value `lr`, replacing any schedule.
     pub fn set_group_lr(&mut self, index: usize, lr: f64) -> Result<()> {
         non_negative("lr", lr)?;
-        let len = self.groups.len();
-        let g = self
-            .groups
-            .get_mut(index)
-            .ok_or(Error::NoSuchGroup { index, len })?;
-        g.lr = lr;
+        self.group_mut(index)?.lr = LrSource::Value(lr);
         Ok(())
     }
 
-    /// The rate the next step of group `index` will use: its rate times the
-    /// schedule's multiplier at the current step count.
-    pub fn effective_lr(&self, index: usize) -> Result<f64> {
-        let mult = self.schedule.as_ref().map_or(1.0, |s| s.lr(self.step));
-        Ok(self.group_lr(index)? * mult)
+    /// Gives every group the absolute rates of `schedule`, evaluated at the
+    /// optimizer's step count (0 on the first step; restoring the count
+    /// restores the rate). `StepLr::new(0.1, …)` trains at 0.1, then its drops.
+    pub fn set_lr_schedule(&mut self, schedule: impl Schedule + Send + Sync + 'static) {
+        let shared: SharedSchedule = Arc::new(schedule);
+        self.groups
+            .iter_mut()
+            .for_each(|g| g.lr = LrSource::Schedule(shared.clone()));
     }
 
-    /// Multiplies every group's rate by `schedule.lr(step)` from now on
-    /// (PyTorch `LambdaLR`; η_t of Loshchilov & Hutter). It is a pure
-    /// function of the step count, so restoring the count restores it.
-    pub fn set_schedule(&mut self, schedule: impl Schedule + Send + Sync + 'static) {
-        self.schedule = Some(Box::new(schedule));
+    /// Gives group `index` the absolute rates of `schedule`.
+    pub fn set_group_lr_schedule(
+        &mut self,
+        index: usize,
+        schedule: impl Schedule + Send + Sync + 'static,
+    ) -> Result<()> {
+        self.group_mut(index)?.lr = LrSource::schedule(schedule);
+        Ok(())
+    }
+
+    /// Gives every group its own copy of `plateau` (same arguments, same
+    /// starting rate); [`observe_metric`](Self::observe_metric) feeds them all,
+    /// so they reduce together, as PyTorch's one scheduler over all groups does.
+    pub fn set_lr_plateau(&mut self, plateau: ReduceLrOnPlateau) {
+        self.groups
+            .iter_mut()
+            .for_each(|g| g.lr = LrSource::Plateau(plateau.clone()));
+    }
+
+    /// Gives group `index` the plateau schedule `plateau`.
+    pub fn set_group_lr_plateau(&mut self, index: usize, plateau: ReduceLrOnPlateau) -> Result<()> {
+        self.group_mut(index)?.lr = LrSource::Plateau(plateau);
+        Ok(())
+    }
+
+    /// Sets group `index`'s learning-rate source, whatever its kind.
+    pub fn set_group_lr_source(&mut self, index: usize, source: LrSource) -> Result<()> {
+        if let LrSource::Value(lr) = source {
+            non_negative("lr", lr)?;
+        }
+        self.group_mut(index)?.lr = source;
+        Ok(())
+    }
+
+    /// Feeds `metric` (an epoch's validation loss, say) to every group whose
+    /// rate is a plateau schedule; the new rates apply from the next step.
+    /// [`Error::NoPlateau`] when no group has one (nothing changes).
+    pub fn observe_metric(&mut self, metric: f64) -> Result<()> {
+        let mut observed = false;
+        for g in &mut self.groups {
+            if let LrSource::Plateau(p) = &mut g.lr {
+                p.observe(metric);
+                observed = true;
+            }
+        }
+        match observed {
+            true => Ok(()),
+            false => Err(Error::NoPlateau),
+        }
+    }
+
+    /// Multiplies every group's rate by `multiplier.lr(step)` from now on
+    /// (η_t of Loshchilov & Hutter, which `WeightDecay::DecoupledSchedule`
+    /// follows; PyTorch `LambdaLR`'s factor). There is one multiplier slot:
+    /// this replaces the previous one. It is a pure function of the step
+    /// count and is not part of the saved state.
+    pub fn set_lr_multiplier(&mut self, multiplier: impl Schedule + Send + Sync + 'static) {
+        self.multiplier = Some(Arc::new(multiplier));
+    }
+
+    /// Removes the multiplier (back to 1).
+    pub fn clear_lr_multiplier(&mut self) {
+        self.multiplier = None;
+    }
+
+    /// True when a multiplier is installed.
+    pub fn has_lr_multiplier(&self) -> bool {
+        self.multiplier.is_some()
+    }
+
+    /// The multiplier at the current step (1 without one).
+    pub fn lr_multiplier(&self) -> f64 {
+        self.multiplier.as_ref().map_or(1.0, |s| s.lr(self.step))
+    }
+
+    /// The rate the next step of group `index` will use: its source's rate
+    /// times the multiplier, at the current step count.
+    pub fn effective_lr(&self, index: usize) -> Result<f64> {
+        Ok(self.group_lr(index)? * self.lr_multiplier())
     }
 
     /// How steps split their work across threads.
@@ -340,236 +348,7 @@ impl<S: Scalar> Optimizer<S> {
     pub fn set_parallelism(&mut self, parallelism: Parallelism) {
         self.parallelism = parallelism;
     }
-
-    /// A snapshot of everything needed to resume.
-    pub fn state(&self) -> OptimizerState {
-        OptimizerState {
-            step: self.step,
-            groups: self
-                .groups
-                .iter()
-                .map(|g| GroupState {
-                    lr: g.lr,
-                    mask: g.runner.mask().to_vec(),
-                    state: g.runner.save(),
-                })
-                .collect(),
-        }
-    }
-
-    /// Restores a snapshot taken by [`Optimizer::state`] from an optimizer
-    /// built the same way over the same parameters. On error nothing changes.
-    pub fn load_state(&mut self, saved: &OptimizerState) -> Result<()> {
-        if saved.groups.len() != self.groups.len() {
-            return Err(Error::StateMismatch {
-                reason: format!(
-                    "{} groups saved, {} in this optimizer",
-                    saved.groups.len(),
-                    self.groups.len()
-                ),
-            });
-        }
-        for (i, (g, s)) in self.groups.iter().zip(&saved.groups).enumerate() {
-            if g.runner.mask() != s.mask.as_slice() {
-                return Err(Error::StateMismatch {
-                    reason: format!("group {i} selects other parameters"),
-                });
-            }
-            non_negative("lr", s.lr)?;
-            g.runner.check(&s.state)?;
-        }
-        for (g, s) in self.groups.iter_mut().zip(&saved.groups) {
-            g.runner.load(&s.state)?;
-            g.lr = s.lr;
-        }
-        self.step = saved.step;
-        Ok(())
-    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::testing::store_of;
-    use crate::transform::{add_decayed_weights, chain, masked, scale_by_learning_rate, trace};
-    use crate::{Adam, AdamConfig, AdamW, AdamWConfig, Sgd, SgdConfig, WeightDecay};
-    use descent_core::{GradientTransform, Tags};
-
-    #[test]
-    fn groups_select_by_tag_and_keep_their_own_decay_and_rate() {
-        // p0 is a weight, p1 a bias (see `store_of`); zero gradients.
-        let mut store = store_of(&[vec![1.0; 3], vec![1.0; 2]]);
-        let decay = AdamWConfig {
-            lr: 0.1,
-            weight_decay: WeightDecay::Decoupled(0.5),
-            ..AdamWConfig::default()
-        };
-        let groups = [
-            (
-                Selector::tags(Tags::BIAS | Tags::NORM),
-                AdamWConfig {
-                    weight_decay: WeightDecay::None,
-                    ..decay
-                },
-            ),
-            (Selector::All, decay),
-        ];
-        let mut opt = AdamW::with_groups(&store, &groups).unwrap();
-        opt.step(&mut store).unwrap();
-        assert_eq!(store.value(store.id("p1").unwrap())[0], 1.0);
-        assert!((store.value(store.id("p0").unwrap())[0] - 0.95).abs() < 1e-15);
-        opt.set_group_lr(1, 0.2).unwrap();
-        opt.step(&mut store).unwrap();
-        assert!((store.value(store.id("p0").unwrap())[0] - 0.95 * 0.9).abs() < 1e-15);
-        assert_eq!(opt.group_lr(0).unwrap(), 0.1);
-        assert_eq!(
-            opt.group_lr(2),
-            Err(Error::NoSuchGroup { index: 2, len: 2 })
-        );
-    }
-
-    #[test]
-    fn masked_matches_a_group_and_names_select_by_pattern() {
-        let values = [vec![1.0, 2.0], vec![3.0]];
-        let grads = [0.5, -1.0, 2.0];
-        let run = |mut opt: Optimizer<f64>| {
-            let mut store = store_of(&values);
-            let (params, g) = store.split_mut();
-            let mut flat = grads.iter();
-            for (_, m) in params.values_mut().zip(g.iter_mut()).map(|(_, g)| g) {
-                m.iter_mut().for_each(|x| *x = *flat.next().unwrap());
-            }
-            opt.step(&mut store).unwrap();
-            opt.step(&mut store).unwrap();
-            store
-                .iter()
-                .flat_map(|(_, _, v)| v.iter().copied().collect::<Vec<_>>())
-                .collect::<Vec<_>>()
-        };
-        let store = store_of(&values);
-        let no_bias_decay = chain((
-            masked(add_decayed_weights(0.1), Selector::name("*0")),
-            trace(0.9, 0.0, false),
-            scale_by_learning_rate(),
-        ));
-        let a = run(Optimizer::new(&store, 0.1, no_bias_decay).unwrap());
-        let sgd = SgdConfig {
-            lr: 0.1,
-            momentum: 0.9,
-            ..SgdConfig::default()
-        };
-        let b = run(Sgd::with_groups(
-            &store,
-            &[
-                (
-                    Selector::name("p0"),
-                    SgdConfig {
-                        weight_decay: WeightDecay::L2(0.1),
-                        ..sgd
-                    },
-                ),
-                (Selector::All, sgd),
-            ],
-        )
-        .unwrap());
-        assert_eq!(a, b);
-    }
-
-    #[test]
-    fn the_rate_is_settable_and_a_schedule_multiplies_it() {
-        let mut store = store_of(&[vec![0.0]]);
-        let id = store.ids().next().unwrap();
-        store.grad_mut(id).fill(1.0);
-        let mut opt = Sgd::new(
-            &store,
-            SgdConfig {
-                lr: 0.1,
-                ..SgdConfig::default()
-            },
-        )
-        .unwrap();
-        opt.set_schedule(|step: u64| 1.0 / (step + 1) as f64);
-        assert_eq!(opt.effective_lr(0).unwrap(), 0.1);
-        opt.step(&mut store).unwrap(); // -0.1
-        opt.set_lr(1.0).unwrap();
-        assert_eq!(opt.effective_lr(0).unwrap(), 0.5);
-        opt.step(&mut store).unwrap(); // -0.5
-        assert!((store.value(id)[0] + 0.6).abs() < 1e-15);
-        assert_eq!(opt.steps(), 2);
-        assert!(matches!(
-            opt.set_lr(-1.0),
-            Err(Error::OutOfRange { name: "lr", .. })
-        ));
-    }
-
-    #[test]
-    fn a_foreign_store_or_state_is_rejected_and_changes_nothing() {
-        let mut store = store_of(&[vec![1.0, 2.0]]);
-        let mut opt = Adam::new(&store, AdamConfig::default()).unwrap();
-        opt.step(&mut store).unwrap();
-        let mut other = store_of(&[vec![1.0, 2.0, 3.0]]);
-        assert!(matches!(
-            opt.step(&mut other),
-            Err(Error::StoreMismatch {
-                expected: 1,
-                got: 1,
-                ..
-            })
-        ));
-        let amsgrad = Adam::new(
-            &store,
-            AdamConfig {
-                amsgrad: true,
-                ..AdamConfig::default()
-            },
-        )
-        .unwrap();
-        let before = opt.state();
-        assert!(matches!(
-            opt.load_state(&amsgrad.state()),
-            Err(Error::StateMismatch { .. })
-        ));
-        let sgd = Sgd::new(&store, SgdConfig::default()).unwrap();
-        assert!(matches!(
-            opt.load_state(&sgd.state()),
-            Err(Error::StateMismatch { .. })
-        ));
-        assert_eq!(opt.state(), before);
-        assert!(matches!(
-            Optimizer::<f64>::builder(&store).build(),
-            Err(Error::NoGroups)
-        ));
-    }
-
-    #[test]
-    fn core_update_and_optimizer_step_agree() {
-        let values = [vec![0.3, -0.7, 1.1]];
-        let mut a = store_of(&values);
-        let mut b = store_of(&values);
-        let cfg = AdamWConfig {
-            lr: 0.05,
-            ..AdamWConfig::default()
-        };
-        let mut opt = AdamW::new(&a, cfg).unwrap();
-        let t = crate::OptimizerConfig::transform(&cfg);
-        let mut state = GradientTransform::<f64>::init(&t, b.params());
-        for k in 0..4 {
-            for s in [&mut a, &mut b] {
-                let id = s.ids().next().unwrap();
-                s.grad_mut(id)
-                    .iter_mut()
-                    .enumerate()
-                    .for_each(|(j, g)| *g = (j + k) as f64 - 1.5);
-            }
-            opt.step(&mut a).unwrap();
-            let ctx = StepCtx::new(k as u64, 0.05);
-            let (params, grads) = b.split_mut();
-            t.update(grads, &mut state, params, &ctx);
-            let id = b.ids().next().unwrap();
-            let u = b.grad(id).clone();
-            *b.params_mut().value_mut(id) += u;
-        }
-        let id = a.ids().next().unwrap();
-        assert_eq!(a.value(id), b.value(id));
-    }
-}
+mod tests;

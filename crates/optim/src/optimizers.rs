@@ -65,8 +65,12 @@ pub enum WeightDecay {
     L2(f64),
     /// Decoupled and scaled by the learning rate: `p ← p − lr·λ·p` (PyTorch AdamW).
     Decoupled(f64),
-    /// Decoupled and scaled only by the schedule multiplier η_t:
-    /// `p ← p − η_t·λ·p` (Loshchilov & Hutter's original AdamW).
+    /// Decoupled and scaled only by the multiplier η_t:
+    /// `p ← p − η_t·λ·p` (Loshchilov & Hutter's original AdamW). η_t is the
+    /// optimizer's learning-rate multiplier ([`Optimizer::set_lr_multiplier`],
+    /// 1 without one): for their form give the rate as a value α and the
+    /// schedule as a multiplier, so the step is `α·η_t`; an absolute-rate
+    /// schedule (`set_lr_schedule`) leaves η_t at 1.
     DecoupledSchedule(f64),
     /// `λ·sign(p)` added to the gradient, the subgradient of `λ‖p‖₁` (0 at 0).
     L1(f64),

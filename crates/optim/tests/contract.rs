@@ -336,24 +336,29 @@ fn every_optimizer_stays_finite_on_zero_gradients() {
 
 #[test]
 fn every_optimizer_resumes_a_saved_run_on_the_identical_trajectory() {
-    let schedule = |step: u64| 1.0 / (1.0 + 0.01 * step as f64);
+    // An absolute-rate schedule, and a multiplier on top (η_t, which the
+    // schedule-scaled decay follows).
+    let multiplier = |step: u64| 1.0 / (1.0 + 0.01 * step as f64);
     for &(name, build, _, lr) in OPTIMIZERS_UNDER_TEST {
+        let schedule = move |step: u64| lr * 0.9f64.powi((step / 4) as i32);
         let mut store = store_at(&ROSENBROCK.start);
         let mut opt = build(&store, lr).unwrap();
-        opt.set_schedule(schedule);
+        opt.set_lr_schedule(schedule);
+        opt.set_lr_multiplier(multiplier);
         let x7 = run(&mut opt, &mut store, &ROSENBROCK, 7).pop().unwrap();
         let saved = serde_json::to_string(&opt.state()).unwrap();
         let uninterrupted = run(&mut opt, &mut store, &ROSENBROCK, 9);
 
         // A fresh process: new store at the checkpointed values, new optimizer
-        // (built with another rate, which the checkpoint overrides).
+        // (built with another rate, which the schedule replaces).
         let mut resumed_store = store_at(&x7);
         let mut resumed = build(&resumed_store, 123.0).unwrap();
-        resumed.set_schedule(schedule);
+        resumed.set_lr_schedule(schedule);
+        resumed.set_lr_multiplier(multiplier);
         resumed
             .load_state(&serde_json::from_str(&saved).unwrap())
             .unwrap();
-        assert_eq!((resumed.lr(), resumed.steps()), (lr, 7), "{name}");
+        assert_eq!((resumed.lr(), resumed.steps()), (schedule(7), 7), "{name}");
         let continued = run(&mut resumed, &mut resumed_store, &ROSENBROCK, 9);
         assert_eq!(continued, uninterrupted, "{name}");
     }

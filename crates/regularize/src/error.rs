@@ -40,6 +40,12 @@ pub enum Error {
         /// The rollbacks made without a good step in between.
         rollbacks: usize,
     },
+    /// The optimizer already has a learning-rate multiplier, which the guard
+    /// would replace; pass it as the base of `InstabilityGuard::with_schedule`.
+    #[error(
+        "the optimizer already has a learning-rate multiplier; give it to the guard as the base of its schedule"
+    )]
+    LrMultiplierInUse,
     /// A loss evaluated by a sharpness measure is NaN or infinite.
     #[error("the loss is not finite ({loss}) {during}")]
     NonFiniteLoss {

@@ -120,9 +120,15 @@ struct GoodState<S: Scalar, B> {
 /// caller's opaque buffers `B` (batch-norm statistics), the optimizer's
 /// serde state and the loss window. When a loss is non-finite or above
 /// centre + k·spread of the window, it restores all of these, multiplies the
-/// rate by `lr_factor` from the snapshot's step in its [`ManualSchedule`]
-/// (installed as the optimizer's schedule), and records the batch to skip.
-/// The schedule and [`skipped`](Self::skipped) set replay the run exactly.
+/// rate by `lr_factor` from the snapshot's step in its [`ManualSchedule`],
+/// and records the batch to skip.
+///
+/// The guard's schedule is a *multiplier*, installed as the optimizer's
+/// learning-rate multiplier ([`Optimizer::set_lr_multiplier`]): it composes
+/// with the optimizer's own rates (values, absolute schedules such as a
+/// warm-up cosine, plateau schedules), which keep running underneath; after a
+/// rollback the rate is the schedule's times `lr_factor`. The multiplier
+/// and [`skipped`](Self::skipped) set replay the run exactly.
 ///
 /// # Examples
 ///
@@ -167,8 +173,10 @@ pub struct InstabilityGuard<S: Scalar, B = (), L = f64> {
 }
 
 impl<S: Scalar, B: Clone> InstabilityGuard<S, B, f64> {
-    /// A guard whose schedule is a multiplier starting at 1 (the optimizer's
-    /// own rates unchanged until the first rollback); installs it in `opt`.
+    /// A guard whose multiplier starts at 1 (the optimizer's own rates,
+    /// values or schedules, unchanged until the first rollback); installs it
+    /// as `opt`'s learning-rate multiplier. [`Error::LrMultiplierInUse`] if
+    /// `opt` already has one (give it to [`with_schedule`](InstabilityGuard::with_schedule) instead).
     ///
     /// # Examples
     ///
@@ -192,8 +200,10 @@ impl<S: Scalar, B: Clone> InstabilityGuard<S, B, f64> {
 }
 
 impl<S: Scalar, B: Clone, L: Schedule + Clone + Send + Sync + 'static> InstabilityGuard<S, B, L> {
-    /// A guard that lowers the rate in `schedule` (a multiplier schedule over
-    /// the optimizer's rates, e.g. a warm-up cosine); installs it in `opt`.
+    /// A guard that lowers the rate in `schedule`, a multiplier schedule over
+    /// the optimizer's rates whose base `L` is a multiplier of your own (1.0
+    /// for none); installs it as `opt`'s learning-rate multiplier.
+    /// [`Error::LrMultiplierInUse`] if `opt` already has one.
     ///
     /// # Examples
     ///
@@ -206,7 +216,7 @@ impl<S: Scalar, B: Clone, L: Schedule + Clone + Send + Sync + 'static> Instabili
     /// let mut store = ParamStore::<f64>::new();
     /// store.register("w", Tags::WEIGHT, nalgebra::DMatrix::zeros(1, 1))?;
     /// let mut opt = Sgd::new(&store, SgdConfig { lr: 0.1, ..Default::default() })?;
-    /// // Halve the rate every 1000 steps, and let the guard lower it further.
+    /// // A multiplier of our own: halve every 1000 steps; the guard lowers it further.
     /// let halving = |step: u64| 0.5f64.powi((step / 1000) as i32);
     /// let guard = InstabilityGuard::<f64, (), _>::with_schedule(
     ///     GuardConfig::default(), ManualSchedule::new(halving), &mut opt)?;
@@ -236,7 +246,10 @@ impl<S: Scalar, B: Clone, L: Schedule + Clone + Send + Sync + 'static> Instabili
         crate::error::non_negative("min_relative_spread", config.min_relative_spread)?;
         let f = config.lr_factor;
         check("lr_factor", f, f > 0.0 && f < 1.0, "(0, 1)")?;
-        opt.set_schedule(schedule.clone());
+        if opt.has_lr_multiplier() {
+            return Err(Error::LrMultiplierInUse);
+        }
+        opt.set_lr_multiplier(schedule.clone());
         Ok(InstabilityGuard {
             window: LossWindow::new(config.window),
             config,
@@ -341,7 +354,7 @@ impl<S: Scalar, B: Clone, L: Schedule + Clone + Send + Sync + 'static> Instabili
         store.zero_grad();
         good.rollbacks += 1;
         self.schedule.scale_at(good.step, self.config.lr_factor)?;
-        opt.set_schedule(self.schedule.clone());
+        opt.set_lr_multiplier(self.schedule.clone());
         if self.config.skip_batches {
             self.skipped.insert(batch);
         }
@@ -368,8 +381,9 @@ impl<S: Scalar, B: Clone, L: Schedule + Clone + Send + Sync + 'static> Instabili
         &self.skipped
     }
 
-    /// The schedule with every lowering recorded; install it (and skip
-    /// [`skipped`](Self::skipped)) to replay the run without the guard.
+    /// The multiplier with every lowering recorded; install it with
+    /// [`Optimizer::set_lr_multiplier`] (and skip [`skipped`](Self::skipped))
+    /// to replay the run without the guard.
     pub fn schedule(&self) -> &ManualSchedule<L> {
         &self.schedule
     }

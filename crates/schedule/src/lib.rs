@@ -2,10 +2,11 @@
 //!
 //! A schedule is a pure function of the step: it implements
 //! [`descent_core::Schedule`] (`fn lr(&self, step: u64) -> f64`, plus
-//! `lrs(n)` to sample ahead for plots), so an optimizer takes any of them,
-//! and resuming a run means restoring a step count. Every schedule is given
-//! its base learning rate, so `lr(step)` is the actual learning rate, not a
-//! factor. Only [`ReduceLrOnPlateau`] keeps state: it observes a metric
+//! `lrs(n)` to sample ahead for plots), so an optimizer takes any of them
+//! (`descent_optim::Optimizer::set_lr_schedule`), and resuming a run means
+//! restoring a step count. Every schedule is given its base learning rate,
+//! so `lr(step)` is the actual learning rate, not a factor, and the
+//! optimizer uses it as it is. Only [`ReduceLrOnPlateau`] keeps state: it observes a metric
 //! through the separate [`MetricSchedule`] trait.
 //!
 //! PyTorch's schedulers, with their names in Rust case, arguments and

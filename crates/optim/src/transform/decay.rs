@@ -98,8 +98,9 @@ impl<S: Scalar> BlockTransform<S> for AddL1Decay {
 }
 gradient_transform_via_blocks!(AddL1Decay);
 
-/// Decoupled weight decay scaled only by the schedule multiplier, as in
-/// Loshchilov & Hutter: `p ← p − η_t·λ·p`, independent of the learning rate.
+/// Decoupled weight decay scaled only by the learning-rate multiplier η_t
+/// (`StepCtx::lr_multiplier`), as in Loshchilov & Hutter:
+/// `p ← p − η_t·λ·p`, independent of the learning rate.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct AddScheduledWeightDecay {
     /// The coefficient λ.
@@ -181,11 +182,7 @@ mod tests {
         let w = store
             .register("w", Tags::WEIGHT, DMatrix::from_element(1, 1, 2.0))
             .unwrap();
-        let ctx = StepCtx {
-            step: 3,
-            lr: 123.0,
-            lr_multiplier: 0.5,
-        };
+        let ctx = StepCtx::new(3, 123.0).with_lr_multiplier(0.5);
         let (params, grads) = store.split_mut();
         add_scheduled_weight_decay(0.1).update(grads, &mut (), params, &ctx);
         assert_eq!(store.grad(w)[0], -0.1 * 0.5 * 2.0);

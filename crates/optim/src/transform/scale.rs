@@ -54,7 +54,7 @@ impl<S: Scalar> BlockTransform<S> for Scale {
 gradient_transform_via_blocks!(Scale);
 
 /// Multiplies the updates by `-lr`, the step's learning rate from the
-/// optimizer (the group's rate times the schedule multiplier).
+/// optimizer (the group's rate, a value or a schedule's, times the multiplier).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct ScaleByLearningRate;
 

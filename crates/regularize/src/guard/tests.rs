@@ -171,7 +171,7 @@ fn guard_restores_the_exact_pre_spike_state_and_a_replay_reproduces_the_run() {
 
     // Replay: no guard, the recorded schedule, the recorded skips.
     let mut replay = fresh();
-    replay.opt.set_schedule(guard.schedule().clone());
+    replay.opt.set_lr_multiplier(guard.schedule().clone());
     for pos in (0..60).filter(|p| !guard.skipped().contains(p)) {
         let loss = loss_and_grad(&mut replay.store, replay.w, pos, poison_at(&bad, pos));
         replay.ema = 0.9 * replay.ema + 0.1 * loss;
@@ -308,4 +308,79 @@ fn invalid_configs_are_rejected() {
         let err = InstabilityGuard::<f64>::new(bad, &mut run.opt).unwrap_err();
         assert!(matches!(err, Error::OutOfRange { .. }), "{err}");
     }
+}
+
+#[test]
+fn the_guard_lowers_the_users_schedule_which_keeps_running() {
+    let schedule = || descent_schedule::StepLr::new(0.2, 20, 0.5).unwrap();
+    let bad = [(33, Poison::HugeTargets)];
+    let mut run = fresh();
+    run.opt.set_lr_schedule(schedule());
+    let mut guard = InstabilityGuard::<f64, f64>::new(config(), &mut run.opt).unwrap();
+    let mut used = vec![0.0; 60];
+    let mut pos = 0;
+    while pos < 60 {
+        if guard.should_skip(pos) {
+            pos += 1;
+            continue;
+        }
+        let loss = loss_and_grad(&mut run.store, run.w, pos, poison_at(&bad, pos));
+        match guard
+            .observe(loss, pos, &mut run.store, &mut run.opt, &mut run.ema)
+            .unwrap()
+        {
+            GuardAction::Proceed => {
+                used[run.opt.steps() as usize] = run.opt.effective_lr(0).unwrap();
+                run.opt.step(&mut run.store).unwrap();
+                pos += 1;
+            }
+            GuardAction::RolledBack(event) => pos = event.resume_at,
+        }
+    }
+    assert_eq!(guard.events().len(), 1);
+    assert_eq!(guard.events()[0].restored_step, 30);
+    // 59 steps (batch 33 skipped): the schedule's rates, halved from step 30 on.
+    let steps = run.opt.steps() as usize;
+    assert_eq!(steps, 59);
+    for (step, &lr) in used[..steps].iter().enumerate() {
+        let halved = if step >= 30 { 0.5 } else { 1.0 };
+        assert_eq!(lr, schedule().lr(step as u64) * halved, "step {step}");
+    }
+    assert_eq!(used[39], 0.1 * 0.5);
+    assert_eq!(
+        used[40],
+        0.05 * 0.5,
+        "the schedule's drop at 40 still happens"
+    );
+
+    // Replay: the user's schedule, the guard's multiplier, the skips.
+    let mut replay = fresh();
+    replay.opt.set_lr_schedule(schedule());
+    replay.opt.set_lr_multiplier(guard.schedule().clone());
+    for pos in (0..60).filter(|p| !guard.skipped().contains(p)) {
+        let loss = loss_and_grad(&mut replay.store, replay.w, pos, poison_at(&bad, pos));
+        replay.ema = 0.9 * replay.ema + 0.1 * loss;
+        replay.opt.step(&mut replay.store).unwrap();
+    }
+    assert_eq!(replay.store.value(replay.w), run.store.value(run.w));
+    assert_eq!(replay.opt.state(), run.opt.state());
+}
+
+#[test]
+fn a_guard_refuses_to_replace_a_multiplier_already_installed() {
+    let mut run = fresh();
+    run.opt.set_lr_multiplier(0.5);
+    let err = InstabilityGuard::<f64, f64>::new(config(), &mut run.opt).unwrap_err();
+    assert_eq!(err, Error::LrMultiplierInUse);
+    assert_eq!(run.opt.lr_multiplier(), 0.5, "left alone");
+    // Given as the guard's base instead, it composes.
+    run.opt.clear_lr_multiplier();
+    let guard = InstabilityGuard::<f64, f64, f64>::with_schedule(
+        config(),
+        ManualSchedule::new(0.5),
+        &mut run.opt,
+    )
+    .unwrap();
+    assert_eq!(run.opt.effective_lr(0).unwrap(), 0.2 * 0.5);
+    assert!(guard.schedule().changes().is_empty());
 }

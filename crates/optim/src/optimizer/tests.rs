@@ -1,0 +1,433 @@
+//! The optimizer's groups, rates, schedules and saved state.
+
+use super::*;
+use crate::testing::store_of;
+use crate::transform::{add_decayed_weights, chain, masked, scale_by_learning_rate, trace};
+use crate::{Adam, AdamConfig, AdamW, AdamWConfig, Sgd, SgdConfig, WeightDecay};
+use descent_core::{GradientTransform, Tags};
+use descent_schedule::{ReduceLrOnPlateau, ReduceLrOnPlateauConfig, StepLr};
+
+#[test]
+fn groups_select_by_tag_and_keep_their_own_decay_and_rate() {
+    // p0 is a weight, p1 a bias (see `store_of`); zero gradients.
+    let mut store = store_of(&[vec![1.0; 3], vec![1.0; 2]]);
+    let decay = AdamWConfig {
+        lr: 0.1,
+        weight_decay: WeightDecay::Decoupled(0.5),
+        ..AdamWConfig::default()
+    };
+    let groups = [
+        (
+            Selector::tags(Tags::BIAS | Tags::NORM),
+            AdamWConfig {
+                weight_decay: WeightDecay::None,
+                ..decay
+            },
+        ),
+        (Selector::All, decay),
+    ];
+    let mut opt = AdamW::with_groups(&store, &groups).unwrap();
+    opt.step(&mut store).unwrap();
+    assert_eq!(store.value(store.id("p1").unwrap())[0], 1.0);
+    assert!((store.value(store.id("p0").unwrap())[0] - 0.95).abs() < 1e-15);
+    opt.set_group_lr(1, 0.2).unwrap();
+    opt.step(&mut store).unwrap();
+    assert!((store.value(store.id("p0").unwrap())[0] - 0.95 * 0.9).abs() < 1e-15);
+    assert_eq!(opt.group_lr(0).unwrap(), 0.1);
+    assert_eq!(
+        opt.group_lr(2),
+        Err(Error::NoSuchGroup { index: 2, len: 2 })
+    );
+}
+
+#[test]
+fn masked_matches_a_group_and_names_select_by_pattern() {
+    let values = [vec![1.0, 2.0], vec![3.0]];
+    let grads = [0.5, -1.0, 2.0];
+    let run = |mut opt: Optimizer<f64>| {
+        let mut store = store_of(&values);
+        let (params, g) = store.split_mut();
+        let mut flat = grads.iter();
+        for (_, m) in params.values_mut().zip(g.iter_mut()).map(|(_, g)| g) {
+            m.iter_mut().for_each(|x| *x = *flat.next().unwrap());
+        }
+        opt.step(&mut store).unwrap();
+        opt.step(&mut store).unwrap();
+        store
+            .iter()
+            .flat_map(|(_, _, v)| v.iter().copied().collect::<Vec<_>>())
+            .collect::<Vec<_>>()
+    };
+    let store = store_of(&values);
+    let no_bias_decay = chain((
+        masked(add_decayed_weights(0.1), Selector::name("*0")),
+        trace(0.9, 0.0, false),
+        scale_by_learning_rate(),
+    ));
+    let a = run(Optimizer::new(&store, 0.1, no_bias_decay).unwrap());
+    let sgd = SgdConfig {
+        lr: 0.1,
+        momentum: 0.9,
+        ..SgdConfig::default()
+    };
+    let b = run(Sgd::with_groups(
+        &store,
+        &[
+            (
+                Selector::name("p0"),
+                SgdConfig {
+                    weight_decay: WeightDecay::L2(0.1),
+                    ..sgd
+                },
+            ),
+            (Selector::All, sgd),
+        ],
+    )
+    .unwrap());
+    assert_eq!(a, b);
+}
+
+/// A one-parameter store at 0 with gradient 1: each step moves it by −lr.
+fn unit_problem() -> (ParamStore<f64>, descent_core::ParamId) {
+    let mut store = store_of(&[vec![0.0]]);
+    let id = store.ids().next().unwrap();
+    store.grad_mut(id).fill(1.0);
+    (store, id)
+}
+
+fn sgd(store: &ParamStore<f64>, lr: f64) -> Optimizer<f64> {
+    Sgd::new(
+        store,
+        SgdConfig {
+            lr,
+            ..SgdConfig::default()
+        },
+    )
+    .unwrap()
+}
+
+/// The rates the next `n` steps use, read from how far each step moves.
+fn rates(opt: &mut Optimizer<f64>, store: &mut ParamStore<f64>, n: usize) -> Vec<f64> {
+    let id = store.ids().next().unwrap();
+    (0..n)
+        .map(|_| {
+            let before = store.value(id)[0];
+            let predicted = opt.effective_lr(0).unwrap();
+            opt.step(store).unwrap();
+            let moved = before - store.value(id)[0];
+            assert!((moved - predicted).abs() < 1e-15, "{moved} vs {predicted}");
+            predicted
+        })
+        .collect()
+}
+
+#[test]
+fn a_value_rate_is_settable_between_steps() {
+    let (mut store, id) = unit_problem();
+    let mut opt = sgd(&store, 0.1);
+    assert_eq!(rates(&mut opt, &mut store, 2), [0.1, 0.1]);
+    opt.set_lr(0.5).unwrap();
+    assert_eq!(rates(&mut opt, &mut store, 1), [0.5]);
+    assert!((store.value(id)[0] + 0.7).abs() < 1e-15);
+    assert_eq!(opt.steps(), 3);
+    assert!(matches!(
+        opt.set_lr(-1.0),
+        Err(Error::OutOfRange { name: "lr", .. })
+    ));
+    assert!(matches!(
+        opt.set_group_lr_source(0, LrSource::Value(f64::NAN)),
+        Err(Error::OutOfRange { name: "lr", .. })
+    ));
+}
+
+#[test]
+fn sgd_given_step_lr_trains_at_the_schedules_absolute_rate() {
+    let (mut store, _) = unit_problem();
+    let mut opt = sgd(&store, 0.1);
+    opt.set_lr_schedule(StepLr::new(0.1, 2, 0.5).unwrap());
+    assert_eq!(opt.lr(), 0.1, "not 0.1 · 0.1");
+    assert_eq!(opt.effective_lr(0).unwrap(), 0.1);
+    assert_eq!(
+        rates(&mut opt, &mut store, 5),
+        [0.1, 0.1, 0.05, 0.05, 0.025]
+    );
+    // The optimizer's own lr does not enter: the schedule is the rate.
+    let (mut store, _) = unit_problem();
+    let mut opt = sgd(&store, 7.0);
+    opt.set_lr_schedule(StepLr::new(0.1, 2, 0.5).unwrap());
+    assert_eq!(rates(&mut opt, &mut store, 3), [0.1, 0.1, 0.05]);
+    // A closure is a schedule too; a value replaces it again.
+    opt.set_lr_schedule(|step: u64| 1.0 / (step + 1) as f64);
+    assert_eq!(rates(&mut opt, &mut store, 1), [0.25]);
+    opt.set_lr(0.3).unwrap();
+    assert_eq!(rates(&mut opt, &mut store, 1), [0.3]);
+}
+
+#[test]
+fn a_multiplier_scales_the_schedule_and_reaches_the_step_context() {
+    let (mut store, _) = unit_problem();
+    let mut opt = sgd(&store, 0.1);
+    opt.set_lr_schedule(StepLr::new(0.2, 2, 0.5).unwrap());
+    opt.set_lr_multiplier(|step: u64| if step >= 1 { 0.5 } else { 1.0 });
+    assert!(opt.has_lr_multiplier());
+    assert_eq!(opt.lr_multiplier(), 1.0);
+    assert_eq!(rates(&mut opt, &mut store, 3), [0.2, 0.1, 0.05]);
+    assert_eq!((opt.lr(), opt.lr_multiplier()), (0.1, 0.5));
+    opt.clear_lr_multiplier();
+    assert_eq!(rates(&mut opt, &mut store, 1), [0.1]);
+
+    // Loshchilov & Hutter's decay follows the multiplier η_t, not the rate.
+    let mut store = store_of(&[vec![2.0]]);
+    let mut opt = Sgd::new(
+        &store,
+        SgdConfig {
+            lr: 0.0,
+            weight_decay: WeightDecay::DecoupledSchedule(0.1),
+            ..SgdConfig::default()
+        },
+    )
+    .unwrap();
+    opt.set_lr_multiplier(0.5);
+    opt.step(&mut store).unwrap();
+    let id = store.ids().next().unwrap();
+    assert!((store.value(id)[0] - 2.0 * (1.0 - 0.05)).abs() < 1e-15);
+}
+
+#[test]
+fn a_plateau_rate_falls_when_the_observed_metric_stalls() {
+    let (mut store, _) = unit_problem();
+    let mut opt = sgd(&store, 0.1);
+    assert_eq!(opt.observe_metric(1.0), Err(Error::NoPlateau));
+    let config = ReduceLrOnPlateauConfig {
+        factor: 0.5,
+        patience: 1,
+        ..Default::default()
+    };
+    opt.set_lr_plateau(ReduceLrOnPlateau::new(0.2, config).unwrap());
+    let mut used = Vec::new();
+    for metric in [1.0, 0.9, 0.95, 0.95, 0.8, 0.85, 0.9] {
+        used.extend(rates(&mut opt, &mut store, 1));
+        opt.observe_metric(metric).unwrap();
+    }
+    assert_eq!(used, [0.2, 0.2, 0.2, 0.2, 0.1, 0.1, 0.1]);
+    assert_eq!(opt.lr(), 0.05);
+}
+
+#[test]
+fn groups_take_their_own_sources() {
+    let mut store = store_of(&[vec![0.0], vec![0.0], vec![0.0]]);
+    let ids: Vec<_> = store.ids().collect();
+    ids.iter().for_each(|&id| store.grad_mut(id).fill(1.0));
+    let cfg = SgdConfig {
+        lr: 0.3,
+        ..SgdConfig::default()
+    };
+    let mut opt = Sgd::with_groups(
+        &store,
+        &[
+            (Selector::name("p0"), cfg),
+            (Selector::name("p1"), cfg),
+            (Selector::All, cfg),
+        ],
+    )
+    .unwrap();
+    opt.set_group_lr_schedule(0, StepLr::new(0.1, 1, 0.5).unwrap())
+        .unwrap();
+    let plateau = ReduceLrOnPlateauConfig {
+        factor: 0.5,
+        patience: 0,
+        ..Default::default()
+    };
+    opt.set_group_lr_plateau(1, ReduceLrOnPlateau::new(0.4, plateau).unwrap())
+        .unwrap();
+    assert_eq!(
+        opt.set_group_lr_schedule(3, 0.1),
+        Err(Error::NoSuchGroup { index: 3, len: 3 })
+    );
+    opt.step(&mut store).unwrap();
+    opt.observe_metric(1.0).unwrap(); // first metric: an improvement
+    opt.step(&mut store).unwrap();
+    opt.observe_metric(2.0).unwrap(); // worse, patience 0: halve group 1
+    opt.step(&mut store).unwrap();
+    let moved: Vec<f64> = ids.iter().map(|&id| -store.value(id)[0]).collect();
+    let want = [0.1 + 0.05 + 0.025, 0.4 + 0.4 + 0.2, 0.9];
+    for (m, w) in moved.iter().zip(want) {
+        assert!((m - w).abs() < 1e-15, "{moved:?} vs {want:?}");
+    }
+    assert!(matches!(opt.lr_source(1).unwrap(), LrSource::Plateau(_)));
+    assert_eq!(opt.group_lr(1).unwrap(), 0.2);
+}
+
+#[test]
+fn a_run_saved_mid_way_under_schedules_replays_identically() {
+    let values = [vec![1.0, -2.0], vec![0.5]];
+    let build = |store: &ParamStore<f64>| {
+        let cfg = SgdConfig {
+            lr: 0.05,
+            momentum: 0.9,
+            ..SgdConfig::default()
+        };
+        let mut opt =
+            Sgd::with_groups(store, &[(Selector::name("p0"), cfg), (Selector::All, cfg)]).unwrap();
+        opt.set_group_lr_schedule(0, StepLr::new(0.1, 3, 0.5).unwrap())
+            .unwrap();
+        opt.set_lr_multiplier(|step: u64| 1.0 / (1.0 + 0.1 * step as f64));
+        opt
+    };
+    let plateau = ReduceLrOnPlateau::new(
+        0.2,
+        ReduceLrOnPlateauConfig {
+            factor: 0.5,
+            patience: 1,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    // Steps with a gradient of the values (a quadratic), a metric after each.
+    let go = |opt: &mut Optimizer<f64>, store: &mut ParamStore<f64>, n: usize| {
+        (0..n)
+            .map(|_| {
+                let ids: Vec<_> = store.ids().collect();
+                for id in ids {
+                    let v = store.value(id).clone();
+                    store.grad_mut(id).copy_from(&v);
+                }
+                opt.step(store).unwrap();
+                let metric: f64 = store.iter().map(|(_, _, v)| v.norm_squared()).sum();
+                opt.observe_metric(metric.max(0.3)).unwrap();
+                (opt.effective_lr(0).unwrap(), opt.effective_lr(1).unwrap())
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut store = store_of(&values);
+    let mut opt = build(&store);
+    opt.set_group_lr_plateau(1, plateau.clone()).unwrap();
+    go(&mut opt, &mut store, 5);
+    let saved = serde_json::to_string(&opt.state()).unwrap();
+    let at_save = store.clone();
+    let rest = go(&mut opt, &mut store, 8);
+
+    // A fresh optimizer without the schedule refuses the state and is unchanged.
+    let mut bare = sgd(&at_save, 0.05);
+    let mut two_groups = Sgd::with_groups(
+        &at_save,
+        &[
+            (
+                Selector::name("p0"),
+                SgdConfig {
+                    lr: 0.05,
+                    momentum: 0.9,
+                    ..SgdConfig::default()
+                },
+            ),
+            (
+                Selector::All,
+                SgdConfig {
+                    lr: 0.05,
+                    momentum: 0.9,
+                    ..SgdConfig::default()
+                },
+            ),
+        ],
+    )
+    .unwrap();
+    let parsed: OptimizerState = serde_json::from_str(&saved).unwrap();
+    assert!(matches!(
+        bare.load_state(&parsed),
+        Err(Error::StateMismatch { .. })
+    ));
+    let before = two_groups.state();
+    assert!(matches!(
+        two_groups.load_state(&parsed),
+        Err(Error::StateMismatch { .. })
+    ));
+    assert_eq!(two_groups.state(), before);
+
+    // With the schedule and multiplier installed again it resumes exactly;
+    // the plateau (value, counters) comes back from the state.
+    let mut resumed_store = at_save.clone();
+    let mut resumed = build(&resumed_store);
+    resumed.load_state(&parsed).unwrap();
+    assert!(matches!(
+        resumed.lr_source(1).unwrap(),
+        LrSource::Plateau(_)
+    ));
+    assert_eq!(resumed.state(), parsed);
+    let resumed_rest = go(&mut resumed, &mut resumed_store, 8);
+    assert_eq!(resumed_rest, rest);
+    for ((_, _, a), (_, _, b)) in resumed_store.iter().zip(store.iter()) {
+        assert_eq!(a, b);
+    }
+    assert_eq!(resumed.state(), opt.state());
+}
+
+#[test]
+fn a_foreign_store_or_state_is_rejected_and_changes_nothing() {
+    let mut store = store_of(&[vec![1.0, 2.0]]);
+    let mut opt = Adam::new(&store, AdamConfig::default()).unwrap();
+    opt.step(&mut store).unwrap();
+    let mut other = store_of(&[vec![1.0, 2.0, 3.0]]);
+    assert!(matches!(
+        opt.step(&mut other),
+        Err(Error::StoreMismatch {
+            expected: 1,
+            got: 1,
+            ..
+        })
+    ));
+    let amsgrad = Adam::new(
+        &store,
+        AdamConfig {
+            amsgrad: true,
+            ..AdamConfig::default()
+        },
+    )
+    .unwrap();
+    let before = opt.state();
+    assert!(matches!(
+        opt.load_state(&amsgrad.state()),
+        Err(Error::StateMismatch { .. })
+    ));
+    let sgd = Sgd::new(&store, SgdConfig::default()).unwrap();
+    assert!(matches!(
+        opt.load_state(&sgd.state()),
+        Err(Error::StateMismatch { .. })
+    ));
+    assert_eq!(opt.state(), before);
+    assert!(matches!(
+        Optimizer::<f64>::builder(&store).build(),
+        Err(Error::NoGroups)
+    ));
+}
+
+#[test]
+fn core_update_and_optimizer_step_agree() {
+    let values = [vec![0.3, -0.7, 1.1]];
+    let mut a = store_of(&values);
+    let mut b = store_of(&values);
+    let cfg = AdamWConfig {
+        lr: 0.05,
+        ..AdamWConfig::default()
+    };
+    let mut opt = AdamW::new(&a, cfg).unwrap();
+    let t = crate::OptimizerConfig::transform(&cfg);
+    let mut state = GradientTransform::<f64>::init(&t, b.params());
+    for k in 0..4 {
+        for s in [&mut a, &mut b] {
+            let id = s.ids().next().unwrap();
+            s.grad_mut(id)
+                .iter_mut()
+                .enumerate()
+                .for_each(|(j, g)| *g = (j + k) as f64 - 1.5);
+        }
+        opt.step(&mut a).unwrap();
+        let ctx = StepCtx::new(k as u64, 0.05);
+        let (params, grads) = b.split_mut();
+        t.update(grads, &mut state, params, &ctx);
+        let id = b.ids().next().unwrap();
+        let u = b.grad(id).clone();
+        *b.params_mut().value_mut(id) += u;
+    }
+    let id = a.ids().next().unwrap();
+    assert_eq!(a.value(id), b.value(id));
+}
