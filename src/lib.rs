@@ -22,6 +22,7 @@ pub use descent_nn as nn;
 pub use descent_optim as optim;
 pub use descent_regularize as regularize;
 pub use descent_schedule as schedule;
+pub use descent_train as train;
 
 /// The README's examples, compiled and run as doctests.
 #[doc = include_str!("../README.md")]

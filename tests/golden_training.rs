@@ -1,7 +1,8 @@
 //! End-to-end parity with PyTorch: every case of `training.json` in the
-//! golden directory trains a small classifier here, with descent-nn layers,
-//! the tape's cross-entropy, descent-regularize penalties, descent-optim's
-//! clipping and optimizer and a descent-schedule scheduler, and must follow
+//! golden directory trains a small classifier here through descent-train's
+//! `Trainer` — descent-nn layers, the tape's cross-entropy,
+//! descent-regularize penalties, clipping, a descent-optim optimizer and a
+//! descent-schedule scheduler as its learning-rate source — and must follow
 //! PyTorch's losses, learning rates, final parameters and running statistics.
 //!
 //! Everything is built from the case's specs and `hyper` objects (never its
@@ -10,20 +11,23 @@
 //! allow 1e-8 absolute, as FORMAT.md asks (a bias feeding batch norm has a
 //! round-off gradient that Adam-family optimizers amplify).
 
-use descent_autodiff::{CrossEntropyConfig, Reduction, Tape};
+use descent_data::InMemory;
 use descent_nn::{
-    BatchNorm1d, BatchNormConfig, Builder, Ctx, Linear, LinearConfig, Mode, ModelState, Module,
-    Relu, Sequential, Tanh,
+    BatchNorm1d, BatchNormConfig, Builder, Linear, LinearConfig, ModelState, Relu, Sequential, Tanh,
 };
+use descent_optim::Selector;
 use descent_optim::transform::NormType;
-use descent_optim::{Selector, clip_grad_norm};
-use descent_regularize::{L1, L2, Penalty};
+use descent_regularize::{L1, L2};
 use descent_testkit::assert_close;
 use descent_testkit::golden::{self, Tensor};
+use descent_train::{
+    BatchInfo, Callback, Clip, Control, Data, Loss, PlateauFeed, Progress, TrainConfig, Trainer,
+};
 use nalgebra::DMatrix;
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
 use serde_json::Value;
+use std::sync::{Arc, Mutex};
 
 #[allow(dead_code)]
 #[path = "../crates/optim/tests/support/torch.rs"]
@@ -147,23 +151,39 @@ fn build_model(
     Ok((model, has_bn))
 }
 
-/// The case's l1 and l2 terms as penalties.
-fn penalties(case: &Value) -> Result<Vec<Box<dyn Penalty<f64>>>, String> {
-    let mut out: Vec<Box<dyn Penalty<f64>>> = Vec::new();
+/// The trainer with the case's l1 and l2 terms added as penalties.
+fn with_penalties(
+    case: &Value,
+    mut trainer: Trainer<f64, Sequential<f64>>,
+) -> Result<Trainer<f64, Sequential<f64>>, String> {
     let l1 = num(&case["l1"], "l1")?;
     if l1 > 0.0 {
-        out.push(Box::new(L1::new(l1).map_err(|e| e.to_string())?));
+        trainer = trainer.with_penalty(L1::new(l1).map_err(|e| e.to_string())?);
     }
     let l2 = num(&case["l2"], "l2")?;
     if l2 > 0.0 {
         let penalty = L2::new(l2).map_err(|e| e.to_string())?;
-        out.push(match case["l2_applies_to"].as_str() {
-            Some("weights") => Box::new(penalty),
-            Some("all") => Box::new(penalty.with_selector(Selector::All)),
+        trainer = match case["l2_applies_to"].as_str() {
+            Some("weights") => trainer.with_penalty(penalty),
+            Some("all") => trainer.with_penalty(penalty.with_selector(Selector::All)),
             other => return Err(format!("unsupported l2_applies_to {other:?}")),
-        });
+        };
     }
-    Ok(out)
+    Ok(trainer)
+}
+
+/// Records each optimizer step's loss (penalties included) and rate.
+struct Record(Arc<Mutex<(Vec<f64>, Vec<f64>)>>);
+
+impl Callback for Record {
+    fn on_batch_end(&mut self, info: &BatchInfo) -> Control {
+        if let Some(loss) = info.step_loss {
+            let mut r = self.0.lock().unwrap();
+            r.0.push(loss);
+            r.1.push(info.lr);
+        }
+        Control::Continue
+    }
 }
 
 /// Installs the case's scheduler as the optimizer's learning-rate source:
@@ -210,11 +230,7 @@ fn run_case(case: &Value) -> Result<(), String> {
     {
         return Err(format!("unsupported loss {}", case["loss"]));
     }
-    let ce = CrossEntropyConfig {
-        reduction: Reduction::Mean,
-        label_smoothing: num(&loss_hyper["label_smoothing"], "label_smoothing")?,
-    };
-    let penalties = penalties(case)?;
+    let label_smoothing = num(&loss_hyper["label_smoothing"], "label_smoothing")?;
 
     let class = case["optimizer"]["optimizer"]
         .as_str()
@@ -226,45 +242,68 @@ fn run_case(case: &Value) -> Result<(), String> {
     let plateau = install_scheduler(case, base_lr, &mut opt)?;
     let clip = match &case["clip_grad_norm"] {
         Value::Null => None,
-        v => Some(num(v, "clip_grad_norm")?),
+        v => Some(Clip::Norm {
+            max_norm: num(v, "clip_grad_norm")?,
+            norm_type: NormType::L2,
+        }),
     };
 
+    // The batches, in order, as one dataset walked without shuffling.
     let batches = case["batches"].as_array().ok_or("no `batches`")?;
-    let (mut losses, mut used_lrs) = (Vec::new(), Vec::new());
-    let (mut tape, mut rng) = (Tape::new(), ChaCha8Rng::seed_from_u64(0));
+    let (mut xs, mut ys) = (Vec::new(), Vec::new());
     for batch in batches {
-        let x = matrix(&batch["x"], "x")?;
-        let y: Vec<usize> = Tensor::parse(&batch["y"])
-            .map_err(|e| e.to_string())?
-            .data
-            .iter()
-            .map(|&v| v as usize)
-            .collect();
-        let lr = opt.effective_lr(0).map_err(|e| e.to_string())?;
-        tape.reset();
-        state.params.zero_grad();
-        let data_loss = {
-            let mut ctx = Ctx::new(&tape, &mut state, Mode::Train, &mut rng);
-            model
-                .forward(&mut ctx, tape.constant(&x))
-                .cross_entropy(&y, &ce)
-        };
-        tape.backward(data_loss, &mut state.params);
-        let mut loss = data_loss.item();
-        for p in &penalties {
-            loss += p.add_grad(&mut state.params);
-        }
-        if let Some(max_norm) = clip {
-            clip_grad_norm(state.params.grads_mut(), max_norm, NormType::L2, false)
-                .map_err(|e| e.to_string())?;
-        }
-        opt.step(&mut state.params).map_err(|e| e.to_string())?;
-        if plateau {
-            opt.observe_metric(loss).map_err(|e| e.to_string())?;
-        }
-        losses.push(loss);
-        used_lrs.push(lr);
+        xs.push(matrix(&batch["x"], "x")?);
+        ys.extend(
+            Tensor::parse(&batch["y"])
+                .map_err(|e| e.to_string())?
+                .data
+                .iter()
+                .map(|&v| v as usize),
+        );
     }
+    let batch_size = xs.first().ok_or("no batches")?.nrows();
+    if xs.iter().any(|x| x.nrows() != batch_size) {
+        return Err("batches of different sizes".into());
+    }
+    let n_features = xs[0].ncols();
+    let x = DMatrix::from_fn(ys.len(), n_features, |i, j| {
+        xs[i / batch_size][(i % batch_size, j)]
+    });
+    let n_classes = state
+        .params
+        .params()
+        .iter()
+        .last()
+        .map(|(_, meta, _)| meta.shape.1)
+        .ok_or("no parameters")?;
+    let data = InMemory::classification(x, ys, n_classes).map_err(|e| e.to_string())?;
+
+    let record = Arc::new(Mutex::new((Vec::new(), Vec::new())));
+    let config = TrainConfig {
+        epochs: 1,
+        batch_size,
+        shuffle: false,
+        clip,
+        top_k: 0,
+        progress: Progress::Quiet,
+        ..TrainConfig::default()
+    };
+    let mut trainer = Trainer::new(
+        model,
+        state,
+        opt,
+        Loss::CrossEntropy { label_smoothing },
+        config,
+    )
+    .map_err(|e| e.to_string())?
+    .with_callback(Record(record.clone()));
+    trainer = with_penalties(case, trainer)?;
+    if plateau {
+        trainer = trainer.with_plateau(PlateauFeed::StepLoss);
+    }
+    trainer.fit(Data::train(&data)).map_err(|e| e.to_string())?;
+    let (losses, used_lrs) = record.lock().unwrap().clone();
+    let state = trainer.state();
 
     let row = |v: &[f64]| DMatrix::from_row_slice(1, v.len(), v);
     let want = |k: &str| -> Result<Vec<f64>, String> {

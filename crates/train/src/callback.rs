@@ -27,6 +27,11 @@ pub struct BatchInfo {
     pub stepped: bool,
     /// The micro-batch's mean loss.
     pub loss: f64,
+    /// When a step was taken: its loss (the accumulated micro-batches'
+    /// weighted mean plus the penalties), as the guard and plateau see it.
+    pub step_loss: Option<f64>,
+    /// The learning rate of the last step taken (first group).
+    pub lr: f64,
     /// Samples in the micro-batch.
     pub size: usize,
 }

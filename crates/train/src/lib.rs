@@ -39,4 +39,4 @@ pub use loss::{Loss, LossFn};
 pub use lr_find::{LrFindConfig, LrFindResult};
 pub use metrics::{EpochMetrics, History, Rollback, SplitMetrics, Stop};
 pub use progress::Progress;
-pub use trainer::{Clip, Data, Monitor, TrainConfig, Trainer};
+pub use trainer::{Clip, Data, Monitor, PlateauFeed, TrainConfig, Trainer};

@@ -88,14 +88,23 @@ impl LrFindConfig {
 impl<S: Scalar, M: Module<S>> Trainer<S, M> {
     /// Runs the range test on `data` with the trainer's loss, optimizer and
     /// batch size (no accumulation, penalties or augmentation), then restores
-    /// the model's parameters and buffers and the optimizer's state, so
-    /// training starts as if the test had not run.
+    /// the model's parameters and buffers, the optimizer's state and its
+    /// learning-rate sources (schedules included), so training starts as if
+    /// the test had not run. A learning-rate multiplier (the guard's) still
+    /// applies during the sweep.
     pub fn lr_find(&mut self, data: &dyn Dataset<S>, config: LrFindConfig) -> Result<LrFindResult> {
         config.validate()?;
         let saved_state = self.state.clone();
         let saved_opt = self.opt.state();
+        let sources = (0..self.opt.n_groups())
+            .map(|i| self.opt.lr_source(i).cloned())
+            .collect::<Result<Vec<_>, _>>()?;
         let result = self.sweep(data, config);
         self.state = saved_state;
+        // The sweep set plain rates; the schedules go back before the state.
+        for (i, source) in sources.into_iter().enumerate() {
+            self.opt.set_group_lr_source(i, source)?;
+        }
         self.opt.load_state(&saved_opt)?;
         self.tape.reset();
         result

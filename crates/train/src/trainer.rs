@@ -152,6 +152,15 @@ impl Monitor {
     }
 }
 
+/// What a plateau schedule observes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PlateauFeed {
+    /// This metric, after every epoch.
+    Epoch(Monitor),
+    /// The loss of every optimizer step (penalties included), after the step.
+    StepLoss,
+}
+
 /// Early stopping as the trainer runs it: Keras's rule on a monitored
 /// metric, with the best weights (parameters and buffers) kept by the
 /// trainer so they are saved in checkpoints.
@@ -279,11 +288,13 @@ pub struct Trainer<S: Scalar, M: Module<S>> {
     pub(crate) guard_mark: Option<GuardMark>,
     pub(crate) callbacks: Vec<Box<dyn Callback>>,
     pub(crate) checkpoints: Option<CheckpointConfig>,
+    pub(crate) plateau: Option<PlateauFeed>,
     pub(crate) run: RunState,
     pub(crate) resumed_n_train: Option<usize>,
     pub(crate) tape: Tape<S>,
     pub(crate) batch: Batch<S>,
     pub(crate) last_batch: Option<crate::BatchInfo>,
+    pub(crate) last_step_loss: Option<f64>,
     /// The running sums and micro-batch count when the current accumulation
     /// group began (what a guard rollback to this group's start restores).
     pub(crate) group_start: (Running, u64),
@@ -339,11 +350,13 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
             guard_mark: None,
             callbacks: Vec::new(),
             checkpoints: None,
+            plateau: None,
             run: RunState::default(),
             resumed_n_train: None,
             tape: Tape::new(),
             batch: Batch::new(),
             last_batch: None,
+            last_step_loss: None,
             group_start: (Running::default(), 0),
         })
     }
@@ -398,6 +411,14 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
     /// Adds a callback.
     pub fn with_callback(mut self, callback: impl Callback + 'static) -> Self {
         self.callbacks.push(Box::new(callback));
+        self
+    }
+
+    /// What the optimizer's plateau schedules (`ReduceLrOnPlateau`, installed
+    /// with `Optimizer::set_lr_plateau`) observe: an epoch metric after each
+    /// epoch (PyTorch's usual `scheduler.step(val_loss)`), or each step's loss.
+    pub fn with_plateau(mut self, feed: PlateauFeed) -> Self {
+        self.plateau = Some(feed);
         self
     }
 

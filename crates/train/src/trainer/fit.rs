@@ -259,6 +259,12 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
             step: self.opt.steps(),
             stepped,
             loss,
+            step_loss: if stepped {
+                self.last_step_loss.take()
+            } else {
+                None
+            },
+            lr: self.run.running.last_lr,
             size: n,
         });
         Ok(Outcome::Next)
@@ -351,6 +357,10 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
         };
         let lr = self.opt.effective_lr(0)?;
         self.opt.step(&mut self.state.params)?;
+        if self.plateau == Some(crate::trainer::PlateauFeed::StepLoss) {
+            self.opt.observe_metric(step_loss)?;
+        }
+        self.last_step_loss = Some(step_loss);
         let r = &mut self.run.running;
         r.grad_norm_sum += norm;
         r.steps += 1;
@@ -466,6 +476,15 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
                     best_epoch: early.stopper.best_epoch(),
                 });
             }
+        }
+        if let Some(crate::trainer::PlateauFeed::Epoch(monitor)) = &self.plateau {
+            let value = metrics.get(&monitor.metric).ok_or_else(|| {
+                Error::config(
+                    "plateau",
+                    format!("`{}` is not measured in this run", monitor.metric),
+                )
+            })?;
+            self.opt.observe_metric(value)?;
         }
         for cb in &mut self.callbacks {
             if cb.on_epoch_end(&metrics) == Control::Stop && !stop {
