@@ -7,13 +7,12 @@
 
 use super::Config;
 use crate::report::Report;
-use anyhow::{Context, Result, ensure};
-use descent_autodiff::{CrossEntropyConfig, Tape, Var};
-use descent_core::{ParamId, ParamStore, Tags};
-use descent_data::{MoonsConfig, make_moons};
+use anyhow::{Context, Result};
+use descent_data::{Dataset, InMemory, MoonsConfig, make_moons};
+use descent_nn::{Builder, Linear, LinearConfig, ModelState, Sequential, Tanh};
 use descent_optim::{Sgd, SgdConfig};
-use nalgebra::DMatrix;
-use rand::{RngExt, SeedableRng};
+use descent_train::{Data, Loss, Progress, TrainConfig, Trainer};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::fmt::Write as _;
 
@@ -21,106 +20,73 @@ pub const NAME: &str = "two_moons_gd";
 pub const CLAIM: &str = "full-batch gradient descent on a 2-32-32-2 tanh MLP drives the two-moons training loss \
      below a quarter of its starting value and classifies held-out points with over 95% accuracy";
 
-/// Features and labels of `n` two-moons points with noise 0.1.
-fn moons(n: usize, rng: &mut ChaCha8Rng) -> Result<(DMatrix<f64>, Vec<usize>)> {
-    let set = make_moons::<f64>(
+/// `n` two-moons points with noise 0.1.
+fn moons(n: usize, rng: &mut ChaCha8Rng) -> Result<InMemory<f64>> {
+    Ok(make_moons::<f64>(
         &MoonsConfig {
             n_samples: n,
             noise: 0.1,
             shuffle: true,
         },
         rng,
-    )?;
-    let labels = set
-        .class_labels()
-        .context("make_moons gives class labels")?
-        .to_vec();
-    Ok((set.features().clone(), labels))
-}
-
-/// A linear layer with PyTorch's default init: U(±1/√fan_in) for weight and bias
-/// (what kaiming_uniform with a = √5 reduces to).
-fn linear(
-    store: &mut ParamStore<f64>,
-    name: &str,
-    d_in: usize,
-    d_out: usize,
-    rng: &mut ChaCha8Rng,
-) -> Result<(ParamId, ParamId)> {
-    let bound = 1.0 / (d_in as f64).sqrt();
-    let w = DMatrix::from_fn(d_out, d_in, |_, _| rng.random_range(-bound..bound));
-    let b = DMatrix::from_fn(1, d_out, |_, _| rng.random_range(-bound..bound));
-    Ok((
-        store.register(format!("{name}.weight"), Tags::WEIGHT, w)?,
-        store.register(format!("{name}.bias"), Tags::BIAS, b)?,
-    ))
-}
-
-/// The MLP's logits for `x`: linear layers with tanh between them.
-fn mlp<'t>(
-    tape: &'t Tape<f64>,
-    store: &ParamStore<f64>,
-    layers: &[(ParamId, ParamId)],
-    x: &DMatrix<f64>,
-) -> Var<'t, f64> {
-    let mut h = tape.constant(x);
-    for (k, &(w, b)) in layers.iter().enumerate() {
-        h = h.matmul_t(tape.param(store, w)) + tape.param(store, b);
-        if k + 1 < layers.len() {
-            h = h.tanh();
-        }
-    }
-    h
+    )?)
 }
 
 pub fn run(cfg: &Config, seed: u64) -> Result<Report> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let (x_train, y_train) = moons(400, &mut rng)?;
-    let (x_test, y_test) = moons(400, &mut rng)?;
-    let mut store = ParamStore::<f64>::new();
-    let layers = [
-        linear(&mut store, "fc1", 2, 32, &mut rng)?,
-        linear(&mut store, "fc2", 32, 32, &mut rng)?,
-        linear(&mut store, "fc3", 32, 2, &mut rng)?,
-    ];
+    let train = moons(400, &mut rng)?;
+    let test = moons(400, &mut rng)?;
+    // PyTorch's default init: U(±1/√fan_in) for weights and biases.
+    let mut state = ModelState::<f64>::new();
+    let mut model = Sequential::new();
+    {
+        let mut b = Builder::new(&mut state, &mut rng);
+        model
+            .add(&mut b, |b| Linear::new(b, LinearConfig::new(2, 32)))?
+            .push(Tanh)
+            .add(&mut b, |b| Linear::new(b, LinearConfig::new(32, 32)))?
+            .push(Tanh)
+            .add(&mut b, |b| Linear::new(b, LinearConfig::new(32, 2)))?;
+    }
     let (epochs, lr) = (if cfg.quick { 600 } else { 3000 }, 0.5);
-
-    let mut opt = Sgd::new(
-        &store,
+    let opt = Sgd::new(
+        &state.params,
         SgdConfig {
             lr,
             ..SgdConfig::default()
         },
     )?;
-    let mut tape = Tape::<f64>::new();
-    let mut losses = Vec::new();
-    for epoch in 0..epochs {
-        tape.reset();
-        store.zero_grad();
-        let loss = mlp(&tape, &store, &layers, &x_train)
-            .cross_entropy(&y_train, &CrossEntropyConfig::default());
-        let value = loss.item();
-        ensure!(value.is_finite(), "loss became {value} at epoch {epoch}");
-        tape.backward(loss, &mut store);
-        opt.step(&mut store)?;
-        losses.push(value);
-        if epoch % (epochs / 10) == 0 || epoch + 1 == epochs {
-            println!("   epoch {epoch:>5}  loss {value:.5}");
+    // One batch of the whole training set: each epoch is one plain gradient step.
+    let config = TrainConfig {
+        epochs,
+        batch_size: train.len(),
+        shuffle: false,
+        seed,
+        top_k: 0,
+        progress: Progress::Quiet,
+        ..TrainConfig::default()
+    };
+    let mut trainer = Trainer::new(model, state, opt, Loss::cross_entropy(), config)?;
+    let history = trainer.fit(Data::train(&train))?;
+    let losses: Vec<f64> = history.epochs.iter().map(|e| e.train.loss).collect();
+    for (epoch, loss) in losses.iter().enumerate() {
+        if epoch as u64 % (epochs / 10) == 0 || epoch as u64 + 1 == epochs {
+            println!("   epoch {epoch:>5}  loss {loss:.5}");
         }
     }
-    tape.reset();
-    let logits = mlp(&tape, &store, &layers, &x_test).value();
-    let correct = (0..y_test.len())
-        .filter(|&i| usize::from(logits[(i, 1)] > logits[(i, 0)]) == y_test[i])
-        .count();
-    let accuracy = correct as f64 / y_test.len() as f64;
-    let (first, last) = (losses[0], *losses.last().expect("at least one epoch"));
+    let accuracy = trainer
+        .evaluate(&test)?
+        .accuracy
+        .context("two moons are labelled")?;
+    let correct = (accuracy * test.len() as f64).round() as usize;
+    let (first, last) = (losses[0], *losses.last().context("at least one epoch")?);
     let held = last < 0.25 * first && accuracy > 0.95;
 
     let mut body = format!(
         "Setup: 400 training and 400 held-out points (noise 0.1), MLP 2-32-32-2 with tanh, PyTorch default init, \
-         mean cross-entropy, full-batch gradient descent with lr {lr} for {epochs} epochs, f64.\n\n| epoch | training loss |\n|---:|---:|\n"
+         mean cross-entropy, full-batch gradient descent with lr {lr} for {epochs} epochs, f64, trained by descent-train's `Trainer`.\n\n| epoch | training loss |\n|---:|---:|\n"
     );
+    let epochs = epochs as usize;
     for e in (0..epochs).step_by(epochs / 10).chain([epochs - 1]) {
         let _ = writeln!(body, "| {e} | {:.5} |", losses[e]);
     }
@@ -128,7 +94,7 @@ pub fn run(cfg: &Config, seed: u64) -> Result<Report> {
         body,
         "\nHeld-out accuracy: {:.1}% ({correct}/{}).",
         100.0 * accuracy,
-        y_test.len()
+        test.len()
     );
     Ok(Report {
         name: NAME,
