@@ -15,4 +15,11 @@ mod benchmarks {
 criterion::criterion_group!(optim, benchmarks::optim::optim);
 criterion::criterion_group!(augment, benchmarks::augment::augment);
 criterion::criterion_group!(workloads, benchmarks::workloads::workloads);
-criterion::criterion_main!(benchmarks::matmul::group, optim, augment, workloads);
+criterion::criterion_group!(trainer, benchmarks::workloads::trainer);
+criterion::criterion_main!(
+    benchmarks::matmul::group,
+    optim,
+    augment,
+    workloads,
+    trainer
+);

@@ -5,7 +5,7 @@
 //! 10M-parameter optimizer step) is `optim.rs`, W6 (augmentation) `augment.rs`.
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use descent_bench::WorkloadId;
+use descent_bench::{TRAINER_STEPS, TrainerWorkload, WorkloadId};
 use std::time::Duration;
 
 /// The workload benchmarks (`cargo bench --bench bench_main -- workloads`).
@@ -20,6 +20,35 @@ pub fn workloads(c: &mut Criterion) {
         group.throughput(Throughput::Elements(id.batch() as u64));
         group.bench_function(BenchmarkId::from_parameter(id.name()), |b| {
             b.iter(|| w.step().unwrap())
+        });
+    }
+    group.finish();
+}
+
+/// The W1 workloads through descent-train's `Trainer` beside the raw step
+/// (`cargo bench --bench bench_main -- trainer`): each iteration is
+/// [`TRAINER_STEPS`] steps on the same batch, the Trainer's being one epoch
+/// of [`TrainerWorkload`] (so it also pays for gathering each batch, the
+/// gradient norm, accuracy counts and the epoch's bookkeeping).
+pub fn trainer(c: &mut Criterion) {
+    let mut group = c.benchmark_group("trainer");
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(6));
+    for id in [WorkloadId::W1Sgd, WorkloadId::W1Adam] {
+        group.throughput(Throughput::Elements((TRAINER_STEPS * id.batch()) as u64));
+        let mut raw = id.build(0);
+        group.bench_function(BenchmarkId::new("raw", id.name()), |b| {
+            b.iter(|| {
+                for _ in 0..TRAINER_STEPS {
+                    raw.step().unwrap();
+                }
+            })
+        });
+        let mut trainer = TrainerWorkload::new(id, 0);
+        group.bench_function(BenchmarkId::new("trainer", id.name()), |b| {
+            b.iter(|| trainer.epoch().unwrap())
         });
     }
     group.finish();

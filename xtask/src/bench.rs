@@ -14,8 +14,8 @@ mod table;
 
 use anyhow::{Context, Result, bail};
 use descent_bench::{
-    AugmentBatch, OptimStepId, Timing, W5_PARAMS, W6_BATCH, WorkloadId, sgemm_gflops,
-    time_prepared_steps, triad_gbs,
+    AugmentBatch, OptimStepId, TRAINER_STEPS, Timing, TrainerWorkload, W5_PARAMS, W6_BATCH,
+    WorkloadId, sgemm_gflops, time_prepared_steps, triad_gbs,
 };
 use protocol::{Output, workload_line};
 use std::path::{Path, PathBuf};
@@ -150,10 +150,54 @@ fn child(quick: bool) -> Result<()> {
             .with_context(|| format!("{} step", id.name()))?;
         println!("{}", workload_line(&id.name(), &t));
     }
+    trainer_rows(quick)?;
     let mut w = AugmentBatch::new(W6_BATCH);
     let t = time_budgeted(budget_s, &mut w, AugmentBatch::reset, AugmentBatch::step)
         .with_context(|| format!("{W6_NAME} batch"))?;
     println!("{}", workload_line(W6_NAME, &t));
+    Ok(())
+}
+
+/// The Trainer rows: W1 through `Trainer::fit` and the raw step, in
+/// alternating rounds of [`TRAINER_STEPS`] steps each (ms per step), so the
+/// machine's noise falls on both alike.
+fn trainer_rows(quick: bool) -> Result<()> {
+    let rounds = if quick { 6 } else { 30 };
+    for id in [WorkloadId::W1Sgd, WorkloadId::W1Adam] {
+        let (mut raw, mut trainer) = (id.build(0), TrainerWorkload::new(id, 0));
+        let (mut raw_ms, mut trainer_ms) = (Vec::new(), Vec::new());
+        for round in 0..=rounds {
+            let t = std::time::Instant::now();
+            for _ in 0..TRAINER_STEPS {
+                raw.step()?;
+            }
+            let raw_t = t.elapsed().as_secs_f64() * 1e3 / TRAINER_STEPS as f64;
+            let t = std::time::Instant::now();
+            trainer.epoch()?;
+            let trainer_t = t.elapsed().as_secs_f64() * 1e3 / TRAINER_STEPS as f64;
+            if round > 0 {
+                raw_ms.push(raw_t);
+                trainer_ms.push(trainer_t);
+            }
+        }
+        let name = id.name();
+        println!(
+            "{}",
+            workload_line(
+                &format!("{name}_raw_rounds"),
+                &Timing { samples_ms: raw_ms }
+            )
+        );
+        println!(
+            "{}",
+            workload_line(
+                &format!("{name}_trainer"),
+                &Timing {
+                    samples_ms: trainer_ms
+                }
+            )
+        );
+    }
     Ok(())
 }
 

@@ -26,10 +26,12 @@ mod augment;
 mod limits;
 mod optim_step;
 mod timing;
+mod trainer;
 mod workload;
 
 pub use augment::{AugmentBatch, W6_BATCH, W6_DIMS, augment_input, augment_pipeline};
 pub use limits::{sgemm_gflops, triad_gbs};
 pub use optim_step::{OptimKind, OptimStep, OptimStepId, W5_PARAMS, optim_store};
 pub use timing::{Timing, time_prepared_steps, time_steps};
-pub use workload::{Workload, WorkloadId};
+pub use trainer::{TRAINER_STEPS, TrainerWorkload};
+pub use workload::{Workload, WorkloadId, WorkloadParts};

@@ -102,6 +102,28 @@ impl WorkloadId {
     /// Panics only if a fixed layer or optimizer config is rejected, which
     /// is a bug in this file.
     pub fn build(self, seed: u64) -> Workload {
+        let (parts, rng) = self.parts_and_rng(seed);
+        Workload {
+            id: self,
+            tape: Tape::new(),
+            state: parts.state,
+            model: parts.model,
+            opt: parts.opt,
+            rng,
+            x: parts.x,
+            labels: parts.labels,
+            image: parts.image,
+            ce: CrossEntropyConfig::default(),
+        }
+    }
+
+    /// The workload's model, state, optimizer and fixed batch, for a caller
+    /// that runs the step itself (the Trainer row of the benchmarks).
+    pub fn parts(self, seed: u64) -> WorkloadParts {
+        self.parts_and_rng(seed).0
+    }
+
+    fn parts_and_rng(self, seed: u64) -> (WorkloadParts, ChaCha8Rng) {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut state = ModelState::<f32>::new();
         let model = {
@@ -135,19 +157,33 @@ impl WorkloadId {
         let x = DMatrix::from_fn(n, d_in, |_, _| uniform(&mut rng));
         let labels = (0..n).map(|_| rng.next_u32() as usize % classes).collect();
         let image = (self == WorkloadId::W3Adam).then(|| ImageShape::new(3, 32, 32));
-        Workload {
-            id: self,
-            tape: Tape::new(),
-            state,
+        let parts = WorkloadParts {
             model,
+            state,
             opt,
-            rng,
             x,
             labels,
             image,
-            ce: CrossEntropyConfig::default(),
-        }
+        };
+        (parts, rng)
     }
+}
+
+/// What a workload is made of: the model, its state, the optimizer and the
+/// fixed batch (`x`, one row per sample; `labels`; the image shape, if any).
+pub struct WorkloadParts {
+    /// The model.
+    pub model: Sequential<f32>,
+    /// Its parameters and buffers.
+    pub state: ModelState<f32>,
+    /// The optimizer over `state.params`.
+    pub opt: Optimizer<f32>,
+    /// The batch's features.
+    pub x: DMatrix<f32>,
+    /// The batch's labels.
+    pub labels: Vec<usize>,
+    /// The image shape of a row of `x`, for the CNN.
+    pub image: Option<ImageShape>,
 }
 
 /// A uniform draw in [-1, 1).

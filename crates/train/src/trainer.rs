@@ -429,6 +429,20 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
         Ok(self)
     }
 
+    /// Adds `n` epochs to the run, so the next [`fit`](Self::fit) trains
+    /// them (after a run that ended at its last epoch; a run ended by early
+    /// stopping stays ended).
+    pub fn extend_epochs(&mut self, n: u64) {
+        self.config.epochs += n;
+        let early_stopped = matches!(
+            self.run.history.stopped,
+            Some(crate::metrics::Stop::EarlyStopping { .. })
+        );
+        if !early_stopped {
+            self.run.finished = false;
+        }
+    }
+
     /// The model.
     pub fn model(&self) -> &M {
         &self.model

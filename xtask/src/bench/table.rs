@@ -59,6 +59,8 @@ const W14_HEADER: &str = "| workload | median ms | min ms | samples/s | PyTorch 
 |---|--:|--:|--:|--:|--:|--:|--:|--:|--:|";
 const W5_HEADER: &str = "| workload | median ms | min ms | GB/s | % triad | PyTorch fused median ms | descent/PyTorch fused | PyTorch default median ms |
 |---|--:|--:|--:|--:|--:|--:|--:|";
+const TRAINER_HEADER: &str = "| workload | raw median ms/step | Trainer median ms/step | Trainer/raw | median per-round Trainer/raw |
+|---|--:|--:|--:|--:|";
 const W6_HEADER: &str = "| workload | median ms | min ms | images/s | PyTorch median ms | PyTorch images/s | descent/PyTorch |
 |---|--:|--:|--:|--:|--:|--:|";
 
@@ -116,6 +118,23 @@ pub fn render(results: &[(usize, Measured)], torch: &Torch, load: &[Option<f64>;
             if let Some(t) = m.descent.timings.get(&name) {
                 md.push_str(&w5_row(id, t, &m.torch, l, torch.on()));
             }
+        }
+        let trainer_rows: String = [WorkloadId::W1Sgd, WorkloadId::W1Adam]
+            .iter()
+            .filter_map(|id| {
+                let raw = m
+                    .descent
+                    .timings
+                    .get(&format!("{}_raw_rounds", id.name()))?;
+                let tr = m.descent.timings.get(&format!("{}_trainer", id.name()))?;
+                Some(trainer_row(id.name(), raw, tr))
+            })
+            .collect();
+        if !trainer_rows.is_empty() {
+            let _ = write!(
+                md,
+                "\n### Trainer: W1 through `Trainer::fit`\n\n{TRAINER_HEADER}\n{trainer_rows}"
+            );
         }
         if let Some(t) = m.descent.timings.get(W6_NAME) {
             let _ = write!(md, "\n### W6: augmentation\n\n{W6_HEADER}\n");
@@ -203,6 +222,27 @@ fn w5_row(id: OptimStepId, t: &Timing, torch: &Output, l: Limits, torch_on: bool
     format!(
         "| {name} | {median:.3} | {min:.3} | {gbs:.1} | {:.0}% | {fused_ms} | {ratio} | {default_ms} |\n",
         100.0 * gbs / l.triad_gbs,
+    )
+}
+
+/// One Trainer row: raw and Trainer medians per step from alternating rounds,
+/// their ratio, and the median of the per-round ratios (robust to drift).
+fn trainer_row(name: &str, raw: &Timing, trainer: &Timing) -> String {
+    let mut ratios: Vec<f64> = raw
+        .samples_ms
+        .iter()
+        .zip(&trainer.samples_ms)
+        .map(|(r, t)| t / r)
+        .collect();
+    let per_round = Timing {
+        samples_ms: std::mem::take(&mut ratios),
+    }
+    .median_ms();
+    format!(
+        "| {name} | {:.3} | {:.3} | {:.3} | {per_round:.3} |\n",
+        raw.median_ms(),
+        trainer.median_ms(),
+        trainer.median_ms() / raw.median_ms()
     )
 }
 

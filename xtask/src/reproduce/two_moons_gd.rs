@@ -70,7 +70,7 @@ pub fn run(cfg: &Config, seed: u64) -> Result<Report> {
     let history = trainer.fit(Data::train(&train))?;
     let losses: Vec<f64> = history.epochs.iter().map(|e| e.train.loss).collect();
     for (epoch, loss) in losses.iter().enumerate() {
-        if epoch as u64 % (epochs / 10) == 0 || epoch as u64 + 1 == epochs {
+        if (epoch as u64).is_multiple_of(epochs / 10) || epoch as u64 + 1 == epochs {
             println!("   epoch {epoch:>5}  loss {loss:.5}");
         }
     }
