@@ -424,7 +424,7 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
             Some(CheckpointConfig {
                 every_batches: Some(n),
                 ..
-            }) => self.run.total_micro.is_multiple_of(*n),
+            }) => self.run.total_micro % n == 0,
             _ => false,
         };
         if due {
@@ -438,7 +438,7 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
             return Ok(());
         };
         let done = self.run.epoch;
-        let due = cfg.every_epochs.is_some_and(|n| done.is_multiple_of(n))
+        let due = cfg.every_epochs.is_some_and(|n| done % n == 0)
             || self.run.finished
             || self.run.history.stopped.is_some();
         if due {
