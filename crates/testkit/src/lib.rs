@@ -3,6 +3,8 @@
 //! - [`golden`]: loads the PyTorch reference files of `$DESCENT_GOLDEN_DIR`
 //!   (default: the repository's `tests/golden/`) described in their
 //!   `FORMAT.md`, and hands each parity test the cases it checks.
+//! - [`data`]: what a real-data test does when its data set is absent
+//!   (says so; fails under `DESCENT_REQUIRE_DATA=1`).
 //! - [`Hyper`]: reads a case's `hyper` object by key and fails on a key no
 //!   one read.
 //! - [`torch`]: descent's optimizers and schedules built from a PyTorch
@@ -14,6 +16,7 @@
 //!   an absolute floor that names the first offending element.
 
 mod compare;
+pub mod data;
 pub mod golden;
 mod hyper;
 mod panics;
