@@ -33,3 +33,8 @@ pub use limits::{sgemm_gflops, triad_gbs};
 pub use optim_step::{OptimKind, OptimStep, OptimStepId, W5_PARAMS, optim_store};
 pub use timing::{Timing, time_prepared_steps, time_steps};
 pub use workload::{Workload, WorkloadId};
+
+/// The README, whose example runs as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

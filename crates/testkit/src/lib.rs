@@ -26,3 +26,8 @@ pub mod torch;
 pub use compare::assert_close;
 pub use hyper::Hyper;
 pub use panics::{panic_message, payload_message};
+
+/// The README, whose example runs as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
