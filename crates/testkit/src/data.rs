@@ -46,16 +46,16 @@ fn parse(value: Option<&str>) -> Result<bool, String> {
 /// }
 /// ```
 pub fn absent(test: &str, why: &dyn Display) {
-    report(required(), test, why);
+    // Straight to stderr: `eprintln!` output is captured for passing tests.
+    report(required(), test, why, &mut std::io::stderr());
 }
 
-fn report(required: bool, test: &str, why: &dyn Display) {
+fn report(required: bool, test: &str, why: &dyn Display, out: &mut dyn Write) {
     if required {
         panic!("{test}: {why} ({REQUIRE_ENV}=1: an absent data set is a failure)");
     }
-    // Straight to stderr: `eprintln!` output is captured for passing tests.
     let _ = writeln!(
-        std::io::stderr(),
+        out,
         "SKIPPED {test}: {why} (set {REQUIRE_ENV}=1 to make this a failure)"
     );
 }
@@ -75,8 +75,12 @@ mod tests {
 
     #[test]
     fn absent_data_fails_only_when_required() {
-        let msg = crate::panic_message(|| report(true, "t", &"dataset `x` not found"));
-        assert!(msg.contains("dataset `x` not found"), "{msg}");
-        report(false, "t", &"dataset `x` not found");
+        let why = "dataset `x` not found";
+        let msg = crate::panic_message(|| report(true, "t", &why, &mut Vec::new()));
+        assert!(msg.contains(why), "{msg}");
+        let mut out = Vec::new();
+        report(false, "t", &why, &mut out);
+        let line = String::from_utf8(out).unwrap();
+        assert!(line.starts_with("SKIPPED t: dataset `x` not found"), "{line}");
     }
 }
