@@ -81,6 +81,9 @@ mod tests {
         let mut out = Vec::new();
         report(false, "t", &why, &mut out);
         let line = String::from_utf8(out).unwrap();
-        assert!(line.starts_with("SKIPPED t: dataset `x` not found"), "{line}");
+        assert!(
+            line.starts_with("SKIPPED t: dataset `x` not found"),
+            "{line}"
+        );
     }
 }
