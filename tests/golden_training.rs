@@ -7,9 +7,11 @@
 //!
 //! Everything is built from the case's specs and `hyper` objects (never its
 //! name), with the same PyTorch-name builders the optim and schedule golden
-//! tests use. Tolerance: relative 1e-9; cases with a BatchNorm1d layer also
-//! allow 1e-8 absolute, as FORMAT.md asks (a bias feeding batch norm has a
-//! round-off gradient that Adam-family optimizers amplify).
+//! tests use (`descent_testkit::torch`); a field, layer, hyperparameter or
+//! value this test does not read fails the case. Tolerance: relative 1e-9;
+//! cases with a BatchNorm1d layer also allow 1e-8 absolute, as FORMAT.md
+//! asks (a bias feeding batch norm has a round-off gradient that
+//! Adam-family optimizers amplify), and the others none.
 
 use descent_data::InMemory;
 use descent_nn::{
@@ -18,8 +20,9 @@ use descent_nn::{
 use descent_optim::Selector;
 use descent_optim::transform::NormType;
 use descent_regularize::{L1, L2};
-use descent_testkit::assert_close;
-use descent_testkit::golden::{self, Tensor};
+use descent_testkit::golden::{self, Harness, Tensor};
+use descent_testkit::torch::{self, Built};
+use descent_testkit::{Hyper, assert_close};
 use descent_train::{
     BatchInfo, Callback, Clip, Control, Data, Loss, PlateauFeed, Progress, TrainConfig, Trainer,
 };
@@ -29,37 +32,21 @@ use rand_core::SeedableRng;
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
 
-#[allow(dead_code)]
-#[path = "../crates/optim/tests/support/torch.rs"]
-mod optim_torch;
-#[allow(dead_code)]
-#[path = "../crates/schedule/tests/support/torch.rs"]
-mod schedule_torch;
-
 const RTOL: f64 = 1e-9;
 
 #[test]
 fn every_training_case_follows_pytorch() {
-    let files = golden::load_all().unwrap_or_else(|e| panic!("{e}"));
-    let mut checked = 0;
+    let cases = golden::cases(Harness::Training).unwrap_or_else(|e| panic!("{e}"));
     let mut failures = Vec::new();
-    for file in files.iter().filter(|f| f.kind == "training") {
-        for case in &file.cases {
-            checked += 1;
-            let name = case["name"].as_str().unwrap_or("<unnamed>");
-            if let Err(e) = run_case(case) {
-                failures.push(format!("{} / {name}: {e}", file.file_name));
-            }
+    for case in &cases {
+        if let Err(e) = run_case(&case.value) {
+            failures.push(format!("{}: {e}", case.at()));
         }
     }
     println!(
-        "checked {checked} training cases, {} failed",
+        "checked {} training cases, {} failed",
+        cases.len(),
         failures.len()
-    );
-    assert!(
-        checked > 0,
-        "no training case in {}",
-        golden::dir().display()
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
@@ -72,6 +59,17 @@ fn count(v: &Value, what: &str) -> Result<usize, String> {
     v.as_u64()
         .map(|n| n as usize)
         .ok_or_else(|| format!("`{what}` is not a count"))
+}
+
+/// A class target: a whole number, not PyTorch's `ignore_index` (unsupported).
+fn class_index(v: f64, ignore_index: f64) -> Result<usize, String> {
+    if v == ignore_index {
+        Err(format!("unsupported: a target uses ignore_index {v}"))
+    } else if v >= 0.0 && v.fract() == 0.0 {
+        Ok(v as usize)
+    } else {
+        Err(format!("target {v} is not a class index"))
+    }
 }
 
 fn matrix(v: &Value, what: &str) -> Result<DMatrix<f64>, String> {
@@ -91,33 +89,28 @@ fn build_model(
     let mut has_bn = false;
     {
         let mut b = Builder::new(state, &mut rng);
-        for spec in specs {
-            match spec["layer"].as_str().unwrap_or("") {
+        for (i, spec) in specs.iter().enumerate() {
+            let h = Hyper::named(spec, format!("model[{i}]"))?;
+            match h.str("layer")? {
                 "Linear" => {
-                    let cfg =
-                        LinearConfig::new(count(&spec["in"], "in")?, count(&spec["out"], "out")?);
+                    let cfg = LinearConfig::new(h.usize("in")?, h.usize("out")?);
+                    h.get("weight")?;
+                    h.get("bias")?;
                     model
                         .add(&mut b, |b| Linear::new(b, cfg))
                         .map_err(|e| e.to_string())?;
                 }
                 "BatchNorm1d" => {
                     has_bn = true;
-                    let momentum = match &spec["momentum"] {
-                        Value::Null => None,
-                        m => Some(num(m, "momentum")?),
-                    };
-                    let flag = |k: &str| {
-                        spec[k]
-                            .as_bool()
-                            .ok_or_else(|| format!("`{k}` is not a bool"))
-                    };
                     let cfg = BatchNormConfig {
-                        num_features: count(&spec["num_features"], "num_features")?,
-                        eps: num(&spec["eps"], "eps")?,
-                        momentum,
-                        affine: flag("affine")?,
-                        track_running_stats: flag("track_running_stats")?,
+                        num_features: h.usize("num_features")?,
+                        eps: h.f64("eps")?,
+                        momentum: h.opt_f64("momentum")?,
+                        affine: h.bool("affine")?,
+                        track_running_stats: h.bool("track_running_stats")?,
                     };
+                    h.get("weight")?;
+                    h.get("bias")?;
                     model
                         .add(&mut b, |b| BatchNorm1d::new(b, cfg))
                         .map_err(|e| e.to_string())?;
@@ -130,6 +123,7 @@ fn build_model(
                 }
                 other => return Err(format!("unsupported layer `{other}`")),
             }
+            h.finish()?;
         }
     }
     for (i, spec) in specs.iter().enumerate() {
@@ -168,6 +162,8 @@ fn with_penalties(
             Some("all") => trainer.with_penalty(penalty.with_selector(Selector::All)),
             other => return Err(format!("unsupported l2_applies_to {other:?}")),
         };
+    } else if !case["l2_applies_to"].is_string() {
+        return Err("`l2_applies_to` is not a string".into());
     }
     Ok(trainer)
 }
@@ -199,45 +195,65 @@ fn install_scheduler(
     if spec.is_null() {
         return Ok(false);
     }
-    let name = spec["scheduler"]
-        .as_str()
-        .ok_or("scheduler without a name")?;
-    match schedule_torch::build(name, &spec["hyper"], base_lr)? {
-        schedule_torch::Built::Pure { lr, momentum: None } => {
+    let spec = Hyper::named(spec, "scheduler")?;
+    let name = spec.str("scheduler")?;
+    let built = torch::scheduler(name, spec.get("hyper")?, base_lr)?;
+    spec.finish()?;
+    match built {
+        Built::Pure { lr, momentum: None } => {
             opt.set_lr_schedule(lr);
             Ok(false)
         }
-        schedule_torch::Built::Pure { .. } => {
-            Err(format!("momentum cycling of `{name}` is not wired here"))
-        }
-        schedule_torch::Built::Plateau(p) => {
+        Built::Pure { .. } => Err(format!("momentum cycling of `{name}` is not wired here")),
+        Built::Plateau(p) => {
             opt.set_lr_plateau(p);
             Ok(true)
         }
     }
 }
 
+/// The fields of a training case (FORMAT.md); any other fails the case.
+const FIELDS: [&str; 14] = [
+    "name",
+    "model",
+    "loss",
+    "l1",
+    "l2",
+    "l2_applies_to",
+    "optimizer",
+    "scheduler",
+    "clip_grad_norm",
+    "batches",
+    "losses",
+    "lrs",
+    "final_params",
+    "final_running_stats",
+];
+
 fn run_case(case: &Value) -> Result<(), String> {
+    let fields = Hyper::named(case, "case")?;
+    for f in FIELDS {
+        fields.get(f)?;
+    }
+    fields.finish()?;
     let specs = case["model"].as_array().ok_or("no `model` list")?;
     let mut state = ModelState::<f64>::new();
     let (model, has_bn) = build_model(specs, &mut state)?;
     let atol = if has_bn { 1e-8 } else { 0.0 };
 
-    let loss_hyper = &case["loss"]["hyper"];
-    if case["loss"]["fn"].as_str() != Some("cross_entropy")
-        || !loss_hyper["weight"].is_null()
-        || loss_hyper["reduction"].as_str() != Some("mean")
-    {
-        return Err(format!("unsupported loss {}", case["loss"]));
-    }
-    let label_smoothing = num(&loss_hyper["label_smoothing"], "label_smoothing")?;
+    let loss = Hyper::named(&case["loss"], "loss")?;
+    loss.expect("fn", "cross_entropy")?;
+    let (label_smoothing, ignore_index) = Hyper::read(loss.get("hyper")?, |h| {
+        h.null("weight")?;
+        h.expect("reduction", "mean")?;
+        Ok((h.f64("label_smoothing")?, h.f64("ignore_index")?))
+    })?;
+    loss.finish()?;
 
-    let class = case["optimizer"]["optimizer"]
-        .as_str()
-        .ok_or("optimizer without a name")?;
-    let hyper = optim_torch::Hyper::new(&case["optimizer"]["hyper"])?;
-    let mut opt = optim_torch::build(&state.params, class, &hyper)?;
-    hyper.finish()?;
+    let optimizer = Hyper::named(&case["optimizer"], "optimizer")?;
+    let class = optimizer.str("optimizer")?;
+    let mut opt = torch::optimizer(&state.params, class, optimizer.get("hyper")?)?;
+    optimizer.finish()?;
     let base_lr = num(&case["optimizer"]["hyper"]["lr"], "lr")?;
     let plateau = install_scheduler(case, base_lr, &mut opt)?;
     let clip = match &case["clip_grad_norm"] {
@@ -253,13 +269,9 @@ fn run_case(case: &Value) -> Result<(), String> {
     let (mut xs, mut ys) = (Vec::new(), Vec::new());
     for batch in batches {
         xs.push(matrix(&batch["x"], "x")?);
-        ys.extend(
-            Tensor::parse(&batch["y"])
-                .map_err(|e| e.to_string())?
-                .data
-                .iter()
-                .map(|&v| v as usize),
-        );
+        for &v in &Tensor::parse(&batch["y"]).map_err(|e| e.to_string())?.data {
+            ys.push(class_index(v, ignore_index)?);
+        }
     }
     let batch_size = xs.first().ok_or("no batches")?.nrows();
     if xs.iter().any(|x| x.nrows() != batch_size) {

@@ -21,7 +21,7 @@ mod tone;
 pub use affine::{Affine, RandomAffine, RandomAffineConfig};
 pub use batch::{BatchConfig, apply_batch};
 pub use color::{ChannelShift, ColorJitter, ColorJitterConfig, GaussianNoise, RandomGrayscale};
-pub use compose::{Compose, OneOf, RandomApply, RandomOrder};
+pub use compose::{Compose, MAX_RANDOM_ORDER, OneOf, RandomApply, RandomOrder};
 pub use crop::{PadMode, RandomCrop, RandomResizedCrop, RandomResizedCropConfig};
 pub use erase::{Cutout, RandomErasing, RandomErasingConfig};
 pub use flip::{HorizontalFlip, VerticalFlip};

@@ -32,3 +32,8 @@ pub mod text;
 
 pub use counter::{OpCtx, SampleKey};
 pub use error::{Error, Result};
+
+/// The README, whose example runs as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

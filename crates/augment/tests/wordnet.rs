@@ -1,4 +1,6 @@
-//! Synonyms from the real WordNet 3.0 files, when they are present.
+//! Synonyms from the real WordNet 3.0 files, when they are present: when
+//! they are not, the test says so on stderr as `SKIPPED`, and fails under
+//! `DESCENT_REQUIRE_DATA=1` (`descent_testkit::data`).
 
 use descent_augment::text::{Lexicon, find_wordnet, synonym_replacement};
 use descent_augment::{OpCtx, SampleKey};
@@ -8,7 +10,7 @@ fn real_wordnet_finds_known_synonym_pairs() {
     let dir = match find_wordnet(None) {
         Ok(dir) => dir,
         Err(err) => {
-            eprintln!("SKIPPED real_wordnet_finds_known_synonym_pairs: {err}");
+            descent_testkit::data::absent("real_wordnet_finds_known_synonym_pairs", &err);
             return;
         }
     };

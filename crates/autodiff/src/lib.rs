@@ -46,3 +46,8 @@ pub use ops::matmul::gemm;
 pub use ops::pool2d::{AvgPool2dConfig, MaxPool2dConfig};
 pub use tape::Tape;
 pub use var::Var;
+
+/// The README, whose example runs as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -1,6 +1,7 @@
 //! Elementwise work split across threads: large loops (a convolution's
 //! activations, im2col copies, pooling) run on up to
-//! [`descent_core::threads::num_threads`] threads of rayon's pool, in
+//! [`descent_core::threads::num_threads`] threads of descent's pool
+//! ([`descent_core::threads::install`]), in
 //! contiguous blocks, so each element is computed by exactly the code that
 //! would compute it on one thread and results do not depend on the thread
 //! count.
@@ -36,9 +37,11 @@ pub(crate) fn blocks_mut<T: Send>(
         return;
     }
     let per = units.div_ceil(threads);
-    out.par_chunks_mut(per * unit_len)
-        .enumerate()
-        .for_each(|(i, block)| f(i * per, block));
+    descent_core::threads::install(|| {
+        out.par_chunks_mut(per * unit_len)
+            .enumerate()
+            .for_each(|(i, block)| f(i * per, block))
+    });
 }
 
 /// [`blocks_mut`] over two outputs cut at the same units: `a` in units of
@@ -57,10 +60,12 @@ pub(crate) fn blocks2_mut<T: Send, U: Send>(
         return;
     }
     let per = units.div_ceil(threads);
-    a.par_chunks_mut(per * a_len)
-        .zip(b.par_chunks_mut(per * b_len))
-        .enumerate()
-        .for_each(|(i, (x, y))| f(i * per, x, y));
+    descent_core::threads::install(|| {
+        a.par_chunks_mut(per * a_len)
+            .zip(b.par_chunks_mut(per * b_len))
+            .enumerate()
+            .for_each(|(i, (x, y))| f(i * per, x, y))
+    });
 }
 
 #[cfg(test)]

@@ -35,3 +35,8 @@ pub use optim_step::{OptimKind, OptimStep, OptimStepId, W5_PARAMS, optim_store};
 pub use timing::{Timing, time_prepared_steps, time_steps};
 pub use trainer::{TRAINER_STEPS, TrainerWorkload};
 pub use workload::{Workload, WorkloadId, WorkloadParts};
+
+/// The README, whose example runs as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

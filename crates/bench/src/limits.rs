@@ -46,18 +46,20 @@ pub fn triad_gbs(len: usize, iters: usize) -> f64 {
     let n_threads = descent_core::threads::num_threads();
     let chunk = len.div_ceil(n_threads);
     let t = time_steps(1, iters, || {
-        rayon::scope(|scope| {
-            for ((a, b), c) in a
-                .chunks_mut(chunk)
-                .zip(b.chunks(chunk))
-                .zip(c.chunks(chunk))
-            {
-                scope.spawn(move |_| {
-                    for ((a, b), c) in a.iter_mut().zip(b).zip(c) {
-                        *a = b + 3.0 * c;
-                    }
-                });
-            }
+        descent_core::threads::install(|| {
+            rayon::scope(|scope| {
+                for ((a, b), c) in a
+                    .chunks_mut(chunk)
+                    .zip(b.chunks(chunk))
+                    .zip(c.chunks(chunk))
+                {
+                    scope.spawn(move |_| {
+                        for ((a, b), c) in a.iter_mut().zip(b).zip(c) {
+                            *a = b + 3.0 * c;
+                        }
+                    });
+                }
+            })
         });
         black_box(&mut a);
     });

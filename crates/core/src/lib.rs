@@ -53,3 +53,8 @@ pub use traits::{GradientTransform, Schedule, StepCtx};
 pub use nalgebra;
 /// Re-export of the RNG traits through which all randomness enters descent.
 pub use rand_core;
+
+/// The README, whose example runs as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -72,3 +72,8 @@ pub use synth::{
     TeacherConfig, TeacherStudent, make_blobs, make_moons, make_shapes, make_spirals,
     make_teacher_student,
 };
+
+/// The README, whose example runs as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -1,21 +1,22 @@
 //! The loaders on the real sets in `../shared/datasets` (or `$DESCENT_DATA`,
 //! or `/usr/share/datasets`): sizes, label histograms and a few pixel values
-//! from the PROVENANCE files. A set that is not present is skipped with a
-//! message on stderr naming it and every place looked; the embedded digits
-//! always run.
+//! from the PROVENANCE files. A set that is not present is reported on
+//! stderr as `SKIPPED`, naming it and every place looked, and fails the test
+//! under `DESCENT_REQUIRE_DATA=1` (`descent_testkit::data`); the embedded
+//! digits always run.
 
 use descent_data::{
     Dataset, InMemory, SentimentSource, Split, cifar10_samples, digits, digits_from_dir,
     fashion_mnist, mnist, resolve, sentiment, sentiment_amazon_tsv,
 };
-use std::io::Write;
 
-/// Whether `set` is present; says clearly on stderr (uncaptured) when not.
+/// Whether `set` is present; says clearly on stderr (uncaptured) when not,
+/// and fails when data is required.
 fn present(test: &str, set: &str) -> bool {
     match resolve(set, None) {
         Ok(_) => true,
         Err(e) => {
-            let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {e}");
+            descent_testkit::data::absent(test, &e);
             false
         }
     }

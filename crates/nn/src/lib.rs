@@ -80,3 +80,8 @@ pub use mode::Mode;
 pub use module::{Ctx, Entry, Module};
 pub use sequential::Sequential;
 pub use state::{ModelState, matrix_dims};
+
+/// The README, whose example runs as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

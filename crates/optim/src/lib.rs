@@ -75,3 +75,8 @@ pub use optimizers::{
 pub use select::Selector;
 pub use transform::{BlockTransform, Mask, OptionalState, Tensors};
 pub use walk::{BLOCK, Parallelism};
+
+/// The README, whose example runs as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -33,8 +33,9 @@ pub const BLOCK: usize = 512;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Parallelism {
     /// Threads the work is cut for (at least 1): a threaded step is cut
-    /// into 8 pieces per thread, run on rayon's pool, whose size
-    /// (`RAYON_NUM_THREADS`, default all cores) bounds how many run at once.
+    /// into 8 pieces per thread, run on descent's pool
+    /// ([`descent_core::threads::install`]), whose size
+    /// ([`descent_core::threads::num_threads`]) bounds how many run at once.
     pub threads: usize,
     /// Each thread gets at least this many elements, or fewer threads run.
     pub min_elems_per_thread: usize,
@@ -172,15 +173,19 @@ pub(crate) fn apply<S: Scalar, T: BlockTransform<S>>(
         }
         return;
     }
-    // rayon's pool, not threads spawned per step: creating and ending a
-    // thread maps and unmaps its stack, and the unmapping interrupts every
+    // A pool (descent's, of `num_threads` threads, which bounds how many
+    // pieces run at once), not threads spawned per step: creating and ending
+    // a thread maps and unmaps its stack, and the unmapping interrupts every
     // core to flush its TLB, which inside a VM cost more than the step.
     let coefs = &coefs;
-    distribute(works, total, pieces)
-        .into_par_iter()
-        .zip(scratch.par_iter_mut())
-        .with_max_len(1)
-        .for_each(|(list, buf)| list.into_iter().for_each(|w| run(t, coefs, w, buf)));
+    let lists = distribute(works, total, pieces);
+    descent_core::threads::install(|| {
+        lists
+            .into_par_iter()
+            .zip(scratch.par_iter_mut())
+            .with_max_len(1)
+            .for_each(|(list, buf)| list.into_iter().for_each(|w| run(t, coefs, w, buf)))
+    });
 }
 
 /// Pieces of a threaded step per thread (see [`apply`]).

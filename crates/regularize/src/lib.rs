@@ -63,3 +63,8 @@ pub use sharpness::{
     top_hessian_eigenvalue,
 };
 pub use snapshot::Snapshot;
+
+/// The README, whose example runs as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

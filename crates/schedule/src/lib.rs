@@ -82,3 +82,8 @@ pub use warmup_cosine::WarmupCosine;
 
 /// Re-export of the trait every schedule here implements.
 pub use descent_core::Schedule;
+
+/// The README, whose example runs as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -1,21 +1,20 @@
 //! Parity with PyTorch 2.15: every case of `schedulers.json` in the golden
-//! directory (`$DESCENT_GOLDEN_DIR`, default `../shared/golden`), and the
-//! learning rates of every `training.json` case that has a scheduler.
+//! directory (`$DESCENT_GOLDEN_DIR`, default the repository's
+//! `tests/golden/`), and the learning rates of every `training.json` case
+//! that has a scheduler.
 //!
-//! Each scheduler is built from its `scheduler` name and `hyper` alone; a
-//! hyperparameter this harness does not read, or a value it cannot honour,
+//! Each scheduler is built from its `scheduler` name and `hyper` alone
+//! (`descent_testkit::torch::scheduler`); an unknown scheduler, a
+//! hyperparameter the builder does not read, or a value it cannot honour
 //! fails the case as unsupported. Learning rates and momentums must agree to
 //! 1e-10 relative.
 
 use descent_schedule::{MetricSchedule, Schedule};
-use descent_testkit::golden;
+use descent_testkit::golden::{self, Harness};
+use descent_testkit::torch::{Built, scheduler as build};
 use serde_json::Value;
 
 const RTOL: f64 = 1e-10;
-
-#[path = "support/torch.rs"]
-mod torch;
-use torch::{Built, build};
 
 fn numbers(v: &Value, what: &str) -> Result<Vec<f64>, String> {
     let list = v.as_array().ok_or(format!("`{what}` is not a list"))?;
@@ -122,37 +121,28 @@ fn check_training(case: &Value) -> Result<(usize, f64), String> {
 
 #[test]
 fn schedules_match_pytorch_golden_values() {
-    let files = golden::load_all().unwrap_or_else(|e| panic!("{e}"));
+    let all = golden::cases(Harness::Schedule).unwrap_or_else(|e| panic!("{e}"));
     let mut failures = Vec::new();
     let (mut cases, mut values, mut worst) = (0, 0, 0.0f64);
-    let mut scheduler_files = 0;
-    for file in &files {
-        let checker: fn(&Value) -> Result<(usize, f64), String> = match file.kind.as_str() {
-            "schedulers" => {
-                scheduler_files += 1;
-                check
-            }
+    for case in &all {
+        let checker: fn(&Value) -> Result<(usize, f64), String> = match case.kind.as_str() {
+            "schedulers" => check,
             "training" => check_training,
-            _ => continue,
-        };
-        for case in &file.cases {
-            let case_name = case["name"].as_str().unwrap_or("?");
-            match checker(case) {
-                Ok((0, _)) => {}
-                Ok((n, w)) => {
-                    cases += 1;
-                    values += n;
-                    worst = worst.max(w);
-                }
-                Err(e) => failures.push(format!("{}/{case_name}: {e}", file.file_name)),
+            other => {
+                failures.push(format!("{}: no check for kind `{other}`", case.at()));
+                continue;
             }
+        };
+        match checker(&case.value) {
+            Ok((0, _)) => {}
+            Ok((n, w)) => {
+                cases += 1;
+                values += n;
+                worst = worst.max(w);
+            }
+            Err(e) => failures.push(format!("{}: {e}", case.at())),
         }
     }
-    assert!(
-        scheduler_files > 0,
-        "no schedulers golden file in {}",
-        golden::dir().display()
-    );
     println!(
         "checked {cases} scheduler cases ({values} values) at relative {RTOL:e}; worst relative error {worst:e}"
     );

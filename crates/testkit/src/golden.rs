@@ -1,15 +1,25 @@
-//! Reading the golden reference files (`FORMAT.md` in the golden directory).
+//! Reading the golden reference files (`FORMAT.md` in the golden directory)
+//! and routing each case to the parity test that checks it.
+
+mod routes;
+
+pub use routes::{Case, Harness, ROUTES, Route, cases, route};
 
 use nalgebra::DMatrix;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-/// The golden directory: `$DESCENT_GOLDEN_DIR`, or `../shared/golden` beside
-/// the workspace root.
+/// The environment variable that overrides the golden directory.
+pub const DIR_ENV: &str = "DESCENT_GOLDEN_DIR";
+
+/// The golden directory: `$DESCENT_GOLDEN_DIR`, else the reference files
+/// vendored in the repository at `tests/golden/` (found from this crate's
+/// manifest, so the current directory does not matter).
 pub fn dir() -> PathBuf {
-    match std::env::var_os("DESCENT_GOLDEN_DIR") {
+    match std::env::var_os(DIR_ENV).filter(|d| !d.is_empty()) {
         Some(d) => PathBuf::from(d),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/golden"),
+        // This crate lives at <workspace>/crates/testkit.
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/golden"),
     }
 }
 
@@ -32,7 +42,7 @@ pub fn load_all() -> Result<Vec<File>, String> {
     let d = dir();
     let entries = std::fs::read_dir(&d).map_err(|e| {
         format!(
-            "golden directory {} unreadable ({e}); set DESCENT_GOLDEN_DIR",
+            "golden directory {} unreadable ({e}); set {DIR_ENV}",
             d.display()
         )
     })?;

@@ -1,4 +1,4 @@
-//! Batch application: per-sample parameters, split across scoped threads.
+//! Batch application: per-sample parameters, split across descent's threads.
 
 use super::{ImageAugment, ImageShape, check_len};
 use crate::{Result, SampleKey};
@@ -10,9 +10,12 @@ pub struct BatchConfig {
     pub seed: u64,
     /// The epoch.
     pub epoch: u64,
-    /// Most threads used; the default is descent's process-wide setting,
-    /// [`descent_core::threads::num_threads`] (`DESCENT_NUM_THREADS`, else
-    /// the available cores), read when the config is built.
+    /// Threads the batch is cut for; the default is descent's process-wide
+    /// setting, [`descent_core::threads::num_threads`]
+    /// (`DESCENT_NUM_THREADS`, else the available cores), read when the
+    /// config is built. The pieces run on descent's pool
+    /// ([`descent_core::threads::install`]), so no more than that setting
+    /// run at once.
     pub threads: usize,
     /// A thread is started only per this many images (default 64).
     pub min_images_per_thread: usize,
@@ -77,13 +80,16 @@ pub fn apply_batch(
         return Ok(());
     }
     let per = n.div_ceil(threads);
-    // rayon's pool, not threads spawned per call (whose stacks' unmapping
-    // interrupts every core to flush its TLB).
+    // A pool (descent's, so at most `num_threads` run at once), not threads
+    // spawned per call (whose stacks' unmapping interrupts every core to
+    // flush its TLB).
     let run = &run;
-    rayon::scope(|s| {
-        for (chunk, idx) in batch.chunks_mut(per * dims.len()).zip(indices.chunks(per)) {
-            s.spawn(move |_| run(chunk, idx));
-        }
+    descent_core::threads::install(|| {
+        rayon::scope(|s| {
+            for (chunk, idx) in batch.chunks_mut(per * dims.len()).zip(indices.chunks(per)) {
+                s.spawn(move |_| run(chunk, idx));
+            }
+        })
     });
     Ok(())
 }

@@ -174,7 +174,7 @@ pub(crate) fn gemm_mat<S: Scalar>(
     // (m×n, column-major, leading dimension m) inside their own buffers,
     // whose sizes `Mat::new` and the assertion checked; `c` does not alias
     // `a` or `b` because it is borrowed mutably.
-    unsafe {
+    let run = move || unsafe {
         if k >= REDUCTION * m.max(n) && k >= 2 * MIN_K_CHUNK {
             view.split_k(threads);
         } else if work < SMALL || k >= REDUCTION * m.max(n) {
@@ -182,6 +182,12 @@ pub(crate) fn gemm_mat<S: Scalar>(
         } else {
             view.split(threads);
         }
+    };
+    // Threaded work runs on descent's pool of `num_threads` threads.
+    if threads > 1 {
+        descent_core::threads::install(run);
+    } else {
+        run();
     }
 }
 
@@ -390,7 +396,8 @@ impl<S: Scalar> Views<S> {
         }
     }
 
-    /// The `gemm` crate, with its own threading on rayon's pool.
+    /// The `gemm` crate, with its own threading on the current rayon pool
+    /// (descent's, inside [`descent_core::threads::install`]).
     ///
     /// # Safety
     /// As [`gemm`]'s body.

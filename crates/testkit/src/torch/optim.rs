@@ -1,0 +1,154 @@
+//! `torch.optim` optimizers by class name.
+
+use crate::Hyper;
+use descent_core::{ParamStore, Scalar};
+use descent_optim::{
+    AdadeltaConfig, AdagradConfig, AdamConfig, AdamWConfig, AdamaxConfig, BlockTransform,
+    NAdamConfig, Optimizer, OptimizerConfig, RAdamConfig, RmsPropConfig, Selector, SgdConfig,
+    WeightDecay,
+};
+use serde_json::Value;
+
+/// The optimizer PyTorch's `class(params, **hyper)` makes, over every
+/// parameter of `store`.
+///
+/// # Examples
+///
+/// ```
+/// use descent_core::{ParamStore, Tags};
+/// use descent_testkit::torch::optimizer;
+/// use nalgebra::DMatrix;
+/// use serde_json::json;
+///
+/// let mut store = ParamStore::<f64>::new();
+/// store.register("w", Tags::WEIGHT, DMatrix::zeros(1, 3)).unwrap();
+/// let hyper = json!({"lr": 0.1, "momentum": 0.9, "dampening": 0.0,
+///     "weight_decay": 0.0, "nesterov": false, "maximize": false});
+/// assert!(optimizer(&store, "SGD", &hyper).is_ok());
+/// let err = optimizer(&store, "SGD", &json!({"lr": 0.1})).unwrap_err();
+/// assert!(err.contains("momentum"), "{err}");
+/// assert!(optimizer(&store, "LBFGS", &hyper).is_err());
+/// ```
+pub fn optimizer<S: Scalar>(
+    store: &ParamStore<S>,
+    class: &str,
+    hyper: &Value,
+) -> Result<Optimizer<S>, String> {
+    Hyper::read(hyper, |h| build(store, class, h))
+}
+
+fn build<S: Scalar>(store: &ParamStore<S>, class: &str, h: &Hyper) -> Result<Optimizer<S>, String> {
+    fn go<S: Scalar, C: OptimizerConfig>(
+        store: &ParamStore<S>,
+        c: C,
+    ) -> Result<Optimizer<S>, String>
+    where
+        C::Transform: BlockTransform<S>,
+    {
+        descent_optim::optimizers::with_groups(store.params(), &[(Selector::All, c)])
+            .map_err(|e| e.to_string())
+    }
+    let wd = |decoupled: bool| -> Result<WeightDecay, String> {
+        Ok(WeightDecay::from_torch(h.f64("weight_decay")?, decoupled))
+    };
+    match class {
+        "SGD" => go(
+            store,
+            SgdConfig {
+                lr: h.f64("lr")?,
+                momentum: h.f64("momentum")?,
+                dampening: h.f64("dampening")?,
+                weight_decay: wd(false)?,
+                nesterov: h.bool("nesterov")?,
+                maximize: h.bool("maximize")?,
+            },
+        ),
+        "Adagrad" => go(
+            store,
+            AdagradConfig {
+                lr: h.f64("lr")?,
+                lr_decay: h.f64("lr_decay")?,
+                weight_decay: wd(false)?,
+                initial_accumulator_value: h.f64("initial_accumulator_value")?,
+                eps: h.f64("eps")?,
+                maximize: h.bool("maximize")?,
+            },
+        ),
+        "RMSprop" => go(
+            store,
+            RmsPropConfig {
+                lr: h.f64("lr")?,
+                alpha: h.f64("alpha")?,
+                eps: h.f64("eps")?,
+                weight_decay: wd(false)?,
+                momentum: h.f64("momentum")?,
+                centered: h.bool("centered")?,
+                maximize: h.bool("maximize")?,
+            },
+        ),
+        "Adam" => go(
+            store,
+            AdamConfig {
+                lr: h.f64("lr")?,
+                betas: h.pair_f64("betas")?,
+                eps: h.f64("eps")?,
+                weight_decay: wd(h.bool("decoupled_weight_decay")?)?,
+                amsgrad: h.bool("amsgrad")?,
+                maximize: h.bool("maximize")?,
+            },
+        ),
+        "AdamW" => go(
+            store,
+            AdamWConfig {
+                lr: h.f64("lr")?,
+                betas: h.pair_f64("betas")?,
+                eps: h.f64("eps")?,
+                weight_decay: wd(true)?,
+                amsgrad: h.bool("amsgrad")?,
+                maximize: h.bool("maximize")?,
+            },
+        ),
+        "NAdam" => go(
+            store,
+            NAdamConfig {
+                lr: h.f64("lr")?,
+                betas: h.pair_f64("betas")?,
+                eps: h.f64("eps")?,
+                weight_decay: wd(h.bool("decoupled_weight_decay")?)?,
+                momentum_decay: h.f64("momentum_decay")?,
+                maximize: h.bool("maximize")?,
+            },
+        ),
+        "RAdam" => go(
+            store,
+            RAdamConfig {
+                lr: h.f64("lr")?,
+                betas: h.pair_f64("betas")?,
+                eps: h.f64("eps")?,
+                weight_decay: wd(h.bool("decoupled_weight_decay")?)?,
+                maximize: h.bool("maximize")?,
+            },
+        ),
+        "Adamax" => go(
+            store,
+            AdamaxConfig {
+                lr: h.f64("lr")?,
+                betas: h.pair_f64("betas")?,
+                eps: h.f64("eps")?,
+                weight_decay: wd(false)?,
+                maximize: h.bool("maximize")?,
+            },
+        ),
+        "Adadelta" => go(
+            store,
+            AdadeltaConfig {
+                lr: h.f64("lr")?,
+                rho: h.f64("rho")?,
+                eps: h.f64("eps")?,
+                weight_decay: wd(false)?,
+                maximize: h.bool("maximize")?,
+            },
+        ),
+        other => Err(format!("unsupported optimizer `{other}`")),
+    }
+}
