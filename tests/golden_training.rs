@@ -166,9 +166,10 @@ fn penalties(case: &Value) -> Result<Vec<Box<dyn Penalty<f64>>>, String> {
     Ok(out)
 }
 
-/// Installs the case's scheduler as the optimizer's learning-rate source:
-/// PyTorch's schedulers give absolute rates, as descent's do, so the
-/// optimizer uses them as they are. Returns whether it is a plateau schedule
+/// Installs the case's scheduler as the optimizer's learning-rate source
+/// (and momentum source, for schedulers that cycle momentum): PyTorch's
+/// schedulers give absolute rates, as descent's do, so the optimizer uses
+/// them as they are. Returns whether it is a plateau schedule
 /// (fed each step's loss).
 fn install_scheduler(
     case: &Value,
@@ -183,12 +184,15 @@ fn install_scheduler(
         .as_str()
         .ok_or("scheduler without a name")?;
     match schedule_torch::build(name, &spec["hyper"], base_lr)? {
-        schedule_torch::Built::Pure { lr, momentum: None } => {
+        schedule_torch::Built::Pure { lr, momentum } => {
             opt.set_lr_schedule(lr);
+            // OneCycleLR and CyclicLR drive the optimizer's momentum (or β₁)
+            // too, when their momentum cycling is on.
+            if let Some(m) = momentum.filter(|m| m(0).is_some()) {
+                opt.set_momentum_schedule(move |t: u64| m(t).unwrap_or(f64::NAN))
+                    .map_err(|e| e.to_string())?;
+            }
             Ok(false)
-        }
-        schedule_torch::Built::Pure { .. } => {
-            Err(format!("momentum cycling of `{name}` is not wired here"))
         }
         schedule_torch::Built::Plateau(p) => {
             opt.set_lr_plateau(p);

@@ -65,7 +65,8 @@ pub use buf::{Bufs, Split};
 pub use clip::{clip_grad_norm, clip_grad_value};
 pub use error::{Error, Result};
 pub use optimizer::{
-    GroupState, LrSource, LrState, Optimizer, OptimizerBuilder, OptimizerState, SharedSchedule,
+    GroupState, HyperSource, HyperState, LrSource, LrState, Optimizer, OptimizerBuilder,
+    OptimizerState, SharedSchedule,
 };
 pub use optimizers::{
     Adadelta, AdadeltaConfig, Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Adamax,
@@ -73,5 +74,5 @@ pub use optimizers::{
     RmsProp, RmsPropConfig, Sgd, SgdConfig, WeightDecay,
 };
 pub use select::Selector;
-pub use transform::{BlockTransform, Mask, OptionalState, Tensors};
+pub use transform::{BlockTransform, Mask, MomentumKind, OptionalState, Tensors};
 pub use walk::{BLOCK, Parallelism};

@@ -104,7 +104,7 @@ pub enum Built {
     /// A pure schedule, with its momentum when it cycles momentum.
     Pure {
         lr: DynSchedule,
-        momentum: Option<Box<dyn Fn(u64) -> Option<f64>>>,
+        momentum: Option<Box<dyn Fn(u64) -> Option<f64> + Send + Sync>>,
     },
     Plateau(ReduceLrOnPlateau),
 }
