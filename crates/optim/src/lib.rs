@@ -7,7 +7,9 @@
 //!   rate, stepped over a `ParamStore`; state saves and restores through serde.
 //!   A group's rate is an [`LrSource`]: a value, a schedule of absolute rates
 //!   (any `descent-schedule` schedule, used as it is), or a plateau schedule;
-//!   one optional multiplier (η_t) scales every group's rate.
+//!   one optional multiplier (η_t) scales every group's rate. A group's
+//!   momentum (`momentum` or β₁) is settable, saved and schedulable on the
+//!   running optimizer ([`HyperSource`]; OneCycleLR's momentum cycling).
 //! - PyTorch-named constructors that only assemble chains: [`Sgd`], [`Adagrad`],
 //!   [`RmsProp`], [`Adam`], [`AdamW`], [`NAdam`], [`RAdam`], [`Adamax`],
 //!   [`Adadelta`], and [`Lion`]; [`WeightDecay`] is the one decay abstraction they share.
