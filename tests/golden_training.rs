@@ -182,9 +182,10 @@ impl Callback for Record {
     }
 }
 
-/// Installs the case's scheduler as the optimizer's learning-rate source:
-/// PyTorch's schedulers give absolute rates, as descent's do, so the
-/// optimizer uses them as they are. Returns whether it is a plateau schedule
+/// Installs the case's scheduler as the optimizer's learning-rate source
+/// (and momentum source, for schedulers that cycle momentum): PyTorch's
+/// schedulers give absolute rates, as descent's do, so the optimizer uses
+/// them as they are. Returns whether it is a plateau schedule
 /// (fed each step's loss).
 fn install_scheduler(
     case: &Value,
@@ -200,11 +201,16 @@ fn install_scheduler(
     let built = torch::scheduler(name, spec.get("hyper")?, base_lr)?;
     spec.finish()?;
     match built {
-        Built::Pure { lr, momentum: None } => {
+        Built::Pure { lr, momentum } => {
             opt.set_lr_schedule(lr);
+            // OneCycleLR and CyclicLR drive the optimizer's momentum (or β₁)
+            // too, when their momentum cycling is on.
+            if let Some(m) = momentum.filter(|m| m(0).is_some()) {
+                opt.set_momentum_schedule(move |t: u64| m(t).unwrap_or(f64::NAN))
+                    .map_err(|e| e.to_string())?;
+            }
             Ok(false)
         }
-        Built::Pure { .. } => Err(format!("momentum cycling of `{name}` is not wired here")),
         Built::Plateau(p) => {
             opt.set_lr_plateau(p);
             Ok(true)

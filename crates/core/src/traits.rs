@@ -19,6 +19,8 @@ use crate::{Grads, Params, Scalar};
 /// assert_eq!((ctx.step, ctx.lr, ctx.lr_multiplier), (0, 0.1, 1.0));
 /// let halved = StepCtx::new(3, 0.05).with_lr_multiplier(0.5);
 /// assert_eq!(halved.lr_multiplier, 0.5);
+/// assert_eq!(ctx.momentum, None);
+/// assert_eq!(ctx.with_momentum(Some(0.85)).momentum, Some(0.85));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]
@@ -31,6 +33,11 @@ pub struct StepCtx {
     /// The optimizer's learning-rate multiplier for this step (η_t in
     /// Loshchilov & Hutter), 1 without one.
     pub lr_multiplier: f64,
+    /// The momentum this step uses (SGD's and RMSprop's `momentum`,
+    /// Adam-family β₁), when the optimizer drives it (a value set on the
+    /// running optimizer, or a momentum schedule); `None`: the stage's own.
+    /// Only the group's first momentum stage sees it.
+    pub momentum: Option<f64>,
 }
 
 impl StepCtx {
@@ -40,6 +47,7 @@ impl StepCtx {
             step,
             lr,
             lr_multiplier: 1.0,
+            momentum: None,
         }
     }
 
@@ -50,6 +58,11 @@ impl StepCtx {
             lr_multiplier,
             ..self
         }
+    }
+
+    /// The same context with `momentum` (`None`: each stage's own).
+    pub fn with_momentum(self, momentum: Option<f64>) -> Self {
+        StepCtx { momentum, ..self }
     }
 }
 

@@ -58,6 +58,13 @@ pub enum Error {
     /// A metric was given to an optimizer none of whose groups has a plateau schedule.
     #[error("no parameter group has a plateau schedule to observe the metric")]
     NoPlateau,
+    /// A momentum was set or scheduled on a group whose chain has no momentum
+    /// stage (an `Sgd` built with `momentum: 0.0`, Adagrad, Adadelta).
+    #[error("parameter group {group} has no momentum (nor beta1) to set")]
+    NoMomentum {
+        /// The group.
+        group: usize,
+    },
     /// The total gradient norm is NaN or infinite and `error_if_nonfinite` was set.
     #[error("the total norm of order {norm_type} of the gradients is non-finite ({total_norm})")]
     NonFiniteNorm {

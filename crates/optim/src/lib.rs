@@ -7,7 +7,9 @@
 //!   rate, stepped over a `ParamStore`; state saves and restores through serde.
 //!   A group's rate is an [`LrSource`]: a value, a schedule of absolute rates
 //!   (any `descent-schedule` schedule, used as it is), or a plateau schedule;
-//!   one optional multiplier (η_t) scales every group's rate.
+//!   one optional multiplier (η_t) scales every group's rate. A group's
+//!   momentum (`momentum` or β₁) is settable, saved and schedulable on the
+//!   running optimizer ([`HyperSource`]; OneCycleLR's momentum cycling).
 //! - PyTorch-named constructors that only assemble chains: [`Sgd`], [`Adagrad`],
 //!   [`RmsProp`], [`Adam`], [`AdamW`], [`NAdam`], [`RAdam`], [`Adamax`],
 //!   [`Adadelta`], and [`Lion`]; [`WeightDecay`] is the one decay abstraction they share.
@@ -65,7 +67,8 @@ pub use buf::{Bufs, Split};
 pub use clip::{clip_grad_norm, clip_grad_value};
 pub use error::{Error, Result};
 pub use optimizer::{
-    GroupState, LrSource, LrState, Optimizer, OptimizerBuilder, OptimizerState, SharedSchedule,
+    GroupState, HyperSource, HyperState, LrSource, LrState, Optimizer, OptimizerBuilder,
+    OptimizerState, SharedSchedule,
 };
 pub use optimizers::{
     Adadelta, AdadeltaConfig, Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Adamax,
@@ -73,7 +76,7 @@ pub use optimizers::{
     RmsProp, RmsPropConfig, Sgd, SgdConfig, WeightDecay,
 };
 pub use select::Selector;
-pub use transform::{BlockTransform, Mask, OptionalState, Tensors};
+pub use transform::{BlockTransform, Mask, MomentumKind, OptionalState, Tensors};
 pub use walk::{BLOCK, Parallelism};
 
 /// The README, whose example runs as a doctest.

@@ -1,11 +1,12 @@
 //! `Optimizer`: parameter groups, each a transform with its state and its
 //! learning-rate source, stepped over a store.
 
+mod momentum;
 mod runner;
 mod source;
 mod state;
 
-pub use source::{LrSource, LrState, SharedSchedule};
+pub use source::{HyperSource, HyperState, LrSource, LrState, SharedSchedule};
 pub use state::{GroupState, OptimizerState};
 
 use crate::error::{Error, Result, non_negative};
@@ -15,10 +16,12 @@ use crate::walk::Parallelism;
 use descent_core::{ParamStore, Params, Scalar, Schedule, StepCtx};
 use descent_schedule::{MetricSchedule, ReduceLrOnPlateau};
 use runner::{Bound, Runner};
+use source::MomentumSlot;
 use std::sync::Arc;
 
 struct Group<S: Scalar> {
     lr: LrSource,
+    momentum: Option<MomentumSlot>,
     runner: Box<dyn Runner<S>>,
 }
 
@@ -38,6 +41,14 @@ struct Group<S: Scalar> {
 /// Hutter, and the slot `descent-regularize`'s instability guard lowers the
 /// rate through. The rate a step uses is the source's rate times the
 /// multiplier ([`effective_lr`](Self::effective_lr)).
+///
+/// A group's momentum — SGD's and RMSprop's `momentum`, Adam-family β₁, the
+/// first momentum stage of its chain — is readable and settable on the
+/// running optimizer ([`momentum`](Self::momentum), [`set_momentum`](Self::set_momentum))
+/// and can follow a schedule ([`set_momentum_schedule`](Self::set_momentum_schedule)),
+/// as PyTorch's `OneCycleLR` and `CyclicLR` drive `momentum` or `betas[0]`
+/// before each step. A changed momentum applies to the moment buffers as
+/// they are, as in PyTorch. It enters the step once, through `StepCtx::momentum`.
 ///
 /// # Examples
 ///
@@ -111,8 +122,13 @@ impl<S: Scalar> OptimizerBuilder<'_, S> {
             *t |= *m;
         }
         let state = transform.init_masked(self.params, Mask::new(&mask));
+        let momentum = transform.momentum().map(|(kind, value)| MomentumSlot {
+            kind,
+            source: HyperSource::Value(value),
+        });
         self.groups.push(Group {
             lr: LrSource::Value(lr),
+            momentum,
             runner: Box::new(Bound {
                 transform,
                 state,
@@ -167,7 +183,10 @@ impl<S: Scalar> Optimizer<S> {
         let mult = self.lr_multiplier();
         let (params, grads) = store.split_mut();
         for g in &mut self.groups {
-            let ctx = StepCtx::new(self.step, g.lr.at(self.step) * mult).with_lr_multiplier(mult);
+            let momentum = g.momentum.as_ref().map(|m| m.source.at(self.step));
+            let ctx = StepCtx::new(self.step, g.lr.at(self.step) * mult)
+                .with_lr_multiplier(mult)
+                .with_momentum(momentum);
             g.runner.step(params, grads, &ctx, &self.parallelism);
         }
         self.step += 1;

@@ -94,6 +94,37 @@ impl<'a> Mask<'a> {
     }
 }
 
+/// Which hyperparameter a stage's momentum is, as PyTorch names it: the one
+/// a momentum schedule drives (PyTorch's `OneCycleLR` and `CyclicLR` write
+/// `betas[0]` when an optimizer has `betas`, else `momentum`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MomentumKind {
+    /// SGD's and RMSprop's `momentum`: finite and at least 0.
+    Momentum,
+    /// Adam-family `betas[0]`: in `[0, 1)`.
+    Beta1,
+}
+
+impl MomentumKind {
+    /// The hyperparameter's PyTorch name (`momentum`, `betas.0`).
+    pub fn name(self) -> &'static str {
+        match self {
+            MomentumKind::Momentum => "momentum",
+            MomentumKind::Beta1 => "betas.0",
+        }
+    }
+
+    /// Checks `value` against this hyperparameter's range.
+    pub fn check(self, value: f64) -> crate::Result<f64> {
+        match self {
+            MomentumKind::Momentum => crate::error::non_negative(self.name(), value)?,
+            MomentumKind::Beta1 => crate::error::unit_interval(self.name(), value)?,
+        }
+        Ok(value)
+    }
+}
+
 /// A gradient transform written as a per-block kernel, so a [`chain`] of
 /// them runs in one pass over memory.
 ///
@@ -138,6 +169,13 @@ pub trait BlockTransform<S: Scalar>: Send + Sync {
     /// True when this stage leaves updates unchanged (an absent optional stage).
     fn is_identity(&self) -> bool {
         false
+    }
+
+    /// The stage's momentum hyperparameter and its configured value, if it
+    /// has one. `prepare` then reads `ctx.momentum` when it is set, so a
+    /// running optimizer can change it (once per step, not per element).
+    fn momentum(&self) -> Option<(MomentumKind, f64)> {
+        None
     }
 
     /// [`apply_block`](Self::apply_block) with the incoming updates read from
@@ -221,6 +259,10 @@ impl<S: Scalar, T: BlockTransform<S>> BlockTransform<S> for Option<T> {
 
     fn is_identity(&self) -> bool {
         self.as_ref().is_none_or(|t| t.is_identity())
+    }
+
+    fn momentum(&self) -> Option<(MomentumKind, f64)> {
+        self.as_ref().and_then(|t| t.momentum())
     }
 
     #[inline(always)]

@@ -1,7 +1,8 @@
 //! The contract every optimizer keeps, run over one table (optax
 //! `_OPTIMIZERS_UNDER_TEST`): it descends a quadratic and Rosenbrock, stays
-//! finite on zero gradients, and a save/restore mid-run (through JSON) gives
-//! a bit-identical trajectory.
+//! finite on zero gradients, and a save/restore mid-run (through JSON), under
+//! a learning-rate schedule, a multiplier and a momentum changed on the
+//! running optimizer, gives a bit-identical trajectory.
 
 use descent_core::{ParamStore, Tags};
 use descent_optim::*;
@@ -346,6 +347,11 @@ fn every_optimizer_resumes_a_saved_run_on_the_identical_trajectory() {
         opt.set_lr_schedule(schedule);
         opt.set_lr_multiplier(multiplier);
         let x7 = run(&mut opt, &mut store, &ROSENBROCK, 7).pop().unwrap();
+        // A momentum (or β₁) changed on the running optimizer is state too.
+        let momentum = opt.momentum().map(|m| m * 0.9);
+        if let Some(m) = momentum {
+            opt.set_momentum(m).unwrap();
+        }
         let saved = serde_json::to_string(&opt.state()).unwrap();
         let uninterrupted = run(&mut opt, &mut store, &ROSENBROCK, 9);
 
@@ -359,6 +365,7 @@ fn every_optimizer_resumes_a_saved_run_on_the_identical_trajectory() {
             .load_state(&serde_json::from_str(&saved).unwrap())
             .unwrap();
         assert_eq!((resumed.lr(), resumed.steps()), (schedule(7), 7), "{name}");
+        assert_eq!(resumed.momentum(), momentum, "{name}");
         let continued = run(&mut resumed, &mut resumed_store, &ROSENBROCK, 9);
         assert_eq!(continued, uninterrupted, "{name}");
     }

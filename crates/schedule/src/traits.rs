@@ -9,7 +9,8 @@ use std::fmt;
 ///
 /// PyTorch writes the value into `momentum` or into `betas[0]`, depending on
 /// the optimizer; here the schedule only produces the number and the
-/// optimizer decides which hyperparameter it drives.
+/// optimizer decides which hyperparameter it drives
+/// (`descent_optim::Optimizer::set_lr_and_momentum_schedule`).
 pub trait MomentumSchedule: Schedule {
     /// The momentum at `step`, or `None` when momentum cycling is off.
     fn momentum(&self, step: u64) -> Option<f64>;

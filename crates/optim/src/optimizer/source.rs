@@ -102,3 +102,76 @@ pub enum LrState {
     /// A plateau schedule with its counters.
     Plateau(ReduceLrOnPlateau),
 }
+
+/// Where a hyperparameter other than the learning rate (today the momentum)
+/// comes from while a run goes: a value, or a schedule of values evaluated
+/// at the optimizer's step count (optax's `inject_hyperparams`).
+///
+/// # Examples
+///
+/// ```
+/// use descent_optim::HyperSource;
+/// use descent_schedule::{MomentumOf, OneCycleLr, OneCycleLrConfig};
+///
+/// let cycle = OneCycleLr::new(0.1, 100, OneCycleLrConfig::default())?;
+/// let momentum = HyperSource::schedule(MomentumOf::new(cycle).expect("cycles momentum"));
+/// assert_eq!(momentum.at(0), 0.95); // max_momentum while the rate is lowest
+/// assert_eq!(HyperSource::Value(0.9).at(7), 0.9);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub enum HyperSource {
+    /// A constant value (settable between steps).
+    Value(f64),
+    /// `schedule.lr(step)` at the optimizer's step count, read as the value.
+    Schedule(SharedSchedule),
+}
+
+impl HyperSource {
+    /// A schedule of values.
+    pub fn schedule(schedule: impl Schedule + Send + Sync + 'static) -> Self {
+        HyperSource::Schedule(Arc::new(schedule))
+    }
+
+    /// The value at optimizer step `step`.
+    pub fn at(&self, step: u64) -> f64 {
+        match self {
+            HyperSource::Value(v) => *v,
+            HyperSource::Schedule(s) => s.lr(step),
+        }
+    }
+
+    /// What the optimizer's state keeps of it.
+    pub(crate) fn saved(&self) -> HyperState {
+        match self {
+            HyperSource::Value(v) => HyperState::Value(*v),
+            HyperSource::Schedule(_) => HyperState::Schedule,
+        }
+    }
+}
+
+impl fmt::Debug for HyperSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HyperSource::Value(v) => f.debug_tuple("Value").field(v).finish(),
+            HyperSource::Schedule(_) => f.write_str("Schedule(..)"),
+        }
+    }
+}
+
+/// The saved form of a [`HyperSource`]: a value whole, a schedule by its presence.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HyperState {
+    /// A constant value.
+    Value(f64),
+    /// A schedule of values (install it again before loading).
+    Schedule,
+}
+
+/// A group's momentum: which hyperparameter it is, and where its value comes from.
+#[derive(Clone, Debug)]
+pub(crate) struct MomentumSlot {
+    pub(crate) kind: crate::transform::MomentumKind,
+    pub(crate) source: HyperSource,
+}

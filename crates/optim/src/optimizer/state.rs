@@ -1,13 +1,13 @@
 //! What an optimizer saves to resume, and how it is restored.
 
-use super::{LrSource, LrState, Optimizer};
+use super::{HyperSource, HyperState, LrSource, LrState, Optimizer};
 use crate::error::{Error, Result, non_negative};
 use descent_core::Scalar;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Everything an optimizer must save to resume: the step count and, per
-/// group, its learning-rate source, selection and transform state.
+/// group, its learning-rate source, its momentum, selection and transform state.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OptimizerState {
     /// Steps taken.
@@ -22,6 +22,9 @@ pub struct GroupState {
     /// The group's learning-rate source (a value, a schedule's presence, or
     /// a plateau schedule with its counters).
     pub lr: LrState,
+    /// The group's momentum (`momentum` or β₁) as set on the running
+    /// optimizer or by a schedule; `None` when its chain has no momentum stage.
+    pub momentum: Option<HyperState>,
     /// Which parameters the group updates.
     pub mask: Vec<bool>,
     /// The transform's state.
@@ -40,6 +43,7 @@ impl<S: Scalar> Optimizer<S> {
                 .iter()
                 .map(|g| GroupState {
                     lr: g.lr.saved(),
+                    momentum: g.momentum.as_ref().map(|m| m.source.saved()),
                     mask: g.runner.mask().to_vec(),
                     state: g.runner.save(),
                 })
@@ -50,7 +54,8 @@ impl<S: Scalar> Optimizer<S> {
     /// Restores a snapshot taken by [`Optimizer::state`] from an optimizer
     /// built the same way over the same parameters. A saved value or plateau
     /// schedule replaces the group's source; a group saved under a schedule
-    /// must have a schedule installed. On error nothing changes.
+    /// must have a schedule installed; the same holds for the momentum. On
+    /// error nothing changes.
     pub fn load_state(&mut self, saved: &OptimizerState) -> Result<()> {
         if saved.groups.len() != self.groups.len() {
             return Err(Error::StateMismatch {
@@ -80,6 +85,34 @@ impl<S: Scalar> Optimizer<S> {
                     });
                 }
             }
+            match (&s.momentum, &g.momentum) {
+                (None, None) => {}
+                (Some(HyperState::Value(m)), Some(slot)) => {
+                    slot.kind.check(*m)?;
+                }
+                (Some(HyperState::Schedule), Some(slot))
+                    if matches!(slot.source, HyperSource::Schedule(_)) => {}
+                (Some(HyperState::Schedule), Some(_)) => {
+                    return Err(Error::StateMismatch {
+                        reason: format!(
+                            "group {i} was saved under a momentum schedule; install it before loading"
+                        ),
+                    });
+                }
+                (saved, _) => {
+                    return Err(Error::StateMismatch {
+                        reason: format!(
+                            "group {i} {} a momentum stage here but {} one when saved",
+                            if g.momentum.is_some() {
+                                "has"
+                            } else {
+                                "has no"
+                            },
+                            if saved.is_some() { "had" } else { "had no" },
+                        ),
+                    });
+                }
+            }
             g.runner.check(&s.state)?;
         }
         for (g, s) in self.groups.iter_mut().zip(&saved.groups) {
@@ -88,6 +121,9 @@ impl<S: Scalar> Optimizer<S> {
                 LrState::Value(lr) => g.lr = LrSource::Value(*lr),
                 LrState::Plateau(p) => g.lr = LrSource::Plateau(p.clone()),
                 LrState::Schedule => {}
+            }
+            if let (Some(HyperState::Value(m)), Some(slot)) = (&s.momentum, &mut g.momentum) {
+                slot.source = HyperSource::Value(*m);
             }
         }
         self.step = saved.step;

@@ -3,7 +3,7 @@
 use super::*;
 use crate::testing::store_of;
 use crate::transform::{add_decayed_weights, chain, masked, scale_by_learning_rate, trace};
-use crate::{Adam, AdamConfig, AdamW, AdamWConfig, Sgd, SgdConfig, WeightDecay};
+use crate::{Adam, AdamConfig, AdamW, AdamWConfig, MomentumKind, Sgd, SgdConfig, WeightDecay};
 use descent_core::{GradientTransform, Tags};
 use descent_schedule::{ReduceLrOnPlateau, ReduceLrOnPlateauConfig, StepLr};
 
@@ -430,4 +430,242 @@ fn core_update_and_optimizer_step_agree() {
     }
     let id = a.ids().next().unwrap();
     assert_eq!(a.value(id), b.value(id));
+}
+
+/// Gradients for step `k` of a 3-element parameter: signs and sizes vary.
+fn grad_at(k: usize) -> [f64; 3] {
+    let k = k as f64;
+    [(0.7 * k).sin(), 0.5 - 0.1 * k, (1.3 * k).cos() * 2.0]
+}
+
+fn feed(store: &mut ParamStore<f64>, k: usize) {
+    let id = store.ids().next().unwrap();
+    store.grad_mut(id).copy_from_slice(&grad_at(k));
+}
+
+#[test]
+fn a_momentum_set_mid_run_applies_to_the_buffer_as_it_is() {
+    let (lr, dampening) = (0.1, 0.1);
+    let mut store = store_of(&[vec![1.0, -1.0, 0.5]]);
+    let mut opt = Sgd::new(
+        &store,
+        SgdConfig {
+            lr,
+            momentum: 0.9,
+            dampening,
+            ..SgdConfig::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(opt.momentum(), Some(0.9));
+    assert_eq!(opt.momentum_kind(0).unwrap(), Some(MomentumKind::Momentum));
+    let momentums = [0.9, 0.9, 0.9, 0.5, 0.5, 0.0, 0.95];
+    // PyTorch's SGD by hand: buf = g on the first step, then
+    // buf = μ_t·buf + (1 − d)·g with the step's μ_t; p −= lr·buf.
+    let (mut p, mut buf) = (vec![1.0, -1.0, 0.5], vec![0.0; 3]);
+    for (k, &mu) in momentums.iter().enumerate() {
+        if k == 3 {
+            opt.set_momentum(0.5).unwrap();
+        } else if k == 5 {
+            opt.set_group_momentum(0, 0.0).unwrap();
+        } else if k == 6 {
+            opt.set_momentum(0.95).unwrap();
+        }
+        assert_eq!(opt.momentum(), Some(mu));
+        feed(&mut store, k);
+        opt.step(&mut store).unwrap();
+        for j in 0..3 {
+            let g = grad_at(k)[j];
+            buf[j] = if k == 0 {
+                g
+            } else {
+                mu * buf[j] + (1.0 - dampening) * g
+            };
+            p[j] -= lr * buf[j];
+        }
+        let got = store.value(store.ids().next().unwrap());
+        for j in 0..3 {
+            assert!((got[j] - p[j]).abs() < 1e-14, "step {k}: {got} vs {p:?}");
+        }
+    }
+}
+
+#[test]
+fn adams_beta1_is_settable_and_enters_its_bias_correction() {
+    let (lr, b2, eps) = (0.01, 0.999, 1e-8);
+    let mut store = store_of(&[vec![1.0, -1.0, 0.5]]);
+    let mut opt = Adam::new(
+        &store,
+        AdamConfig {
+            lr,
+            ..AdamConfig::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(opt.momentum_kind(0).unwrap(), Some(MomentumKind::Beta1));
+    let b1s = [0.9, 0.9, 0.85, 0.8, 0.85, 0.9];
+    opt.set_momentum_schedule(move |t: u64| b1s[t as usize])
+        .unwrap();
+    let (mut p, mut m, mut v) = (vec![1.0, -1.0, 0.5], vec![0.0; 3], vec![0.0; 3]);
+    for (k, &b1) in b1s.iter().enumerate() {
+        assert_eq!(opt.momentum(), Some(b1));
+        feed(&mut store, k);
+        opt.step(&mut store).unwrap();
+        // PyTorch's Adam reads betas[0] each step, bias correction included.
+        let t = (k + 1) as f64;
+        for j in 0..3 {
+            let g = grad_at(k)[j];
+            m[j] = b1 * m[j] + (1.0 - b1) * g;
+            v[j] = b2 * v[j] + (1.0 - b2) * g * g;
+            let denom = (v[j] / (1.0 - b2.powf(t))).sqrt() + eps;
+            p[j] -= lr / (1.0 - b1.powf(t)) * m[j] / denom;
+        }
+        let got = store.value(store.ids().next().unwrap());
+        for j in 0..3 {
+            assert!((got[j] - p[j]).abs() < 1e-13, "step {k}: {got} vs {p:?}");
+        }
+    }
+}
+
+#[test]
+fn momentum_errors_are_typed_and_change_nothing() {
+    let store = store_of(&[vec![1.0], vec![2.0]]);
+    let mut plain = sgd(&store, 0.1);
+    assert_eq!(plain.momentum(), None);
+    assert_eq!(plain.set_momentum(0.9), Err(Error::NoMomentum { group: 0 }));
+    assert_eq!(
+        plain.set_momentum_schedule(0.9),
+        Err(Error::NoMomentum { group: 0 })
+    );
+    let cycle = descent_schedule::OneCycleLr::new(0.1, 10, Default::default()).unwrap();
+    assert_eq!(
+        plain.set_lr_and_momentum_schedule(cycle),
+        Err(Error::NoMomentum { group: 0 })
+    );
+    assert!(matches!(plain.lr_source(0).unwrap(), LrSource::Value(_)));
+    let adagrad = crate::Adagrad::new(&store, crate::AdagradConfig::default()).unwrap();
+    assert_eq!(adagrad.group_momentum(0).unwrap(), None);
+
+    // Groups with and without momentum: all-group setters refuse, nothing moves.
+    let with = SgdConfig {
+        momentum: 0.9,
+        ..SgdConfig::default()
+    };
+    let mut mixed = Sgd::with_groups(
+        &store,
+        &[
+            (Selector::name("p0"), with),
+            (Selector::All, SgdConfig::default()),
+        ],
+    )
+    .unwrap();
+    assert_eq!(mixed.set_momentum(0.5), Err(Error::NoMomentum { group: 1 }));
+    assert_eq!(mixed.momentum(), Some(0.9));
+    mixed.set_group_momentum(0, 0.5).unwrap();
+    assert_eq!(mixed.group_momentum(0).unwrap(), Some(0.5));
+    assert_eq!(
+        mixed.set_group_momentum(1, 0.5),
+        Err(Error::NoMomentum { group: 1 })
+    );
+
+    let mut adam = Adam::new(&store, AdamConfig::default()).unwrap();
+    for bad in [1.0, -0.1, f64::NAN] {
+        assert!(matches!(
+            adam.set_momentum(bad),
+            Err(Error::OutOfRange {
+                name: "betas.0",
+                ..
+            })
+        ));
+    }
+    assert!(matches!(
+        mixed.set_momentum(-1.0),
+        Err(Error::NoMomentum { .. })
+    ));
+    assert!(matches!(
+        mixed.set_group_momentum(0, -1.0),
+        Err(Error::OutOfRange {
+            name: "momentum",
+            ..
+        })
+    ));
+    assert_eq!(adam.momentum(), Some(0.9));
+}
+
+#[test]
+fn only_the_first_momentum_stage_of_a_chain_is_driven() {
+    let run = |first: f64, drive: Option<f64>| {
+        let mut store = store_of(&[vec![1.0, -1.0, 0.5]]);
+        let t = chain((
+            trace(first, 0.0, false),
+            trace(0.5, 0.0, false),
+            scale_by_learning_rate(),
+        ));
+        let mut opt = Optimizer::new(&store, 0.1, t).unwrap();
+        if let Some(m) = drive {
+            opt.set_momentum(m).unwrap();
+        }
+        for k in 0..4 {
+            feed(&mut store, k);
+            opt.step(&mut store).unwrap();
+        }
+        store.value(store.ids().next().unwrap()).clone()
+    };
+    assert_eq!(run(0.9, Some(0.3)), run(0.3, None));
+    assert_ne!(run(0.9, Some(0.3)), run(0.9, None));
+}
+
+#[test]
+fn a_momentum_set_or_scheduled_is_saved_and_restored() {
+    let cfg = SgdConfig {
+        lr: 0.05,
+        momentum: 0.9,
+        ..SgdConfig::default()
+    };
+    let mut store = store_of(&[vec![1.0, -1.0, 0.5]]);
+    let mut opt = Sgd::new(&store, cfg).unwrap();
+    for k in 0..3 {
+        feed(&mut store, k);
+        opt.step(&mut store).unwrap();
+    }
+    opt.set_momentum(0.7).unwrap();
+    let saved: OptimizerState =
+        serde_json::from_str(&serde_json::to_string(&opt.state()).unwrap()).unwrap();
+    assert_eq!(saved.groups[0].momentum, Some(HyperState::Value(0.7)));
+    let mut resumed = Sgd::new(&store, cfg).unwrap();
+    resumed.load_state(&saved).unwrap();
+    assert_eq!(resumed.momentum(), Some(0.7));
+
+    let schedule = |t: u64| 0.8 + 0.01 * t as f64;
+    opt.set_momentum_schedule(schedule).unwrap();
+    let at_save = store.clone();
+    let saved = opt.state();
+    assert_eq!(saved.groups[0].momentum, Some(HyperState::Schedule));
+    let mut unscheduled = Sgd::new(&at_save, cfg).unwrap();
+    let before = unscheduled.state();
+    assert!(matches!(
+        unscheduled.load_state(&saved),
+        Err(Error::StateMismatch { .. })
+    ));
+    assert_eq!(unscheduled.state(), before);
+    let mut plain = sgd(&at_save, 0.05);
+    assert!(matches!(
+        plain.load_state(&saved),
+        Err(Error::StateMismatch { .. })
+    ));
+
+    let (mut a, mut b) = (store, at_save);
+    let mut resumed = Sgd::new(&b, cfg).unwrap();
+    resumed.set_momentum_schedule(schedule).unwrap();
+    resumed.load_state(&saved).unwrap();
+    assert_eq!(resumed.momentum(), Some(schedule(3)));
+    for k in 3..8 {
+        feed(&mut a, k);
+        feed(&mut b, k);
+        opt.step(&mut a).unwrap();
+        resumed.step(&mut b).unwrap();
+    }
+    let id = a.ids().next().unwrap();
+    assert_eq!(a.value(id), b.value(id));
+    assert_eq!(opt.state(), resumed.state());
 }

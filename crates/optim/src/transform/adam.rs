@@ -1,7 +1,9 @@
 //! `scale_by_adam`: Adam's bias-corrected moment ratio, with AMSGrad.
 
 use crate::buf::{Bufs, optional_slices};
-use crate::transform::{BlockTransform, Mask, Tensors, gradient_transform_via_blocks};
+use crate::transform::{
+    BlockTransform, Mask, MomentumKind, Tensors, gradient_transform_via_blocks,
+};
 use descent_core::{Params, Scalar, StepCtx};
 use serde::{Deserialize, Serialize};
 
@@ -115,14 +117,15 @@ impl<S: Scalar> BlockTransform<S> for ScaleByAdam {
         _: Tensors<'_, S>,
         _: &Params<S>,
         _: Mask<'_>,
-        _: &StepCtx,
+        ctx: &StepCtx,
     ) -> AdamCoefs<S> {
+        let b1 = ctx.momentum.unwrap_or(self.b1);
         state.count += 1;
         let t = state.count as f64;
-        let bc1 = 1.0 - self.b1.powf(t);
+        let bc1 = 1.0 - b1.powf(t);
         let bc2 = 1.0 - self.b2.powf(t);
         AdamCoefs {
-            w1: S::cast(1.0 - self.b1),
+            w1: S::cast(1.0 - b1),
             b2: S::cast(self.b2),
             w2: S::cast(1.0 - self.b2),
             inv_bc1: S::cast(1.0 / bc1),
@@ -139,6 +142,10 @@ impl<S: Scalar> BlockTransform<S> for ScaleByAdam {
             .zip(state.nu.slices_mut())
             .zip(max)
             .map(|((m, v), x)| (m, v, x))
+    }
+
+    fn momentum(&self) -> Option<(MomentumKind, f64)> {
+        Some((MomentumKind::Beta1, self.b1))
     }
 
     #[inline(always)]

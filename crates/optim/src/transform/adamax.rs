@@ -1,7 +1,9 @@
 //! `scale_by_adamax`: Adam with the infinity norm in place of the second moment.
 
 use crate::buf::Bufs;
-use crate::transform::{BlockTransform, Mask, Tensors, gradient_transform_via_blocks};
+use crate::transform::{
+    BlockTransform, Mask, MomentumKind, Tensors, gradient_transform_via_blocks,
+};
 use descent_core::{Params, Scalar, StepCtx};
 use serde::{Deserialize, Serialize};
 
@@ -69,19 +71,24 @@ impl<S: Scalar> BlockTransform<S> for ScaleByAdamax {
         _: Tensors<'_, S>,
         _: &Params<S>,
         _: Mask<'_>,
-        _: &StepCtx,
+        ctx: &StepCtx,
     ) -> AdamaxCoefs<S> {
+        let b1 = ctx.momentum.unwrap_or(self.b1);
         state.count += 1;
         AdamaxCoefs {
-            w1: S::cast(1.0 - self.b1),
+            w1: S::cast(1.0 - b1),
             b2: S::cast(self.b2),
-            inv_bc1: S::cast(1.0 / (1.0 - self.b1.powf(state.count as f64))),
+            inv_bc1: S::cast(1.0 / (1.0 - b1.powf(state.count as f64))),
             eps: S::cast(self.eps),
         }
     }
 
     fn views<'a>(&self, state: &'a mut Self::State) -> impl Iterator<Item = Self::View<'a>> {
         state.mu.slices_mut().zip(state.inf_norm.slices_mut())
+    }
+
+    fn momentum(&self) -> Option<(MomentumKind, f64)> {
+        Some((MomentumKind::Beta1, self.b1))
     }
 
     #[inline(always)]

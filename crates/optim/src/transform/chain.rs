@@ -1,7 +1,7 @@
 //! `chain`: stages applied one after the other, fused block by block.
 
 use crate::buf::Split;
-use crate::transform::{BlockTransform, Mask, Tensors};
+use crate::transform::{BlockTransform, Mask, MomentumKind, Tensors};
 use crate::walk::BLOCK;
 use descent_core::{GradientTransform, Grads, Params, Scalar, StepCtx};
 use serde::de::DeserializeOwned;
@@ -175,6 +175,11 @@ macro_rules! chain_impl {
                 true $(&& self.0.$i.is_identity())+
             }
 
+            /// The first stage's momentum that has one, in chain order.
+            fn momentum(&self) -> Option<(MomentumKind, f64)> {
+                None $(.or_else(|| self.0.$i.momentum()))+
+            }
+
             #[inline(always)]
             fn apply_block_from(&self, coefs: &Self::Coefs, view: &mut Self::View<'_>, src: &[S], u: &mut [S], p: &[S]) {
                 match view.1.as_deref() {
@@ -197,7 +202,13 @@ macro_rules! chain_impl {
             ) -> Self::Coefs {
                 let mut coefs = ($(Option::<$T::Coefs>::None,)+);
                 let mut from = 0;
+                // A driven momentum goes to the first stage that has one only.
+                let mut momentum = ctx.momentum;
                 $(
+                    let ctx = &match self.0.$i.momentum() {
+                        Some(_) => ctx.with_momentum(momentum.take()),
+                        None => ctx.with_momentum(None),
+                    };
                     if $i > 0 && self.0.$i.reads_input() {
                         self.materialize(state, &coefs, input, params, mask, from, $i);
                         from = $i;

@@ -1,7 +1,9 @@
 //! `scale_by_lion`: the sign of an interpolated momentum (Chen et al., 2023).
 
 use crate::buf::Bufs;
-use crate::transform::{BlockTransform, Mask, Tensors, gradient_transform_via_blocks};
+use crate::transform::{
+    BlockTransform, Mask, MomentumKind, Tensors, gradient_transform_via_blocks,
+};
 use descent_core::{Params, Scalar, StepCtx};
 use serde::{Deserialize, Serialize};
 
@@ -52,14 +54,19 @@ impl<S: Scalar> BlockTransform<S> for ScaleByLion {
         _: Tensors<'_, S>,
         _: &Params<S>,
         _: Mask<'_>,
-        _: &StepCtx,
+        ctx: &StepCtx,
     ) -> (S, S, S, S) {
+        let b1 = ctx.momentum.unwrap_or(self.b1);
         let c = S::cast;
-        (c(self.b1), c(1.0 - self.b1), c(self.b2), c(1.0 - self.b2))
+        (c(b1), c(1.0 - b1), c(self.b2), c(1.0 - self.b2))
     }
 
     fn views<'a>(&self, state: &'a mut Self::State) -> impl Iterator<Item = Self::View<'a>> {
         state.mu.slices_mut()
+    }
+
+    fn momentum(&self) -> Option<(MomentumKind, f64)> {
+        Some((MomentumKind::Beta1, self.b1))
     }
 
     #[inline(always)]

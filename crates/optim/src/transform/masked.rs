@@ -1,7 +1,7 @@
 //! `masked`: apply a transform to the selected parameters only.
 
 use crate::select::Selector;
-use crate::transform::{BlockTransform, Mask, Tensors};
+use crate::transform::{BlockTransform, Mask, MomentumKind, Tensors};
 use descent_core::{GradientTransform, Grads, Params, Scalar, StepCtx};
 use serde::{Deserialize, Serialize};
 
@@ -57,6 +57,10 @@ impl<S: Scalar, T: BlockTransform<S>> BlockTransform<S> for Masked<T> {
 
     fn reads_input(&self) -> bool {
         self.inner.reads_input()
+    }
+
+    fn momentum(&self) -> Option<(MomentumKind, f64)> {
+        self.inner.momentum()
     }
 
     fn prepare(

@@ -1,7 +1,9 @@
 //! `trace`: heavy-ball or Nesterov momentum with PyTorch's dampening.
 
 use crate::buf::Bufs;
-use crate::transform::{BlockTransform, Mask, Tensors, gradient_transform_via_blocks};
+use crate::transform::{
+    BlockTransform, Mask, MomentumKind, Tensors, gradient_transform_via_blocks,
+};
 use descent_core::{Params, Scalar, StepCtx};
 use serde::{Deserialize, Serialize};
 
@@ -83,18 +85,24 @@ impl<S: Scalar> BlockTransform<S> for Trace {
         _: Tensors<'_, S>,
         _: &Params<S>,
         _: Mask<'_>,
-        _: &StepCtx,
+        ctx: &StepCtx,
     ) -> TraceCoefs<S> {
         state.count += 1;
+        // A momentum changed mid-run applies to the buffer as it is (PyTorch).
+        let momentum = ctx.momentum.unwrap_or(self.momentum);
         TraceCoefs {
             first: state.count == 1,
-            momentum: S::cast(self.momentum),
+            momentum: S::cast(momentum),
             w: S::cast(1.0 - self.dampening),
         }
     }
 
     fn views<'a>(&self, state: &'a mut Self::State) -> impl Iterator<Item = Self::View<'a>> {
         state.buf.slices_mut()
+    }
+
+    fn momentum(&self) -> Option<(MomentumKind, f64)> {
+        Some((MomentumKind::Momentum, self.momentum))
     }
 
     #[inline(always)]

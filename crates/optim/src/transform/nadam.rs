@@ -1,7 +1,9 @@
 //! `scale_by_nadam`: Adam with Nesterov momentum and PyTorch's momentum-decay schedule.
 
 use crate::buf::Bufs;
-use crate::transform::{BlockTransform, Mask, Tensors, gradient_transform_via_blocks};
+use crate::transform::{
+    BlockTransform, Mask, MomentumKind, Tensors, gradient_transform_via_blocks,
+};
 use descent_core::{Params, Scalar, StepCtx};
 use serde::{Deserialize, Serialize};
 
@@ -83,16 +85,17 @@ impl<S: Scalar> BlockTransform<S> for ScaleByNadam {
         _: Tensors<'_, S>,
         _: &Params<S>,
         _: Mask<'_>,
-        _: &StepCtx,
+        ctx: &StepCtx,
     ) -> NadamCoefs<S> {
+        let b1 = ctx.momentum.unwrap_or(self.b1);
         state.count += 1;
         let t = state.count as f64;
-        let mu = self.b1 * (1.0 - 0.5 * 0.96f64.powf(t * self.momentum_decay));
-        let mu_next = self.b1 * (1.0 - 0.5 * 0.96f64.powf((t + 1.0) * self.momentum_decay));
+        let mu = b1 * (1.0 - 0.5 * 0.96f64.powf(t * self.momentum_decay));
+        let mu_next = b1 * (1.0 - 0.5 * 0.96f64.powf((t + 1.0) * self.momentum_decay));
         state.mu_product *= mu;
         let mu_product_next = state.mu_product * mu_next;
         NadamCoefs {
-            w1: S::cast(1.0 - self.b1),
+            w1: S::cast(1.0 - b1),
             b2: S::cast(self.b2),
             w2: S::cast(1.0 - self.b2),
             inv_bc2: S::cast(1.0 / (1.0 - self.b2.powf(t))),
@@ -104,6 +107,10 @@ impl<S: Scalar> BlockTransform<S> for ScaleByNadam {
 
     fn views<'a>(&self, state: &'a mut Self::State) -> impl Iterator<Item = Self::View<'a>> {
         state.mu.slices_mut().zip(state.nu.slices_mut())
+    }
+
+    fn momentum(&self) -> Option<(MomentumKind, f64)> {
+        Some((MomentumKind::Beta1, self.b1))
     }
 
     #[inline(always)]

@@ -1,7 +1,9 @@
 //! `scale_by_radam`: Adam with the variance rectification of RAdam.
 
 use crate::buf::Bufs;
-use crate::transform::{BlockTransform, Mask, Tensors, gradient_transform_via_blocks};
+use crate::transform::{
+    BlockTransform, Mask, MomentumKind, Tensors, gradient_transform_via_blocks,
+};
 use descent_core::{Params, Scalar, StepCtx};
 use serde::{Deserialize, Serialize};
 
@@ -73,11 +75,12 @@ impl<S: Scalar> BlockTransform<S> for ScaleByRadam {
         _: Tensors<'_, S>,
         _: &Params<S>,
         _: Mask<'_>,
-        _: &StepCtx,
+        ctx: &StepCtx,
     ) -> RadamCoefs<S> {
+        let b1 = ctx.momentum.unwrap_or(self.b1);
         state.count += 1;
         let t = state.count as f64;
-        let bc1 = 1.0 - self.b1.powf(t);
+        let bc1 = 1.0 - b1.powf(t);
         let bc2 = 1.0 - self.b2.powf(t);
         let rho_inf = 2.0 / (1.0 - self.b2) - 1.0;
         let rho_t = rho_inf - 2.0 * t * self.b2.powf(t) / bc2;
@@ -87,7 +90,7 @@ impl<S: Scalar> BlockTransform<S> for ScaleByRadam {
             S::cast(r.sqrt())
         });
         RadamCoefs {
-            w1: S::cast(1.0 - self.b1),
+            w1: S::cast(1.0 - b1),
             b2: S::cast(self.b2),
             w2: S::cast(1.0 - self.b2),
             inv_bc1: S::cast(1.0 / bc1),
@@ -99,6 +102,10 @@ impl<S: Scalar> BlockTransform<S> for ScaleByRadam {
 
     fn views<'a>(&self, state: &'a mut Self::State) -> impl Iterator<Item = Self::View<'a>> {
         state.mu.slices_mut().zip(state.nu.slices_mut())
+    }
+
+    fn momentum(&self) -> Option<(MomentumKind, f64)> {
+        Some((MomentumKind::Beta1, self.b1))
     }
 
     #[inline(always)]

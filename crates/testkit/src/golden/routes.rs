@@ -25,6 +25,9 @@ pub enum Harness {
     Schedule,
     /// The root `tests/golden_training.rs`: whole training runs.
     Training,
+    /// `descent-optim`'s `tests/scheduled_golden.rs`: every scheduler
+    /// driving a running SGD's rate and momentum.
+    ScheduledSgd,
 }
 
 /// One row of [`ROUTES`].
@@ -77,7 +80,7 @@ pub const ROUTES: &[Route] = &[
             "ChainedScheduler",
             "ReduceLROnPlateau",
         ],
-        harnesses: &[Harness::Schedule],
+        harnesses: &[Harness::Schedule, Harness::ScheduledSgd],
     },
     Route {
         kind: "losses",

@@ -17,7 +17,7 @@ pub enum Built {
         /// The learning rate at each step.
         lr: DynSchedule,
         /// The momentum at each step, for schedules that cycle it.
-        momentum: Option<Box<dyn Fn(u64) -> Option<f64>>>,
+        momentum: Option<Box<dyn Fn(u64) -> Option<f64> + Send + Sync>>,
     },
     /// `ReduceLROnPlateau`, which observes a metric.
     Plateau(ReduceLrOnPlateau),
