@@ -28,6 +28,39 @@
 //!
 //! A training step reuses its buffers: [`Tape::reset`] returns every matrix
 //! to the tape's pool, and the next pass takes them back out.
+//!
+//! # A training step, by hand
+//!
+//! What descent-train's `Trainer` does for every batch, written out with a
+//! plain gradient step where the Trainer calls an optimizer:
+//!
+//! ```
+//! use descent_autodiff::{CrossEntropyConfig, Tape};
+//! use descent_core::{ParamStore, Tags};
+//! use nalgebra::DMatrix;
+//!
+//! let mut store = ParamStore::<f32>::new();
+//! let w = store.register("fc.weight", Tags::WEIGHT, DMatrix::from_element(3, 4, 0.1))?;
+//! let b = store.register("fc.bias", Tags::BIAS, DMatrix::zeros(1, 3))?;
+//! let x = DMatrix::from_element(8, 4, 1.0f32);
+//! let labels = vec![0usize, 1, 2, 0, 1, 2, 0, 1];
+//! let mut tape = Tape::new();
+//! let mut losses = Vec::new();
+//! for _ in 0..10 {
+//!     tape.reset(); // reuses every buffer of the previous step
+//!     store.zero_grad(); // gradients accumulate, as in PyTorch
+//!     let logits = tape.constant(&x).matmul_t(tape.param(&store, w)) + tape.param(&store, b);
+//!     let loss = logits.cross_entropy(&labels, &CrossEntropyConfig::default());
+//!     tape.backward(loss, &mut store);
+//!     losses.push(loss.item());
+//!     let (params, grads) = store.split_mut();
+//!     for id in [w, b] {
+//!         params.value_mut(id).zip_apply(grads.get(id), |p, g| *p -= 0.1 * g);
+//!     }
+//! }
+//! assert!(losses[9] < losses[0]);
+//! # Ok::<(), descent_core::Error>(())
+//! ```
 
 pub mod gradcheck;
 

@@ -40,3 +40,8 @@ pub use lr_find::{LrFindConfig, LrFindResult};
 pub use metrics::{EpochMetrics, History, Rollback, SplitMetrics, Stop};
 pub use progress::Progress;
 pub use trainer::{Clip, Data, Monitor, PlateauFeed, TrainConfig, Trainer};
+
+/// The README, whose example runs as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
