@@ -12,7 +12,7 @@ use std::io::Write;
 
 /// Whether `set` is present; says clearly on stderr (uncaptured) when not.
 fn present(test: &str, set: &str) -> bool {
-    match resolve(set, None) {
+    match resolve(set, &[], None) {
         Ok(_) => true,
         Err(e) => {
             let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {e}");
