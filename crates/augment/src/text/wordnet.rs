@@ -19,10 +19,12 @@ pub const WNHOME_ENV: &str = "WNHOME";
 
 const POS: [&str; 4] = ["noun", "verb", "adj", "adv"];
 
-/// The directories WordNet is looked for in, in order: the explicit one
-/// (`--wordnet DIR`), `$WNHOME` and `$WNHOME/dict`, `/usr/share/wordnet`,
-/// then `../shared/datasets/wordnet-3.0` from the current directory and
-/// from the workspace root.
+/// The directories WordNet is looked for in, in order. An explicit one
+/// (`--wordnet DIR`) is authoritative: only it, its `dict/` and its
+/// `wordnet-3.0/` (a data root) are looked in. Otherwise `$WNHOME` and
+/// `$WNHOME/dict`, `/usr/share/wordnet`, then
+/// `../shared/datasets/wordnet-3.0` from the current directory and from the
+/// workspace root.
 ///
 /// # Examples
 ///
@@ -31,10 +33,13 @@ const POS: [&str; 4] = ["noun", "verb", "adj", "adv"];
 /// use std::path::Path;
 ///
 /// let dirs = wordnet_dirs(Some(Path::new("/opt/wn")));
-/// assert_eq!(dirs[0], Path::new("/opt/wn"));
+/// assert_eq!(dirs, [Path::new("/opt/wn"), Path::new("/opt/wn/dict"), Path::new("/opt/wn/wordnet-3.0")]);
 /// ```
 pub fn wordnet_dirs(explicit: Option<&Path>) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = explicit.map(Path::to_owned).into_iter().collect();
+    if let Some(dir) = explicit {
+        return vec![dir.to_owned(), dir.join("dict"), dir.join("wordnet-3.0")];
+    }
+    let mut dirs = Vec::new();
     if let Some(home) = std::env::var_os(WNHOME_ENV).filter(|v| !v.is_empty()) {
         dirs.push(PathBuf::from(&home));
         dirs.push(PathBuf::from(home).join("dict"));
@@ -56,9 +61,9 @@ pub fn wordnet_dirs(explicit: Option<&Path>) -> Vec<PathBuf> {
 /// use descent_augment::text::find_wordnet;
 /// use std::path::Path;
 ///
-/// let err = find_wordnet(Some(Path::new("/nonexistent"))).map(|_| ());
-/// // Found elsewhere, or a typed error listing where it looked.
-/// assert!(err.is_ok() || err.unwrap_err().to_string().contains("/nonexistent"));
+/// // An explicit directory without WordNet is an error, never a fall-back.
+/// let err = find_wordnet(Some(Path::new("/nonexistent"))).unwrap_err();
+/// assert!(err.to_string().contains("/nonexistent/dict"));
 /// ```
 pub fn find_wordnet(explicit: Option<&Path>) -> Result<PathBuf> {
     let dirs = wordnet_dirs(explicit);
