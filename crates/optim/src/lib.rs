@@ -49,6 +49,7 @@
 mod buf;
 mod clip;
 mod error;
+mod float;
 mod optimizer;
 pub mod optimizers;
 mod select;
