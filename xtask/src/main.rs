@@ -6,9 +6,13 @@
 //!   the criterion benchmarks, then the workload tables W1–W6 (`DIR/BENCH.md`)
 //!   at 1 and 2 threads, beside PyTorch when the interpreter (`--python`,
 //!   `$DESCENT_PYTHON`, else `python3`) can import torch;
+//! - `fuzz [TARGET...] [--seconds N] [--engine auto|libfuzzer|mutate]`: every
+//!   fuzz target of `descent-fuzz` for N seconds (libFuzzer through cargo-fuzz
+//!   when installed, else the mutation engine);
 //! - `tidy`: the workspace's own checks (also part of `cargo test`).
 
 mod bench;
+mod fuzz;
 mod report;
 mod reproduce;
 
@@ -27,6 +31,10 @@ commands:
                      workloads W1-W6 at 1 and 2 threads (and PyTorch's, when PATH,
                      else $DESCENT_PYTHON, else python3 imports torch) and write
                      DIR/BENCH.md (default out/); other arguments go to criterion
+  fuzz [TARGET...] [--seconds N] [--engine auto|libfuzzer|mutate]
+                     run every fuzz target (or those named) N seconds each (default 60):
+                     libFuzzer via `cargo +nightly fuzz` when installed, else a mutation
+                     engine; crashes are saved to fuzz/regressions/<target>/
   tidy               check the workspace's dependency rule and layout";
 
 fn main() -> Result<()> {
@@ -34,6 +42,7 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("reproduce") => reproduce::main(&args[1..]),
         Some("bench") => bench::main(&args[1..]),
+        Some("fuzz") => fuzz::main(&args[1..]),
         Some("tidy") => cargo(&["test", "--test", "tidy"], &[]),
         Some("-h" | "--help" | "help") | None => {
             println!("{USAGE}");
