@@ -313,14 +313,13 @@ fn probe_result(success: bool, stdout: &[u8], stderr: &[u8]) -> TorchStatus {
     }
 }
 
-/// Writes `text` to a temporary file beside `path`, then renames it over
-/// `path`, so a reader never sees a half-written table.
+/// Writes `text` to `path` atomically (`descent_core::fs::write_atomic`), so
+/// a reader never sees a half-written table.
 fn write_atomically(path: &Path, text: &str) -> Result<()> {
     let dir = path.parent().context("output path has a folder")?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let tmp = path.with_extension("md.tmp");
-    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))
+    descent_core::fs::write_atomic(path, text.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 #[cfg(test)]

@@ -8,9 +8,13 @@
 //!   `$DESCENT_PYTHON`, else `python3`) can import torch;
 //! - `soak train [--kills N] [--seed S]`: SIGKILLs a training run at N random
 //!   micro-batches and counts the resumes that end bit-identical;
+//! - `fuzz [TARGET...] [--seconds N] [--engine auto|libfuzzer|mutate]`: every
+//!   fuzz target of `descent-fuzz` for N seconds (libFuzzer through cargo-fuzz
+//!   when installed, else the mutation engine);
 //! - `tidy`: the workspace's own checks (also part of `cargo test`).
 
 mod bench;
+mod fuzz;
 mod report;
 mod reproduce;
 mod soak;
@@ -33,6 +37,10 @@ commands:
   soak train [--kills N] [--seed S]
                      kill a training run with SIGKILL at N random micro-batches, resume
                      each time, and print how many resumes matched the uninterrupted run
+  fuzz [TARGET...] [--seconds N] [--engine auto|libfuzzer|mutate]
+                     run every fuzz target (or those named) N seconds each (default 60):
+                     libFuzzer via `cargo +nightly fuzz` when installed, else a mutation
+                     engine; crashes are saved to fuzz/regressions/<target>/
   tidy               check the workspace's dependency rule and layout";
 
 fn main() -> Result<()> {
@@ -41,6 +49,7 @@ fn main() -> Result<()> {
         Some("reproduce") => reproduce::main(&args[1..]),
         Some("bench") => bench::main(&args[1..]),
         Some("soak") => soak::main(&args[1..]),
+        Some("fuzz") => fuzz::main(&args[1..]),
         Some("tidy") => cargo(&["test", "--test", "tidy"], &[]),
         Some("-h" | "--help" | "help") | None => {
             println!("{USAGE}");

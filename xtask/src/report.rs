@@ -16,8 +16,8 @@ pub struct Report {
     pub held: bool,
 }
 
-/// Writes `REPORT.md` in `dir` through a temporary file and a rename, so an
-/// interrupted run never leaves a half-written report.
+/// Writes `REPORT.md` in `dir` atomically (`descent_core::fs::write_atomic`),
+/// so an interrupted run never leaves a half-written report.
 pub fn write(dir: &Path, reports: &[Report], quick: bool, seed: u64) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut md = String::from("# descent: reproduction report\n\n");
@@ -49,9 +49,8 @@ pub fn write(dir: &Path, reports: &[Report], quick: bool, seed: u64) -> Result<(
         );
     }
     let path = dir.join("REPORT.md");
-    let tmp = dir.join(".REPORT.md.tmp");
-    std::fs::write(&tmp, md).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).with_context(|| format!("renaming to {}", path.display()))?;
+    descent_core::fs::write_atomic(&path, md.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))?;
     println!("wrote {}", path.display());
     Ok(())
 }

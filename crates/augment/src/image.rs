@@ -79,7 +79,9 @@ impl<T: ImageAugment + ?Sized> ImageAugment for Box<T> {
 }
 
 /// Applies logged [`Params`] in order: the same result as the
-/// [`ImageAugment::apply`] call that drew them, bit for bit.
+/// [`ImageAugment::apply`] call that drew them, bit for bit. Every entry is
+/// checked first ([`Params::check`]); one that does not fit `dims` is an
+/// [`Error::InvalidConfig`] and the image is left unchanged.
 ///
 /// # Examples
 ///
@@ -105,6 +107,9 @@ pub fn replay(
     scratch: &mut Vec<f32>,
 ) -> Result<()> {
     check_len("image", dims.len(), img.len())?;
+    for p in params {
+        p.check(dims)?;
+    }
     for p in params {
         p.apply(dims, img, scratch);
     }

@@ -39,7 +39,7 @@ pub fn digits<S: Scalar>() -> Result<InMemory<S>> {
 /// The digits from `digits/digits.csv.gz` under the data-directory rule
 /// (see [`resolve`]), for checking the embedded copy against a shared one.
 pub fn digits_from_dir<S: Scalar>(explicit: Option<&Path>) -> Result<InMemory<S>> {
-    let file = resolve("digits", explicit)?.join("digits.csv.gz");
+    let file = resolve("digits", &["digits.csv.gz"], explicit)?.join("digits.csv.gz");
     parse_digits(&read_file(&file)?, &file)
 }
 

@@ -55,7 +55,7 @@ impl DataDirs {
     /// use descent_data::{DataDirs, Error};
     ///
     /// let dirs = DataDirs::new(vec!["/nowhere/a".into(), "/nowhere/b".into()]);
-    /// let err = dirs.resolve("mnist").unwrap_err();
+    /// let err = dirs.resolve("mnist", &[]).unwrap_err();
     /// assert!(matches!(err, Error::MissingDataset { ref looked, .. } if looked.len() == 2));
     /// ```
     pub fn new(roots: Vec<PathBuf>) -> Self {
@@ -77,25 +77,77 @@ impl DataDirs {
         &self.roots
     }
 
-    /// The folder of dataset `set` (e.g. `"mnist"`), or
-    /// [`Error::MissingDataset`] naming the set and every place looked.
-    pub fn resolve(&self, set: &str) -> Result<PathBuf> {
+    /// The folder of dataset `set` (e.g. `"mnist"`): the first `root/set`
+    /// holding every file of `files` (each plain or with `.gz` appended), or
+    /// [`Error::MissingDataset`] naming the set, the files and every place
+    /// looked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_data::{DataDirs, Error};
+    ///
+    /// let dirs = DataDirs::new(vec!["/nowhere".into()]);
+    /// let err = dirs.resolve("digits", &["digits.csv.gz"]).unwrap_err();
+    /// assert!(err.to_string().contains("digits.csv.gz"));
+    /// ```
+    pub fn resolve(&self, set: &str, files: &[&str]) -> Result<PathBuf> {
         let looked: Vec<PathBuf> = self.roots.iter().map(|r| r.join(set)).collect();
         looked
             .iter()
-            .find(|p| p.is_dir())
+            .find(|p| holds(p, files))
             .cloned()
             .ok_or_else(|| Error::MissingDataset {
                 set: set.to_owned(),
+                files: files.iter().map(|&f| f.to_owned()).collect(),
                 looked,
             })
     }
 }
 
-/// The folder of dataset `set` under the data-directory rule
-/// ([`DataDirs::from_env`]).
-pub fn resolve(set: &str, explicit: Option<&Path>) -> Result<PathBuf> {
-    DataDirs::from_env(explicit).resolve(set)
+/// Whether `dir` holds every file of `files`, plain or gzipped.
+fn holds(dir: &Path, files: &[&str]) -> bool {
+    dir.is_dir()
+        && files
+            .iter()
+            .all(|f| dir.join(f).is_file() || dir.join(format!("{f}.gz")).is_file())
+}
+
+/// The folder of dataset `set` holding `files` (each plain or with `.gz`
+/// appended).
+///
+/// An explicit directory is authoritative: the set is looked for in
+/// `explicit/set`, then in `explicit` itself (the set's own folder), and
+/// nowhere else; when neither holds the files the error is
+/// [`Error::NotInDataDir`], naming the directory, the files and both places.
+/// Without one, the data-directory rule applies ([`DataDirs::from_env`]).
+///
+/// # Examples
+///
+/// ```
+/// use descent_data::{resolve, Error};
+/// use std::path::Path;
+///
+/// let err = resolve("mnist", &["train-images-idx3-ubyte"], Some(Path::new("/nowhere"))).unwrap_err();
+/// assert!(matches!(err, Error::NotInDataDir { ref looked, .. } if looked.len() == 2));
+/// ```
+pub fn resolve(set: &str, files: &[&str], explicit: Option<&Path>) -> Result<PathBuf> {
+    match explicit {
+        Some(dir) => {
+            let looked = vec![dir.join(set), dir.to_owned()];
+            looked
+                .iter()
+                .find(|p| holds(p, files))
+                .cloned()
+                .ok_or_else(|| Error::NotInDataDir {
+                    dir: dir.to_owned(),
+                    set: set.to_owned(),
+                    files: files.iter().map(|&f| f.to_owned()).collect(),
+                    looked,
+                })
+        }
+        None => DataDirs::from_env(None).resolve(set, files),
+    }
 }
 
 #[cfg(test)]
@@ -110,20 +162,55 @@ mod tests {
         std::fs::create_dir_all(b.join("digits")).unwrap();
         std::fs::create_dir_all(b.join("mnist")).unwrap();
         let dirs = DataDirs::new(vec![tmp.join("none"), a.clone(), b.clone()]);
-        assert_eq!(dirs.resolve("digits").unwrap(), a.join("digits"));
-        assert_eq!(dirs.resolve("mnist").unwrap(), b.join("mnist"));
+        assert_eq!(dirs.resolve("digits", &[]).unwrap(), a.join("digits"));
+        assert_eq!(dirs.resolve("mnist", &[]).unwrap(), b.join("mnist"));
         std::fs::remove_dir_all(&tmp).unwrap();
     }
 
     #[test]
     fn a_missing_set_names_itself_and_every_place_looked() {
         let dirs = DataDirs::new(vec!["/nonexistent/x".into(), "/nonexistent/y".into()]);
-        let err = dirs.resolve("cifar10-samples").unwrap_err();
+        let err = dirs.resolve("cifar10-samples", &[]).unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("`cifar10-samples`"), "{msg}");
         assert!(msg.contains("/nonexistent/x/cifar10-samples"), "{msg}");
         assert!(msg.contains("/nonexistent/y/cifar10-samples"), "{msg}");
         assert!(msg.contains("DESCENT_DATA"), "{msg}");
+    }
+
+    #[test]
+    fn an_explicit_directory_is_authoritative() {
+        let tmp =
+            std::env::temp_dir().join(format!("descent-data-explicit-{}", std::process::id()));
+        let set = tmp.join("root").join("digits");
+        std::fs::create_dir_all(&set).unwrap();
+        std::fs::create_dir_all(tmp.join("empty")).unwrap();
+        std::fs::write(set.join("digits.csv.gz"), b"x").unwrap();
+        let files = ["digits.csv.gz"];
+        // the root and the set's own folder are both accepted
+        assert_eq!(
+            resolve("digits", &files, Some(&tmp.join("root"))).unwrap(),
+            set
+        );
+        assert_eq!(resolve("digits", &files, Some(&set)).unwrap(), set);
+        // a directory without the files is an error, never a fall-back
+        // (even with $DESCENT_DATA or ../shared/datasets holding the set)
+        let err = resolve("digits", &files, Some(&tmp.join("empty"))).unwrap_err();
+        match &err {
+            Error::NotInDataDir {
+                set, files, looked, ..
+            } => {
+                assert_eq!(set, "digits");
+                assert_eq!(files, &["digits.csv.gz"]);
+                assert_eq!(looked, &[tmp.join("empty/digits"), tmp.join("empty")]);
+            }
+            other => panic!("{other}"),
+        }
+        assert!(err.to_string().contains("digits.csv.gz"), "{err}");
+        // a folder named like the set but without the files does not count
+        std::fs::create_dir_all(tmp.join("empty/digits")).unwrap();
+        assert!(resolve("digits", &files, Some(&tmp.join("empty"))).is_err());
+        std::fs::remove_dir_all(&tmp).unwrap();
     }
 
     #[test]

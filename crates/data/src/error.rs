@@ -105,13 +105,34 @@ pub enum Error {
     },
     /// A dataset was not found in any of the data directories.
     #[error(
-        "dataset `{set}` not found; looked in: {}; pass `--data DIR` or set DESCENT_DATA",
+        "dataset `{set}` ({}) not found; looked in: {}; pass `--data DIR` or set DESCENT_DATA",
+        files.join(", "),
         looked.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
     )]
     MissingDataset {
         /// The dataset's folder name (`mnist`, `digits`, ...).
         set: String,
+        /// The files the folder must hold (each plain or gzipped).
+        files: Vec<String>,
         /// Every directory looked in, in order.
+        looked: Vec<PathBuf>,
+    },
+    /// The data directory given explicitly does not hold a dataset (no
+    /// other place is looked in).
+    #[error(
+        "data directory {} does not hold dataset `{set}`: looked for {} in {}",
+        dir.display(),
+        files.join(", "),
+        looked.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" and ")
+    )]
+    NotInDataDir {
+        /// The directory given.
+        dir: PathBuf,
+        /// The dataset's folder name.
+        set: String,
+        /// The files looked for (each plain or gzipped).
+        files: Vec<String>,
+        /// The folders looked in: `dir/set`, then `dir`.
         looked: Vec<PathBuf>,
     },
     /// A configuration value is invalid.

@@ -7,10 +7,12 @@
 //! authoritative: exactly that many records are read, and bytes after them
 //! are ignored (the shared Fashion-MNIST training files hold 20,000 records).
 
-use crate::source::{open, read_file, read_up_to};
+use crate::source::{GZIP_MAGIC, open, read_up_to};
 use crate::{Error, ImageShape, InMemory, Location, Result, resolve};
 use descent_core::Scalar;
+use flate2::read::GzDecoder;
 use nalgebra::DMatrix;
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 /// Magic number of an IDX file of unsigned-byte images (3 dimensions).
@@ -27,9 +29,20 @@ pub struct IdxArray {
     pub data: Vec<u8>,
 }
 
+/// Deflate's largest expansion: 1032 output bytes per input byte (RFC 1951
+/// codes at best 258 bytes of a match in 2 bits). A gzip stream of `n` bytes
+/// cannot hold more than `n` times this, whatever its header says.
+const DEFLATE_MAX_RATIO: u64 = 1032;
+
 /// Parses an IDX file whose magic must be `magic` ([`IDX_IMAGES_MAGIC`] or
 /// [`IDX_LABELS_MAGIC`]); gzip is detected by its magic bytes. Byte offsets
 /// in errors count decompressed bytes.
+///
+/// The header is read first and bounds everything after it: at most the
+/// bytes it promises are decompressed (a stream inflating past them is never
+/// inflated), and a promise the input cannot keep (more than the raw bytes,
+/// or more than deflate's 1032:1 ratio allows) is [`Error::Truncated`] before
+/// anything is allocated for the data.
 ///
 /// # Examples
 ///
@@ -45,9 +58,50 @@ pub struct IdxArray {
 /// # Ok::<(), descent_data::Error>(())
 /// ```
 pub fn parse_idx(bytes: &[u8], file: &Path, magic: u32) -> Result<IdxArray> {
-    let mut reader = open(bytes);
+    parse_idx_prefix(bytes, file, magic, None)
+}
+
+/// [`parse_idx`] reading only the first `limit` records (all when `None` or
+/// when the file holds fewer): the rest is neither decompressed nor checked.
+/// `dims[0]` of the result is the number of records read.
+///
+/// # Examples
+///
+/// ```
+/// use descent_data::{parse_idx_prefix, IDX_LABELS_MAGIC};
+/// use std::path::Path;
+///
+/// // The header promises 1000 labels but only two arrive: the prefix of two is fine.
+/// let bytes = [0, 0, 8, 1, 0, 0, 3, 0xe8, 7, 2];
+/// let first = parse_idx_prefix(&bytes, Path::new("labels.idx"), IDX_LABELS_MAGIC, Some(2))?;
+/// assert_eq!((first.dims[0], first.data.as_slice()), (2, &[7, 2][..]));
+/// # Ok::<(), descent_data::Error>(())
+/// ```
+pub fn parse_idx_prefix(
+    bytes: &[u8],
+    file: &Path,
+    magic: u32,
+    limit: Option<usize>,
+) -> Result<IdxArray> {
+    let available = if bytes.starts_with(&GZIP_MAGIC) {
+        (bytes.len() as u64).saturating_mul(DEFLATE_MAX_RATIO)
+    } else {
+        bytes.len() as u64
+    };
+    read_idx(&mut open(bytes), file, magic, limit, available)
+}
+
+/// Reads an IDX array from `reader` (already decompressing), which can yield
+/// at most `available` bytes.
+fn read_idx(
+    reader: &mut dyn Read,
+    file: &Path,
+    magic: u32,
+    limit: Option<usize>,
+    available: u64,
+) -> Result<IdxArray> {
     let mut head = Vec::with_capacity(16);
-    read_up_to(&mut reader, 4, &mut head, file, 0)?;
+    read_up_to(reader, 4, &mut head, file, 0)?;
     if head.len() < 4 {
         return Err(Error::truncated(
             file,
@@ -65,7 +119,7 @@ pub fn parse_idx(bytes: &[u8], file: &Path, magic: u32) -> Result<IdxArray> {
     }
     let n_dims = (magic & 0xff) as usize;
     let header_len = 4 + 4 * n_dims;
-    read_up_to(&mut reader, 4 * n_dims as u64, &mut head, file, 4)?;
+    read_up_to(reader, 4 * n_dims as u64, &mut head, file, 4)?;
     if head.len() < header_len {
         return Err(Error::truncated(
             file,
@@ -73,14 +127,16 @@ pub fn parse_idx(bytes: &[u8], file: &Path, magic: u32) -> Result<IdxArray> {
             format!("an IDX header of {header_len} bytes ({n_dims} dimensions)"),
         ));
     }
-    let dims: Vec<usize> = head[4..]
+    let mut dims: Vec<usize> = head[4..]
         .chunks_exact(4)
         .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize)
         .collect();
+    if let Some(limit) = limit {
+        dims[0] = dims[0].min(limit);
+    }
     let need = dims
         .iter()
-        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-        .filter(|&n| n <= u32::MAX as usize * 4)
+        .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64))
         .ok_or_else(|| {
             Error::malformed(
                 file,
@@ -88,13 +144,23 @@ pub fn parse_idx(bytes: &[u8], file: &Path, magic: u32) -> Result<IdxArray> {
                 format!("dimensions {dims:?} are too large"),
             )
         })?;
+    let what = || format!("{need} data bytes for dimensions {dims:?}");
+    if need > available.saturating_sub(header_len as u64) {
+        // The input cannot hold what the header promises: fail before
+        // allocating or inflating anything for it.
+        return Err(Error::truncated(
+            file,
+            Location::Byte(available.max(header_len as u64)),
+            what(),
+        ));
+    }
     let mut data = Vec::new();
-    read_up_to(&mut reader, need as u64, &mut data, file, header_len as u64)?;
-    if data.len() < need {
+    read_up_to(reader, need, &mut data, file, header_len as u64)?;
+    if (data.len() as u64) < need {
         return Err(Error::truncated(
             file,
             Location::Byte((header_len + data.len()) as u64),
-            format!("{need} data bytes for dimensions {dims:?}"),
+            what(),
         ));
     }
     Ok(IdxArray { dims, data })
@@ -103,26 +169,73 @@ pub fn parse_idx(bytes: &[u8], file: &Path, magic: u32) -> Result<IdxArray> {
 /// Builds an image-classification dataset from an IDX image file and its
 /// IDX label file (already read); labels must lie in `0..n_classes` and the
 /// two counts must agree. Features are the raw bytes 0..=255 as `S`.
+///
+/// # Examples
+///
+/// ```
+/// use descent_data::{parse_idx_pair, Dataset};
+/// use std::path::Path;
+///
+/// let images = [0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 1, 10, 20];
+/// let labels = [0, 0, 8, 1, 0, 0, 0, 2, 3, 4];
+/// let set = parse_idx_pair::<f32>((&images, Path::new("img")), (&labels, Path::new("lbl")), 10)?;
+/// assert_eq!(set.len(), 2);
+/// # Ok::<(), descent_data::Error>(())
+/// ```
 pub fn parse_idx_pair<S: Scalar>(
     images: (&[u8], &Path),
     labels: (&[u8], &Path),
     n_classes: usize,
 ) -> Result<InMemory<S>> {
-    let img = parse_idx(images.0, images.1, IDX_IMAGES_MAGIC)?;
-    let lbl = parse_idx(labels.0, labels.1, IDX_LABELS_MAGIC)?;
+    parse_idx_pair_prefix(images, labels, n_classes, None)
+}
+
+/// [`parse_idx_pair`] of the first `limit` samples only (all when `None`):
+/// neither file is decompressed past them.
+///
+/// # Examples
+///
+/// ```
+/// use descent_data::{parse_idx_pair_prefix, Dataset};
+/// use std::path::Path;
+///
+/// let images = [0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 1, 10, 20];
+/// let labels = [0, 0, 8, 1, 0, 0, 0, 2, 3, 4];
+/// let one = parse_idx_pair_prefix::<f32>((&images, Path::new("img")), (&labels, Path::new("lbl")), 10, Some(1))?;
+/// assert_eq!(one.len(), 1);
+/// # Ok::<(), descent_data::Error>(())
+/// ```
+pub fn parse_idx_pair_prefix<S: Scalar>(
+    images: (&[u8], &Path),
+    labels: (&[u8], &Path),
+    n_classes: usize,
+    limit: Option<usize>,
+) -> Result<InMemory<S>> {
+    let img = parse_idx_prefix(images.0, images.1, IDX_IMAGES_MAGIC, limit)?;
+    let lbl = parse_idx_prefix(labels.0, labels.1, IDX_LABELS_MAGIC, limit)?;
+    build_pair(img, lbl, images.1, labels.1, n_classes)
+}
+
+fn build_pair<S: Scalar>(
+    img: IdxArray,
+    lbl: IdxArray,
+    images: &Path,
+    labels: &Path,
+    n_classes: usize,
+) -> Result<InMemory<S>> {
     let (n, rows, cols) = (img.dims[0], img.dims[1], img.dims[2]);
     if lbl.dims[0] != n {
         return Err(Error::CountMismatch {
-            file: labels.1.to_owned(),
+            file: labels.to_owned(),
             at: Location::Byte(4),
-            what: format!("labels for the images of {}", images.1.display()),
+            what: format!("labels for the images of {}", images.display()),
             expected: n,
             found: lbl.dims[0],
         });
     }
     if let Some(i) = lbl.data.iter().position(|&l| l as usize >= n_classes) {
         return Err(Error::LabelOutOfRange {
-            file: labels.1.to_owned(),
+            file: labels.to_owned(),
             at: Location::Byte(8 + i as u64),
             label: i64::from(lbl.data[i]),
             n_classes,
@@ -141,8 +254,47 @@ pub fn load_idx_pair<S: Scalar>(
     labels: &Path,
     n_classes: usize,
 ) -> Result<InMemory<S>> {
-    let (img, lbl) = (read_file(images)?, read_file(labels)?);
-    parse_idx_pair((&img, images), (&lbl, labels), n_classes)
+    load_idx_pair_prefix(images, labels, n_classes, None)
+}
+
+/// Reads the first `limit` samples (all when `None`) of an IDX image file and
+/// its label file, streaming: the files are read and decompressed only as far
+/// as those samples reach.
+pub fn load_idx_pair_prefix<S: Scalar>(
+    images: &Path,
+    labels: &Path,
+    n_classes: usize,
+    limit: Option<usize>,
+) -> Result<InMemory<S>> {
+    let img = load_idx(images, IDX_IMAGES_MAGIC, limit)?;
+    let lbl = load_idx(labels, IDX_LABELS_MAGIC, limit)?;
+    build_pair(img, lbl, images, labels, n_classes)
+}
+
+/// Streams one IDX file from disk (see [`parse_idx_prefix`]).
+fn load_idx(path: &Path, magic: u32, limit: Option<usize>) -> Result<IdxArray> {
+    let io = |source| Error::Io {
+        file: path.to_owned(),
+        source,
+    };
+    let mut f = std::fs::File::open(path).map_err(io)?;
+    let len = f.metadata().map_err(io)?.len();
+    let mut first = [0u8; 2];
+    let n = f.read(&mut first).map_err(io)?;
+    f.seek(SeekFrom::Start(0)).map_err(io)?;
+    let buffered = BufReader::with_capacity(1 << 16, f);
+    if n == 2 && first == GZIP_MAGIC {
+        let mut reader = GzDecoder::new(buffered);
+        read_idx(
+            &mut reader,
+            path,
+            magic,
+            limit,
+            len.saturating_mul(DEFLATE_MAX_RATIO),
+        )
+    } else {
+        read_idx(&mut { buffered }, path, magic, limit, len)
+    }
 }
 
 /// Which part of a dataset that ships a fixed train/test split.
@@ -155,30 +307,55 @@ pub enum Split {
 }
 
 /// MNIST from folder `mnist` under the data-directory rule: 60,000 train or
-/// 10,000 test `1 × 28 × 28` images, raw values 0..=255.
+/// 10,000 test `1 × 28 × 28` images, raw values 0..=255. An explicit
+/// directory is authoritative (see [`resolve`](crate::resolve)): it may be
+/// the data root or the `mnist` folder itself.
 pub fn mnist<S: Scalar>(split: Split, explicit: Option<&Path>) -> Result<InMemory<S>> {
-    load_mnist_like("mnist", split, explicit)
+    load_mnist_like("mnist", split, explicit, None)
+}
+
+/// The first `n` samples of [`mnist`], reading and decompressing only them.
+pub fn mnist_prefix<S: Scalar>(
+    split: Split,
+    explicit: Option<&Path>,
+    n: usize,
+) -> Result<InMemory<S>> {
+    load_mnist_like("mnist", split, explicit, Some(n))
 }
 
 /// Fashion-MNIST from folder `fashion-mnist` under the data-directory rule
 /// (the shared copy holds 20,000 train images, the Debian package 60,000).
 pub fn fashion_mnist<S: Scalar>(split: Split, explicit: Option<&Path>) -> Result<InMemory<S>> {
-    load_mnist_like("fashion-mnist", split, explicit)
+    load_mnist_like("fashion-mnist", split, explicit, None)
+}
+
+/// The first `n` samples of [`fashion_mnist`], reading and decompressing only them.
+pub fn fashion_mnist_prefix<S: Scalar>(
+    split: Split,
+    explicit: Option<&Path>,
+    n: usize,
+) -> Result<InMemory<S>> {
+    load_mnist_like("fashion-mnist", split, explicit, Some(n))
 }
 
 fn load_mnist_like<S: Scalar>(
     set: &str,
     split: Split,
     explicit: Option<&Path>,
+    limit: Option<usize>,
 ) -> Result<InMemory<S>> {
-    let dir = resolve(set, explicit)?;
     let prefix = match split {
         Split::Train => "train",
         Split::Test => "t10k",
     };
-    let images = find_gz_or_raw(&dir, &format!("{prefix}-images-idx3-ubyte"));
-    let labels = find_gz_or_raw(&dir, &format!("{prefix}-labels-idx1-ubyte"));
-    load_idx_pair(&images, &labels, 10)
+    let (images, labels) = (
+        format!("{prefix}-images-idx3-ubyte"),
+        format!("{prefix}-labels-idx1-ubyte"),
+    );
+    let dir = resolve(set, &[&images, &labels], explicit)?;
+    let images = find_gz_or_raw(&dir, &images);
+    let labels = find_gz_or_raw(&dir, &labels);
+    load_idx_pair_prefix(&images, &labels, 10, limit)
 }
 
 /// `dir/name.gz` if it exists, else `dir/name`.
@@ -307,6 +484,104 @@ mod tests {
             parse_idx(&img, Path::new("img"), IDX_IMAGES_MAGIC),
             Err(Error::Malformed { .. } | Error::Truncated { .. })
         ));
+    }
+
+    #[test]
+    fn a_gzip_bomb_is_an_error_before_any_allocation() {
+        // A header promising 4e9 × 2 × 2 = 16 GB, followed by a small gzip
+        // stream: the promise is refused from the compressed size alone.
+        let mut head = vec![0, 0, 8, 3];
+        for d in [4_000_000_000u32, 2, 2] {
+            head.extend_from_slice(&d.to_be_bytes());
+        }
+        let mut raw = head.clone();
+        raw.extend_from_slice(&[0u8; 4096]);
+        let bomb = gzip(&raw);
+        let err = parse_idx(&bomb, Path::new("bomb.gz"), IDX_IMAGES_MAGIC).unwrap_err();
+        assert!(matches!(err, Error::Truncated { .. }), "{err}");
+        assert!(err.to_string().contains("16000000000 data bytes"), "{err}");
+        // the same promise in a raw file
+        let err = parse_idx(&raw, Path::new("bomb"), IDX_IMAGES_MAGIC).unwrap_err();
+        assert!(matches!(err, Error::Truncated { .. }), "{err}");
+    }
+
+    #[test]
+    fn decompression_stops_at_what_the_header_promises() {
+        // 4 MiB of zeros follow a header promising 8 labels; only the
+        // header and the 8 bytes are ever inflated, so the stream's tail
+        // (here cut, so reading it would be an error) is never reached.
+        let mut whole = labels(&[0; 8]);
+        whole.extend(std::iter::repeat_n(0u8, 1 << 22));
+        let gz = gzip(&whole);
+        let cut = &gz[..gz.len() - 8];
+        let got = parse_idx(cut, Path::new("l.gz"), IDX_LABELS_MAGIC).unwrap();
+        assert_eq!(got.data, [0; 8]);
+        assert!(got.data.capacity() < 1 << 20, "{}", got.data.capacity());
+    }
+
+    #[test]
+    fn a_prefix_reads_only_its_records() {
+        let (img, lbl) = (images(5, 2, 3), labels(&[1, 2, 3, 4, 5]));
+        let all = pair(&img, &lbl).unwrap();
+        let first = parse_idx_pair_prefix::<f32>(
+            (&gzip(&img), Path::new("img")),
+            (&lbl, Path::new("lbl")),
+            10,
+            Some(2),
+        )
+        .unwrap();
+        assert_eq!(first.len(), 2);
+        assert_eq!(first.class_labels().unwrap(), &[1, 2]);
+        assert_eq!(first.features().rows(0, 2), all.features().rows(0, 2));
+        // the records after the prefix are never read: a file cut right
+        // after them, or corrupt beyond them, still gives the prefix
+        let cut = 16 + 2 * 6;
+        let mut bad = img[..cut].to_vec();
+        bad.extend_from_slice(&[0xff; 3]);
+        let first_again = parse_idx_pair_prefix::<f32>(
+            (&bad, Path::new("img")),
+            (&lbl[..10], Path::new("lbl")),
+            10,
+            Some(2),
+        )
+        .unwrap();
+        assert_eq!(first_again, first);
+        // a limit above the count reads everything
+        let more = parse_idx_pair_prefix::<f32>(
+            (&img, Path::new("img")),
+            (&lbl, Path::new("lbl")),
+            10,
+            Some(99),
+        )
+        .unwrap();
+        assert_eq!(more, all);
+    }
+
+    #[test]
+    fn loading_a_prefix_from_disk_streams_and_an_explicit_dir_is_authoritative() {
+        let tmp = std::env::temp_dir().join(format!("descent-idx-{}", std::process::id()));
+        let set = tmp.join("mnist");
+        std::fs::create_dir_all(&set).unwrap();
+        let mut img = images(4, 28, 28);
+        let lbl = labels(&[3, 1, 4, 1]);
+        // garbage after the second image's worth of a truncated stream
+        img.truncate(16 + 2 * 784);
+        std::fs::write(set.join("t10k-images-idx3-ubyte.gz"), gzip(&img)).unwrap();
+        std::fs::write(set.join("t10k-labels-idx1-ubyte"), &lbl).unwrap();
+        for dir in [&tmp, &set] {
+            let two = mnist_prefix::<f32>(Split::Test, Some(dir), 2).unwrap();
+            assert_eq!(two.class_labels().unwrap(), &[3, 1]);
+            // the whole file is cut short: a typed error
+            let err = mnist::<f32>(Split::Test, Some(dir)).unwrap_err();
+            assert!(matches!(err, Error::Truncated { .. }), "{err}");
+        }
+        // the train files are absent: an error naming them, with no fall-back
+        let err = mnist::<f32>(Split::Train, Some(&tmp)).unwrap_err();
+        assert!(matches!(err, Error::NotInDataDir { .. }), "{err}");
+        assert!(err.to_string().contains("train-images-idx3-ubyte"), "{err}");
+        let err = fashion_mnist::<f32>(Split::Test, Some(&tmp)).unwrap_err();
+        assert!(matches!(err, Error::NotInDataDir { .. }), "{err}");
+        std::fs::remove_dir_all(&tmp).unwrap();
     }
 
     proptest! {

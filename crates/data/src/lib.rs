@@ -53,8 +53,9 @@ pub use digits::{digits, digits_from_dir, parse_digits};
 pub use dirs::{DATA_ENV, DataDirs, resolve};
 pub use error::{Error, Location, Result};
 pub use idx::{
-    IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, IdxArray, Split, fashion_mnist, load_idx_pair, mnist,
-    parse_idx, parse_idx_pair,
+    IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, IdxArray, Split, fashion_mnist, fashion_mnist_prefix,
+    load_idx_pair, load_idx_pair_prefix, mnist, mnist_prefix, parse_idx, parse_idx_pair,
+    parse_idx_pair_prefix, parse_idx_prefix,
 };
 pub use images::{Image, cifar10_samples, load_png, parse_png};
 pub use in_memory::{InMemory, Targets};

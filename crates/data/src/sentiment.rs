@@ -58,14 +58,16 @@ impl SentimentSource {
 /// The sentences of `source` from folder `sentiment-labelled-sentences`
 /// under the data-directory rule: 1000 per source, 500 of each class.
 pub fn sentiment(source: SentimentSource, explicit: Option<&Path>) -> Result<Sentences> {
-    let file = resolve("sentiment-labelled-sentences", explicit)?.join(source.file_name());
+    let name = source.file_name();
+    let file = resolve("sentiment-labelled-sentences", &[name], explicit)?.join(name);
     parse_sentiment_json(&read_file(&file)?, &file)
 }
 
 /// The UCI tab-separated `amazon_cells_labelled.txt` from folder
 /// `sentiment-labelled-sentences` under the data-directory rule.
 pub fn sentiment_amazon_tsv(explicit: Option<&Path>) -> Result<Sentences> {
-    let file = resolve("sentiment-labelled-sentences", explicit)?.join("amazon_cells_labelled.txt");
+    let name = "amazon_cells_labelled.txt";
+    let file = resolve("sentiment-labelled-sentences", &[name], explicit)?.join(name);
     parse_sentiment_tsv(&read_file(&file)?, &file)
 }
 

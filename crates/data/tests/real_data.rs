@@ -13,7 +13,7 @@ use descent_data::{
 /// Whether `set` is present; says clearly on stderr (uncaptured) when not,
 /// and fails when data is required.
 fn present(test: &str, set: &str) -> bool {
-    match resolve(set, None) {
+    match resolve(set, &[], None) {
         Ok(_) => true,
         Err(e) => {
             descent_testkit::data::absent(test, &e);

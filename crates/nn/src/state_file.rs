@@ -114,8 +114,10 @@ impl<S: Scalar> ModelState<S> {
         })
     }
 
-    /// Writes the state to `path` atomically (a temporary file beside it,
-    /// then a rename), so a crash never leaves a half-written state.
+    /// Writes the state to `path` atomically ([`descent_core::fs::write_atomic`]:
+    /// a temporary file unique to the call, fsync, rename, fsync of the
+    /// directory), so neither a crash nor a concurrent save to the same path
+    /// ever leaves a half-written state.
     ///
     /// # Examples
     ///
@@ -143,22 +145,7 @@ impl<S: Scalar> ModelState<S> {
             path: path.to_owned(),
             source,
         };
-        let file_name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let tmp = path.with_file_name(format!(".{file_name}.tmp{}", std::process::id()));
-        let written = (|| {
-            use std::io::Write;
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&bytes)?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, path)
-        })();
-        if written.is_err() {
-            std::fs::remove_file(&tmp).ok();
-        }
-        written.map_err(io)
+        descent_core::fs::write_atomic(path, &bytes).map_err(io)
     }
 
     /// Loads the state saved at `path` (by descent or PyTorch's

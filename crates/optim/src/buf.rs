@@ -1,5 +1,6 @@
 //! Per-tensor state buffers and the views that cut them into blocks.
 
+use crate::float::Wide;
 use crate::transform::Mask;
 use descent_core::{Params, Scalar};
 use serde::de::Deserializer;
@@ -11,7 +12,8 @@ use serde::{Deserialize, Serialize};
 /// buffer, so state is kept only for the parameters a transform touches.
 ///
 /// Serializes as nested lists of `f64` (exact for `f32` too), so state types
-/// need no serde bound on the scalar.
+/// need no serde bound on the scalar; NaN and the infinities are written as
+/// the strings `"NaN"`, `"inf"` and `"-inf"`, so a diverged state loads back.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Bufs<S: Scalar>(Vec<Vec<S>>);
 
@@ -50,10 +52,10 @@ impl<S: Scalar> Bufs<S> {
 
 impl<S: Scalar> Serialize for Bufs<S> {
     fn serialize<Z: Serializer>(&self, ser: Z) -> Result<Z::Ok, Z::Error> {
-        let wide: Vec<Vec<f64>> = self
+        let wide: Vec<Vec<Wide>> = self
             .0
             .iter()
-            .map(|b| b.iter().map(|x| x.as_f64()).collect())
+            .map(|b| b.iter().map(|x| Wide(x.as_f64())).collect())
             .collect();
         wide.serialize(ser)
     }
@@ -61,10 +63,10 @@ impl<S: Scalar> Serialize for Bufs<S> {
 
 impl<'de, S: Scalar> Deserialize<'de> for Bufs<S> {
     fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
-        let wide = Vec::<Vec<f64>>::deserialize(de)?;
+        let wide = Vec::<Vec<Wide>>::deserialize(de)?;
         Ok(Bufs(
             wide.into_iter()
-                .map(|b| b.into_iter().map(S::cast).collect())
+                .map(|b| b.into_iter().map(|x| S::cast(x.0)).collect())
                 .collect(),
         ))
     }

@@ -54,6 +54,7 @@
 mod buf;
 mod clip;
 mod error;
+mod float;
 mod optimizer;
 pub mod optimizers;
 mod select;

@@ -63,7 +63,13 @@ pub(crate) fn cosine(base: f64, eta_min: f64, t: f64, period: f64) -> f64 {
     if t == 0.0 {
         return base;
     }
-    let lr = eta_min + (base - eta_min) * (1.0 + (PI * t / period).cos()) / 2.0;
+    // PyTorch's order, π·t / T; near f64::MAX π·t overflows, so divide first.
+    let phase = if (PI * t).is_finite() {
+        PI * t / period
+    } else {
+        PI * (t / period)
+    };
+    let lr = eta_min + (base - eta_min) * (1.0 + phase.cos()) / 2.0;
     lr.clamp(eta_min.min(base), eta_min.max(base))
 }
 

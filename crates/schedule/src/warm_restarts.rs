@@ -1,9 +1,9 @@
 //! CosineAnnealingWarmRestarts (SGDR).
 
-use crate::Result;
 use crate::args::{self, deserialize_via_new};
 use crate::cosine::cosine;
 use crate::error::{finite, positive_count};
+use crate::{Error, Result};
 use descent_core::Schedule;
 use serde::Serialize;
 
@@ -26,7 +26,7 @@ use serde::Serialize;
 ///     assert_eq!(s.lr(restart), 0.1);
 /// }
 /// assert!((s.lr(1) - 0.05).abs() < 1e-15);
-/// assert!((s.lr_at_epoch(2.5) - s.lr_at_epoch(0.25)).abs() < 1e-15); // same phase, second cycle
+/// assert!((s.lr_at_epoch(2.5)? - s.lr_at_epoch(0.25)?).abs() < 1e-15); // same phase, second cycle
 /// # Ok::<(), descent_schedule::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -49,18 +49,44 @@ impl CosineAnnealingWarmRestarts {
         })
     }
 
-    /// The learning rate at a fractional `epoch`; a negative or NaN epoch
-    /// counts as 0 (PyTorch raises an error).
+    /// The learning rate at a fractional `epoch`; a NaN or infinite epoch is
+    /// [`Error::NonFinite`] and a negative one [`Error::Negative`] (PyTorch
+    /// raises on a negative epoch too).
     ///
     /// The cycle is found by summing cycle lengths, so every restart gives
     /// exactly `base_lr`, where PyTorch's logarithm can land one ulp short.
-    pub fn lr_at_epoch(&self, epoch: f64) -> f64 {
-        let epoch = epoch.max(0.0);
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_schedule::{CosineAnnealingWarmRestarts, Error};
+    ///
+    /// let s = CosineAnnealingWarmRestarts::new(0.1, 2, 2, 0.0)?;
+    /// assert_eq!(s.lr_at_epoch(6.0)?, 0.1);
+    /// assert!(matches!(s.lr_at_epoch(f64::INFINITY), Err(Error::NonFinite { name: "epoch", .. })));
+    /// assert!(matches!(s.lr_at_epoch(-1.0), Err(Error::Negative { name: "epoch", .. })));
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn lr_at_epoch(&self, epoch: f64) -> Result<f64> {
+        let epoch = finite("epoch", epoch)?;
+        if epoch < 0.0 {
+            return Err(Error::Negative {
+                name: "epoch",
+                value: epoch,
+            });
+        }
+        Ok(self.lr_at(epoch))
+    }
+
+    /// The rate at a finite, non-negative epoch.
+    fn lr_at(&self, epoch: f64) -> f64 {
         let (t_cur, t_i) = self.position(epoch);
         cosine(self.base_lr, self.eta_min, t_cur, t_i)
     }
 
-    /// `(T_cur, T_i)`: the time since the last restart and the current cycle's length.
+    /// `(T_cur, T_i)`: the time since the last restart and the current
+    /// cycle's length. `epoch` is finite, so the loop ends: cycle lengths grow
+    /// geometrically and reach `epoch` (or infinity) within about 1100 cycles.
     fn position(&self, epoch: f64) -> (f64, f64) {
         let t_0 = self.t_0 as f64;
         if self.t_mult == 1 {
@@ -80,7 +106,7 @@ deserialize_via_new!(CosineAnnealingWarmRestarts { base_lr: f64, t_0: u64, t_mul
 
 impl Schedule for CosineAnnealingWarmRestarts {
     fn lr(&self, step: u64) -> f64 {
-        self.lr_at_epoch(step as f64)
+        self.lr_at(step as f64)
     }
 }
 
@@ -115,8 +141,34 @@ mod tests {
             t_0 in 2u64..20, e in 0.0..1.0f64,
         ) {
             let s = CosineAnnealingWarmRestarts::new(1.0, t_0, 1, 0.0).unwrap();
-            let x = s.lr_at_epoch(e);
+            let x = s.lr_at_epoch(e).unwrap();
             prop_assert!(x <= s.lr(0) && x >= s.lr(1));
+        }
+    }
+
+    #[test]
+    fn non_finite_and_negative_epochs_are_typed_errors_and_huge_ones_end() {
+        for t_mult in [1, 2, 3] {
+            let s = CosineAnnealingWarmRestarts::new(0.1, 3, t_mult, 0.01).unwrap();
+            for e in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN] {
+                assert!(
+                    matches!(
+                        s.lr_at_epoch(e),
+                        Err(Error::NonFinite { name: "epoch", .. })
+                    ),
+                    "{e}"
+                );
+            }
+            assert!(matches!(
+                s.lr_at_epoch(-0.5),
+                Err(Error::Negative { name: "epoch", .. })
+            ));
+            for e in [f64::MAX, 1e300, 2f64.powi(64)] {
+                let lr = s.lr_at_epoch(e).unwrap();
+                assert!((0.01..=0.1).contains(&lr), "{lr} at {e}");
+            }
+            let lr = s.lr(u64::MAX);
+            assert!((0.01..=0.1).contains(&lr), "{lr}");
         }
     }
 

@@ -33,9 +33,16 @@ impl RandomCrop {
     ///
     /// let crop = RandomCrop::new(4, PadMode::Constant(0.0))?;
     /// assert!(RandomCrop::new(4, PadMode::Constant(2.0)).is_err());
+    /// assert!(RandomCrop::new(usize::MAX, PadMode::Reflect).is_err());
     /// # Ok::<(), descent_augment::Error>(())
     /// ```
     pub fn new(pad: usize, mode: PadMode) -> Result<Self> {
+        if pad
+            .checked_mul(2)
+            .is_none_or(|span| span > isize::MAX as usize)
+        {
+            return Err(Error::config("pad", pad, "is too large to pad an image by"));
+        }
         if let PadMode::Constant(fill) = mode
             && !(0.0..=1.0).contains(&fill)
         {
@@ -81,6 +88,12 @@ pub(crate) fn pad_crop(
 ) {
     let (h, w) = (dims.h, dims.w);
     if dims.is_empty() || (top == pad && left == pad) {
+        return;
+    }
+    // A window outside the padded image is not a crop (Params::check rejects
+    // it before a replay); within it, every offset below fits an isize.
+    let span = pad.checked_mul(2).filter(|&s| s <= isize::MAX as usize / 2);
+    if span.is_none_or(|span| top > span || left > span) {
         return;
     }
     let src = stash(img, scratch);
@@ -244,7 +257,12 @@ pub(crate) fn resized_crop(
     width: usize,
 ) {
     let (h, w) = (dims.h, dims.w);
-    if dims.is_empty() || height == 0 || width == 0 || top + height > h || left + width > w {
+    if dims.is_empty()
+        || height == 0
+        || width == 0
+        || top.checked_add(height).is_none_or(|end| end > h)
+        || left.checked_add(width).is_none_or(|end| end > w)
+    {
         return;
     }
     let src = stash(img, scratch);

@@ -157,7 +157,10 @@ pub(crate) fn erase(
     value: f32,
 ) {
     let (h, w) = (dims.h, dims.w);
-    let (y1, x1) = ((top + height).min(h), (left + width).min(w));
+    let (y1, x1) = (
+        top.saturating_add(height).min(h),
+        left.saturating_add(width).min(w),
+    );
     if dims.is_empty() || top >= y1 || left >= x1 {
         return;
     }

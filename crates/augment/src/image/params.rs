@@ -1,6 +1,7 @@
 //! `Params`: what one op does to one sample, drawn once and replayable.
 
 use super::{Affine, ImageShape, PadMode, affine, color, crop, erase, flip, tone};
+use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 
 /// The drawn parameters of one leaf op for one sample.
@@ -124,6 +125,71 @@ pub enum Params {
 }
 
 impl Params {
+    /// Checks that these parameters fit an image of `dims` without any
+    /// arithmetic overflowing: a crop window inside the (padded) image, an
+    /// erased rectangle whose end is representable. Logged parameters are
+    /// user data; [`replay`](super::replay) checks each before applying it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_augment::image::{ImageShape, Params};
+    ///
+    /// let dims = ImageShape::new(1, 4, 4);
+    /// let ok = Params::ResizedCrop { top: 1, left: 0, height: 3, width: 4 };
+    /// assert!(ok.check(dims).is_ok());
+    /// let bad = Params::ResizedCrop { top: usize::MAX, left: 0, height: 2, width: 4 };
+    /// assert!(bad.check(dims).is_err());
+    /// ```
+    pub fn check(&self, dims: ImageShape) -> Result<()> {
+        let bad = |field: &'static str, value: usize, reason: &'static str| {
+            Err(Error::config(field, value, reason))
+        };
+        match *self {
+            Params::Crop { top, left, pad, .. } => {
+                let span = pad.checked_mul(2).filter(|&s| s <= isize::MAX as usize);
+                let Some(span) = span else {
+                    return bad("pad", pad, "is too large to pad an image by");
+                };
+                if top > span {
+                    return bad("top", top, "lies outside the padded image");
+                }
+                if left > span {
+                    return bad("left", left, "lies outside the padded image");
+                }
+            }
+            Params::ResizedCrop {
+                top,
+                left,
+                height,
+                width,
+            } => {
+                if top.checked_add(height).is_none_or(|end| end > dims.h) {
+                    return bad("top", top, "crop rows reach past the image");
+                }
+                if left.checked_add(width).is_none_or(|end| end > dims.w) {
+                    return bad("left", left, "crop columns reach past the image");
+                }
+            }
+            Params::Erase {
+                top,
+                left,
+                height,
+                width,
+                ..
+            } => {
+                if top.checked_add(height).is_none() {
+                    return bad("height", height, "top + height overflows");
+                }
+                if left.checked_add(width).is_none() {
+                    return bad("width", width, "left + width overflows");
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
     /// Applies these parameters to one image in place.
     ///
     /// # Panics
@@ -184,6 +250,98 @@ impl Params {
             Params::AutoContrast => tone::autocontrast(dims, img),
             Params::Equalize => tone::equalize(dims, img),
             Params::Sharpness { factor } => tone::sharpness(dims, img, scratch, factor),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::replay;
+    use proptest::prelude::*;
+
+    const BIG: [usize; 4] = [usize::MAX, usize::MAX / 2, isize::MAX as usize, 1 << 40];
+
+    fn logged() -> Vec<Params> {
+        let mut out = Vec::new();
+        for &a in &BIG {
+            for &b in &[0, 1, 3, a] {
+                out.push(Params::Crop {
+                    top: a,
+                    left: b,
+                    pad: b,
+                    mode: PadMode::Reflect,
+                });
+                out.push(Params::Crop {
+                    top: b,
+                    left: b,
+                    pad: a,
+                    mode: PadMode::Constant(0.5),
+                });
+                out.push(Params::ResizedCrop {
+                    top: a,
+                    left: 0,
+                    height: b.max(1),
+                    width: 2,
+                });
+                out.push(Params::ResizedCrop {
+                    top: 0,
+                    left: b,
+                    height: 2,
+                    width: a,
+                });
+                out.push(Params::Erase {
+                    top: a,
+                    left: b,
+                    height: a,
+                    width: b,
+                    value: 0.0,
+                });
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn replaying_huge_logged_crops_and_erasures_is_a_typed_error_or_fits() {
+        let dims = ImageShape::new(2, 3, 4);
+        let mut scratch = Vec::new();
+        for p in logged() {
+            let img: Vec<f32> = (0..dims.len()).map(|i| i as f32 / 24.0).collect();
+            let mut out = img.clone();
+            match replay(&[p], dims, &mut out, &mut scratch) {
+                Ok(()) => assert!(out.iter().all(|v| (0.0..=1.0).contains(v)), "{p:?}"),
+                Err(e) => {
+                    assert!(matches!(e, Error::InvalidConfig { .. }), "{p:?}: {e}");
+                    assert_eq!(out, img, "{p:?} changed the image before failing");
+                }
+            }
+            // applying them directly never panics either
+            p.apply(dims, &mut out, &mut scratch);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn arbitrary_window_params_never_panic(
+            top in any::<usize>(), left in any::<usize>(), a in any::<usize>(), b in any::<usize>(),
+            small: bool,
+        ) {
+            let (top, left, a, b) = if small { (top % 8, left % 8, a % 8, b % 8) } else { (top, left, a, b) };
+            let dims = ImageShape::new(1, 3, 5);
+            let mut scratch = Vec::new();
+            for p in [
+                Params::Crop { top, left, pad: a, mode: PadMode::Reflect },
+                Params::Crop { top, left, pad: a, mode: PadMode::Constant(0.0) },
+                Params::ResizedCrop { top, left, height: a, width: b },
+                Params::Erase { top, left, height: a, width: b, value: 1.0 },
+            ] {
+                let mut img = vec![0.5f32; dims.len()];
+                let _ = replay(&[p], dims, &mut img, &mut scratch);
+                p.apply(dims, &mut img, &mut scratch);
+            }
         }
     }
 }

@@ -275,21 +275,36 @@ pub fn random_swap(words: &[String], n: usize, rng: &mut impl Rng) -> Vec<String
 }
 
 /// Deletes each word with probability `p`, never emptying the sentence
-/// (a random word is kept if all were deleted).
-pub fn random_deletion(words: &[String], p: f64, rng: &mut impl Rng) -> Vec<String> {
+/// (a random word is kept if all were deleted); `p` outside [0, 1] (or NaN)
+/// is [`Error::InvalidConfig`].
+///
+/// # Examples
+///
+/// ```
+/// use descent_augment::text::random_deletion;
+/// use descent_augment::{Error, OpCtx, SampleKey};
+///
+/// let words: Vec<String> = ["a", "good", "movie"].map(String::from).to_vec();
+/// let mut rng = OpCtx::root(SampleKey::new(0, 0, 0)).rng();
+/// assert_eq!(random_deletion(&words, 0.0, &mut rng)?, words);
+/// assert!(matches!(random_deletion(&words, 1.5, &mut rng), Err(Error::InvalidConfig { .. })));
+/// # Ok::<(), Error>(())
+/// ```
+pub fn random_deletion(words: &[String], p: f64, rng: &mut impl Rng) -> Result<Vec<String>> {
+    check_prob("p", p)?;
     if words.len() <= 1 {
-        return words.to_vec();
+        return Ok(words.to_vec());
     }
     let out: Vec<String> = words
         .iter()
         .filter(|_| !rng.random_bool(p))
         .cloned()
         .collect();
-    if out.is_empty() {
+    Ok(if out.is_empty() {
         vec![words[rng.random_range(0..words.len())].clone()]
     } else {
         out
-    }
+    })
 }
 
 /// EDA on one sentence: `num_aug` augmented sentences (a quarter from each
@@ -354,7 +369,7 @@ pub fn eda(
     }
     if config.p_rd > 0.0 {
         for _ in 0..per_technique {
-            out.push(random_deletion(&words, config.p_rd, rng));
+            out.push(random_deletion(&words, config.p_rd, rng)?);
         }
     }
     out.shuffle(rng);
@@ -402,7 +417,7 @@ mod tests {
         fn deletion_keeps_at_least_one_word(seed in 0u64..10_000, p in 0.0f64..=1.0, len in 0usize..8) {
             let words: Vec<String> = sentence().into_iter().take(len).collect();
             let mut rng = OpCtx::root(SampleKey::new(seed, 0, 0)).rng();
-            let out = random_deletion(&words, p, &mut rng);
+            let out = random_deletion(&words, p, &mut rng).unwrap();
             prop_assert!(out.len() >= words.len().min(1));
             prop_assert!(out.iter().all(|w| words.contains(w)));
         }
@@ -429,6 +444,21 @@ mod tests {
             // reference draws from the growing sentence, inserted words too)
             for x in inserted.iter().filter(|x| !words.contains(x)) {
                 prop_assert!(inserted.iter().any(|w| w != x && lex.are_synonyms(w, x)), "{} is no synonym", x);
+            }
+        }
+    }
+
+    #[test]
+    fn deletion_with_p_outside_the_unit_interval_is_a_typed_error() {
+        let mut rng = OpCtx::root(SampleKey::new(0, 0, 0)).rng();
+        for p in [-0.1, 1.5, f64::NAN, f64::INFINITY] {
+            for len in [0, 1, 5] {
+                let words: Vec<String> = sentence().into_iter().take(len).collect();
+                let err = random_deletion(&words, p, &mut rng).unwrap_err();
+                assert!(
+                    matches!(err, Error::InvalidConfig { name: "p", .. }),
+                    "{err}"
+                );
             }
         }
     }

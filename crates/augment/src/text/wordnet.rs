@@ -19,10 +19,12 @@ pub const WNHOME_ENV: &str = "WNHOME";
 
 const POS: [&str; 4] = ["noun", "verb", "adj", "adv"];
 
-/// The directories WordNet is looked for in, in order: the explicit one
-/// (`--wordnet DIR`), `$WNHOME` and `$WNHOME/dict`, `/usr/share/wordnet`,
-/// then `../shared/datasets/wordnet-3.0` from the current directory and
-/// from the workspace root.
+/// The directories WordNet is looked for in, in order. An explicit one
+/// (`--wordnet DIR`) is authoritative: only it, its `dict/` and its
+/// `wordnet-3.0/` (a data root) are looked in. Otherwise `$WNHOME` and
+/// `$WNHOME/dict`, `/usr/share/wordnet`, then
+/// `../shared/datasets/wordnet-3.0` from the current directory and from the
+/// workspace root.
 ///
 /// # Examples
 ///
@@ -31,10 +33,13 @@ const POS: [&str; 4] = ["noun", "verb", "adj", "adv"];
 /// use std::path::Path;
 ///
 /// let dirs = wordnet_dirs(Some(Path::new("/opt/wn")));
-/// assert_eq!(dirs[0], Path::new("/opt/wn"));
+/// assert_eq!(dirs, [Path::new("/opt/wn"), Path::new("/opt/wn/dict"), Path::new("/opt/wn/wordnet-3.0")]);
 /// ```
 pub fn wordnet_dirs(explicit: Option<&Path>) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = explicit.map(Path::to_owned).into_iter().collect();
+    if let Some(dir) = explicit {
+        return vec![dir.to_owned(), dir.join("dict"), dir.join("wordnet-3.0")];
+    }
+    let mut dirs = Vec::new();
     if let Some(home) = std::env::var_os(WNHOME_ENV).filter(|v| !v.is_empty()) {
         dirs.push(PathBuf::from(&home));
         dirs.push(PathBuf::from(home).join("dict"));
@@ -56,9 +61,9 @@ pub fn wordnet_dirs(explicit: Option<&Path>) -> Vec<PathBuf> {
 /// use descent_augment::text::find_wordnet;
 /// use std::path::Path;
 ///
-/// let err = find_wordnet(Some(Path::new("/nonexistent"))).map(|_| ());
-/// // Found elsewhere, or a typed error listing where it looked.
-/// assert!(err.is_ok() || err.unwrap_err().to_string().contains("/nonexistent"));
+/// // An explicit directory without WordNet is an error, never a fall-back.
+/// let err = find_wordnet(Some(Path::new("/nonexistent"))).unwrap_err();
+/// assert!(err.to_string().contains("/nonexistent/dict"));
 /// ```
 pub fn find_wordnet(explicit: Option<&Path>) -> Result<PathBuf> {
     let dirs = wordnet_dirs(explicit);
@@ -93,7 +98,7 @@ fn open(dir: &Path, name: &str) -> Result<(PathBuf, Box<dyn BufRead>)> {
 /// start with two spaces, are skipped).
 fn each_line(
     file: &Path,
-    mut r: Box<dyn BufRead>,
+    mut r: Box<dyn BufRead + '_>,
     mut f: impl FnMut(usize, &str) -> Result<()>,
 ) -> Result<()> {
     let mut buf = Vec::new();
@@ -155,74 +160,160 @@ impl Lexicon {
     pub fn wordnet(dir: &Path) -> Result<Self> {
         let mut lex = Lexicon::default();
         for pos in POS {
-            let mut by_offset: HashMap<usize, u32> = HashMap::new();
-            let (file, r) = open(dir, &format!("data.{pos}"))?;
-            each_line(&file, r, |n, line| {
-                let f: Vec<&str> = line.split(' ').collect();
-                let offset = number(
-                    field(&f, 0, &file, n, "synset offset")?,
-                    10,
-                    &file,
-                    n,
-                    "synset offset",
-                )?;
-                let w_cnt = number(
-                    field(&f, 3, &file, n, "word count")?,
-                    16,
-                    &file,
-                    n,
-                    "word count",
-                )?;
-                let mut ids = Vec::with_capacity(w_cnt);
-                for k in 0..w_cnt {
-                    let word = field(&f, 4 + 2 * k, &file, n, "word")?;
-                    let word = word.split('(').next().unwrap_or(word).to_ascii_lowercase();
-                    if keep_lemma(&word) {
-                        ids.push(lex.intern(&word));
-                    }
-                }
-                by_offset.insert(offset, lex.push_synset(ids));
-                Ok(())
-            })?;
-            let (file, r) = open(dir, &format!("index.{pos}"))?;
-            each_line(&file, r, |n, line| {
-                let f: Vec<&str> = line.split_whitespace().collect();
-                let lemma = field(&f, 0, &file, n, "lemma")?;
-                let synset_cnt = number(
-                    field(&f, 2, &file, n, "synset_cnt")?,
-                    10,
-                    &file,
-                    n,
-                    "synset_cnt",
-                )?;
-                let p_cnt = number(field(&f, 3, &file, n, "p_cnt")?, 10, &file, n, "p_cnt")?;
-                let first = 4 + p_cnt + 2;
-                if f.len() != first + synset_cnt {
-                    return Err(Error::malformed(
-                        &file,
-                        n,
-                        format!("expected {} fields, found {}", first + synset_cnt, f.len()),
-                    ));
-                }
-                if !keep_lemma(lemma) {
-                    return Ok(());
-                }
-                for off in &f[first..] {
-                    let off = number(off, 10, &file, n, "synset offset")?;
-                    let s = *by_offset.get(&off).ok_or_else(|| {
-                        Error::malformed(
-                            &file,
-                            n,
-                            format!("synset offset {off} is not in data.{pos}"),
-                        )
-                    })?;
-                    lex.add_sense(lemma, s);
-                }
-                Ok(())
-            })?;
+            let data = open(dir, &format!("data.{pos}"))?;
+            let index = open(dir, &format!("index.{pos}"))?;
+            lex.read_wordnet_pos(data, index)?;
         }
         Ok(lex)
     }
+
+    /// Parses one part of speech of WordNet from bytes already in memory: a
+    /// `data.*` file and its `index.*` file (each plain or gzipped), named
+    /// `data_file` and `index_file` in errors. [`Lexicon::wordnet`] reads
+    /// the four parts of speech this way from disk.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_augment::text::Lexicon;
+    /// use descent_augment::Error;
+    /// use std::path::Path;
+    ///
+    /// let data = b"00000010 03 n 02 film 0 movie 0 000 | a gloss\n";
+    /// let index = b"film n 1 0 1 0 00000010\nmovie n 1 0 1 0 00000010\n";
+    /// let (d, i) = (Path::new("data.noun"), Path::new("index.noun"));
+    /// let lex = Lexicon::parse_wordnet(data, d, index, i)?;
+    /// assert!(lex.are_synonyms("movie", "film"));
+    /// let err = Lexicon::parse_wordnet(b"00000010 03 n ff film 0\n", d, index, i).unwrap_err();
+    /// assert!(matches!(err, Error::Malformed { line: 1, .. }));
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn parse_wordnet(
+        data: &[u8],
+        data_file: &Path,
+        index: &[u8],
+        index_file: &Path,
+    ) -> Result<Self> {
+        let reader = |bytes| -> Box<dyn BufRead + '_> {
+            if bytes_are_gzip(bytes) {
+                Box::new(BufReader::new(GzDecoder::new(bytes)))
+            } else {
+                Box::new(bytes)
+            }
+        };
+        let mut lex = Lexicon::default();
+        lex.read_wordnet_pos(
+            (data_file.to_owned(), reader(data)),
+            (index_file.to_owned(), reader(index)),
+        )?;
+        Ok(lex)
+    }
+
+    /// Reads one part of speech: its `data.*` synsets, then its `index.*` senses.
+    fn read_wordnet_pos(
+        &mut self,
+        (data_file, data): (PathBuf, Box<dyn BufRead + '_>),
+        (index_file, index): (PathBuf, Box<dyn BufRead + '_>),
+    ) -> Result<()> {
+        let mut by_offset: HashMap<usize, u32> = HashMap::new();
+        each_line(&data_file, data, |n, line| {
+            let (offset, ids) = data_line(self, line, &data_file, n)?;
+            by_offset.insert(offset, self.push_synset(ids));
+            Ok(())
+        })?;
+        each_line(&index_file, index, |n, line| {
+            index_line(self, &by_offset, line, &index_file, n)
+        })
+    }
+}
+
+fn bytes_are_gzip(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0x1f, 0x8b])
+}
+
+/// One `data.*` record: its synset offset and the ids of its kept words.
+fn data_line(lex: &mut Lexicon, line: &str, file: &Path, n: usize) -> Result<(usize, Vec<u32>)> {
+    let f: Vec<&str> = line.split(' ').collect();
+    let offset = number(
+        field(&f, 0, file, n, "synset offset")?,
+        10,
+        file,
+        n,
+        "synset offset",
+    )?;
+    let w_cnt = number(
+        field(&f, 3, file, n, "word count")?,
+        16,
+        file,
+        n,
+        "word count",
+    )?;
+    // Each word takes two fields (lemma, lex_id) after the first four.
+    let on_line = f.len().saturating_sub(4) / 2;
+    if w_cnt > on_line {
+        return Err(Error::malformed(
+            file,
+            n,
+            format!("word count {w_cnt} but at most {on_line} words on the line"),
+        ));
+    }
+    let mut ids = Vec::with_capacity(w_cnt);
+    for k in 0..w_cnt {
+        let word = f[4 + 2 * k];
+        let word = word.split('(').next().unwrap_or(word).to_ascii_lowercase();
+        if keep_lemma(&word) {
+            ids.push(lex.intern(&word));
+        }
+    }
+    Ok((offset, ids))
+}
+
+/// One `index.*` record: adds the lemma's senses to `lex`.
+fn index_line(
+    lex: &mut Lexicon,
+    by_offset: &HashMap<usize, u32>,
+    line: &str,
+    file: &Path,
+    n: usize,
+) -> Result<()> {
+    let f: Vec<&str> = line.split_whitespace().collect();
+    let lemma = field(&f, 0, file, n, "lemma")?;
+    let synset_cnt = number(
+        field(&f, 2, file, n, "synset_cnt")?,
+        10,
+        file,
+        n,
+        "synset_cnt",
+    )?;
+    let p_cnt = number(field(&f, 3, file, n, "p_cnt")?, 10, file, n, "p_cnt")?;
+    // lemma pos synset_cnt p_cnt [ptr_symbol...] sense_cnt tagsense_cnt synset_offset...
+    let expected = 6usize
+        .checked_add(p_cnt)
+        .and_then(|first| first.checked_add(synset_cnt));
+    if expected != Some(f.len()) {
+        let expected =
+            expected.map_or_else(|| "more than usize::MAX".to_owned(), |e| e.to_string());
+        return Err(Error::malformed(
+            file,
+            n,
+            format!("expected {expected} fields, found {}", f.len()),
+        ));
+    }
+    if !keep_lemma(lemma) {
+        return Ok(());
+    }
+    for off in &f[6 + p_cnt..] {
+        let off = number(off, 10, file, n, "synset offset")?;
+        let s = *by_offset.get(&off).ok_or_else(|| {
+            let data = file
+                .file_name()
+                .map(|s| s.to_string_lossy().replacen("index", "data", 1))
+                .unwrap_or_default();
+            Error::malformed(file, n, format!("synset offset {off} is not in {data}"))
+        })?;
+        lex.add_sense(lemma, s);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -271,6 +362,72 @@ mod tests {
             "{err}"
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn parse(data: &str, index: &str) -> Result<Lexicon> {
+        Lexicon::parse_wordnet(
+            data.as_bytes(),
+            Path::new("data.noun"),
+            index.as_bytes(),
+            Path::new("index.noun"),
+        )
+    }
+
+    #[test]
+    fn a_huge_word_count_is_malformed_not_an_allocation() {
+        for count in ["ffffffffffffffff", "ffffffff", "05"] {
+            let err = parse(
+                &format!("00000010 03 n {count} film 0 movie 0 000 | x\n"),
+                "",
+            )
+            .unwrap_err();
+            assert!(
+                matches!(&err, Error::Malformed { line: 1, file, .. } if file.ends_with("data.noun")),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_huge_pointer_count_is_malformed_not_an_overflow() {
+        let data = "00000010 03 n 01 film 0 000 | x\n";
+        let max = usize::MAX;
+        for p_cnt in [max, max - 5, max - 6, 7] {
+            let err = parse(data, &format!("film n 1 {p_cnt} 1 0 00000010\n")).unwrap_err();
+            assert!(
+                matches!(&err, Error::Malformed { line: 1, file, .. } if file.ends_with("index.noun")),
+                "{err}"
+            );
+        }
+        let err = parse(data, &format!("film n {max} 0 1 0 00000010\n")).unwrap_err();
+        assert!(matches!(err, Error::Malformed { line: 1, .. }), "{err}");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn arbitrary_lines_never_panic(
+            data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+            index in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+        ) {
+            let (d, i) = (Path::new("data.noun"), Path::new("index.noun"));
+            let _ = Lexicon::parse_wordnet(&data, d, &index, i);
+        }
+
+        #[test]
+        fn mutated_valid_lines_never_panic(
+            pos in 0usize..80, byte in proptest::prelude::any::<u8>(), which: bool, cut in 0usize..80,
+        ) {
+            let mut data = b"00000010 03 n 02 film 0 movie 0 000 | a gloss\n".to_vec();
+            let mut index = b"film n 1 0 1 0 00000010\nmovie n 1 0 1 0 00000010\n".to_vec();
+            let target = if which { &mut data } else { &mut index };
+            let at = pos % target.len();
+            target[at] = byte;
+            target.truncate(cut.max(1));
+            let (d, i) = (Path::new("data.noun"), Path::new("index.noun"));
+            let _ = Lexicon::parse_wordnet(&data, d, &index, i);
+        }
     }
 
     #[test]

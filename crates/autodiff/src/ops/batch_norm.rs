@@ -6,6 +6,7 @@
 //! which are contiguous in column-major storage, so each channel is one slice
 //! of `N·HW` values.
 
+use super::reduce::{dot_f64, sum_f64, sum_sq_dev_f64};
 use super::{BackCtx, Backward, Op};
 use crate::pool::Pool;
 use crate::var::Var;
@@ -135,24 +136,25 @@ impl<'t, S: Scalar> Var<'t, S> {
                 per("running mean", r.mean);
                 per("running var", r.var);
             }
-            let count = S::from_count(span);
             for c in 0..channels {
                 let range = c * span..(c + 1) * span;
                 let xs = &x.as_slice()[range.clone()];
                 let (mean, var) = if let Some((mean, var)) = fixed {
                     (mean[c], var[c])
                 } else {
-                    let mean = xs.iter().fold(S::zero(), |s, &v| s + v) / count;
-                    let ss = xs
-                        .iter()
-                        .fold(S::zero(), |s, &v| s + (v - mean) * (v - mean));
+                    // Both passes accumulate in f64 (PyTorch's CPU kernel
+                    // does too), so f32 statistics over N·H·W values are
+                    // as exact as one rounding.
+                    let mean = sum_f64(xs) / span as f64;
+                    let ss = sum_sq_dev_f64(xs, mean);
+                    let (mean_s, var) = (S::cast(mean), ss / span as f64);
                     if let Some(r) = running.as_mut() {
                         let m = r.momentum;
-                        let unbiased = ss / S::from_count(span - 1);
-                        r.mean[c] = (S::one() - m) * r.mean[c] + m * mean;
+                        let unbiased = S::cast(ss / (span - 1) as f64);
+                        r.mean[c] = (S::one() - m) * r.mean[c] + m * mean_s;
                         r.var[c] = (S::one() - m) * r.var[c] + m * unbiased;
                     }
-                    (mean, ss / count)
+                    (mean_s, S::cast(var))
                 };
                 let inv = S::one() / (var + eps).sqrt();
                 inv_std[c] = inv;
@@ -186,23 +188,20 @@ impl<S: Scalar> Backward<S> for BatchNorm<S> {
     fn backward(&self, ctx: &mut BackCtx<'_, S>, _out: usize, g: &DMatrix<S>) {
         let channels = self.inv_std.len();
         let span = g.len() / channels;
-        let count = S::from_count(span);
+        let count = span as f64;
         let gamma = self.weight.map(|w| ctx.value(w));
         let need_x = ctx.needs(self.x);
         for c in 0..channels {
             let range = c * span..(c + 1) * span;
             let gs = &g.as_slice()[range.clone()];
             let hs = &self.xhat.as_slice()[range.clone()];
-            let (mut sum_g, mut sum_gh) = (S::zero(), S::zero());
-            for (&gi, &h) in gs.iter().zip(hs) {
-                sum_g += gi;
-                sum_gh += gi * h;
-            }
+            // Accumulated in f64: N·H·W terms per channel.
+            let (sum_g, sum_gh) = (sum_f64(gs), dot_f64(gs, hs));
             if let Some(w) = self.weight.filter(|&w| ctx.needs(w)) {
-                ctx.grad_mut(w)[c] += sum_gh;
+                ctx.grad_mut(w)[c] += S::cast(sum_gh);
             }
             if let Some(b) = self.bias.filter(|&b| ctx.needs(b)) {
-                ctx.grad_mut(b)[c] += sum_g;
+                ctx.grad_mut(b)[c] += S::cast(sum_g);
             }
             if !need_x {
                 continue;
@@ -211,7 +210,7 @@ impl<S: Scalar> Backward<S> for BatchNorm<S> {
             let gx = &mut ctx.grad_mut(self.x).as_mut_slice()[range];
             if self.batch {
                 // dx = γ/σ · (g − mean(g) − x̂ · mean(g·x̂))
-                let (mg, mgh) = (sum_g / count, sum_gh / count);
+                let (mg, mgh) = (S::cast(sum_g / count), S::cast(sum_gh / count));
                 for ((a, &gi), &h) in gx.iter_mut().zip(gs).zip(hs) {
                     *a += scale * (gi - mg - h * mgh);
                 }
@@ -293,6 +292,77 @@ mod tests {
                 let mean = s.iter().sum::<f64>() / span as f64;
                 let var = s.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / span as f64;
                 prop_assert!(mean.abs() < 1e-9 && (var - 1.0).abs() < 1e-9, "channel {ch}: mean {mean}, var {var}");
+            }
+        }
+    }
+
+    /// `n` f32 values around `offset` with sparse large spikes, from `seed`.
+    fn pixels(n: usize, offset: f32, seed: u64) -> Vec<f32> {
+        let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        (0..n)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let r = (state >> 32) as u32;
+                offset
+                    + if r % 5 == 0 {
+                        (r >> 8) as f32 % 256.0
+                    } else {
+                        0.0
+                    }
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(12))]
+
+        /// In f32, the statistics over N·H·W = up to 36,864 values per channel
+        /// and the backward sums come out as if computed exactly from the f32
+        /// inputs, up to a few roundings: the unbiased running variance to
+        /// 1e-6 relative, γ's and β's gradients to 4·ε₃₂ of Σ|terms|.
+        #[test]
+        fn f32_statistics_and_backward_sums_over_long_channels_are_accurate(
+            n in 2usize..64, hw in prop::sample::select(vec![1usize, 64, 576]),
+            offset in 0.0f32..200.0, seed: u64,
+        ) {
+            let c = 2;
+            let span = n * hw;
+            let data = pixels(n * c * hw, offset, seed);
+            let x = DMatrix::from_column_slice(n, c * hw, &data);
+            let wts = pixels(n * c * hw, -100.0, seed ^ 1);
+            let w_out = DMatrix::from_column_slice(n, c * hw, &wts);
+            let (mut mean, mut var) = (DMatrix::zeros(1, c), DMatrix::from_element(1, c, 1.0));
+            let tape = Tape::<f32>::new();
+            let gamma = tape.leaf_var(&DMatrix::from_element(1, c, 1.0));
+            let beta = tape.leaf_var(&DMatrix::zeros(1, c));
+            let running = RunningStats { mean: &mut mean, var: &mut var, momentum: 1.0 };
+            let y = tape.constant(&x).batch_norm(
+                c, Some(gamma), Some(beta), BatchNormStats::Batch { running: Some(running) }, 1e-5,
+            );
+            let loss = (y * tape.constant(&w_out)).sum();
+            tape.backward(loss, &mut descent_core::ParamStore::new());
+            let (g_gamma, g_beta) = (tape.grad(gamma).unwrap(), tape.grad(beta).unwrap());
+            for ch in 0..c {
+                let xs = &data[ch * span..(ch + 1) * span];
+                let ws = &wts[ch * span..(ch + 1) * span];
+                let m: f64 = xs.iter().map(|&v| v as f64).sum::<f64>() / span as f64;
+                let ss: f64 = xs.iter().map(|&v| (v as f64 - m).powi(2)).sum();
+                prop_assume!(ss > 1e-3 * span as f64);
+                let unbiased = ss / (span - 1) as f64;
+                let rel = (var[ch] as f64 - unbiased).abs() / unbiased;
+                prop_assert!(rel <= 1e-6, "channel {}: var {} vs {} ({:.1e})", ch, var[ch], unbiased, rel);
+                prop_assert!(((mean[ch] as f64) - m).abs() <= 1e-6 * m.abs().max(1.0));
+                // backward: β's gradient is Σ w, γ's is Σ w·x̂
+                let inv = 1.0 / (ss / span as f64 + 1e-5).sqrt();
+                let terms: Vec<f64> = xs.iter().zip(ws).map(|(&v, &w)| w as f64 * (v as f64 - m) * inv).collect();
+                let (sum_w, abs_w) = ws.iter().fold((0.0, 0.0), |(s, a), &w| (s + w as f64, a + (w as f64).abs()));
+                let (sum_t, abs_t) = terms.iter().fold((0.0, 0.0), |(s, a), t| (s + t, a + t.abs()));
+                let eps = f32::EPSILON as f64;
+                prop_assert!((g_beta[ch] as f64 - sum_w).abs() <= 4.0 * eps * abs_w, "dβ {} vs {}", g_beta[ch], sum_w);
+                // x̂ itself is rounded to f32 per element: 4 roundings per term
+                prop_assert!((g_gamma[ch] as f64 - sum_t).abs() <= 8.0 * eps * abs_t, "dγ {} vs {}", g_gamma[ch], sum_t);
             }
         }
     }

@@ -164,12 +164,17 @@ impl<'t, S: Scalar> Var<'t, S> {
             let (p, k, c_out) = (geom.positions(), geom.taps(), w.nrows());
             assert!(
                 w.ncols() == k,
-                "conv2d: weight is {}x{}, expected C_out x {k} (C_in {} · kernel {}x{})",
+                "conv2d: weight is {}x{}, expected C_out x {k} (C_in {} · kernel {}x{}) \
+                 for input {}x{}x{}x{}",
                 w.nrows(),
                 w.ncols(),
                 input.c,
                 geom.kernel.0,
-                geom.kernel.1
+                geom.kernel.1,
+                x.nrows(),
+                input.c,
+                input.h,
+                input.w
             );
             let mut col = t.pool.take(p, k);
             im2col(&geom, x.as_slice(), col.as_mut_slice());

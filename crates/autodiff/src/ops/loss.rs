@@ -84,15 +84,16 @@ impl Reduction {
             return out;
         }
         let n = shape.0 * shape.1;
-        let mut total = S::zero();
+        // Accumulated in f64, rounded once.
+        let mut total = 0.0f64;
         for k in 0..n {
-            total += loss(k);
+            total += loss(k).as_f64();
         }
         if self == Reduction::Mean {
-            total /= S::from_count(n);
+            total /= n as f64;
         }
         let mut out = pool.take(1, 1);
-        out[0] = total;
+        out[0] = S::cast(total);
         out
     }
 

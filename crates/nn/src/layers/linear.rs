@@ -67,9 +67,20 @@ impl Linear {
     /// let w = state.params.value(fc.weight());
     /// assert_eq!(w.shape(), (3, 16));
     /// assert!(w.iter().all(|x| x.abs() <= 0.25));
+    /// let zero = Linear::new(&mut Builder::new(&mut state, &mut rng).pp("z"), LinearConfig::new(0, 3));
+    /// assert!(matches!(zero, Err(descent_nn::Error::InvalidConfig { field: "in_features", .. })));
     /// # Ok::<(), descent_nn::Error>(())
     /// ```
     pub fn new<S: Scalar>(b: &mut Builder<'_, S>, cfg: LinearConfig) -> Result<Self> {
+        // PyTorch accepts zero features (a zero-element weight, and an
+        // infinite init bound for the bias); here a zero-sized layer is a
+        // typed error, as it is for BatchNorm and Conv2d.
+        for (field, n) in [
+            ("in_features", cfg.in_features),
+            ("out_features", cfg.out_features),
+        ] {
+            super::check(n > 0, "Linear", field, n, "must be positive")?;
+        }
         let shape = [cfg.out_features, cfg.in_features];
         let weight = b.param("weight", Tags::WEIGHT, &shape, Init::torch_default_weight())?;
         let bias = if cfg.bias {

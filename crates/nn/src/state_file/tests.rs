@@ -203,3 +203,36 @@ fn a_pytorch_state_dict_loads_with_its_layout() {
         Dtype::I64
     );
 }
+
+#[test]
+fn concurrent_saves_to_one_path_always_leave_a_whole_state() {
+    let dir = std::env::temp_dir().join(format!("descent-nn-concurrent-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("model.safetensors");
+    // four states of different sizes, so a mixed-up file cannot parse as one
+    let states: Vec<ModelState<f32>> = (0..4)
+        .map(|k| model::<f32>(k, 8 + 8 * k as usize).1)
+        .collect();
+    std::thread::scope(|s| {
+        for state in &states {
+            let path = &path;
+            s.spawn(move || {
+                for _ in 0..25 {
+                    state.save(path).expect("every save succeeds");
+                }
+            });
+        }
+    });
+    let bytes = std::fs::read(&path).unwrap();
+    let whole = states
+        .iter()
+        .any(|st| st.to_safetensors().unwrap() == bytes);
+    assert!(whole, "the file is none of the states saved");
+    // no temporary file is left behind
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, [std::ffi::OsString::from("model.safetensors")]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

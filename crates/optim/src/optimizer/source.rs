@@ -96,7 +96,7 @@ impl fmt::Debug for LrSource {
 #[serde(rename_all = "snake_case")]
 pub enum LrState {
     /// A constant rate.
-    Value(f64),
+    Value(#[serde(with = "crate::float")] f64),
     /// A schedule of absolute rates (install it again before loading).
     Schedule,
     /// A plateau schedule with its counters.
@@ -164,7 +164,7 @@ impl fmt::Debug for HyperSource {
 #[serde(rename_all = "snake_case")]
 pub enum HyperState {
     /// A constant value.
-    Value(f64),
+    Value(#[serde(with = "crate::float")] f64),
     /// A schedule of values (install it again before loading).
     Schedule,
 }

@@ -669,3 +669,42 @@ fn a_momentum_set_or_scheduled_is_saved_and_restored() {
     assert_eq!(a.value(id), b.value(id));
     assert_eq!(opt.state(), resumed.state());
 }
+
+#[test]
+fn non_finite_state_round_trips_through_json_text() {
+    use crate::transform::{NormType, clip_by_global_norm, scale_by_adam, scale_by_nadam};
+    let build = |store: &ParamStore<f64>| {
+        Optimizer::new(
+            store,
+            0.1,
+            chain((
+                clip_by_global_norm(f64::INFINITY, NormType::L2),
+                scale_by_adam(0.9, 0.999, 1e-8, true),
+                scale_by_nadam(0.9, 0.999, 1e-8, 4e-3),
+                scale_by_learning_rate(),
+            )),
+        )
+        .unwrap()
+    };
+    let mut store = store_of(&[vec![1.0, 2.0, 3.0], vec![4.0]]);
+    let mut opt = build(&store);
+    let p0 = store.id("p0").unwrap();
+    let p1 = store.id("p1").unwrap();
+    let g0 = store.grad_mut(p0);
+    g0[0] = f64::INFINITY;
+    g0[1] = f64::NEG_INFINITY;
+    g0[2] = f64::NAN;
+    store.grad_mut(p1)[0] = 0.5;
+    opt.step(&mut store).unwrap();
+    opt.set_lr(f64::INFINITY).ok();
+    let saved = opt.state();
+    let text = serde_json::to_string(&saved).unwrap();
+    assert!(
+        text.contains(r#""NaN""#) && text.contains(r#""inf""#),
+        "{text}"
+    );
+    let back: OptimizerState = serde_json::from_str(&text).unwrap();
+    let mut fresh = build(&store_of(&[vec![1.0, 2.0, 3.0], vec![4.0]]));
+    fresh.load_state(&back).unwrap();
+    assert_eq!(serde_json::to_string(&fresh.state()).unwrap(), text);
+}

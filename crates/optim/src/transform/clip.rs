@@ -121,6 +121,7 @@ pub fn clip_by_global_norm(max_norm: f64, norm_type: NormType) -> ClipByGlobalNo
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ClipByGlobalNormState {
     /// The total norm of the most recent step's input (0 before the first step).
+    #[serde(with = "crate::float")]
     pub last_norm: f64,
 }
 

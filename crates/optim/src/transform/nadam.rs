@@ -46,6 +46,7 @@ pub struct ScaleByNadamState<S: Scalar> {
     /// Steps taken.
     pub count: u64,
     /// Product of the momentum coefficients μ₁…μₜ.
+    #[serde(with = "crate::float")]
     pub mu_product: f64,
     /// First moments.
     pub mu: Bufs<S>,

@@ -33,7 +33,7 @@ fn class_indices<S: Scalar>(
     assert_eq!(
         targets.len(),
         n,
-        "{op}: {} targets for an input of {n} rows",
+        "{op}: {} targets for an input of {n}x{c} ({n} rows)",
         targets.len()
     );
     if let Some((row, &k)) = targets.iter().enumerate().find(|&(_, &k)| k >= c) {

@@ -1,0 +1,23 @@
+//! Fuzz targets for every parser and loader of descent, each a
+//! `fn(&[u8])` that must never panic, whatever the bytes.
+//!
+//! The same targets run two ways:
+//! - coverage-guided, under libFuzzer through cargo-fuzz: `fuzz/` at the
+//!   repository root holds one `fuzz_target!` per entry of [`TARGETS`] and a
+//!   seed corpus per target (`fuzz/corpus/<name>/`);
+//! - without a nightly toolchain, through [`mutate::run`], a deterministic
+//!   mutation loop over the same seed corpus (`cargo xtask fuzz --engine
+//!   mutate`, which CI runs).
+//!
+//! A panic is a finding: it becomes a regression input in
+//! `fuzz/regressions/<name>/`, which `tests/regressions.rs` replays.
+//!
+//! Training checkpoints get their target here once `descent-train` exists:
+//! add `("checkpoint", targets::checkpoint)` to [`TARGETS`], a
+//! `fuzz/fuzz_targets/checkpoint.rs` and seeds in `fuzz/corpus/checkpoint/`.
+
+pub mod mutate;
+mod registry;
+pub mod targets;
+
+pub use registry::{TARGETS, Target, target};

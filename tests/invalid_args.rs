@@ -1,0 +1,706 @@
+//! One table of invalid arguments across every crate: each row must give its
+//! crate's typed error (the variant named in the row), never a panic and
+//! never `Ok`. The count of rows is printed; every row runs under
+//! `catch_unwind`, so one panic fails the test with the row's name.
+
+use descent_core::{ParamStore, Tags};
+use descent_nn::{
+    BatchNorm1d, BatchNormConfig, Builder, Conv2d, Conv2dConfig, Dropout, GaussianNoise, Linear,
+    LinearConfig, MaxPool2d, MaxPool2dConfig, ModelState,
+};
+use descent_optim::{
+    Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, OptimizerState, RmsProp,
+    RmsPropConfig, Sgd, SgdConfig, WeightDecay, clip_grad_norm, transform::NormType,
+};
+use nalgebra::DMatrix;
+use rand_chacha::ChaCha8Rng;
+use rand_core::SeedableRng;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// `Ok(())` when `$e` is `Err($pat)`, else what it was.
+macro_rules! expect {
+    ($e:expr, $pat:pat) => {{
+        match $e.map(|_| ()) {
+            Err($pat) => Ok(()),
+            Err(other) => Err(format!("wrong error: {other}")),
+            Ok(()) => Err("accepted".to_string()),
+        }
+    }};
+}
+
+type Row = (&'static str, &'static str, fn() -> Result<(), String>);
+
+fn store() -> ParamStore<f32> {
+    let mut s = ParamStore::new();
+    s.register("w", Tags::WEIGHT, DMatrix::from_element(2, 2, 1.0))
+        .unwrap();
+    s
+}
+
+fn sgd(cfg: SgdConfig) -> Result<(), descent_optim::Error> {
+    Sgd::new(&store(), cfg).map(|_| ())
+}
+
+fn adam(cfg: AdamConfig) -> Result<(), descent_optim::Error> {
+    Adam::new(&store(), cfg).map(|_| ())
+}
+
+fn model(hidden: usize) -> ModelState<f32> {
+    let mut state = ModelState::new();
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let mut b = Builder::new(&mut state, &mut rng);
+    Linear::new(&mut b.pp("0"), LinearConfig::new(3, hidden)).unwrap();
+    BatchNorm1d::new(&mut b.pp("1"), BatchNormConfig::new(hidden)).unwrap();
+    state
+}
+
+fn build_nn(
+    f: impl FnOnce(&mut Builder<'_, f32>) -> descent_nn::Result<()>,
+) -> descent_nn::Result<()> {
+    let mut state = ModelState::<f32>::new();
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    f(&mut Builder::new(&mut state, &mut rng))
+}
+
+fn saved_adam_state() -> OptimizerState {
+    let mut s = ParamStore::<f32>::new();
+    s.register("w", Tags::WEIGHT, DMatrix::from_element(3, 1, 1.0))
+        .unwrap();
+    Adam::new(&s, AdamConfig::default()).unwrap().state()
+}
+
+use descent_augment::Error as AugErr;
+use descent_data::Error as DataErr;
+use descent_hpo::Error as HpoErr;
+use descent_nn::Error as NnErr;
+use descent_optim::Error as OptErr;
+use descent_regularize::Error as RegErr;
+use descent_schedule::Error as SchErr;
+
+const ROWS: &[Row] = &[
+    // optim
+    ("optim", "sgd negative lr", || {
+        expect!(
+            sgd(SgdConfig {
+                lr: -0.1,
+                ..SgdConfig::default()
+            }),
+            OptErr::OutOfRange { .. }
+        )
+    }),
+    ("optim", "sgd NaN lr", || {
+        expect!(
+            sgd(SgdConfig {
+                lr: f64::NAN,
+                ..SgdConfig::default()
+            }),
+            OptErr::OutOfRange { .. }
+        )
+    }),
+    ("optim", "sgd negative momentum", || {
+        expect!(
+            sgd(SgdConfig {
+                momentum: -0.5,
+                ..SgdConfig::default()
+            }),
+            OptErr::OutOfRange { .. }
+        )
+    }),
+    ("optim", "sgd nesterov without momentum", || {
+        expect!(
+            sgd(SgdConfig {
+                nesterov: true,
+                ..SgdConfig::default()
+            }),
+            OptErr::NesterovRequiresMomentum { .. }
+        )
+    }),
+    ("optim", "sgd NaN weight decay", || {
+        expect!(
+            sgd(SgdConfig {
+                weight_decay: WeightDecay::L2(f64::NAN),
+                ..SgdConfig::default()
+            }),
+            OptErr::OutOfRange { .. }
+        )
+    }),
+    ("optim", "adam beta1 = 1", || {
+        expect!(
+            adam(AdamConfig {
+                betas: (1.0, 0.999),
+                ..AdamConfig::default()
+            }),
+            OptErr::OutOfRange { .. }
+        )
+    }),
+    ("optim", "adam beta2 > 1", || {
+        expect!(
+            adam(AdamConfig {
+                betas: (0.9, 1.5),
+                ..AdamConfig::default()
+            }),
+            OptErr::OutOfRange { .. }
+        )
+    }),
+    ("optim", "adam negative beta", || {
+        expect!(
+            adam(AdamConfig {
+                betas: (-0.1, 0.999),
+                ..AdamConfig::default()
+            }),
+            OptErr::OutOfRange { .. }
+        )
+    }),
+    ("optim", "adam negative eps", || {
+        expect!(
+            adam(AdamConfig {
+                eps: -1e-8,
+                ..AdamConfig::default()
+            }),
+            OptErr::OutOfRange { .. }
+        )
+    }),
+    ("optim", "adam infinite lr", || {
+        expect!(
+            adam(AdamConfig {
+                lr: f64::INFINITY,
+                ..AdamConfig::default()
+            }),
+            OptErr::OutOfRange { .. }
+        )
+    }),
+    ("optim", "adamw negative decay", || {
+        expect!(
+            AdamW::new(
+                &store(),
+                AdamWConfig {
+                    weight_decay: WeightDecay::Decoupled(-0.01),
+                    ..AdamWConfig::default()
+                }
+            ),
+            OptErr::OutOfRange { .. }
+        )
+    }),
+    ("optim", "rmsprop alpha > 1", || {
+        expect!(
+            RmsProp::new(
+                &store(),
+                RmsPropConfig {
+                    alpha: 1.5,
+                    ..RmsPropConfig::default()
+                }
+            ),
+            OptErr::OutOfRange { .. }
+        )
+    }),
+    ("optim", "adagrad negative lr_decay", || {
+        expect!(
+            Adagrad::new(
+                &store(),
+                AdagradConfig {
+                    lr_decay: -1.0,
+                    ..AdagradConfig::default()
+                }
+            ),
+            OptErr::OutOfRange { .. }
+        )
+    }),
+    ("optim", "set_lr NaN", || {
+        expect!(
+            Sgd::new(&store(), SgdConfig::default())
+                .unwrap()
+                .set_lr(f64::NAN),
+            OptErr::OutOfRange { .. }
+        )
+    }),
+    ("optim", "set_group_lr of a missing group", || {
+        expect!(
+            Sgd::new(&store(), SgdConfig::default())
+                .unwrap()
+                .set_group_lr(3, 0.1),
+            OptErr::NoSuchGroup { .. }
+        )
+    }),
+    ("optim", "loading state of other buffer sizes", || {
+        expect!(
+            Adam::new(&store(), AdamConfig::default())
+                .unwrap()
+                .load_state(&saved_adam_state()),
+            OptErr::StateMismatch { .. }
+        )
+    }),
+    ("optim", "loading state with a NaN lr", || {
+        let mut s = Adam::new(&store(), AdamConfig::default()).unwrap();
+        let mut saved = s.state();
+        saved.groups[0].lr = descent_optim::LrState::Value(f64::NAN);
+        expect!(s.load_state(&saved), OptErr::OutOfRange { .. })
+    }),
+    ("optim", "clip_grad_norm negative max_norm", || {
+        expect!(
+            clip_grad_norm(store().grads_mut(), -1.0, NormType::L2, false),
+            OptErr::OutOfRange { .. }
+        )
+    }),
+    (
+        "optim",
+        "clip_grad_norm of a NaN gradient with error_if_nonfinite",
+        || {
+            let mut s = store();
+            let id = s.id("w").unwrap();
+            s.grad_mut(id)[0] = f32::NAN;
+            expect!(
+                clip_grad_norm(s.grads_mut(), 1.0, NormType::L2, true),
+                OptErr::NonFiniteNorm { .. }
+            )
+        },
+    ),
+    // schedule
+    ("schedule", "StepLr step_size 0", || {
+        expect!(
+            descent_schedule::StepLr::new(0.1, 0, 0.5),
+            SchErr::NonPositive { .. }
+        )
+    }),
+    ("schedule", "StepLr NaN gamma", || {
+        expect!(
+            descent_schedule::StepLr::new(0.1, 3, f64::NAN),
+            SchErr::NonFinite { .. }
+        )
+    }),
+    ("schedule", "negative base lr", || {
+        expect!(
+            descent_schedule::ExponentialLr::new(-0.1, 0.9),
+            SchErr::Negative { .. }
+        )
+    }),
+    ("schedule", "warm restarts T_0 = 0", || {
+        expect!(
+            descent_schedule::CosineAnnealingWarmRestarts::new(0.1, 0, 1, 0.0),
+            SchErr::NonPositive { name: "t_0", .. }
+        )
+    }),
+    ("schedule", "warm restarts T_mult = 0", || {
+        expect!(
+            descent_schedule::CosineAnnealingWarmRestarts::new(0.1, 1, 0, 0.0),
+            SchErr::NonPositive { name: "t_mult", .. }
+        )
+    }),
+    ("schedule", "warm restarts at an infinite epoch", || {
+        expect!(
+            descent_schedule::CosineAnnealingWarmRestarts::new(0.1, 2, 2, 0.0)
+                .unwrap()
+                .lr_at_epoch(f64::INFINITY),
+            SchErr::NonFinite { .. }
+        )
+    }),
+    ("schedule", "milestones out of order", || {
+        expect!(
+            descent_schedule::MultiStepLr::new(0.1, vec![5, 2], 0.1),
+            SchErr::OutOfOrder { .. }
+        )
+    }),
+    ("schedule", "cosine NaN eta_min", || {
+        expect!(
+            descent_schedule::CosineAnnealingLr::new(0.1, 10, f64::NAN),
+            SchErr::NonFinite { .. }
+        )
+    }),
+    ("schedule", "one-cycle of 0 steps", || {
+        expect!(
+            descent_schedule::OneCycleLr::new(0.1, 0, Default::default()),
+            SchErr::NonPositive { .. }
+        )
+    }),
+    ("schedule", "deserialized StepLr with step_size 0", || {
+        let r = serde_json::from_str::<descent_schedule::StepLr>(
+            r#"{"base_lr":0.1,"step_size":0,"gamma":0.5}"#,
+        );
+        match r {
+            Err(e) if e.to_string().contains("step_size") => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    }),
+    // nn
+    ("nn", "linear with 0 inputs", || {
+        expect!(
+            build_nn(|b| Linear::new(b, LinearConfig::new(0, 3)).map(drop)),
+            NnErr::InvalidConfig { .. }
+        )
+    }),
+    ("nn", "linear with 0 outputs", || {
+        expect!(
+            build_nn(|b| Linear::new(b, LinearConfig::new(3, 0)).map(drop)),
+            NnErr::InvalidConfig { .. }
+        )
+    }),
+    ("nn", "batch norm of 0 features", || {
+        expect!(
+            build_nn(|b| BatchNorm1d::new(b, BatchNormConfig::new(0)).map(drop)),
+            NnErr::InvalidConfig { .. }
+        )
+    }),
+    ("nn", "conv with a 0 kernel", || {
+        expect!(
+            build_nn(|b| Conv2d::new(b, Conv2dConfig::new(1, 2, 0, 3)).map(drop)),
+            NnErr::InvalidConfig { .. }
+        )
+    }),
+    ("nn", "conv with 0 channels", || {
+        expect!(
+            build_nn(|b| Conv2d::new(b, Conv2dConfig::new(0, 2, 3, 3)).map(drop)),
+            NnErr::InvalidConfig { .. }
+        )
+    }),
+    ("nn", "max pool padding over half the kernel", || {
+        expect!(
+            MaxPool2d::new(MaxPool2dConfig::new(2, 2).padding(2, 0)),
+            NnErr::InvalidConfig { .. }
+        )
+    }),
+    ("nn", "dropout p = 1.5", || {
+        expect!(Dropout::new(1.5), NnErr::InvalidConfig { .. })
+    }),
+    ("nn", "dropout p NaN", || {
+        expect!(Dropout::new(f64::NAN), NnErr::InvalidConfig { .. })
+    }),
+    ("nn", "gaussian noise negative std", || {
+        expect!(GaussianNoise::new(-1.0), NnErr::InvalidConfig { .. })
+    }),
+    ("nn", "a layer registered twice", || {
+        expect!(
+            build_nn(|b| {
+                Linear::new(&mut b.pp("0"), LinearConfig::new(2, 2))?;
+                Linear::new(&mut b.pp("0"), LinearConfig::new(2, 2)).map(drop)
+            }),
+            NnErr::DuplicateName { .. }
+        )
+    }),
+    ("nn", "loading a state of other shapes", || {
+        expect!(
+            model(4).load_safetensors(&model(5).to_safetensors().unwrap()),
+            NnErr::StateMismatch { .. }
+        )
+    }),
+    ("nn", "loading bytes that are no safetensors", || {
+        expect!(
+            model(4).load_safetensors(b"not a model"),
+            NnErr::Format { .. }
+        )
+    }),
+    // regularize
+    ("regularize", "L2 negative lambda", || {
+        expect!(descent_regularize::L2::new(-1.0), RegErr::OutOfRange { .. })
+    }),
+    ("regularize", "L1 NaN lambda", || {
+        expect!(
+            descent_regularize::L1::new(f64::NAN),
+            RegErr::OutOfRange { .. }
+        )
+    }),
+    ("regularize", "elastic net negative l2", || {
+        expect!(
+            descent_regularize::ElasticNet::new(0.1, -0.1),
+            RegErr::OutOfRange { .. }
+        )
+    }),
+    ("regularize", "max norm 0", || {
+        expect!(
+            descent_regularize::MaxNorm::new(0.0),
+            RegErr::OutOfRange { .. }
+        )
+    }),
+    ("regularize", "early stopping NaN min_delta", || {
+        expect!(
+            descent_regularize::EarlyStopping::<f32>::new(
+                descent_regularize::EarlyStoppingConfig {
+                    min_delta: f64::NAN,
+                    ..Default::default()
+                }
+            ),
+            RegErr::OutOfRange { .. }
+        )
+    }),
+    ("regularize", "gradient noise negative eta", || {
+        expect!(
+            descent_regularize::GradientNoise::new(descent_regularize::GradientNoiseConfig {
+                eta: -1.0,
+                ..Default::default()
+            }),
+            RegErr::OutOfRange { .. }
+        )
+    }),
+    // data
+    ("data", "loader batch size 0", || {
+        let d = descent_data::digits::<f32>().unwrap();
+        expect!(
+            descent_data::DataLoader::new(
+                &d,
+                descent_data::LoaderConfig {
+                    batch_size: 0,
+                    ..Default::default()
+                }
+            ),
+            DataErr::InvalidConfig { .. }
+        )
+    }),
+    ("data", "split fractions over 1", || {
+        let d = descent_data::digits::<f32>().unwrap();
+        let cfg = descent_data::SplitConfig {
+            validation: 0.7,
+            test: 0.7,
+            stratify: false,
+        };
+        expect!(
+            descent_data::Splits::new(&d, &cfg, &mut ChaCha8Rng::seed_from_u64(0)),
+            DataErr::InvalidConfig { .. }
+        )
+    }),
+    ("data", "split fraction NaN", || {
+        let d = descent_data::digits::<f32>().unwrap();
+        let cfg = descent_data::SplitConfig {
+            validation: f64::NAN,
+            test: 0.1,
+            stratify: false,
+        };
+        expect!(
+            descent_data::Splits::new(&d, &cfg, &mut ChaCha8Rng::seed_from_u64(0)),
+            DataErr::InvalidConfig { .. }
+        )
+    }),
+    ("data", "select an index past the end", || {
+        expect!(
+            descent_data::digits::<f32>().unwrap().select(&[5000]),
+            DataErr::IndexOutOfRange { .. }
+        )
+    }),
+    ("data", "moons with NaN noise", || {
+        expect!(
+            descent_data::make_moons::<f32>(
+                &descent_data::MoonsConfig {
+                    noise: f64::NAN,
+                    ..Default::default()
+                },
+                &mut ChaCha8Rng::seed_from_u64(0)
+            ),
+            DataErr::InvalidConfig { .. }
+        )
+    }),
+    ("data", "an explicit data directory without the set", || {
+        expect!(
+            descent_data::mnist::<f32>(
+                descent_data::Split::Test,
+                Some(std::path::Path::new("/nonexistent/descent"))
+            ),
+            DataErr::NotInDataDir { .. }
+        )
+    }),
+    (
+        "data",
+        "an IDX header promising more than the file holds",
+        || {
+            expect!(
+                descent_data::parse_idx(
+                    &[0, 0, 8, 1, 0x7f, 0xff, 0xff, 0xff, 1],
+                    std::path::Path::new("x"),
+                    descent_data::IDX_LABELS_MAGIC
+                ),
+                DataErr::Truncated { .. }
+            )
+        },
+    ),
+    // augment
+    ("augment", "horizontal flip p = 1.5", || {
+        expect!(
+            descent_augment::image::HorizontalFlip::new(1.5),
+            AugErr::InvalidConfig { .. }
+        )
+    }),
+    ("augment", "vertical flip p NaN", || {
+        expect!(
+            descent_augment::image::VerticalFlip::new(f64::NAN),
+            AugErr::InvalidConfig { .. }
+        )
+    }),
+    ("augment", "random crop fill outside [0, 1]", || {
+        expect!(
+            descent_augment::image::RandomCrop::new(
+                4,
+                descent_augment::image::PadMode::Constant(2.0)
+            ),
+            AugErr::InvalidConfig { .. }
+        )
+    }),
+    ("augment", "random crop pad overflowing", || {
+        expect!(
+            descent_augment::image::RandomCrop::new(
+                usize::MAX,
+                descent_augment::image::PadMode::Reflect
+            ),
+            AugErr::InvalidConfig { .. }
+        )
+    }),
+    ("augment", "color jitter negative brightness", || {
+        expect!(
+            descent_augment::image::ColorJitter::new(descent_augment::image::ColorJitterConfig {
+                brightness: -1.0,
+                ..Default::default()
+            }),
+            AugErr::InvalidConfig { .. }
+        )
+    }),
+    ("augment", "mixup alpha 0", || {
+        expect!(
+            descent_augment::image::MixUp::new(0.0),
+            AugErr::InvalidConfig { .. }
+        )
+    }),
+    ("augment", "cutmix alpha NaN", || {
+        expect!(
+            descent_augment::image::CutMix::new(f64::NAN),
+            AugErr::InvalidConfig { .. }
+        )
+    }),
+    ("augment", "gaussian noise negative sigma", || {
+        expect!(
+            descent_augment::image::GaussianNoise::new(0.0, -1.0),
+            AugErr::InvalidConfig { .. }
+        )
+    }),
+    ("augment", "random deletion p = -0.1", || {
+        let words = vec!["a".to_string(), "b".to_string()];
+        let mut rng = descent_augment::OpCtx::root(descent_augment::SampleKey::new(0, 0, 0)).rng();
+        expect!(
+            descent_augment::text::random_deletion(&words, -0.1, &mut rng),
+            AugErr::InvalidConfig { .. }
+        )
+    }),
+    ("augment", "eda alpha_sr = 2", || {
+        let mut rng = descent_augment::OpCtx::root(descent_augment::SampleKey::new(0, 0, 0)).rng();
+        let cfg = descent_augment::text::EdaConfig {
+            alpha_sr: 2.0,
+            ..Default::default()
+        };
+        expect!(
+            descent_augment::text::eda(
+                "a movie",
+                &descent_augment::text::Lexicon::embedded(),
+                &cfg,
+                &mut rng
+            ),
+            AugErr::InvalidConfig { .. }
+        )
+    }),
+    ("augment", "replay onto an image of the wrong size", || {
+        let dims = descent_augment::image::ImageShape::new(1, 2, 2);
+        expect!(
+            descent_augment::image::replay(&[], dims, &mut [0.0; 3], &mut Vec::new()),
+            AugErr::ShapeMismatch { .. }
+        )
+    }),
+    ("augment", "replay of a crop overflowing the image", || {
+        let dims = descent_augment::image::ImageShape::new(1, 2, 2);
+        let p = descent_augment::image::Params::ResizedCrop {
+            top: usize::MAX,
+            left: 0,
+            height: 2,
+            width: 2,
+        };
+        expect!(
+            descent_augment::image::replay(&[p], dims, &mut [0.0; 4], &mut Vec::new()),
+            AugErr::InvalidConfig { .. }
+        )
+    }),
+    ("augment", "a WordNet word count beyond the line", || {
+        let p = std::path::Path::new("data.noun");
+        expect!(
+            descent_augment::text::Lexicon::parse_wordnet(
+                b"00000010 03 n ffffffff film 0\n",
+                p,
+                b"",
+                p
+            ),
+            AugErr::Malformed { .. }
+        )
+    }),
+    // hpo
+    ("hpo", "float range low > high", || {
+        expect!(
+            descent_hpo::SearchSpace::new().float("x", 1.0, 0.0),
+            HpoErr::EmptyRange { .. }
+        )
+    }),
+    ("hpo", "float range with NaN", || {
+        expect!(
+            descent_hpo::SearchSpace::new().float("x", f64::NAN, 1.0),
+            HpoErr::EmptyRange { .. }
+        )
+    }),
+    ("hpo", "log range from 0", || {
+        expect!(
+            descent_hpo::SearchSpace::new().float_log("lr", 0.0, 1.0),
+            HpoErr::NonPositiveLog { .. }
+        )
+    }),
+    ("hpo", "int step 0", || {
+        expect!(
+            descent_hpo::SearchSpace::new().int("n", 1, 10, 0),
+            HpoErr::InvalidStep { .. }
+        )
+    }),
+    ("hpo", "empty categorical", || {
+        expect!(
+            descent_hpo::SearchSpace::new().categorical::<&str>("opt", []),
+            HpoErr::EmptyCategorical { .. }
+        )
+    }),
+    // core
+    ("core", "a name registered twice", || {
+        let mut s = store();
+        expect!(
+            s.register("w", Tags::WEIGHT, DMatrix::zeros(1, 1)),
+            descent_core::Error::DuplicateName { .. }
+        )
+    }),
+    ("core", "set_value of another shape", || {
+        let mut s = store();
+        let id = s.id("w").unwrap();
+        expect!(
+            s.params_mut().set_value(id, DMatrix::zeros(3, 1)),
+            descent_core::Error::ShapeMismatch { .. }
+        )
+    }),
+    ("core", "an empty parameter name", || {
+        expect!(
+            store().register("", Tags::WEIGHT, DMatrix::zeros(1, 1)),
+            descent_core::Error::InvalidName { .. }
+        )
+    }),
+];
+
+#[test]
+fn every_invalid_argument_is_a_typed_error_never_a_panic() {
+    let quiet = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let mut failures = Vec::new();
+    for (krate, what, row) in ROWS {
+        match catch_unwind(AssertUnwindSafe(row)) {
+            Ok(Ok(())) => {}
+            Ok(Err(why)) => failures.push(format!("{krate}: {what}: {why}")),
+            Err(_) => failures.push(format!("{krate}: {what}: PANICKED")),
+        }
+    }
+    std::panic::set_hook(quiet);
+    let crates: std::collections::BTreeSet<_> = ROWS.iter().map(|r| r.0).collect();
+    eprintln!(
+        "{} invalid arguments across {} crates",
+        ROWS.len(),
+        crates.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {} rows failed:\n{}",
+        failures.len(),
+        ROWS.len(),
+        failures.join("\n")
+    );
+}
