@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 /// `descent-nn`): the tape itself, the layers, the training loop, and the
 /// dev-only benchmarks and task runner. Every other crate, a new one
 /// included, is tape-free.
-const TAPE_AWARE: &[&str] = &["autodiff", "nn", "train", "bench", "xtask"];
+const TAPE_AWARE: &[&str] = &["autodiff", "nn", "train", "bench", "fuzz", "xtask"];
 /// The crates the tape lives in.
 const TAPE_CRATES: &[&str] = &["descent-autodiff", "descent-nn", "descent-train"];
 /// Dependencies `descent-core` may have (ARCHITECTURE.md: vocabulary, plus
@@ -81,12 +81,13 @@ fn tape_free_crates_do_not_depend_on_autodiff() {
 /// `crates/train` exists (the facade, the root manifest, may depend on it).
 #[test]
 fn only_xtask_and_the_facade_depend_on_train() {
-    // descent-bench is the benches' and xtask's own dev-only helper (never
-    // published, nothing else depends on it): it builds their Trainer row.
+    // descent-bench and descent-fuzz are the benches' and xtask's own
+    // dev-only helpers (never published, nothing else depends on them): they
+    // build the Trainer row and fuzz checkpoints.
     let manifests = crate_manifests();
     let train_exists = manifests.contains_key("train");
     for (name, m) in &manifests {
-        if name != "xtask" && name != "bench" {
+        if name != "xtask" && name != "bench" && name != "fuzz" {
             assert!(
                 !m.deps("dependencies").iter().any(|d| d == "descent-train"),
                 "{}: only xtask and the facade may depend on descent-train",

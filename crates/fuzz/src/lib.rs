@@ -12,9 +12,9 @@
 //! A panic is a finding: it becomes a regression input in
 //! `fuzz/regressions/<name>/`, which `tests/regressions.rs` replays.
 //!
-//! Training checkpoints get their target here once `descent-train` exists:
-//! add `("checkpoint", targets::checkpoint)` to [`TARGETS`], a
-//! `fuzz/fuzz_targets/checkpoint.rs` and seeds in `fuzz/corpus/checkpoint/`.
+//! Training checkpoints are the `checkpoint` target: a descent-train
+//! checkpoint loaded into a small trainer (its seed is a real checkpoint
+//! taken mid-accumulation).
 
 pub mod mutate;
 mod registry;

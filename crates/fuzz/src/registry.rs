@@ -17,6 +17,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("optimizer_state", targets::optimizer_state),
     ("schedule_state", targets::schedule_state),
     ("hpo_journal", targets::hpo_journal),
+    ("checkpoint", targets::checkpoint),
 ];
 
 /// The target called `name`.

@@ -166,3 +166,43 @@ pub fn hpo_journal(data: &[u8]) {
     }
     let _ = std::fs::remove_file(&path);
 }
+
+/// The small trainer the checkpoint target loads into: linear → batch norm →
+/// linear, Adam, accumulation of 2 (so checkpoints may carry gradients).
+pub fn checkpoint_trainer() -> descent_train::Trainer<f32, descent_nn::Sequential<f32>> {
+    use descent_nn::{Relu, Sequential};
+    let mut state = ModelState::<f32>::new();
+    let mut model = Sequential::new();
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let mut b = Builder::new(&mut state, &mut rng);
+    model
+        .add(&mut b, |b| Linear::new(b, LinearConfig::new(3, 4)))
+        .and_then(|m| m.add(&mut b, |b| BatchNorm1d::new(b, BatchNormConfig::new(4))))
+        .map(|m| m.push(Relu))
+        .and_then(|m| m.add(&mut b, |b| Linear::new(b, LinearConfig::new(4, 2))))
+        .expect("a valid model");
+    let opt = Adam::new(&state.params, AdamConfig::default()).expect("valid config");
+    let config = descent_train::TrainConfig {
+        batch_size: 4,
+        accumulation: 2,
+        progress: descent_train::Progress::Quiet,
+        ..descent_train::TrainConfig::default()
+    };
+    descent_train::Trainer::new(
+        model,
+        state,
+        opt,
+        descent_train::Loss::cross_entropy(),
+        config,
+    )
+    .expect("a valid trainer")
+}
+
+/// A training checkpoint, loaded into [`checkpoint_trainer`]; when it loads,
+/// the trainer writes it back out.
+pub fn checkpoint(data: &[u8]) {
+    let mut t = checkpoint_trainer();
+    if t.load_checkpoint_bytes(data).is_ok() {
+        let _ = t.checkpoint_bytes();
+    }
+}
