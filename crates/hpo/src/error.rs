@@ -6,8 +6,8 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A numeric range whose `low` is not below its `high` (or not finite).
-    #[error("parameter `{name}`: empty range: low {low} must be finite and < high {high}")]
+    /// A numeric range whose `low` is above its `high` (or not finite).
+    #[error("parameter `{name}`: empty range: low {low} must be finite and <= high {high}")]
     EmptyRange {
         /// The parameter.
         name: String,
@@ -89,6 +89,12 @@ pub enum Error {
     NotRunning {
         /// The trial's number.
         number: u64,
+    },
+    /// Every trial number has been handed out (a storage holds the largest one).
+    #[error("no trial number is left after {last}")]
+    TrialNumbersExhausted {
+        /// The largest number recorded.
+        last: u64,
     },
     /// The study has no completed trial.
     #[error("the study has no completed trial")]

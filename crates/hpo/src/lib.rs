@@ -55,9 +55,12 @@ mod table;
 mod trial;
 mod value;
 
+/// Whether a study minimizes or maximizes its objective: descent-core's one
+/// [`Direction`](descent_core::Direction), shared with early stopping and schedules.
+pub use descent_core::Direction;
 pub use distribution::Distribution;
 pub use error::{Error, Result};
-pub use frozen::{Direction, FrozenTrial, TrialState};
+pub use frozen::{FrozenTrial, TrialState};
 pub use plan::{Bracket, Rung, hyperband, successive_halving};
 pub use pruner::{
     AshaPruner, HyperbandConfig, HyperbandPruner, MedianConfig, MedianPruner, NopPruner,

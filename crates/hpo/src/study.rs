@@ -27,7 +27,8 @@ pub struct StudyConfig {
 struct State {
     /// Finished and running trials, sorted by number.
     trials: Vec<FrozenTrial>,
-    next_number: u64,
+    /// The next trial number; `None` once `u64::MAX` is taken.
+    next_number: Option<u64>,
     storage: Box<dyn Storage>,
 }
 
@@ -91,7 +92,7 @@ impl Study {
             pruner: Box::new(NopPruner),
             state: Mutex::new(State {
                 trials: Vec::new(),
-                next_number: 0,
+                next_number: Some(0),
                 storage: Box::new(MemoryStorage::new()),
             }),
             warnings: Vec::new(),
@@ -121,7 +122,7 @@ impl Study {
         let mut trials = loaded.trials;
         trials.sort_by_key(|t| t.number);
         let state = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
-        state.next_number = trials.last().map_or(0, |t| t.number + 1);
+        state.next_number = trials.last().map_or(Some(0), |t| t.number.checked_add(1));
         state.trials = trials;
         state.storage = Box::new(storage);
         self.warnings = loaded.warnings;
@@ -160,9 +161,12 @@ impl Study {
     /// Starts a new trial (Optuna's `ask`).
     pub fn ask(&self) -> Result<Trial<'_>> {
         let mut state = self.lock();
-        let mut frozen = FrozenTrial::running(state.next_number);
+        let number = state
+            .next_number
+            .ok_or(Error::TrialNumbersExhausted { last: u64::MAX })?;
+        let mut frozen = FrozenTrial::running(number);
         self.sampler.before_trial(&state.trials, &mut frozen)?;
-        state.next_number += 1;
+        state.next_number = number.checked_add(1);
         state.trials.push(frozen.clone());
         let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed);
         rng.set_stream(frozen.number);
