@@ -70,7 +70,10 @@ pub use sampler::{
     GridSampler, RandomSampler, SampleContext, Sampler, SobolSampler, TpeConfig, TpeSampler,
 };
 pub use space::{Condition, SearchSpace};
-pub use storage::{JournalStorage, LoadWarning, Loaded, MemoryStorage, Storage};
+pub use storage::{
+    JournalStorage, LoadWarning, Loaded, MemoryStorage, OPTUNA_ALEMBIC_REVISION,
+    OPTUNA_SCHEMA_VERSION, RdbConfig, RdbStorage, RetryConfig, Storage, copy_study,
+};
 pub use study::{Study, StudyConfig};
 pub use trial::Trial;
 pub use value::{Config, ParamValue};

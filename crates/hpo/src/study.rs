@@ -2,7 +2,7 @@
 
 use crate::{
     Direction, Error, FrozenTrial, LoadWarning, MemoryStorage, NopPruner, Pruner, RandomSampler,
-    Result, Sampler, Storage, Trial, TrialState,
+    RdbConfig, RdbStorage, Result, Sampler, Storage, Trial, TrialState,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget};
 use rand::SeedableRng;
@@ -11,7 +11,7 @@ use std::fmt::Display;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Arguments of [`Study::new`]; `Default` is Optuna's (minimize, no progress bar).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -99,6 +99,31 @@ impl Study {
         }
     }
 
+    /// Opens the study `name` in the database at `url` (`sqlite:///path.db`,
+    /// `postgresql://user@host/db`), creating it if it does not exist, with
+    /// [`RdbConfig::default`]: any number of processes may call this and
+    /// work on one study, each seeing every trial the others finish.
+    /// [`RdbStorage::open`] with [`Study::with_storage`] sets heartbeats and retries.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_hpo::{Study, StudyConfig};
+    ///
+    /// let path = std::env::temp_dir().join(format!("descent-hpo-loc-{}.db", std::process::id()));
+    /// # let _ = std::fs::remove_file(&path);
+    /// let url = format!("sqlite:///{}", path.display());
+    /// let study = Study::load_or_create(&url, "mlp", StudyConfig::default())?;
+    /// study.optimize(|t| t.suggest_float("lr", 1e-4, 1.0), 2, 1)?;
+    /// assert_eq!(study.trials().len(), 2);
+    /// # std::fs::remove_file(&path).unwrap();
+    /// # Ok::<(), descent_hpo::Error>(())
+    /// ```
+    pub fn load_or_create(url: &str, name: &str, config: StudyConfig) -> Result<Self> {
+        let storage = RdbStorage::open(url, name, config.direction, RdbConfig::default())?;
+        Study::new(config).with_storage(storage)
+    }
+
     /// The same study with another sampler.
     pub fn with_sampler(mut self, sampler: impl Sampler + 'static) -> Self {
         self.sampler = Box::new(sampler);
@@ -147,7 +172,9 @@ impl Study {
         f(&self.lock().trials)
     }
 
-    pub(crate) fn update_running(&self, trial: &FrozenTrial) {
+    /// Makes the study's copy of a running trial match `trial`, and the
+    /// storage's record of it too.
+    pub(crate) fn update_running(&self, trial: &FrozenTrial) -> Result<()> {
         let mut state = self.lock();
         if let Ok(i) = state
             .trials
@@ -155,19 +182,48 @@ impl Study {
             && state.trials[i].state == TrialState::Running
         {
             state.trials[i] = trial.clone();
+            state.storage.record_running(trial)?;
         }
+        Ok(())
     }
 
-    /// Starts a new trial (Optuna's `ask`).
+    /// Starts a new trial (Optuna's `ask`): trials other workers finished
+    /// meanwhile are taken in first, so the sampler sees them; a shared
+    /// storage numbers the trial (or hands back an enqueued retry).
     pub fn ask(&self) -> Result<Trial<'_>> {
         let mut state = self.lock();
-        let number = state
-            .next_number
-            .ok_or(Error::TrialNumbersExhausted { last: u64::MAX })?;
-        let mut frozen = FrozenTrial::running(number);
-        self.sampler.before_trial(&state.trials, &mut frozen)?;
-        state.next_number = number.checked_add(1);
-        state.trials.push(frozen.clone());
+        let fresh = state.storage.refresh()?;
+        for t in fresh {
+            if let Err(pos) = state.trials.binary_search_by_key(&t.number, |x| x.number) {
+                state.trials.insert(pos, t);
+            }
+        }
+        let claimed = state.storage.claim()?;
+        let mut frozen = match &claimed {
+            Some(t) => t.clone(),
+            None => FrozenTrial::running(
+                state
+                    .next_number
+                    .ok_or(Error::TrialNumbersExhausted { last: u64::MAX })?,
+            ),
+        };
+        let number = frozen.number;
+        if let Err(e) = self.sampler.before_trial(&state.trials, &mut frozen) {
+            if claimed.is_some() {
+                // The storage started it: finish it, so no worker waits on it.
+                frozen.state = TrialState::Fail;
+                frozen.message = Some(e.to_string());
+                state.storage.append(&frozen)?;
+            }
+            return Err(e);
+        }
+        if claimed.is_none() {
+            state.next_number = number.checked_add(1);
+        } else if !frozen.attrs.is_empty() {
+            state.storage.record_running(&frozen)?;
+        }
+        let pos = state.trials.partition_point(|t| t.number < number);
+        state.trials.insert(pos, frozen.clone());
         let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed);
         rng.set_stream(frozen.number);
         Ok(Trial {
@@ -219,7 +275,14 @@ impl Study {
             .ok()
             .filter(|&i| state.trials[i].state == TrialState::Running)
             .ok_or(Error::NotRunning { number })?;
-        state.storage.append(&frozen)?;
+        if let Err(e) = state.storage.append(&frozen) {
+            if matches!(e, Error::NotRunning { .. }) {
+                // Another worker failed it (its heartbeat went stale): so be it here too.
+                state.trials[idx].state = TrialState::Fail;
+                state.trials[idx].message = Some("failed by another worker".into());
+            }
+            return Err(e);
+        }
         state.trials[idx] = frozen.clone();
         Ok(frozen)
     }
@@ -272,19 +335,57 @@ impl Study {
                 }
             }
         };
-        if n_parallel <= 1 {
-            worker();
-        } else {
-            std::thread::scope(|s| {
-                for _ in 0..n_parallel {
-                    s.spawn(worker);
+        let interval = self.lock().storage.heartbeat_interval();
+        let working = AtomicBool::new(true);
+        std::thread::scope(|s| {
+            if let Some(interval) = interval {
+                let working = &working;
+                s.spawn(move || self.beat(interval, working));
+            }
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
+                if n_parallel <= 1 {
+                    worker();
+                } else {
+                    let workers: Vec<_> = (0..n_parallel).map(|_| s.spawn(worker)).collect();
+                    for w in workers {
+                        if let Err(payload) = w.join() {
+                            std::panic::resume_unwind(payload);
+                        }
+                    }
                 }
-            });
-        }
+            }));
+            working.store(false, Ordering::SeqCst);
+            if let Err(payload) = outcome {
+                std::panic::resume_unwind(payload);
+            }
+        });
         bar.finish_and_clear();
         match failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
             Some(e) => Err(e),
             None => Ok(()),
+        }
+    }
+
+    /// Records a heartbeat for this study's running trials every `interval`
+    /// while `working`; a failed beat is retried at the next one.
+    fn beat(&self, interval: Duration, working: &AtomicBool) {
+        let mut last = Instant::now();
+        while working.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(20).min(interval));
+            if last.elapsed() < interval {
+                continue;
+            }
+            last = Instant::now();
+            let mut state = self.lock();
+            let running: Vec<u64> = state
+                .trials
+                .iter()
+                .filter(|t| t.state == TrialState::Running)
+                .map(|t| t.number)
+                .collect();
+            if let Err(e) = state.storage.heartbeat(&running) {
+                eprintln!("descent-hpo: warning: heartbeat: {e}");
+            }
         }
     }
 

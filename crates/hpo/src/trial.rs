@@ -89,7 +89,7 @@ impl Trial<'_> {
         self.frozen
             .distributions
             .insert(name.to_owned(), distribution);
-        self.publish();
+        self.publish()?;
         Ok(value)
     }
 
@@ -183,7 +183,8 @@ impl Trial<'_> {
             return;
         }
         self.frozen.intermediate.insert(step, value);
-        self.publish();
+        // A storage that cannot take it now gets it again when the trial is told.
+        let _ = self.publish();
     }
 
     /// Whether the pruner says this trial should stop now; once it has said
@@ -203,8 +204,8 @@ impl Trial<'_> {
     }
 
     /// Makes the study's copy of this running trial match ours.
-    fn publish(&self) {
-        self.study.update_running(&self.frozen);
+    fn publish(&self) -> Result<()> {
+        self.study.update_running(&self.frozen)
     }
 }
 
