@@ -6,9 +6,12 @@
 //!   the criterion benchmarks, then the workload tables W1–W6 (`DIR/BENCH.md`)
 //!   at 1 and 2 threads, beside PyTorch when the interpreter (`--python`,
 //!   `$DESCENT_PYTHON`, else `python3`) can import torch;
+//! - `soak hpo --kills N`: the kill soak of a study shared by worker processes;
+//! - `hpo copy FROM TO`: copies a study between storages;
 //! - `tidy`: the workspace's own checks (also part of `cargo test`).
 
 mod bench;
+mod hpo;
 mod report;
 mod reproduce;
 
@@ -27,6 +30,11 @@ commands:
                      workloads W1-W6 at 1 and 2 threads (and PyTorch's, when PATH,
                      else $DESCENT_PYTHON, else python3 imports torch) and write
                      DIR/BENCH.md (default out/); other arguments go to criterion
+  soak hpo --kills N [--workers W] [--url URL] [--seed S]
+                     SIGKILL shared-study workers N times (SQLite in a temp dir unless
+                     URL) and check no finished trial is lost, renumbered or duplicated
+  hpo copy FROM TO [--study NAME] [--to-study NAME]
+                     copy a study's finished trials; FROM/TO are journal:PATH or URLs
   tidy               check the workspace's dependency rule and layout";
 
 fn main() -> Result<()> {
@@ -34,6 +42,8 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("reproduce") => reproduce::main(&args[1..]),
         Some("bench") => bench::main(&args[1..]),
+        Some("soak") => hpo::soak_main(&args[1..]),
+        Some("hpo") => hpo::main(&args[1..]),
         Some("tidy") => cargo(&["test", "--test", "tidy"], &[]),
         Some("-h" | "--help" | "help") | None => {
             println!("{USAGE}");

@@ -290,8 +290,10 @@ impl Study {
     /// Runs `n_trials` more trials of `objective` on `n_parallel` threads.
     ///
     /// A trial whose objective errs, panics or returns a non-finite value is
-    /// recorded as failed and the study goes on; an exhausted grid ends the run
-    /// early without error; a storage error stops it and is returned.
+    /// recorded as failed and the study goes on, as it does when another
+    /// worker of a shared storage failed the trial first (a stale heartbeat);
+    /// an exhausted grid ends the run early without error; a storage error
+    /// stops it and is returned.
     pub fn optimize<F, E>(&self, objective: F, n_trials: usize, n_parallel: usize) -> Result<()>
     where
         F: Fn(&mut Trial<'_>) -> Result<f64, E> + Sync,
@@ -322,6 +324,11 @@ impl Study {
                         if let Ok(best) = self.best_trial() {
                             bar.set_message(format!("best {:.6}", best.value.unwrap_or(f64::NAN)));
                         }
+                    }
+                    Err(e @ Error::NotRunning { .. }) => {
+                        // A shared storage's other worker failed it (a stale
+                        // heartbeat) and may retry it; this worker goes on.
+                        eprintln!("descent-hpo: warning: {e}: failed by another worker");
                     }
                     Err(e) => {
                         stop.store(true, Ordering::SeqCst);

@@ -115,10 +115,11 @@ fn now_utc() -> String {
     format_timestamp(chrono::Utc::now().naive_utc())
 }
 
-/// The database's clock, as Optuna reads it for heartbeats.
+/// The database's clock, as Optuna reads it for heartbeats (on SQLite to the
+/// millisecond: `CURRENT_TIMESTAMP`'s whole seconds would age a fresh beat by up to 1 s).
 fn db_now(dialect: Dialect) -> &'static str {
     match dialect {
-        Dialect::Sqlite => "CURRENT_TIMESTAMP",
+        Dialect::Sqlite => "strftime('%Y-%m-%d %H:%M:%f', 'now')",
         Dialect::Postgres => "LOCALTIMESTAMP",
     }
 }
@@ -187,6 +188,21 @@ impl RdbStorage {
         })?;
         self.seen.extend(trials.iter().map(|t| t.number));
         Ok(trials)
+    }
+
+    /// Every trial of the study, by number, with its state as Optuna names
+    /// it (`RUNNING`, `WAITING`, `COMPLETE`, `PRUNED`, `FAIL`).
+    pub fn trial_states(&mut self) -> Result<Vec<(u64, String)>> {
+        let study_id = self.study_id;
+        self.conn.transaction("read states", false, |tx| {
+            let rows = tx.query(
+                "SELECT number, state FROM trials WHERE study_id = ? ORDER BY number",
+                &[study_id.into()],
+            )?;
+            rows.iter()
+                .map(|r| Ok((number_of(&r[0])?, r[1].text().unwrap_or("").to_owned())))
+                .collect()
+        })
     }
 
     /// Copies a finished trial into this study with the next free number (its
