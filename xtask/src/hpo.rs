@@ -168,7 +168,7 @@ fn soak(args: &[String]) -> Result<()> {
     let retried_from: Vec<u64> = trials
         .iter()
         .filter_map(|t| t.attrs.get("retry_history"))
-        .filter_map(|h| serde_history(h))
+        .filter_map(serde_history)
         .flatten()
         .collect();
     let retries = trials
