@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# descent-hpo's shared-study services for CI, started and stopped here:
+# PostgreSQL from Debian's packages (a throw-away cluster owned by the
+# unprivileged `postgres` user, in a temporary directory, on 127.0.0.1 only)
+# and Python Optuna (pinned, from PyPI, in a virtual environment outside the
+# repository). Runs the many-writers, fault and Optuna interop tests against
+# them, then the kill soak on SQLite and on PostgreSQL.
+#
+#   .ci/hpo.sh                      everything (as .ci/run does)
+#   .ci/hpo.sh start-pg DIR PORT    start a cluster by hand; prints its URL
+#   .ci/hpo.sh stop-pg DIR          stop it and remove DIR
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+OPTUNA_VERSION=5.0.0   # its RDB schema: alembic v3.2.0.a, schema_version 12
+PG_PORT=${DESCENT_HPO_PG_PORT:-55439}
+
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+start_pg() {
+    local dir=$1 port=$2 bin
+    bin=$(pg_bin)
+    mkdir -p "$dir"
+    if [ "$(id -u)" = 0 ]; then chown postgres: "$dir"; fi
+    as_pg "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 >/dev/null
+    as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir" start >/dev/null
+    as_pg "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres descent
+    echo "postgresql://postgres@127.0.0.1:$port/descent"
+}
+
+stop_pg() {
+    local dir=$1
+    as_pg "$(pg_bin)/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null || true
+    rm -rf "$dir"
+}
+
+case ${1:-all} in
+start-pg) start_pg "$2" "$3"; exit ;;
+stop-pg) stop_pg "$2"; exit ;;
+all) ;;
+*) echo "usage: $0 [start-pg DIR PORT | stop-pg DIR]" >&2; exit 2 ;;
+esac
+
+echo "== hpo: PostgreSQL and Python Optuna $OPTUNA_VERSION"
+if [ -z "$(pg_bin)" ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+fi
+work=$(mktemp -d /tmp/descent-hpo-ci.XXXXXX)
+chmod 755 "$work"
+trap 'stop_pg "$work/pg"; rm -rf "$work"' EXIT
+python3 -m venv "$work/venv"
+"$work/venv/bin/pip" install -q "optuna==$OPTUNA_VERSION" "psycopg[binary]"
+url=$(start_pg "$work/pg" "$PG_PORT")
+
+export DESCENT_HPO_PG_URL=$url
+export DESCENT_HPO_PYTHON=$work/venv/bin/python
+export DESCENT_REQUIRE_HPO_SERVICES=1
+cargo test -p descent-hpo --test rdb_workers --test rdb_faults --test optuna_interop -- --nocapture
+cargo xtask soak hpo --kills 50
+cargo xtask soak hpo --kills 50 --url "$url"
+echo "== hpo: done"
