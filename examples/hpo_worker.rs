@@ -148,6 +148,7 @@ fn main() -> Result<()> {
         n_trials,
         1,
     )?;
+    study.refresh()?; // the other workers' latest trials too
     println!("{}", study.results_table());
     let best = study.best_trial()?;
     println!(

@@ -45,6 +45,86 @@ fn complete(study: &Study) -> usize {
         .count()
 }
 
+/// The throughput objective: three parameters, three reports, no work.
+fn quick(trial: &mut Trial<'_>) -> Result<f64, descent_hpo::Error> {
+    let x = trial.suggest_float("x", -3.0, 3.0)?;
+    let n = trial.suggest_int("n", 1, 8)?;
+    let _ = trial.suggest_categorical("opt", &["sgd", "adam"])?;
+    for step in 0..3 {
+        trial.report(step, x * x / (step + 1) as f64);
+    }
+    Ok(value_of(x, n))
+}
+
+/// `hpo worker-quick URL NAME N`: runs N trials of the throughput objective.
+fn worker_quick(url: &str, name: &str, n: usize) -> Result<()> {
+    let study = Study::load_or_create(url, name, StudyConfig::default())?;
+    study.optimize(quick, n, 1)?;
+    Ok(())
+}
+
+/// `hpo throughput [--url URL]... [--trials N]`: trials per second with 1, 2
+/// and 4 worker processes on each database, and 1, 2, 4 threads on a journal.
+fn throughput(args: &[String]) -> Result<()> {
+    let mut urls = Vec::new();
+    let mut total = 200usize;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--url" => urls.push(it.next().context("a URL after --url")?.clone()),
+            "--trials" => total = it.next().context("a count after --trials")?.parse()?,
+            other => bail!("hpo throughput: unknown argument `{other}`"),
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("descent-hpo-tp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    if urls.is_empty() {
+        urls.push(format!("sqlite:///{}", dir.join("tp.db").display()));
+    }
+    println!("| storage | workers | trials | seconds | trials/s |");
+    println!("|---|---|---|---|---|");
+    for n_workers in [1usize, 2, 4] {
+        let path = dir.join(format!("tp-{n_workers}.jsonl"));
+        let study =
+            Study::new(StudyConfig::default()).with_storage(JournalStorage::open(&path)?)?;
+        let started = Instant::now();
+        study.optimize(quick, total, n_workers)?;
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "| journal (threads) | {n_workers} | {total} | {secs:.2} | {:.1} |",
+            total as f64 / secs
+        );
+    }
+    for url in &urls {
+        for n_workers in [1usize, 2, 4] {
+            let name = format!("tp-{}-{n_workers}", std::process::id());
+            Study::load_or_create(url, &name, StudyConfig::default())?;
+            let per = total / n_workers;
+            let started = Instant::now();
+            let children: Vec<Child> = (0..n_workers)
+                .map(|_| {
+                    Command::new(std::env::current_exe()?)
+                        .args(["hpo", "worker-quick", url, &name, &per.to_string()])
+                        .spawn()
+                        .context("spawning a worker")
+                })
+                .collect::<Result<_>>()?;
+            for mut c in children {
+                ensure!(c.wait()?.success(), "a worker failed");
+            }
+            let secs = started.elapsed().as_secs_f64();
+            let kind = url.split(':').next().unwrap_or(url);
+            println!(
+                "| {kind} (processes) | {n_workers} | {} | {secs:.2} | {:.1} |",
+                per * n_workers,
+                (per * n_workers) as f64 / secs
+            );
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+    Ok(())
+}
+
 /// `hpo worker URL NAME TARGET`: runs trials until the study has TARGET complete ones.
 fn worker(url: &str, name: &str, target: usize) -> Result<()> {
     let storage = RdbStorage::open(url, name, Direction::Minimize, soak_config())?;
@@ -260,6 +340,13 @@ fn copy(args: &[String]) -> Result<()> {
 pub fn main(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("copy") => copy(&args[1..]),
+        Some("throughput") => throughput(&args[1..]),
+        Some("worker-quick") => {
+            let [url, name, n] = &args[1..] else {
+                bail!("usage: hpo worker-quick URL NAME N")
+            };
+            worker_quick(url, name, n.parse()?)
+        }
         Some("worker") => {
             let [url, name, target] = &args[1..] else {
                 bail!("usage: hpo worker URL NAME TARGET")

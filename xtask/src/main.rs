@@ -35,6 +35,8 @@ commands:
                      URL) and check no finished trial is lost, renumbered or duplicated
   hpo copy FROM TO [--study NAME] [--to-study NAME]
                      copy a study's finished trials; FROM/TO are journal:PATH or URLs
+  hpo throughput [--url URL]... [--trials N]
+                     trials/s with 1, 2, 4 workers on a journal, SQLite and each URL
   tidy               check the workspace's dependency rule and layout";
 
 fn main() -> Result<()> {

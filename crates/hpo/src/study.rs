@@ -187,17 +187,31 @@ impl Study {
         Ok(())
     }
 
+    /// Takes in the trials other workers of a shared storage finished since
+    /// the last [`Study::ask`] or refresh (a study asks for them before each
+    /// trial anyway); the number taken in.
+    pub fn refresh(&self) -> Result<usize> {
+        Self::take_in(&mut self.lock())
+    }
+
+    fn take_in(state: &mut State) -> Result<usize> {
+        let fresh = state.storage.refresh()?;
+        let mut n = 0;
+        for t in fresh {
+            if let Err(pos) = state.trials.binary_search_by_key(&t.number, |x| x.number) {
+                state.trials.insert(pos, t);
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
     /// Starts a new trial (Optuna's `ask`): trials other workers finished
     /// meanwhile are taken in first, so the sampler sees them; a shared
     /// storage numbers the trial (or hands back an enqueued retry).
     pub fn ask(&self) -> Result<Trial<'_>> {
         let mut state = self.lock();
-        let fresh = state.storage.refresh()?;
-        for t in fresh {
-            if let Err(pos) = state.trials.binary_search_by_key(&t.number, |x| x.number) {
-                state.trials.insert(pos, t);
-            }
-        }
+        Self::take_in(&mut state)?;
         let claimed = state.storage.claim()?;
         let mut frozen = match &claimed {
             Some(t) => t.clone(),
