@@ -36,6 +36,50 @@ stop_pg() {
     rm -rf "$dir"
 }
 
+# Hosts: PostgreSQL in one network namespace and two workers in two others,
+# joined by veth pairs with addresses of their own (10.231.1.0/24 and
+# 10.231.2.0/24); the workers get only the URL. Nothing outside the
+# namespaces is contacted; they are removed at the end.
+netns_test() {
+    local pg=dh-hpo-pg w1=dh-hpo-w1 w2=dh-hpo-w2 dir=$work/pg-ns bin xtask=target/release/xtask
+    if ! ip netns add $pg 2>/dev/null; then
+        echo "SKIPPED: hosts test: cannot create network namespaces here (needs root with CAP_NET_ADMIN and iproute2)"
+        return 0
+    fi
+    # shellcheck disable=SC2064
+    trap "as_pg '$(pg_bin)/pg_ctl' -D '$dir/data' -m immediate -w stop >/dev/null 2>&1 || true; ip netns del $pg 2>/dev/null || true; ip netns del $w1 2>/dev/null || true; ip netns del $w2 2>/dev/null || true; stop_pg '$work/pg'; rm -rf '$work'" EXIT
+    ip netns add $w1
+    ip netns add $w2
+    ip link add dh-pg1 netns $pg type veth peer name dh-w1 netns $w1
+    ip link add dh-pg2 netns $pg type veth peer name dh-w2 netns $w2
+    ip -n $pg addr add 10.231.1.1/24 dev dh-pg1
+    ip -n $pg addr add 10.231.2.1/24 dev dh-pg2
+    ip -n $w1 addr add 10.231.1.2/24 dev dh-w1
+    ip -n $w2 addr add 10.231.2.2/24 dev dh-w2
+    for ns in $pg $w1 $w2; do ip -n $ns link set lo up; done
+    ip -n $pg link set dh-pg1 up
+    ip -n $pg link set dh-pg2 up
+    ip -n $w1 link set dh-w1 up
+    ip -n $w2 link set dh-w2 up
+    bin=$(pg_bin)
+    mkdir -p "$dir"
+    chown postgres: "$dir"
+    as_pg "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 >/dev/null
+    echo "host all all 10.231.0.0/16 trust" >>"$dir/data/pg_hba.conf"
+    ip netns exec $pg runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
+        -o "-c listen_addresses=10.231.1.1,10.231.2.1 -p 5432 -k $dir" start >/dev/null
+    ip netns exec $pg runuser -u postgres -- "$bin/createdb" -h "$dir" -U postgres descent
+    local name=hosts-$$
+    ip netns exec $w1 $xtask hpo worker-quick "postgresql://postgres@10.231.1.1:5432/descent" $name 40 &
+    local a=$!
+    ip netns exec $w2 $xtask hpo worker-quick "postgresql://postgres@10.231.2.1:5432/descent" $name 40 &
+    local b=$!
+    wait $a
+    wait $b
+    ip netns exec $w1 $xtask hpo check "postgresql://postgres@10.231.1.1:5432/descent" $name 80
+    echo "hosts test: PostgreSQL in netns $pg, workers in $w1 (10.231.1.2) and $w2 (10.231.2.2): ok"
+}
+
 case ${1:-all} in
 start-pg) start_pg "$2" "$3"; exit ;;
 stop-pg) stop_pg "$2"; exit ;;
@@ -61,4 +105,5 @@ export DESCENT_REQUIRE_HPO_SERVICES=1
 cargo test -p descent-hpo --test rdb_workers --test rdb_faults --test optuna_interop -- --nocapture
 cargo xtask soak hpo --kills 50
 cargo xtask soak hpo --kills 50 --url "$url"
+netns_test
 echo "== hpo: done"

@@ -125,6 +125,34 @@ fn throughput(args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// `hpo check URL NAME N`: the study holds trials 0..N-1 exactly once, all
+/// complete with the value their params give.
+fn check_exact(url: &str, name: &str, n: u64) -> Result<()> {
+    let mut storage = RdbStorage::open(url, name, Direction::Minimize, RdbConfig::default())?;
+    let states = storage.trial_states()?;
+    let numbers: Vec<u64> = states.iter().map(|s| s.0).collect();
+    ensure!(
+        numbers == (0..n).collect::<Vec<_>>(),
+        "numbers are not 0..{n} exactly once: {numbers:?}"
+    );
+    let trials = storage.load()?.trials;
+    ensure!(trials.len() as u64 == n, "{} finished of {n}", trials.len());
+    for t in &trials {
+        let (x, k) = (t.params.f64("x")?, t.params.i64("n")?);
+        ensure!(
+            t.state == TrialState::Complete && t.value == Some(value_of(x, k)),
+            "trial {} is {:?} with value {:?}",
+            t.number,
+            t.state,
+            t.value
+        );
+    }
+    println!(
+        "hpo check: {url} study {name}: trials 0..{n} exactly once, all COMPLETE with their values"
+    );
+    Ok(())
+}
+
 /// `hpo worker URL NAME TARGET`: runs trials until the study has TARGET complete ones.
 fn worker(url: &str, name: &str, target: usize) -> Result<()> {
     let storage = RdbStorage::open(url, name, Direction::Minimize, soak_config())?;
@@ -341,6 +369,12 @@ pub fn main(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("copy") => copy(&args[1..]),
         Some("throughput") => throughput(&args[1..]),
+        Some("check") => {
+            let [url, name, n] = &args[1..] else {
+                bail!("usage: hpo check URL NAME N")
+            };
+            check_exact(url, name, n.parse()?)
+        }
         Some("worker-quick") => {
             let [url, name, n] = &args[1..] else {
                 bail!("usage: hpo worker-quick URL NAME N")
