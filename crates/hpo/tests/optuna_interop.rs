@@ -204,3 +204,29 @@ fn descent_continues_a_study_optuna_started_and_both_run_at_once() {
         }
     }
 }
+
+#[test]
+fn descent_runs_the_trial_optuna_enqueued_with_its_fixed_params() {
+    let Some(py) = python() else { return };
+    for (url, dir) in urls() {
+        let name = unique("enqueued");
+        finish_py(run_py(
+            &py,
+            "s = optuna.create_study(study_name=sys.argv[2], storage=sys.argv[1])\n\
+             s.enqueue_trial({'x': 0.5, 'n': 3, 'opt': 'sgd'})",
+            &[&url, &name],
+        ));
+        let study = Study::load_or_create(&url, &name, StudyConfig::default()).unwrap();
+        study.optimize(objective, 1, 1).unwrap();
+        let t = &study.trials()[0];
+        assert_eq!(t.params.f64("x").unwrap(), 0.5);
+        assert_eq!(t.params.i64("n").unwrap(), 3);
+        assert_eq!(t.params.str("opt").unwrap(), "sgd");
+        assert_eq!(t.value, Some(3.75));
+        let view = optuna_view(&py, &url, &name);
+        check_same(&view, &study);
+        if let Some(dir) = dir {
+            std::fs::remove_dir_all(dir).unwrap();
+        }
+    }
+}
