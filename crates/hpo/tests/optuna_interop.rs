@@ -10,6 +10,14 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use std::process::Command;
 
+/// A visible skip: written to stderr directly, which the test harness does not capture.
+macro_rules! skipped {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 /// The objective both sides run (Python's copy is in `PY_OBJECTIVE`).
 fn objective(trial: &mut Trial<'_>) -> Result<f64, Error> {
     let x = trial.suggest_float("x", -3.0, 3.0)?;
@@ -48,7 +56,7 @@ fn python() -> Option<String> {
             panic!("DESCENT_REQUIRE_HPO_SERVICES=1 but DESCENT_HPO_PYTHON is not set")
         }
         Err(_) => {
-            eprintln!("SKIPPED: no Python Optuna (set DESCENT_HPO_PYTHON; .ci/hpo.sh does)");
+            skipped!("SKIPPED: no Python Optuna (set DESCENT_HPO_PYTHON; .ci/hpo.sh does)");
             None
         }
     }
@@ -96,7 +104,10 @@ fn urls() -> Vec<(String, Option<std::path::PathBuf>)> {
     )];
     match std::env::var("DESCENT_HPO_PG_URL") {
         Ok(url) => out.push((url, None)),
-        Err(_) => eprintln!("SKIPPED (PostgreSQL part): DESCENT_HPO_PG_URL is not set"),
+        Err(_) if std::env::var("DESCENT_REQUIRE_HPO_SERVICES").as_deref() == Ok("1") => {
+            panic!("DESCENT_REQUIRE_HPO_SERVICES=1 but DESCENT_HPO_PG_URL is not set")
+        }
+        Err(_) => skipped!("SKIPPED (PostgreSQL part): DESCENT_HPO_PG_URL is not set"),
     }
     out
 }

@@ -8,6 +8,14 @@ use descent_hpo::{
 };
 use std::time::Duration;
 
+/// A visible skip: written to stderr directly, which the test harness does not capture.
+macro_rules! skipped {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 fn unique(prefix: &str) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -122,7 +130,7 @@ fn a_postgres_connection_that_goes_away_gives_a_typed_error_and_reconnects() {
             panic!("DESCENT_REQUIRE_HPO_SERVICES=1 but DESCENT_HPO_PG_URL is not set")
         }
         Err(_) => {
-            eprintln!("SKIPPED: no PostgreSQL server (set DESCENT_HPO_PG_URL; .ci/hpo.sh does)");
+            skipped!("SKIPPED: no PostgreSQL server (set DESCENT_HPO_PG_URL; .ci/hpo.sh does)");
             return;
         }
     };

@@ -14,6 +14,14 @@ use std::collections::BTreeSet;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+/// A visible skip: written to stderr directly, which the test harness does not capture.
+macro_rules! skipped {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 const WORKER_ENV: &str = "DESCENT_HPO_WORKER";
 
 fn objective(trial: &mut Trial<'_>) -> Result<f64, Error> {
@@ -119,7 +127,7 @@ fn postgres_url() -> Option<String> {
             panic!("DESCENT_REQUIRE_HPO_SERVICES=1 but DESCENT_HPO_PG_URL is not set")
         }
         Err(_) => {
-            eprintln!("SKIPPED: no PostgreSQL server (set DESCENT_HPO_PG_URL; .ci/hpo.sh does)");
+            skipped!("SKIPPED: no PostgreSQL server (set DESCENT_HPO_PG_URL; .ci/hpo.sh does)");
             None
         }
     }
