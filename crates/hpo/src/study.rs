@@ -116,6 +116,7 @@ impl Study {
     /// let study = Study::load_or_create(&url, "mlp", StudyConfig::default())?;
     /// study.optimize(|t| t.suggest_float("lr", 1e-4, 1.0), 2, 1)?;
     /// assert_eq!(study.trials().len(), 2);
+    /// # drop(study); // the last connection closed, SQLite removes its -wal and -shm files
     /// # std::fs::remove_file(&path).unwrap();
     /// # Ok::<(), descent_hpo::Error>(())
     /// ```

@@ -76,6 +76,7 @@ pub struct RdbConfig {
 /// // Any process may open the same study by URL and name.
 /// let again = Study::load_or_create(&url, "doc", StudyConfig::default())?;
 /// assert_eq!(again.trials().len(), 4);
+/// # drop((study, again)); // the last connection closed, SQLite removes its -wal and -shm files
 /// # std::fs::remove_file(&path).unwrap();
 /// # Ok::<(), descent_hpo::Error>(())
 /// ```
