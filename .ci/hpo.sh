@@ -96,7 +96,7 @@ work=$(mktemp -d /tmp/descent-hpo-ci.XXXXXX)
 chmod 755 "$work"
 trap 'stop_pg "$work/pg"; rm -rf "$work"' EXIT
 python3 -m venv "$work/venv"
-"$work/venv/bin/pip" install -q "optuna==$OPTUNA_VERSION" "psycopg[binary]"
+"$work/venv/bin/pip" install -q "optuna==$OPTUNA_VERSION" "psycopg[binary]==3.3.9" "plotly==7.1.0"
 url=$(start_pg "$work/pg" "$PG_PORT")
 
 export DESCENT_HPO_PG_URL=$url

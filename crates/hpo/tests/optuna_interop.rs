@@ -3,7 +3,8 @@
 //! when `.ci/hpo.sh` started one, PostgreSQL (`DESCENT_HPO_PG_URL`):
 //! a study descent wrote is read by `optuna.load_study` with the same trials;
 //! a study Optuna started is continued by descent and read back by Optuna;
-//! Optuna and descent workers run on one study at the same time.
+//! Optuna and descent workers run on one study at the same time; Optuna's
+//! visualization module draws a descent study.
 
 use descent_hpo::{Error, Study, StudyConfig, Trial, TrialState};
 use serde_json::Value;
@@ -156,6 +157,19 @@ fn optuna_reads_a_study_descent_wrote() {
         assert_eq!(view["direction"], "MINIMIZE");
         check_same(&view, &study);
         assert_eq!(view["trials"][12]["state"], "FAIL");
+        // Optuna's visualization module draws the study (plotly figures, not shown).
+        let drawn = finish_py(run_py(
+            &py,
+            r#"
+import optuna.visualization as v
+s = optuna.load_study(study_name=sys.argv[2], storage=sys.argv[1])
+figs = [v.plot_optimization_history(s), v.plot_intermediate_values(s),
+        v.plot_param_importances(s), v.plot_parallel_coordinate(s), v.plot_slice(s)]
+print(sum(len(f.data) for f in figs))
+"#,
+            &[&url, &name],
+        ));
+        assert!(drawn.trim().parse::<usize>().unwrap() > 0, "{drawn}");
         if let Some(dir) = dir {
             std::fs::remove_dir_all(dir).unwrap();
         }
