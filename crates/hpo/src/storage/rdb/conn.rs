@@ -211,6 +211,14 @@ impl Conn {
                         {
                             std::thread::sleep(Duration::from_millis(10 * attempt));
                         }
+                        Err(e @ Error::Database { .. }) => {
+                            // The connection may be dead (the server went away):
+                            // the next call connects afresh.
+                            if let Conn::Postgres { client, .. } = self {
+                                *client = None;
+                            }
+                            return Err(e);
+                        }
                         other => return other,
                     }
                 }
