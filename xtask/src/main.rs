@@ -8,6 +8,8 @@
 //!   `$DESCENT_PYTHON`, else `python3`) can import torch;
 //! - `soak train [--kills N] [--seed S]`: SIGKILLs a training run at N random
 //!   micro-batches and counts the resumes that end bit-identical;
+//! - `soak hpo --kills N`: the kill soak of a study shared by worker processes;
+//! - `hpo copy FROM TO`: copies a study between storages;
 //! - `fuzz [TARGET...] [--seconds N] [--engine auto|libfuzzer|mutate]`: every
 //!   fuzz target of `descent-fuzz` for N seconds (libFuzzer through cargo-fuzz
 //!   when installed, else the mutation engine);
@@ -15,6 +17,7 @@
 
 mod bench;
 mod fuzz;
+mod hpo;
 mod report;
 mod reproduce;
 mod soak;
@@ -41,6 +44,13 @@ commands:
                      run every fuzz target (or those named) N seconds each (default 60):
                      libFuzzer via `cargo +nightly fuzz` when installed, else a mutation
                      engine; crashes are saved to fuzz/regressions/<target>/
+  soak hpo --kills N [--workers W] [--url URL] [--seed S]
+                     SIGKILL shared-study workers N times (SQLite in a temp dir unless
+                     URL) and check no finished trial is lost, renumbered or duplicated
+  hpo copy FROM TO [--study NAME] [--to-study NAME]
+                     copy a study's finished trials; FROM/TO are journal:PATH or URLs
+  hpo throughput [--url URL]... [--trials N]
+                     trials/s with 1, 2, 4 workers on a journal, SQLite and each URL
   tidy               check the workspace's dependency rule and layout";
 
 fn main() -> Result<()> {
@@ -50,6 +60,7 @@ fn main() -> Result<()> {
         Some("bench") => bench::main(&args[1..]),
         Some("soak") => soak::main(&args[1..]),
         Some("fuzz") => fuzz::main(&args[1..]),
+        Some("hpo") => hpo::main(&args[1..]),
         Some("tidy") => cargo(&["test", "--test", "tidy"], &[]),
         Some("-h" | "--help" | "help") | None => {
             println!("{USAGE}");

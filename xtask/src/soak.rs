@@ -12,7 +12,10 @@ const USAGE: &str = "usage: cargo xtask soak train [--kills N] [--seed S]";
 pub fn main(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("train") => train(&args[1..]),
-        _ => bail!("{USAGE}"),
+        Some("hpo") => crate::hpo::soak_main(args),
+        _ => bail!(
+            "{USAGE}\n   or: cargo xtask soak hpo --kills N [--workers W] [--url URL] [--seed S]"
+        ),
     }
 }
 

@@ -45,7 +45,8 @@ pub enum Distribution {
 }
 
 impl Distribution {
-    /// Checks the distribution for parameter `name`: `low < high`, `low > 0`
+    /// Checks the distribution for parameter `name`: `low ≤ high` (one value
+    /// when equal, as Optuna allows), `low > 0`
     /// for log scale, a positive step (not with log), at least one choice.
     ///
     /// # Examples
@@ -65,7 +66,7 @@ impl Distribution {
                 log,
                 step,
             } => {
-                if !(low.is_finite() && high.is_finite() && low < high) {
+                if !(low.is_finite() && high.is_finite() && low <= high) {
                     return Err(Error::EmptyRange {
                         name: name(),
                         low: *low,
@@ -100,7 +101,7 @@ impl Distribution {
                 log,
                 step,
             } => {
-                if low >= high {
+                if low > high {
                     return Err(Error::EmptyRange {
                         name: name(),
                         low: *low as f64,
@@ -134,23 +135,50 @@ impl Distribution {
         }
     }
 
-    /// The number of distinct values, if finite.
+    /// The number of distinct values, if finite and it fits a `usize`.
     pub fn n_values(&self) -> Option<usize> {
         match self {
-            Distribution::Float {
-                low, high, step, ..
-            } => step.map(|s| ((high - low) / s + 1e-9).floor() as usize + 1),
-            Distribution::Int {
-                low, high, step, ..
-            } => Some(((high - low) / step) as usize + 1),
+            Distribution::Float { step: None, .. } => None,
+            Distribution::Float { .. } | Distribution::Int { .. } => {
+                usize::try_from(self.grid_len()?).ok()
+            }
             Distribution::Categorical { choices } => Some(choices.len()),
         }
+    }
+
+    /// The number of grid points of a stepped float or an int, exactly for
+    /// ints (up to 2^64) and as far as `f64` resolves for floats.
+    fn grid_len(&self) -> Option<u128> {
+        match self {
+            Distribution::Float {
+                low,
+                high,
+                step: Some(s),
+                ..
+            } => {
+                // f64 → u128 saturates; at most 2^128 buckets are told apart anyway.
+                let k = ((high - low) / s + 1e-9).floor();
+                Some((k as u128).saturating_add(1))
+            }
+            Distribution::Int {
+                low, high, step, ..
+            } => {
+                let span = (i128::from(*high) - i128::from(*low)).max(0) as u128;
+                Some(span / (*step).max(1) as u128 + 1)
+            }
+            _ => None,
+        }
+    }
+
+    /// The grid point of bucket `u` of `n` (`n ≥ 1`).
+    fn bucket(u: f64, n: u128) -> u128 {
+        ((u * n as f64) as u128).min(n - 1)
     }
 
     /// The value at `u ∈ [0, 1)`; values of `u` outside are clamped.
     pub fn from_unit(&self, u: f64) -> ParamValue {
         let u = if u.is_nan() { 0.0 } else { u.clamp(0.0, 1.0) };
-        let bucket = |n: usize| ((u * n as f64) as usize).min(n - 1);
+        let bucket = |n: usize| Self::bucket(u, n as u128) as usize;
         match self {
             Distribution::Float {
                 low,
@@ -173,7 +201,7 @@ impl Distribution {
                 step: Some(s),
                 ..
             } => {
-                let k = bucket(self.n_values().unwrap_or(1));
+                let k = Self::bucket(u, self.grid_len().unwrap_or(1));
                 ParamValue::Float((low + k as f64 * s).min(*high))
             }
             Distribution::Int {
@@ -187,8 +215,9 @@ impl Distribution {
                 ParamValue::Int(v.clamp(*low, *high))
             }
             Distribution::Int { low, step, .. } => {
-                let k = bucket(self.n_values().unwrap_or(1));
-                ParamValue::Int(low + k as i64 * step)
+                let k = Self::bucket(u, self.grid_len().unwrap_or(1));
+                // low + k·step ≤ high, so the sum fits an i64.
+                ParamValue::Int((i128::from(*low) + k as i128 * i128::from(*step)) as i64)
             }
             Distribution::Categorical { choices } => choices[bucket(choices.len())].clone(),
         }
@@ -200,7 +229,7 @@ impl Distribution {
         if !self.contains(value) {
             return None;
         }
-        let centre = |k: f64, n: usize| (k + 0.5) / n as f64;
+        let centre = |k: f64, n: u128| (k + 0.5) / n as f64;
         let u = match (self, value) {
             (
                 Distribution::Float {
@@ -211,7 +240,8 @@ impl Distribution {
                 },
                 ParamValue::Float(x),
             ) => match step {
-                Some(s) => centre(((x - low) / s).round(), self.n_values()?),
+                Some(s) => centre(((x - low) / s).round(), self.grid_len()?),
+                None if low == high => 0.5,
                 None if *log => (x.ln() - low.ln()) / (high.ln() - low.ln()),
                 None => (x - low) / (high - low),
             },
@@ -228,11 +258,13 @@ impl Distribution {
                 ((*i as f64).ln() - a) / (b - a)
             }
             (Distribution::Int { low, step, .. }, ParamValue::Int(i)) => {
-                centre(((i - low) / step) as f64, self.n_values()?)
+                let k = (i128::from(*i) - i128::from(*low)) / i128::from(*step);
+                centre(k as f64, self.grid_len()?)
             }
-            (Distribution::Categorical { choices }, v) => {
-                centre(choices.iter().position(|c| c == v)? as f64, choices.len())
-            }
+            (Distribution::Categorical { choices }, v) => centre(
+                choices.iter().position(|c| c == v)? as f64,
+                choices.len() as u128,
+            ),
             _ => return None,
         };
         Some(u.clamp(0.0, 1.0 - f64::EPSILON))
@@ -259,7 +291,11 @@ impl Distribution {
                     low, high, step, ..
                 },
                 ParamValue::Int(i),
-            ) => low <= i && i <= high && (i - low) % step == 0,
+            ) => {
+                low <= i
+                    && i <= high
+                    && (i128::from(*i) - i128::from(*low)) % i128::from(*step) == 0
+            }
             (Distribution::Categorical { choices }, v) => choices.contains(v),
             _ => false,
         }
@@ -283,7 +319,7 @@ mod tests {
     #[test]
     fn invalid_distributions_give_typed_errors() {
         assert!(matches!(
-            float(1.0, 1.0, false).check("x"),
+            float(f64::NAN, 1.0, false).check("x"),
             Err(Error::EmptyRange { .. })
         ));
         assert!(matches!(
@@ -347,6 +383,77 @@ mod tests {
         assert_eq!(vals, [1, 4, 7, 10].map(ParamValue::Int));
         for v in &vals {
             assert_eq!(&d.from_unit(d.to_unit(v).unwrap()), v);
+        }
+    }
+
+    #[test]
+    fn huge_value_counts_do_not_overflow() {
+        let full = Distribution::Int {
+            low: i64::MIN,
+            high: i64::MAX,
+            log: false,
+            step: 1,
+        };
+        assert_eq!(full.n_values(), None, "2^64 values do not fit a usize");
+        for u in [0.0, 0.25, 0.5, 0.999_999] {
+            let v = full.from_unit(u);
+            assert!(full.contains(&v), "{v:?}");
+            assert!(full.to_unit(&v).is_some());
+        }
+        assert_eq!(full.from_unit(0.0), ParamValue::Int(i64::MIN));
+        let wide_step = Distribution::Int {
+            low: i64::MIN,
+            high: i64::MAX,
+            log: false,
+            step: i64::MAX,
+        };
+        assert_eq!(wide_step.n_values(), Some(3));
+        assert_eq!(wide_step.from_unit(0.99), ParamValue::Int(i64::MAX - 1));
+        let tiny = Distribution::Float {
+            low: 0.0,
+            high: 1.0,
+            log: false,
+            step: Some(1e-300),
+        };
+        assert_eq!(tiny.n_values(), None);
+        let v = tiny.from_unit(0.5);
+        assert!(tiny.contains(&v), "{v:?}");
+        assert!((tiny.to_unit(&v).unwrap() - 0.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_range_with_low_equal_to_high_is_accepted_as_optuna_does() {
+        for d in [
+            float(1.5, 1.5, false),
+            float(2.0, 2.0, true),
+            Distribution::Float {
+                low: 1.0,
+                high: 1.0,
+                log: false,
+                step: Some(0.5),
+            },
+            Distribution::Int {
+                low: 3,
+                high: 3,
+                log: false,
+                step: 2,
+            },
+            Distribution::Int {
+                low: 4,
+                high: 4,
+                log: true,
+                step: 1,
+            },
+        ] {
+            d.check("x").unwrap();
+            assert_eq!(d.n_values().unwrap_or(1), 1, "{d:?}");
+            for u in [0.0, 0.5, 0.99] {
+                let v = d.from_unit(u);
+                assert!(d.contains(&v), "{v:?} outside {d:?}");
+                let back = d.to_unit(&v).unwrap();
+                assert!(back.is_finite() && (0.0..1.0).contains(&back), "{back}");
+                assert_eq!(d.from_unit(back), v);
+            }
         }
     }
 

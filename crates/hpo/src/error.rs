@@ -6,8 +6,8 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A numeric range whose `low` is not below its `high` (or not finite).
-    #[error("parameter `{name}`: empty range: low {low} must be finite and < high {high}")]
+    /// A numeric range whose `low` is above its `high` (or not finite).
+    #[error("parameter `{name}`: empty range: low {low} must be finite and <= high {high}")]
     EmptyRange {
         /// The parameter.
         name: String,
@@ -90,6 +90,12 @@ pub enum Error {
         /// The trial's number.
         number: u64,
     },
+    /// Every trial number has been handed out (a storage holds the largest one).
+    #[error("no trial number is left after {last}")]
+    TrialNumbersExhausted {
+        /// The largest number recorded.
+        last: u64,
+    },
     /// The study has no completed trial.
     #[error("the study has no completed trial")]
     NoCompletedTrial,
@@ -100,6 +106,49 @@ pub enum Error {
         path: PathBuf,
         /// The underlying error.
         source: std::io::Error,
+    },
+    /// The database failed or could not be reached (it went away, a lock
+    /// timed out); nothing the failed call would have committed is half-written.
+    #[error("database: {op}: {message}")]
+    Database {
+        /// What was being done.
+        op: &'static str,
+        /// The driver's message.
+        message: String,
+    },
+    /// A storage URL that names no supported database.
+    #[error("storage url `{url}`: {reason}")]
+    StorageUrl {
+        /// The URL given.
+        url: String,
+        /// What was expected.
+        reason: &'static str,
+    },
+    /// The database holds another revision of Optuna's schema.
+    #[error("the database has Optuna schema revision {found}, descent reads {expected}")]
+    SchemaVersion {
+        /// The alembic revision found.
+        found: String,
+        /// The revision descent reads and writes.
+        expected: &'static str,
+    },
+    /// An existing study whose directions differ from the ones asked for.
+    #[error("study `{study}` has directions [{stored}], not [{wanted}]")]
+    StudyMismatch {
+        /// The study's name.
+        study: String,
+        /// Its stored directions.
+        stored: String,
+        /// The direction asked for.
+        wanted: &'static str,
+    },
+    /// A stored field that does not decode (a distribution, an attribute).
+    #[error("cannot decode {what}: {reason}")]
+    Decode {
+        /// The field.
+        what: &'static str,
+        /// Why.
+        reason: String,
     },
     /// A trial could not be encoded for the storage.
     #[error("trial {number}: cannot encode: {source}")]

@@ -25,34 +25,6 @@ impl TrialState {
     }
 }
 
-/// Whether the study minimizes or maximizes the objective.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Direction {
-    /// Lower is better (the default, as Optuna).
-    #[default]
-    Minimize,
-    /// Higher is better.
-    Maximize,
-}
-
-impl Direction {
-    /// Whether `a` is strictly better than `b`.
-    pub fn better(self, a: f64, b: f64) -> bool {
-        match self {
-            Direction::Minimize => a < b,
-            Direction::Maximize => a > b,
-        }
-    }
-
-    /// `value` turned into a loss (negated when maximizing).
-    pub fn as_loss(self, value: f64) -> f64 {
-        match self {
-            Direction::Minimize => value,
-            Direction::Maximize => -value,
-        }
-    }
-}
-
 /// The record of one trial, as samplers, pruners and storages see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FrozenTrial {

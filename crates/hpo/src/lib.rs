@@ -55,9 +55,12 @@ mod table;
 mod trial;
 mod value;
 
+/// Whether a study minimizes or maximizes its objective: descent-core's one
+/// [`Direction`](descent_core::Direction), shared with early stopping and schedules.
+pub use descent_core::Direction;
 pub use distribution::Distribution;
 pub use error::{Error, Result};
-pub use frozen::{Direction, FrozenTrial, TrialState};
+pub use frozen::{FrozenTrial, TrialState};
 pub use plan::{Bracket, Rung, hyperband, successive_halving};
 pub use pruner::{
     AshaPruner, HyperbandConfig, HyperbandPruner, MedianConfig, MedianPruner, NopPruner,
@@ -67,7 +70,10 @@ pub use sampler::{
     GridSampler, RandomSampler, SampleContext, Sampler, SobolSampler, TpeConfig, TpeSampler,
 };
 pub use space::{Condition, SearchSpace};
-pub use storage::{JournalStorage, LoadWarning, Loaded, MemoryStorage, Storage};
+pub use storage::{
+    JournalStorage, LoadWarning, Loaded, MemoryStorage, OPTUNA_ALEMBIC_REVISION,
+    OPTUNA_SCHEMA_VERSION, RdbConfig, RdbStorage, RetryConfig, Storage, copy_study,
+};
 pub use study::{Study, StudyConfig};
 pub use trial::Trial;
 pub use value::{Config, ParamValue};

@@ -35,7 +35,8 @@ pub fn successive_halving(n: u64, budget: u64) -> Result<Vec<Rung>> {
     let mut alive = n;
     let mut rungs = Vec::new();
     for _ in 0..rounds {
-        let each = budget / (alive * rounds);
+        // A product past u64::MAX exceeds any budget: no pull per arm.
+        let each = alive.checked_mul(rounds).map_or(0, |d| budget / d);
         if each == 0 {
             return Err(Error::config(
                 "budget",
@@ -81,24 +82,31 @@ pub fn hyperband(max_resource: u64, eta: u64) -> Result<Vec<Bracket>> {
         return Err(Error::config("max_resource", 0, "must be >= 1"));
     }
     let mut s_max = 0u32;
-    while eta.saturating_pow(s_max + 1) <= max_resource {
+    while eta
+        .checked_pow(s_max + 1)
+        .is_some_and(|p| p <= max_resource)
+    {
         s_max += 1;
     }
-    let b = u64::from(s_max + 1) * max_resource;
+    // B / R = s_max + 1, so n = ⌈(s_max + 1) η^s / (s + 1)⌉ needs no B (which
+    // may not fit a u64); it is computed in u128 and checked.
     let brackets = (0..=s_max)
         .rev()
         .map(|s| {
-            let n = (b * eta.pow(s)).div_ceil(max_resource * u64::from(s + 1));
-            let r = max_resource as f64 / eta.pow(s) as f64;
+            let eta_s = eta.pow(s);
+            let n = (u128::from(s_max + 1) * u128::from(eta_s)).div_ceil(u128::from(s + 1));
+            let n = u64::try_from(n)
+                .map_err(|_| Error::config("max_resource", max_resource, "too large"))?;
+            let r = max_resource as f64 / eta_s as f64;
             let rungs = (0..=s)
                 .map(|i| Rung {
                     n_configs: n / eta.pow(i),
                     resource: r * eta.pow(i) as f64,
                 })
                 .collect();
-            Bracket { s, rungs }
+            Ok(Bracket { s, rungs })
         })
-        .collect();
+        .collect::<Result<Vec<_>>>()?;
     Ok(brackets)
 }
 
@@ -161,5 +169,32 @@ mod tests {
             Err(Error::InvalidConfig { name: "n", .. })
         ));
         assert!(hyperband(81, 1).is_err());
+    }
+
+    #[test]
+    fn extreme_arguments_give_plans_or_typed_errors_never_overflow() {
+        assert!(matches!(
+            successive_halving(u64::MAX, u64::MAX),
+            Err(Error::InvalidConfig { name: "budget", .. })
+        ));
+        let rungs = successive_halving(1 << 40, u64::MAX).unwrap();
+        assert_eq!(rungs.len(), 40);
+        assert_eq!(rungs[0].n_configs, 1 << 40);
+        for (r, eta) in [
+            (u64::MAX, 2),
+            (u64::MAX, 3),
+            (u64::MAX, u64::MAX),
+            (1 << 62, 2),
+        ] {
+            let brackets = hyperband(r, eta).unwrap();
+            let s_max = brackets[0].s;
+            assert_eq!(brackets.len() as u32, s_max + 1);
+            // The most aggressive bracket starts eta^s_max configurations at resource R / eta^s_max.
+            assert_eq!(brackets[0].rungs[0].n_configs, eta.pow(s_max));
+            assert_eq!(
+                brackets.last().unwrap().rungs[0].n_configs,
+                u64::from(s_max) + 1
+            );
+        }
     }
 }

@@ -185,7 +185,7 @@ mod tests {
     #[test]
     fn invalid_spaces_give_typed_errors() {
         assert!(matches!(
-            SearchSpace::new().float("x", 1.0, 1.0),
+            SearchSpace::new().float("x", 1.0, 0.5),
             Err(Error::EmptyRange { .. })
         ));
         assert!(matches!(

@@ -2,7 +2,7 @@
 
 use crate::{
     Direction, Error, FrozenTrial, LoadWarning, MemoryStorage, NopPruner, Pruner, RandomSampler,
-    Result, Sampler, Storage, Trial, TrialState,
+    RdbConfig, RdbStorage, Result, Sampler, Storage, Trial, TrialState,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget};
 use rand::SeedableRng;
@@ -11,7 +11,7 @@ use std::fmt::Display;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Arguments of [`Study::new`]; `Default` is Optuna's (minimize, no progress bar).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -27,7 +27,8 @@ pub struct StudyConfig {
 struct State {
     /// Finished and running trials, sorted by number.
     trials: Vec<FrozenTrial>,
-    next_number: u64,
+    /// The next trial number; `None` once `u64::MAX` is taken.
+    next_number: Option<u64>,
     storage: Box<dyn Storage>,
 }
 
@@ -91,11 +92,37 @@ impl Study {
             pruner: Box::new(NopPruner),
             state: Mutex::new(State {
                 trials: Vec::new(),
-                next_number: 0,
+                next_number: Some(0),
                 storage: Box::new(MemoryStorage::new()),
             }),
             warnings: Vec::new(),
         }
+    }
+
+    /// Opens the study `name` in the database at `url` (`sqlite:///path.db`,
+    /// `postgresql://user@host/db`), creating it if it does not exist, with
+    /// [`RdbConfig::default`]: any number of processes may call this and
+    /// work on one study, each seeing every trial the others finish.
+    /// [`RdbStorage::open`] with [`Study::with_storage`] sets heartbeats and retries.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_hpo::{Study, StudyConfig};
+    ///
+    /// let path = std::env::temp_dir().join(format!("descent-hpo-loc-{}.db", std::process::id()));
+    /// # let _ = std::fs::remove_file(&path);
+    /// let url = format!("sqlite:///{}", path.display());
+    /// let study = Study::load_or_create(&url, "mlp", StudyConfig::default())?;
+    /// study.optimize(|t| t.suggest_float("lr", 1e-4, 1.0), 2, 1)?;
+    /// assert_eq!(study.trials().len(), 2);
+    /// # drop(study); // the last connection closed, SQLite removes its -wal and -shm files
+    /// # std::fs::remove_file(&path).unwrap();
+    /// # Ok::<(), descent_hpo::Error>(())
+    /// ```
+    pub fn load_or_create(url: &str, name: &str, config: StudyConfig) -> Result<Self> {
+        let storage = RdbStorage::open(url, name, config.direction, RdbConfig::default())?;
+        Study::new(config).with_storage(storage)
     }
 
     /// The same study with another sampler.
@@ -121,7 +148,7 @@ impl Study {
         let mut trials = loaded.trials;
         trials.sort_by_key(|t| t.number);
         let state = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
-        state.next_number = trials.last().map_or(0, |t| t.number + 1);
+        state.next_number = trials.last().map_or(Some(0), |t| t.number.checked_add(1));
         state.trials = trials;
         state.storage = Box::new(storage);
         self.warnings = loaded.warnings;
@@ -146,7 +173,9 @@ impl Study {
         f(&self.lock().trials)
     }
 
-    pub(crate) fn update_running(&self, trial: &FrozenTrial) {
+    /// Makes the study's copy of a running trial match `trial`, and the
+    /// storage's record of it too.
+    pub(crate) fn update_running(&self, trial: &FrozenTrial) -> Result<()> {
         let mut state = self.lock();
         if let Ok(i) = state
             .trials
@@ -154,16 +183,62 @@ impl Study {
             && state.trials[i].state == TrialState::Running
         {
             state.trials[i] = trial.clone();
+            state.storage.record_running(trial)?;
         }
+        Ok(())
     }
 
-    /// Starts a new trial (Optuna's `ask`).
+    /// Takes in the trials other workers of a shared storage finished since
+    /// the last [`Study::ask`] or refresh (a study asks for them before each
+    /// trial anyway); the number taken in.
+    pub fn refresh(&self) -> Result<usize> {
+        Self::take_in(&mut self.lock())
+    }
+
+    fn take_in(state: &mut State) -> Result<usize> {
+        let fresh = state.storage.refresh()?;
+        let mut n = 0;
+        for t in fresh {
+            if let Err(pos) = state.trials.binary_search_by_key(&t.number, |x| x.number) {
+                state.trials.insert(pos, t);
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Starts a new trial (Optuna's `ask`): trials other workers finished
+    /// meanwhile are taken in first, so the sampler sees them; a shared
+    /// storage numbers the trial (or hands back an enqueued retry).
     pub fn ask(&self) -> Result<Trial<'_>> {
         let mut state = self.lock();
-        let mut frozen = FrozenTrial::running(state.next_number);
-        self.sampler.before_trial(&state.trials, &mut frozen)?;
-        state.next_number += 1;
-        state.trials.push(frozen.clone());
+        Self::take_in(&mut state)?;
+        let claimed = state.storage.claim()?;
+        let mut frozen = match &claimed {
+            Some(t) => t.clone(),
+            None => FrozenTrial::running(
+                state
+                    .next_number
+                    .ok_or(Error::TrialNumbersExhausted { last: u64::MAX })?,
+            ),
+        };
+        let number = frozen.number;
+        if let Err(e) = self.sampler.before_trial(&state.trials, &mut frozen) {
+            if claimed.is_some() {
+                // The storage started it: finish it, so no worker waits on it.
+                frozen.state = TrialState::Fail;
+                frozen.message = Some(e.to_string());
+                state.storage.append(&frozen)?;
+            }
+            return Err(e);
+        }
+        if claimed.is_none() {
+            state.next_number = number.checked_add(1);
+        } else if !frozen.attrs.is_empty() {
+            state.storage.record_running(&frozen)?;
+        }
+        let pos = state.trials.partition_point(|t| t.number < number);
+        state.trials.insert(pos, frozen.clone());
         let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed);
         rng.set_stream(frozen.number);
         Ok(Trial {
@@ -215,7 +290,14 @@ impl Study {
             .ok()
             .filter(|&i| state.trials[i].state == TrialState::Running)
             .ok_or(Error::NotRunning { number })?;
-        state.storage.append(&frozen)?;
+        if let Err(e) = state.storage.append(&frozen) {
+            if matches!(e, Error::NotRunning { .. }) {
+                // Another worker failed it (its heartbeat went stale): so be it here too.
+                state.trials[idx].state = TrialState::Fail;
+                state.trials[idx].message = Some("failed by another worker".into());
+            }
+            return Err(e);
+        }
         state.trials[idx] = frozen.clone();
         Ok(frozen)
     }
@@ -223,8 +305,10 @@ impl Study {
     /// Runs `n_trials` more trials of `objective` on `n_parallel` threads.
     ///
     /// A trial whose objective errs, panics or returns a non-finite value is
-    /// recorded as failed and the study goes on; an exhausted grid ends the run
-    /// early without error; a storage error stops it and is returned.
+    /// recorded as failed and the study goes on, as it does when another
+    /// worker of a shared storage failed the trial first (a stale heartbeat);
+    /// an exhausted grid ends the run early without error; a storage error
+    /// stops it and is returned.
     pub fn optimize<F, E>(&self, objective: F, n_trials: usize, n_parallel: usize) -> Result<()>
     where
         F: Fn(&mut Trial<'_>) -> Result<f64, E> + Sync,
@@ -256,6 +340,11 @@ impl Study {
                             bar.set_message(format!("best {:.6}", best.value.unwrap_or(f64::NAN)));
                         }
                     }
+                    Err(e @ Error::NotRunning { .. }) => {
+                        // A shared storage's other worker failed it (a stale
+                        // heartbeat) and may retry it; this worker goes on.
+                        eprintln!("descent-hpo: warning: {e}: failed by another worker");
+                    }
                     Err(e) => {
                         stop.store(true, Ordering::SeqCst);
                         if !matches!(e, Error::GridExhausted { .. }) {
@@ -268,19 +357,57 @@ impl Study {
                 }
             }
         };
-        if n_parallel <= 1 {
-            worker();
-        } else {
-            std::thread::scope(|s| {
-                for _ in 0..n_parallel {
-                    s.spawn(worker);
+        let interval = self.lock().storage.heartbeat_interval();
+        let working = AtomicBool::new(true);
+        std::thread::scope(|s| {
+            if let Some(interval) = interval {
+                let working = &working;
+                s.spawn(move || self.beat(interval, working));
+            }
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
+                if n_parallel <= 1 {
+                    worker();
+                } else {
+                    let workers: Vec<_> = (0..n_parallel).map(|_| s.spawn(worker)).collect();
+                    for w in workers {
+                        if let Err(payload) = w.join() {
+                            std::panic::resume_unwind(payload);
+                        }
+                    }
                 }
-            });
-        }
+            }));
+            working.store(false, Ordering::SeqCst);
+            if let Err(payload) = outcome {
+                std::panic::resume_unwind(payload);
+            }
+        });
         bar.finish_and_clear();
         match failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
             Some(e) => Err(e),
             None => Ok(()),
+        }
+    }
+
+    /// Records a heartbeat for this study's running trials every `interval`
+    /// while `working`; a failed beat is retried at the next one.
+    fn beat(&self, interval: Duration, working: &AtomicBool) {
+        let mut last = Instant::now();
+        while working.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(20).min(interval));
+            if last.elapsed() < interval {
+                continue;
+            }
+            last = Instant::now();
+            let mut state = self.lock();
+            let running: Vec<u64> = state
+                .trials
+                .iter()
+                .filter(|t| t.state == TrialState::Running)
+                .map(|t| t.number)
+                .collect();
+            if let Err(e) = state.storage.heartbeat(&running) {
+                eprintln!("descent-hpo: warning: heartbeat: {e}");
+            }
         }
     }
 

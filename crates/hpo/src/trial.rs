@@ -67,17 +67,23 @@ impl Trial<'_> {
                 .expect("recorded together"));
         }
         let study = self.study;
-        let value = study.with_state(|trials| {
-            let ctx = SampleContext {
-                trials,
-                trial: &self.frozen,
-                direction: study.config.direction,
-                seed: study.config.seed,
-            };
-            study
-                .sampler
-                .sample(&ctx, name, &distribution, &mut self.rng)
-        })?;
+        let fixed = self.fixed_param(name, &distribution);
+        let value = fixed.map_or_else(
+            || {
+                study.with_state(|trials| {
+                    let ctx = SampleContext {
+                        trials,
+                        trial: &self.frozen,
+                        direction: study.config.direction,
+                        seed: study.config.seed,
+                    };
+                    study
+                        .sampler
+                        .sample(&ctx, name, &distribution, &mut self.rng)
+                })
+            },
+            Ok,
+        )?;
         if !distribution.contains(&value) {
             return Err(Error::config(
                 "sampled value",
@@ -89,8 +95,23 @@ impl Trial<'_> {
         self.frozen
             .distributions
             .insert(name.to_owned(), distribution);
-        self.publish();
+        self.publish()?;
         Ok(value)
+    }
+
+    /// The value Optuna's `enqueue_trial` fixed for `name` (the trial's
+    /// `fixed_params` system attribute), if it lies in `distribution`.
+    fn fixed_param(&self, name: &str, distribution: &Distribution) -> Option<ParamValue> {
+        let json = self.frozen.attrs.get("fixed_params")?.get(name)?;
+        let value: ParamValue = serde_json::from_value(json.clone()).ok()?;
+        let value = match (distribution, value) {
+            (Distribution::Float { .. }, ParamValue::Int(i)) => ParamValue::Float(i as f64),
+            (Distribution::Int { .. }, ParamValue::Float(x)) if x.fract() == 0.0 => {
+                ParamValue::Int(x as i64)
+            }
+            (_, v) => v,
+        };
+        distribution.contains(&value).then_some(value)
     }
 
     /// A float uniform in `[low, high]`.
@@ -183,7 +204,8 @@ impl Trial<'_> {
             return;
         }
         self.frozen.intermediate.insert(step, value);
-        self.publish();
+        // A storage that cannot take it now gets it again when the trial is told.
+        let _ = self.publish();
     }
 
     /// Whether the pruner says this trial should stop now; once it has said
@@ -203,8 +225,8 @@ impl Trial<'_> {
     }
 
     /// Makes the study's copy of this running trial match ours.
-    fn publish(&self) {
-        self.study.update_running(&self.frozen);
+    fn publish(&self) -> Result<()> {
+        self.study.update_running(&self.frozen)
     }
 }
 

@@ -103,9 +103,14 @@ fn suggesting_a_name_again_returns_its_value_or_a_typed_error() {
         Err(Error::NonPositiveLog { .. })
     ));
     assert!(matches!(
-        t.suggest_int("n", 3, 3),
+        t.suggest_int("n", 3, 2),
         Err(Error::EmptyRange { .. })
     ));
+    assert_eq!(
+        t.suggest_int("one", 3, 3).unwrap(),
+        3,
+        "Optuna allows low == high"
+    );
     let none: [&str; 0] = [];
     assert!(matches!(
         t.suggest_categorical("c", &none),
@@ -166,4 +171,62 @@ fn optimize_with_a_progress_bar_runs_every_trial() {
             .iter()
             .all(|t| t.state == TrialState::Complete)
     );
+}
+
+#[test]
+fn a_journal_holding_the_last_trial_number_loads_and_ask_gives_a_typed_error() {
+    let path = std::env::temp_dir().join(format!("descent-hpo-max-{}.jsonl", std::process::id()));
+    let line = format!(
+        "{{\"number\":{},\"state\":\"COMPLETE\",\"value\":1.0,\"params\":{{}},\"distributions\":{{}},\"intermediate\":{{}},\"duration_secs\":0.0}}\n",
+        u64::MAX
+    );
+    std::fs::write(&path, line).unwrap();
+    let study = Study::new(StudyConfig::default())
+        .with_storage(JournalStorage::open(&path).unwrap())
+        .unwrap();
+    assert_eq!(study.trials().len(), 1);
+    assert_eq!(study.trials()[0].number, u64::MAX);
+    assert!(matches!(
+        study.ask(),
+        Err(Error::TrialNumbersExhausted { .. })
+    ));
+    assert_eq!(study.best_trial().unwrap().number, u64::MAX);
+    std::fs::remove_file(&path).unwrap();
+}
+
+/// A journal line written before `Direction` moved to descent-core (the
+/// format of commit 2f9029e), with every kind of distribution.
+const OLD_JOURNAL: &str = concat!(
+    r#"{"number":0,"state":"COMPLETE","value":0.5,"params":{"lr":0.01,"n":3,"opt":"adam"},"#,
+    r#""distributions":{"lr":{"kind":"float","low":0.0001,"high":1.0,"log":true,"step":null},"#,
+    r#""n":{"kind":"int","low":1,"high":4,"log":false,"step":1},"#,
+    r#""opt":{"kind":"categorical","choices":["sgd","adam"]}},"#,
+    r#""intermediate":{"0":0.9,"1":null},"duration_secs":0.125}"#,
+    "
+",
+    r#"{"number":1,"state":"PRUNED","value":0.75,"params":{},"distributions":{},"intermediate":{"0":0.75},"duration_secs":0.0}"#,
+    "
+",
+);
+
+#[test]
+fn journals_written_before_direction_moved_to_core_still_load() {
+    let path = std::env::temp_dir().join(format!("descent-hpo-old-{}.jsonl", std::process::id()));
+    std::fs::write(&path, OLD_JOURNAL).unwrap();
+    let direction: descent_core::Direction = Direction::Maximize;
+    let study = Study::new(StudyConfig {
+        direction,
+        ..Default::default()
+    })
+    .with_storage(JournalStorage::open(&path).unwrap())
+    .unwrap();
+    assert!(study.warnings().is_empty(), "{:?}", study.warnings());
+    let trials = study.trials();
+    assert_eq!(trials.len(), 2);
+    assert_eq!(trials[0].params.str("opt").unwrap(), "adam");
+    assert!(trials[0].intermediate[&1].is_nan());
+    assert_eq!(trials[1].state, TrialState::Pruned);
+    assert_eq!(study.best_trial().unwrap().number, 0);
+    assert_eq!(study.ask().unwrap().number(), 2);
+    std::fs::remove_file(&path).unwrap();
 }

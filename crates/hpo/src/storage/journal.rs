@@ -12,8 +12,10 @@ use std::path::{Path, PathBuf};
 ///
 /// Loading skips, and reports as a [`LoadWarning`], any line that does not
 /// parse (a write torn by a crash, a corrupt byte) and any repeated trial
-/// number; it is never fatal to the other lines. A torn last line (one without
-/// its newline) is cut off the file, so the next record starts on a line of its own.
+/// number; it is never fatal to the other lines. A last line without its
+/// newline that holds a whole record is kept and its newline written; a torn
+/// one is cut off the file, so the next record starts on a line of its own.
+/// An append that fails part-way (a full disk) is rolled back.
 ///
 /// # Examples
 ///
@@ -66,6 +68,13 @@ impl JournalStorage {
         &self.path
     }
 
+    fn truncate(&mut self, len: u64) -> Result<()> {
+        self.file
+            .set_len(len)
+            .and_then(|()| self.file.sync_data())
+            .map_err(|e| self.io(e))
+    }
+
     fn io(&self, source: std::io::Error) -> Error {
         Error::Io {
             path: self.path.clone(),
@@ -87,11 +96,14 @@ impl Storage for JournalStorage {
             line,
             reason,
         };
+        let mut tail_kept = false;
         for (idx, raw) in bytes.split(|&b| b == b'\n').enumerate() {
             let line = idx + 1;
             if raw.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
+            let is_tail =
+                raw.as_ptr_range().end == bytes.as_ptr_range().end && complete < bytes.len();
             let parsed = std::str::from_utf8(raw)
                 .map_err(|e| e.to_string())
                 .and_then(|s| serde_json::from_str::<FrozenTrial>(s).map_err(|e| e.to_string()));
@@ -106,16 +118,22 @@ impl Storage for JournalStorage {
                         number: t.number,
                     })
                 }
-                Ok(t) => loaded.trials.push(t),
+                Ok(t) => {
+                    tail_kept |= is_tail;
+                    loaded.trials.push(t)
+                }
                 Err(reason) => loaded.warnings.push(warn(line, reason)),
             }
         }
         if complete < bytes.len() {
-            // A torn last line: cut it so the next append starts a clean line.
-            self.file
-                .set_len(complete as u64)
-                .and_then(|()| self.file.sync_data())
-                .map_err(|e| self.io(e))?;
+            if tail_kept {
+                // A whole record that lost only its newline: finish its line.
+                self.file.write_all(b"\n").map_err(|e| self.io(e))?;
+                self.file.sync_data().map_err(|e| self.io(e))?;
+            } else {
+                // A torn last line: cut it so the next append starts a clean line.
+                self.truncate(complete as u64)?;
+            }
         }
         Ok(loaded)
     }
@@ -126,8 +144,19 @@ impl Storage for JournalStorage {
             source,
         })?;
         line.push(b'\n');
-        self.file.write_all(&line).map_err(|e| self.io(e))?;
-        self.file.sync_data().map_err(|e| self.io(e))
+        let len = self.file.metadata().map_err(|e| self.io(e))?.len();
+        let written = self
+            .file
+            .write_all(&line)
+            .and_then(|()| self.file.sync_data());
+        if let Err(e) = written {
+            // A partial write (a full disk): roll it back so the next record
+            // does not land glued to the fragment. If even that fails, the
+            // next load cuts the torn line.
+            let _ = self.truncate(len);
+            return Err(self.io(e));
+        }
+        Ok(())
     }
 }
 
@@ -173,6 +202,25 @@ mod tests {
         let again = JournalStorage::open(&path).unwrap().load().unwrap();
         assert_eq!(again.trials, [done(0), done(1), done(2)]);
         assert!(again.warnings.is_empty());
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn a_complete_last_record_without_its_newline_is_kept_on_disk() {
+        let path = temp("no-newline");
+        let mut text = serde_json::to_vec(&done(0)).unwrap();
+        text.push(b'\n');
+        text.extend(serde_json::to_vec(&done(1)).unwrap());
+        std::fs::write(&path, &text).unwrap();
+        let mut j = JournalStorage::open(&path).unwrap();
+        let loaded = j.load().unwrap();
+        assert_eq!(loaded.trials, [done(0), done(1)]);
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+        j.append(&done(2)).unwrap();
+        drop(j);
+        let again = JournalStorage::open(&path).unwrap().load().unwrap();
+        assert_eq!(again.trials, [done(0), done(1), done(2)]);
+        assert!(again.warnings.is_empty(), "{:?}", again.warnings);
         std::fs::remove_file(&path).unwrap();
     }
 
