@@ -77,3 +77,8 @@ pub use storage::{
 pub use study::{Study, StudyConfig};
 pub use trial::Trial;
 pub use value::{Config, ParamValue};
+
+/// The README, whose example runs as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
