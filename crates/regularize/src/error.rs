@@ -54,6 +54,12 @@ pub enum Error {
         /// Where it was met.
         during: &'static str,
     },
+    /// A saved state (a guard's record and snapshot) does not fit together.
+    #[error("invalid saved state: {reason}")]
+    InvalidState {
+        /// What does not fit.
+        reason: String,
+    },
     /// An optimizer operation failed during a rollback.
     #[error(transparent)]
     Optim(#[from] descent_optim::Error),

@@ -74,6 +74,9 @@ pub enum Instability {
 }
 
 /// One rollback, as recorded in [`InstabilityGuard::events`].
+///
+/// A non-finite `loss` serializes as the string `"NaN"`, `"inf"` or
+/// `"-inf"` (JSON has no such numbers), so a saved guard reads back.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GuardEvent {
     /// The optimizer step at which the bad loss was observed.
@@ -81,6 +84,7 @@ pub struct GuardEvent {
     /// The batch position it was computed on.
     pub batch: u64,
     /// The loss observed.
+    #[serde(with = "float_text")]
     pub loss: f64,
     /// What was wrong.
     pub kind: Instability,
@@ -401,6 +405,144 @@ impl<S: Scalar, B: Clone, L: Schedule + Clone + Send + Sync + 'static> Instabili
     /// The validated configuration.
     pub fn config(&self) -> &GuardConfig {
         &self.config
+    }
+}
+
+/// Everything a guard holds except its snapshot's tensors, for a
+/// checkpoint: the loss window, the lowered-rate schedule, the snapshot's
+/// bookkeeping, the skipped batches and the events.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GuardRecord {
+    /// Recent good losses, oldest first.
+    pub window: Vec<f64>,
+    /// The multiplier schedule with every lowering so far.
+    pub schedule: ManualSchedule<f64>,
+    /// The snapshot's bookkeeping, when a snapshot was taken.
+    pub good: Option<GoodRecord>,
+    /// Good steps since the last snapshot.
+    pub good_since_snapshot: u64,
+    /// Batches to skip.
+    pub skipped: BTreeSet<u64>,
+    /// Every rollback so far.
+    pub events: Vec<GuardEvent>,
+}
+
+/// The bookkeeping of a guard's snapshot (its tensors travel separately).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GoodRecord {
+    /// The optimizer's state at the snapshot.
+    pub optimizer: OptimizerState,
+    /// The loss window at the snapshot, oldest first.
+    pub window: Vec<f64>,
+    /// The optimizer step of the snapshot.
+    pub step: u64,
+    /// The batch position of the snapshot.
+    pub batch: u64,
+    /// Rollbacks to this snapshot so far.
+    pub rollbacks: usize,
+}
+
+impl<S: Scalar, B: Clone> InstabilityGuard<S, B, f64> {
+    /// The guard's state, for a checkpoint: the record and the snapshot
+    /// (parameters and buffers), if one was taken.
+    pub fn export(&self) -> (GuardRecord, Option<&Snapshot<S, B>>) {
+        let record = GuardRecord {
+            window: self.window.losses(),
+            schedule: self.schedule.clone(),
+            good: self.good.as_ref().map(|g| GoodRecord {
+                optimizer: g.optimizer.clone(),
+                window: g.window.losses(),
+                step: g.step,
+                batch: g.batch,
+                rollbacks: g.rollbacks,
+            }),
+            good_since_snapshot: self.good_since_snapshot,
+            skipped: self.skipped.clone(),
+            events: self.events.clone(),
+        };
+        (record, self.good.as_ref().map(|g| &g.snapshot))
+    }
+
+    /// Restores a state taken by [`export`](Self::export) into a guard built
+    /// with the same configuration, and installs its schedule as `opt`'s
+    /// multiplier (the multiplier is not part of the optimizer's state). A
+    /// record with a snapshot's bookkeeping but no snapshot, or the reverse,
+    /// is an error that changes nothing.
+    pub fn restore(
+        &mut self,
+        record: GuardRecord,
+        snapshot: Option<Snapshot<S, B>>,
+        opt: &mut Optimizer<S>,
+    ) -> Result<()> {
+        let good = match (record.good, snapshot) {
+            (Some(g), Some(snapshot)) => Some(GoodState {
+                snapshot,
+                optimizer: g.optimizer,
+                window: LossWindow::from_losses(self.config.window, &g.window),
+                step: g.step,
+                batch: g.batch,
+                rollbacks: g.rollbacks,
+            }),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(Error::InvalidState {
+                    reason: "the guard's record has a snapshot but no snapshot was given".into(),
+                });
+            }
+            (None, Some(_)) => {
+                return Err(Error::InvalidState {
+                    reason: "a snapshot was given for a guard record without one".into(),
+                });
+            }
+        };
+        self.window = LossWindow::from_losses(self.config.window, &record.window);
+        self.schedule = record.schedule;
+        self.good = good;
+        self.good_since_snapshot = record.good_since_snapshot;
+        self.skipped = record.skipped;
+        self.events = record.events;
+        opt.clear_lr_multiplier();
+        opt.set_lr_multiplier(self.schedule.clone());
+        Ok(())
+    }
+}
+
+/// Floats that may be NaN or infinite, as numbers or as the strings
+/// `"NaN"`, `"inf"`, `"-inf"`.
+mod float_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<Z: Serializer>(x: &f64, ser: Z) -> Result<Z::Ok, Z::Error> {
+        if x.is_nan() {
+            ser.serialize_str("NaN")
+        } else if *x == f64::INFINITY {
+            ser.serialize_str("inf")
+        } else if *x == f64::NEG_INFINITY {
+            ser.serialize_str("-inf")
+        } else {
+            ser.serialize_f64(*x)
+        }
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Number(f64),
+        Text(String),
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(de: D) -> Result<f64, D::Error> {
+        match Either::deserialize(de)? {
+            Either::Number(x) => Ok(x),
+            Either::Text(t) => match t.as_str() {
+                "NaN" => Ok(f64::NAN),
+                "inf" => Ok(f64::INFINITY),
+                "-inf" => Ok(f64::NEG_INFINITY),
+                other => Err(serde::de::Error::custom(format!(
+                    "`{other}` is not a number"
+                ))),
+            },
+        }
     }
 }
 

@@ -53,7 +53,8 @@ pub use early_stopping::{
 };
 pub use error::{Error, Result};
 pub use guard::{
-    GuardAction, GuardConfig, GuardEvent, Instability, InstabilityGuard, WindowStatistic,
+    GoodRecord, GuardAction, GuardConfig, GuardEvent, GuardRecord, Instability, InstabilityGuard,
+    WindowStatistic,
 };
 pub use max_norm::MaxNorm;
 pub use noise::{GradientNoise, GradientNoiseConfig};

@@ -43,6 +43,12 @@ impl<S: Scalar, B: Clone> Snapshot<S, B> {
         }
     }
 
+    /// A snapshot of the given parameter values (in registration order) and
+    /// buffers, e.g. read back from a checkpoint.
+    pub fn from_parts(values: Vec<DMatrix<S>>, buffers: B) -> Self {
+        Snapshot { values, buffers }
+    }
+
     /// Overwrites this snapshot with the current state, reusing its memory
     /// when the shapes agree.
     pub fn retake(&mut self, params: &Params<S>, buffers: &B) {

@@ -5,20 +5,21 @@
 //! state-dict names (`0.weight`, `1.running_mean`, `1.num_batches_tracked`),
 //! so `safetensors.torch.load_file` reads the weights; the tensors a resume
 //! needs besides — gradients accumulated mid-step under `@grad/<name>`, the
-//! best epoch's weights under `@best/<name>` — have names no model uses.
-//! The rest (optimizer and schedule state, early-stopping counters, the
-//! run's counters and position, the metric history) is JSON in the file's
-//! metadata under `descent_train`.
+//! best epoch's weights under `@best/<name>`, the instability guard's
+//! snapshot under `@guard/<name>` — have names no model uses. The rest
+//! (optimizer and schedule state, early-stopping counters, the guard's
+//! record, the run's counters and position, the metric history) is JSON in
+//! the file's metadata under `descent_train`.
 //!
 //! Randomness is counter-based ([`crate::seed`]), so the counters are the
 //! RNG state: nothing else needs saving for a bit-identical resume.
 
-use crate::trainer::{Monitor, RunState, Trainer};
+use crate::trainer::{GuardMark, Monitor, RunState, Trainer};
 use crate::{EpochMetrics, Error, Result};
 use descent_core::Scalar;
 use descent_nn::Module;
 use descent_optim::OptimizerState;
-use descent_regularize::EarlyStoppingState;
+use descent_regularize::{EarlyStoppingState, GuardRecord, Snapshot};
 use nalgebra::DMatrix;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
@@ -30,6 +31,7 @@ const VERSION: u32 = 1;
 const META_KEY: &str = "descent_train";
 const GRAD: &str = "@grad/";
 const BEST: &str = "@best/";
+const GUARD: &str = "@guard/";
 const BEST_FILE: &str = "best.safetensors";
 
 /// When and where checkpoints are written.
@@ -114,6 +116,8 @@ struct Bundle {
     early_stopping: Option<EarlyStoppingState>,
     grads: bool,
     best: bool,
+    guard: Option<GuardRecord>,
+    guard_mark: Option<GuardMark>,
 }
 
 /// The newest periodic checkpoint in `dir`, if any (by the position in its name).
@@ -228,12 +232,6 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
 
     /// The checkpoint of the run as it stands, as bytes.
     pub fn checkpoint_bytes(&self) -> Result<Vec<u8>> {
-        if self.guard.is_some() {
-            return Err(Error::config(
-                "checkpoints",
-                "are not yet supported together with the instability guard (its snapshot is not saved)",
-            ));
-        }
         let model = self.state.to_safetensors()?;
         let model = SafeTensors::deserialize(&model)
             .map_err(|e| Error::checkpoint("<memory>", e.to_string()))?;
@@ -272,6 +270,30 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
                 views.push((format!("{BEST}{name}"), view));
             }
         }
+        // The guard's snapshot, as a model state of its values and buffers.
+        let guard = self.guard.as_ref().map(|g| g.export());
+        let guard_bytes = match guard.as_ref().and_then(|(_, snap)| *snap) {
+            Some(snap) => {
+                let mut state = self.state.clone();
+                let ids: Vec<_> = state.params.params().ids().collect();
+                for (id, v) in ids.into_iter().zip(snap.values()) {
+                    state.params.params_mut().value_mut(id).copy_from(v);
+                }
+                state.buffers = snap.buffers().clone();
+                Some(state.to_safetensors()?)
+            }
+            None => None,
+        };
+        let guard_file = guard_bytes
+            .as_ref()
+            .map(|b| SafeTensors::deserialize(b))
+            .transpose()
+            .map_err(|e| Error::checkpoint("<memory>", e.to_string()))?;
+        if let Some(f) = &guard_file {
+            for (name, view) in f.tensors() {
+                views.push((format!("{GUARD}{name}"), view));
+            }
+        }
         let bundle = Bundle {
             format: FORMAT.into(),
             version: VERSION,
@@ -282,6 +304,8 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
             early_stopping: self.early.as_ref().map(|e| e.stopper.state()),
             grads,
             best: best.is_some(),
+            guard: guard.map(|(record, _)| record),
+            guard_mark: self.guard_mark.clone(),
         };
         let json = serde_json::to_string(&bundle)
             .map_err(|e| Error::checkpoint("<memory>", e.to_string()))?;
@@ -393,6 +417,25 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
                 "early stopping differs between the checkpoint and this run".into(),
             ));
         }
+        if bundle.guard.is_some() != self.guard.is_some() {
+            return Err(bad(
+                "the instability guard differs between the checkpoint and this run".into(),
+            ));
+        }
+        let guard_snapshot = match &bundle.guard {
+            Some(record) if record.good.is_some() => {
+                let mut g = self.state.clone();
+                g.load_safetensors(&split(Some(GUARD))?)?;
+                let values = g
+                    .params
+                    .params()
+                    .iter()
+                    .map(|(_, _, v)| v.clone())
+                    .collect();
+                Some(Snapshot::from_parts(values, g.buffers))
+            }
+            _ => None,
+        };
         // The optimizer is the last fallible step; it changes nothing on error.
         self.opt.load_state(&bundle.optimizer)?;
         self.state = state;
@@ -400,6 +443,11 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
             early.stopper.load_state(saved);
             early.best = best;
         }
+        if let (Some(guard), Some(record)) = (&mut self.guard, bundle.guard) {
+            // Checked above: the record has a snapshot exactly when one was read.
+            guard.restore(record, guard_snapshot, &mut self.opt)?;
+        }
+        self.guard_mark = bundle.guard_mark;
         self.run = bundle.run;
         self.resumed_n_train = bundle.n_train;
         self.tape.reset();

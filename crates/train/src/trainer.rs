@@ -193,7 +193,7 @@ pub(crate) struct RunState {
 }
 
 /// The guard's last snapshot, with the trainer's own counters at that moment.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct GuardMark {
     pub step: Option<u64>,
     pub running: Running,

@@ -440,3 +440,58 @@ fn bad_arguments_and_mismatched_data_are_typed_errors() {
     let err = t.fit(Data::train(&digits_subset::<f32>(40))).unwrap_err();
     assert!(err.to_string().contains("val_loss"), "{err}");
 }
+
+#[test]
+fn a_guarded_run_resumes_bit_identical_with_its_rollbacks() {
+    let train = poisoned(96, 50);
+    let config = quiet(TrainConfig {
+        epochs: 3,
+        batch_size: 16,
+        shuffle: false,
+        ..TrainConfig::default()
+    });
+    let guard = GuardConfig {
+        min_history: 1,
+        snapshot_every: 2,
+        ..GuardConfig::default()
+    };
+    let make = || {
+        sgd_trainer::<f32>(config.clone(), 0.1)
+            .with_guard(guard)
+            .unwrap()
+    };
+    let mut whole = make();
+    let want = whole.fit(Data::train(&train)).unwrap();
+    assert_eq!(want.guard_events.len(), 3);
+    let want_lr = whole.optimizer().effective_lr(0).unwrap();
+    // before the first rollback, just after it, and in later epochs
+    for stop in [2u64, 4, 5, 9, 12, 14] {
+        let dir = scratch(&format!("guard-resume-{stop}"));
+        let mut first = make()
+            .with_checkpoints(CheckpointConfig {
+                every_epochs: None,
+                ..CheckpointConfig::new(&dir)
+            })
+            .unwrap()
+            .with_callback(StopAt(stop, 0));
+        first.fit(Data::train(&train)).unwrap();
+        let mut second = make();
+        second
+            .load_checkpoint(latest_checkpoint(&dir).unwrap().unwrap())
+            .unwrap();
+        let got = second.fit(Data::train(&train)).unwrap();
+        assert_eq!(got.without_timing(), want.without_timing(), "stop {stop}");
+        assert_eq!(bits(second.state()), bits(whole.state()), "stop {stop}");
+        assert_eq!(
+            second.optimizer().state(),
+            whole.optimizer().state(),
+            "stop {stop}"
+        );
+        assert_eq!(
+            second.optimizer().effective_lr(0).unwrap(),
+            want_lr,
+            "stop {stop}"
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

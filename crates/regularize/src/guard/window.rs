@@ -39,6 +39,20 @@ impl LossWindow {
         self.losses.len()
     }
 
+    /// The losses held, oldest first.
+    pub(crate) fn losses(&self) -> Vec<f64> {
+        self.losses.iter().copied().collect()
+    }
+
+    /// A window of `capacity` holding `losses` (the newest `capacity` of them).
+    pub(crate) fn from_losses(capacity: usize, losses: &[f64]) -> Self {
+        let mut w = LossWindow::new(capacity);
+        for &l in losses {
+            w.push(l);
+        }
+        w
+    }
+
     pub(crate) fn push(&mut self, loss: f64) {
         if self.losses.len() == self.capacity {
             self.losses.pop_front();
