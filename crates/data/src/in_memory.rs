@@ -182,11 +182,15 @@ impl<S: Scalar> InMemory<S> {
 /// Copies `indices` rows of `src` into `dst` (already `indices.len()` rows),
 /// column by column so that the writes are contiguous.
 pub(crate) fn gather_rows<S: Scalar>(src: &DMatrix<S>, indices: &[usize], dst: &mut DMatrix<S>) {
-    for j in 0..src.ncols() {
-        let from = src.column(j);
-        let mut to = dst.column_mut(j);
-        for (r, &i) in indices.iter().enumerate() {
-            to[r] = from[i];
+    // Column by column over the contiguous column-major storage.
+    let (n_src, n_dst) = (src.nrows(), dst.nrows());
+    if n_src == 0 || n_dst == 0 {
+        return;
+    }
+    let to_cols = dst.as_mut_slice().chunks_exact_mut(n_dst);
+    for (from, to) in src.as_slice().chunks_exact(n_src).zip(to_cols) {
+        for (t, &i) in to.iter_mut().zip(indices) {
+            *t = from[i];
         }
     }
 }
