@@ -21,7 +21,7 @@ use descent_nn::Module;
 use descent_optim::OptimizerState;
 use descent_regularize::{EarlyStoppingState, GuardRecord, Snapshot};
 use nalgebra::DMatrix;
-use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use safetensors::tensor::{SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -162,53 +162,6 @@ fn parse_name(name: &str) -> Option<(u64, u64)> {
     Some((e.parse().ok()?, b.parse().ok()?))
 }
 
-fn float_dtype<S: Scalar>() -> Dtype {
-    if S::NAME == "f32" {
-        Dtype::F32
-    } else {
-        Dtype::F64
-    }
-}
-
-/// Row-major little-endian bytes of `m` in the store's dtype.
-fn encode<S: Scalar>(m: &DMatrix<S>) -> Vec<u8> {
-    let dtype = float_dtype::<S>();
-    let mut out = Vec::with_capacity(m.len() * dtype.bitsize() / 8);
-    for i in 0..m.nrows() {
-        for j in 0..m.ncols() {
-            let v = m[(i, j)].as_f64();
-            match dtype {
-                Dtype::F32 => out.extend_from_slice(&(v as f32).to_le_bytes()),
-                _ => out.extend_from_slice(&v.to_le_bytes()),
-            }
-        }
-    }
-    out
-}
-
-/// The matrix of a `[rows, cols]` tensor of the store's dtype.
-fn decode<S: Scalar>(view: &TensorView<'_>, rows: usize, cols: usize) -> Option<DMatrix<S>> {
-    let width = match view.dtype() {
-        Dtype::F32 if S::NAME == "f32" => 4,
-        Dtype::F64 if S::NAME == "f64" => 8,
-        _ => return None,
-    };
-    if view.shape() != [rows, cols] || view.data().len() != rows * cols * width {
-        return None;
-    }
-    let b = view.data();
-    Some(DMatrix::from_fn(rows, cols, |i, j| {
-        let k = (i * cols + j) * width;
-        if width == 4 {
-            S::cast(f64::from(f32::from_le_bytes(
-                b[k..k + 4].try_into().expect("4 bytes"),
-            )))
-        } else {
-            S::cast(f64::from_le_bytes(b[k..k + 8].try_into().expect("8 bytes")))
-        }
-    }))
-}
-
 /// A safetensors file of the named tensors of `views` (owned bytes).
 fn tensors_to_bytes(views: Vec<(String, TensorView<'_>)>) -> Result<Vec<u8>> {
     safetensors::serialize(views, None).map_err(|e| Error::checkpoint("<memory>", e.to_string()))
@@ -230,70 +183,58 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
         }
     }
 
+    /// A model state holding `values` (one per parameter, in registration
+    /// order) and `buffers`, as safetensors bytes: how the extra tensor sets
+    /// of a checkpoint (gradients, best weights, the guard's snapshot) are
+    /// written, each under its own prefix.
+    fn state_bytes<'v>(
+        &self,
+        values: impl Iterator<Item = &'v DMatrix<S>>,
+        buffers: &descent_nn::Buffers<S>,
+    ) -> Result<Vec<u8>> {
+        let mut state = self.state.clone();
+        let ids: Vec<_> = state.params.params().ids().collect();
+        for (id, v) in ids.into_iter().zip(values) {
+            state.params.params_mut().value_mut(id).copy_from(v);
+        }
+        state.buffers.clone_from(buffers);
+        Ok(state.to_safetensors()?)
+    }
+
     /// The checkpoint of the run as it stands, as bytes.
     pub fn checkpoint_bytes(&self) -> Result<Vec<u8>> {
-        let model = self.state.to_safetensors()?;
-        let model = SafeTensors::deserialize(&model)
-            .map_err(|e| Error::checkpoint("<memory>", e.to_string()))?;
-        let mut views: Vec<(String, TensorView<'_>)> = model.tensors();
+        let bad = |e: safetensors::SafeTensorError| Error::checkpoint("<memory>", e.to_string());
+        let params = self.state.params.params();
         let grads = self.run.micro > 0;
-        let grad_bytes: Vec<(String, Vec<usize>, Vec<u8>)> = if grads {
-            let params = self.state.params.params();
-            params
-                .iter()
-                .map(|(id, meta, _)| {
-                    let g = self.state.params.grad(id);
-                    (
-                        format!("{GRAD}{}", meta.name),
-                        vec![g.nrows(), g.ncols()],
-                        encode(g),
-                    )
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        for (name, shape, bytes) in &grad_bytes {
-            let view = TensorView::new(float_dtype::<S>(), shape.clone(), bytes)
-                .map_err(|e| Error::checkpoint("<memory>", e.to_string()))?;
-            views.push((name.clone(), view));
-        }
         let best = self.early.as_ref().and_then(|e| e.best.as_ref());
-        let best_bytes = best.map(|b| b.to_safetensors()).transpose()?;
-        let best_file = best_bytes
-            .as_ref()
-            .map(|b| SafeTensors::deserialize(b))
-            .transpose()
-            .map_err(|e| Error::checkpoint("<memory>", e.to_string()))?;
-        if let Some(f) = &best_file {
-            for (name, view) in f.tensors() {
-                views.push((format!("{BEST}{name}"), view));
-            }
-        }
-        // The guard's snapshot, as a model state of its values and buffers.
         let guard = self.guard.as_ref().map(|g| g.export());
-        let guard_bytes = match guard.as_ref().and_then(|(_, snap)| *snap) {
-            Some(snap) => {
-                let mut state = self.state.clone();
-                let ids: Vec<_> = state.params.params().ids().collect();
-                for (id, v) in ids.into_iter().zip(snap.values()) {
-                    state.params.params_mut().value_mut(id).copy_from(v);
-                }
-                state.buffers = snap.buffers().clone();
-                Some(state.to_safetensors()?)
-            }
-            None => None,
-        };
-        let guard_file = guard_bytes
-            .as_ref()
-            .map(|b| SafeTensors::deserialize(b))
-            .transpose()
-            .map_err(|e| Error::checkpoint("<memory>", e.to_string()))?;
-        if let Some(f) = &guard_file {
-            for (name, view) in f.tensors() {
-                views.push((format!("{GUARD}{name}"), view));
-            }
+        // (prefix, safetensors bytes) of every tensor set the checkpoint holds
+        let mut sets = vec![("", self.state.to_safetensors()?)];
+        if grads {
+            let g = params.ids().map(|id| self.state.params.grad(id));
+            sets.push((GRAD, self.state_bytes(g, &self.state.buffers)?));
         }
+        if let Some(best) = best {
+            sets.push((BEST, best.to_safetensors()?));
+        }
+        if let Some(snap) = guard.as_ref().and_then(|(_, snap)| *snap) {
+            sets.push((
+                GUARD,
+                self.state_bytes(snap.values().iter(), snap.buffers())?,
+            ));
+        }
+        let files = sets
+            .iter()
+            .map(|(prefix, bytes)| Ok((*prefix, SafeTensors::deserialize(bytes).map_err(bad)?)))
+            .collect::<Result<Vec<_>>>()?;
+        let views: Vec<(String, TensorView<'_>)> = files
+            .iter()
+            .flat_map(|(prefix, f)| {
+                f.tensors()
+                    .into_iter()
+                    .map(move |(name, view)| (format!("{prefix}{name}"), view))
+            })
+            .collect();
         let bundle = Bundle {
             format: FORMAT.into(),
             version: VERSION,
@@ -392,22 +333,11 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
             None
         };
         if bundle.grads {
-            let params = state.params.params();
-            let mut decoded = Vec::with_capacity(params.len());
-            for (id, meta, v) in params.iter() {
-                let view = file
-                    .tensor(&format!("{GRAD}{}", meta.name))
-                    .map_err(|_| bad(format!("no accumulated gradient for `{}`", meta.name)))?;
-                let g = decode::<S>(&view, v.nrows(), v.ncols()).ok_or_else(|| {
-                    bad(format!(
-                        "gradient of `{}` has the wrong shape or dtype",
-                        meta.name
-                    ))
-                })?;
-                decoded.push((id, g));
-            }
-            for (id, g) in decoded {
-                state.params.grad_mut(id).copy_from(&g);
+            let mut g = self.state.clone();
+            g.load_safetensors(&split(Some(GRAD))?)?;
+            let ids: Vec<_> = state.params.params().ids().collect();
+            for id in ids {
+                state.params.grad_mut(id).copy_from(g.params.value(id));
             }
         } else {
             state.params.zero_grad();
