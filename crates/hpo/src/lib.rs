@@ -56,7 +56,7 @@ mod trial;
 mod value;
 
 /// Whether a study minimizes or maximizes its objective: descent-core's one
-/// [`Direction`](descent_core::Direction), shared with early stopping and schedules.
+/// [`Direction`], shared with early stopping and schedules.
 pub use descent_core::Direction;
 pub use distribution::Distribution;
 pub use error::{Error, Result};
