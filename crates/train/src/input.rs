@@ -147,27 +147,14 @@ impl Augmentation {
             })?;
             self.targets.clear();
             self.targets.resize(batch.len() * n_classes, 0.0);
-            let args = (seed, epoch, shape);
+            let (images, targets) = (&mut self.images, &mut self.targets);
+            let (indices, labels) = (&batch.indices, &batch.labels);
             match mix {
                 Mix::MixUp(m) => m.apply(
-                    args.0,
-                    args.1,
-                    args.2,
-                    &mut self.images,
-                    &batch.indices,
-                    &batch.labels,
-                    n_classes,
-                    &mut self.targets,
+                    seed, epoch, shape, images, indices, labels, n_classes, targets,
                 )?,
                 Mix::CutMix(m) => m.apply(
-                    args.0,
-                    args.1,
-                    args.2,
-                    &mut self.images,
-                    &batch.indices,
-                    &batch.labels,
-                    n_classes,
-                    &mut self.targets,
+                    seed, epoch, shape, images, indices, labels, n_classes, targets,
                 )?,
             };
             let n = batch.len();

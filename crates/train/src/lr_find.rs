@@ -4,11 +4,11 @@
 //! fastest, stop when it diverges, and put the model and optimizer back.
 
 use crate::input::input;
-use crate::seed::{Purpose, derive, stream_rng};
+use crate::seed::{Purpose, stream_rng};
 use crate::trainer::Trainer;
 use crate::{Error, Result};
 use descent_core::Scalar;
-use descent_data::{Batch, DataLoader, Dataset, LoaderConfig};
+use descent_data::{Batch, DataLoader, Dataset};
 use descent_nn::{Ctx, Mode, Module};
 
 /// The arguments of the range test; the defaults are fastai's.
@@ -111,15 +111,7 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
     }
 
     fn sweep(&mut self, data: &dyn Dataset<S>, config: LrFindConfig) -> Result<LrFindResult> {
-        let mut loader = DataLoader::new(
-            data,
-            LoaderConfig {
-                batch_size: self.config.batch_size,
-                shuffle: self.config.shuffle,
-                drop_last: self.config.drop_last,
-                seed: derive(self.config.seed, Purpose::Shuffle),
-            },
-        )?;
+        let mut loader = DataLoader::new(data, self.loader_config())?;
         if loader.n_batches() == 0 {
             return Err(Error::Data {
                 dataset: "lr_find".into(),

@@ -47,15 +47,7 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
             });
         }
         self.resumed_n_train = Some(schema.len);
-        let mut loader = DataLoader::new(
-            data.train,
-            LoaderConfig {
-                batch_size: self.config.batch_size,
-                shuffle: self.config.shuffle,
-                drop_last: self.config.drop_last,
-                seed: derive(self.config.seed, Purpose::Shuffle),
-            },
-        )?;
+        let mut loader = DataLoader::new(data.train, self.loader_config())?;
         let n_batches = loader.n_batches() as u64;
         if n_batches == 0 {
             return Err(Error::Data {
@@ -134,6 +126,17 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
             self.run.history.write(dir)?;
         }
         Ok(self.run.history.clone())
+    }
+
+    /// How the training set is walked: the run's batch size, shuffling and
+    /// dropping, and its shuffle seed.
+    pub(crate) fn loader_config(&self) -> LoaderConfig {
+        LoaderConfig {
+            batch_size: self.config.batch_size,
+            shuffle: self.config.shuffle,
+            drop_last: self.config.drop_last,
+            seed: derive(self.config.seed, Purpose::Shuffle),
+        }
     }
 
     /// The class count for a classification loss; checks the targets fit the loss.
