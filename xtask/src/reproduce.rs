@@ -1,78 +1,270 @@
-//! `cargo xtask reproduce`: the experiments behind each idea.
+//! `cargo xtask reproduce`: the experiments behind each idea, each with a
+//! claim, a threshold fixed in code before it runs, numbers, figures and a
+//! verdict, written to `REPORT.md` (default folder `target/reproduce`).
+//!
+//! Layout: [`lab`] is what an experiment sees and returns, [`plot`] draws
+//! its figures, [`crate::report`] writes the report and the JSON files;
+//! each experiment is one module below, listed in [`EXPERIMENTS`].
 
+// Until every experiment has landed, some helpers have no caller yet.
+#[allow(dead_code)]
+pub mod lab;
+#[allow(dead_code)]
+pub mod plot;
 mod two_moons_gd;
 
-use crate::report::{self, Report};
+use crate::report::{self, Aggregate, Run};
 use anyhow::{Context, Result, bail};
+use clap::Parser;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use lab::{Ctx, Experiment, Group};
+use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::time::Instant;
 
-/// Settings shared by every experiment.
-pub struct Config {
-    /// Small version for CI.
-    pub quick: bool,
+/// Every experiment, in report order.
+pub const EXPERIMENTS: &[Experiment] = &[
+    // -- optimization --
+    two_moons_gd::EXPERIMENT,
+    // -- generalization --
+];
+
+/// `cargo xtask reproduce [NAME|GROUP]... [options]`
+#[derive(Parser, Debug)]
+#[command(
+    name = "cargo xtask reproduce",
+    about = "Re-run the experiments behind each idea and write REPORT.md"
+)]
+struct Args {
+    /// Experiments to run: names, or `optimization` / `generalization` (default: all).
+    selection: Vec<String>,
+    /// List the experiments with their claims and exit.
+    #[arg(long)]
+    list: bool,
+    /// The small version CI runs (at most 3 minutes for all).
+    #[arg(long)]
+    quick: bool,
+    /// Base seed; run k of `--seeds` uses seed + k.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Repeat each experiment over this many seeds; claims are judged on the
+    /// mean and the spread.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    seeds: u64,
+    /// Data directory (else $DESCENT_DATA, then ../shared/datasets, then embedded data).
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// Output folder (default: target/reproduce).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Exit non-zero when a claim does not hold (it always does when an experiment fails to run).
+    #[arg(long)]
+    strict: bool,
 }
 
-/// An experiment: a name, the claim it tests, and how to run it.
-struct Experiment {
-    name: &'static str,
-    claim: &'static str,
-    run: fn(&Config, u64) -> Result<Report>,
-}
-
-const EXPERIMENTS: &[Experiment] = &[Experiment {
-    name: two_moons_gd::NAME,
-    claim: two_moons_gd::CLAIM,
-    run: two_moons_gd::run,
-}];
-
-pub fn main(args: &[String]) -> Result<()> {
-    let mut quick = false;
-    let mut out = crate::workspace_root().join("out");
-    let mut seed = 0u64;
-    let mut only: Option<String> = None;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--quick" => quick = true,
-            "--out" => out = PathBuf::from(it.next().context("--out needs a directory")?),
-            "--seed" => {
-                seed = it
-                    .next()
-                    .context("--seed needs a number")?
-                    .parse()
-                    .context("--seed needs a number")?
+/// Resolves names and group names to experiments, in [`EXPERIMENTS`] order.
+fn select(names: &[String]) -> Result<Vec<&'static Experiment>> {
+    if names.is_empty() {
+        return Ok(EXPERIMENTS.iter().collect());
+    }
+    let mut picked = vec![false; EXPERIMENTS.len()];
+    for name in names {
+        let mut any = false;
+        for (k, e) in EXPERIMENTS.iter().enumerate() {
+            if e.name == name || e.group.as_str() == name {
+                picked[k] = true;
+                any = true;
             }
-            "--list" => {
-                for e in EXPERIMENTS {
-                    println!("{:<16} {}", e.name, e.claim);
-                }
-                return Ok(());
-            }
-            flag if flag.starts_with('-') => bail!("unknown option `{flag}`"),
-            name => only = Some(name.to_owned()),
+        }
+        if !any {
+            let known: Vec<&str> = EXPERIMENTS.iter().map(|e| e.name).collect();
+            bail!(
+                "no experiment or group named `{name}`; groups: optimization, generalization; experiments: {}",
+                known.join(", ")
+            );
         }
     }
-    let selected: Vec<&Experiment> = match &only {
-        Some(name) => match EXPERIMENTS.iter().find(|e| e.name == name) {
-            Some(e) => vec![e],
-            None => {
-                let names: Vec<&str> = EXPERIMENTS.iter().map(|e| e.name).collect();
-                bail!("no experiment named `{name}`; known: {}", names.join(", "))
-            }
-        },
-        None => EXPERIMENTS.iter().collect(),
-    };
-    let cfg = Config { quick };
-    let mut reports = Vec::new();
-    for e in selected {
-        println!("== {}: {}", e.name, e.claim);
-        let r = (e.run)(&cfg, seed).with_context(|| format!("experiment {}", e.name))?;
-        println!("   claim held: {}", if r.held { "yes" } else { "NO" });
-        reports.push(r);
+    Ok(EXPERIMENTS
+        .iter()
+        .zip(picked)
+        .filter_map(|(e, p)| p.then_some(e))
+        .collect())
+}
+
+fn list() {
+    for group in [Group::Optimization, Group::Generalization] {
+        println!("{}:", group.as_str());
+        for e in EXPERIMENTS.iter().filter(|e| e.group == group) {
+            println!("  {:<22} {}", e.name, e.claim);
+            println!("  {:<22} ({})", "", e.source);
+        }
     }
-    report::write(&out, &reports, quick, seed)?;
-    if reports.iter().any(|r| !r.held) {
-        eprintln!("note: some claims did not hold on this run; see the report");
+}
+
+pub fn main(args: &[String]) -> Result<()> {
+    let args = match Args::try_parse_from(
+        std::iter::once("reproduce".to_owned()).chain(args.iter().cloned()),
+    ) {
+        Ok(a) => a,
+        Err(e) if !e.use_stderr() => {
+            // --help / --version
+            print!("{e}");
+            return Ok(());
+        }
+        Err(e) => bail!("{e}"),
+    };
+    if args.list {
+        list();
+        return Ok(());
+    }
+    let selected = select(&args.selection)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| crate::workspace_root().join("target").join("reproduce"));
+    std::fs::create_dir_all(out.join("figures"))
+        .with_context(|| format!("creating {}", out.join("figures").display()))?;
+
+    let plain = !std::io::stderr().is_terminal();
+    let multi = MultiProgress::with_draw_target(if plain {
+        ProgressDrawTarget::hidden()
+    } else {
+        ProgressDrawTarget::stderr()
+    });
+    let total = selected.len() as u64 * args.seeds;
+    let overall = multi.add(ProgressBar::new(total));
+    overall.set_style(
+        ProgressStyle::with_template(
+            "reproduce [{bar:30}] {pos}/{len} runs, {elapsed} elapsed {msg}",
+        )
+        .context("progress template")?
+        .progress_chars("=> "),
+    );
+    let started = Instant::now();
+    let mut aggregates = Vec::new();
+    for (k, e) in selected.iter().enumerate() {
+        let mut runs = Vec::new();
+        let mut failure = None;
+        for s in 0..args.seeds {
+            let seed = args.seed.wrapping_add(s);
+            let bar = multi.add(ProgressBar::new(1));
+            bar.set_style(
+                ProgressStyle::with_template("{prefix:>24} [{bar:30}] {pos}/{len} {msg}")
+                    .context("progress template")?
+                    .progress_chars("=> "),
+            );
+            bar.set_prefix(format!("{} (seed {seed})", e.name));
+            if plain {
+                println!(
+                    "== [{}/{}] {} (seed {seed}{}): {}",
+                    k + 1,
+                    selected.len(),
+                    e.name,
+                    if args.quick { ", quick" } else { "" },
+                    e.claim
+                );
+            }
+            let ctx = Ctx::new(
+                args.quick,
+                seed,
+                args.data.clone(),
+                bar.clone(),
+                plain,
+                e.name,
+            );
+            let t0 = Instant::now();
+            let result = (e.run)(&ctx);
+            let wall = t0.elapsed();
+            bar.finish_and_clear();
+            multi.remove(&bar);
+            overall.inc(1);
+            match result {
+                Ok(outcome) => {
+                    if plain {
+                        let held = outcome.claims.iter().all(|c| c.held());
+                        println!(
+                            "   {} in {}: claim {}",
+                            e.name,
+                            lab::secs(wall),
+                            if held { "held" } else { "did NOT hold" }
+                        );
+                    }
+                    runs.push(Run {
+                        seed,
+                        wall,
+                        outcome,
+                    });
+                }
+                Err(err) => {
+                    let msg = format!("{err:#}");
+                    let _ = multi.println(format!("   {} (seed {seed}) FAILED: {msg}", e.name));
+                    if plain {
+                        println!("   {} (seed {seed}) FAILED: {msg}", e.name);
+                    }
+                    failure = Some(format!("seed {seed}: {msg}"));
+                    break;
+                }
+            }
+        }
+        let mut agg = Aggregate::new(e, runs, failure, args.quick);
+        report::write_experiment(&out, &mut agg)?;
+        aggregates.push(agg);
+    }
+    overall.finish_and_clear();
+    let wall = started.elapsed();
+    report::write_report(&out, &aggregates, &args_summary(&args), wall)?;
+
+    let failed: Vec<&str> = aggregates
+        .iter()
+        .filter(|a| a.failure.is_some())
+        .map(|a| a.name())
+        .collect();
+    let not_held: Vec<&str> = aggregates
+        .iter()
+        .filter(|a| a.failure.is_none() && !a.held())
+        .map(|a| a.name())
+        .collect();
+    println!(
+        "{} of {} experiments' claims held in {}; report: {}",
+        aggregates
+            .iter()
+            .filter(|a| a.failure.is_none() && a.held())
+            .count(),
+        aggregates.len(),
+        lab::secs(wall),
+        out.join("REPORT.md").display()
+    );
+    if !failed.is_empty() {
+        bail!("experiments failed to run: {}", failed.join(", "));
+    }
+    if !not_held.is_empty() {
+        if args.strict {
+            bail!("claims did not hold (--strict): {}", not_held.join(", "));
+        }
+        eprintln!(
+            "note: claims that did not hold on this run: {}; see the report",
+            not_held.join(", ")
+        );
     }
     Ok(())
+}
+
+fn args_summary(args: &Args) -> String {
+    let seeds = if args.seeds == 1 {
+        format!("seed {}", args.seed)
+    } else {
+        format!("seeds {}–{}", args.seed, args.seed + args.seeds - 1)
+    };
+    format!(
+        "{}{seeds}{}",
+        if args.quick {
+            "quick mode, "
+        } else {
+            "full mode, "
+        },
+        args.data
+            .as_ref()
+            .map(|d| format!(", data directory {}", d.display()))
+            .unwrap_or_default()
+    )
 }
