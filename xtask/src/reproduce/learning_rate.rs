@@ -8,7 +8,7 @@
 //! that step.
 
 use super::lab::{self, Cmp, Ctx, Experiment, Group, ImageSet, Outcome, Table};
-use super::optim_common::{fmt_loss, mlp, record};
+use super::optim_common::{EvalGrid, fmt_loss, mlp, record};
 use super::plot::{Figure, Lines, Series, Style};
 use anyhow::Result;
 use descent_data::Dataset;
@@ -44,17 +44,17 @@ const HIDDEN: usize = 64;
 const BATCH: usize = 64;
 
 fn run(ctx: &Ctx) -> Result<Outcome> {
-    let (n_train, n_test) = ctx.pick((2048, 1000), (512, 300));
+    let (n_train, n_test) = ctx.pick((4096, 1000), (1024, 500));
     let images = lab::images(ctx, ImageSet::Mnist, n_train, n_test)?;
     let train = &images.train;
     let n_in = train.features().ncols();
     let epochs = 6u64;
-    let eval_every = ctx.pick(4u64, 2);
+    let eval_every = (epochs * train.len().div_ceil(BATCH) as u64 / 60).max(1);
     ctx.steps(RATES.len() as u64);
     let mut curves = Lines::new(
         "training loss at three learning rates",
         "optimizer step",
-        "full training-set cross-entropy (log)",
+        "full training-set cross-entropy",
     )
     .log_y();
     let mut table = Table::new(
@@ -89,7 +89,14 @@ fn run(ctx: &Ctx) -> Result<Outcome> {
             ..TrainConfig::default()
         };
         let trainer = Trainer::new(model, state, opt, Loss::cross_entropy(), config)?;
-        let trace = record(trainer, train, train, eval_every)?;
+        let trace = record(
+            trainer,
+            train,
+            train,
+            EvalGrid::every(eval_every),
+            None,
+            None,
+        )?;
         let fin = trace.final_loss();
         let rises = trace
             .evals
@@ -178,8 +185,8 @@ fn run(ctx: &Ctx) -> Result<Outcome> {
         .panel(
             Lines::new(
                 "final training loss against learning rate",
-                "learning rate (log)",
-                "final training loss (log; diverged runs omitted)",
+                "learning rate",
+                "final training loss (diverged runs omitted)",
             )
             .log_x()
             .log_y()

@@ -60,12 +60,49 @@ pub struct EvalRec {
     pub loss: f64,
 }
 
-#[derive(Default)]
+/// When the recorder pauses a run to evaluate: at the first step at least
+/// `min_gap` steps and a factor `growth` past the last evaluation (a
+/// geometric grid, even on a log axis; `growth` 1 is every `min_gap`
+/// steps). `min_gap` 0: only at the start and the end.
+#[derive(Clone, Copy, Debug)]
+pub struct EvalGrid {
+    pub min_gap: u64,
+    pub growth: f64,
+}
+
+impl EvalGrid {
+    pub fn every(k: u64) -> Self {
+        EvalGrid {
+            min_gap: k,
+            growth: 1.0,
+        }
+    }
+
+    fn next(self, step: u64) -> u64 {
+        if self.min_gap == 0 {
+            return u64::MAX;
+        }
+        (step + self.min_gap).max((step as f64 * self.growth).ceil() as u64)
+    }
+}
+
+/// Ends a run at the first evaluation at or below `loss` once at least
+/// `min_step` steps were taken.
+#[derive(Clone, Copy, Debug)]
+pub struct Until {
+    pub loss: f64,
+    pub min_step: u64,
+}
+
 struct Shared {
     steps: Vec<StepRec>,
     acc: Duration,
     since: Option<Instant>,
-    stop_every: u64,
+    grid: EvalGrid,
+    next_eval: u64,
+    /// End the run once this much training wall time has passed.
+    max_wall: Option<f64>,
+    expired: bool,
 }
 
 struct Recorder(Arc<Mutex<Shared>>);
@@ -87,7 +124,11 @@ impl Callback for Recorder {
             lr: info.lr,
             wall: wall.as_secs_f64(),
         });
-        if s.stop_every > 0 && info.step % s.stop_every == 0 {
+        if s.max_wall.is_some_and(|m| wall.as_secs_f64() > m) {
+            s.expired = true;
+        }
+        if s.expired || info.step >= s.next_eval {
+            s.next_eval = s.grid.next(info.step);
             s.acc = wall;
             s.since = None;
             return Control::Stop;
@@ -129,19 +170,28 @@ impl Trace {
 }
 
 /// Trains `trainer` on `train` to its last epoch, recording every step;
-/// every `eval_every` optimizer steps (0: only at the start and the end)
-/// the run pauses and the full `eval_on` set is evaluated. A non-finite
+/// at the steps of `grid` the run pauses and the full `eval_on` set is
+/// evaluated. With `until`, the run ends at the first evaluation that
+/// meets it. A non-finite
 /// loss or gradient (without a guard) ends the run and is recorded in
-/// [`Trace::diverged`].
+/// [`Trace::diverged`]. With `max_wall`, the run ends after the first step
+/// past that much training wall time (seconds).
 pub fn record(
     trainer: Net,
     train: &InMemory<f32>,
     eval_on: &InMemory<f32>,
-    eval_every: u64,
+    grid: EvalGrid,
+    max_wall: Option<f64>,
+    until: Option<Until>,
 ) -> Result<Trace> {
     let shared = Arc::new(Mutex::new(Shared {
-        stop_every: eval_every,
-        ..Shared::default()
+        steps: Vec::new(),
+        acc: Duration::ZERO,
+        since: None,
+        grid,
+        next_eval: grid.next(0),
+        max_wall,
+        expired: false,
     }));
     let mut trainer = trainer.with_callback(Recorder(shared.clone()));
     let mut evals = vec![EvalRec {
@@ -166,7 +216,15 @@ pub fn record(
                     let loss = trainer.evaluate(eval_on).context("evaluating")?.loss;
                     evals.push(EvalRec { step, wall, loss });
                 }
-                if !matches!(h.stopped, Some(Stop::Callback { .. })) {
+                let met = until.is_some_and(|u| {
+                    evals
+                        .last()
+                        .is_some_and(|e| e.step >= u.min_step && e.loss <= u.loss)
+                });
+                if !matches!(h.stopped, Some(Stop::Callback { .. }))
+                    || met
+                    || lock(&shared)?.expired
+                {
                     break;
                 }
             }

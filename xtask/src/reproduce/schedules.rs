@@ -17,7 +17,7 @@
 //! the batch) and once without. Each rollback and rate cut is marked.
 
 use super::lab::{self, Cmp, Ctx, Experiment, Group, ImageSet, Outcome, Table, rng};
-use super::optim_common::{Trace, fmt_loss, mlp, record, thin};
+use super::optim_common::{EvalGrid, Trace, fmt_loss, mlp, record, thin};
 use super::plot::{Figure, Lines, Series, Style};
 use anyhow::{Context, Result};
 use descent_data::{Dataset, InMemory};
@@ -67,15 +67,15 @@ fn sgd(state: &descent_nn::ModelState<f32>) -> Result<descent_optim::Optimizer<f
 }
 
 fn run(ctx: &Ctx) -> Result<Outcome> {
-    let (n_train, n_test) = ctx.pick((2048, 1000), (512, 300));
+    let (n_train, n_test) = ctx.pick((4096, 1000), (1024, 500));
     let images = lab::images(ctx, ImageSet::Mnist, n_train, n_test)?;
     let (train, test) = (&images.train, &images.test);
     let n_in = train.features().ncols();
     let batch = 64usize;
-    let epochs = 8u64;
+    let epochs = ctx.pick(10u64, 8);
     let per_epoch = train.len().div_ceil(batch) as u64;
     let total = epochs * per_epoch;
-    let eval_every = ctx.pick(8u64, 4);
+    let eval_every = (total / 60).max(1);
     ctx.steps(7);
 
     // (1) five schedules at equal budget
@@ -90,7 +90,7 @@ fn run(ctx: &Ctx) -> Result<Outcome> {
     let mut loss_panel = Lines::new(
         "training loss",
         "optimizer step",
-        "full training-set cross-entropy (log)",
+        "full training-set cross-entropy",
     )
     .log_y();
     let mut lr_panel = Lines::new("learning rate", "optimizer step", "learning rate");
@@ -121,8 +121,15 @@ fn run(ctx: &Ctx) -> Result<Outcome> {
             ..TrainConfig::default()
         };
         let trainer = Trainer::new(model, state, opt, Loss::cross_entropy(), config)?;
-        let mut trace = record(trainer, train, train, eval_every)
-            .with_context(|| format!("schedule {name}"))?;
+        let mut trace = record(
+            trainer,
+            train,
+            train,
+            EvalGrid::every(eval_every),
+            None,
+            None,
+        )
+        .with_context(|| format!("schedule {name}"))?;
         let acc = trace
             .trainer
             .evaluate(test)?
@@ -179,7 +186,14 @@ fn run(ctx: &Ctx) -> Result<Outcome> {
         if guarded {
             trainer = trainer.with_guard(guard)?;
         }
-        runs.push(record(trainer, &stream, train, 0)?);
+        runs.push(record(
+            trainer,
+            &stream,
+            train,
+            EvalGrid::every(0),
+            None,
+            None,
+        )?);
         ctx.tick();
     }
     let (plain, guarded) = (&runs[0], &runs[1]);
@@ -201,13 +215,13 @@ fn run(ctx: &Ctx) -> Result<Outcome> {
     let mut spike_loss = Lines::new(
         "mini-batch loss (rollbacks marked)",
         "batches trained (replays after a rollback included)",
-        "mini-batch cross-entropy (log)",
+        "mini-batch cross-entropy",
     )
     .log_y();
     let mut spike_lr = Lines::new(
         "learning rate (each rollback halves it)",
         "batches trained (replays after a rollback included)",
-        "learning rate (log)",
+        "learning rate",
     )
     .log_y();
     for (name, t) in [("unguarded", plain), ("guarded", guarded)] {
