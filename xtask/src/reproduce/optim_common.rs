@@ -256,7 +256,7 @@ pub fn thin<T: Copy>(points: &[T], max: usize) -> Vec<T> {
     }
     let stride = points.len().div_ceil(max - 1);
     let mut out: Vec<T> = points.iter().copied().step_by(stride).collect();
-    if (points.len() - 1) % stride != 0
+    if !(points.len() - 1).is_multiple_of(stride)
         && let Some(&last) = points.last()
     {
         out.push(last);
@@ -270,5 +270,33 @@ pub fn fmt_loss(x: f64) -> String {
         format!("{x:.4}")
     } else {
         "diverged".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_evaluation_grid_is_geometric_with_a_minimum_gap() {
+        let g = EvalGrid {
+            min_gap: 2,
+            growth: 1.5,
+        };
+        assert_eq!(g.next(0), 2);
+        assert_eq!(g.next(2), 4);
+        assert_eq!(g.next(10), 15);
+        assert_eq!(EvalGrid::every(8).next(16), 24);
+        assert_eq!(EvalGrid::every(0).next(5), u64::MAX);
+    }
+
+    #[test]
+    fn thinning_keeps_the_ends_and_at_most_max_points() {
+        let xs: Vec<u32> = (0..1000).collect();
+        let t = thin(&xs, 100);
+        assert!(t.len() <= 101, "{}", t.len());
+        assert_eq!(t[0], 0);
+        assert_eq!(*t.last().unwrap(), 999);
+        assert_eq!(thin(&xs[..10], 100), xs[..10].to_vec());
     }
 }
