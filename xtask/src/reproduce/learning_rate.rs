@@ -199,6 +199,15 @@ fn run(ctx: &Ctx) -> Result<Outcome> {
                  marked on the curve and counted as diverged; 'loss rises' counts the evaluation \
                  intervals over which the full training loss went up (oscillation)."
         .into();
+    if large.is_finite() && (large - std::f64::consts::LN_10).abs() < 0.1 {
+        out.notes.push_str(&format!(
+            " This run: lr {} did not produce a non-finite loss; its loss jumped in the first \
+             steps and then stayed near chance level (ln 10 = 2.303, final {large:.3}): the large \
+             updates wrecked the network (ReLUs dead or logits saturated) rather than making it \
+             oscillate for the whole run. The claim part counts this as failing to train.",
+            RATES[2].1
+        ));
+    }
     Ok(out)
 }
 

@@ -79,7 +79,9 @@ fn run(ctx: &Ctx) -> Result<Outcome> {
     ctx.steps(7);
 
     // (1) five schedules at equal budget
-    let t0 = (total / 7).max(1);
+    // Three cycles of T₀, 2T₀, 4T₀ that end at (or just past) the budget, so
+    // no restart falls in the last steps.
+    let t0 = total.div_ceil(7).max(1);
     let names = [
         "constant".to_owned(),
         format!("step (×0.1 every {} steps)", (total / 3).max(1)),
