@@ -9,8 +9,12 @@
 // Until every experiment has landed, some helpers have no caller yet.
 #[allow(dead_code)]
 pub mod lab;
+mod learning_rate;
+mod optim_common;
+mod optimizers;
 #[allow(dead_code)]
 pub mod plot;
+mod schedules;
 mod two_moons_gd;
 
 use crate::report::{self, Aggregate, Run};
@@ -26,6 +30,9 @@ use std::time::Instant;
 pub const EXPERIMENTS: &[Experiment] = &[
     // -- optimization --
     two_moons_gd::EXPERIMENT,
+    optimizers::EXPERIMENT,
+    learning_rate::EXPERIMENT,
+    schedules::EXPERIMENT,
     // -- generalization --
 ];
 
