@@ -7,6 +7,10 @@
 //! each experiment is one module below, listed in [`EXPERIMENTS`].
 
 // Until every experiment has landed, some helpers have no caller yet.
+mod gradient_clipping;
+mod gradient_noise;
+mod implicit_bias;
+mod l2_vs_weight_decay;
 #[allow(dead_code)]
 pub mod lab;
 #[allow(dead_code)]
@@ -26,6 +30,10 @@ use std::time::Instant;
 pub const EXPERIMENTS: &[Experiment] = &[
     // -- optimization --
     two_moons_gd::EXPERIMENT,
+    gradient_clipping::EXPERIMENT,
+    implicit_bias::EXPERIMENT,
+    gradient_noise::EXPERIMENT,
+    l2_vs_weight_decay::EXPERIMENT,
     // -- generalization --
 ];
 
