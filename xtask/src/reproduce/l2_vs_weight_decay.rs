@@ -49,7 +49,7 @@ const SGD_LR: f64 = 0.1;
 const ADAM_LR: f64 = 0.01;
 const TRAJ_LAMBDA: f64 = 0.1;
 /// Hidden width of the MLP.
-const HIDDEN: usize = 32;
+const HIDDEN: usize = 64;
 
 fn mlp<S: descent_core::Scalar>(seed: u64, n_in: usize) -> Result<(Sequential<S>, ModelState<S>)> {
     let mut state = ModelState::<S>::new();
@@ -190,11 +190,11 @@ fn good_cells(acc: &[Vec<f64>]) -> (f64, Vec<(usize, usize)>) {
 }
 
 fn run(ctx: &Ctx) -> Result<Outcome> {
-    let (n_train, n_test) = ctx.pick((1000, 2000), (500, 1000));
+    let (n_train, n_test) = ctx.pick((500, 2000), (300, 1000));
     let images = lab::images(ctx, ImageSet::Mnist, n_train, n_test)?;
-    let lrs: &[f64] = ctx.pick(&[1e-4, 3e-4, 1e-3, 3e-3, 1e-2], &[3e-4, 3e-3, 3e-2]);
-    let lambdas: &[f64] = ctx.pick(&[0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1], &[0.0, 1e-4, 1e-2]);
-    let epochs = ctx.pick(10u64, 6);
+    let lrs: &[f64] = ctx.pick(&[3e-4, 1e-3, 3e-3, 1e-2], &[1e-3, 3e-3, 1e-2]);
+    let lambdas: &[f64] = ctx.pick(&[0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2], &[0.0, 3e-4, 3e-3]);
+    let epochs = ctx.pick(40u64, 20);
     ctx.steps(2 + 2 * (lrs.len() * lambdas.len()) as u64);
 
     // Part 1: the trajectories, f64, full batch on the first 256 images.
@@ -419,7 +419,13 @@ fn run(ctx: &Ctx) -> Result<Outcome> {
     );
     out.notes = format!(
         "Adam + L2: best {:.1}%, {} good cells; AdamW: best {:.1}%, {} good cells (of {}). Under SGD the two \
-         updates differ only in the order of floating-point operations.",
+         updates differ only in the order of floating-point operations (here not even that: bit-identical). \
+         Changed after the first full runs, thresholds untouched: the first grid (1,000 images, hidden 32, 10 \
+         epochs, lr 1e-4 … 1e-2, λ 0 … 1e-1) left the models undertrained (accuracy rose monotonically with the \
+         learning rate and λ barely mattered), and so did a second (800 images, 25 epochs); the models are now \
+         trained until they fit their training set (500 images, hidden 64, 40 epochs) over lr 3e-4 … 1e-2 and \
+         λ 0 … 1e-2. The accuracy differences between good cells are of the order of the run-to-run noise \
+         (a few tenths of a point on 2,000 test images), so the good-region count is itself noisy.",
         100.0 * best_l2,
         good_l2.len(),
         100.0 * best_w,
