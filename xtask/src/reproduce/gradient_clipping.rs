@@ -274,28 +274,31 @@ fn run(ctx: &Ctx) -> Result<Outcome> {
     }
     out.tables.push(trace);
 
+    let mut norm_panel = Lines::new(
+        "gradient norm per step (before clipping)",
+        "step",
+        "global L2 norm of the gradient",
+    )
+    .log_y()
+    .series(Series::indexed("no clipping", &plain.norms))
+    .series(Series::indexed("clipped at 1", &clipped.norms))
+    .hline(MAX_NORM, "clipping threshold");
+    let mut loss_panel = Lines::new("training loss", "step", "mean cross-entropy")
+        .log_y()
+        .series(Series::indexed("no clipping", &plain.losses))
+        .series(Series::indexed("clipped at 1", &clipped.losses));
+    if plain.diverged.is_some() {
+        let at = plain.losses.len() as f64;
+        norm_panel = norm_panel.vline(at, "unclipped run: NaN");
+        loss_panel = loss_panel.vline(at, "unclipped run: NaN");
+    }
     out.figures.push(
         Figure::new(
             "gradient_clipping",
             "Without clipping the exploding gradients wreck SGD; clipped at norm 1 it trains",
         )
-        .panel(
-            Lines::new(
-                "gradient norm per step (before clipping)",
-                "step",
-                "global L2 norm of the gradient",
-            )
-            .log_y()
-            .series(Series::indexed("no clipping", &plain.norms))
-            .series(Series::indexed("clipped at 1", &clipped.norms))
-            .hline(MAX_NORM, "clipping threshold"),
-        )
-        .panel(
-            Lines::new("training loss", "step", "mean cross-entropy")
-                .log_y()
-                .series(Series::indexed("no clipping", &plain.losses))
-                .series(Series::indexed("clipped at 1", &clipped.losses)),
-        ),
+        .panel(norm_panel)
+        .panel(loss_panel),
     );
     out.notes = format!(
         "Unclipped run: {}. The gradient norm is measured before clipping, so the clipped run's curve \

@@ -161,6 +161,15 @@ fn cell(
         .context("images are labelled")
 }
 
+/// `0` or `1e-3`.
+fn tick(v: f64) -> String {
+    if v == 0.0 {
+        "0".into()
+    } else {
+        format!("{v:e}")
+    }
+}
+
 fn to_f64(d: &InMemory<f32>) -> Result<InMemory<f64>> {
     Ok(InMemory::classification(
         d.features().map(f64::from),
@@ -335,7 +344,7 @@ fn run(ctx: &Ctx) -> Result<Outcome> {
     }
     out.tables.push(traj);
     let mut header = vec!["method".to_owned(), "lr".to_owned()];
-    header.extend(lambdas.iter().map(|l| format!("λ {l:e}")));
+    header.extend(lambdas.iter().map(|&l| format!("λ {}", tick(l))));
     let mut grid = Table {
         title: "Test accuracy (%) over the grid".into(),
         header,
@@ -353,7 +362,7 @@ fn run(ctx: &Ctx) -> Result<Outcome> {
     out.figures.push(
         Figure::new(
             "trajectories",
-            "L2 and weight decay: the same trajectory under SGD, different under Adam",
+            "L2 = weight decay under SGD, not under Adam",
         )
         .panel(
             Lines::new(
@@ -363,7 +372,7 @@ fn run(ctx: &Ctx) -> Result<Outcome> {
             )
             .log_y()
             .series(Series::line(
-                "SGD: L2 vs decay",
+                "SGD: L2 vs decay (0 drawn at 1e-18)",
                 sgd.iter()
                     .enumerate()
                     .map(|(k, &d)| ((k + 1) as f64, d.max(1e-18)))
@@ -391,7 +400,7 @@ fn run(ctx: &Ctx) -> Result<Outcome> {
         title: title.to_owned(),
         x_label: "λ (weight decay / L2 coefficient)".into(),
         y_label: "learning rate".into(),
-        x_ticks: lambdas.iter().map(|l| format!("{l:e}")).collect(),
+        x_ticks: lambdas.iter().map(|&l| tick(l)).collect(),
         y_ticks: lrs.iter().map(|l| format!("{l:e}")).collect(),
         values: acc
             .iter()
