@@ -7,6 +7,10 @@
 //! each experiment is one module below, listed in [`EXPERIMENTS`].
 
 // Until every experiment has landed, some helpers have no caller yet.
+mod gradient_clipping;
+mod gradient_noise;
+mod implicit_bias;
+mod l2_vs_weight_decay;
 #[allow(dead_code)]
 pub mod lab;
 mod learning_rate;
@@ -33,6 +37,10 @@ pub const EXPERIMENTS: &[Experiment] = &[
     optimizers::EXPERIMENT,
     learning_rate::EXPERIMENT,
     schedules::EXPERIMENT,
+    gradient_clipping::EXPERIMENT,
+    implicit_bias::EXPERIMENT,
+    gradient_noise::EXPERIMENT,
+    l2_vs_weight_decay::EXPERIMENT,
     // -- generalization --
 ];
 
