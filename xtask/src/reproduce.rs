@@ -7,10 +7,13 @@
 //! each experiment is one module below, listed in [`EXPERIMENTS`].
 
 // Until every experiment has landed, some helpers have no caller yet.
+mod dropout;
+mod early_stopping;
 #[allow(dead_code)]
 pub mod lab;
 #[allow(dead_code)]
 pub mod plot;
+mod random_vs_grid;
 mod two_moons_gd;
 
 use crate::report::{self, Aggregate, Run};
@@ -26,7 +29,10 @@ use std::time::Instant;
 pub const EXPERIMENTS: &[Experiment] = &[
     // -- optimization --
     two_moons_gd::EXPERIMENT,
+    random_vs_grid::EXPERIMENT,
     // -- generalization --
+    early_stopping::EXPERIMENT,
+    dropout::EXPERIMENT,
 ];
 
 /// `cargo xtask reproduce [NAME|GROUP]... [options]`
