@@ -43,12 +43,12 @@ const TRAIN_FALL: f64 = 0.8;
 const RESTORED_GAIN: f64 = 0.0;
 
 /// Epochs without a better validation loss before training stops.
-const PATIENCE: u64 = 10;
+const PATIENCE: u64 = 20;
 /// Hidden units per layer.
 const HIDDEN: usize = 512;
 /// Fraction of training and validation labels replaced by a uniformly drawn
 /// class (the test labels stay clean).
-const LABEL_NOISE: f64 = 0.0;
+const LABEL_NOISE: f64 = 0.2;
 
 /// `data` with a fraction `p` of its labels replaced by a random class.
 fn noisy(data: &InMemory<f32>, p: f64, rng: &mut rand_chacha::ChaCha8Rng) -> Result<InMemory<f32>> {
@@ -71,9 +71,18 @@ fn noisy(data: &InMemory<f32>, p: f64, rng: &mut rand_chacha::ChaCha8Rng) -> Res
     Ok(out)
 }
 
+/// What was changed after the first runs, and why (kept in the report).
+const CHANGED: &str = "Changed after seeing the first runs (thresholds untouched): the first version trained on clean \
+    labels (400 training, 200 validation images, Adam lr 1e-3, patience 10); there the validation loss turned up \
+    (+8.5 %) only because the network grew overconfident while its test accuracy kept rising, and the restored \
+    checkpoint was 2.6 points worse than the last epoch (seed 0), so the third part did not hold. Overfitting \
+    that costs accuracy is induced here with 20 % label noise on the training and validation sets (the test \
+    labels are clean), as on real, imperfectly labelled data; the sets were enlarged to 500/300/2,000 images, \
+    and lr 3e-4 with patience 20 make the curves long enough to read.";
+
 fn run(ctx: &Ctx) -> Result<Outcome> {
-    let (n_train, n_val, n_test) = (ctx.pick(400, 200), ctx.pick(200, 100), ctx.pick(1000, 500));
-    let max_epochs = ctx.pick(120u64, 40);
+    let (n_train, n_val, n_test) = (ctx.pick(500, 300), ctx.pick(300, 200), ctx.pick(2000, 1000));
+    let max_epochs = ctx.pick(150u64, 60);
     ctx.stage("loading images");
     let images = lab::images(ctx, ImageSet::Mnist, n_train + n_val, n_test)?;
     let n_all = images.train.len();
@@ -111,7 +120,7 @@ fn run(ctx: &Ctx) -> Result<Outcome> {
             .add(&mut b, |b| Linear::new(b, LinearConfig::new(HIDDEN, 10)))?;
     }
     let n_params = state.params.numel();
-    let lr = 1e-3;
+    let lr = 3e-4;
     let opt = Adam::new(
         &state.params,
         AdamConfig {
@@ -277,7 +286,7 @@ fn run(ctx: &Ctx) -> Result<Outcome> {
     out.notes = format!(
         "Training {} after epoch {} ({}). Read the left panel for the U-shaped validation curve against the \
          still-falling training curve; the right panel shows the test accuracy each epoch, the restored \
-         checkpoint marked at the picked epoch.",
+         checkpoint marked at the picked epoch. {CHANGED}",
         if stopped_early {
             "stopped"
         } else {
