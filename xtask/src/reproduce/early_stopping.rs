@@ -193,7 +193,13 @@ fn run(ctx: &Ctx) -> Result<Outcome> {
             test.len(),
             LABEL_NOISE * 100.0
         ),
-        data: images.source.clone(),
+        data: format!(
+            "{}; the training and validation images are the first {} training images, {:.0} % of their \
+             labels replaced by a uniformly drawn class (seeded), the test labels clean",
+            images.source,
+            n_all,
+            LABEL_NOISE * 100.0
+        ),
         ..Outcome::default()
     };
     out.claim(
