@@ -11,6 +11,8 @@ mod gradient_clipping;
 mod gradient_noise;
 mod implicit_bias;
 mod l2_vs_weight_decay;
+mod dropout;
+mod early_stopping;
 #[allow(dead_code)]
 pub mod lab;
 mod learning_rate;
@@ -19,6 +21,7 @@ mod optimizers;
 #[allow(dead_code)]
 pub mod plot;
 mod schedules;
+mod random_vs_grid;
 mod two_moons_gd;
 
 use crate::report::{self, Aggregate, Run};
@@ -41,7 +44,10 @@ pub const EXPERIMENTS: &[Experiment] = &[
     implicit_bias::EXPERIMENT,
     gradient_noise::EXPERIMENT,
     l2_vs_weight_decay::EXPERIMENT,
+    random_vs_grid::EXPERIMENT,
     // -- generalization --
+    early_stopping::EXPERIMENT,
+    dropout::EXPERIMENT,
 ];
 
 /// `cargo xtask reproduce [NAME|GROUP]... [options]`
