@@ -7,8 +7,11 @@
 //! each experiment is one module below, listed in [`EXPERIMENTS`].
 
 // Until every experiment has landed, some helpers have no caller yet.
+mod activation_noise;
+mod batch_norm_large_lr;
 #[allow(dead_code)]
 pub mod lab;
+mod large_vs_small_batch;
 #[allow(dead_code)]
 pub mod plot;
 mod two_moons_gd;
@@ -27,6 +30,9 @@ pub const EXPERIMENTS: &[Experiment] = &[
     // -- optimization --
     two_moons_gd::EXPERIMENT,
     // -- generalization --
+    batch_norm_large_lr::EXPERIMENT,
+    large_vs_small_batch::EXPERIMENT,
+    activation_noise::EXPERIMENT,
 ];
 
 /// `cargo xtask reproduce [NAME|GROUP]... [options]`
