@@ -52,7 +52,7 @@ const MIN_GAP_DIFFERENCE: f64 = 0.0;
 
 /// Both runs stop at the end of the first epoch whose mean training loss is at most this.
 const TARGET_LOSS: f64 = 0.03;
-const HIDDEN: usize = 64;
+const HIDDEN: usize = 128;
 const SMALL_BATCH: usize = 32;
 const LR: f64 = 2e-3;
 /// Keskar et al.'s ε.
@@ -241,8 +241,10 @@ fn interpolate(a: &ParamStore<f32>, b: &ParamStore<f32>, alpha: f64) -> Vec<DMat
 }
 
 fn run(ctx: &Ctx) -> Result<Outcome> {
-    let (n_train, n_test, large_batch, power_iters, n_probe, n_alpha) =
-        ctx.pick((1500, 1000, 500, 20, 500, 25), (600, 400, 200, 10, 300, 13));
+    let (n_train, n_test, large_batch, power_iters, n_probe, n_alpha) = ctx.pick(
+        (5000, 2000, 1000, 20, 1000, 25),
+        (1200, 500, 300, 15, 500, 13),
+    );
     let (max_small, max_large) = ctx.pick((100u64, 600u64), (60, 400));
     let data = images(ctx, ImageSet::Mnist, n_train, n_test)?;
     let (train_set, test_set) = (&data.train, &data.test);
