@@ -194,7 +194,7 @@ fn best_rate(runs: &[RunResult]) -> Option<f64> {
 }
 
 fn run(ctx: &Ctx) -> Result<Outcome> {
-    let (n_train, n_test, epochs) = ctx.pick((5000, 1000, 6u64), (2000, 500, 3));
+    let (n_train, n_test, epochs) = ctx.pick((5000, 1000, 6u64), (3000, 1000, 4));
     let data = images(ctx, ImageSet::Mnist, n_train, n_test)?;
     ctx.steps(2 * RATES.len() as u64);
     let mut with_bn = Vec::new();

@@ -243,7 +243,7 @@ fn interpolate(a: &ParamStore<f32>, b: &ParamStore<f32>, alpha: f64) -> Vec<DMat
 fn run(ctx: &Ctx) -> Result<Outcome> {
     let (n_train, n_test, large_batch, power_iters, n_probe, n_alpha) = ctx.pick(
         (5000, 2000, 1000, 20, 1000, 25),
-        (1200, 500, 300, 15, 500, 13),
+        (2500, 1000, 500, 15, 500, 13),
     );
     let (max_small, max_large) = ctx.pick((100u64, 600u64), (60, 400));
     let data = images(ctx, ImageSet::Mnist, n_train, n_test)?;
