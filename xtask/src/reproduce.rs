@@ -18,6 +18,9 @@ pub mod lab;
 mod learning_rate;
 mod optim_common;
 mod optimizers;
+mod activation_noise;
+mod batch_norm_large_lr;
+mod large_vs_small_batch;
 #[allow(dead_code)]
 pub mod plot;
 mod schedules;
@@ -48,6 +51,9 @@ pub const EXPERIMENTS: &[Experiment] = &[
     // -- generalization --
     early_stopping::EXPERIMENT,
     dropout::EXPERIMENT,
+    batch_norm_large_lr::EXPERIMENT,
+    large_vs_small_batch::EXPERIMENT,
+    activation_noise::EXPERIMENT,
 ];
 
 /// `cargo xtask reproduce [NAME|GROUP]... [options]`
