@@ -7,8 +7,10 @@
 //! each experiment is one module below, listed in [`EXPERIMENTS`].
 
 // Until every experiment has landed, some helpers have no caller yet.
+mod double_descent;
 #[allow(dead_code)]
 pub mod lab;
+mod memorization;
 #[allow(dead_code)]
 pub mod plot;
 mod two_moons_gd;
@@ -27,6 +29,8 @@ pub const EXPERIMENTS: &[Experiment] = &[
     // -- optimization --
     two_moons_gd::EXPERIMENT,
     // -- generalization --
+    memorization::EXPERIMENT,
+    double_descent::EXPERIMENT,
 ];
 
 /// `cargo xtask reproduce [NAME|GROUP]... [options]`
