@@ -7,6 +7,7 @@
 //! each experiment is one module below, listed in [`EXPERIMENTS`].
 
 // Until every experiment has landed, some helpers have no caller yet.
+mod augmentation;
 mod double_descent;
 #[allow(dead_code)]
 pub mod lab;
@@ -31,6 +32,7 @@ pub const EXPERIMENTS: &[Experiment] = &[
     // -- generalization --
     memorization::EXPERIMENT,
     double_descent::EXPERIMENT,
+    augmentation::EXPERIMENT,
 ];
 
 /// `cargo xtask reproduce [NAME|GROUP]... [options]`
