@@ -55,8 +55,8 @@ const TEXT_GAIN_SMALLEST: f64 = 0.0;
 const TEXT_GAIN_SHRINKS: f64 = 0.0;
 
 /// Image training sizes.
-const IMAGE_SIZES_FULL: &[usize] = &[40, 100, 300, 1000];
-const IMAGE_SIZES_QUICK: &[usize] = &[40, 400];
+const IMAGE_SIZES_FULL: &[usize] = &[100, 300, 1000, 3000];
+const IMAGE_SIZES_QUICK: &[usize] = &[100, 1000];
 /// Side of the generated shape images.
 const SHAPE_SIDE: usize = 16;
 /// Text training sizes (of 3,000 sentences, 1,000 held out for test).
@@ -82,6 +82,14 @@ fn conv(b: &mut Builder<'_, f32>, c_in: usize, c_out: usize) -> descent_nn::Resu
 fn epochs_for(steps: usize, batch: usize, n: usize) -> u64 {
     let per_epoch = n.div_ceil(batch).max(1);
     steps.div_ceil(per_epoch).max(1) as u64
+}
+
+/// The step budget for a training set of `n` original samples: at least
+/// `min_steps`, and at least `epochs` passes over the `n` originals, so
+/// both arms converge at every size (the augmented arm gets the same
+/// number of steps as the plain one).
+fn budget(min_steps: usize, epochs: usize, batch: usize, n: usize) -> usize {
+    min_steps.max(epochs * n.div_ceil(batch))
 }
 
 /// Test accuracy of the CNN trained on `train`, with or without augmentation.
@@ -253,7 +261,10 @@ fn text_half(
                 texts.extend(s.texts);
                 labels.extend(s.labels);
             }
-            Err(e @ descent_data::Error::MissingDataset { .. }) => {
+            Err(
+                e @ (descent_data::Error::MissingDataset { .. }
+                | descent_data::Error::NotInDataDir { .. }),
+            ) => {
                 return Ok(Err(format!(
                     "the text half was skipped: the sentiment sentences are missing ({e})"
                 )));
@@ -303,6 +314,7 @@ fn text_half(
         let plain_texts: Vec<Vec<String>> = idx.iter().map(|&i| tokens(i)).collect();
         let plain_labels: Vec<usize> = idx.iter().map(|&i| labels[i]).collect();
         ctx.stage(format!("text: {n} sentences, plain"));
+        let steps = budget(steps, 20, 32, n);
         let plain = train_bow(
             ctx,
             &plain_texts,
@@ -367,7 +379,7 @@ fn gains(points: &[Point]) -> Option<(f64, f64)> {
 fn run(ctx: &Ctx) -> Result<Outcome> {
     let image_sizes = ctx.pick(IMAGE_SIZES_FULL, IMAGE_SIZES_QUICK);
     let text_sizes = ctx.pick(TEXT_SIZES_FULL, TEXT_SIZES_QUICK);
-    let image_steps = ctx.pick(400, 250);
+    let image_steps = ctx.pick(1500, 600);
     let text_steps = ctx.pick(300, 200);
     ctx.steps(2 * (image_sizes.len() + text_sizes.len()) as u64);
 
@@ -387,10 +399,11 @@ fn run(ctx: &Ctx) -> Result<Outcome> {
     for &n in image_sizes {
         let train = all.select(&(0..n).collect::<Vec<_>>())?;
         ctx.stage(format!("images: {n} training images, plain"));
-        let plain = train_cnn(ctx, &train, &test, false, image_steps)?;
+        let steps = budget(image_steps, 40, 32, n);
+        let plain = train_cnn(ctx, &train, &test, false, steps)?;
         ctx.tick();
         ctx.stage(format!("images: {n} training images, augmented"));
-        let augmented = train_cnn(ctx, &train, &test, true, image_steps)?;
+        let augmented = train_cnn(ctx, &train, &test, true, steps)?;
         ctx.tick();
         image_points.push(Point {
             n,
@@ -488,6 +501,13 @@ fn run(ctx: &Ctx) -> Result<Outcome> {
     let shapes_source = format!(
         "coloured shapes generated from the seed (descent-data's `make_shapes`, {SHAPE_SIDE} × {SHAPE_SIDE})"
     );
+    out.notes = "Changed after the first full run (thresholds untouched): the first run trained every model for a \
+        fixed ~400 steps, which left them unconverged (the plain CNN reached 63% on 1,000 images and the augmented one \
+        39%), so the budget became at least 1,500 steps and 40 passes over the originals for images, at least 300 steps \
+        and 20 passes for text; and the image sizes were 40, 100, 300, 1,000, but at 40 images neither arm rose above \
+        chance (27–29% against 25%), so that size could not test augmentation and the sizes became 100, 300, 1,000, \
+        3,000."
+        .to_owned();
     match text {
         Ok(t) => {
             let (g0, shrink) = gains(&t.points).context("at least one text size")?;
@@ -558,8 +578,9 @@ fn run(ctx: &Ctx) -> Result<Outcome> {
         Err(reason) => {
             out.data = format!("Images: {shapes_source}. Text: none ({reason}).");
             out.notes = format!(
-                "{} Its claim parts are not judged on this run.",
-                reason[..1].to_uppercase() + &reason[1..]
+                "{} Its claim parts are not judged on this run. {}",
+                reason[..1].to_uppercase() + &reason[1..],
+                out.notes
             );
         }
     }

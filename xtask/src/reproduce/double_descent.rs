@@ -107,7 +107,7 @@ fn min_norm_predict(
     let n = a.nrows();
     if p >= n {
         // pinv(A) = Aᵀ (A Aᵀ)⁺
-        let alpha = psd_pinv(&a * a.transpose()) * y;
+        let alpha = psd_pinv(a * a.transpose()) * y;
         (b * a.transpose()) * alpha
     } else {
         // pinv(A) = (Aᵀ A)⁺ Aᵀ

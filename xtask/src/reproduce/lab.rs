@@ -291,12 +291,13 @@ pub fn images(ctx: &Ctx, set: ImageSet, n_train: usize, n_test: usize) -> Result
             train: train.scaled(1.0 / 255.0),
             test: test.scaled(1.0 / 255.0),
         }),
-        Err(descent_data::Error::MissingDataset { .. }) => {
-            digits_split(ctx, n_train, n_test).map(|mut i| {
-                i.source = format!("{} ({name} not found)", i.source);
-                i
-            })
-        }
+        // Absent from the search path, or from an explicit `--data DIR`.
+        Err(
+            descent_data::Error::MissingDataset { .. } | descent_data::Error::NotInDataDir { .. },
+        ) => digits_split(ctx, n_train, n_test).map(|mut i| {
+            i.source = format!("{} ({name} not found)", i.source);
+            i
+        }),
         Err(e) => Err(e).with_context(|| format!("loading {name}")),
     }
 }

@@ -273,7 +273,7 @@ fn run(ctx: &Ctx) -> Result<Outcome> {
             "MLP {d}-{HIDDEN}-{k} with ReLU and batch norm after the hidden layer (PyTorch default init), \
              cross-entropy, Adam (lr 1e-3), batch 100, {epochs} epochs per row, f32, trained by \
              descent-train's `Trainer`. Rows as in Zhang et al.'s Table 1: random crop = a shift of up to \
-             2 pixels with zero padding (descent-augment's `RandomCrop`, applied by the trainer); weight decay = \
+             2 pixels (1 on 8 × 8 digits) with zero padding (descent-augment's `RandomCrop`, applied by the trainer); weight decay = \
              L2 {WEIGHT_DECAY} (PyTorch's Adam `weight_decay`); \"no batch norm\" drops the batch-norm layer; \
              random labels = every training label redrawn uniformly (test labels true); shuffled pixels = one \
              fixed random permutation of the pixels for train and test. Training accuracy is measured after \
