@@ -21,6 +21,9 @@ mod optimizers;
 mod activation_noise;
 mod batch_norm_large_lr;
 mod large_vs_small_batch;
+mod augmentation;
+mod double_descent;
+mod memorization;
 #[allow(dead_code)]
 pub mod plot;
 mod schedules;
@@ -54,6 +57,9 @@ pub const EXPERIMENTS: &[Experiment] = &[
     batch_norm_large_lr::EXPERIMENT,
     large_vs_small_batch::EXPERIMENT,
     activation_noise::EXPERIMENT,
+    memorization::EXPERIMENT,
+    double_descent::EXPERIMENT,
+    augmentation::EXPERIMENT,
 ];
 
 /// `cargo xtask reproduce [NAME|GROUP]... [options]`
