@@ -6,28 +6,25 @@
 //! its figures, [`crate::report`] writes the report and the JSON files;
 //! each experiment is one module below, listed in [`EXPERIMENTS`].
 
-// Until every experiment has landed, some helpers have no caller yet.
+mod activation_noise;
+mod augmentation;
+mod batch_norm_large_lr;
+mod double_descent;
+mod dropout;
+mod early_stopping;
 mod gradient_clipping;
 mod gradient_noise;
 mod implicit_bias;
 mod l2_vs_weight_decay;
-mod dropout;
-mod early_stopping;
-#[allow(dead_code)]
 pub mod lab;
+mod large_vs_small_batch;
 mod learning_rate;
+mod memorization;
 mod optim_common;
 mod optimizers;
-mod activation_noise;
-mod batch_norm_large_lr;
-mod large_vs_small_batch;
-mod augmentation;
-mod double_descent;
-mod memorization;
-#[allow(dead_code)]
 pub mod plot;
-mod schedules;
 mod random_vs_grid;
+mod schedules;
 mod two_moons_gd;
 
 use crate::report::{self, Aggregate, Run};
