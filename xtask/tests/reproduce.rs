@@ -6,8 +6,8 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
 
-/// Cheap experiments that together draw every kind of panel.
-const SUBSET: &[&str] = &["two_moons_gd", "implicit-bias"];
+/// Cheap experiments (the plot module's own test draws every panel kind).
+const SUBSET: &[&str] = &["learning-rate", "implicit-bias"];
 
 fn decode_png(path: &Path) -> (u32, u32) {
     let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

@@ -248,7 +248,14 @@ fn run(ctx: &Ctx) -> Result<Outcome> {
             .collect()
     };
     let styles = [Style::Line, Style::LinePoints, Style::Dashed];
-    let mut acc = Lines::new("test accuracy after each epoch", "epoch", "test accuracy");
+    // Headroom above the curves for the legend.
+    let lowest = results
+        .iter()
+        .flat_map(|r| r.test_curve.iter().copied())
+        .filter(|v| v.is_finite())
+        .fold(1.0, f64::min);
+    let mut acc = Lines::new("test accuracy after each epoch", "epoch", "test accuracy")
+        .y_range((lowest - 0.02).max(0.0), 1.15);
     let mut loss = Lines::new(
         "training loss (noisy forward passes for the noise arm)",
         "epoch",

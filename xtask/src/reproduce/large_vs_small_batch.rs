@@ -417,6 +417,14 @@ fn run(ctx: &Ctx) -> Result<Outcome> {
     }
     out.tables.push(interp);
 
+    // Headroom above the curves (log scale) for the legend.
+    let (lo, hi) = line
+        .iter()
+        .flat_map(|l| [l.1, l.2])
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
     out.figures.push(
         Figure::new(
             "interpolation",
@@ -429,6 +437,7 @@ fn run(ctx: &Ctx) -> Result<Outcome> {
                 "mean cross-entropy",
             )
             .log_y()
+            .y_range(lo * 0.8, hi * 30.0)
             .series(Series::line(
                 "training loss",
                 line.iter().map(|l| (l.0, l.1)).collect(),
