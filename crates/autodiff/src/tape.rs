@@ -468,7 +468,11 @@ mod tests {
     fn backward_finite_is_backward_plus_a_finiteness_check() {
         let mut store = ParamStore::<f64>::new();
         let w = store
-            .register("w", Tags::WEIGHT, DMatrix::from_fn(3, 7, |i, j| (i + j) as f64))
+            .register(
+                "w",
+                Tags::WEIGHT,
+                DMatrix::from_fn(3, 7, |i, j| (i + j) as f64),
+            )
             .unwrap();
         let v = store
             .register("v", Tags::WEIGHT, DMatrix::from_element(1, 5, 1.0))
@@ -486,8 +490,17 @@ mod tests {
             tape.backward(loss, &mut twin);
             assert_eq!(finite, twin.grads().all_finite(), "{scale}");
             assert_eq!(
-                store.grad(w).as_slice().iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
-                twin.grad(w).as_slice().iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+                store
+                    .grad(w)
+                    .as_slice()
+                    .iter()
+                    .map(|x| x.to_bits())
+                    .collect::<Vec<_>>(),
+                twin.grad(w)
+                    .as_slice()
+                    .iter()
+                    .map(|x| x.to_bits())
+                    .collect::<Vec<_>>()
             );
             assert_eq!(store.grad(v), twin.grad(v), "not reached: left alone");
         }

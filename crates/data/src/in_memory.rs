@@ -270,7 +270,13 @@ mod tests {
     fn consecutive_and_scattered_indices_gather_the_same_rows() {
         let x = DMatrix::from_fn(9, 4, |i, j| (10 * i + j) as f32);
         let data = InMemory::classification(x, (0..9).map(|i| i % 3).collect(), 3).unwrap();
-        for indices in [&[2, 3, 4, 5][..], &[7], &[0, 1, 2, 3, 4, 5, 6, 7, 8], &[3, 4, 6], &[5, 4]] {
+        for indices in [
+            &[2, 3, 4, 5][..],
+            &[7],
+            &[0, 1, 2, 3, 4, 5, 6, 7, 8],
+            &[3, 4, 6],
+            &[5, 4],
+        ] {
             let b = data.batch(indices);
             for (r, &i) in indices.iter().enumerate() {
                 for j in 0..4 {
