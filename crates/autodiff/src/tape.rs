@@ -403,6 +403,7 @@ impl<S: Scalar> Tape<S> {
 /// `dst += src`, returning whether every element of the result is finite:
 /// `x - x` is 0 for a finite `x` and NaN otherwise, summed over 16 lanes
 /// beside the addition (no branch, so it vectorizes with it).
+#[allow(clippy::eq_op)] // `x - x` on purpose: 0 exactly when `x` is finite
 fn add_checking_finite<S: Scalar>(dst: &mut [S], src: &[S]) -> bool {
     let mut lanes = [S::zero(); 16];
     let mut d = dst.chunks_exact_mut(16);
