@@ -401,22 +401,44 @@ impl<S: Scalar> Tape<S> {
 }
 
 /// `dst += src`, returning whether every element of the result is finite:
-/// `x - x` is 0 for a finite `x` and NaN otherwise, summed over 16 lanes
-/// beside the addition (no branch, so it vectorizes with it).
-#[allow(clippy::eq_op)] // `x - x` on purpose: 0 exactly when `x` is finite
+/// `x - x` is 0 for a finite `x` and NaN otherwise, summed over 32 lanes
+/// beside the addition (no branch, and enough independent sums that their
+/// latency hides, so it vectorizes with the addition); compiled a second
+/// time for AVX2, chosen at run time, as the optimizer's walk is. The sums
+/// are exact, so both give the same answer and the same `dst`.
 fn add_checking_finite<S: Scalar>(dst: &mut [S], src: &[S]) -> bool {
-    let mut lanes = [S::zero(); 16];
-    let mut d = dst.chunks_exact_mut(16);
-    let mut s = src.chunks_exact(16);
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        return unsafe { add_checking_finite_avx2(dst, src) };
+    }
+    add_checking_finite_portable(dst, src)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn add_checking_finite_avx2<S: Scalar>(dst: &mut [S], src: &[S]) -> bool {
+    add_checking_finite_portable(dst, src)
+}
+
+#[inline(always)]
+#[allow(clippy::eq_op)] // `x - x` on purpose: 0 exactly when `x` is finite
+fn add_checking_finite_portable<S: Scalar>(dst: &mut [S], src: &[S]) -> bool {
+    const LANES: usize = 32;
+    let mut lanes = [S::zero(); LANES];
+    let mut d = dst.chunks_exact_mut(LANES);
+    let mut s = src.chunks_exact(LANES);
     for (d, s) in (&mut d).zip(&mut s) {
         for ((d, &s), l) in d.iter_mut().zip(s).zip(lanes.iter_mut()) {
-            *d += s;
-            *l += *d - *d;
+            let x = *d + s;
+            *d = x;
+            *l += x - x;
         }
     }
     for (d, &s) in d.into_remainder().iter_mut().zip(s.remainder()) {
-        *d += s;
-        lanes[0] += *d - *d;
+        let x = *d + s;
+        *d = x;
+        lanes[0] += x - x;
     }
     lanes.iter().all(|l| *l == S::zero())
 }
@@ -442,7 +464,7 @@ mod tests {
 
     #[test]
     fn add_checking_finite_adds_exactly_and_finds_any_non_finite_element() {
-        for len in [1usize, 15, 16, 17, 40, 1000] {
+        for len in [1usize, 15, 16, 17, 31, 32, 33, 40, 1000] {
             let src: Vec<f32> = (0..len).map(|i| (i as f32 * 0.37).sin()).collect();
             let base: Vec<f32> = (0..len).map(|i| (i as f32 * 0.11).cos()).collect();
             let mut dst = base.clone();

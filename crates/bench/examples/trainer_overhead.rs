@@ -1,8 +1,9 @@
 //! The Trainer's overhead over the raw W1 step, measured as a ratio per
 //! round in alternating rounds (raw, Trainer, raw, ...), so the machine's
 //! noise falls on both alike: `cargo run --release -p descent-bench
-//! --example trainer_overhead -- [ROUNDS] [sgd|adam|both]`; the thread
-//! count is `DESCENT_NUM_THREADS`.
+//! --example trainer_overhead -- [ROUNDS] [sgd|adam|both] [raw|trainer]`;
+//! the thread count is `DESCENT_NUM_THREADS`. With `raw` or `trainer` only
+//! that side runs (to profile it alone).
 
 use descent_bench::{TRAINER_STEPS, TrainerWorkload, WorkloadId};
 use std::time::Instant;
@@ -21,6 +22,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let rounds: usize = args.next().map_or(Ok(30), |a| a.parse())?;
     let which = args.next().unwrap_or_else(|| "both".into());
+    let only = args.next();
+    let (run_raw, run_trainer) = match only.as_deref() {
+        Some("raw") => (true, false),
+        Some("trainer") => (false, true),
+        _ => (true, true),
+    };
     let ids: Vec<WorkloadId> = match which.as_str() {
         "sgd" => vec![WorkloadId::W1Sgd],
         "adam" => vec![WorkloadId::W1Adam],
@@ -33,11 +40,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for round in 0..=rounds {
             let t = Instant::now();
             for _ in 0..TRAINER_STEPS {
-                raw.step()?;
+                if run_raw {
+                    raw.step()?;
+                }
             }
             let r = t.elapsed().as_secs_f64() * 1e3 / TRAINER_STEPS as f64;
             let t = Instant::now();
-            trainer.epoch()?;
+            if run_trainer {
+                trainer.epoch()?;
+            }
             let tr = t.elapsed().as_secs_f64() * 1e3 / TRAINER_STEPS as f64;
             if round > 0 {
                 raw_ms.push(r);
