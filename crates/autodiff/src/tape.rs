@@ -194,6 +194,41 @@ impl<S: Scalar> Tape<S> {
         self.leaf(value, Op::Leaf, false, Some(shape))
     }
 
+    /// `value` as a constant input without copying it: the tape keeps
+    /// `value`'s buffer (returned to its pool at [`reset`](Self::reset)) and
+    /// leaves in its place a recycled buffer of the same shape whose
+    /// contents are stale. For an input its owner refills before reading it
+    /// again, such as a data loader's batch; in steady state the two
+    /// buffers trade places each pass and nothing is allocated. With
+    /// `image`, the value is a batch of images, as in
+    /// [`constant_image`](Self::constant_image).
+    ///
+    /// Panics if `image` is given and `value` does not have `image.len()` columns.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_autodiff::Tape;
+    /// use nalgebra::DMatrix;
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let mut x = DMatrix::from_element(2, 3, 1.5);
+    /// let v = tape.constant_swap(&mut x, None);
+    /// assert_eq!(v.value(), DMatrix::from_element(2, 3, 1.5));
+    /// assert_eq!(x.shape(), (2, 3), "a buffer of the same shape, to refill");
+    /// ```
+    pub fn constant_swap(&self, value: &mut DMatrix<S>, image: Option<ImageShape>) -> Var<'_, S> {
+        if let Some(shape) = image {
+            check_image("constant_swap", value, shape);
+        }
+        let idx = self.with(|t| {
+            let fresh = t.pool.take(value.nrows(), value.ncols());
+            let v = std::mem::replace(value, fresh);
+            t.push(v, Op::Leaf, false, image)
+        });
+        self.var(idx)
+    }
+
     /// A leaf whose gradient is kept after [`backward`](Self::backward) and
     /// read back with [`Tape::grad`]; for inputs that are not parameters.
     pub fn leaf_var(&self, value: &DMatrix<S>) -> Var<'_, S> {
@@ -233,7 +268,49 @@ impl<S: Scalar> Tape<S> {
             shape.0,
             shape.1
         );
-        self.run_backward(loss, None, store);
+        self.run_backward(loss, None, store, false);
+    }
+
+    /// [`backward`](Self::backward), also telling whether every parameter
+    /// gradient it added into is finite after the addition: `false` when an
+    /// element of one of them is NaN or infinite (an overflowing sum
+    /// included). It is checked as each gradient is added, in the same pass,
+    /// so a training loop that zeroes the gradients and then only runs
+    /// backward passes knows whether they are all finite without reading
+    /// them again. Gradients this pass does not reach are not looked at.
+    ///
+    /// Panics as [`backward`](Self::backward) does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_autodiff::Tape;
+    /// use descent_core::{ParamStore, Tags};
+    /// use nalgebra::DMatrix;
+    ///
+    /// let mut store = ParamStore::<f64>::new();
+    /// let w = store.register("w", Tags::WEIGHT, DMatrix::from_element(1, 2, 2.0))?;
+    /// let mut tape = Tape::new();
+    /// let loss = (tape.param(store.params(), w) * 3.0).sum();
+    /// assert!(tape.backward_finite(loss, &mut store));
+    /// assert_eq!(store.grad(w).as_slice(), &[3.0, 3.0]);
+    ///
+    /// tape.reset();
+    /// store.zero_grad();
+    /// let loss = (tape.param(store.params(), w) * f64::INFINITY).sum();
+    /// assert!(!tape.backward_finite(loss, &mut store));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn backward_finite(&self, loss: Var<'_, S>, store: &mut ParamStore<S>) -> bool {
+        let shape = loss.shape();
+        assert_eq!(
+            shape,
+            (1, 1),
+            "backward: loss must be 1x1, got {}x{}; use backward_with for other outputs",
+            shape.0,
+            shape.1
+        );
+        self.run_backward(loss, None, store, true)
     }
 
     /// Back-propagates `grad_output` (shaped like `out`): the gradient of
@@ -244,17 +321,19 @@ impl<S: Scalar> Tape<S> {
         grad_output: &DMatrix<S>,
         store: &mut ParamStore<S>,
     ) {
-        self.run_backward(out, Some(grad_output), store);
+        self.run_backward(out, Some(grad_output), store, false);
     }
 
     /// Seeds `out` with `grad_output` (a 1 when `None`) and walks the tape
-    /// backwards.
+    /// backwards; with `check`, returns whether every parameter gradient it
+    /// added into is finite afterwards (else `true`).
     fn run_backward(
         &self,
         out: Var<'_, S>,
         grad_output: Option<&DMatrix<S>>,
         store: &mut ParamStore<S>,
-    ) {
+        check: bool,
+    ) -> bool {
         assert!(
             std::ptr::eq(out.tape, self),
             "backward: variable belongs to another tape"
@@ -278,8 +357,9 @@ impl<S: Scalar> Tape<S> {
             );
         }
         if !nodes[root].needs_grad {
-            return;
+            return true;
         }
+        let mut finite = true;
         let seed = grads[root].get_or_insert_with(|| pool.zeros(r, c));
         match grad_output {
             Some(g) => *seed += g,
@@ -294,7 +374,12 @@ impl<S: Scalar> Tape<S> {
                 Op::Leaf => continue, // keeps its gradient for Tape::grad
                 Op::Param(id) => {
                     if let Some(g) = grads[i].take() {
-                        *store.grad_mut(*id) += &g;
+                        let dst = store.grad_mut(*id);
+                        if check {
+                            finite &= add_checking_finite(dst.as_mut_slice(), g.as_slice());
+                        } else {
+                            *dst += &g;
+                        }
                         pool.give(g);
                     }
                 }
@@ -311,7 +396,51 @@ impl<S: Scalar> Tape<S> {
                 }
             }
         }
+        finite
     }
+}
+
+/// `dst += src`, returning whether every element of the result is finite:
+/// `x - x` is 0 for a finite `x` and NaN otherwise, summed over 32 lanes
+/// beside the addition (no branch, and enough independent sums that their
+/// latency hides, so it vectorizes with the addition); compiled a second
+/// time for AVX2, chosen at run time, as the optimizer's walk is. The sums
+/// are exact, so both give the same answer and the same `dst`.
+fn add_checking_finite<S: Scalar>(dst: &mut [S], src: &[S]) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        return unsafe { add_checking_finite_avx2(dst, src) };
+    }
+    add_checking_finite_portable(dst, src)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn add_checking_finite_avx2<S: Scalar>(dst: &mut [S], src: &[S]) -> bool {
+    add_checking_finite_portable(dst, src)
+}
+
+#[inline(always)]
+#[allow(clippy::eq_op)] // `x - x` on purpose: 0 exactly when `x` is finite
+fn add_checking_finite_portable<S: Scalar>(dst: &mut [S], src: &[S]) -> bool {
+    const LANES: usize = 32;
+    let mut lanes = [S::zero(); LANES];
+    let mut d = dst.chunks_exact_mut(LANES);
+    let mut s = src.chunks_exact(LANES);
+    for (d, s) in (&mut d).zip(&mut s) {
+        for ((d, &s), l) in d.iter_mut().zip(s).zip(lanes.iter_mut()) {
+            let x = *d + s;
+            *d = x;
+            *l += x - x;
+        }
+    }
+    for (d, &s) in d.into_remainder().iter_mut().zip(s.remainder()) {
+        let x = *d + s;
+        *d = x;
+        lanes[0] += x - x;
+    }
+    lanes.iter().all(|l| *l == S::zero())
 }
 
 pub(crate) fn check_image<S: Scalar>(op: &str, value: &DMatrix<S>, shape: ImageShape) {
@@ -326,4 +455,77 @@ pub(crate) fn check_image<S: Scalar>(op: &str, value: &DMatrix<S>, shape: ImageS
         value.nrows(),
         value.ncols()
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use descent_core::Tags;
+
+    #[test]
+    fn add_checking_finite_adds_exactly_and_finds_any_non_finite_element() {
+        for len in [1usize, 15, 16, 17, 31, 32, 33, 40, 1000] {
+            let src: Vec<f32> = (0..len).map(|i| (i as f32 * 0.37).sin()).collect();
+            let base: Vec<f32> = (0..len).map(|i| (i as f32 * 0.11).cos()).collect();
+            let mut dst = base.clone();
+            assert!(add_checking_finite(&mut dst, &src));
+            let want: Vec<f32> = base.iter().zip(&src).map(|(a, b)| a + b).collect();
+            assert_eq!(dst, want);
+            for at in [0, len / 2, len - 1] {
+                for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+                    let mut s = src.clone();
+                    s[at] = bad;
+                    let mut d = base.clone();
+                    assert!(!add_checking_finite(&mut d, &s), "{len} {at} {bad}");
+                }
+                // two finite values whose sum overflows
+                let (mut d, mut s) = (base.clone(), src.clone());
+                d[at] = f32::MAX;
+                s[at] = f32::MAX;
+                assert!(!add_checking_finite(&mut d, &s), "overflow {len} {at}");
+            }
+        }
+    }
+
+    #[test]
+    fn backward_finite_is_backward_plus_a_finiteness_check() {
+        let mut store = ParamStore::<f64>::new();
+        let w = store
+            .register(
+                "w",
+                Tags::WEIGHT,
+                DMatrix::from_fn(3, 7, |i, j| (i + j) as f64),
+            )
+            .unwrap();
+        let v = store
+            .register("v", Tags::WEIGHT, DMatrix::from_element(1, 5, 1.0))
+            .unwrap();
+        let mut tape = Tape::new();
+        for scale in [2.0, f64::INFINITY, f64::NAN] {
+            let mut twin = store.clone();
+            store.zero_grad();
+            twin.zero_grad();
+            tape.reset();
+            let loss = (tape.param(store.params(), w).sum() * scale).sum();
+            let finite = tape.backward_finite(loss, &mut store);
+            tape.reset();
+            let loss = (tape.param(twin.params(), w).sum() * scale).sum();
+            tape.backward(loss, &mut twin);
+            assert_eq!(finite, twin.grads().all_finite(), "{scale}");
+            assert_eq!(
+                store
+                    .grad(w)
+                    .as_slice()
+                    .iter()
+                    .map(|x| x.to_bits())
+                    .collect::<Vec<_>>(),
+                twin.grad(w)
+                    .as_slice()
+                    .iter()
+                    .map(|x| x.to_bits())
+                    .collect::<Vec<_>>()
+            );
+            assert_eq!(store.grad(v), twin.grad(v), "not reached: left alone");
+        }
+    }
 }

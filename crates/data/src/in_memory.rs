@@ -180,7 +180,8 @@ impl<S: Scalar> InMemory<S> {
 }
 
 /// Copies `indices` rows of `src` into `dst` (already `indices.len()` rows),
-/// column by column so that the writes are contiguous.
+/// column by column so that the writes are contiguous. Consecutive indices
+/// (an unshuffled loader, evaluation) copy each column's run as one slice.
 pub(crate) fn gather_rows<S: Scalar>(src: &DMatrix<S>, indices: &[usize], dst: &mut DMatrix<S>) {
     // Column by column over the contiguous column-major storage.
     let (n_src, n_dst) = (src.nrows(), dst.nrows());
@@ -188,11 +189,31 @@ pub(crate) fn gather_rows<S: Scalar>(src: &DMatrix<S>, indices: &[usize], dst: &
         return;
     }
     let to_cols = dst.as_mut_slice().chunks_exact_mut(n_dst);
-    for (from, to) in src.as_slice().chunks_exact(n_src).zip(to_cols) {
-        for (t, &i) in to.iter_mut().zip(indices) {
-            *t = from[i];
+    let from_cols = src.as_slice().chunks_exact(n_src);
+    match contiguous(indices) {
+        Some(rows) => {
+            for (from, to) in from_cols.zip(to_cols) {
+                to.copy_from_slice(&from[rows.clone()]);
+            }
+        }
+        None => {
+            for (from, to) in from_cols.zip(to_cols) {
+                for (t, &i) in to.iter_mut().zip(indices) {
+                    *t = from[i];
+                }
+            }
         }
     }
+}
+
+/// `start..start + n` when `indices` are `n` consecutive values.
+fn contiguous(indices: &[usize]) -> Option<std::ops::Range<usize>> {
+    let start = *indices.first()?;
+    let consecutive = indices
+        .iter()
+        .enumerate()
+        .fold(true, |ok, (k, &i)| ok & (i.wrapping_sub(start) == k));
+    consecutive.then(|| start..start + indices.len())
 }
 
 impl<S: Scalar> Dataset<S> for InMemory<S> {
@@ -243,6 +264,27 @@ mod tests {
         assert_eq!(b.features.row(1)[2], 12.0);
         assert_eq!(b.targets.row(2)[1], 401.0);
         assert!(b.labels.is_empty());
+    }
+
+    #[test]
+    fn consecutive_and_scattered_indices_gather_the_same_rows() {
+        let x = DMatrix::from_fn(9, 4, |i, j| (10 * i + j) as f32);
+        let data = InMemory::classification(x, (0..9).map(|i| i % 3).collect(), 3).unwrap();
+        for indices in [
+            &[2, 3, 4, 5][..],
+            &[7],
+            &[0, 1, 2, 3, 4, 5, 6, 7, 8],
+            &[3, 4, 6],
+            &[5, 4],
+        ] {
+            let b = data.batch(indices);
+            for (r, &i) in indices.iter().enumerate() {
+                for j in 0..4 {
+                    assert_eq!(b.features[(r, j)], (10 * i + j) as f32, "{indices:?}");
+                }
+                assert_eq!(b.labels[r], i % 3);
+            }
+        }
     }
 
     #[test]

@@ -78,7 +78,7 @@ pub use optimizers::{
 };
 pub use select::Selector;
 pub use transform::{BlockTransform, Mask, MomentumKind, OptionalState, Tensors};
-pub use walk::{BLOCK, Parallelism};
+pub use walk::{BLOCK, Parallelism, grad_norm};
 
 /// The README, whose example runs as a doctest.
 #[cfg(doctest)]

@@ -12,7 +12,7 @@ pub use state::{GroupState, OptimizerState};
 use crate::error::{Error, Result, non_negative};
 use crate::select::Selector;
 use crate::transform::{BlockTransform, Mask};
-use crate::walk::Parallelism;
+use crate::walk::{BLOCK, Parallelism, chunk_sq_sum, n_chunks};
 use descent_core::{ParamStore, Params, Scalar, Schedule, StepCtx};
 use descent_schedule::{MetricSchedule, ReduceLrOnPlateau};
 use runner::{Bound, Runner};
@@ -79,6 +79,8 @@ pub struct Optimizer<S: Scalar> {
     multiplier: Option<SharedSchedule>,
     parallelism: Parallelism,
     numels: Vec<usize>,
+    /// One slot per gradient chunk of the store, for `step_with_grad_norm`.
+    sq: Vec<f64>,
 }
 
 impl<S: Scalar> std::fmt::Debug for Optimizer<S> {
@@ -150,6 +152,7 @@ impl<S: Scalar> OptimizerBuilder<'_, S> {
             multiplier: None,
             parallelism: Parallelism::default(),
             numels: self.params.iter().map(|(_, _, v)| v.len()).collect(),
+            sq: vec![0.0; self.params.iter().map(|(_, _, v)| n_chunks(v.len())).sum()],
         })
     }
 }
@@ -179,6 +182,65 @@ impl<S: Scalar> Optimizer<S> {
     /// Takes one step: reads every gradient, updates every value. The store
     /// must be the one the optimizer was built for.
     pub fn step(&mut self, store: &mut ParamStore<S>) -> Result<()> {
+        self.step_inner(store, false)
+    }
+
+    /// Takes one step, as [`step`](Self::step), and returns the global L2
+    /// norm of the gradients it read, measured in the same walk (no second
+    /// pass over the gradients): the norm of every gradient in the store as
+    /// it was before the step (stages such as clipping rewrite their own
+    /// copy, never the store's), parameters no group updates included.
+    /// It equals [`grad_norm`](crate::grad_norm) of the store's gradients
+    /// bit for bit, on any number of threads.
+    ///
+    /// The step is applied whatever the gradients hold: a NaN or infinite
+    /// gradient makes the returned norm non-finite, *after* it reached the
+    /// parameters. A caller that must not apply a non-finite gradient
+    /// checks [`Grads::all_finite`](descent_core::Grads::all_finite) first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_core::{ParamStore, Tags};
+    /// use descent_optim::{Sgd, SgdConfig, grad_norm};
+    /// use nalgebra::DMatrix;
+    ///
+    /// let mut store = ParamStore::<f32>::new();
+    /// let w = store.register("w", Tags::WEIGHT, DMatrix::zeros(1, 2))?;
+    /// let mut opt = Sgd::new(&store, SgdConfig { lr: 0.1, ..SgdConfig::default() })?;
+    /// store.grad_mut(w).copy_from_slice(&[3.0, 4.0]);
+    /// let before = grad_norm(store.grads());
+    /// assert_eq!(opt.step_with_grad_norm(&mut store)?, before);
+    /// assert_eq!(before, 5.0);
+    /// assert_eq!(store.value(w).as_slice(), &[-0.3, -0.4]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn step_with_grad_norm(&mut self, store: &mut ParamStore<S>) -> Result<f64> {
+        self.step_inner(store, true)?;
+        // Parameters no group walks: their chunks here, on this thread.
+        let mut slots = self.sq.as_mut_slice();
+        for (id, g) in store.grads().iter() {
+            let (mine, rest) = std::mem::take(&mut slots).split_at_mut(n_chunks(g.len()));
+            slots = rest;
+            if !self.groups.iter().any(|gr| gr.runner.mask()[id.index()]) {
+                for (slot, chunk) in mine.iter_mut().zip(g.as_slice().chunks(BLOCK)) {
+                    *slot = chunk_sq_sum(chunk);
+                }
+            }
+        }
+        // Chunks in order within a tensor, then tensors in id order: the
+        // order of `grad_norm`.
+        let mut slots = self.sq.as_slice();
+        let mut total = 0.0f64;
+        for &n in &self.numels {
+            let (mine, rest) = slots.split_at(n_chunks(n));
+            slots = rest;
+            total += mine.iter().sum::<f64>();
+        }
+        Ok(total.sqrt())
+    }
+
+    fn step_inner(&mut self, store: &mut ParamStore<S>, measure: bool) -> Result<()> {
         self.check_store(store.params())?;
         let mult = self.lr_multiplier();
         let (params, grads) = store.split_mut();
@@ -187,7 +249,8 @@ impl<S: Scalar> Optimizer<S> {
             let ctx = StepCtx::new(self.step, g.lr.at(self.step) * mult)
                 .with_lr_multiplier(mult)
                 .with_momentum(momentum);
-            g.runner.step(params, grads, &ctx, &self.parallelism);
+            let sq = measure.then_some(self.sq.as_mut_slice());
+            g.runner.step(params, grads, &ctx, &self.parallelism, sq);
         }
         self.step += 1;
         Ok(())

@@ -100,28 +100,108 @@ pub(crate) fn in_place<S: Scalar, T: BlockTransform<S>>(
     }
 }
 
-/// One tensor's share of a step: its state view, gradient and parameter.
+/// The sum of squares of one chunk of a gradient, in f64 over eight lanes
+/// (element `k` into lane `k mod 8`, the lanes then added in order, then
+/// the last `len mod 8` elements): one vectorized pass.
+#[inline(always)]
+pub(crate) fn chunk_sq_sum<S: Scalar>(g: &[S]) -> f64 {
+    let mut lanes = [0.0f64; 8];
+    let chunks = g.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for (l, v) in lanes.iter_mut().zip(c) {
+            let v = v.as_f64();
+            *l += v * v;
+        }
+    }
+    let mut total = lanes.iter().sum::<f64>();
+    for v in rest {
+        let v = v.as_f64();
+        total += v * v;
+    }
+    total
+}
+
+/// The number of [`BLOCK`]-element chunks a tensor of `len` elements has
+/// (one slot each in a gradient-norm walk).
+pub(crate) fn n_chunks(len: usize) -> usize {
+    len.div_ceil(BLOCK)
+}
+
+/// The global L2 norm of every gradient in `grads`, accumulated in `f64`:
+/// each tensor in [`BLOCK`]-element chunks from its start, each chunk's sum
+/// of squares over eight lanes, the chunks added in order, then the tensors
+/// in id order, then the square root. This is the value
+/// [`Optimizer::step_with_grad_norm`](crate::Optimizer::step_with_grad_norm)
+/// reports, bit for bit, on any number of threads.
+///
+/// It is NaN or infinite when a gradient is; in `f64` a huge finite
+/// gradient may also square to infinity
+/// ([`Grads::all_finite`] tells the two apart).
+///
+/// # Examples
+///
+/// ```
+/// use descent_core::{ParamStore, Tags};
+/// use descent_optim::grad_norm;
+/// use nalgebra::DMatrix;
+///
+/// let mut store = ParamStore::<f32>::new();
+/// let w = store.register("w", Tags::WEIGHT, DMatrix::zeros(1, 2))?;
+/// store.grad_mut(w).copy_from_slice(&[3.0, 4.0]);
+/// assert_eq!(grad_norm(store.grads()), 5.0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn grad_norm<S: Scalar>(grads: &Grads<S>) -> f64 {
+    grads
+        .iter()
+        .map(|(_, g)| tensor_sq_sum(g.as_slice()))
+        .sum::<f64>()
+        .sqrt()
+}
+
+/// One tensor's sum of squares: its chunks' sums, added in order.
+fn tensor_sq_sum<S: Scalar>(g: &[S]) -> f64 {
+    g.chunks(BLOCK).map(chunk_sq_sum).sum()
+}
+
+/// One tensor's share of a step: its state view, gradient and parameter,
+/// and, when the step measures the gradient norm, one slot per chunk for
+/// the chunk's sum of squares.
 struct Work<'a, S, V> {
     view: V,
     grad: &'a [S],
     param: &'a mut [S],
+    sq: Option<&'a mut [f64]>,
 }
 
 impl<'a, S, V: Split> Work<'a, S, V> {
+    /// Splits at `mid`, a multiple of [`BLOCK`] (so both halves start at a
+    /// chunk boundary of the tensor).
     fn split_at(self, mid: usize) -> (Self, Self) {
+        debug_assert_eq!(mid % BLOCK, 0);
         let (v0, v1) = self.view.split_at(mid);
         let (g0, g1) = self.grad.split_at(mid);
         let (p0, p1) = self.param.split_at_mut(mid);
+        let (s0, s1) = match self.sq {
+            Some(sq) => {
+                let (s0, s1) = sq.split_at_mut(mid / BLOCK);
+                (Some(s0), Some(s1))
+            }
+            None => (None, None),
+        };
         (
             Work {
                 view: v0,
                 grad: g0,
                 param: p0,
+                sq: s0,
             },
             Work {
                 view: v1,
                 grad: g1,
                 param: p1,
+                sq: s1,
             },
         )
     }
@@ -129,6 +209,11 @@ impl<'a, S, V: Split> Work<'a, S, V> {
 
 /// One optimizer step of one group: reads `grads` (left intact), runs every
 /// stage block by block in a scratch buffer and adds the result to `params`.
+///
+/// With `sq` (one slot per chunk of every tensor of the store, tensors in id
+/// order, see [`n_chunks`]), each gradient chunk's sum of squares
+/// ([`chunk_sq_sum`]) is written to its slot as the walk reads the chunk;
+/// slots of tensors outside `mask` are left as they are.
 pub(crate) fn apply<S: Scalar, T: BlockTransform<S>>(
     t: &T,
     state: &mut T::State,
@@ -138,6 +223,7 @@ pub(crate) fn apply<S: Scalar, T: BlockTransform<S>>(
     ctx: &StepCtx,
     par: &Parallelism,
     scratch: &mut Vec<Vec<S>>,
+    mut sq: Option<&mut [f64]>,
 ) {
     let coefs = t.prepare(state, Tensors::Grads(grads), params, Mask::new(mask), ctx);
     let total: usize = params
@@ -161,11 +247,21 @@ pub(crate) fn apply<S: Scalar, T: BlockTransform<S>>(
         .values_mut()
         .zip(grads.iter())
         .zip(t.views(state))
-        .filter(|(((id, _), _), _)| mask[id.index()])
-        .map(|(((_, p), (_, g)), view)| Work {
+        .map(move |(((id, p), (_, g)), view)| {
+            // This tensor's slots, taken in id order whether or not it is walked.
+            let slots = sq.take().map(|all| {
+                let (mine, rest) = all.split_at_mut(n_chunks(g.len()));
+                sq = Some(rest);
+                mine
+            });
+            (id, p, g, view, slots)
+        })
+        .filter(|(id, ..)| mask[id.index()])
+        .map(|(_, p, g, view, slots)| Work {
             view,
             grad: g.as_slice(),
             param: p.as_mut_slice(),
+            sq: slots,
         });
     if threads <= 1 {
         for w in works {
@@ -191,8 +287,10 @@ pub(crate) fn apply<S: Scalar, T: BlockTransform<S>>(
 /// Pieces of a threaded step per thread (see [`apply`]).
 const PIECES_PER_THREAD: usize = 8;
 
-/// Cuts the concatenated work into `threads` contiguous shares of equal size
-/// (the pieces of a threaded step).
+/// Cuts the concatenated work into `threads` contiguous shares of about
+/// equal size (the pieces of a threaded step), splitting a tensor only at a
+/// multiple of [`BLOCK`] from its start, so that a walk's blocks are the
+/// tensor's chunks on any number of threads.
 /// (The lists are the only allocation of a threaded step: a few words per tensor.)
 fn distribute<'a, S, V: Split>(
     works: impl Iterator<Item = Work<'a, S, V>>,
@@ -204,7 +302,7 @@ fn distribute<'a, S, V: Split>(
     let (mut which, mut room) = (0, share);
     for mut w in works {
         while w.grad.len() > room && which + 1 < threads {
-            let (head, tail) = w.split_at(room);
+            let (head, tail) = w.split_at(room - room % BLOCK);
             if !head.grad.is_empty() {
                 lists[which].push(head);
             }
@@ -258,6 +356,7 @@ fn run_portable<S: Scalar, T: BlockTransform<S>>(
         mut view,
         mut grad,
         mut param,
+        mut sq,
     } = w;
     while !grad.is_empty() {
         let n = grad.len().min(BLOCK);
@@ -265,6 +364,12 @@ fn run_portable<S: Scalar, T: BlockTransform<S>>(
         view = v_tail;
         let (g_head, g_tail) = grad.split_at(n);
         grad = g_tail;
+        if let Some(slots) = sq.take() {
+            // Blocks start at the tensor's chunk boundaries (see `distribute`).
+            let (slot, rest) = slots.split_at_mut(1);
+            slot[0] = chunk_sq_sum(g_head);
+            sq = Some(rest);
+        }
         let (p_head, p_tail) = std::mem::take(&mut param).split_at_mut(n);
         param = p_tail;
         let u = &mut scratch[..n];
@@ -325,6 +430,72 @@ mod tests {
             let serial = run(Parallelism { threads: 1, min_elems_per_thread: 1 });
             let threaded = run(Parallelism { threads, min_elems_per_thread: 1 });
             prop_assert_eq!(serial, threaded);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// The norm a step measures is `grad_norm` of the gradients it read,
+        /// bit for bit, on any thread count, parameters outside every group
+        /// included; and the step is the one `step` takes.
+        #[test]
+        fn a_measured_step_reports_grad_norm_exactly_and_steps_the_same(
+            sizes in vec(1usize..3 * BLOCK, 1..6),
+            threads in 1usize..5,
+            skip_first in any::<bool>(),
+        ) {
+            use crate::Selector;
+            use crate::transform::{chain, scale_by_learning_rate, trace};
+            let values: Vec<Vec<f64>> = sizes.iter().enumerate()
+                .map(|(i, &n)| (0..n).map(|j| ((i * 31 + j) % 17) as f64 * 0.1 - 0.8).collect())
+                .collect();
+            let run = |measure: bool| {
+                let mut store = crate::testing::store_of(&values);
+                let selector = if skip_first {
+                    Selector::name("p0").not()
+                } else {
+                    Selector::All
+                };
+                let mut opt = Optimizer::builder(store.params())
+                    .group(&selector, 0.01, chain((trace(0.9, 0.0, false), scale_by_learning_rate())))
+                    .unwrap()
+                    .build()
+                    .unwrap();
+                opt.set_parallelism(Parallelism { threads, min_elems_per_thread: 1 });
+                let mut norms = Vec::new();
+                for k in 0..3 {
+                    let (params, grads) = store.split_mut();
+                    for ((_, p), (_, g)) in params.values_mut().zip(grads.iter_mut()) {
+                        g.zip_apply(p, |g, p| *g = (p * 1.7 + k as f64).sin());
+                    }
+                    let want = grad_norm(store.grads());
+                    if measure {
+                        norms.push((opt.step_with_grad_norm(&mut store).unwrap(), want));
+                    } else {
+                        opt.step(&mut store).unwrap();
+                    }
+                }
+                let flat: Vec<f64> = store.iter().flat_map(|(_, _, v)| v.iter().copied().collect::<Vec<_>>()).collect();
+                (flat, norms)
+            };
+            let (measured, norms) = run(true);
+            let (plain, _) = run(false);
+            prop_assert_eq!(measured, plain);
+            for (got, want) in norms {
+                prop_assert_eq!(got.to_bits(), want.to_bits());
+            }
+        }
+    }
+
+    #[test]
+    fn grad_norm_is_nan_or_infinite_with_a_non_finite_gradient() {
+        let mut store = crate::testing::store_of(&[vec![1.0; 700], vec![2.0; 3]]);
+        assert_eq!(grad_norm(store.grads()), 0.0);
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let id = store.params().iter().next().unwrap().0;
+            store.grad_mut(id)[(0, 600)] = bad;
+            assert!(!grad_norm(store.grads()).is_finite(), "{bad}");
         }
     }
 

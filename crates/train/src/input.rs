@@ -32,6 +32,14 @@ pub fn input<'t, S: Scalar>(tape: &'t Tape<S>, batch: &Batch<S>) -> Var<'t, S> {
     }
 }
 
+/// Like [`input`], but the features move to the tape instead of being
+/// copied: `batch` keeps its labels, targets and indices, and holds a
+/// recycled features buffer of the same shape with stale contents until it
+/// is refilled (by the loader, before the next micro-batch).
+pub(crate) fn input_moved<'t, S: Scalar>(tape: &'t Tape<S>, batch: &mut Batch<S>) -> Var<'t, S> {
+    tape.constant_swap(&mut batch.features, batch.image)
+}
+
 /// Batch-level mixing of images and labels.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Mix {

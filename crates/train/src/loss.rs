@@ -41,6 +41,12 @@ impl<S: Scalar> std::fmt::Debug for Loss<S> {
 }
 
 impl<S: Scalar> Loss<S> {
+    /// Whether the loss may read the batch's features (a closure may; the
+    /// built-in losses read labels or targets only).
+    pub(crate) fn reads_features(&self) -> bool {
+        matches!(self, Loss::Custom(_))
+    }
+
     /// Plain cross-entropy (no smoothing).
     pub fn cross_entropy() -> Self {
         Loss::CrossEntropy {

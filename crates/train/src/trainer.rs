@@ -298,6 +298,12 @@ pub struct Trainer<S: Scalar, M: Module<S>> {
     /// The running sums and micro-batch count when the current accumulation
     /// group began (what a guard rollback to this group's start restores).
     pub(crate) group_start: (Running, u64),
+    /// Whether the gradients are known to be finite: set when this `fit`
+    /// call zeroes them at an accumulation group's start, kept while every
+    /// backward pass reports the gradients it added into finite
+    /// (`Tape::backward_finite`, checked as they are added); false means
+    /// unknown, and the step reads them all to check.
+    pub(crate) grads_finite: bool,
 }
 
 impl<S: Scalar, M: Module<S>> std::fmt::Debug for Trainer<S, M> {
@@ -358,6 +364,7 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
             last_batch: None,
             last_step_loss: None,
             group_start: (Running::default(), 0),
+            grads_finite: false,
         })
     }
 

@@ -155,6 +155,57 @@ fn a_nan_loss_is_a_typed_error_and_the_last_checkpoint_is_the_state_before_it() 
 }
 
 #[test]
+fn a_non_finite_gradient_is_never_applied() {
+    // The bad step is refused before any parameter moves: after the error
+    // the trainer's parameters are those of the last checkpoint, bit for bit.
+    for accumulation in [1usize, 3] {
+        let train = poisoned(120, 70);
+        let dir = scratch(&format!("nan-kept-{accumulation}"));
+        let config = quiet(TrainConfig {
+            epochs: 1,
+            batch_size: 16,
+            accumulation,
+            shuffle: false,
+            ..TrainConfig::default()
+        });
+        let mut t = trainer::<f32>(config.clone())
+            .with_checkpoints(CheckpointConfig {
+                every_batches: Some(1),
+                keep_last: 1,
+                ..CheckpointConfig::new(&dir)
+            })
+            .unwrap();
+        let err = t.fit(Data::train(&train)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::NonFiniteGrad { .. } | Error::NonFiniteLoss { .. }
+            ),
+            "{err}"
+        );
+        let mut before = trainer::<f32>(config);
+        before
+            .load_checkpoint(latest_checkpoint(&dir).unwrap().unwrap())
+            .unwrap();
+        let bits = |t: &Trainer<f32, _>| -> Vec<u32> {
+            t.state()
+                .params
+                .params()
+                .iter()
+                .flat_map(|(_, _, v)| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>())
+                .collect()
+        };
+        let (now, then) = (bits(&t), bits(&before));
+        let moved = now.iter().zip(&then).filter(|(a, b)| a != b).count();
+        assert!(
+            now.len() == then.len() && moved == 0,
+            "accumulation {accumulation}: {moved} parameters moved"
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
+
+#[test]
 fn the_guard_rolls_back_each_bad_batch_and_lowers_the_rate() {
     let train = poisoned(96, 50);
     let config = quiet(TrainConfig {

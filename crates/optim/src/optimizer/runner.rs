@@ -10,7 +10,16 @@ use serde_json::Value;
 /// A group's transform bound to its state, behind a trait object so groups
 /// may use different chains.
 pub(super) trait Runner<S: Scalar>: Send {
-    fn step(&mut self, params: &mut Params<S>, grads: &Grads<S>, ctx: &StepCtx, par: &Parallelism);
+    /// One step of the group; with `sq`, also each walked gradient chunk's
+    /// sum of squares into its slot (see `walk::apply`).
+    fn step(
+        &mut self,
+        params: &mut Params<S>,
+        grads: &Grads<S>,
+        ctx: &StepCtx,
+        par: &Parallelism,
+        sq: Option<&mut [f64]>,
+    );
     fn mask(&self) -> &[bool];
     fn save(&self) -> Value;
     fn check(&self, saved: &Value) -> Result<()>;
@@ -25,7 +34,14 @@ pub(super) struct Bound<S: Scalar, T: BlockTransform<S>> {
 }
 
 impl<S: Scalar, T: BlockTransform<S>> Runner<S> for Bound<S, T> {
-    fn step(&mut self, params: &mut Params<S>, grads: &Grads<S>, ctx: &StepCtx, par: &Parallelism) {
+    fn step(
+        &mut self,
+        params: &mut Params<S>,
+        grads: &Grads<S>,
+        ctx: &StepCtx,
+        par: &Parallelism,
+        sq: Option<&mut [f64]>,
+    ) {
         let t = &self.transform;
         walk::apply(
             t,
@@ -36,6 +52,7 @@ impl<S: Scalar, T: BlockTransform<S>> Runner<S> for Bound<S, T> {
             ctx,
             par,
             &mut self.scratch,
+            sq,
         );
     }
 

@@ -3,7 +3,7 @@
 
 use super::Trainer;
 use crate::Result;
-use crate::input::input;
+use crate::input::{input, input_moved};
 use crate::metrics::{SplitMetrics, count_correct};
 use descent_core::Scalar;
 use descent_data::{Batch, Dataset};
@@ -45,9 +45,16 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
             data.gather(&indices, &mut batch);
             self.tape.reset();
             let tape = &self.tape;
+            // The features move to the tape unless the loss may read them
+            // (the next gather refills the batch).
+            let x = if self.loss.reads_features() {
+                input(tape, &batch)
+            } else {
+                input_moved(tape, &mut batch)
+            };
             let out = {
                 let mut ctx = Ctx::new(tape, &mut self.state, Mode::Eval, &mut rng);
-                self.model.forward(&mut ctx, input(tape, &batch))
+                self.model.forward(&mut ctx, x)
             };
             let loss = self.loss.apply(tape, out, &batch, false).item().as_f64();
             loss_sum += loss * (end - start) as f64;

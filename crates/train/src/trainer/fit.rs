@@ -2,7 +2,7 @@
 
 use super::{Data, GuardMark, Trainer};
 use crate::callback::{BatchInfo, Control};
-use crate::input::input;
+use crate::input::{input, input_moved};
 use crate::metrics::{EpochMetrics, Rollback, Running, Stop, count_correct};
 use crate::progress::Reporter;
 use crate::seed::{Purpose, derive, stream_rng};
@@ -47,6 +47,9 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
             });
         }
         self.resumed_n_train = Some(schema.len);
+        // Anything may have changed the gradients since the last call (a
+        // checkpoint loaded mid-accumulation, `state_mut`): unknown.
+        self.grads_finite = false;
         let mut loader = DataLoader::new(data.train, self.loader_config())?;
         let n_batches = loader.n_batches() as u64;
         if n_batches == 0 {
@@ -196,6 +199,7 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
         };
         if self.run.micro == 0 {
             self.state.params.zero_grad();
+            self.grads_finite = true;
             self.group_start = (self.run.running, self.run.total_micro);
         }
         self.tape.reset();
@@ -203,9 +207,16 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
         let top_k = self.config.top_k;
         let (loss, correct) = {
             let tape = &self.tape;
+            // The features move to the tape (the loader refills the batch
+            // next time) unless the loss may read them.
+            let x = if self.loss.reads_features() {
+                input(tape, &self.batch)
+            } else {
+                input_moved(tape, &mut self.batch)
+            };
             let out = {
                 let mut ctx = Ctx::new(tape, &mut self.state, Mode::Train, &mut rng);
-                self.model.forward(&mut ctx, input(tape, &self.batch))
+                self.model.forward(&mut ctx, x)
             };
             let loss = self.loss.apply(tape, out, &self.batch, soft);
             let correct =
@@ -215,7 +226,8 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
             } else {
                 loss * S::cast(weight)
             };
-            tape.backward(scaled, &mut self.state.params);
+            let finite = tape.backward_finite(scaled, &mut self.state.params);
+            self.grads_finite &= finite;
             (loss.item().as_f64(), correct)
         };
         let n = self.batch.len();
@@ -280,10 +292,13 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
         for p in &self.penalties {
             step_loss += p.add_grad(&mut self.state.params);
         }
+        // Penalties added to the gradients after the backward passes checked them.
+        let known_finite = std::mem::take(&mut self.grads_finite) && self.penalties.is_empty();
         self.run.micro = 0;
-        // One pass: the metric, and (finite exactly when every gradient is,
-        // up to f64 squares overflowing) the finiteness check.
-        let mut l2 = None;
+        // Non-finite gradients are found before anything is applied: by the
+        // guard, or by the backward passes as they added them (else one
+        // check reads them). The norm (a metric) is measured by the step as
+        // it reads them, or by the clip pass that needs it first.
         if let Some(guard) = &mut self.guard {
             let action = guard.observe(
                 step_loss,
@@ -315,9 +330,7 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
                     return Ok(Some(event.resume_at));
                 }
             }
-        } else if !l2.insert(l2_norm(self.state.params.grads())).is_finite()
-            && !self.state.params.grads().all_finite()
-        {
+        } else if !known_finite && !self.state.params.grads().all_finite() {
             let params = self.state.params.params();
             let name = params
                 .iter()
@@ -331,40 +344,44 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
                 param: name,
             });
         }
+        let lr = self.opt.effective_lr(0)?;
+        // The L2 norm of the gradients before clipping.
         let norm = match self.config.clip {
             Some(Clip::Norm {
                 max_norm,
                 norm_type,
             }) if norm_type == descent_optim::transform::NormType::L2 => {
-                descent_optim::clip_grad_norm(
+                let norm = descent_optim::clip_grad_norm(
                     self.state.params.grads_mut(),
                     max_norm,
                     norm_type,
                     false,
-                )?
+                )?;
+                self.opt.step(&mut self.state.params)?;
+                norm
             }
             Some(Clip::Norm {
                 max_norm,
                 norm_type,
             }) => {
-                let l2 = l2.unwrap_or_else(|| l2_norm(self.state.params.grads()));
+                let l2 = descent_optim::grad_norm(self.state.params.grads());
                 descent_optim::clip_grad_norm(
                     self.state.params.grads_mut(),
                     max_norm,
                     norm_type,
                     false,
                 )?;
+                self.opt.step(&mut self.state.params)?;
                 l2
             }
             Some(Clip::Value(v)) => {
-                let l2 = l2.unwrap_or_else(|| l2_norm(self.state.params.grads()));
+                let l2 = descent_optim::grad_norm(self.state.params.grads());
                 descent_optim::clip_grad_value(self.state.params.grads_mut(), v)?;
+                self.opt.step(&mut self.state.params)?;
                 l2
             }
-            None => l2.unwrap_or_else(|| l2_norm(self.state.params.grads())),
+            None => self.opt.step_with_grad_norm(&mut self.state.params)?,
         };
-        let lr = self.opt.effective_lr(0)?;
-        self.opt.step(&mut self.state.params)?;
         if self.plateau == Some(crate::trainer::PlateauFeed::StepLoss) {
             self.opt.observe_metric(step_loss)?;
         }
@@ -537,26 +554,4 @@ fn first_non_finite<'a, S: Scalar>(
     tensors
         .find(|(_, m)| m.iter().any(|v| !v.as_f64().is_finite()))
         .map(|(name, _)| name.to_owned())
-}
-
-/// The global L2 norm of every gradient, accumulated in f64 over eight
-/// lanes (one vectorized pass). Finite exactly when every gradient is, for
-/// f32; for f64 a huge finite gradient may square to infinity, which callers
-/// tell apart with `Grads::all_finite`.
-fn l2_norm<S: Scalar>(grads: &descent_core::Grads<S>) -> f64 {
-    let mut total = 0.0f64;
-    for (_, g) in grads.iter() {
-        let s = g.as_slice();
-        let mut lanes = [0.0f64; 8];
-        let chunks = s.chunks_exact(8);
-        let rest = chunks.remainder();
-        for c in chunks {
-            for (l, v) in lanes.iter_mut().zip(c) {
-                let v = v.as_f64();
-                *l += v * v;
-            }
-        }
-        total += lanes.iter().sum::<f64>() + rest.iter().map(|v| v.as_f64().powi(2)).sum::<f64>();
-    }
-    total.sqrt()
 }
