@@ -685,10 +685,10 @@ fn run(ctx: &Ctx) -> Result<Outcome> {
          start jittered uniformly from the seed. Learning rates per surface are in the table (GD, SGD, \
          momentum and Nesterov share one; SGD adds N(0, σ²) gradient noise). \
          **(b) MLP** {n_in}-{HIDDEN}-10 ReLU, PyTorch default init, cross-entropy, f32, \
-         descent-train `Trainer`: GD = full batch of {n} for {gd_steps} steps; SGD batch 1 for {one_epochs} epoch(s); \
+         descent-train `Trainer`: GD = full batch of {n} for {gd_steps} steps; SGD batch 1 for {one_epochs} epoch(s) (lr 0.01); \
          mini-batch SGD batch 32 for up to {gd_steps} epochs (GD's budget of sample gradients), ended at the first evaluation at or below GD's final loss after at least {mini_epochs} epochs, or once it has trained twice GD's wall time; the others batch 32 for {mini_epochs} epochs (rates in the table, PyTorch defaults otherwise; \
          AdamW decoupled decay 0.01). Wall time is measured per step by a callback; the full \
-         training loss is evaluated every few steps with the clock paused. Thresholds: momentum − GD \
+         training loss is evaluated on a geometric grid of steps (each ≥ 6% past the last; 10% for GD, 15% for batch 1) with the clock paused. Thresholds: momentum − GD \
          final f < {MOMENTUM_ESCAPE_GAP}; time ratio < {MINIBATCH_TIME_RATIO}; step ratio < \
          {ADAM_STEP_RATIO} at loss {ADAM_TARGET_LOSS}."
     );
