@@ -34,6 +34,15 @@ pub struct ClaimAgg {
 }
 
 impl ClaimAgg {
+    /// How many seeds' values pass on their own (shown beside the verdict;
+    /// the verdict itself is on the mean and the spread).
+    pub fn seeds_passing(&self) -> usize {
+        self.values
+            .iter()
+            .filter(|&&v| self.cmp.passes(v, self.threshold))
+            .count()
+    }
+
     pub fn held(&self) -> bool {
         self.cmp.passes(self.mean, self.threshold)
             && self
@@ -196,6 +205,7 @@ pub fn write_experiment(dir: &Path, agg: &mut Aggregate) -> Result<()> {
                 "mean": finite_or_text(c.mean),
                 "sd": finite_or_text(c.sd),
                 "held": c.held(),
+                "seeds_passing": c.seeds_passing(),
             })
         })
         .collect();
@@ -339,9 +349,14 @@ fn section(md: &mut String, a: &Aggregate) {
         } else {
             num(c.mean)
         };
+        let alone = if many {
+            format!(" {} of {} |", c.seeds_passing(), c.values.len())
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             md,
-            "| {} | {m} | {} {} | {} |",
+            "| {} | {m} | {} {} | {} |{alone}",
             c.quantity,
             c.cmp.symbol(),
             num(c.threshold),

@@ -25,7 +25,6 @@ mod optimizers;
 pub mod plot;
 mod random_vs_grid;
 mod schedules;
-mod two_moons_gd;
 
 use crate::report::{self, Aggregate, Run};
 use anyhow::{Context, Result, bail};
@@ -39,7 +38,6 @@ use std::time::Instant;
 /// Every experiment, in report order.
 pub const EXPERIMENTS: &[Experiment] = &[
     // -- optimization --
-    two_moons_gd::EXPERIMENT,
     optimizers::EXPERIMENT,
     learning_rate::EXPERIMENT,
     schedules::EXPERIMENT,

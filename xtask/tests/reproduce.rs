@@ -73,6 +73,7 @@ fn quick_subset_writes_report_json_and_figures() {
                 "mean",
                 "sd",
                 "held",
+                "seeds_passing",
             ] {
                 assert!(c.get(field).is_some(), "{name}: a claim lacks `{field}`");
             }
