@@ -339,9 +339,12 @@ fn section(md: &mut String, a: &Aggregate) {
     } else {
         "measured".into()
     };
+    let many = a.runs.len() > 1;
     let _ = writeln!(
         md,
-        "| claim part | {over} | threshold | verdict |\n|---|---:|---:|---|"
+        "| claim part | {over} | threshold | verdict |{}\n|---|---:|---:|---|{}",
+        if many { " seeds passing alone |" } else { "" },
+        if many { "---:|" } else { "" }
     );
     for c in &a.claims {
         let m = if a.runs.len() > 1 {
