@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 
 /// Cheap experiments that together draw every kind of panel.
-const SUBSET: &[&str] = &["two_moons_gd"];
+const SUBSET: &[&str] = &["two_moons_gd", "double-descent"];
 
 fn decode_png(path: &Path) -> (u32, u32) {
     let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
