@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 
 /// Cheap experiments (the plot module's own test draws every panel kind).
-const SUBSET: &[&str] = &["learning-rate", "implicit-bias"];
+const SUBSET: &[&str] = &["learning-rate", "implicit-bias", "double-descent"];
 
 fn decode_png(path: &Path) -> (u32, u32) {
     let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
