@@ -375,6 +375,11 @@ impl<S: Scalar> Tape<S> {
                 Op::Param(id) => {
                     if let Some(g) = grads[i].take() {
                         let dst = store.grad_mut(*id);
+                        assert_eq!(
+                            dst.shape(),
+                            g.shape(),
+                            "backward: gradient shape of parameter {id:?}"
+                        );
                         if check {
                             finite &= add_checking_finite(dst.as_mut_slice(), g.as_slice());
                         } else {
