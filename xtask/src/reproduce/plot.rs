@@ -347,16 +347,27 @@ fn to_axis(v: f64, log: bool) -> Option<f64> {
 
 fn tick_label(v: f64, log: bool) -> String {
     let x = if log { 10f64.powf(v) } else { v };
-    if x == 0.0 {
+    if x == 0.0 || !x.is_finite() {
         return "0".into();
     }
     let a = x.abs();
-    if (1e-3..1e4).contains(&a) {
-        let s = format!("{x:.3}");
-        let s = s.trim_end_matches('0').trim_end_matches('.');
-        s.to_owned()
+    if !(1e-3..1e4).contains(&a) {
+        return format!("{x:.1e}").replace(".0e", "e");
+    }
+    // Three significant digits: a log axis's ticks fall between round
+    // numbers (10^3.2 = 1584.89…), which are labelled 1580, not 1584.893.
+    let digits = (2 - a.log10().floor() as i32).max(0) as usize;
+    let rounded = if log {
+        let scale = 10f64.powi(a.log10().floor() as i32 - 2);
+        (x / scale).round() * scale
     } else {
-        format!("{x:.0e}")
+        x
+    };
+    let s = format!("{rounded:.digits$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
     }
 }
 
@@ -815,6 +826,16 @@ mod tests {
         if std::env::var_os("DESCENT_KEEP_PLOT").is_none() {
             std::fs::remove_dir_all(&dir).unwrap();
         }
+    }
+
+    #[test]
+    fn tick_labels_have_three_significant_digits() {
+        assert_eq!(tick_label(1584.893_f64.log10(), true), "1580");
+        assert_eq!(tick_label(0.031_622_f64.log10(), true), "0.0316");
+        assert_eq!(tick_label(2.0, false), "2");
+        assert_eq!(tick_label(0.25, false), "0.25");
+        assert_eq!(tick_label(1e6_f64.log10(), true), "1e6");
+        assert_eq!(tick_label(-3e-5, false), "-3e-5");
     }
 
     #[test]
