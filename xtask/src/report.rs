@@ -274,7 +274,7 @@ pub fn write_report(dir: &Path, aggs: &[Aggregate], mode: &str, wall: Duration) 
     let held = aggs.iter().filter(|a| a.held()).count();
     let _ = writeln!(
         md,
-        "Run: {mode}; {} experiments in {:.1} s; **{held} of {} claims held**.\n",
+        "Run: {mode}; {} experiments in {:.1} s; **{held} of {} experiments' claims held**.\n",
         aggs.len(),
         wall.as_secs_f64(),
         aggs.len()
