@@ -130,9 +130,12 @@ fn list() {
 }
 
 pub fn main(args: &[String]) -> Result<()> {
-    let args = match Args::try_parse_from(
-        std::iter::once("reproduce".to_owned()).chain(args.iter().cloned()),
-    ) {
+    use clap::{CommandFactory, FromArgMatches};
+    let parsed = Args::command()
+        .bin_name("cargo xtask reproduce")
+        .try_get_matches_from(std::iter::once("reproduce".to_owned()).chain(args.iter().cloned()))
+        .and_then(|m| Args::from_arg_matches(&m));
+    let args = match parsed {
         Ok(a) => a,
         Err(e) if !e.use_stderr() => {
             // --help / --version

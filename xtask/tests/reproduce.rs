@@ -118,3 +118,18 @@ fn an_unknown_experiment_is_a_clear_error() {
         "{err}"
     );
 }
+
+#[test]
+fn help_names_the_command_users_type() {
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["reproduce", "--help"])
+        .output()
+        .expect("xtask runs");
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(help.contains("Usage: cargo xtask reproduce"), "{help}");
+    assert!(
+        help.contains("--seeds") && help.contains("--strict"),
+        "{help}"
+    );
+}
