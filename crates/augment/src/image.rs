@@ -8,11 +8,14 @@
 
 mod affine;
 mod batch;
+mod blur;
 mod color;
 mod compose;
 mod crop;
 mod erase;
 mod flip;
+pub mod functional;
+mod grid;
 mod mix;
 mod params;
 mod policy;
@@ -22,9 +25,10 @@ pub use affine::{Affine, RandomAffine, RandomAffineConfig};
 pub use batch::{BatchConfig, apply_batch};
 pub use color::{ChannelShift, ColorJitter, ColorJitterConfig, GaussianNoise, RandomGrayscale};
 pub use compose::{Compose, MAX_RANDOM_ORDER, OneOf, RandomApply, RandomOrder};
-pub use crop::{PadMode, RandomCrop, RandomResizedCrop, RandomResizedCropConfig};
+pub use crop::{PadMode, PaddingMode, RandomCrop, RandomResizedCrop, RandomResizedCropConfig};
 pub use erase::{Cutout, RandomErasing, RandomErasingConfig};
 pub use flip::{HorizontalFlip, VerticalFlip};
+pub use grid::Interpolation;
 pub use mix::{CutMix, MixUp};
 pub use params::Params;
 pub use policy::{RandAugment, RandAugmentConfig, TrivialAugmentWide};
@@ -130,7 +134,7 @@ pub(crate) fn check_len(what: &'static str, expected: usize, got: usize) -> Resu
 }
 
 /// Copies `img` into `scratch` (grown once) and returns it.
-pub(crate) fn stash<'a>(img: &[f32], scratch: &'a mut Vec<f32>) -> &'a [f32] {
+pub(crate) fn stash<'a, T: Copy>(img: &[T], scratch: &'a mut Vec<T>) -> &'a [T] {
     scratch.clear();
     scratch.extend_from_slice(img);
     scratch

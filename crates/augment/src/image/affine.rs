@@ -1,16 +1,25 @@
 //! Affine warps: rotation, translation, zoom and shear (torchvision
-//! `RandomAffine` / `RandomRotation`), bilinear with a constant fill.
+//! `RandomAffine` / `RandomRotation`), nearest or bilinear with a constant
+//! fill blended in at the border as torchvision does.
 
+use super::grid::{self, Interpolation};
 use super::{ImageAugment, ImageShape, Params, stash};
 use crate::error::check_range;
 use crate::{Error, OpCtx, Result};
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
-/// One affine warp about the image centre.
+/// One affine warp about the image centre: torchvision's `affine(img,
+/// angle, translate, scale, shear, interpolation, fill=[fill])`.
+///
+/// `angle` has the sign of torchvision's `affine`: positive turns the image
+/// **clockwise** on screen, the opposite of torchvision's `rotate` (a
+/// rotation by `θ` counter-clockwise is `angle = −θ`, [`Affine::rotation`]).
+/// Until issue 19 it turned the other way while claiming torchvision's
+/// sign; an `Affine` logged before then replays mirrored.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Affine {
-    /// Rotation in degrees, counter-clockwise (torchvision's sign).
+    /// Rotation in degrees, clockwise on screen (torchvision `affine`'s sign).
     pub angle: f32,
     /// Translation in pixels, `[x, y]`.
     pub translate: [f32; 2],
@@ -18,8 +27,12 @@ pub struct Affine {
     pub scale: f32,
     /// Shear angles in degrees, `[x, y]`.
     pub shear: [f32; 2],
-    /// Value of pixels that come from outside the image.
+    /// Value of pixels that come from outside the image, blended in as
+    /// torchvision's `fill` (bilinear: `(sample − fill)·mask + fill`).
     pub fill: f32,
+    /// How pixels are resampled (bilinear when absent from a log).
+    #[serde(default)]
+    pub interpolation: Interpolation,
 }
 
 impl Affine {
@@ -31,27 +44,25 @@ impl Affine {
             scale: 1.0,
             shear: [0.0; 2],
             fill,
+            interpolation: Interpolation::Bilinear,
         }
     }
 
-    /// torchvision `_get_inverse_affine_matrix` (output → input, centred
-    /// pixel coordinates), for the rotation by `-angle` torchvision uses.
-    fn inverse_matrix(&self) -> [f64; 6] {
-        let rot = (-self.angle as f64).to_radians();
-        let (sx, sy) = (
-            (self.shear[0] as f64).to_radians(),
-            (self.shear[1] as f64).to_radians(),
-        );
-        let (tx, ty) = (self.translate[0] as f64, self.translate[1] as f64);
-        let a = (rot - sy).cos() / sy.cos();
-        let b = -(rot - sy).cos() * sx.tan() / sy.cos() - rot.sin();
-        let c = (rot - sy).sin() / sy.cos();
-        let d = -(rot - sy).sin() * sx.tan() / sy.cos() + rot.cos();
-        let s = self.scale as f64;
-        let mut m = [d / s, -b / s, 0.0, -c / s, a / s, 0.0];
-        m[2] += m[0] * -tx + m[1] * -ty;
-        m[5] += m[3] * -tx + m[4] * -ty;
-        m
+    /// A rotation by `degrees` counter-clockwise (torchvision `rotate`'s
+    /// sign), bilinear.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_augment::image::Affine;
+    ///
+    /// assert_eq!(Affine::rotation(30.0, 0.0).angle, -30.0);
+    /// ```
+    pub fn rotation(degrees: f32, fill: f32) -> Self {
+        Affine {
+            angle: -degrees,
+            ..Affine::identity(fill)
+        }
     }
 }
 
@@ -201,44 +212,25 @@ impl ImageAugment for RandomAffine {
             scale,
             shear: [shear_x, 0.0],
             fill: c.fill,
+            interpolation: Interpolation::Bilinear,
         }))
     }
 }
 
-/// Warps in place (through `scratch`), bilinear; neighbours outside the
-/// image take the fill value.
+/// Warps in place (through `scratch`): torchvision's `affine` with
+/// `fill = [a.fill]`.
 pub(crate) fn warp(dims: ImageShape, img: &mut [f32], scratch: &mut Vec<f32>, a: &Affine) {
-    let (h, w) = (dims.h, dims.w);
     if dims.is_empty() {
         return;
     }
-    let m = a.inverse_matrix();
+    let m = grid::inverse_affine_matrix(
+        a.angle as f64,
+        a.translate.map(f64::from),
+        a.scale as f64,
+        a.shear.map(f64::from),
+    );
     let src = stash(img, scratch);
-    let fill = a.fill as f64;
-    let (cx, cy) = (w as f64 / 2.0, h as f64 / 2.0);
-    for (plane_out, plane_in) in img.chunks_exact_mut(h * w).zip(src.chunks_exact(h * w)) {
-        let at = |x: isize, y: isize| {
-            if x < 0 || y < 0 || x >= w as isize || y >= h as isize {
-                fill
-            } else {
-                plane_in[y as usize * w + x as usize] as f64
-            }
-        };
-        for y in 0..h {
-            let py = y as f64 + 0.5 - cy;
-            for x in 0..w {
-                let px = x as f64 + 0.5 - cx;
-                let sx = m[0] * px + m[1] * py + m[2] + cx - 0.5;
-                let sy = m[3] * px + m[4] * py + m[5] + cy - 0.5;
-                let (x0, y0) = (sx.floor(), sy.floor());
-                let (fx, fy) = (sx - x0, sy - y0);
-                let (x0, y0) = (x0 as isize, y0 as isize);
-                let top = at(x0, y0) * (1.0 - fx) + at(x0 + 1, y0) * fx;
-                let bottom = at(x0, y0 + 1) * (1.0 - fx) + at(x0 + 1, y0 + 1) * fx;
-                plane_out[y * w + x] = (top * (1.0 - fy) + bottom * fy) as f32;
-            }
-        }
-    }
+    grid::affine(src, dims, img, &m, a.interpolation, Some(&[a.fill]));
 }
 
 #[cfg(test)]
@@ -259,10 +251,14 @@ mod tests {
         }
 
         #[test]
-        fn rotation_by_zero_is_the_identity((dims, img) in image()) {
+        fn the_identity_warp_keeps_the_image_up_to_grid_rounding((dims, img) in image()) {
+            // torchvision's grid puts the identity within an ulp of each
+            // pixel, not on it, so a fill blends in at the ulp level.
             let mut x = img.clone();
             warp(dims, &mut x, &mut Vec::new(), &Affine::identity(0.3));
-            prop_assert_eq!(&x, &img);
+            for (a, b) in x.iter().zip(&img) {
+                prop_assert!((a - b).abs() < 1e-5, "{} vs {}", a, b);
+            }
         }
     }
 
@@ -270,12 +266,24 @@ mod tests {
     fn rotation_by_90_degrees_turns_the_image_counter_clockwise() {
         let dims = ImageShape::new(1, 2, 2);
         let mut x = vec![1.0, 2.0, 3.0, 4.0];
+        let a = Affine::rotation(90.0, 0.0);
+        warp(dims, &mut x, &mut Vec::new(), &a);
+        let expected = [2.0, 4.0, 1.0, 3.0];
+        for (v, e) in x.iter().zip(expected) {
+            assert!((v - e).abs() < 1e-5, "{x:?}");
+        }
+    }
+
+    #[test]
+    fn a_positive_affine_angle_turns_the_image_clockwise_as_torchvision() {
+        let dims = ImageShape::new(1, 2, 2);
+        let mut x = vec![1.0, 2.0, 3.0, 4.0];
         let a = Affine {
             angle: 90.0,
             ..Affine::identity(0.0)
         };
         warp(dims, &mut x, &mut Vec::new(), &a);
-        let expected = [2.0, 4.0, 1.0, 3.0];
+        let expected = [3.0, 1.0, 4.0, 2.0];
         for (v, e) in x.iter().zip(expected) {
             assert!((v - e).abs() < 1e-5, "{x:?}");
         }

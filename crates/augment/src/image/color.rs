@@ -4,14 +4,16 @@
 //! Saturation, hue and grayscale act on the first three channels (RGB) and
 //! leave images with fewer than three channels unchanged.
 
+use super::grid::clamp;
 use super::{ImageAugment, ImageShape, Params};
 use crate::error::check_prob;
 use crate::{Error, OpCtx, Result};
+use descent_core::Scalar;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// ITU-R 601 luma weights, as torchvision's `rgb_to_grayscale`.
-const LUMA: [f32; 3] = [0.2989, 0.587, 0.114];
+const LUMA: [f64; 3] = [0.2989, 0.587, 0.114];
 
 /// The configuration of [`ColorJitter`]; `Default` is torchvision's (all 0: no change).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -197,102 +199,155 @@ impl ImageAugment for GaussianNoise {
     }
 }
 
-pub(crate) fn brightness(img: &mut [f32], factor: f32) {
+/// torchvision `adjust_brightness`: `clamp(f·x, 0, 1)`.
+pub(crate) fn brightness<T: Scalar>(img: &mut [T], factor: f64) {
+    let (f, zero, one) = (T::cast(factor), T::cast(0.0), T::cast(1.0));
     for v in img {
-        *v = (*v * factor).clamp(0.0, 1.0);
+        *v = clamp(*v * f, zero, one);
     }
 }
 
+/// torchvision's grey level `0.2989·R + 0.587·G + 0.114·B`, in its order.
+#[inline]
+pub(crate) fn luma<T: Scalar>(r: T, g: T, b: T) -> T {
+    r * T::cast(LUMA[0]) + g * T::cast(LUMA[1]) + b * T::cast(LUMA[2])
+}
+
 /// The grey level of pixel `i` (the value itself for non-RGB images).
-fn gray_at(dims: ImageShape, img: &[f32], i: usize) -> f32 {
+#[inline]
+fn gray_at<T: Scalar>(dims: ImageShape, img: &[T], i: usize) -> T {
     let p = dims.plane();
     if dims.c >= 3 {
-        LUMA[0] * img[i] + LUMA[1] * img[p + i] + LUMA[2] * img[2 * p + i]
+        luma(img[i], img[p + i], img[2 * p + i])
     } else {
         img[i]
     }
 }
 
-pub(crate) fn contrast(dims: ImageShape, img: &mut [f32], factor: f32) {
+/// torchvision `_blend`: `clamp(x·f + y·(1 − f), 0, 1)`.
+#[inline]
+fn blend<T: Scalar>(x: T, y: T, f: T, g: T) -> T {
+    clamp(x * f + y * g, T::cast(0.0), T::cast(1.0))
+}
+
+/// torchvision `adjust_contrast`: blend every value with the mean grey
+/// level (of the RGB channels when there are three or more, else of the
+/// whole image).
+pub(crate) fn contrast<T: Scalar>(dims: ImageShape, img: &mut [T], factor: f64) {
     let p = dims.plane();
     if p == 0 {
         return;
     }
-    let mean = if dims.c >= 3 {
-        (0..p).map(|i| gray_at(dims, img, i)).sum::<f32>() / p as f32
+    let mut sum = T::cast(0.0);
+    let n = if dims.c >= 3 {
+        for i in 0..p {
+            sum += gray_at(dims, img, i);
+        }
+        p
     } else {
-        img.iter().sum::<f32>() / img.len() as f32
+        for &v in img.iter() {
+            sum += v;
+        }
+        img.len()
     };
-    let offset = (1.0 - factor) * mean;
+    let mean = sum / T::from_count(n);
+    let (f, g) = (T::cast(factor), T::cast(1.0 - factor));
     for v in img {
-        *v = (factor * *v + offset).clamp(0.0, 1.0);
+        *v = blend(*v, mean, f, g);
     }
 }
 
-pub(crate) fn saturation(dims: ImageShape, img: &mut [f32], factor: f32) {
+/// torchvision `adjust_saturation`: blend the RGB channels with their grey
+/// level; images with fewer than three channels are unchanged.
+pub(crate) fn saturation<T: Scalar>(dims: ImageShape, img: &mut [T], factor: f64) {
     let p = dims.plane();
     if dims.c < 3 {
         return;
     }
+    let (f, g) = (T::cast(factor), T::cast(1.0 - factor));
     for i in 0..p {
-        let g = (1.0 - factor) * gray_at(dims, img, i);
+        let gray = gray_at(dims, img, i);
         for ch in 0..3 {
-            img[ch * p + i] = (factor * img[ch * p + i] + g).clamp(0.0, 1.0);
+            img[ch * p + i] = blend(img[ch * p + i], gray, f, g);
         }
     }
 }
 
-pub(crate) fn grayscale(dims: ImageShape, img: &mut [f32]) {
+/// Replaces the RGB channels by their grey level (the channel count is
+/// kept; images with fewer than three channels are unchanged).
+pub(crate) fn grayscale<T: Scalar>(dims: ImageShape, img: &mut [T]) {
     let p = dims.plane();
     if dims.c < 3 {
         return;
     }
     for i in 0..p {
-        let g = gray_at(dims, img, i).clamp(0.0, 1.0);
+        let g = gray_at(dims, img, i);
         for ch in 0..3 {
             img[ch * p + i] = g;
         }
     }
 }
 
-/// torchvision `adjust_hue`: RGB → HSV, rotate hue, back.
-pub(crate) fn hue(dims: ImageShape, img: &mut [f32], shift: f32) {
+/// The grey plane of an RGB image (its first three channels) into `dst`.
+pub(crate) fn gray_plane<T: Scalar>(dims: ImageShape, img: &[T], dst: &mut [T]) {
+    for (i, d) in dst.iter_mut().enumerate().take(dims.plane()) {
+        *d = gray_at(dims, img, i);
+    }
+}
+
+/// torchvision `adjust_hue`, computed in f32 as torchvision does for every
+/// float input: RGB → HSV (`_rgb_to_hsv`), `h ← (h + shift) mod 1`, and
+/// back (`_hsv_to_rgb`), per pixel of the first three channels.
+pub(crate) fn hue<T: Scalar>(dims: ImageShape, img: &mut [T], shift: f64) {
     let p = dims.plane();
     if dims.c < 3 || shift == 0.0 {
         return;
     }
+    let shift = shift as f32;
     for i in 0..p {
-        let (r, g, b) = (img[i], img[p + i], img[2 * p + i]);
-        let max = r.max(g).max(b);
-        let min = r.min(g).min(b);
-        let cr = max - min;
-        let s = if max > 0.0 { cr / max } else { 0.0 };
-        let mut h = if cr == 0.0 {
-            0.0
-        } else if max == r {
-            ((g - b) / cr).rem_euclid(6.0) / 6.0
-        } else if max == g {
-            ((b - r) / cr + 2.0) / 6.0
-        } else {
-            ((r - g) / cr + 4.0) / 6.0
-        };
-        h = (h + shift).rem_euclid(1.0);
-        let (h6, v) = (h * 6.0, max);
-        let sector = (h6.floor() as i32).rem_euclid(6);
-        let f = h6 - h6.floor();
-        let (pp, q, t) = (v * (1.0 - s), v * (1.0 - s * f), v * (1.0 - s * (1.0 - f)));
-        let (r, g, b) = match sector {
-            0 => (v, t, pp),
-            1 => (q, v, pp),
-            2 => (pp, v, t),
-            3 => (pp, q, v),
-            4 => (t, pp, v),
-            _ => (v, pp, q),
-        };
-        img[i] = r.clamp(0.0, 1.0);
-        img[p + i] = g.clamp(0.0, 1.0);
-        img[2 * p + i] = b.clamp(0.0, 1.0);
+        let rgb = [img[i], img[p + i], img[2 * p + i]].map(|v| v.as_f64() as f32);
+        let [h, s, v] = rgb_to_hsv(rgb);
+        let h = (h + shift).rem_euclid(1.0);
+        let out = hsv_to_rgb(h, s, v);
+        for (ch, o) in out.into_iter().enumerate() {
+            img[ch * p + i] = T::cast(o as f64);
+        }
     }
+}
+
+/// torchvision `_rgb_to_hsv` for one pixel.
+fn rgb_to_hsv([r, g, b]: [f32; 3]) -> [f32; 3] {
+    let maxc = r.max(g).max(b);
+    let minc = r.min(g).min(b);
+    let eqc = maxc == minc;
+    let range = maxc - minc;
+    let s = range / if eqc { 1.0 } else { maxc };
+    let div = if eqc { 1.0 } else { range };
+    let (rc, gc, bc) = ((maxc - r) / div, (maxc - g) / div, (maxc - b) / div);
+    let (neq_r, eq_g) = (maxc != r, maxc == g);
+    let mask = |m: bool| if m { 1.0f32 } else { 0.0 };
+    let hg = (rc + 2.0 - bc) * mask(eq_g && neq_r);
+    let hr = (bc - gc) * mask(!neq_r);
+    let hb = (gc + 4.0 - rc) * mask(neq_r && !eq_g);
+    let h = hr + hg + hb;
+    let h = (h * (1.0f64 / 6.0) as f32 + 1.0) % 1.0;
+    [h, s, maxc]
+}
+
+/// torchvision `_hsv_to_rgb` for one pixel.
+fn hsv_to_rgb(h: f32, s: f32, v: f32) -> [f32; 3] {
+    let h6 = h * 6.0;
+    let i = h6.floor();
+    let f = h6 - i;
+    let sxf = s * f;
+    let one_minus_s = 1.0 - s;
+    let q = ((1.0 - sxf) * v).clamp(0.0, 1.0);
+    let t = ((sxf + one_minus_s) * v).clamp(0.0, 1.0);
+    let p = (one_minus_s * v).clamp(0.0, 1.0);
+    let vpqt = [v, p, q, t];
+    const SELECT: [[usize; 6]; 3] = [[0, 2, 1, 1, 3, 0], [3, 0, 0, 2, 1, 1], [1, 1, 3, 0, 0, 2]];
+    let i = (i as i32).rem_euclid(6) as usize;
+    [vpqt[SELECT[0][i]], vpqt[SELECT[1][i]], vpqt[SELECT[2][i]]]
 }
 
 pub(crate) fn channel_shift(dims: ImageShape, img: &mut [f32], shifts: &[f32; 8]) {
@@ -353,7 +408,7 @@ mod tests {
         }
 
         #[test]
-        fn hue_shift_keeps_grey_pixels(g in 0.0f32..=1.0, shift in -0.5f32..0.5) {
+        fn hue_shift_keeps_grey_pixels(g in 0.0f32..=1.0, shift in -0.5f64..0.5) {
             let dims = ImageShape::new(3, 1, 1);
             let mut x = vec![g; 3];
             hue(dims, &mut x, shift);
@@ -363,7 +418,7 @@ mod tests {
 
     #[test]
     fn hue_by_a_third_turns_red_into_green() {
-        let mut x = vec![1.0, 0.0, 0.0];
+        let mut x = vec![1.0f32, 0.0, 0.0];
         hue(ImageShape::new(3, 1, 1), &mut x, 1.0 / 3.0);
         assert!(
             (x[0] - 0.0).abs() < 1e-5 && (x[1] - 1.0).abs() < 1e-5 && x[2].abs() < 1e-5,

@@ -1,8 +1,10 @@
 //! Random crop with padding and random resized crop (zoom in).
 
+use super::grid::{Interpolation, clamp};
 use super::{ImageAugment, ImageShape, Params, stash};
 use crate::error::check_range;
 use crate::{Error, OpCtx, Result};
+use descent_core::Scalar;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +15,10 @@ pub enum PadMode {
     Constant(f32),
     /// Mirror without repeating the edge pixel (torchvision `reflect`).
     Reflect,
+    /// Repeat the edge pixel (torchvision `edge`).
+    Edge,
+    /// Mirror repeating the edge pixel (torchvision `symmetric`).
+    Symmetric,
 }
 
 /// Pads by `pad` pixels and crops back to the original size at a random
@@ -66,14 +72,107 @@ impl ImageAugment for RandomCrop {
     }
 }
 
-/// Index `i` reflected into `0..n` (numpy/torch `reflect`).
-fn reflect(i: isize, n: usize) -> usize {
-    if n == 1 {
-        return 0;
+/// How the border of a padded (or windowed) image is filled (torchvision
+/// `padding_mode`), without the fill value itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaddingMode {
+    /// A constant fill (torchvision `constant`).
+    #[default]
+    Constant,
+    /// Mirror without repeating the edge pixel: `c b | a b c | b a`
+    /// (torchvision `reflect`).
+    Reflect,
+    /// Repeat the edge pixel: `a a | a b c | c c` (torchvision `edge`).
+    Edge,
+    /// Mirror repeating the edge pixel: `b a | a b c | c b` (torchvision `symmetric`).
+    Symmetric,
+}
+
+impl PadMode {
+    /// The padding mode and, for a constant, its fill value.
+    pub(crate) fn split(self) -> (PaddingMode, Option<f32>) {
+        match self {
+            PadMode::Constant(f) => (PaddingMode::Constant, Some(f)),
+            PadMode::Reflect => (PaddingMode::Reflect, None),
+            PadMode::Edge => (PaddingMode::Edge, None),
+            PadMode::Symmetric => (PaddingMode::Symmetric, None),
+        }
     }
-    let period = 2 * (n as isize - 1);
-    let m = i.rem_euclid(period);
-    (if m < n as isize { m } else { period - m }) as usize
+}
+
+/// The source index of padded index `i` along an axis of length `n > 0`,
+/// or `None` where a constant fill goes.
+pub(crate) fn pad_index(mode: PaddingMode, i: isize, n: usize) -> Option<usize> {
+    let n = n as isize;
+    if (0..n).contains(&i) {
+        return Some(i as usize);
+    }
+    Some(match mode {
+        PaddingMode::Constant => return None,
+        PaddingMode::Reflect => {
+            if n == 1 {
+                0
+            } else {
+                let period = 2 * (n - 1);
+                let m = i.rem_euclid(period);
+                (if m < n { m } else { period - m }) as usize
+            }
+        }
+        PaddingMode::Edge => i.clamp(0, n - 1) as usize,
+        PaddingMode::Symmetric => {
+            let m = i.rem_euclid(2 * n);
+            (if m < n { m } else { 2 * n - 1 - m }) as usize
+        }
+    })
+}
+
+/// Writes the `oh × ow` window at `(top, left)` of `src` (which may reach
+/// outside it) into `dst`, reading outside pixels per `mode`; a constant
+/// border takes `fill[ch]` (one value for all channels when its length is
+/// 1, zero when `None`). `pad`, `crop` and the padded random crop are all
+/// this one window.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn window<T: Copy + Default>(
+    src: &[T],
+    dims: ImageShape,
+    dst: &mut [T],
+    (top, left): (isize, isize),
+    (oh, ow): (usize, usize),
+    mode: PaddingMode,
+    fill: Option<&[T]>,
+) {
+    let (h, w) = (dims.h, dims.w);
+    if dims.is_empty() || oh == 0 || ow == 0 {
+        return;
+    }
+    // Output columns whose source column lies inside the image.
+    let x_lo = (-left).clamp(0, ow as isize) as usize;
+    let x_hi = (w as isize - left).clamp(0, ow as isize) as usize;
+    for ch in 0..dims.c {
+        let plane_in = &src[ch * h * w..(ch + 1) * h * w];
+        let plane_out = &mut dst[ch * oh * ow..(ch + 1) * oh * ow];
+        let f = fill.map_or_else(T::default, |f| if f.len() == 1 { f[0] } else { f[ch] });
+        for (y, row) in plane_out.chunks_exact_mut(ow).enumerate() {
+            let Some(sy) = pad_index(mode, y as isize + top, h) else {
+                row.fill(f);
+                continue;
+            };
+            let src_row = &plane_in[sy * w..(sy + 1) * w];
+            if mode == PaddingMode::Constant {
+                row[..x_lo].fill(f);
+                row[x_hi.max(x_lo)..].fill(f);
+                if x_lo < x_hi {
+                    let s0 = (x_lo as isize + left) as usize;
+                    row[x_lo..x_hi].copy_from_slice(&src_row[s0..s0 + (x_hi - x_lo)]);
+                }
+            } else {
+                for (x, v) in row.iter_mut().enumerate() {
+                    *v = pad_index(mode, x as isize + left, w).map_or(f, |sx| src_row[sx]);
+                }
+            }
+        }
+    }
 }
 
 /// Pads and crops in place (through `scratch`).
@@ -86,7 +185,6 @@ pub(crate) fn pad_crop(
     pad: usize,
     mode: PadMode,
 ) {
-    let (h, w) = (dims.h, dims.w);
     if dims.is_empty() || (top == pad && left == pad) {
         return;
     }
@@ -97,38 +195,18 @@ pub(crate) fn pad_crop(
         return;
     }
     let src = stash(img, scratch);
-    let dy = top as isize - pad as isize;
-    let dx = left as isize - pad as isize;
-    // Output columns whose source column lies inside the image.
-    let x_lo = (-dx).clamp(0, w as isize) as usize;
-    let x_hi = (w as isize - dx).clamp(0, w as isize) as usize;
-    for (plane_out, plane_in) in img.chunks_exact_mut(h * w).zip(src.chunks_exact(h * w)) {
-        for (y, row) in plane_out.chunks_exact_mut(w).enumerate() {
-            let sy = y as isize + dy;
-            match mode {
-                PadMode::Constant(fill) => {
-                    if sy < 0 || sy >= h as isize {
-                        row.fill(fill);
-                        continue;
-                    }
-                    let src_row = &plane_in[sy as usize * w..(sy as usize + 1) * w];
-                    row[..x_lo].fill(fill);
-                    row[x_hi.max(x_lo)..].fill(fill);
-                    if x_lo < x_hi {
-                        let s0 = (x_lo as isize + dx) as usize;
-                        row[x_lo..x_hi].copy_from_slice(&src_row[s0..s0 + (x_hi - x_lo)]);
-                    }
-                }
-                PadMode::Reflect => {
-                    let sy = reflect(sy, h);
-                    let src_row = &plane_in[sy * w..(sy + 1) * w];
-                    for (x, v) in row.iter_mut().enumerate() {
-                        *v = src_row[reflect(x as isize + dx, w)];
-                    }
-                }
-            }
-        }
-    }
+    let (mode, fill) = mode.split();
+    let fill = fill.map(|f| [f]);
+    let origin = (top as isize - pad as isize, left as isize - pad as isize);
+    window(
+        src,
+        dims,
+        img,
+        origin,
+        (dims.h, dims.w),
+        mode,
+        fill.as_ref().map(|f| &f[..]),
+    );
 }
 
 /// The configuration of [`RandomResizedCrop`]; `Default` is torchvision's.
@@ -238,15 +316,70 @@ impl ImageAugment for RandomResizedCrop {
     }
 }
 
-/// Bilinear source coordinates for resizing `n_in` to `n_out`
-/// (align_corners = false, clamped at the border): `(i0, i1, frac)`.
-pub(crate) fn resize_coord(o: usize, n_in: usize, n_out: usize) -> (usize, usize, f64) {
-    let s = ((o as f64 + 0.5) * (n_in as f64 / n_out as f64) - 0.5).clamp(0.0, (n_in - 1) as f64);
-    let i0 = s.floor() as usize;
-    (i0, (i0 + 1).min(n_in - 1), s - i0 as f64)
+/// PyTorch's linear source index of output `o` when resizing `n_in` to
+/// `n_out` (`align_corners = False`): `(i0, i1, λ0, λ1)`.
+fn linear_index<T: Scalar>(o: usize, n_in: usize, n_out: usize) -> (usize, usize, T, T) {
+    let scale = T::from_count(n_in) / T::from_count(n_out);
+    let half = T::cast(0.5);
+    let zero = T::cast(0.0);
+    let real = scale * (T::from_count(o) + half) - half;
+    let real = if real < zero { zero } else { real };
+    let i0 = (real.as_f64().floor() as usize).min(n_in - 1);
+    let l1 = clamp(real - T::from_count(i0), zero, T::cast(1.0));
+    let i1 = if i0 < n_in - 1 { i0 + 1 } else { i0 };
+    (i0, i1, T::cast(1.0) - l1, l1)
 }
 
-/// Crops `height × width` at `(top, left)` and resizes it to the image size.
+/// PyTorch's `nearest` source index (`floor(o · n_in / n_out)` in f32).
+fn nearest_index(o: usize, n_in: usize, n_out: usize) -> usize {
+    let scale = n_in as f32 / n_out as f32;
+    ((o as f32 * scale).floor() as usize).min(n_in - 1)
+}
+
+/// Resizes the `height × width` window at `(top, left)` of `src` to
+/// `oh × ow` in `dst` (torchvision `resized_crop` / `resize` with
+/// `antialias = False`, PyTorch's `interpolate` with `align_corners =
+/// False`). The caller checks the window lies inside the image.
+pub(crate) fn resize<T: Scalar>(
+    src: &[T],
+    dims: ImageShape,
+    dst: &mut [T],
+    (top, left, height, width): (usize, usize, usize, usize),
+    (oh, ow): (usize, usize),
+    interpolation: Interpolation,
+) {
+    let (h, w) = (dims.h, dims.w);
+    if dims.is_empty() || height == 0 || width == 0 || oh == 0 || ow == 0 {
+        return;
+    }
+    for ch in 0..dims.c {
+        let plane_in = &src[ch * h * w..(ch + 1) * h * w];
+        let plane_out = &mut dst[ch * oh * ow..(ch + 1) * oh * ow];
+        for y in 0..oh {
+            match interpolation {
+                Interpolation::Bilinear => {
+                    let (y0, y1, h0, h1) = linear_index::<T>(y, height, oh);
+                    let (r0, r1) = ((top + y0) * w + left, (top + y1) * w + left);
+                    for x in 0..ow {
+                        let (x0, x1, w0, w1) = linear_index::<T>(x, width, ow);
+                        let a = plane_in[r0 + x0] * w0 + plane_in[r0 + x1] * w1;
+                        let b = plane_in[r1 + x0] * w0 + plane_in[r1 + x1] * w1;
+                        plane_out[y * ow + x] = a * h0 + b * h1;
+                    }
+                }
+                Interpolation::Nearest => {
+                    let r = (top + nearest_index(y, height, oh)) * w + left;
+                    for x in 0..ow {
+                        plane_out[y * ow + x] = plane_in[r + nearest_index(x, width, ow)];
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Crops `height × width` at `(top, left)` and resizes it (bilinear) to the
+/// image size, in place.
 pub(crate) fn resized_crop(
     dims: ImageShape,
     img: &mut [f32],
@@ -266,18 +399,14 @@ pub(crate) fn resized_crop(
         return;
     }
     let src = stash(img, scratch);
-    for (plane_out, plane_in) in img.chunks_exact_mut(h * w).zip(src.chunks_exact(h * w)) {
-        for y in 0..h {
-            let (y0, y1, fy) = resize_coord(y, height, h);
-            let (r0, r1) = ((top + y0) * w + left, (top + y1) * w + left);
-            for x in 0..w {
-                let (x0, x1, fx) = resize_coord(x, width, w);
-                let a = plane_in[r0 + x0] as f64 * (1.0 - fx) + plane_in[r0 + x1] as f64 * fx;
-                let b = plane_in[r1 + x0] as f64 * (1.0 - fx) + plane_in[r1 + x1] as f64 * fx;
-                plane_out[y * w + x] = (a * (1.0 - fy) + b * fy) as f32;
-            }
-        }
-    }
+    resize(
+        src,
+        dims,
+        img,
+        (top, left, height, width),
+        (h, w),
+        Interpolation::Bilinear,
+    );
 }
 
 #[cfg(test)]

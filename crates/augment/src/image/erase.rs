@@ -147,14 +147,17 @@ impl ImageAugment for RandomErasing {
     }
 }
 
-pub(crate) fn erase(
+/// Writes `value(ch, y, x)` (rectangle-relative) over the rectangle
+/// `height × width` at `(top, left)`, clipped to the image.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn erase_with<T>(
     dims: ImageShape,
-    img: &mut [f32],
+    img: &mut [T],
     top: usize,
     left: usize,
     height: usize,
     width: usize,
-    value: f32,
+    value: impl Fn(usize, usize, usize) -> T,
 ) {
     let (h, w) = (dims.h, dims.w);
     let (y1, x1) = (
@@ -164,11 +167,26 @@ pub(crate) fn erase(
     if dims.is_empty() || top >= y1 || left >= x1 {
         return;
     }
-    for plane in img.chunks_exact_mut(h * w) {
+    for (ch, plane) in img.chunks_exact_mut(h * w).enumerate() {
         for y in top..y1 {
-            plane[y * w + left..y * w + x1].fill(value);
+            for x in left..x1 {
+                plane[y * w + x] = value(ch, y - top, x - left);
+            }
         }
     }
+}
+
+/// Sets the rectangle (clipped to the image) of every channel to `value`.
+pub(crate) fn erase(
+    dims: ImageShape,
+    img: &mut [f32],
+    top: usize,
+    left: usize,
+    height: usize,
+    width: usize,
+    value: f32,
+) {
+    erase_with(dims, img, top, left, height, width, |_, _, _| value)
 }
 
 #[cfg(test)]

@@ -69,7 +69,7 @@ impl ImageAugment for VerticalFlip {
 }
 
 /// Reverses every row in place.
-pub(crate) fn hflip(dims: ImageShape, img: &mut [f32]) {
+pub(crate) fn hflip<T>(dims: ImageShape, img: &mut [T]) {
     if dims.w == 0 {
         return;
     }
@@ -79,7 +79,7 @@ pub(crate) fn hflip(dims: ImageShape, img: &mut [f32]) {
 }
 
 /// Reverses the row order of every channel in place.
-pub(crate) fn vflip(dims: ImageShape, img: &mut [f32]) {
+pub(crate) fn vflip<T>(dims: ImageShape, img: &mut [T]) {
     let (h, w) = (dims.h, dims.w);
     if dims.plane() == 0 {
         return;

@@ -227,10 +227,10 @@ impl Params {
                 width,
             } => crop::resized_crop(dims, img, scratch, top, left, height, width),
             Params::Affine(a) => affine::warp(dims, img, scratch, &a),
-            Params::Brightness { factor } => color::brightness(img, factor),
-            Params::Contrast { factor } => color::contrast(dims, img, factor),
-            Params::Saturation { factor } => color::saturation(dims, img, factor),
-            Params::Hue { shift } => color::hue(dims, img, shift),
+            Params::Brightness { factor } => color::brightness(img, factor as f64),
+            Params::Contrast { factor } => color::contrast(dims, img, factor as f64),
+            Params::Saturation { factor } => color::saturation(dims, img, factor as f64),
+            Params::Hue { shift } => color::hue(dims, img, shift as f64),
             Params::ChannelShift { shifts } => color::channel_shift(dims, img, &shifts),
             Params::Grayscale { apply } => {
                 if apply {
@@ -245,11 +245,11 @@ impl Params {
                 width,
                 value,
             } => erase::erase(dims, img, top, left, height, width, value),
-            Params::Solarize { threshold } => tone::solarize(img, threshold),
+            Params::Solarize { threshold } => tone::solarize(img, threshold as f64),
             Params::Posterize { bits } => tone::posterize(img, bits),
             Params::AutoContrast => tone::autocontrast(dims, img),
             Params::Equalize => tone::equalize(dims, img),
-            Params::Sharpness { factor } => tone::sharpness(dims, img, scratch, factor),
+            Params::Sharpness { factor } => tone::sharpness(dims, img, scratch, factor as f64),
         }
     }
 }

@@ -82,10 +82,8 @@ fn op_params(
                 ..affine
             })
         }
-        "Rotate" => Params::Affine(Affine {
-            angle: sign * space.rotate * t,
-            ..affine
-        }),
+        // torchvision's `_apply_op` rotates with `F.rotate` (counter-clockwise).
+        "Rotate" => Params::Affine(Affine::rotation(sign * space.rotate * t, fill)),
         "Brightness" => Params::Brightness {
             factor: 1.0 + sign * space.color * t,
         },

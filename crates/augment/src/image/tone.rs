@@ -2,90 +2,182 @@
 //! (torchvision `solarize`, `posterize`, `autocontrast`, `equalize`,
 //! `adjust_sharpness`, for float images in [0, 1]).
 
+use super::grid::clamp;
 use super::{ImageShape, stash};
+use descent_core::Scalar;
 
-pub(crate) fn solarize(img: &mut [f32], threshold: f32) {
+/// torchvision `solarize`: `1 − x` where `x ≥ threshold`.
+pub(crate) fn solarize<T: Scalar>(img: &mut [T], threshold: f64) {
+    let (t, one) = (T::cast(threshold), T::cast(1.0));
     for v in img {
-        if *v >= threshold {
-            *v = 1.0 - *v;
+        if *v >= t {
+            *v = one - *v;
         }
     }
 }
 
-/// Quantizes to 8 bits, keeps the top `bits`, and scales back.
-pub(crate) fn posterize(img: &mut [f32], bits: u8) {
-    let mask = !((1u32 << (8 - bits.clamp(1, 8) as u32)) - 1) & 0xff;
+/// torchvision `invert`: `1 − x`.
+pub(crate) fn invert<T: Scalar>(img: &mut [T]) {
+    let one = T::cast(1.0);
     for v in img {
-        let level = (*v * 255.0).round().clamp(0.0, 255.0) as u32;
-        *v = (level & mask) as f32 / 255.0;
+        *v = one - *v;
     }
 }
 
-pub(crate) fn autocontrast(dims: ImageShape, img: &mut [f32]) {
+/// torchvision's float `posterize`: `floor(x·2^bits)` clamped to
+/// `[0, 2^bits − 1]`, times `2^−bits`.
+pub(crate) fn posterize<T: Scalar>(img: &mut [T], bits: u8) {
+    let levels = (1u32 << bits.min(8)) as f64;
+    let (l, top, inv) = (
+        T::cast(levels),
+        T::cast(levels - 1.0),
+        T::cast(1.0 / levels),
+    );
+    let zero = T::cast(0.0);
+    for v in img {
+        *v = clamp((*v * l).floor(), zero, top) * inv;
+    }
+}
+
+/// torchvision's uint8 `posterize`: keep the top `bits` bits.
+pub(crate) fn posterize_u8(img: &mut [u8], bits: u8) {
+    if bits >= 8 {
+        return;
+    }
+    let mask = (((1u32 << bits) - 1) << (8 - bits)) as u8;
+    for v in img {
+        *v &= mask;
+    }
+}
+
+/// torchvision `autocontrast`: per channel `(x − min)/(max − min)` clamped
+/// to `[0, 1]`; a constant channel is only clamped.
+pub(crate) fn autocontrast<T: Scalar>(dims: ImageShape, img: &mut [T]) {
+    if dims.plane() == 0 {
+        return;
+    }
+    let (zero, one) = (T::cast(0.0), T::cast(1.0));
+    for plane in img.chunks_exact_mut(dims.plane()) {
+        let mut lo = plane[0];
+        let mut hi = plane[0];
+        for &v in plane.iter() {
+            if v < lo {
+                lo = v;
+            }
+            if v > hi {
+                hi = v;
+            }
+        }
+        let (lo, range) = if hi == lo { (zero, one) } else { (lo, hi - lo) };
+        for v in plane {
+            *v = clamp((*v - lo) / range, zero, one);
+        }
+    }
+}
+
+/// torchvision's float → uint8 conversion (`to_dtype(…, scale=True)`):
+/// `trunc(x·(255 + 1 − 1e-3))`, saturated to `0..=255`.
+pub(crate) fn to_u8<T: Scalar>(v: T) -> u8 {
+    let x = (v * T::cast(255.0 + 1.0 - 1e-3)).as_f64();
+    if x.is_nan() {
+        0
+    } else {
+        x.clamp(0.0, 255.0) as u8
+    }
+}
+
+/// torchvision's uint8 → float conversion: `x · (1/255)`.
+pub(crate) fn from_u8<T: Scalar>(v: u8) -> T {
+    T::cast(v as f64) * T::cast(1.0 / 255.0)
+}
+
+/// PIL's (and torchvision's) equalization lookup table of one channel, or
+/// `None` when the channel is returned unchanged (`step == 0`).
+fn equalize_lut(plane: &[u8]) -> Option<[u8; 256]> {
+    let mut hist = [0usize; 256];
+    for &v in plane {
+        hist[v as usize] += 1;
+    }
+    let last = hist.iter().rposition(|&n| n > 0).map_or(0, |i| hist[i]);
+    let step = (plane.len() - last) / 255;
+    if step == 0 {
+        return None;
+    }
+    let mut lut = [0u8; 256];
+    let mut cum = 0usize;
+    for k in 1..256 {
+        cum += hist[k - 1];
+        lut[k] = ((cum + step / 2) / step).min(255) as u8;
+    }
+    Some(lut)
+}
+
+/// torchvision's uint8 `equalize`, per channel.
+pub(crate) fn equalize_u8(dims: ImageShape, img: &mut [u8]) {
     if dims.plane() == 0 {
         return;
     }
     for plane in img.chunks_exact_mut(dims.plane()) {
-        let lo = plane.iter().copied().fold(f32::INFINITY, f32::min);
-        let hi = plane.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        if hi > lo {
-            let scale = 1.0 / (hi - lo);
+        if let Some(lut) = equalize_lut(plane) {
             for v in plane {
-                *v = ((*v - lo) * scale).clamp(0.0, 1.0);
+                *v = lut[*v as usize];
             }
         }
     }
 }
 
-/// Per-channel histogram equalization over 256 levels (PIL's rule, as torchvision).
-pub(crate) fn equalize(dims: ImageShape, img: &mut [f32]) {
+/// torchvision's float `equalize`: to uint8 ([`to_u8`]), equalize, back
+/// ([`from_u8`]). A channel left unchanged by the uint8 rule still goes
+/// through the 8-bit round trip, as in torchvision.
+pub(crate) fn equalize<T: Scalar>(dims: ImageShape, img: &mut [T]) {
     if dims.plane() == 0 {
         return;
     }
+    let mut levels = vec![0u8; dims.plane()];
     for plane in img.chunks_exact_mut(dims.plane()) {
-        let mut hist = [0usize; 256];
-        let level = |v: f32| (v * 255.0).round().clamp(0.0, 255.0) as usize;
-        for v in plane.iter() {
-            hist[level(*v)] += 1;
+        for (l, v) in levels.iter_mut().zip(plane.iter()) {
+            *l = to_u8(*v);
         }
-        let last = hist.iter().rposition(|&n| n > 0).map_or(0, |i| hist[i]);
-        let step = (plane.len() - last) / 255;
-        if step == 0 {
-            continue;
-        }
-        let mut lut = [0f32; 256];
-        let mut cum = step / 2;
-        for (l, n) in hist.iter().enumerate() {
-            lut[l] = ((cum / step).min(255)) as f32 / 255.0;
-            cum += n;
-        }
-        for v in plane {
-            *v = lut[level(*v)];
+        let lut = equalize_lut(&levels);
+        for (v, &l) in plane.iter_mut().zip(&levels) {
+            *v = from_u8(lut.map_or(l, |lut| lut[l as usize]));
         }
     }
 }
 
-/// Blends with the image smoothed by `[[1,1,1],[1,5,1],[1,1,1]]/13`;
-/// border pixels keep their value (torchvision).
-pub(crate) fn sharpness(dims: ImageShape, img: &mut [f32], scratch: &mut Vec<f32>, factor: f32) {
+/// torchvision `adjust_sharpness`: interior pixels become
+/// `x + (1 − f)·(blur − x)` with the 3×3 kernel `[[1,1,1],[1,5,1],[1,1,1]]/13`
+/// (valid convolution); border pixels keep their value; clamped to `[0, 1]`.
+pub(crate) fn sharpness<T: Scalar>(
+    dims: ImageShape,
+    img: &mut [T],
+    scratch: &mut Vec<T>,
+    factor: f64,
+) {
     let (h, w) = (dims.h, dims.w);
     if h < 3 || w < 3 {
         return;
     }
+    let (a, b) = (T::cast(1.0 / 13.0), T::cast(5.0 / 13.0));
+    let alpha = T::cast(1.0 - factor);
+    let (zero, one) = (T::cast(0.0), T::cast(1.0));
     let src = stash(img, scratch);
     for (out, inp) in img.chunks_exact_mut(h * w).zip(src.chunks_exact(h * w)) {
         for y in 1..h - 1 {
             for x in 1..w - 1 {
-                let mut s = 4.0 * inp[y * w + x];
+                let mut blurred = zero;
                 for dy in 0..3 {
                     for dx in 0..3 {
-                        s += inp[(y + dy - 1) * w + x + dx - 1];
+                        let k = if dy == 1 && dx == 1 { b } else { a };
+                        blurred += inp[(y + dy - 1) * w + x + dx - 1] * k;
                     }
                 }
-                let blurred = s / 13.0;
                 let v = inp[y * w + x];
-                out[y * w + x] = (factor * v + (1.0 - factor) * blurred).clamp(0.0, 1.0);
+                out[y * w + x] = v + alpha * (blurred - v);
             }
+        }
+        for v in out.iter_mut() {
+            *v = clamp(*v, zero, one);
         }
     }
 }
@@ -100,7 +192,7 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(64))]
 
         #[test]
-        fn tone_ops_keep_range((dims, img) in image(), t in 0.0f32..=1.0, bits in 1u8..=8, f in 0.0f32..2.0) {
+        fn tone_ops_keep_range((dims, img) in image(), t in 0.0f64..=1.0, bits in 1u8..=8, f in 0.0f64..2.0) {
             let mut scratch = Vec::new();
             let mut x = img.clone();
             solarize(&mut x, t);

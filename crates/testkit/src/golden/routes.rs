@@ -28,6 +28,9 @@ pub enum Harness {
     /// `descent-optim`'s `tests/scheduled_golden.rs`: every scheduler
     /// driving a running SGD's rate and momentum.
     ScheduledSgd,
+    /// `descent-augment`'s `tests/golden_augment.rs`: torchvision's
+    /// functional image ops.
+    Augment,
 }
 
 /// One row of [`ROUTES`].
@@ -115,6 +118,35 @@ pub const ROUTES: &[Route] = &[
         field: Some("layer"),
         values: &["BatchNorm1d", "BatchNorm2d"],
         harnesses: &[Harness::BatchNorm],
+    },
+    Route {
+        kind: "augment",
+        field: Some("op"),
+        values: &[
+            "hflip",
+            "vflip",
+            "rotate",
+            "affine",
+            "resized_crop",
+            "pad",
+            "center_crop",
+            "adjust_brightness",
+            "adjust_contrast",
+            "adjust_saturation",
+            "adjust_hue",
+            "rgb_to_grayscale",
+            "gaussian_blur",
+            "posterize",
+            "solarize",
+            "equalize",
+            "autocontrast",
+            "adjust_sharpness",
+            "invert",
+            "erase",
+            "perspective",
+            "elastic",
+        ],
+        harnesses: &[Harness::Augment],
     },
     Route {
         kind: "training",

@@ -1,0 +1,156 @@
+//! Image ops applied with explicit parameters, as
+//! `torchvision.transforms.v2.functional`: each takes a `C × H × W`
+//! [`Image`] of `f32` or `f64` and returns a new one, which may differ in
+//! size ([`pad`], [`center_crop`], [`crop`], [`resize`], [`resized_crop`])
+//! or channel count ([`rgb_to_grayscale`]).
+//!
+//! These are the same kernels the random pipeline ([`ImageAugment`](super::ImageAugment)
+//! ops and [`Params::apply`](super::Params::apply)) runs, so a drawn
+//! parameter means the same thing in both. Values are nominally in
+//! `[0, 1]`; the colour ops clamp to it as torchvision does for float
+//! images. Every op is checked against torchvision 0.29's outputs by
+//! `crates/augment/tests/golden_augment.rs`.
+//!
+//! | descent | torchvision | notes |
+//! |---|---|---|
+//! | [`hflip`], [`vflip`] | `hflip`, `vflip` | |
+//! | [`pad`] | `pad` | constant (per-channel fill), reflect, edge, symmetric |
+//! | [`crop`], [`center_crop`] | `crop`, `center_crop` | outside pixels read as 0 |
+//! | [`resize`], [`resized_crop`] | `resize`, `resized_crop` | `antialias=False` |
+//! | [`rotate`], [`affine`] | `rotate`, `affine` | nearest or bilinear, fill; `expand=False`, `center=None` |
+//! | [`perspective`], [`perspective_coefficients`] | `perspective`, `_get_perspective_coeffs` | |
+//! | [`elastic`] | `elastic` | explicit displacement field |
+//! | [`adjust_brightness`], [`adjust_contrast`], [`adjust_saturation`], [`adjust_hue`] | same names | hue computed in f32, as torchvision |
+//! | [`rgb_to_grayscale`] | `rgb_to_grayscale` | 1 or 3 output channels |
+//! | [`gaussian_blur`] | `gaussian_blur` | reflect border |
+//! | [`posterize`], [`posterize_u8`] | `posterize` | float and uint8 rules |
+//! | [`solarize`], [`invert`], [`autocontrast`] | same names | |
+//! | [`equalize`], [`equalize_u8`] | `equalize` | float goes through uint8, as torchvision |
+//! | [`adjust_sharpness`] | `adjust_sharpness` | |
+//! | [`erase`] | `erase` | value broadcast from `[C or 1, h or 1, w or 1]` |
+//!
+//! # Examples
+//!
+//! ```
+//! use descent_augment::image::functional::{self as F, Image, Interpolation};
+//! use descent_augment::image::ImageShape;
+//!
+//! let img = Image::new(ImageShape::new(3, 8, 10), vec![0.5f64; 240])?;
+//! let small = F::resized_crop(&img, 1, 2, 5, 6, [4, 5], Interpolation::Bilinear)?;
+//! assert_eq!(small.dims(), ImageShape::new(3, 4, 5));
+//! let turned = F::rotate(&img, 30.0, Interpolation::Nearest, Some(&[0.0]))?;
+//! let gray = F::rgb_to_grayscale(&turned, 1)?;
+//! assert_eq!(gray.dims().c, 1);
+//! # Ok::<(), descent_augment::Error>(())
+//! ```
+
+mod color;
+mod geometry;
+
+pub use super::crop::PaddingMode;
+pub use super::grid::Interpolation;
+pub use color::{
+    adjust_brightness, adjust_contrast, adjust_hue, adjust_saturation, adjust_sharpness,
+    autocontrast, equalize, equalize_u8, gaussian_blur, invert, posterize, posterize_u8,
+    rgb_to_grayscale, solarize, to_float, to_u8,
+};
+pub use geometry::{
+    affine, center_crop, crop, elastic, erase, hflip, pad, perspective, perspective_coefficients,
+    resize, resized_crop, rotate, vflip,
+};
+
+use super::{ImageShape, check_len};
+use crate::{Error, Result};
+
+/// A `C × H × W` image stored flat, channel-major and row-major (the layout
+/// of a PyTorch CHW tensor and of [`ImageShape`]).
+///
+/// # Examples
+///
+/// ```
+/// use descent_augment::image::functional::Image;
+/// use descent_augment::image::ImageShape;
+///
+/// let img = Image::new(ImageShape::new(1, 2, 2), vec![0.0f32, 0.25, 0.5, 1.0])?;
+/// assert_eq!(img.data()[3], 1.0);
+/// assert!(Image::new(ImageShape::new(1, 2, 2), vec![0.0f32; 3]).is_err());
+/// # Ok::<(), descent_augment::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Image<T> {
+    dims: ImageShape,
+    data: Vec<T>,
+}
+
+impl<T> Image<T> {
+    /// An image of shape `dims` holding `data`; [`Error::ShapeMismatch`]
+    /// unless `data.len() == dims.len()`.
+    pub fn new(dims: ImageShape, data: Vec<T>) -> Result<Self> {
+        check_len("image", dims.len(), data.len())?;
+        Ok(Image { dims, data })
+    }
+
+    /// The shape.
+    pub fn dims(&self) -> ImageShape {
+        self.dims
+    }
+
+    /// The values, flat CHW.
+    pub fn data(&self) -> &[T] {
+        &self.data
+    }
+
+    /// The values, flat CHW, mutably.
+    pub fn data_mut(&mut self) -> &mut [T] {
+        &mut self.data
+    }
+
+    /// The values, flat CHW.
+    pub fn into_data(self) -> Vec<T> {
+        self.data
+    }
+}
+
+impl<T: Copy + Default> Image<T> {
+    /// An all-default (zero) image of shape `dims`.
+    pub(crate) fn zeros(dims: ImageShape) -> Self {
+        Image {
+            dims,
+            data: vec![T::default(); dims.len()],
+        }
+    }
+}
+
+/// Checks a per-channel fill: one value, or one per channel.
+fn check_fill<T>(fill: Option<&[T]>, channels: usize) -> Result<()> {
+    match fill {
+        Some(f) if f.len() != 1 && f.len() != channels => Err(Error::config(
+            "fill",
+            format!("{} values", f.len()),
+            "needs one value or one per channel",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Checks that an op defined on grey or RGB images gets 1 or 3 channels.
+fn check_gray_or_rgb(dims: ImageShape) -> Result<()> {
+    if dims.c == 1 || dims.c == 3 {
+        Ok(())
+    } else {
+        Err(Error::config(
+            "channels",
+            dims.c,
+            "this op takes 1 (grey) or 3 (RGB) channels, as torchvision",
+        ))
+    }
+}
+
+/// Checks a factor is finite and non-negative.
+fn check_factor(name: &'static str, f: f64) -> Result<()> {
+    if f.is_finite() && f >= 0.0 {
+        Ok(())
+    } else {
+        Err(Error::config(name, f, "must be finite and non-negative"))
+    }
+}
