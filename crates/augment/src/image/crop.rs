@@ -149,27 +149,36 @@ pub(crate) fn window<T: Copy + Default>(
     // Output columns whose source column lies inside the image.
     let x_lo = (-left).clamp(0, ow as isize) as usize;
     let x_hi = (w as isize - left).clamp(0, ow as isize) as usize;
-    for ch in 0..dims.c {
-        let plane_in = &src[ch * h * w..(ch + 1) * h * w];
-        let plane_out = &mut dst[ch * oh * ow..(ch + 1) * oh * ow];
+    let planes_in = src.chunks_exact(h * w);
+    let planes_out = dst.chunks_exact_mut(oh * ow);
+    for (ch, (plane_out, plane_in)) in planes_out.zip(planes_in).enumerate() {
         let f = fill.map_or_else(T::default, |f| if f.len() == 1 { f[0] } else { f[ch] });
-        for (y, row) in plane_out.chunks_exact_mut(ow).enumerate() {
-            let Some(sy) = pad_index(mode, y as isize + top, h) else {
-                row.fill(f);
-                continue;
-            };
-            let src_row = &plane_in[sy * w..(sy + 1) * w];
-            if mode == PaddingMode::Constant {
+        if mode == PaddingMode::Constant {
+            // Whole rows: fill the border, copy the inside span.
+            for (y, row) in plane_out.chunks_exact_mut(ow).enumerate() {
+                let sy = y as isize + top;
+                if sy < 0 || sy >= h as isize {
+                    row.fill(f);
+                    continue;
+                }
+                let src_row = &plane_in[sy as usize * w..(sy as usize + 1) * w];
                 row[..x_lo].fill(f);
                 row[x_hi.max(x_lo)..].fill(f);
                 if x_lo < x_hi {
                     let s0 = (x_lo as isize + left) as usize;
                     row[x_lo..x_hi].copy_from_slice(&src_row[s0..s0 + (x_hi - x_lo)]);
                 }
-            } else {
-                for (x, v) in row.iter_mut().enumerate() {
-                    *v = pad_index(mode, x as isize + left, w).map_or(f, |sx| src_row[sx]);
-                }
+            }
+            continue;
+        }
+        for (y, row) in plane_out.chunks_exact_mut(ow).enumerate() {
+            let Some(sy) = pad_index(mode, y as isize + top, h) else {
+                row.fill(f);
+                continue;
+            };
+            let src_row = &plane_in[sy * w..(sy + 1) * w];
+            for (x, v) in row.iter_mut().enumerate() {
+                *v = pad_index(mode, x as isize + left, w).map_or(f, |sx| src_row[sx]);
             }
         }
     }
