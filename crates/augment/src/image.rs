@@ -20,9 +20,11 @@ mod mix;
 mod params;
 mod policy;
 mod tone;
+mod warp;
 
 pub use affine::{Affine, RandomAffine, RandomAffineConfig};
 pub use batch::{BatchConfig, apply_batch};
+pub use blur::GaussianBlur;
 pub use color::{ChannelShift, ColorJitter, ColorJitterConfig, GaussianNoise, RandomGrayscale};
 pub use compose::{Compose, MAX_RANDOM_ORDER, OneOf, RandomApply, RandomOrder};
 pub use crop::{PadMode, PaddingMode, RandomCrop, RandomResizedCrop, RandomResizedCropConfig};
@@ -32,6 +34,11 @@ pub use grid::Interpolation;
 pub use mix::{CutMix, MixUp};
 pub use params::Params;
 pub use policy::{RandAugment, RandAugmentConfig, TrivialAugmentWide};
+pub use tone::{
+    RandomAdjustSharpness, RandomAutocontrast, RandomEqualize, RandomInvert, RandomPosterize,
+    RandomSolarize,
+};
+pub use warp::{ElasticTransform, ElasticTransformConfig, RandomPerspective};
 
 use crate::{Error, OpCtx, Result, SampleKey};
 

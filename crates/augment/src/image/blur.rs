@@ -1,8 +1,63 @@
 //! Gaussian blur (torchvision `gaussian_blur`).
 
-use super::ImageShape;
 use super::crop::{PaddingMode, pad_index};
+use super::{ImageAugment, ImageShape, Params};
+use crate::error::check_range;
+use crate::{Error, OpCtx, Result};
 use descent_core::Scalar;
+use rand::RngExt;
+
+/// torchvision `GaussianBlur(kernel_size, sigma=(0.1, 2.0))`: a blur whose
+/// σ is drawn uniformly from `sigma` per sample (the same for both axes).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GaussianBlur {
+    kernel_size: [usize; 2],
+    sigma: (f32, f32),
+}
+
+impl GaussianBlur {
+    /// A random Gaussian blur; `kernel_size` is `[kx, ky]` (odd), x first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_augment::image::GaussianBlur;
+    ///
+    /// let blur = GaussianBlur::new([3, 3], (0.1, 2.0))?;
+    /// assert!(GaussianBlur::new([4, 3], (0.1, 2.0)).is_err());
+    /// # Ok::<(), descent_augment::Error>(())
+    /// ```
+    pub fn new(kernel_size: [usize; 2], sigma: (f32, f32)) -> Result<Self> {
+        for k in kernel_size {
+            if k % 2 == 0 || k > 1025 {
+                return Err(Error::config("kernel_size", k, "must be odd, at most 1025"));
+            }
+        }
+        check_range("sigma", sigma)?;
+        if sigma.0 <= 0.0 {
+            return Err(Error::config("sigma", sigma.0, "must be positive"));
+        }
+        Ok(GaussianBlur { kernel_size, sigma })
+    }
+}
+
+impl ImageAugment for GaussianBlur {
+    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
+        let (lo, hi) = self.sigma;
+        let s = if lo == hi {
+            lo
+        } else {
+            ctx.rng().random_range(lo..=hi)
+        };
+        let most = 2 * dims.h.max(dims.w) + 1;
+        // A kernel wider than the image's reach would only wrap; clip it.
+        let fit = |k: usize| if k > most { most } else { k };
+        emit(Params::Blur {
+            kernel_size: self.kernel_size.map(fit),
+            sigma: [s, s],
+        })
+    }
+}
 
 /// torchvision `_get_gaussian_kernel1d`: `softmax(−(x/σ)²)` over
 /// `x = linspace(−lim, lim, k)`, `lim = (k − 1)/(2√2)`, i.e. weights
@@ -70,6 +125,37 @@ pub(crate) fn gaussian_blur<T: Scalar>(
                 }
                 d[y * w + x] = acc;
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::testutil::image;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+
+        #[test]
+        fn blur_keeps_shape_range_and_replays((dims, img) in image(), index in 0u64..100) {
+            // A blur is a weighted mean whose f32 weights sum to 1 within
+            // an ulp or two, so the range holds to that rounding.
+            let op = GaussianBlur::new([5, 3], (0.1, 2.0)).unwrap();
+            let key = crate::SampleKey::new(7, 1, index);
+            let mut a = img.clone();
+            op.apply(key, dims, &mut a, &mut Vec::new()).unwrap();
+            prop_assert!(a.iter().all(|v| (-1e-6..=1.0 + 1e-6).contains(v)));
+            let mut b = img.clone();
+            op.apply(key, dims, &mut b, &mut Vec::new()).unwrap();
+            prop_assert_eq!(a, b);
+        }
+
+        #[test]
+        fn kernels_sum_to_one(k in 0usize..10, sigma in 0.05f64..10.0) {
+            let w = gaussian_kernel1d::<f64>(2 * k + 1, sigma);
+            prop_assert!((w.iter().sum::<f64>() - 1.0).abs() < 1e-12);
         }
     }
 }

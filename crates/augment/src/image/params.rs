@@ -1,6 +1,9 @@
 //! `Params`: what one op does to one sample, drawn once and replayable.
 
-use super::{Affine, ImageShape, PadMode, affine, color, crop, erase, flip, tone};
+use super::{
+    Affine, ImageShape, Interpolation, PadMode, affine, blur, color, crop, erase, flip, grid,
+    stash, tone, warp,
+};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -122,6 +125,40 @@ pub enum Params {
         /// The factor (1 is the identity).
         factor: f32,
     },
+    /// `1 − x` (torchvision `invert`).
+    Invert,
+    /// Gaussian blur (torchvision `gaussian_blur`), reflect border.
+    Blur {
+        /// Kernel size `[kx, ky]`, odd, x (width) first.
+        kernel_size: [usize; 2],
+        /// Standard deviations `[σx, σy]`.
+        sigma: [f32; 2],
+    },
+    /// A perspective warp (torchvision `perspective`) by the coefficients
+    /// of [`perspective_coefficients`](super::functional::perspective_coefficients).
+    Perspective {
+        /// `[a, b, c, d, e, f, g, h]`, output pixel → input point.
+        coefficients: [f64; 8],
+        /// Value of pixels from outside the image (torchvision `fill`).
+        fill: f32,
+        /// How pixels are resampled.
+        interpolation: Interpolation,
+    },
+    /// An elastic warp (torchvision `ElasticTransform`): a displacement
+    /// field of uniform noise in `[−1, 1]` from ChaCha8 seeded by `seed`,
+    /// blurred by `sigma` and scaled by `alpha`, as torchvision draws it.
+    Elastic {
+        /// Magnitudes `[αx, αy]`.
+        alpha: [f32; 2],
+        /// Smoothness `[σx, σy]`.
+        sigma: [f32; 2],
+        /// Seed of the noise field.
+        seed: u64,
+        /// Value of pixels from outside the image (torchvision `fill`).
+        fill: f32,
+        /// How pixels are resampled.
+        interpolation: Interpolation,
+    },
 }
 
 impl Params {
@@ -170,6 +207,42 @@ impl Params {
                 if left.checked_add(width).is_none_or(|end| end > dims.w) {
                     return bad("left", left, "crop columns reach past the image");
                 }
+            }
+            Params::Blur { kernel_size, sigma } => {
+                let most = 2 * dims.h.max(dims.w) + 1;
+                for k in kernel_size {
+                    if k % 2 == 0 || k > most {
+                        return bad("kernel_size", k, "must be odd and at most 2·max(H, W) + 1");
+                    }
+                }
+                if !sigma.iter().all(|s| s.is_finite() && *s > 0.0) {
+                    return Err(Error::config(
+                        "sigma",
+                        format!("{sigma:?}"),
+                        "must be finite and positive",
+                    ));
+                }
+            }
+            Params::Perspective { coefficients, .. }
+                if !coefficients.iter().all(|c| c.is_finite()) =>
+            {
+                return Err(Error::config(
+                    "coefficients",
+                    format!("{coefficients:?}"),
+                    "must be finite",
+                ));
+            }
+            Params::Elastic { alpha, sigma, .. }
+                if !alpha
+                    .iter()
+                    .chain(&sigma)
+                    .all(|v| v.is_finite() && *v >= 0.0) =>
+            {
+                return Err(Error::config(
+                    "alpha/sigma",
+                    format!("{alpha:?}/{sigma:?}"),
+                    "must be finite and non-negative",
+                ));
             }
             Params::Erase {
                 top,
@@ -250,6 +323,38 @@ impl Params {
             Params::AutoContrast => tone::autocontrast(dims, img),
             Params::Equalize => tone::equalize(dims, img),
             Params::Sharpness { factor } => tone::sharpness(dims, img, scratch, factor as f64),
+            Params::Invert => tone::invert(img),
+            Params::Blur { kernel_size, sigma } => {
+                if self.check(dims).is_ok() && !dims.is_empty() {
+                    let kx = blur::gaussian_kernel1d::<f32>(kernel_size[0], sigma[0] as f64);
+                    let ky = blur::gaussian_kernel1d::<f32>(kernel_size[1], sigma[1] as f64);
+                    let src = stash(img, scratch);
+                    blur::gaussian_blur(src, dims, img, &kx, &ky);
+                }
+            }
+            Params::Perspective {
+                coefficients,
+                fill,
+                interpolation,
+            } => {
+                if !dims.is_empty() {
+                    let src = stash(img, scratch);
+                    grid::perspective(src, dims, img, &coefficients, interpolation, Some(&[fill]));
+                }
+            }
+            Params::Elastic {
+                alpha,
+                sigma,
+                seed,
+                fill,
+                interpolation,
+            } => {
+                if self.check(dims).is_ok() && !dims.is_empty() {
+                    let field = warp::elastic_field(dims, alpha, sigma, seed);
+                    let src = stash(img, scratch);
+                    grid::elastic(src, dims, img, &field, interpolation, Some(&[fill]));
+                }
+            }
         }
     }
 }
@@ -337,6 +442,15 @@ mod tests {
                 Params::Crop { top, left, pad: a, mode: PadMode::Constant(0.0) },
                 Params::ResizedCrop { top, left, height: a, width: b },
                 Params::Erase { top, left, height: a, width: b, value: 1.0 },
+                Params::Blur { kernel_size: [a, b], sigma: [1.0, 0.5] },
+                Params::Elastic {
+                    alpha: [a as f32, 1e30], sigma: [b as f32, 1e30], seed: 1,
+                    fill: 0.5, interpolation: Interpolation::Nearest,
+                },
+                Params::Perspective {
+                    coefficients: [a as f64, 0.0, 1e300, 0.0, b as f64, 0.0, 1e-300, 0.0],
+                    fill: 0.0, interpolation: Interpolation::Bilinear,
+                },
             ] {
                 let mut img = vec![0.5f32; dims.len()];
                 let _ = replay(&[p], dims, &mut img, &mut scratch);

@@ -3,8 +3,11 @@
 //! `adjust_sharpness`, for float images in [0, 1]).
 
 use super::grid::clamp;
-use super::{ImageShape, stash};
+use super::{ImageAugment, ImageShape, Params, stash};
+use crate::error::check_prob;
+use crate::{Error, OpCtx, Result};
 use descent_core::Scalar;
+use rand::RngExt;
 
 /// torchvision `solarize`: `1 − x` where `x ≥ threshold`.
 pub(crate) fn solarize<T: Scalar>(img: &mut [T], threshold: f64) {
@@ -182,6 +185,83 @@ pub(crate) fn sharpness<T: Scalar>(
     }
 }
 
+/// Emits `params` with probability `p`, else [`Params::Identity`].
+fn gated(ctx: OpCtx, p: f64, params: Params, emit: &mut dyn FnMut(Params)) {
+    emit(if ctx.rng().random_bool(p) {
+        params
+    } else {
+        Params::Identity
+    })
+}
+
+macro_rules! gated_op {
+    ($(#[$doc:meta])* $name:ident { $($field:ident: $ty:ty),* } => $params:expr, $check:expr, $example:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq)]
+        pub struct $name {
+            $($field: $ty,)*
+            p: f64,
+        }
+
+        impl $name {
+            #[doc = concat!("`", stringify!($name), "` applied with probability `p`.")]
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("use descent_augment::image::", stringify!($name), ";")]
+            ///
+            #[doc = concat!("let op = ", $example, "?;")]
+            /// # Ok::<(), descent_augment::Error>(())
+            /// ```
+            pub fn new($($field: $ty,)* p: f64) -> Result<Self> {
+                check_prob("p", p)?;
+                #[allow(clippy::redundant_closure_call)]
+                ($check)($($field),*)?;
+                Ok($name { $($field,)* p })
+            }
+        }
+
+        impl ImageAugment for $name {
+            fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(Params)) {
+                let $name { $($field,)* p } = *self;
+                gated(ctx, p, $params, emit)
+            }
+        }
+    };
+}
+
+gated_op!(
+    /// torchvision `RandomInvert` (default `p = 0.5`): `1 − x`.
+    RandomInvert {} => Params::Invert, || Ok::<(), Error>(()), "RandomInvert::new(0.5)"
+);
+gated_op!(
+    /// torchvision `RandomPosterize(bits, p = 0.5)`: torchvision's float rule.
+    RandomPosterize { bits: u8 } => Params::Posterize { bits },
+    |bits: u8| if bits <= 8 { Ok(()) } else { Err(Error::config("bits", bits, "must lie in 0..=8")) },
+    "RandomPosterize::new(4, 0.5)"
+);
+gated_op!(
+    /// torchvision `RandomSolarize(threshold, p = 0.5)`: `1 − x` where `x ≥ threshold`.
+    RandomSolarize { threshold: f32 } => Params::Solarize { threshold },
+    |t: f32| if (0.0..=1.0).contains(&t) { Ok(()) } else { Err(Error::config("threshold", t, "must lie in [0, 1]")) },
+    "RandomSolarize::new(0.5, 0.5)"
+);
+gated_op!(
+    /// torchvision `RandomEqualize` (default `p = 0.5`), float rule.
+    RandomEqualize {} => Params::Equalize, || Ok::<(), Error>(()), "RandomEqualize::new(0.5)"
+);
+gated_op!(
+    /// torchvision `RandomAutocontrast` (default `p = 0.5`).
+    RandomAutocontrast {} => Params::AutoContrast, || Ok::<(), Error>(()), "RandomAutocontrast::new(0.5)"
+);
+gated_op!(
+    /// torchvision `RandomAdjustSharpness(sharpness_factor, p = 0.5)`.
+    RandomAdjustSharpness { factor: f32 } => Params::Sharpness { factor },
+    |f: f32| if f.is_finite() && f >= 0.0 { Ok(()) } else { Err(Error::config("sharpness_factor", f, "must be finite and non-negative")) },
+    "RandomAdjustSharpness::new(2.0, 0.5)"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,6 +283,52 @@ mod tests {
             prop_assert_eq!(x.len(), img.len());
             prop_assert!(x.iter().all(|v| (0.0..=1.0).contains(v)));
         }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+
+        #[test]
+        fn random_tone_ops_keep_shape_and_range_and_replay((dims, img) in image(), index in 0u64..100) {
+            use crate::image::testutil::check_in_range;
+            let ops: Vec<Box<dyn ImageAugment>> = vec![
+                Box::new(RandomInvert::new(0.5).unwrap()),
+                Box::new(RandomPosterize::new(3, 0.5).unwrap()),
+                Box::new(RandomSolarize::new(0.4, 0.5).unwrap()),
+                Box::new(RandomEqualize::new(0.5).unwrap()),
+                Box::new(RandomAutocontrast::new(0.5).unwrap()),
+                Box::new(RandomAdjustSharpness::new(1.7, 0.5).unwrap()),
+            ];
+            for op in &ops {
+                let a = check_in_range(op.as_ref(), dims, &img, index);
+                let b = check_in_range(op.as_ref(), dims, &img, index);
+                prop_assert_eq!(a, b);
+            }
+        }
+    }
+
+    #[test]
+    fn random_tone_ops_reject_bad_arguments() {
+        assert!(RandomInvert::new(1.5).is_err());
+        assert!(RandomPosterize::new(9, 0.5).is_err());
+        assert!(RandomSolarize::new(1.5, 0.5).is_err());
+        assert!(RandomAdjustSharpness::new(-1.0, 0.5).is_err());
+    }
+
+    #[test]
+    fn float_posterize_keeps_the_lower_edge_of_each_level() {
+        let mut x = vec![0.0f64, 0.24, 0.25, 0.99, 1.0];
+        posterize(&mut x, 2);
+        assert_eq!(x, [0.0, 0.0, 0.25, 0.75, 0.75]);
+    }
+
+    #[test]
+    fn float_equalize_quantizes_as_torchvision() {
+        // to uint8 truncates x·255.999: 0.5 → 127, back 127/255.
+        let dims = ImageShape::new(1, 1, 2);
+        let mut x = vec![0.5f64, 0.5];
+        equalize(dims, &mut x);
+        assert_eq!(x, [127.0 * (1.0 / 255.0); 2]);
     }
 
     #[test]
