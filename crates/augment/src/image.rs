@@ -23,7 +23,7 @@ mod tone;
 mod warp;
 
 pub use affine::{Affine, RandomAffine, RandomAffineConfig};
-pub use batch::{BatchConfig, apply_batch};
+pub use batch::{BatchConfig, apply_batch, batch_params, replay_batch};
 pub use blur::GaussianBlur;
 pub use color::{ChannelShift, ColorJitter, ColorJitterConfig, GaussianNoise, RandomGrayscale};
 pub use compose::{Compose, MAX_RANDOM_ORDER, OneOf, RandomApply, RandomOrder};

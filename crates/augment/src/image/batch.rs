@@ -1,6 +1,6 @@
 //! Batch application: per-sample parameters, split across descent's threads.
 
-use super::{ImageAugment, ImageShape, check_len};
+use super::{ImageAugment, ImageShape, Params, check_len};
 use crate::{Result, SampleKey};
 
 /// How a batch is split across threads.
@@ -94,6 +94,63 @@ pub fn apply_batch(
     Ok(())
 }
 
+/// The parameters [`apply_batch`] draws for each sample of a batch, in batch
+/// order: sample `i` gets `op.params(SampleKey::new(seed, epoch,
+/// indices[i]), dims)`. The log is plain serde data (`Vec<Vec<Params>>`), so
+/// it can be written out (JSON, say) and replayed with [`replay_batch`].
+///
+/// # Examples
+///
+/// ```
+/// use descent_augment::image::{apply_batch, batch_params, replay_batch, BatchConfig, ImageShape, HorizontalFlip};
+///
+/// let dims = ImageShape::new(1, 2, 2);
+/// let op = HorizontalFlip::new(0.5)?;
+/// let config = BatchConfig { seed: 4, ..Default::default() };
+/// let indices = [3, 1, 4];
+/// let mut a: Vec<f32> = (0..12).map(|i| i as f32 / 12.0).collect();
+/// let mut b = a.clone();
+/// apply_batch(&op, dims, &mut a, &indices, &config)?;
+/// let log = batch_params(&op, dims, &indices, &config);
+/// let json = serde_json::to_string(&log).unwrap();
+/// let log: Vec<Vec<descent_augment::image::Params>> = serde_json::from_str(&json).unwrap();
+/// replay_batch(&log, dims, &mut b)?;
+/// assert_eq!(a, b);
+/// # Ok::<(), descent_augment::Error>(())
+/// ```
+pub fn batch_params(
+    op: &dyn ImageAugment,
+    dims: ImageShape,
+    indices: &[usize],
+    config: &BatchConfig,
+) -> Vec<Vec<Params>> {
+    indices
+        .iter()
+        .map(|&i| op.params(SampleKey::new(config.seed, config.epoch, i as u64), dims))
+        .collect()
+}
+
+/// Applies a log from [`batch_params`] to a batch (`log.len()` images back
+/// to back): the same bits as the [`apply_batch`] call that drew it. The
+/// length and every entry are checked first ([`Params::check`]); on an
+/// error the batch is unchanged.
+pub fn replay_batch(log: &[Vec<Params>], dims: ImageShape, batch: &mut [f32]) -> Result<()> {
+    check_len("batch", log.len() * dims.len(), batch.len())?;
+    for p in log.iter().flatten() {
+        p.check(dims)?;
+    }
+    if dims.is_empty() {
+        return Ok(());
+    }
+    let mut scratch = Vec::with_capacity(dims.len());
+    for (img, params) in batch.chunks_exact_mut(dims.len()).zip(log) {
+        for p in params {
+            p.apply(dims, img, &mut scratch);
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,6 +193,28 @@ mod tests {
             let mut c = last.to_vec();
             apply_batch(&pipeline(), dims, &mut c, &indices[n - 1..], &one).unwrap();
             prop_assert_eq!(&c[..], &a[(n - 1) * dims.len()..]);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(8))]
+
+        #[test]
+        fn a_logged_batch_replays_to_the_same_bits(seed in 0u64..1000, n in 1usize..12) {
+            let dims = ImageShape::new(3, 8, 8);
+            let data: Vec<f32> = (0..n * dims.len()).map(|i| (i % 89) as f32 / 88.0).collect();
+            let indices: Vec<usize> = (0..n).map(|i| 5 * i + 2).collect();
+            let config = BatchConfig { seed, epoch: 1, threads: 1, ..Default::default() };
+            let mut a = data.clone();
+            apply_batch(&pipeline(), dims, &mut a, &indices, &config).unwrap();
+            let log = batch_params(&pipeline(), dims, &indices, &config);
+            let json = serde_json::to_string(&log).unwrap();
+            let back: Vec<Vec<Params>> = serde_json::from_str(&json).unwrap();
+            prop_assert_eq!(&back, &log);
+            let mut b = data.clone();
+            replay_batch(&back, dims, &mut b).unwrap();
+            prop_assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()));
+            prop_assert!(replay_batch(&back, dims, &mut b[1..]).is_err());
         }
     }
 
