@@ -19,6 +19,7 @@ mod grid;
 mod mix;
 mod params;
 mod policy;
+mod spec;
 mod tone;
 mod warp;
 
@@ -34,6 +35,7 @@ pub use grid::Interpolation;
 pub use mix::{CutMix, MixUp};
 pub use params::Params;
 pub use policy::{RandAugment, RandAugmentConfig, TrivialAugmentWide};
+pub use spec::OpSpec;
 pub use tone::{
     RandomAdjustSharpness, RandomAutocontrast, RandomEqualize, RandomInvert, RandomPosterize,
     RandomSolarize,
@@ -74,6 +76,14 @@ pub trait ImageAugment: Send + Sync {
         Ok(())
     }
 
+    /// This op as serializable data ([`OpSpec`]), from which
+    /// [`OpSpec::build`] rebuilds an op that draws the same parameters; every
+    /// built-in op and composite of them has one, an op defined elsewhere
+    /// `None` unless it says otherwise.
+    fn spec(&self) -> Option<OpSpec> {
+        None
+    }
+
     /// The parameters this op draws for one sample, for logging and replay
     /// with [`replay`].
     fn params(&self, key: SampleKey, dims: ImageShape) -> Vec<Params> {
@@ -84,6 +94,10 @@ pub trait ImageAugment: Send + Sync {
 }
 
 impl<T: ImageAugment + ?Sized> ImageAugment for Box<T> {
+    fn spec(&self) -> Option<OpSpec> {
+        (**self).spec()
+    }
+
     fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         (**self).draw(ctx, dims, emit)
     }

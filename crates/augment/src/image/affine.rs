@@ -3,6 +3,7 @@
 //! fill blended in at the border as torchvision does.
 
 use super::grid::{self, Interpolation};
+use super::spec::OpSpec;
 use super::{ImageAugment, ImageShape, Params, stash};
 use crate::error::check_range;
 use crate::{Error, OpCtx, Result};
@@ -68,7 +69,7 @@ impl Affine {
 
 /// The configuration of [`RandomAffine`]; `Default` is torchvision's (the
 /// identity: every range collapsed, fill 0).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RandomAffineConfig {
     /// Rotation range in degrees.
     pub degrees: (f32, f32),
@@ -189,6 +190,10 @@ impl RandomAffine {
 }
 
 impl ImageAugment for RandomAffine {
+    fn spec(&self) -> Option<OpSpec> {
+        Some(OpSpec::RandomAffine(self.config))
+    }
+
     fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         let c = &self.config;
         let mut rng = ctx.rng();

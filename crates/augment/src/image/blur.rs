@@ -1,6 +1,7 @@
 //! Gaussian blur (torchvision `gaussian_blur`).
 
 use super::crop::{PaddingMode, pad_index};
+use super::spec::OpSpec;
 use super::{ImageAugment, ImageShape, Params};
 use crate::error::check_range;
 use crate::{Error, OpCtx, Result};
@@ -42,6 +43,13 @@ impl GaussianBlur {
 }
 
 impl ImageAugment for GaussianBlur {
+    fn spec(&self) -> Option<OpSpec> {
+        Some(OpSpec::GaussianBlur {
+            kernel_size: self.kernel_size,
+            sigma: self.sigma,
+        })
+    }
+
     fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         let (lo, hi) = self.sigma;
         let s = if lo == hi {

@@ -5,6 +5,7 @@
 //! leave images with fewer than three channels unchanged.
 
 use super::grid::clamp;
+use super::spec::OpSpec;
 use super::{ImageAugment, ImageShape, Params};
 use crate::error::check_prob;
 use crate::{Error, OpCtx, Result};
@@ -16,7 +17,7 @@ use rand_chacha::ChaCha8Rng;
 const LUMA: [f64; 3] = [0.2989, 0.587, 0.114];
 
 /// The configuration of [`ColorJitter`]; `Default` is torchvision's (all 0: no change).
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize, Default)]
 pub struct ColorJitterConfig {
     /// Brightness factor drawn from `[max(0, 1 - b), 1 + b]`.
     pub brightness: f32,
@@ -64,6 +65,10 @@ impl ColorJitter {
 }
 
 impl ImageAugment for ColorJitter {
+    fn spec(&self) -> Option<OpSpec> {
+        Some(OpSpec::ColorJitter(self.config))
+    }
+
     fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         let c = &self.config;
         let mut rng = ctx.rng();
@@ -120,6 +125,10 @@ impl ChannelShift {
 }
 
 impl ImageAugment for ChannelShift {
+    fn spec(&self) -> Option<OpSpec> {
+        Some(OpSpec::ChannelShift { limit: self.limit })
+    }
+
     fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         let mut rng = ctx.rng();
         let shifts = std::array::from_fn(|_| rng.random_range(-self.limit..=self.limit));
@@ -151,6 +160,10 @@ impl RandomGrayscale {
 }
 
 impl ImageAugment for RandomGrayscale {
+    fn spec(&self) -> Option<OpSpec> {
+        Some(OpSpec::RandomGrayscale { p: self.p })
+    }
+
     fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         emit(Params::Grayscale {
             apply: ctx.rng().random_bool(self.p),
@@ -190,6 +203,13 @@ impl GaussianNoise {
 }
 
 impl ImageAugment for GaussianNoise {
+    fn spec(&self) -> Option<OpSpec> {
+        Some(OpSpec::GaussianNoise {
+            mean: self.mean,
+            sigma: self.sigma,
+        })
+    }
+
     fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         emit(Params::Noise {
             mean: self.mean,

@@ -3,6 +3,7 @@
 //! A composite gives its `i`-th child the context `ctx.child(i)`, so each
 //! child's draws depend only on the sample and the child's position.
 
+use super::spec::OpSpec;
 use super::{ImageAugment, ImageShape, Params};
 use crate::error::check_prob;
 use crate::{Error, OpCtx, Result};
@@ -36,6 +37,14 @@ impl Compose {
 }
 
 impl ImageAugment for Compose {
+    fn spec(&self) -> Option<OpSpec> {
+        self.ops
+            .iter()
+            .map(|o| o.spec())
+            .collect::<Option<Vec<_>>>()
+            .map(|ops| OpSpec::Compose { ops })
+    }
+
     fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         for (i, op) in self.ops.iter().enumerate() {
             op.draw(ctx.child(i), dims, emit);
@@ -67,6 +76,13 @@ impl RandomApply {
 }
 
 impl ImageAugment for RandomApply {
+    fn spec(&self) -> Option<OpSpec> {
+        self.op.spec().map(|op| OpSpec::RandomApply {
+            op: Box::new(op),
+            p: self.p,
+        })
+    }
+
     fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         if ctx.rng().random_bool(self.p) {
             self.op.draw(ctx.child(0), dims, emit);
@@ -100,6 +116,14 @@ impl OneOf {
 }
 
 impl ImageAugment for OneOf {
+    fn spec(&self) -> Option<OpSpec> {
+        self.ops
+            .iter()
+            .map(|o| o.spec())
+            .collect::<Option<Vec<_>>>()
+            .map(|ops| OpSpec::OneOf { ops })
+    }
+
     fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         let i = ctx.rng().random_range(0..self.ops.len());
         self.ops[i].draw(ctx.child(i), dims, emit);
@@ -138,6 +162,14 @@ impl RandomOrder {
 }
 
 impl ImageAugment for RandomOrder {
+    fn spec(&self) -> Option<OpSpec> {
+        self.ops
+            .iter()
+            .map(|o| o.spec())
+            .collect::<Option<Vec<_>>>()
+            .map(|ops| OpSpec::RandomOrder { ops })
+    }
+
     fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         let n = self.ops.len();
         let mut order = [0usize; MAX_RANDOM_ORDER];

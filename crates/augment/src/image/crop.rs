@@ -1,6 +1,7 @@
 //! Random crop with padding and random resized crop (zoom in).
 
 use super::grid::{Interpolation, clamp};
+use super::spec::OpSpec;
 use super::{ImageAugment, ImageShape, Params, stash};
 use crate::error::check_range;
 use crate::{Error, OpCtx, Result};
@@ -59,6 +60,13 @@ impl RandomCrop {
 }
 
 impl ImageAugment for RandomCrop {
+    fn spec(&self) -> Option<OpSpec> {
+        Some(OpSpec::RandomCrop {
+            pad: self.pad,
+            mode: self.mode,
+        })
+    }
+
     fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         let mut rng = ctx.rng();
         let top = rng.random_range(0..=2 * self.pad);
@@ -219,7 +227,7 @@ pub(crate) fn pad_crop(
 }
 
 /// The configuration of [`RandomResizedCrop`]; `Default` is torchvision's.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RandomResizedCropConfig {
     /// Range of the crop's area as a fraction of the image's (default (0.08, 1)).
     pub scale: (f32, f32),
@@ -272,6 +280,10 @@ impl RandomResizedCrop {
 }
 
 impl ImageAugment for RandomResizedCrop {
+    fn spec(&self) -> Option<OpSpec> {
+        Some(OpSpec::RandomResizedCrop(self.config))
+    }
+
     fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         let mut rng = ctx.rng();
         let (height, width) = (dims.h as f64, dims.w as f64);

@@ -1,6 +1,7 @@
 //! Cutout (DeVries & Taylor 2017) and random erasing (Zhong et al. 2020,
 //! torchvision `RandomErasing`).
 
+use super::spec::OpSpec;
 use super::{ImageAugment, ImageShape, Params};
 use crate::error::{check_prob, check_range};
 use crate::{Error, OpCtx, Result};
@@ -34,6 +35,13 @@ impl Cutout {
 }
 
 impl ImageAugment for Cutout {
+    fn spec(&self) -> Option<OpSpec> {
+        Some(OpSpec::Cutout {
+            size: self.size,
+            value: self.value,
+        })
+    }
+
     fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         if dims.h == 0 || dims.w == 0 {
             return emit(Params::Identity);
@@ -61,7 +69,7 @@ impl ImageAugment for Cutout {
 }
 
 /// The configuration of [`RandomErasing`]; `Default` is torchvision's.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RandomErasingConfig {
     /// Probability of erasing (default 0.5).
     pub p: f64,
@@ -118,6 +126,10 @@ impl RandomErasing {
 }
 
 impl ImageAugment for RandomErasing {
+    fn spec(&self) -> Option<OpSpec> {
+        Some(OpSpec::RandomErasing(self.config))
+    }
+
     fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         let c = &self.config;
         let mut rng = ctx.rng();

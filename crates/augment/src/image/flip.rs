@@ -1,5 +1,6 @@
 //! Horizontal and vertical flips.
 
+use super::spec::OpSpec;
 use super::{ImageAugment, ImageShape, Params};
 use crate::error::check_prob;
 use crate::{OpCtx, Result};
@@ -30,6 +31,10 @@ impl HorizontalFlip {
 }
 
 impl ImageAugment for HorizontalFlip {
+    fn spec(&self) -> Option<OpSpec> {
+        Some(OpSpec::HorizontalFlip { p: self.p })
+    }
+
     fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         emit(Params::HFlip {
             flip: ctx.rng().random_bool(self.p),
@@ -61,6 +66,10 @@ impl VerticalFlip {
 }
 
 impl ImageAugment for VerticalFlip {
+    fn spec(&self) -> Option<OpSpec> {
+        Some(OpSpec::VerticalFlip { p: self.p })
+    }
+
     fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         emit(Params::VFlip {
             flip: ctx.rng().random_bool(self.p),

@@ -4,6 +4,7 @@
 //! Deviation: torchvision shears about the top-left corner; we shear about
 //! the centre like every other affine op here.
 
+use super::spec::OpSpec;
 use super::{Affine, ImageAugment, ImageShape, Params};
 use crate::{Error, OpCtx, Result};
 use rand::RngExt;
@@ -112,7 +113,7 @@ fn signed(op: usize) -> bool {
 }
 
 /// The configuration of [`RandAugment`]; `Default` is torchvision's.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RandAugmentConfig {
     /// Ops applied per image (default 2).
     pub num_ops: usize,
@@ -169,6 +170,10 @@ impl RandAugment {
 }
 
 impl ImageAugment for RandAugment {
+    fn spec(&self) -> Option<OpSpec> {
+        Some(OpSpec::RandAugment(self.config))
+    }
+
     fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         let space = Space {
             shear: 0.3,
@@ -222,6 +227,10 @@ impl TrivialAugmentWide {
 }
 
 impl ImageAugment for TrivialAugmentWide {
+    fn spec(&self) -> Option<OpSpec> {
+        Some(OpSpec::TrivialAugmentWide { fill: self.fill })
+    }
+
     fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         let space = Space {
             shear: 0.99,

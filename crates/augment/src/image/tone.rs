@@ -3,6 +3,7 @@
 //! `adjust_sharpness`, for float images in [0, 1]).
 
 use super::grid::clamp;
+use super::spec::OpSpec;
 use super::{ImageAugment, ImageShape, Params, stash};
 use crate::error::check_prob;
 use crate::{Error, OpCtx, Result};
@@ -195,7 +196,7 @@ fn gated(ctx: OpCtx, p: f64, params: Params, emit: &mut dyn FnMut(Params)) {
 }
 
 macro_rules! gated_op {
-    ($(#[$doc:meta])* $name:ident { $($field:ident: $ty:ty),* } => $params:expr, $check:expr, $example:literal) => {
+    ($(#[$doc:meta])* $name:ident { $($field:ident: $ty:ty),* } => $params:expr, $spec:expr, $check:expr, $example:literal) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq)]
         pub struct $name {
@@ -223,6 +224,12 @@ macro_rules! gated_op {
         }
 
         impl ImageAugment for $name {
+            fn spec(&self) -> Option<OpSpec> {
+                let $name { $($field,)* p } = *self;
+                #[allow(clippy::redundant_closure_call)]
+                Some(($spec)($($field,)* p))
+            }
+
             fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(Params)) {
                 let $name { $($field,)* p } = *self;
                 gated(ctx, p, $params, emit)
@@ -233,31 +240,31 @@ macro_rules! gated_op {
 
 gated_op!(
     /// torchvision `RandomInvert` (default `p = 0.5`): `1 − x`.
-    RandomInvert {} => Params::Invert, || Ok::<(), Error>(()), "RandomInvert::new(0.5)"
+    RandomInvert {} => Params::Invert, |p| OpSpec::RandomInvert { p }, || Ok::<(), Error>(()), "RandomInvert::new(0.5)"
 );
 gated_op!(
     /// torchvision `RandomPosterize(bits, p = 0.5)`: torchvision's float rule.
-    RandomPosterize { bits: u8 } => Params::Posterize { bits },
+    RandomPosterize { bits: u8 } => Params::Posterize { bits }, |bits, p| OpSpec::RandomPosterize { bits, p },
     |bits: u8| if bits <= 8 { Ok(()) } else { Err(Error::config("bits", bits, "must lie in 0..=8")) },
     "RandomPosterize::new(4, 0.5)"
 );
 gated_op!(
     /// torchvision `RandomSolarize(threshold, p = 0.5)`: `1 − x` where `x ≥ threshold`.
-    RandomSolarize { threshold: f32 } => Params::Solarize { threshold },
+    RandomSolarize { threshold: f32 } => Params::Solarize { threshold }, |threshold, p| OpSpec::RandomSolarize { threshold, p },
     |t: f32| if (0.0..=1.0).contains(&t) { Ok(()) } else { Err(Error::config("threshold", t, "must lie in [0, 1]")) },
     "RandomSolarize::new(0.5, 0.5)"
 );
 gated_op!(
     /// torchvision `RandomEqualize` (default `p = 0.5`), float rule.
-    RandomEqualize {} => Params::Equalize, || Ok::<(), Error>(()), "RandomEqualize::new(0.5)"
+    RandomEqualize {} => Params::Equalize, |p| OpSpec::RandomEqualize { p }, || Ok::<(), Error>(()), "RandomEqualize::new(0.5)"
 );
 gated_op!(
     /// torchvision `RandomAutocontrast` (default `p = 0.5`).
-    RandomAutocontrast {} => Params::AutoContrast, || Ok::<(), Error>(()), "RandomAutocontrast::new(0.5)"
+    RandomAutocontrast {} => Params::AutoContrast, |p| OpSpec::RandomAutocontrast { p }, || Ok::<(), Error>(()), "RandomAutocontrast::new(0.5)"
 );
 gated_op!(
     /// torchvision `RandomAdjustSharpness(sharpness_factor, p = 0.5)`.
-    RandomAdjustSharpness { factor: f32 } => Params::Sharpness { factor },
+    RandomAdjustSharpness { factor: f32 } => Params::Sharpness { factor }, |factor, p| OpSpec::RandomAdjustSharpness { sharpness_factor: factor, p },
     |f: f32| if f.is_finite() && f >= 0.0 { Ok(()) } else { Err(Error::config("sharpness_factor", f, "must be finite and non-negative")) },
     "RandomAdjustSharpness::new(2.0, 0.5)"
 );

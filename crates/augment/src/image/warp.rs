@@ -3,6 +3,7 @@
 
 use super::functional::perspective_coefficients;
 use super::grid::Interpolation;
+use super::spec::OpSpec;
 use super::{ImageAugment, ImageShape, Params, blur};
 use crate::error::check_prob;
 use crate::{Error, OpCtx, Result};
@@ -66,6 +67,15 @@ impl RandomPerspective {
 }
 
 impl ImageAugment for RandomPerspective {
+    fn spec(&self) -> Option<OpSpec> {
+        Some(OpSpec::RandomPerspective {
+            distortion_scale: self.distortion_scale,
+            p: self.p,
+            interpolation: self.interpolation,
+            fill: self.fill,
+        })
+    }
+
     fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         let mut rng = ctx.rng();
         if dims.is_empty() || !rng.random_bool(self.p) {
@@ -97,7 +107,7 @@ impl ImageAugment for RandomPerspective {
 
 /// The configuration of [`ElasticTransform`]; `Default` is torchvision's
 /// (`alpha = 50`, `sigma = 5`, bilinear, fill 0).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ElasticTransformConfig {
     /// Displacement magnitudes `[αx, αy]`, in pixels.
     pub alpha: [f32; 2],
@@ -156,6 +166,10 @@ impl ElasticTransform {
 }
 
 impl ImageAugment for ElasticTransform {
+    fn spec(&self) -> Option<OpSpec> {
+        Some(OpSpec::ElasticTransform(self.config))
+    }
+
     fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(Params)) {
         let c = &self.config;
         emit(Params::Elastic {
