@@ -154,3 +154,151 @@ fn check_factor(name: &'static str, f: f64) -> Result<()> {
         Err(Error::config(name, f, "must be finite and non-negative"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SampleKey;
+    use crate::image::testutil::image;
+    use crate::image::{Affine, Params, replay};
+    use proptest::prelude::*;
+
+    fn interp(nearest: bool) -> Interpolation {
+        if nearest {
+            Interpolation::Nearest
+        } else {
+            Interpolation::Bilinear
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        #[test]
+        fn label_preserving_ops_keep_shape_and_range(
+            (dims, data) in image(), angle in -180.0f64..180.0, f in 0.0f64..3.0, nearest: bool,
+            fill in proptest::option::of(0.0f64..=1.0),
+        ) {
+            let img = Image::new(dims, data.iter().map(|&v| v as f64).collect()).unwrap();
+            let fill = fill.map(|f| [f]);
+            let fill = fill.as_ref().map(|f| &f[..]);
+            let mut outs = vec![
+                hflip(&img),
+                vflip(&img),
+                rotate(&img, angle, interp(nearest), fill).unwrap(),
+                affine(&img, angle, [1.0, -0.5], 0.5 + f, [f * 5.0, -3.0], interp(nearest), fill).unwrap(),
+                posterize(&img, 3).unwrap(),
+                solarize(&img, f / 3.0).unwrap(),
+                invert(&img),
+                equalize(&img),
+            ];
+            if dims.c == 1 || dims.c == 3 {
+                outs.extend([
+                    adjust_brightness(&img, f).unwrap(),
+                    adjust_contrast(&img, f).unwrap(),
+                    adjust_saturation(&img, f).unwrap(),
+                    adjust_hue(&img, f / 6.0 - 0.25).unwrap(),
+                    autocontrast(&img).unwrap(),
+                    adjust_sharpness(&img, f).unwrap(),
+                ]);
+            }
+            for out in outs {
+                prop_assert_eq!(out.dims(), dims);
+                // Resampled values are convex blends: in range up to rounding.
+                prop_assert!(out.data().iter().all(|v| (-1e-12..=1.0 + 1e-12).contains(v)), "{:?}", out);
+            }
+        }
+
+        #[test]
+        fn size_changing_ops_give_the_asked_size(
+            (dims, data) in image(), oh in 1usize..12, ow in 1usize..12, p in 0usize..4,
+        ) {
+            let img = Image::new(dims, data.iter().map(|&v| v as f64).collect()).unwrap();
+            prop_assert_eq!(center_crop(&img, [oh, ow]).unwrap().dims(), ImageShape::new(dims.c, oh, ow));
+            prop_assert_eq!(resize(&img, [oh, ow], Interpolation::Bilinear).unwrap().dims(), ImageShape::new(dims.c, oh, ow));
+            let padded = pad(&img, &[p, p + 1], PaddingMode::Edge, None).unwrap();
+            prop_assert_eq!(padded.dims(), ImageShape::new(dims.c, dims.h + 2 * p + 2, dims.w + 2 * p));
+            // Cropping the padding away gives the image back.
+            let back = crop(&padded, (p + 1) as isize, p as isize, dims.h, dims.w).unwrap();
+            prop_assert_eq!(back, img);
+        }
+
+        #[test]
+        fn the_pipelines_affine_is_the_functional_affine_in_f32(
+            (dims, img) in image(), angle in -90.0f32..90.0, fill in 0.0f32..=1.0, nearest: bool,
+        ) {
+            let a = Affine { angle, translate: [1.0, 0.0], scale: 1.1, shear: [4.0, 0.0], fill, interpolation: interp(nearest) };
+            let mut piped = img.clone();
+            replay(&[Params::Affine(a)], dims, &mut piped, &mut Vec::new()).unwrap();
+            let f = affine(
+                &Image::new(dims, img).unwrap(),
+                angle as f64, [1.0, 0.0], 1.1f32 as f64, [4.0, 0.0], interp(nearest), Some(&[fill]),
+            ).unwrap();
+            prop_assert_eq!(piped, f.into_data());
+            let _ = SampleKey::new(0, 0, 0);
+        }
+    }
+
+    #[test]
+    fn bad_arguments_are_typed_errors() {
+        let img = Image::new(ImageShape::new(2, 3, 3), vec![0.5f64; 18]).unwrap();
+        let err = |r: Result<Image<f64>>| matches!(r, Err(Error::InvalidConfig { .. }));
+        assert!(err(pad(&img, &[1, 2, 3], PaddingMode::Constant, None)));
+        assert!(err(pad(&img, &[3], PaddingMode::Reflect, None)));
+        assert!(err(pad(&img, &[1], PaddingMode::Constant, Some(&[0.0; 3]))));
+        assert!(err(adjust_contrast(&img, 0.5)), "2 channels");
+        assert!(err(adjust_brightness(&img, f64::NAN)));
+        assert!(err(rotate(
+            &img,
+            f64::INFINITY,
+            Interpolation::Nearest,
+            None
+        )));
+        assert!(err(affine(
+            &img,
+            0.0,
+            [0.0; 2],
+            0.0,
+            [0.0; 2],
+            Interpolation::Nearest,
+            None
+        )));
+        assert!(err(resized_crop(
+            &img,
+            2,
+            0,
+            2,
+            1,
+            [2, 2],
+            Interpolation::Bilinear
+        )));
+        assert!(err(resize(&img, [0, 2], Interpolation::Bilinear)));
+        assert!(err(gaussian_blur(&img, [7, 3], None)), "half kernel ≥ side");
+        assert!(err(posterize(&img, 9)));
+        assert!(err(crop(&img, isize::MIN, 0, 1, 1)));
+        assert!(err(crop(&img, 0, 0, 1 << 40, 1 << 40)));
+        assert!(err(pad(&img, &[1 << 40], PaddingMode::Edge, None)));
+        assert!(err(resize(
+            &img,
+            [1 << 40, 1 << 40],
+            Interpolation::Nearest
+        )));
+        let v = Image::new(ImageShape::new(3, 1, 1), vec![0.0; 3]).unwrap();
+        assert!(err(erase(&img, 0, 0, 1, 1, &v)), "3 values for 2 channels");
+        assert!(err(erase(
+            &img,
+            2,
+            0,
+            2,
+            1,
+            &Image::new(ImageShape::new(1, 1, 1), vec![0.0]).unwrap()
+        )));
+        assert!(matches!(
+            elastic(&img, &[0.0; 3], Interpolation::Nearest, None),
+            Err(Error::ShapeMismatch { .. })
+        ));
+        assert!(err(
+            perspective_coefficients([[0.0; 2]; 4], [[0.0; 2]; 4]).map(|_| img.clone())
+        ));
+    }
+}

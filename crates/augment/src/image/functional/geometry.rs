@@ -51,6 +51,15 @@ fn add(what: &'static str, a: usize, b: usize) -> Result<usize> {
         .ok_or_else(|| Error::config(what, b, "is too large"))
 }
 
+/// The shape `c × h × w` when its length fits an allocation.
+fn shape(what: &'static str, c: usize, h: usize, w: usize) -> Result<ImageShape> {
+    c.checked_mul(h)
+        .and_then(|n| n.checked_mul(w))
+        .filter(|&n| n <= isize::MAX as usize / 8)
+        .map(|_| ImageShape::new(c, h, w))
+        .ok_or_else(|| Error::config(what, format!("{c}×{h}×{w}"), "is too large an image"))
+}
+
 /// torchvision `pad`: `padding` is `[all]`, `[left/right, top/bottom]` or
 /// `[left, top, right, bottom]`; `fill` (constant mode only: one value, or
 /// one per channel; `None` is 0) fills the border.
@@ -115,7 +124,7 @@ pub fn pad<T: Scalar>(
     }
     let oh = add("padding", add("padding", h, t)?, b)?;
     let ow = add("padding", add("padding", w, l)?, r)?;
-    let mut out = Image::zeros(ImageShape::new(img.dims.c, oh, ow));
+    let mut out = Image::zeros(shape("padding", img.dims.c, oh, ow)?);
     crop::window(
         &img.data,
         img.dims,
@@ -149,15 +158,16 @@ pub fn crop<T: Scalar>(
     width: usize,
 ) -> Result<Image<T>> {
     let big = isize::MAX / 4;
-    if top.abs() > big || left.abs() > big || height > big as usize || width > big as usize {
+    let big_u = big as usize;
+    if top.unsigned_abs() > big_u || left.unsigned_abs() > big_u || height > big_u || width > big_u
+    {
         return Err(Error::config(
             "crop",
             format!("({top}, {left}, {height}, {width})"),
             "is too large",
         ));
     }
-    let dims = ImageShape::new(img.dims.c, height, width);
-    let mut out = Image::zeros(dims);
+    let mut out = Image::zeros(shape("crop", img.dims.c, height, width)?);
     crop::window(
         &img.data,
         img.dims,
@@ -271,20 +281,14 @@ pub fn resized_crop<T: Scalar>(
         ));
     }
     let [oh, ow] = size;
-    if oh == 0
-        || ow == 0
-        || oh
-            .checked_mul(ow)
-            .and_then(|p| p.checked_mul(img.dims.c))
-            .is_none()
-    {
+    if oh == 0 || ow == 0 {
         return Err(Error::config(
             "size",
             format!("{size:?}"),
-            "must be positive and fit in memory",
+            "must be positive",
         ));
     }
-    let mut out = Image::zeros(ImageShape::new(img.dims.c, oh, ow));
+    let mut out = Image::zeros(shape("size", img.dims.c, oh, ow)?);
     crop::resize(
         &img.data,
         img.dims,
