@@ -122,6 +122,12 @@ pub enum Params {
         /// The factor (1 is the identity).
         factor: f32,
     },
+    /// Encode as a JPEG at `quality` in `[1, 100]` and decode back
+    /// (torchvision `jpeg`, see [`jpeg`](super::jpeg())).
+    Jpeg {
+        /// The JPEG quality.
+        quality: u8,
+    },
 }
 
 impl Params {
@@ -185,6 +191,7 @@ impl Params {
                     return bad("width", width, "left + width overflows");
                 }
             }
+            Params::Jpeg { quality } => super::jpeg::check(dims, quality)?,
             _ => {}
         }
         Ok(())
@@ -250,6 +257,7 @@ impl Params {
             Params::AutoContrast => tone::autocontrast(dims, img),
             Params::Equalize => tone::equalize(dims, img),
             Params::Sharpness { factor } => tone::sharpness(dims, img, scratch, factor),
+            Params::Jpeg { quality } => super::jpeg::apply(dims, img, quality),
         }
     }
 }
