@@ -44,6 +44,12 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// The JPEG codec failed on an image (never expected for a valid image).
+    #[error("jpeg codec: {reason}")]
+    Codec {
+        /// The codec's message.
+        reason: String,
+    },
     /// No WordNet database was found in any of the directories looked in.
     #[error(
         "wordnet not found; looked in: {}; pass `--wordnet DIR` or set WNHOME",

@@ -16,6 +16,7 @@ mod erase;
 mod flip;
 pub mod functional;
 mod grid;
+mod jpeg;
 mod mix;
 mod params;
 mod policy;
@@ -32,6 +33,7 @@ pub use crop::{PadMode, PaddingMode, RandomCrop, RandomResizedCrop, RandomResize
 pub use erase::{Cutout, RandomErasing, RandomErasingConfig};
 pub use flip::{HorizontalFlip, VerticalFlip};
 pub use grid::Interpolation;
+pub use jpeg::{JPEG_MAX_SIDE, Jpeg, jpeg};
 pub use mix::{CutMix, MixUp};
 pub use params::Params;
 pub use policy::{RandAugment, RandAugmentConfig, TrivialAugmentWide};

@@ -20,10 +20,12 @@
 //! - elementwise maths and activations: `exp log sqrt powf abs clamp relu
 //!   leaky_relu elu tanh sigmoid gelu`; row-wise `softmax`, `log_softmax`,
 //!   `logsumexp`;
-//! - images: `conv2d`, `max_pool2d`, `avg_pool2d`;
+//! - images: `conv2d`, `max_pool2d`, `avg_pool2d`; per-pixel `softmax2d`,
+//!   `log_softmax2d` over the channels (PyTorch's `dim=1` on NCHW);
 //! - [`Var::batch_norm`], one fused op with its closed-form backward;
 //! - [`Var::mask`] (multiply by a constant, as dropout does) and [`Var::detach`];
-//! - losses: `cross_entropy`, `nll_loss`, `mse_loss`, `l1_loss`,
+//! - losses: `cross_entropy`, `cross_entropy2d` (per pixel, with class
+//!   weights and `ignore_index`), `nll_loss`, `mse_loss`, `l1_loss`,
 //!   `binary_cross_entropy_with_logits`.
 //!
 //! A training step reuses its buffers: [`Tape::reset`] returns every matrix
@@ -73,6 +75,7 @@ mod var;
 pub use descent_core::ImageShape;
 pub use ops::batch_norm::{BatchNormStats, RunningStats};
 pub use ops::conv2d::Conv2dConfig;
+pub use ops::loss::CrossEntropy2dConfig;
 pub use ops::loss::CrossEntropyConfig;
 pub use ops::loss::Reduction;
 pub use ops::matmul::gemm;

@@ -12,6 +12,7 @@ pub(crate) mod pool2d;
 pub(crate) mod reduce;
 pub(crate) mod scalar;
 pub(crate) mod softmax;
+pub(crate) mod softmax2d;
 pub(crate) mod unary;
 
 use crate::pool::Pool;
@@ -33,6 +34,7 @@ pub(crate) enum Op<S: Scalar> {
     Reduce(reduce::Reduce),
     Unary(unary::Unary<S>),
     Softmax(softmax::Softmax<S>),
+    Softmax2d(softmax2d::Softmax2d<S>),
     Conv2d(conv2d::Conv2d<S>),
     Pool2d(pool2d::Pool2d<S>),
     Mask(mask::Mask<S>),
@@ -64,6 +66,7 @@ impl<S: Scalar> Op<S> {
             Op::Reduce(op) => op.backward(ctx, out, grad),
             Op::Unary(op) => op.backward(ctx, out, grad),
             Op::Softmax(op) => op.backward(ctx, out, grad),
+            Op::Softmax2d(op) => op.backward(ctx, out, grad),
             Op::Conv2d(op) => op.backward(ctx, out, grad),
             Op::Pool2d(op) => op.backward(ctx, out, grad),
             Op::Mask(op) => op.backward(ctx, out, grad),
@@ -82,6 +85,7 @@ impl<S: Scalar> Op<S> {
             Op::Reduce(op) => op.recycle(pool),
             Op::Unary(op) => op.recycle(pool),
             Op::Softmax(op) => op.recycle(pool),
+            Op::Softmax2d(op) => op.recycle(pool),
             Op::Conv2d(op) => op.recycle(pool),
             Op::Pool2d(op) => op.recycle(pool),
             Op::Mask(op) => op.recycle(pool),

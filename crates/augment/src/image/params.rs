@@ -159,6 +159,12 @@ pub enum Params {
         /// How pixels are resampled.
         interpolation: Interpolation,
     },
+    /// Encode as a JPEG at `quality` in `[1, 100]` and decode back
+    /// (torchvision `jpeg`, see [`jpeg`](super::jpeg())).
+    Jpeg {
+        /// The JPEG quality.
+        quality: u8,
+    },
 }
 
 impl Params {
@@ -258,6 +264,7 @@ impl Params {
                     return bad("width", width, "left + width overflows");
                 }
             }
+            Params::Jpeg { quality } => super::jpeg::check(dims, quality)?,
             _ => {}
         }
         Ok(())
@@ -355,6 +362,7 @@ impl Params {
                     grid::elastic(src, dims, img, &field, interpolation, Some(&[fill]));
                 }
             }
+            Params::Jpeg { quality } => super::jpeg::apply(dims, img, quality),
         }
     }
 }

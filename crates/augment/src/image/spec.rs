@@ -6,8 +6,8 @@
 use super::compose::BoxedOp;
 use super::{
     ChannelShift, ColorJitter, ColorJitterConfig, Compose, Cutout, ElasticTransform,
-    ElasticTransformConfig, GaussianBlur, GaussianNoise, HorizontalFlip, Interpolation, OneOf,
-    PadMode, RandAugment, RandAugmentConfig, RandomAdjustSharpness, RandomAffine,
+    ElasticTransformConfig, GaussianBlur, GaussianNoise, HorizontalFlip, Interpolation, Jpeg,
+    OneOf, PadMode, RandAugment, RandAugmentConfig, RandomAdjustSharpness, RandomAffine,
     RandomAffineConfig, RandomApply, RandomAutocontrast, RandomCrop, RandomEqualize, RandomErasing,
     RandomErasingConfig, RandomGrayscale, RandomInvert, RandomOrder, RandomPerspective,
     RandomPosterize, RandomResizedCrop, RandomResizedCropConfig, RandomSolarize,
@@ -92,6 +92,13 @@ pub enum OpSpec {
     },
     /// [`RandomErasing`].
     RandomErasing(RandomErasingConfig),
+    /// [`Jpeg`].
+    Jpeg {
+        /// Lowest quality drawn, in `[1, 100]`.
+        lo: u8,
+        /// Highest quality drawn, in `[lo, 100]`.
+        hi: u8,
+    },
     /// [`GaussianBlur`].
     GaussianBlur {
         /// `[kx, ky]`, odd.
@@ -199,6 +206,7 @@ impl OpSpec {
             OpSpec::GaussianNoise { mean, sigma } => Box::new(GaussianNoise::new(*mean, *sigma)?),
             OpSpec::Cutout { size, value } => Box::new(Cutout::new(*size, *value)?),
             OpSpec::RandomErasing(c) => Box::new(RandomErasing::new(*c)?),
+            OpSpec::Jpeg { lo, hi } => Box::new(Jpeg::new(*lo, *hi)?),
             OpSpec::GaussianBlur { kernel_size, sigma } => {
                 Box::new(GaussianBlur::new(*kernel_size, *sigma)?)
             }
@@ -272,6 +280,7 @@ mod tests {
             Box::new(Cutout::new(2, 0.5).unwrap()),
             Box::new(RandomErasing::new(RandomErasingConfig::default()).unwrap()),
             Box::new(GaussianBlur::new([3, 3], (0.1, 2.0)).unwrap()),
+            Box::new(Jpeg::new(40, 90).unwrap()),
             Box::new(RandomPerspective::new(0.5, 0.5, Interpolation::Nearest, 0.0).unwrap()),
             Box::new(
                 ElasticTransform::new(ElasticTransformConfig {

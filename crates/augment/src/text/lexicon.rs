@@ -1,23 +1,44 @@
 //! `Lexicon`: synsets of single-word lemmas and the senses of each word.
 
+use super::morphy::{ANY_POS, Exceptions, Pos};
 use crate::{Error, Result};
 use std::collections::HashMap;
 use std::path::Path;
 
 /// The embedded fallback lexicon (derived from WordNet 3.0; see `data/NOTICE.md`).
 const EMBEDDED: &str = include_str!("../../data/lexicon.txt");
+/// WordNet 3.0's exception lists, cut to the embedded lexicon's lemmas
+/// (`data/exceptions.txt`, see `data/NOTICE.md`): `pos form base...` per line.
+const EMBEDDED_EXCEPTIONS: &str = include_str!("../../data/exceptions.txt");
 
 /// A synonym lexicon: synsets (sets of interchangeable words) and, for each
 /// word, its synsets in sense order (most frequent first).
 ///
 /// Only single-word, alphabetic, lowercase lemmas are kept, so replacing a
-/// word by a synonym keeps the word count.
+/// word by a synonym keeps the word count. Each synset knows its part of
+/// speech, and the lexicon holds WordNet's exception lists, so inflected
+/// words find their base forms ([`Lexicon::morphy`]).
 #[derive(Debug, Clone, Default)]
 pub struct Lexicon {
-    words: Vec<String>,
-    ids: HashMap<String, u32>,
-    synsets: Vec<Vec<u32>>,
-    senses: HashMap<u32, Vec<u32>>,
+    pub(crate) words: Vec<String>,
+    pub(crate) ids: HashMap<String, u32>,
+    pub(crate) synsets: Vec<Vec<u32>>,
+    /// The part-of-speech bits of each synset ([`ANY_POS`] if unknown).
+    pub(crate) synset_pos: Vec<u8>,
+    pub(crate) senses: HashMap<u32, Vec<u32>>,
+    pub(crate) exceptions: Exceptions,
+}
+
+/// The part of speech a synset-list line starts with (`n:`, `v:`, `a:`,
+/// `s:` or `r:`, WordNet's `ss_type`), if any.
+fn pos_tag(token: &str) -> Option<u8> {
+    Some(match token {
+        "n:" => Pos::Noun.bit(),
+        "v:" => Pos::Verb.bit(),
+        "a:" | "s:" => Pos::Adj.bit(),
+        "r:" => Pos::Adv.bit(),
+        _ => return None,
+    })
 }
 
 /// Whether a lemma is kept: lowercase ASCII letters only.
@@ -27,7 +48,8 @@ pub(crate) fn keep_lemma(lemma: &str) -> bool {
 
 impl Lexicon {
     /// The embedded lexicon: about 700 synsets covering 400 frequent words,
-    /// so text augmentation works with nothing installed.
+    /// with their parts of speech and the exception-list entries of their
+    /// lemmas, so text augmentation works with nothing installed.
     ///
     /// # Examples
     ///
@@ -38,12 +60,53 @@ impl Lexicon {
     /// assert!(lex.synonyms("movie").contains(&"film"));
     /// ```
     pub fn embedded() -> Self {
-        Self::parse_synsets(EMBEDDED, Path::new("<embedded lexicon.txt>"))
-            .expect("the embedded lexicon parses")
+        let mut lex = Self::parse_synsets(EMBEDDED, Path::new("<embedded lexicon.txt>"))
+            .expect("the embedded lexicon parses");
+        let file = Path::new("<embedded exceptions.txt>");
+        for pos in Pos::ALL {
+            let tag = pos.file_name();
+            let lines: String = EMBEDDED_EXCEPTIONS
+                .lines()
+                .filter_map(|l| l.strip_prefix(tag)?.strip_prefix(' '))
+                .flat_map(|l| [l, "\n"])
+                .collect();
+            lex.exceptions
+                .read(pos, &lines, file)
+                .expect("the embedded exceptions parse");
+        }
+        lex
+    }
+
+    /// Adds one WordNet exception list (`noun.exc`, `verb.exc`, `adj.exc`
+    /// or `adv.exc`: an inflected form and its base forms per line) for
+    /// [`morphy`](Self::morphy). [`Lexicon::wordnet`] reads all four;
+    /// `file` names the source in errors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_augment::text::{Lexicon, Pos};
+    /// use std::path::Path;
+    ///
+    /// let mut lex = Lexicon::parse_synsets("v: go travel\n", Path::new("mine.txt"))?;
+    /// lex.add_exceptions(Pos::Verb, "went go\n", Path::new("verb.exc"))?;
+    /// assert_eq!(lex.morphy("went", Pos::Verb), ["go"]);
+    /// assert!(lex.add_exceptions(Pos::Verb, "went\n", Path::new("verb.exc")).is_err());
+    /// # Ok::<(), descent_augment::Error>(())
+    /// ```
+    pub fn add_exceptions(&mut self, pos: Pos, text: &str, file: &Path) -> Result<()> {
+        self.exceptions.read(pos, text, file)
+    }
+
+    /// Number of (inflected form, base form) pairs in the exception lists.
+    pub fn n_exceptions(&self) -> usize {
+        self.exceptions.len()
     }
 
     /// Parses a synset list: one synset per line, its words separated by
-    /// spaces; `#` starts a comment line. `file` names the source in errors.
+    /// spaces, optionally after its part of speech (`n:`, `v:`, `a:`, `s:`
+    /// or `r:`; without it the synset counts as every part of speech); `#`
+    /// starts a comment line. `file` names the source in errors.
     ///
     /// # Examples
     ///
@@ -64,7 +127,12 @@ impl Lexicon {
                 continue;
             }
             let mut ids = Vec::new();
-            for word in line.split_whitespace() {
+            let mut words = line.split_whitespace().peekable();
+            let pos = words.peek().and_then(|t| pos_tag(t));
+            if pos.is_some() {
+                words.next();
+            }
+            for word in words {
                 if !keep_lemma(word) {
                     return Err(Error::malformed(
                         file,
@@ -74,7 +142,7 @@ impl Lexicon {
                 }
                 ids.push(lex.intern(word));
             }
-            lex.push_synset(ids.clone());
+            lex.push_synset(ids.clone(), pos.unwrap_or(ANY_POS));
             let s = lex.synsets.len() as u32 - 1;
             for id in ids {
                 lex.senses.entry(id).or_default().push(s);
@@ -94,8 +162,9 @@ impl Lexicon {
         id
     }
 
-    /// Adds a synset (word ids, duplicates removed) and returns its index.
-    pub(crate) fn push_synset(&mut self, mut ids: Vec<u32>) -> u32 {
+    /// Adds a synset (word ids, duplicates removed) of part-of-speech bits
+    /// `pos` and returns its index.
+    pub(crate) fn push_synset(&mut self, mut ids: Vec<u32>, pos: u8) -> u32 {
         let mut seen = Vec::with_capacity(ids.len());
         ids.retain(|id| {
             !seen.contains(id) && {
@@ -104,6 +173,7 @@ impl Lexicon {
             }
         });
         self.synsets.push(ids);
+        self.synset_pos.push(pos);
         self.synsets.len() as u32 - 1
     }
 

@@ -8,6 +8,7 @@
 
 use super::Lexicon;
 use super::lexicon::keep_lemma;
+use super::morphy::Pos;
 use crate::{Error, Result};
 use flate2::read::GzDecoder;
 use std::collections::HashMap;
@@ -16,8 +17,6 @@ use std::path::{Path, PathBuf};
 
 /// The environment variable naming WordNet's home (the files are in it or in its `dict/`).
 pub const WNHOME_ENV: &str = "WNHOME";
-
-const POS: [&str; 4] = ["noun", "verb", "adj", "adv"];
 
 /// The directories WordNet is looked for in, in order. An explicit one
 /// (`--wordnet DIR`) is authoritative: only it, its `dict/` and its
@@ -143,8 +142,9 @@ fn number(s: &str, radix: u32, file: &Path, line: usize, what: &str) -> Result<u
 }
 
 impl Lexicon {
-    /// Loads WordNet 3.0 from `dir` (`data.*` and `index.*`, each plain or
-    /// gzipped); malformed files give [`Error::Malformed`] naming file and line.
+    /// Loads WordNet 3.0 from `dir` (`data.*`, `index.*` and the exception
+    /// lists `*.exc`, each plain or gzipped); malformed files give
+    /// [`Error::Malformed`] naming file and line, missing ones [`Error::Io`].
     ///
     /// # Examples
     ///
@@ -159,18 +159,30 @@ impl Lexicon {
     /// ```
     pub fn wordnet(dir: &Path) -> Result<Self> {
         let mut lex = Lexicon::default();
-        for pos in POS {
-            let data = open(dir, &format!("data.{pos}"))?;
-            let index = open(dir, &format!("index.{pos}"))?;
+        for pos in Pos::ALL {
+            let name = pos.file_name();
+            let data = open(dir, &format!("data.{name}"))?;
+            let index = open(dir, &format!("index.{name}"))?;
             lex.read_wordnet_pos(data, index)?;
+        }
+        for pos in Pos::ALL {
+            let (file, mut r) = open(dir, &format!("{}.exc", pos.file_name()))?;
+            let mut text = String::new();
+            r.read_to_string(&mut text).map_err(|source| Error::Io {
+                file: file.clone(),
+                source,
+            })?;
+            lex.add_exceptions(pos, &text, &file)?;
         }
         Ok(lex)
     }
 
     /// Parses one part of speech of WordNet from bytes already in memory: a
     /// `data.*` file and its `index.*` file (each plain or gzipped), named
-    /// `data_file` and `index_file` in errors. [`Lexicon::wordnet`] reads
-    /// the four parts of speech this way from disk.
+    /// `data_file` and `index_file` in errors; each synset's part of speech
+    /// is its `ss_type` field. [`Lexicon::wordnet`] reads the four parts of
+    /// speech this way from disk, and their exception lists
+    /// ([`Lexicon::add_exceptions`]).
     ///
     /// # Examples
     ///
@@ -217,8 +229,8 @@ impl Lexicon {
     ) -> Result<()> {
         let mut by_offset: HashMap<usize, u32> = HashMap::new();
         each_line(&data_file, data, |n, line| {
-            let (offset, ids) = data_line(self, line, &data_file, n)?;
-            by_offset.insert(offset, self.push_synset(ids));
+            let (offset, ids, pos) = data_line(self, line, &data_file, n)?;
+            by_offset.insert(offset, self.push_synset(ids, pos));
             Ok(())
         })?;
         each_line(&index_file, index, |n, line| {
@@ -231,9 +243,22 @@ fn bytes_are_gzip(bytes: &[u8]) -> bool {
     bytes.starts_with(&[0x1f, 0x8b])
 }
 
-/// One `data.*` record: its synset offset and the ids of its kept words.
-fn data_line(lex: &mut Lexicon, line: &str, file: &Path, n: usize) -> Result<(usize, Vec<u32>)> {
+/// One `data.*` record: its synset offset, the ids of its kept words and
+/// its part-of-speech bit.
+fn data_line(
+    lex: &mut Lexicon,
+    line: &str,
+    file: &Path,
+    n: usize,
+) -> Result<(usize, Vec<u32>, u8)> {
     let f: Vec<&str> = line.split(' ').collect();
+    let pos = match field(&f, 2, file, n, "ss_type")? {
+        "n" => Pos::Noun,
+        "v" => Pos::Verb,
+        "a" | "s" => Pos::Adj,
+        "r" => Pos::Adv,
+        other => return Err(Error::malformed(file, n, format!("bad ss_type `{other}`"))),
+    };
     let offset = number(
         field(&f, 0, file, n, "synset offset")?,
         10,
@@ -265,7 +290,7 @@ fn data_line(lex: &mut Lexicon, line: &str, file: &Path, n: usize) -> Result<(us
             ids.push(lex.intern(&word));
         }
     }
-    Ok((offset, ids))
+    Ok((offset, ids, pos.bit()))
 }
 
 /// One `index.*` record: adds the lemma's senses to `lex`.
@@ -323,7 +348,8 @@ mod tests {
     fn write_db(dir: &Path, index_noun: &str) {
         std::fs::create_dir_all(dir).unwrap();
         let data = "  licence line\n00000010 03 n 02 film 0 movie 0 000 | a gloss\n";
-        for pos in POS {
+        for pos in Pos::ALL.map(Pos::file_name) {
+            std::fs::write(dir.join(format!("{pos}.exc")), "").unwrap();
             std::fs::write(
                 dir.join(format!("data.{pos}")),
                 if pos == "noun" { data } else { "" },

@@ -3,6 +3,8 @@
 //!
 //! - class-index losses, [`Var::cross_entropy`] and [`Var::nll_loss`], in
 //!   `loss/classification.rs`;
+//! - per-pixel cross-entropy over the channels of a batch of images,
+//!   [`Var::cross_entropy2d`], in `loss/cross_entropy2d.rs`;
 //! - elementwise losses against a target variable, [`Var::mse_loss`],
 //!   [`Var::l1_loss`] and [`Var::binary_cross_entropy_with_logits`], in
 //!   `loss/pointwise.rs`.
@@ -11,6 +13,7 @@
 //! argument does.
 
 mod classification;
+mod cross_entropy2d;
 mod pointwise;
 
 use super::{BackCtx, Backward};
@@ -19,6 +22,8 @@ use crate::pool::Pool;
 use crate::var::Var;
 use descent_core::Scalar;
 use nalgebra::DMatrix;
+
+pub use cross_entropy2d::CrossEntropy2dConfig;
 
 /// How per-element losses are combined (PyTorch `reduction`).
 ///
@@ -115,6 +120,7 @@ impl Reduction {
 #[derive(Debug)]
 pub(crate) enum Loss<S: Scalar> {
     Class(classification::ClassLoss<S>),
+    Class2d(cross_entropy2d::ClassLoss2d<S>),
     Pointwise(pointwise::Pointwise),
 }
 
@@ -122,6 +128,7 @@ impl<S: Scalar> Backward<S> for Loss<S> {
     fn backward(&self, ctx: &mut BackCtx<'_, S>, out: usize, grad: &DMatrix<S>) {
         match self {
             Loss::Class(op) => op.backward(ctx, out, grad),
+            Loss::Class2d(op) => op.backward(ctx, out, grad),
             Loss::Pointwise(op) => op.backward(ctx, out, grad),
         }
     }
@@ -129,6 +136,7 @@ impl<S: Scalar> Backward<S> for Loss<S> {
     fn recycle(self, pool: &mut Pool<S>) {
         match self {
             Loss::Class(op) => op.recycle(pool),
+            Loss::Class2d(op) => op.recycle(pool),
             Loss::Pointwise(op) => Backward::<S>::recycle(op, pool),
         }
     }
