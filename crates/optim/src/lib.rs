@@ -72,6 +72,10 @@ pub use optimizer::{
     OptimizerState, SharedSchedule,
 };
 pub use optimizers::{
+    AdaBelief, AdaBeliefConfig, Lamb, LambConfig, Lars, LarsConfig, NovoGrad, NovoGradConfig,
+    OptaxAdam, OptaxAdamConfig, Yogi, YogiConfig,
+};
+pub use optimizers::{
     Adadelta, AdadeltaConfig, Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Adamax,
     AdamaxConfig, Lion, LionConfig, NAdam, NAdamConfig, OptimizerConfig, RAdam, RAdamConfig,
     RmsProp, RmsPropConfig, Sgd, SgdConfig, WeightDecay,

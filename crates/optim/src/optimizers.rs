@@ -11,20 +11,24 @@
 //! where the bracketed stages are present according to `maximize` and the
 //! [`WeightDecay`] chosen.
 
+mod adabelief;
 mod adadelta;
 mod adagrad;
 mod adam;
 mod adamax;
+mod lamb;
 mod lion;
 mod nadam;
 mod radam;
 mod rmsprop;
 mod sgd;
 
+pub use adabelief::{AdaBelief, AdaBeliefConfig, OptaxAdam, OptaxAdamConfig, Yogi, YogiConfig};
 pub use adadelta::{Adadelta, AdadeltaConfig};
 pub use adagrad::{Adagrad, AdagradConfig};
 pub use adam::{Adam, AdamConfig, AdamW, AdamWConfig};
 pub use adamax::{Adamax, AdamaxConfig};
+pub use lamb::{Lamb, LambConfig, Lars, LarsConfig, NovoGrad, NovoGradConfig};
 pub use lion::{Lion, LionConfig};
 pub use nadam::{NAdam, NAdamConfig};
 pub use radam::{RAdam, RAdamConfig};

@@ -21,9 +21,14 @@ mod lion;
 mod masked;
 mod momentum;
 mod nadam;
+mod novograd;
+mod optax_adam;
+mod per_tensor;
 mod radam;
 mod rms;
 mod scale;
+mod trust_ratio;
+mod yogi;
 
 pub use adadelta::{ScaleByAdadelta, ScaleByAdadeltaState, scale_by_adadelta};
 pub use adagrad::{ScaleByAdagrad, ScaleByAdagradState, scale_by_adagrad};
@@ -43,11 +48,18 @@ pub use lion::{ScaleByLion, ScaleByLionState, scale_by_lion};
 pub use masked::{Masked, MaskedState, masked};
 pub use momentum::{Trace, TraceState, trace};
 pub use nadam::{ScaleByNadam, ScaleByNadamState, scale_by_nadam};
+pub use novograd::{ScaleByNovograd, ScaleByNovogradState, scale_by_novograd};
+pub use optax_adam::{
+    ScaleByBelief, ScaleByMomentsState, ScaleByOptaxAdam, scale_by_belief, scale_by_optax_adam,
+};
+pub use per_tensor::{Each, PerTensor};
 pub use radam::{ScaleByRadam, ScaleByRadamState, scale_by_radam};
 pub use rms::{ScaleByRms, ScaleByRmsState, scale_by_rms};
 pub use scale::{
     Scale, ScaleByLearningRate, ScaleBySchedule, scale, scale_by_learning_rate, scale_by_schedule,
 };
+pub use trust_ratio::{ScaleByTrustRatio, ScaleByTrustRatioState, scale_by_trust_ratio};
+pub use yogi::{ScaleByYogi, ScaleByYogiState, scale_by_yogi};
 
 use crate::buf::Split;
 use descent_core::{Grads, ParamId, Params, Scalar, StepCtx};

@@ -2,7 +2,8 @@
 //! `_OPTIMIZERS_UNDER_TEST`): it descends a quadratic and Rosenbrock, stays
 //! finite on zero gradients, and a save/restore mid-run (through JSON), under
 //! a learning-rate schedule, a multiplier and a momentum changed on the
-//! running optimizer, gives a bit-identical trajectory.
+//! running optimizer, gives a bit-identical trajectory; and a step split
+//! across threads equals the serial one, bit for bit.
 
 use descent_core::{ParamStore, Tags};
 use descent_optim::*;
@@ -236,6 +237,129 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
         0.01,
         1e-3,
     ),
+    // optax 0.2.8's optimizers.
+    (
+        "adabelief",
+        |s, lr| {
+            AdaBelief::new(
+                s,
+                AdaBeliefConfig {
+                    lr,
+
+                    ..AdaBeliefConfig::default()
+                },
+            )
+        },
+        0.05,
+        0.01,
+    ),
+    (
+        "adabelief_nesterov",
+        |s, lr| {
+            AdaBelief::new(
+                s,
+                AdaBeliefConfig {
+                    lr,
+                    nesterov: true,
+                    ..AdaBeliefConfig::default()
+                },
+            )
+        },
+        0.05,
+        0.01,
+    ),
+    (
+        "yogi",
+        |s, lr| {
+            Yogi::new(
+                s,
+                YogiConfig {
+                    lr,
+
+                    ..YogiConfig::default()
+                },
+            )
+        },
+        0.05,
+        0.01,
+    ),
+    (
+        "optax_adam_nesterov_eps_root",
+        |s, lr| {
+            OptaxAdam::new(
+                s,
+                OptaxAdamConfig {
+                    lr,
+                    nesterov: true,
+                    eps_root: 1e-8,
+                    ..OptaxAdamConfig::default()
+                },
+            )
+        },
+        0.05,
+        0.01,
+    ),
+    (
+        "lamb",
+        |s, lr| {
+            Lamb::new(
+                s,
+                LambConfig {
+                    lr,
+                    weight_decay: 1e-3,
+                    ..LambConfig::default()
+                },
+            )
+        },
+        0.05,
+        0.01,
+    ),
+    (
+        "lars",
+        |s, lr| {
+            Lars::new(
+                s,
+                LarsConfig {
+                    lr,
+                    weight_decay: 1e-4,
+                    ..LarsConfig::default()
+                },
+            )
+        },
+        1.0,
+        0.5,
+    ),
+    (
+        "lars_nesterov",
+        |s, lr| {
+            Lars::new(
+                s,
+                LarsConfig {
+                    lr,
+                    nesterov: true,
+                    eps: 1e-3,
+                    ..LarsConfig::default()
+                },
+            )
+        },
+        1.0,
+        0.5,
+    ),
+    (
+        "novograd",
+        |s, lr| {
+            NovoGrad::new(
+                s,
+                NovoGradConfig {
+                    lr,
+                    weight_decay: 1e-3,
+                    ..NovoGradConfig::default()
+                },
+            )
+        },
+        0.05,
+        0.01,
+    ),
 ];
 
 struct Problem {
@@ -332,6 +456,46 @@ fn every_optimizer_stays_finite_on_zero_gradients() {
             x[0] <= 1.0 && x[0] > 0.5,
             "{name} moved with no gradient: {x:?}"
         );
+    }
+}
+
+#[test]
+fn every_optimizer_steps_the_same_on_any_thread_count() {
+    // Three tensors, each cut into blocks and across threads.
+    let sizes = [1300usize, 7, 2100];
+    let run = |build: Build, threads: usize| {
+        let mut store = ParamStore::new();
+        for (i, &n) in sizes.iter().enumerate() {
+            let v: Vec<f64> = (0..n)
+                .map(|j| ((i * 31 + j) % 17) as f64 * 0.1 - 0.8)
+                .collect();
+            store
+                .register(
+                    format!("p{i}"),
+                    Tags::WEIGHT,
+                    DMatrix::from_row_slice(1, n, &v),
+                )
+                .unwrap();
+        }
+        let mut opt = build(&store, 0.01).unwrap();
+        opt.set_parallelism(Parallelism {
+            threads,
+            min_elems_per_thread: 1,
+        });
+        for k in 0..4 {
+            let (params, grads) = store.split_mut();
+            for ((_, p), (_, g)) in params.values_mut().zip(grads.iter_mut()) {
+                g.zip_apply(p, |g, p| *g = (p * 1.7 + k as f64).sin());
+            }
+            opt.step(&mut store).unwrap();
+        }
+        store
+            .iter()
+            .flat_map(|(_, _, v)| v.iter().copied().collect::<Vec<_>>())
+            .collect::<Vec<f64>>()
+    };
+    for &(name, build, _, _) in OPTIMIZERS_UNDER_TEST {
+        assert_eq!(run(build, 1), run(build, 3), "{name}");
     }
 }
 

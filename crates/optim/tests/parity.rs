@@ -1,5 +1,5 @@
-//! Golden parity with PyTorch: every case of `optimizers.json` and
-//! `clipping.json` in the golden directory, in f64 (relative 1e-10, purely
+//! Golden parity with PyTorch and optax: every case of `optimizers.json`,
+//! `optimizers_optax.json` and `clipping.json` in the golden directory, in f64 (relative 1e-10, purely
 //! relative) and in f32 (relative 1e-5 with an absolute floor of 5e-7,
 //! about 8·ε₃₂: a quadratic case's f32 gradient `A·p + b` cancels near the
 //! optimum, where its absolute error stays a few ε₃₂·‖A‖·‖p₀‖ while `p`
@@ -14,7 +14,8 @@ use descent_core::{ParamStore, Scalar, Tags};
 use descent_optim::transform::NormType;
 use descent_optim::{clip_grad_norm, clip_grad_value};
 use descent_testkit::golden::{self, Harness, Tensor, number};
-use descent_testkit::torch::optimizer;
+use descent_testkit::optax;
+use descent_testkit::torch;
 use descent_testkit::{Hyper, assert_close};
 use nalgebra::DMatrix;
 use serde_json::Value;
@@ -40,7 +41,11 @@ fn check_optimizer<S: Scalar>(case: &Value, (rtol, atol): (f64, f64)) -> Result<
     let id = store
         .register("p", Tags::WEIGHT, cast(&p0))
         .map_err(|e| e.to_string())?;
-    let mut opt = optimizer(&store, class, &case["hyper"])?;
+    let mut opt = if optax::NAMES.contains(&class) {
+        optax::optimizer(&store, class, &case["hyper"])?
+    } else {
+        torch::optimizer(&store, class, &case["hyper"])?
+    };
     let objective = match &case["objective"] {
         Value::Null => None,
         o => Some((

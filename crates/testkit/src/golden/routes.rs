@@ -56,6 +56,13 @@ pub const ROUTES: &[Route] = &[
         ],
         harnesses: &[Harness::Optim],
     },
+    // optax 0.2.8's names (`optimizers_optax.json`).
+    Route {
+        kind: "optimizers",
+        field: Some("optimizer"),
+        values: &["lamb", "lars", "adabelief", "yogi", "novograd"],
+        harnesses: &[Harness::Optim],
+    },
     Route {
         kind: "clipping",
         field: Some("fn"),

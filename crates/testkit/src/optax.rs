@@ -1,0 +1,139 @@
+//! Building descent's optimizers from an optax function name and its golden
+//! `hyper` object (`optimizers_optax.json`), for `descent-optim`'s parity test.
+//!
+//! Every builder reads its `hyper` through [`Hyper`] and finishes it: an
+//! argument it does not read, a value it cannot honour (a `mask` callable, a
+//! `mu_dtype`) or a name it does not know is an error naming it.
+
+use crate::Hyper;
+use descent_core::{ParamStore, Scalar};
+use descent_optim::{
+    AdaBeliefConfig, BlockTransform, LambConfig, LarsConfig, NovoGradConfig, OptaxAdamConfig,
+    Optimizer, OptimizerConfig, Selector, YogiConfig,
+};
+use serde_json::Value;
+
+/// The optax function names [`optimizer`] builds.
+pub const NAMES: &[&str] = &["lamb", "lars", "adabelief", "yogi", "novograd"];
+
+/// The optimizer optax's `name(**hyper)` makes, over every parameter of `store`.
+///
+/// # Examples
+///
+/// ```
+/// use descent_core::{ParamStore, Tags};
+/// use descent_testkit::optax::optimizer;
+/// use nalgebra::DMatrix;
+/// use serde_json::json;
+///
+/// let mut store = ParamStore::<f64>::new();
+/// store.register("w", Tags::WEIGHT, DMatrix::zeros(1, 3)).unwrap();
+/// let hyper = json!({"learning_rate": 0.01, "b1": 0.9, "b2": 0.999, "eps": 1e-3});
+/// assert!(optimizer(&store, "yogi", &hyper).is_ok());
+/// let err = optimizer(&store, "yogi", &json!({"learning_rate": 0.01})).unwrap_err();
+/// assert!(err.contains("b1"), "{err}");
+/// assert!(optimizer(&store, "sm3", &hyper).is_err());
+/// ```
+pub fn optimizer<S: Scalar>(
+    store: &ParamStore<S>,
+    name: &str,
+    hyper: &Value,
+) -> Result<Optimizer<S>, String> {
+    Hyper::read(hyper, |h| build(store, name, h))
+}
+
+fn go<S: Scalar, C: OptimizerConfig>(store: &ParamStore<S>, c: C) -> Result<Optimizer<S>, String>
+where
+    C::Transform: BlockTransform<S>,
+{
+    descent_optim::optimizers::with_groups(store.params(), &[(Selector::All, c)])
+        .map_err(|e| e.to_string())
+}
+
+/// optax's boolean mask for a single-leaf parameter: true selects it.
+fn mask(h: &Hyper, key: &str) -> Result<Selector, String> {
+    Ok(if h.bool(key)? {
+        Selector::All
+    } else {
+        Selector::All.not()
+    })
+}
+
+/// optax's `adam` arguments.
+fn adam(h: &Hyper) -> Result<OptaxAdamConfig, String> {
+    h.null("mu_dtype")?;
+    Ok(OptaxAdamConfig {
+        lr: h.f64("learning_rate")?,
+        b1: h.f64("b1")?,
+        b2: h.f64("b2")?,
+        eps: h.f64("eps")?,
+        eps_root: h.f64("eps_root")?,
+        nesterov: h.bool("nesterov")?,
+    })
+}
+
+fn build<S: Scalar>(store: &ParamStore<S>, name: &str, h: &Hyper) -> Result<Optimizer<S>, String> {
+    match name {
+        "lamb" => {
+            h.null("mask")?;
+            go(
+                store,
+                LambConfig {
+                    lr: h.f64("learning_rate")?,
+                    b1: h.f64("b1")?,
+                    b2: h.f64("b2")?,
+                    eps: h.f64("eps")?,
+                    eps_root: h.f64("eps_root")?,
+                    weight_decay: h.f64("weight_decay")?,
+                    mask: Selector::All,
+                },
+            )
+        }
+        "lars" => go(
+            store,
+            LarsConfig {
+                lr: h.f64("learning_rate")?,
+                weight_decay: h.f64("weight_decay")?,
+                weight_decay_mask: mask(h, "weight_decay_mask")?,
+                trust_coefficient: h.f64("trust_coefficient")?,
+                eps: h.f64("eps")?,
+                trust_ratio_mask: mask(h, "trust_ratio_mask")?,
+                momentum: h.f64("momentum")?,
+                nesterov: h.bool("nesterov")?,
+            },
+        ),
+        "adabelief" => go(
+            store,
+            AdaBeliefConfig {
+                lr: h.f64("learning_rate")?,
+                b1: h.f64("b1")?,
+                b2: h.f64("b2")?,
+                eps: h.f64("eps")?,
+                eps_root: h.f64("eps_root")?,
+                nesterov: h.bool("nesterov")?,
+            },
+        ),
+        "yogi" => go(
+            store,
+            YogiConfig {
+                lr: h.f64("learning_rate")?,
+                b1: h.f64("b1")?,
+                b2: h.f64("b2")?,
+                eps: h.f64("eps")?,
+            },
+        ),
+        "novograd" => go(
+            store,
+            NovoGradConfig {
+                lr: h.f64("learning_rate")?,
+                b1: h.f64("b1")?,
+                b2: h.f64("b2")?,
+                eps: h.f64("eps")?,
+                eps_root: h.f64("eps_root")?,
+                weight_decay: h.f64("weight_decay")?,
+            },
+        ),
+        "adam" => go(store, adam(h)?),
+        other => Err(format!("unsupported optax optimizer `{other}`")),
+    }
+}
