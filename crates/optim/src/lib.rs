@@ -72,8 +72,9 @@ pub use optimizer::{
     OptimizerState, SharedSchedule,
 };
 pub use optimizers::{
-    AdaBelief, AdaBeliefConfig, Lamb, LambConfig, Lars, LarsConfig, NovoGrad, NovoGradConfig,
-    OptaxAdam, OptaxAdamConfig, Yogi, YogiConfig,
+    AdaBelief, AdaBeliefConfig, Lamb, LambConfig, Lars, LarsConfig, Lookahead, LookaheadConfig,
+    NovoGrad, NovoGradConfig, OptaxAdam, OptaxAdamConfig, ScheduleFreeAdamW,
+    ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Yogi, YogiConfig,
 };
 pub use optimizers::{
     Adadelta, AdadeltaConfig, Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Adamax,

@@ -21,6 +21,7 @@ mod lion;
 mod nadam;
 mod radam;
 mod rmsprop;
+mod schedule_free;
 mod sgd;
 
 pub use adabelief::{AdaBelief, AdaBeliefConfig, OptaxAdam, OptaxAdamConfig, Yogi, YogiConfig};
@@ -33,6 +34,10 @@ pub use lion::{Lion, LionConfig};
 pub use nadam::{NAdam, NAdamConfig};
 pub use radam::{RAdam, RAdamConfig};
 pub use rmsprop::{RmsProp, RmsPropConfig};
+pub use schedule_free::{
+    Lookahead, LookaheadConfig, ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd,
+    ScheduleFreeSgdConfig,
+};
 pub use sgd::{Sgd, SgdConfig};
 
 use crate::error::{Result, non_negative, unit_interval};

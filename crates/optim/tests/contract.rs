@@ -360,6 +360,56 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
         0.05,
         0.01,
     ),
+    (
+        "lookahead_adam_reset",
+        |s, lr| {
+            Lookahead::new(
+                s,
+                LookaheadConfig {
+                    fast: OptaxAdamConfig {
+                        lr,
+                        ..OptaxAdamConfig::default()
+                    },
+                    sync_period: 3,
+                    slow_step_size: 0.5,
+                    reset_state: true,
+                },
+            )
+        },
+        0.05,
+        0.01,
+    ),
+    (
+        "schedule_free_sgd",
+        |s, lr| {
+            ScheduleFreeSgd::new(
+                s,
+                ScheduleFreeSgdConfig {
+                    lr,
+                    weight_decay: Some(1e-4),
+                    ..ScheduleFreeSgdConfig::default()
+                },
+            )
+        },
+        0.05,
+        1e-4,
+    ),
+    (
+        "schedule_free_adamw_warmup",
+        |s, lr| {
+            ScheduleFreeAdamW::new(
+                s,
+                ScheduleFreeAdamWConfig {
+                    lr,
+                    warmup_steps: Some(10),
+                    weight_decay: 1e-4,
+                    ..ScheduleFreeAdamWConfig::default()
+                },
+            )
+        },
+        0.05,
+        0.01,
+    ),
 ];
 
 struct Problem {

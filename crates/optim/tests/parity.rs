@@ -34,7 +34,34 @@ fn tensor(v: &Value, what: &str) -> Result<DMatrix<f64>, String> {
         .map_err(|e| format!("{what}: {e}"))
 }
 
+/// Per-step records a case may carry beside `params`, each checked after
+/// every step: the evaluation point (`eval_params`: schedule-free's `x`;
+/// `slow_params`: Lookahead's slow weights), both read through
+/// `Optimizer::eval_params`.
+const EVAL_RECORDS: &[&str] = &["eval_params", "slow_params"];
+
+/// The keys an optimizer case may have; any other fails the case.
+const CASE_KEYS: &[&str] = &[
+    "name",
+    "optimizer",
+    "hyper",
+    "objective",
+    "params0",
+    "grads",
+    "params",
+    "eval_params",
+    "slow_params",
+];
+
 fn check_optimizer<S: Scalar>(case: &Value, (rtol, atol): (f64, f64)) -> Result<(), String> {
+    if let Some(unknown) = case
+        .as_object()
+        .ok_or("case is not an object")?
+        .keys()
+        .find(|k| !CASE_KEYS.contains(&k.as_str()))
+    {
+        return Err(format!("no check for the case's `{unknown}`"));
+    }
     let class = case["optimizer"].as_str().ok_or("no `optimizer`")?;
     let p0 = tensor(&case["params0"], "params0")?;
     let mut store = ParamStore::<S>::new();
@@ -58,6 +85,18 @@ fn check_optimizer<S: Scalar>(case: &Value, (rtol, atol): (f64, f64)) -> Result<
     if grads.len() != want.len() || grads.is_empty() {
         return Err("`grads` and `params` differ in length".into());
     }
+    let mut records = Vec::new();
+    for &key in EVAL_RECORDS {
+        if let Some(r) = case.get(key) {
+            let r = r
+                .as_array()
+                .ok_or_else(|| format!("`{key}` is not a list"))?;
+            if r.len() != grads.len() {
+                return Err(format!("`{key}` and `grads` differ in length"));
+            }
+            records.push((key, r));
+        }
+    }
     for (k, (g, w)) in grads.iter().zip(want).enumerate() {
         let grad = match &objective {
             None => cast(&tensor(g, "grad")?),
@@ -73,6 +112,17 @@ fn check_optimizer<S: Scalar>(case: &Value, (rtol, atol): (f64, f64)) -> Result<
             rtol,
             atol,
         )?;
+        for (key, r) in &records {
+            let mut eval = store.params().clone();
+            opt.eval_params(&mut eval).map_err(|e| e.to_string())?;
+            assert_close(
+                &format!("{key} after step {k}"),
+                &widen(eval.value(id)),
+                &tensor(&r[k], key)?,
+                rtol,
+                atol,
+            )?;
+        }
     }
     Ok(())
 }

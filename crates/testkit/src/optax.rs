@@ -8,13 +8,23 @@
 use crate::Hyper;
 use descent_core::{ParamStore, Scalar};
 use descent_optim::{
-    AdaBeliefConfig, BlockTransform, LambConfig, LarsConfig, NovoGradConfig, OptaxAdamConfig,
-    Optimizer, OptimizerConfig, Selector, YogiConfig,
+    AdaBeliefConfig, BlockTransform, LambConfig, LarsConfig, LookaheadConfig, NovoGradConfig,
+    OptaxAdamConfig, Optimizer, OptimizerConfig, ScheduleFreeAdamWConfig, ScheduleFreeSgdConfig,
+    Selector, YogiConfig,
 };
 use serde_json::Value;
 
 /// The optax function names [`optimizer`] builds.
-pub const NAMES: &[&str] = &["lamb", "lars", "adabelief", "yogi", "novograd"];
+pub const NAMES: &[&str] = &[
+    "lamb",
+    "lars",
+    "adabelief",
+    "yogi",
+    "novograd",
+    "lookahead",
+    "schedule_free_adamw",
+    "schedule_free_sgd",
+];
 
 /// The optimizer optax's `name(**hyper)` makes, over every parameter of `store`.
 ///
@@ -133,7 +143,52 @@ fn build<S: Scalar>(store: &ParamStore<S>, name: &str, h: &Hyper) -> Result<Opti
                 weight_decay: h.f64("weight_decay")?,
             },
         ),
-        "adam" => go(store, adam(h)?),
+        "lookahead" => {
+            let fast = Hyper::named(h.get("fast_optimizer")?, "fast_optimizer")?;
+            let name = fast.str("optimizer")?;
+            if name != "adam" {
+                return Err(format!("unsupported lookahead fast optimizer `{name}`"));
+            }
+            let cfg = Hyper::read(fast.get("hyper")?, adam)?;
+            fast.finish()?;
+            go(
+                store,
+                LookaheadConfig {
+                    fast: cfg,
+                    sync_period: h.u64("sync_period")?,
+                    slow_step_size: h.f64("slow_step_size")?,
+                    reset_state: h.bool("reset_state")?,
+                },
+            )
+        }
+        "schedule_free_sgd" => {
+            h.null("state_dtype")?;
+            go(
+                store,
+                ScheduleFreeSgdConfig {
+                    lr: h.f64("learning_rate")?,
+                    warmup_steps: h.opt_u64("warmup_steps")?,
+                    b1: h.f64("b1")?,
+                    weight_decay: h.opt_f64("weight_decay")?,
+                    weight_lr_power: h.f64("weight_lr_power")?,
+                },
+            )
+        }
+        "schedule_free_adamw" => {
+            h.null("state_dtype")?;
+            go(
+                store,
+                ScheduleFreeAdamWConfig {
+                    lr: h.f64("learning_rate")?,
+                    warmup_steps: h.opt_u64("warmup_steps")?,
+                    b1: h.f64("b1")?,
+                    b2: h.f64("b2")?,
+                    eps: h.f64("eps")?,
+                    weight_decay: h.f64("weight_decay")?,
+                    weight_lr_power: h.f64("weight_lr_power")?,
+                },
+            )
+        }
         other => Err(format!("unsupported optax optimizer `{other}`")),
     }
 }

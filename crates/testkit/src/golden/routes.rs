@@ -60,7 +60,16 @@ pub const ROUTES: &[Route] = &[
     Route {
         kind: "optimizers",
         field: Some("optimizer"),
-        values: &["lamb", "lars", "adabelief", "yogi", "novograd"],
+        values: &[
+            "lamb",
+            "lars",
+            "adabelief",
+            "yogi",
+            "novograd",
+            "lookahead",
+            "schedule_free_adamw",
+            "schedule_free_sgd",
+        ],
         harnesses: &[Harness::Optim],
     },
     Route {
