@@ -73,8 +73,9 @@ pub use optimizer::{
 };
 pub use optimizers::{
     AdaBelief, AdaBeliefConfig, Lamb, LambConfig, Lars, LarsConfig, Lookahead, LookaheadConfig,
-    NovoGrad, NovoGradConfig, OptaxAdam, OptaxAdamConfig, ScheduleFreeAdamW,
-    ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Yogi, YogiConfig,
+    NovoGrad, NovoGradConfig, OptaxAdam, OptaxAdamConfig, Prodigy, ProdigyConfig,
+    ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Yogi,
+    YogiConfig,
 };
 pub use optimizers::{
     Adadelta, AdadeltaConfig, Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Adamax,

@@ -19,6 +19,7 @@ mod adamax;
 mod lamb;
 mod lion;
 mod nadam;
+mod prodigy;
 mod radam;
 mod rmsprop;
 mod schedule_free;
@@ -32,6 +33,7 @@ pub use adamax::{Adamax, AdamaxConfig};
 pub use lamb::{Lamb, LambConfig, Lars, LarsConfig, NovoGrad, NovoGradConfig};
 pub use lion::{Lion, LionConfig};
 pub use nadam::{NAdam, NAdamConfig};
+pub use prodigy::{Prodigy, ProdigyConfig};
 pub use radam::{RAdam, RAdamConfig};
 pub use rmsprop::{RmsProp, RmsPropConfig};
 pub use schedule_free::{

@@ -26,6 +26,7 @@ mod novograd;
 mod optax_adam;
 mod optax_rms;
 mod per_tensor;
+mod prodigy;
 mod radam;
 mod rms;
 mod scale;
@@ -58,6 +59,7 @@ pub use optax_adam::{
 };
 pub use optax_rms::{ScaleByOptaxRms, ScaleByOptaxRmsState, scale_by_optax_rms};
 pub use per_tensor::{Each, PerTensor};
+pub use prodigy::{ScaleByProdigy, ScaleByProdigyState, scale_by_prodigy};
 pub use radam::{ScaleByRadam, ScaleByRadamState, scale_by_radam};
 pub use rms::{ScaleByRms, ScaleByRmsState, scale_by_rms};
 pub use scale::{

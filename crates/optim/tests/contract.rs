@@ -410,6 +410,39 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
         0.05,
         0.01,
     ),
+    (
+        "prodigy",
+        |s, lr| {
+            Prodigy::new(
+                s,
+                ProdigyConfig {
+                    lr,
+                    estim_lr0: 1e-3,
+                    weight_decay: 1e-4,
+                    ..ProdigyConfig::default()
+                },
+            )
+        },
+        1.0,
+        1.0,
+    ),
+    (
+        "prodigy_safeguard_beta3",
+        |s, lr| {
+            Prodigy::new(
+                s,
+                ProdigyConfig {
+                    lr,
+                    estim_lr0: 1e-3,
+                    beta3: Some(0.9),
+                    safeguard_warmup: true,
+                    ..ProdigyConfig::default()
+                },
+            )
+        },
+        1.0,
+        1.0,
+    ),
 ];
 
 struct Problem {

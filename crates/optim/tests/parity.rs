@@ -51,7 +51,24 @@ const CASE_KEYS: &[&str] = &[
     "params",
     "eval_params",
     "slow_params",
+    "estim_lr",
 ];
+
+/// Per-step scalars a case may record from the optimizer's state, each
+/// read from the saved state (`Optimizer::state`) under the same key:
+/// Prodigy's step-size estimate.
+const STATE_RECORDS: &[&str] = &["estim_lr"];
+
+/// The first value stored under `key` anywhere in `v`.
+fn find_key<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
+    match v {
+        Value::Object(m) => m
+            .get(key)
+            .or_else(|| m.values().find_map(|x| find_key(x, key))),
+        Value::Array(a) => a.iter().find_map(|x| find_key(x, key)),
+        _ => None,
+    }
+}
 
 fn check_optimizer<S: Scalar>(case: &Value, (rtol, atol): (f64, f64)) -> Result<(), String> {
     if let Some(unknown) = case
@@ -97,6 +114,18 @@ fn check_optimizer<S: Scalar>(case: &Value, (rtol, atol): (f64, f64)) -> Result<
             records.push((key, r));
         }
     }
+    let mut scalars = Vec::new();
+    for &key in STATE_RECORDS {
+        if let Some(r) = case.get(key) {
+            let r = r
+                .as_array()
+                .ok_or_else(|| format!("`{key}` is not a list"))?;
+            if r.len() != grads.len() {
+                return Err(format!("`{key}` and `grads` differ in length"));
+            }
+            scalars.push((key, r));
+        }
+    }
     for (k, (g, w)) in grads.iter().zip(want).enumerate() {
         let grad = match &objective {
             None => cast(&tensor(g, "grad")?),
@@ -112,6 +141,20 @@ fn check_optimizer<S: Scalar>(case: &Value, (rtol, atol): (f64, f64)) -> Result<
             rtol,
             atol,
         )?;
+        for (key, r) in &scalars {
+            let state = serde_json::to_value(opt.state()).map_err(|e| e.to_string())?;
+            let got = find_key(&state, key)
+                .and_then(number)
+                .ok_or_else(|| format!("no number `{key}` in the optimizer's state"))?;
+            let want = number(&r[k]).ok_or_else(|| format!("`{key}[{k}]` is not a number"))?;
+            assert_close(
+                &format!("{key} after step {k}"),
+                &DMatrix::from_element(1, 1, got),
+                &DMatrix::from_element(1, 1, want),
+                rtol,
+                atol,
+            )?;
+        }
         for (key, r) in &records {
             let mut eval = store.params().clone();
             opt.eval_params(&mut eval).map_err(|e| e.to_string())?;

@@ -9,8 +9,8 @@ use crate::Hyper;
 use descent_core::{ParamStore, Scalar};
 use descent_optim::{
     AdaBeliefConfig, BlockTransform, LambConfig, LarsConfig, LookaheadConfig, NovoGradConfig,
-    OptaxAdamConfig, Optimizer, OptimizerConfig, ScheduleFreeAdamWConfig, ScheduleFreeSgdConfig,
-    Selector, YogiConfig,
+    OptaxAdamConfig, Optimizer, OptimizerConfig, ProdigyConfig, ScheduleFreeAdamWConfig,
+    ScheduleFreeSgdConfig, Selector, YogiConfig,
 };
 use serde_json::Value;
 
@@ -24,6 +24,7 @@ pub const NAMES: &[&str] = &[
     "lookahead",
     "schedule_free_adamw",
     "schedule_free_sgd",
+    "prodigy",
 ];
 
 /// The optimizer optax's `name(**hyper)` makes, over every parameter of `store`.
@@ -189,6 +190,19 @@ fn build<S: Scalar>(store: &ParamStore<S>, name: &str, h: &Hyper) -> Result<Opti
                 },
             )
         }
+        "prodigy" => go(
+            store,
+            ProdigyConfig {
+                lr: h.f64("learning_rate")?,
+                betas: h.pair_f64("betas")?,
+                beta3: h.opt_f64("beta3")?,
+                eps: h.f64("eps")?,
+                estim_lr0: h.f64("estim_lr0")?,
+                estim_lr_coef: h.f64("estim_lr_coef")?,
+                weight_decay: h.f64("weight_decay")?,
+                safeguard_warmup: h.bool("safeguard_warmup")?,
+            },
+        ),
         other => Err(format!("unsupported optax optimizer `{other}`")),
     }
 }

@@ -69,6 +69,7 @@ pub const ROUTES: &[Route] = &[
             "lookahead",
             "schedule_free_adamw",
             "schedule_free_sgd",
+            "prodigy",
         ],
         harnesses: &[Harness::Optim],
     },
