@@ -74,8 +74,8 @@ pub use optimizer::{
 pub use optimizers::{
     AdaBelief, AdaBeliefConfig, Lamb, LambConfig, Lars, LarsConfig, Lookahead, LookaheadConfig,
     NovoGrad, NovoGradConfig, OptaxAdam, OptaxAdamConfig, Prodigy, ProdigyConfig,
-    ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Yogi,
-    YogiConfig,
+    ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sophia,
+    SophiaConfig, Yogi, YogiConfig,
 };
 pub use optimizers::{
     Adadelta, AdadeltaConfig, Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Adamax,

@@ -24,6 +24,7 @@ mod radam;
 mod rmsprop;
 mod schedule_free;
 mod sgd;
+mod sophia;
 
 pub use adabelief::{AdaBelief, AdaBeliefConfig, OptaxAdam, OptaxAdamConfig, Yogi, YogiConfig};
 pub use adadelta::{Adadelta, AdadeltaConfig};
@@ -41,6 +42,7 @@ pub use schedule_free::{
     ScheduleFreeSgdConfig,
 };
 pub use sgd::{Sgd, SgdConfig};
+pub use sophia::{Sophia, SophiaConfig};
 
 use crate::error::{Result, non_negative, unit_interval};
 use crate::optimizer::Optimizer;

@@ -31,6 +31,7 @@ mod radam;
 mod rms;
 mod scale;
 mod schedule_free;
+mod sophia;
 mod trust_ratio;
 mod yogi;
 
@@ -66,6 +67,9 @@ pub use scale::{
     Scale, ScaleByLearningRate, ScaleBySchedule, scale, scale_by_learning_rate, scale_by_schedule,
 };
 pub use schedule_free::{ScheduleFree, ScheduleFreeCoefs, ScheduleFreeState, schedule_free};
+pub use sophia::{
+    Estimate, HessianFeed, ScaleBySophia, ScaleBySophiaState, SophiaCoefs, scale_by_sophia,
+};
 pub use trust_ratio::{ScaleByTrustRatio, ScaleByTrustRatioState, scale_by_trust_ratio};
 pub use yogi::{ScaleByYogi, ScaleByYogiState, scale_by_yogi};
 

@@ -617,3 +617,84 @@ fn every_optimizer_resumes_a_saved_run_on_the_identical_trajectory() {
         assert_eq!(continued, uninterrupted, "{name}");
     }
 }
+
+/// The exact Hessian diagonal of each problem, fed to Sophia.
+fn hessian_diag(problem: &Problem, x: &[f64]) -> Vec<f64> {
+    if problem.name == "quadratic" {
+        vec![1.0, 10.0]
+    } else {
+        vec![2.0 - 400.0 * (x[1] - 3.0 * x[0] * x[0]), 200.0]
+    }
+}
+
+/// Sophia needs its Hessian estimates from the loop, so it keeps the same
+/// contract in a loop of its own: it descends both problems, stays put on
+/// zero gradients, and resumes a saved run on the identical trajectory.
+#[test]
+fn sophia_keeps_the_contract_when_fed_its_hessian() {
+    let fed_run = |cfg: &SophiaConfig,
+                   opt: &mut Optimizer<f64>,
+                   store: &mut ParamStore<f64>,
+                   problem: &Problem,
+                   n: usize| {
+        let id = store.ids().next().unwrap();
+        (0..n)
+            .map(|_| {
+                let x = x_of(store);
+                store.grad_mut(id).copy_from_slice(&(problem.grad)(&x));
+                if cfg.wants_hessian(opt.steps()) {
+                    cfg.hessian.provide(vec![hessian_diag(problem, &x)]);
+                }
+                opt.step(store).unwrap();
+                x_of(store)
+            })
+            .collect::<Vec<_>>()
+    };
+    for (problem, lr) in [(&QUADRATIC, 0.05), (&ROSENBROCK, 0.01)] {
+        let cfg = SophiaConfig {
+            lr,
+            update_interval: 2,
+            ..SophiaConfig::default()
+        };
+        let mut store = store_at(&problem.start);
+        let mut opt = Sophia::new(&store, cfg.clone()).unwrap();
+        let path = fed_run(&cfg, &mut opt, &mut store, problem, problem.n_steps);
+        let (start, end) = (
+            (problem.loss)(&problem.start),
+            (problem.loss)(path.last().unwrap()),
+        );
+        assert!(
+            end < 0.5 * start,
+            "sophia on {}: {start} -> {end}",
+            problem.name
+        );
+        let misses = &opt.state().groups[0].state["stages"][0]["hessian_misses"];
+        assert_eq!(misses.as_u64(), Some(0));
+
+        // Resume mid-run: the feed is the loop's, the state the optimizer's.
+        let mut store = store_at(&problem.start);
+        let mut opt = Sophia::new(&store, cfg.clone()).unwrap();
+        let x7 = fed_run(&cfg, &mut opt, &mut store, problem, 7)
+            .pop()
+            .unwrap();
+        let saved = serde_json::to_string(&opt.state()).unwrap();
+        let uninterrupted = fed_run(&cfg, &mut opt, &mut store, problem, 9);
+        let mut resumed_store = store_at(&x7);
+        let mut resumed = Sophia::new(&resumed_store, cfg.clone()).unwrap();
+        resumed
+            .load_state(&serde_json::from_str(&saved).unwrap())
+            .unwrap();
+        let continued = fed_run(&cfg, &mut resumed, &mut resumed_store, problem, 9);
+        assert_eq!(continued, uninterrupted, "{}", problem.name);
+    }
+    // Zero gradients (and a zero Hessian): no movement beyond the decay.
+    let cfg = SophiaConfig::default();
+    let mut store = store_at(&[1.0, -0.5]);
+    let mut opt = Sophia::new(&store, cfg.clone()).unwrap();
+    for _ in 0..10 {
+        cfg.hessian.provide(vec![vec![0.0, 0.0]]);
+        opt.step(&mut store).unwrap();
+    }
+    let x = x_of(&store);
+    assert!(x[0] <= 1.0 && x[0] > 0.5, "{x:?}");
+}

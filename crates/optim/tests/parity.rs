@@ -11,7 +11,7 @@
 //! value it cannot honour fails the case.
 
 use descent_core::{ParamStore, Scalar, Tags};
-use descent_optim::transform::NormType;
+use descent_optim::transform::{HessianFeed, NormType};
 use descent_optim::{clip_grad_norm, clip_grad_value};
 use descent_testkit::golden::{self, Harness, Tensor, number};
 use descent_testkit::optax;
@@ -52,6 +52,8 @@ const CASE_KEYS: &[&str] = &[
     "eval_params",
     "slow_params",
     "estim_lr",
+    "hessian_estimates",
+    "hessian_probes",
 ];
 
 /// Per-step scalars a case may record from the optimizer's state, each
@@ -85,8 +87,9 @@ fn check_optimizer<S: Scalar>(case: &Value, (rtol, atol): (f64, f64)) -> Result<
     let id = store
         .register("p", Tags::WEIGHT, cast(&p0))
         .map_err(|e| e.to_string())?;
+    let hessian = HessianFeed::new();
     let mut opt = if optax::NAMES.contains(&class) {
-        optax::optimizer(&store, class, &case["hyper"])?
+        optax::optimizer(&store, class, &case["hyper"], &hessian)?
     } else {
         torch::optimizer(&store, class, &case["hyper"])?
     };
@@ -126,7 +129,15 @@ fn check_optimizer<S: Scalar>(case: &Value, (rtol, atol): (f64, f64)) -> Result<
             scalars.push((key, r));
         }
     }
+    let estimates = hessian_estimates(case)?;
+    let mut provided = 0;
     for (k, (g, w)) in grads.iter().zip(want).enumerate() {
+        // Sophia takes an estimate on the steps that want one, in order:
+        // the next one waits in the feed until then.
+        if provided < estimates.len() && !hessian.is_pending() {
+            hessian.provide(vec![estimates[provided].clone()]);
+            provided += 1;
+        }
         let grad = match &objective {
             None => cast(&tensor(g, "grad")?),
             // loss = ½ pᵀAp + bᵀp, so ∇ = A p + b (p is a row here).
@@ -167,7 +178,54 @@ fn check_optimizer<S: Scalar>(case: &Value, (rtol, atol): (f64, f64)) -> Result<
             )?;
         }
     }
+    let used = provided - usize::from(hessian.is_pending());
+    if used != estimates.len() {
+        return Err(format!(
+            "{used} of {} Hessian estimates used",
+            estimates.len()
+        ));
+    }
     Ok(())
+}
+
+/// Sophia's Hessian-diagonal estimates, in the order its estimator is
+/// called: with `hessian_probes` and a quadratic objective, Hutchinson's
+/// `r ⊙ (A r)` computed here from each probe `r` (and checked against the
+/// recorded `hessian_estimates`); otherwise the recorded estimates.
+fn hessian_estimates(case: &Value) -> Result<Vec<Vec<f64>>, String> {
+    let Some(recorded) = case.get("hessian_estimates") else {
+        return Ok(Vec::new());
+    };
+    let recorded = recorded
+        .as_array()
+        .ok_or("`hessian_estimates` is not a list")?
+        .iter()
+        .map(|e| tensor(e, "hessian_estimates"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let probes = match case.get("hessian_probes") {
+        None | Some(Value::Null) => {
+            return Ok(recorded.iter().map(|e| e.as_slice().to_vec()).collect());
+        }
+        Some(p) => p.as_array().ok_or("`hessian_probes` is not a list")?,
+    };
+    let a = match &case["objective"] {
+        Value::Null => return Err("`hessian_probes` without a quadratic objective".into()),
+        o => tensor(&o["A"], "A")?,
+    };
+    if probes.len() != recorded.len() {
+        return Err("`hessian_probes` and `hessian_estimates` differ in length".into());
+    }
+    probes
+        .iter()
+        .zip(&recorded)
+        .map(|(r, want)| {
+            let r = tensor(r, "hessian_probes")?;
+            let ar = (&a * r.transpose()).transpose();
+            let est = r.component_mul(&ar);
+            assert_close("Hutchinson estimate r ⊙ (A r)", &est, want, 1e-12, 0.0)?;
+            Ok(est.as_slice().to_vec())
+        })
+        .collect()
 }
 
 fn check_clipping<S: Scalar>(case: &Value, (rtol, atol): (f64, f64)) -> Result<(), String> {

@@ -7,10 +7,11 @@
 
 use crate::Hyper;
 use descent_core::{ParamStore, Scalar};
+use descent_optim::transform::HessianFeed;
 use descent_optim::{
     AdaBeliefConfig, BlockTransform, LambConfig, LarsConfig, LookaheadConfig, NovoGradConfig,
     OptaxAdamConfig, Optimizer, OptimizerConfig, ProdigyConfig, ScheduleFreeAdamWConfig,
-    ScheduleFreeSgdConfig, Selector, YogiConfig,
+    ScheduleFreeSgdConfig, Selector, SophiaConfig, YogiConfig,
 };
 use serde_json::Value;
 
@@ -25,32 +26,39 @@ pub const NAMES: &[&str] = &[
     "schedule_free_adamw",
     "schedule_free_sgd",
     "prodigy",
+    "sophia",
 ];
 
-/// The optimizer optax's `name(**hyper)` makes, over every parameter of `store`.
+/// The optimizer optax's `name(**hyper)` makes, over every parameter of
+/// `store`. Sophia reads its Hessian-diagonal estimates from `hessian`
+/// (optax's `hessian_diagonal_fn` must be null, its default estimator, whose
+/// values the caller provides); the other optimizers ignore it.
 ///
 /// # Examples
 ///
 /// ```
 /// use descent_core::{ParamStore, Tags};
+/// use descent_optim::transform::HessianFeed;
 /// use descent_testkit::optax::optimizer;
 /// use nalgebra::DMatrix;
 /// use serde_json::json;
 ///
 /// let mut store = ParamStore::<f64>::new();
 /// store.register("w", Tags::WEIGHT, DMatrix::zeros(1, 3)).unwrap();
+/// let feed = HessianFeed::new();
 /// let hyper = json!({"learning_rate": 0.01, "b1": 0.9, "b2": 0.999, "eps": 1e-3});
-/// assert!(optimizer(&store, "yogi", &hyper).is_ok());
-/// let err = optimizer(&store, "yogi", &json!({"learning_rate": 0.01})).unwrap_err();
+/// assert!(optimizer(&store, "yogi", &hyper, &feed).is_ok());
+/// let err = optimizer(&store, "yogi", &json!({"learning_rate": 0.01}), &feed).unwrap_err();
 /// assert!(err.contains("b1"), "{err}");
-/// assert!(optimizer(&store, "sm3", &hyper).is_err());
+/// assert!(optimizer(&store, "sm3", &hyper, &feed).is_err());
 /// ```
 pub fn optimizer<S: Scalar>(
     store: &ParamStore<S>,
     name: &str,
     hyper: &Value,
+    hessian: &HessianFeed,
 ) -> Result<Optimizer<S>, String> {
-    Hyper::read(hyper, |h| build(store, name, h))
+    Hyper::read(hyper, |h| build(store, name, h, hessian))
 }
 
 fn go<S: Scalar, C: OptimizerConfig>(store: &ParamStore<S>, c: C) -> Result<Optimizer<S>, String>
@@ -83,7 +91,12 @@ fn adam(h: &Hyper) -> Result<OptaxAdamConfig, String> {
     })
 }
 
-fn build<S: Scalar>(store: &ParamStore<S>, name: &str, h: &Hyper) -> Result<Optimizer<S>, String> {
+fn build<S: Scalar>(
+    store: &ParamStore<S>,
+    name: &str,
+    h: &Hyper,
+    hessian: &HessianFeed,
+) -> Result<Optimizer<S>, String> {
     match name {
         "lamb" => {
             h.null("mask")?;
@@ -203,6 +216,29 @@ fn build<S: Scalar>(store: &ParamStore<S>, name: &str, h: &Hyper) -> Result<Opti
                 safeguard_warmup: h.bool("safeguard_warmup")?,
             },
         ),
+        "sophia" => {
+            h.null("weight_decay_mask")?;
+            h.null("hessian_diagonal_fn")?;
+            h.null("mu_dtype")?;
+            h.expect("verbose", false)?;
+            // Only read when `verbose` (false here) prints the win rate.
+            h.u64("print_win_rate_every_n_steps")?;
+            go(
+                store,
+                SophiaConfig {
+                    lr: h.f64("learning_rate")?,
+                    b1: h.f64("b1")?,
+                    b2: h.f64("b2")?,
+                    eps: h.f64("eps")?,
+                    weight_decay: h.f64("weight_decay")?,
+                    weight_decay_mask: Selector::All,
+                    gamma: h.f64("gamma")?,
+                    clip_threshold: h.opt_f64("clip_threshold")?,
+                    update_interval: h.u64("update_interval")?,
+                    hessian: hessian.clone(),
+                },
+            )
+        }
         other => Err(format!("unsupported optax optimizer `{other}`")),
     }
 }

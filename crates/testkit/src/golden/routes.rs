@@ -70,6 +70,7 @@ pub const ROUTES: &[Route] = &[
             "schedule_free_adamw",
             "schedule_free_sgd",
             "prodigy",
+            "sophia",
         ],
         harnesses: &[Harness::Optim],
     },
