@@ -72,6 +72,12 @@ pub use optimizer::{
     OptimizerState, SharedSchedule,
 };
 pub use optimizers::{
+    AdaBelief, AdaBeliefConfig, Lamb, LambConfig, Lars, LarsConfig, Lookahead, LookaheadConfig,
+    NovoGrad, NovoGradConfig, OptaxAdam, OptaxAdamConfig, Prodigy, ProdigyConfig,
+    ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sophia,
+    SophiaConfig, Yogi, YogiConfig,
+};
+pub use optimizers::{
     Adadelta, AdadeltaConfig, Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Adamax,
     AdamaxConfig, Lion, LionConfig, NAdam, NAdamConfig, OptimizerConfig, RAdam, RAdamConfig,
     RmsProp, RmsPropConfig, Sgd, SgdConfig, WeightDecay,

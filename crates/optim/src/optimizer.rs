@@ -256,6 +256,41 @@ impl<S: Scalar> Optimizer<S> {
         Ok(())
     }
 
+    /// Rewrites `params` — a copy of the stepped parameters, e.g.
+    /// `store.params().clone()` — into the point where the model is to be
+    /// evaluated: optax's `schedule_free_eval_params` (schedule-free's `x`)
+    /// or Lookahead's slow weights, for groups whose chain keeps one; other
+    /// parameters are left as they are. Gradients are still taken at the
+    /// parameters [`step`](Self::step) updates.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_core::{ParamStore, Tags};
+    /// use descent_optim::{ScheduleFreeSgd, ScheduleFreeSgdConfig};
+    /// use nalgebra::DMatrix;
+    ///
+    /// let mut store = ParamStore::<f64>::new();
+    /// let w = store.register("w", Tags::WEIGHT, DMatrix::from_element(1, 1, 1.0))?;
+    /// let mut opt = ScheduleFreeSgd::new(&store, ScheduleFreeSgdConfig { lr: 0.1, ..Default::default() })?;
+    /// store.grad_mut(w).fill(1.0);
+    /// opt.step(&mut store)?;
+    /// opt.step(&mut store)?;
+    /// let mut eval = store.params().clone();
+    /// opt.eval_params(&mut eval)?;
+    /// // z = 0.8 after two steps; x averages the z's (0.85); y = 0.9·x + 0.1·z.
+    /// assert!((eval.value(w)[0] - 0.85).abs() < 1e-12);
+    /// assert!((store.value(w)[0] - 0.845).abs() < 1e-12);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn eval_params(&self, params: &mut Params<S>) -> Result<()> {
+        self.check_store(params)?;
+        for g in &self.groups {
+            g.runner.eval_params(params);
+        }
+        Ok(())
+    }
+
     fn check_store(&self, params: &Params<S>) -> Result<()> {
         let same = params.len() == self.numels.len()
             && params

@@ -11,25 +11,38 @@
 //! where the bracketed stages are present according to `maximize` and the
 //! [`WeightDecay`] chosen.
 
+mod adabelief;
 mod adadelta;
 mod adagrad;
 mod adam;
 mod adamax;
+mod lamb;
 mod lion;
 mod nadam;
+mod prodigy;
 mod radam;
 mod rmsprop;
+mod schedule_free;
 mod sgd;
+mod sophia;
 
+pub use adabelief::{AdaBelief, AdaBeliefConfig, OptaxAdam, OptaxAdamConfig, Yogi, YogiConfig};
 pub use adadelta::{Adadelta, AdadeltaConfig};
 pub use adagrad::{Adagrad, AdagradConfig};
 pub use adam::{Adam, AdamConfig, AdamW, AdamWConfig};
 pub use adamax::{Adamax, AdamaxConfig};
+pub use lamb::{Lamb, LambConfig, Lars, LarsConfig, NovoGrad, NovoGradConfig};
 pub use lion::{Lion, LionConfig};
 pub use nadam::{NAdam, NAdamConfig};
+pub use prodigy::{Prodigy, ProdigyConfig};
 pub use radam::{RAdam, RAdamConfig};
 pub use rmsprop::{RmsProp, RmsPropConfig};
+pub use schedule_free::{
+    Lookahead, LookaheadConfig, ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd,
+    ScheduleFreeSgdConfig,
+};
 pub use sgd::{Sgd, SgdConfig};
+pub use sophia::{Sophia, SophiaConfig};
 
 use crate::error::{Result, non_negative, unit_interval};
 use crate::optimizer::Optimizer;

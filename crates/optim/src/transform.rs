@@ -18,12 +18,22 @@ mod chain;
 mod clip;
 mod decay;
 mod lion;
+mod lookahead;
 mod masked;
 mod momentum;
 mod nadam;
+mod novograd;
+mod optax_adam;
+mod optax_rms;
+mod per_tensor;
+mod prodigy;
 mod radam;
 mod rms;
 mod scale;
+mod schedule_free;
+mod sophia;
+mod trust_ratio;
+mod yogi;
 
 pub use adadelta::{ScaleByAdadelta, ScaleByAdadeltaState, scale_by_adadelta};
 pub use adagrad::{ScaleByAdagrad, ScaleByAdagradState, scale_by_adagrad};
@@ -40,14 +50,28 @@ pub use decay::{
     add_scheduled_weight_decay,
 };
 pub use lion::{ScaleByLion, ScaleByLionState, scale_by_lion};
+pub use lookahead::{Lookahead, LookaheadCoefs, LookaheadState, lookahead};
 pub use masked::{Masked, MaskedState, masked};
 pub use momentum::{Trace, TraceState, trace};
 pub use nadam::{ScaleByNadam, ScaleByNadamState, scale_by_nadam};
+pub use novograd::{ScaleByNovograd, ScaleByNovogradState, scale_by_novograd};
+pub use optax_adam::{
+    ScaleByBelief, ScaleByMomentsState, ScaleByOptaxAdam, scale_by_belief, scale_by_optax_adam,
+};
+pub use optax_rms::{ScaleByOptaxRms, ScaleByOptaxRmsState, scale_by_optax_rms};
+pub use per_tensor::{Each, PerTensor};
+pub use prodigy::{ScaleByProdigy, ScaleByProdigyState, scale_by_prodigy};
 pub use radam::{ScaleByRadam, ScaleByRadamState, scale_by_radam};
 pub use rms::{ScaleByRms, ScaleByRmsState, scale_by_rms};
 pub use scale::{
     Scale, ScaleByLearningRate, ScaleBySchedule, scale, scale_by_learning_rate, scale_by_schedule,
 };
+pub use schedule_free::{ScheduleFree, ScheduleFreeCoefs, ScheduleFreeState, schedule_free};
+pub use sophia::{
+    Estimate, HessianFeed, ScaleBySophia, ScaleBySophiaState, SophiaCoefs, scale_by_sophia,
+};
+pub use trust_ratio::{ScaleByTrustRatio, ScaleByTrustRatioState, scale_by_trust_ratio};
+pub use yogi::{ScaleByYogi, ScaleByYogiState, scale_by_yogi};
 
 use crate::buf::Split;
 use descent_core::{Grads, ParamId, Params, Scalar, StepCtx};
@@ -178,6 +202,15 @@ pub trait BlockTransform<S: Scalar>: Send + Sync {
         None
     }
 
+    /// Rewrites `params` (a copy of the parameters this stage steps) into the
+    /// point where the model is to be evaluated, when the stage keeps one
+    /// apart from the point where gradients are taken (schedule-free's `x`,
+    /// Lookahead's slow weights); only parameters in `mask` are touched. The
+    /// default leaves them unchanged. See [`Optimizer::eval_params`](crate::Optimizer::eval_params).
+    fn eval_params(&self, state: &Self::State, params: &mut Params<S>, mask: Mask<'_>) {
+        let _ = (state, params, mask);
+    }
+
     /// [`apply_block`](Self::apply_block) with the incoming updates read from
     /// `src` instead of `u` (whose contents on entry are unspecified). Stages
     /// that stream state through memory override it, so the first stage of a
@@ -263,6 +296,12 @@ impl<S: Scalar, T: BlockTransform<S>> BlockTransform<S> for Option<T> {
 
     fn momentum(&self) -> Option<(MomentumKind, f64)> {
         self.as_ref().and_then(|t| t.momentum())
+    }
+
+    fn eval_params(&self, state: &Self::State, params: &mut Params<S>, mask: Mask<'_>) {
+        if let (Some(t), OptionalState::Present(s)) = (self, state) {
+            t.eval_params(s, params, mask);
+        }
     }
 
     #[inline(always)]

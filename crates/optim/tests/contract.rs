@@ -2,7 +2,8 @@
 //! `_OPTIMIZERS_UNDER_TEST`): it descends a quadratic and Rosenbrock, stays
 //! finite on zero gradients, and a save/restore mid-run (through JSON), under
 //! a learning-rate schedule, a multiplier and a momentum changed on the
-//! running optimizer, gives a bit-identical trajectory.
+//! running optimizer, gives a bit-identical trajectory; and a step split
+//! across threads equals the serial one, bit for bit.
 
 use descent_core::{ParamStore, Tags};
 use descent_optim::*;
@@ -236,6 +237,212 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
         0.01,
         1e-3,
     ),
+    // optax 0.2.8's optimizers.
+    (
+        "adabelief",
+        |s, lr| {
+            AdaBelief::new(
+                s,
+                AdaBeliefConfig {
+                    lr,
+
+                    ..AdaBeliefConfig::default()
+                },
+            )
+        },
+        0.05,
+        0.01,
+    ),
+    (
+        "adabelief_nesterov",
+        |s, lr| {
+            AdaBelief::new(
+                s,
+                AdaBeliefConfig {
+                    lr,
+                    nesterov: true,
+                    ..AdaBeliefConfig::default()
+                },
+            )
+        },
+        0.05,
+        0.01,
+    ),
+    (
+        "yogi",
+        |s, lr| {
+            Yogi::new(
+                s,
+                YogiConfig {
+                    lr,
+
+                    ..YogiConfig::default()
+                },
+            )
+        },
+        0.05,
+        0.01,
+    ),
+    (
+        "optax_adam_nesterov_eps_root",
+        |s, lr| {
+            OptaxAdam::new(
+                s,
+                OptaxAdamConfig {
+                    lr,
+                    nesterov: true,
+                    eps_root: 1e-8,
+                    ..OptaxAdamConfig::default()
+                },
+            )
+        },
+        0.05,
+        0.01,
+    ),
+    (
+        "lamb",
+        |s, lr| {
+            Lamb::new(
+                s,
+                LambConfig {
+                    lr,
+                    weight_decay: 1e-3,
+                    ..LambConfig::default()
+                },
+            )
+        },
+        0.05,
+        0.01,
+    ),
+    (
+        "lars",
+        |s, lr| {
+            Lars::new(
+                s,
+                LarsConfig {
+                    lr,
+                    weight_decay: 1e-4,
+                    ..LarsConfig::default()
+                },
+            )
+        },
+        1.0,
+        0.5,
+    ),
+    (
+        "lars_nesterov",
+        |s, lr| {
+            Lars::new(
+                s,
+                LarsConfig {
+                    lr,
+                    nesterov: true,
+                    eps: 1e-3,
+                    ..LarsConfig::default()
+                },
+            )
+        },
+        1.0,
+        0.5,
+    ),
+    (
+        "novograd",
+        |s, lr| {
+            NovoGrad::new(
+                s,
+                NovoGradConfig {
+                    lr,
+                    weight_decay: 1e-3,
+                    ..NovoGradConfig::default()
+                },
+            )
+        },
+        0.05,
+        0.01,
+    ),
+    (
+        "lookahead_adam_reset",
+        |s, lr| {
+            Lookahead::new(
+                s,
+                LookaheadConfig {
+                    fast: OptaxAdamConfig {
+                        lr,
+                        ..OptaxAdamConfig::default()
+                    },
+                    sync_period: 3,
+                    slow_step_size: 0.5,
+                    reset_state: true,
+                },
+            )
+        },
+        0.05,
+        0.01,
+    ),
+    (
+        "schedule_free_sgd",
+        |s, lr| {
+            ScheduleFreeSgd::new(
+                s,
+                ScheduleFreeSgdConfig {
+                    lr,
+                    weight_decay: Some(1e-4),
+                    ..ScheduleFreeSgdConfig::default()
+                },
+            )
+        },
+        0.05,
+        1e-4,
+    ),
+    (
+        "schedule_free_adamw_warmup",
+        |s, lr| {
+            ScheduleFreeAdamW::new(
+                s,
+                ScheduleFreeAdamWConfig {
+                    lr,
+                    warmup_steps: Some(10),
+                    weight_decay: 1e-4,
+                    ..ScheduleFreeAdamWConfig::default()
+                },
+            )
+        },
+        0.05,
+        0.01,
+    ),
+    (
+        "prodigy",
+        |s, lr| {
+            Prodigy::new(
+                s,
+                ProdigyConfig {
+                    lr,
+                    estim_lr0: 1e-3,
+                    weight_decay: 1e-4,
+                    ..ProdigyConfig::default()
+                },
+            )
+        },
+        1.0,
+        1.0,
+    ),
+    (
+        "prodigy_safeguard_beta3",
+        |s, lr| {
+            Prodigy::new(
+                s,
+                ProdigyConfig {
+                    lr,
+                    estim_lr0: 1e-3,
+                    beta3: Some(0.9),
+                    safeguard_warmup: true,
+                    ..ProdigyConfig::default()
+                },
+            )
+        },
+        1.0,
+        1.0,
+    ),
 ];
 
 struct Problem {
@@ -336,6 +543,46 @@ fn every_optimizer_stays_finite_on_zero_gradients() {
 }
 
 #[test]
+fn every_optimizer_steps_the_same_on_any_thread_count() {
+    // Three tensors, each cut into blocks and across threads.
+    let sizes = [1300usize, 7, 2100];
+    let run = |build: Build, threads: usize| {
+        let mut store = ParamStore::new();
+        for (i, &n) in sizes.iter().enumerate() {
+            let v: Vec<f64> = (0..n)
+                .map(|j| ((i * 31 + j) % 17) as f64 * 0.1 - 0.8)
+                .collect();
+            store
+                .register(
+                    format!("p{i}"),
+                    Tags::WEIGHT,
+                    DMatrix::from_row_slice(1, n, &v),
+                )
+                .unwrap();
+        }
+        let mut opt = build(&store, 0.01).unwrap();
+        opt.set_parallelism(Parallelism {
+            threads,
+            min_elems_per_thread: 1,
+        });
+        for k in 0..4 {
+            let (params, grads) = store.split_mut();
+            for ((_, p), (_, g)) in params.values_mut().zip(grads.iter_mut()) {
+                g.zip_apply(p, |g, p| *g = (p * 1.7 + k as f64).sin());
+            }
+            opt.step(&mut store).unwrap();
+        }
+        store
+            .iter()
+            .flat_map(|(_, _, v)| v.iter().copied().collect::<Vec<_>>())
+            .collect::<Vec<f64>>()
+    };
+    for &(name, build, _, _) in OPTIMIZERS_UNDER_TEST {
+        assert_eq!(run(build, 1), run(build, 3), "{name}");
+    }
+}
+
+#[test]
 fn every_optimizer_resumes_a_saved_run_on_the_identical_trajectory() {
     // An absolute-rate schedule, and a multiplier on top (η_t, which the
     // schedule-scaled decay follows).
@@ -369,4 +616,85 @@ fn every_optimizer_resumes_a_saved_run_on_the_identical_trajectory() {
         let continued = run(&mut resumed, &mut resumed_store, &ROSENBROCK, 9);
         assert_eq!(continued, uninterrupted, "{name}");
     }
+}
+
+/// The exact Hessian diagonal of each problem, fed to Sophia.
+fn hessian_diag(problem: &Problem, x: &[f64]) -> Vec<f64> {
+    if problem.name == "quadratic" {
+        vec![1.0, 10.0]
+    } else {
+        vec![2.0 - 400.0 * (x[1] - 3.0 * x[0] * x[0]), 200.0]
+    }
+}
+
+/// Sophia needs its Hessian estimates from the loop, so it keeps the same
+/// contract in a loop of its own: it descends both problems, stays put on
+/// zero gradients, and resumes a saved run on the identical trajectory.
+#[test]
+fn sophia_keeps_the_contract_when_fed_its_hessian() {
+    let fed_run = |cfg: &SophiaConfig,
+                   opt: &mut Optimizer<f64>,
+                   store: &mut ParamStore<f64>,
+                   problem: &Problem,
+                   n: usize| {
+        let id = store.ids().next().unwrap();
+        (0..n)
+            .map(|_| {
+                let x = x_of(store);
+                store.grad_mut(id).copy_from_slice(&(problem.grad)(&x));
+                if cfg.wants_hessian(opt.steps()) {
+                    cfg.hessian.provide(vec![hessian_diag(problem, &x)]);
+                }
+                opt.step(store).unwrap();
+                x_of(store)
+            })
+            .collect::<Vec<_>>()
+    };
+    for (problem, lr) in [(&QUADRATIC, 0.05), (&ROSENBROCK, 0.01)] {
+        let cfg = SophiaConfig {
+            lr,
+            update_interval: 2,
+            ..SophiaConfig::default()
+        };
+        let mut store = store_at(&problem.start);
+        let mut opt = Sophia::new(&store, cfg.clone()).unwrap();
+        let path = fed_run(&cfg, &mut opt, &mut store, problem, problem.n_steps);
+        let (start, end) = (
+            (problem.loss)(&problem.start),
+            (problem.loss)(path.last().unwrap()),
+        );
+        assert!(
+            end < 0.5 * start,
+            "sophia on {}: {start} -> {end}",
+            problem.name
+        );
+        let misses = &opt.state().groups[0].state["stages"][0]["hessian_misses"];
+        assert_eq!(misses.as_u64(), Some(0));
+
+        // Resume mid-run: the feed is the loop's, the state the optimizer's.
+        let mut store = store_at(&problem.start);
+        let mut opt = Sophia::new(&store, cfg.clone()).unwrap();
+        let x7 = fed_run(&cfg, &mut opt, &mut store, problem, 7)
+            .pop()
+            .unwrap();
+        let saved = serde_json::to_string(&opt.state()).unwrap();
+        let uninterrupted = fed_run(&cfg, &mut opt, &mut store, problem, 9);
+        let mut resumed_store = store_at(&x7);
+        let mut resumed = Sophia::new(&resumed_store, cfg.clone()).unwrap();
+        resumed
+            .load_state(&serde_json::from_str(&saved).unwrap())
+            .unwrap();
+        let continued = fed_run(&cfg, &mut resumed, &mut resumed_store, problem, 9);
+        assert_eq!(continued, uninterrupted, "{}", problem.name);
+    }
+    // Zero gradients (and a zero Hessian): no movement beyond the decay.
+    let cfg = SophiaConfig::default();
+    let mut store = store_at(&[1.0, -0.5]);
+    let mut opt = Sophia::new(&store, cfg.clone()).unwrap();
+    for _ in 0..10 {
+        cfg.hessian.provide(vec![vec![0.0, 0.0]]);
+        opt.step(&mut store).unwrap();
+    }
+    let x = x_of(&store);
+    assert!(x[0] <= 1.0 && x[0] > 0.5, "{x:?}");
 }

@@ -19,6 +19,7 @@ mod compare;
 pub mod data;
 pub mod golden;
 mod hyper;
+pub mod optax;
 mod panics;
 pub mod strategies;
 pub mod torch;

@@ -21,6 +21,8 @@ pub(super) trait Runner<S: Scalar>: Send {
         sq: Option<&mut [f64]>,
     );
     fn mask(&self) -> &[bool];
+    /// Rewrites this group's parameters in `params` into its evaluation point.
+    fn eval_params(&self, params: &mut Params<S>);
     fn save(&self) -> Value;
     fn check(&self, saved: &Value) -> Result<()>;
     fn load(&mut self, saved: &Value) -> Result<()>;
@@ -58,6 +60,11 @@ impl<S: Scalar, T: BlockTransform<S>> Runner<S> for Bound<S, T> {
 
     fn mask(&self) -> &[bool] {
         &self.mask
+    }
+
+    fn eval_params(&self, params: &mut Params<S>) {
+        let mask = crate::transform::Mask::new(&self.mask);
+        self.transform.eval_params(&self.state, params, mask);
     }
 
     fn save(&self) -> Value {

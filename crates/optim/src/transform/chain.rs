@@ -175,6 +175,11 @@ macro_rules! chain_impl {
                 true $(&& self.0.$i.is_identity())+
             }
 
+            /// Every stage's, in chain order.
+            fn eval_params(&self, state: &Self::State, params: &mut Params<S>, mask: Mask<'_>) {
+                $(self.0.$i.eval_params(&state.stages.$i, params, mask);)+
+            }
+
             /// The first stage's momentum that has one, in chain order.
             fn momentum(&self) -> Option<(MomentumKind, f64)> {
                 None $(.or_else(|| self.0.$i.momentum()))+

@@ -63,6 +63,11 @@ impl<S: Scalar, T: BlockTransform<S>> BlockTransform<S> for Masked<T> {
         self.inner.momentum()
     }
 
+    fn eval_params(&self, state: &Self::State, params: &mut Params<S>, _outer: Mask<'_>) {
+        self.inner
+            .eval_params(&state.inner, params, Mask::new(&state.mask));
+    }
+
     fn prepare(
         &self,
         state: &mut Self::State,

@@ -59,6 +59,24 @@ pub const ROUTES: &[Route] = &[
         ],
         harnesses: &[Harness::Optim],
     },
+    // optax 0.2.8's names (`optimizers_optax.json`).
+    Route {
+        kind: "optimizers",
+        field: Some("optimizer"),
+        values: &[
+            "lamb",
+            "lars",
+            "adabelief",
+            "yogi",
+            "novograd",
+            "lookahead",
+            "schedule_free_adamw",
+            "schedule_free_sgd",
+            "prodigy",
+            "sophia",
+        ],
+        harnesses: &[Harness::Optim],
+    },
     Route {
         kind: "clipping",
         field: Some("fn"),
