@@ -8,10 +8,11 @@ mod tpe;
 pub use grid::GridSampler;
 pub use random::RandomSampler;
 pub use sobol::SobolSampler;
-pub use tpe::{TpeConfig, TpeSampler};
+pub use tpe::{Gamma, TpeConfig, TpeSampler, Weights};
 
 use crate::{Direction, Distribution, FrozenTrial, ParamValue, Result};
 use rand_chacha::ChaCha8Rng;
+use std::collections::BTreeMap;
 
 /// What a sampler may look at when it draws a value.
 #[derive(Debug, Clone, Copy)]
@@ -26,7 +27,20 @@ pub struct SampleContext<'a> {
     pub seed: u64,
 }
 
-/// Draws hyperparameter values (Optuna's `BaseSampler`, independent sampling).
+/// What [`Sampler::sample_relative`] drew for a trial: values for several
+/// parameters at once, and attributes to record on the trial while it runs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RelativeSample {
+    /// Jointly drawn values by parameter name; a trial takes one when it
+    /// suggests that name with a distribution containing it.
+    pub params: BTreeMap<String, ParamValue>,
+    /// Attributes the trial records (and publishes to the storage) at once,
+    /// so that other workers see the draw (TPE's constant liar).
+    pub attrs: BTreeMap<String, serde_json::Value>,
+}
+
+/// Draws hyperparameter values (Optuna's `BaseSampler`): jointly through
+/// [`Sampler::sample_relative`], then one at a time through [`Sampler::sample`].
 ///
 /// The RNG passed in belongs to the trial: it is seeded from the study's seed
 /// on the trial's own stream, so a trial's draws do not depend on thread timing.
@@ -39,6 +53,19 @@ pub trait Sampler: Send + Sync {
         distribution: &Distribution,
         rng: &mut ChaCha8Rng,
     ) -> Result<ParamValue>;
+
+    /// Values drawn jointly for a trial (Optuna's `infer_relative_search_space`
+    /// and `sample_relative`), asked once, when the trial suggests its first
+    /// parameter; parameters it does not cover go through [`Sampler::sample`].
+    /// The default draws nothing.
+    fn sample_relative(
+        &self,
+        ctx: &SampleContext<'_>,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<RelativeSample> {
+        let _ = (ctx, rng);
+        Ok(RelativeSample::default())
+    }
 
     /// Called once when a trial starts, under the study's lock, to record
     /// bookkeeping in `trial.attrs` (a grid point, say); the default does nothing.
@@ -57,6 +84,14 @@ impl<S: Sampler + ?Sized> Sampler for Box<S> {
         rng: &mut ChaCha8Rng,
     ) -> Result<ParamValue> {
         (**self).sample(ctx, name, distribution, rng)
+    }
+
+    fn sample_relative(
+        &self,
+        ctx: &SampleContext<'_>,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<RelativeSample> {
+        (**self).sample_relative(ctx, rng)
     }
 
     fn before_trial(&self, trials: &[FrozenTrial], trial: &mut FrozenTrial) -> Result<()> {
