@@ -67,8 +67,8 @@ pub use pruner::{
     PruneContext, Pruner, SuccessiveHalvingConfig, SuccessiveHalvingPruner,
 };
 pub use sampler::{
-    Gamma, GridSampler, RandomSampler, RelativeSample, SampleContext, Sampler, SobolSampler,
-    TpeConfig, TpeSampler, Weights,
+    Gamma, GridSampler, RandomSampler, RelativeSample, SampleContext, Sampler, Seeded,
+    SobolSampler, TpeConfig, TpeSampler, Weights,
 };
 pub use space::{Condition, SearchSpace};
 pub use storage::{

@@ -131,7 +131,8 @@ impl<'o> Run<'o> {
 pub struct StudyConfig {
     /// Minimize (default) or maximize the objective.
     pub direction: Direction,
-    /// Seeds every trial's RNG (trial `n` uses stream `n`) and the samplers' scrambles.
+    /// Seeds every trial's RNG (trial `n` uses stream `n`) and the samplers'
+    /// scrambles, unless the sampler has a seed of its own ([`Sampler::with_seed`]).
     pub seed: u64,
     /// Draw a progress bar on stderr during `optimize` (never when stderr is not a terminal).
     pub progress_bar: bool,
@@ -238,6 +239,12 @@ impl Study {
     pub fn load_or_create(url: &str, name: &str, config: StudyConfig) -> Result<Self> {
         let storage = RdbStorage::open(url, name, config.direction, RdbConfig::default())?;
         Study::new(config).with_storage(storage)
+    }
+
+    /// The seed of the samplers' draws: the sampler's own
+    /// ([`Sampler::with_seed`]) if it has one, else the study's.
+    pub(crate) fn sampler_seed(&self) -> u64 {
+        self.sampler.seed().unwrap_or(self.config.seed)
     }
 
     /// The same study with another sampler.
@@ -354,7 +361,7 @@ impl Study {
         }
         let pos = state.trials.partition_point(|t| t.number < number);
         state.trials.insert(pos, frozen.clone());
-        let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed);
+        let mut rng = ChaCha8Rng::seed_from_u64(self.sampler_seed());
         rng.set_stream(frozen.number);
         Ok(Trial {
             study: self,

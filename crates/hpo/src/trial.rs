@@ -76,7 +76,7 @@ impl Trial<'_> {
                     trials,
                     trial: &self.frozen,
                     direction: study.config.direction,
-                    seed: study.config.seed,
+                    seed: study.sampler_seed(),
                 };
                 study.sampler.sample_relative(&ctx, &mut self.rng)
             })?;
@@ -104,7 +104,7 @@ impl Trial<'_> {
                         trials,
                         trial: &self.frozen,
                         direction: study.config.direction,
-                        seed: study.config.seed,
+                        seed: study.sampler_seed(),
                     };
                     study
                         .sampler
