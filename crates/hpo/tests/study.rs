@@ -423,3 +423,52 @@ fn tpe_draws_jointly_and_shows_running_trials_to_the_next_one() {
         .tell(a, Ok::<_, descent_hpo::Error>(xa * xa + ya * ya))
         .unwrap();
 }
+
+#[test]
+fn grouped_tpe_draws_each_branch_of_a_conditional_space_jointly_on_threads() {
+    use descent_hpo::{TpeConfig, TpeSampler};
+    let study = Study::new(StudyConfig {
+        seed: 5,
+        ..Default::default()
+    })
+    .with_sampler(
+        TpeSampler::new(TpeConfig {
+            group: true,
+            ..Default::default()
+        })
+        .unwrap(),
+    );
+    let objective = |t: &mut Trial<'_>| -> Result<f64, Error> {
+        let lr = t.suggest_float_log("lr", 1e-4, 1.0)?;
+        let opt: &str = t.suggest_categorical("optimizer", &["sgd", "adam"])?;
+        let extra = if opt == "adam" {
+            (t.suggest_float("beta", 0.8, 0.999)? - 0.9).powi(2)
+        } else {
+            0.5 + (t.suggest_float("momentum", 0.0, 0.99)? - 0.5).powi(2)
+        };
+        Ok((lr.log10() + 2.0).powi(2) + extra)
+    };
+    study.optimize(objective, 40, 2).unwrap();
+    let trials = study.trials();
+    assert_eq!(trials.len(), 40);
+    assert!(trials.iter().all(|t| t.state == TrialState::Complete));
+    // After the start-up trials every trial had a joint draw covering each
+    // group seen so far: {lr, optimizer}, {beta} and {momentum}.
+    let late = &trials[30..];
+    for t in late {
+        let relative: serde_json::Value =
+            serde_json::from_str(t.attrs["tpe:relative_params:0"].as_str().unwrap()).unwrap();
+        for name in ["lr", "optimizer", "beta", "momentum"] {
+            assert!(
+                relative.get(name).is_some(),
+                "trial {} lacks {name}",
+                t.number
+            );
+        }
+        assert_eq!(
+            relative["lr"].as_f64(),
+            Some(t.params.f64("lr").unwrap()),
+            "the trial took its joint draw"
+        );
+    }
+}
