@@ -135,6 +135,39 @@ impl Distribution {
         }
     }
 
+    /// The one value of a distribution that has only one (`low == high`, a
+    /// grid of one point, one choice), which `suggest_*` returns without
+    /// asking the sampler, as Optuna does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_hpo::{Distribution, ParamValue};
+    ///
+    /// let d = Distribution::Int { low: 2, high: 4, log: false, step: 3 };
+    /// assert_eq!(d.single_value(), Some(ParamValue::Int(2)));
+    /// ```
+    pub fn single_value(&self) -> Option<ParamValue> {
+        match self {
+            Distribution::Float {
+                low,
+                high,
+                step: None,
+                ..
+            } => (low == high).then_some(ParamValue::Float(*low)),
+            Distribution::Float { low, .. } => {
+                (self.grid_len() == Some(1)).then_some(ParamValue::Float(*low))
+            }
+            Distribution::Int { low, .. } => {
+                (self.grid_len() == Some(1)).then_some(ParamValue::Int(*low))
+            }
+            Distribution::Categorical { choices } => match choices.as_slice() {
+                [only] => Some(only.clone()),
+                _ => None,
+            },
+        }
+    }
+
     /// The number of distinct values, if finite and it fits a `usize`.
     pub fn n_values(&self) -> Option<usize> {
         match self {

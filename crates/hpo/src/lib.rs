@@ -67,14 +67,15 @@ pub use pruner::{
     PruneContext, Pruner, SuccessiveHalvingConfig, SuccessiveHalvingPruner,
 };
 pub use sampler::{
-    GridSampler, RandomSampler, SampleContext, Sampler, SobolSampler, TpeConfig, TpeSampler,
+    Gamma, GridSampler, RandomSampler, RelativeSample, SampleContext, Sampler, Seeded,
+    SobolSampler, TpeConfig, TpeSampler, Weights,
 };
 pub use space::{Condition, SearchSpace};
 pub use storage::{
     JournalStorage, LoadWarning, Loaded, MemoryStorage, OPTUNA_ALEMBIC_REVISION,
     OPTUNA_SCHEMA_VERSION, RdbConfig, RdbStorage, RetryConfig, Storage, copy_study,
 };
-pub use study::{Study, StudyConfig};
+pub use study::{Callback, OptimizeOptions, Study, StudyConfig};
 pub use trial::Trial;
 pub use value::{Config, ParamValue};
 

@@ -8,10 +8,11 @@ mod tpe;
 pub use grid::GridSampler;
 pub use random::RandomSampler;
 pub use sobol::SobolSampler;
-pub use tpe::{TpeConfig, TpeSampler};
+pub use tpe::{Gamma, TpeConfig, TpeSampler, Weights};
 
 use crate::{Direction, Distribution, FrozenTrial, ParamValue, Result};
 use rand_chacha::ChaCha8Rng;
+use std::collections::BTreeMap;
 
 /// What a sampler may look at when it draws a value.
 #[derive(Debug, Clone, Copy)]
@@ -22,11 +23,24 @@ pub struct SampleContext<'a> {
     pub trial: &'a FrozenTrial,
     /// The study's direction.
     pub direction: Direction,
-    /// The study's seed.
+    /// The seed of the draws: the sampler's own, else the study's.
     pub seed: u64,
 }
 
-/// Draws hyperparameter values (Optuna's `BaseSampler`, independent sampling).
+/// What [`Sampler::sample_relative`] drew for a trial: values for several
+/// parameters at once, and attributes to record on the trial while it runs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RelativeSample {
+    /// Jointly drawn values by parameter name; a trial takes one when it
+    /// suggests that name with a distribution containing it.
+    pub params: BTreeMap<String, ParamValue>,
+    /// Attributes the trial records (and publishes to the storage) at once,
+    /// so that other workers see the draw (TPE's constant liar).
+    pub attrs: BTreeMap<String, serde_json::Value>,
+}
+
+/// Draws hyperparameter values (Optuna's `BaseSampler`): jointly through
+/// [`Sampler::sample_relative`], then one at a time through [`Sampler::sample`].
 ///
 /// The RNG passed in belongs to the trial: it is seeded from the study's seed
 /// on the trial's own stream, so a trial's draws do not depend on thread timing.
@@ -40,11 +54,89 @@ pub trait Sampler: Send + Sync {
         rng: &mut ChaCha8Rng,
     ) -> Result<ParamValue>;
 
+    /// Values drawn jointly for a trial (Optuna's `infer_relative_search_space`
+    /// and `sample_relative`), asked once, when the trial suggests its first
+    /// parameter; parameters it does not cover go through [`Sampler::sample`].
+    /// The default draws nothing.
+    fn sample_relative(
+        &self,
+        ctx: &SampleContext<'_>,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<RelativeSample> {
+        let _ = (ctx, rng);
+        Ok(RelativeSample::default())
+    }
+
+    /// The sampler's own seed, which then replaces the study's for its
+    /// draws (Optuna's `seed=` argument of a sampler); `None` by default.
+    fn seed(&self) -> Option<u64> {
+        None
+    }
+
+    /// This sampler with its own seed (Optuna's `TPESampler(seed=…)`,
+    /// `RandomSampler(seed=…)`): trial `n` draws from stream `n` of `seed`,
+    /// whatever the study's seed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_hpo::{RandomSampler, Sampler, Study, StudyConfig};
+    ///
+    /// let draw = |study_seed| {
+    ///     let study = Study::new(StudyConfig { seed: study_seed, ..Default::default() })
+    ///         .with_sampler(RandomSampler.with_seed(7));
+    ///     study.ask()?.suggest_float("x", 0.0, 1.0)
+    /// };
+    /// assert_eq!(draw(1)?, draw(2)?);
+    /// # Ok::<(), descent_hpo::Error>(())
+    /// ```
+    fn with_seed(self, seed: u64) -> Seeded<Self>
+    where
+        Self: Sized,
+    {
+        Seeded { inner: self, seed }
+    }
+
     /// Called once when a trial starts, under the study's lock, to record
     /// bookkeeping in `trial.attrs` (a grid point, say); the default does nothing.
     fn before_trial(&self, trials: &[FrozenTrial], trial: &mut FrozenTrial) -> Result<()> {
         let _ = (trials, trial);
         Ok(())
+    }
+}
+
+/// A sampler with a seed of its own, made by [`Sampler::with_seed`].
+#[derive(Debug, Clone)]
+pub struct Seeded<S> {
+    inner: S,
+    seed: u64,
+}
+
+impl<S: Sampler> Sampler for Seeded<S> {
+    fn sample(
+        &self,
+        ctx: &SampleContext<'_>,
+        name: &str,
+        distribution: &Distribution,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<ParamValue> {
+        self.inner.sample(ctx, name, distribution, rng)
+    }
+
+    fn sample_relative(
+        &self,
+        ctx: &SampleContext<'_>,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<RelativeSample> {
+        self.inner.sample_relative(ctx, rng)
+    }
+
+    fn seed(&self) -> Option<u64> {
+        Some(self.seed)
+    }
+
+    fn before_trial(&self, trials: &[FrozenTrial], trial: &mut FrozenTrial) -> Result<()> {
+        self.inner.before_trial(trials, trial)
     }
 }
 
@@ -57,6 +149,18 @@ impl<S: Sampler + ?Sized> Sampler for Box<S> {
         rng: &mut ChaCha8Rng,
     ) -> Result<ParamValue> {
         (**self).sample(ctx, name, distribution, rng)
+    }
+
+    fn sample_relative(
+        &self,
+        ctx: &SampleContext<'_>,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<RelativeSample> {
+        (**self).sample_relative(ctx, rng)
+    }
+
+    fn seed(&self) -> Option<u64> {
+        (**self).seed()
     }
 
     fn before_trial(&self, trials: &[FrozenTrial], trial: &mut FrozenTrial) -> Result<()> {

@@ -1,8 +1,8 @@
 //! A study: ask/tell, `optimize` on threads, the best trial, persistence.
 
 use crate::{
-    Direction, Error, FrozenTrial, LoadWarning, MemoryStorage, NopPruner, Pruner, RandomSampler,
-    RdbConfig, RdbStorage, Result, Sampler, Storage, Trial, TrialState,
+    Config, Direction, Error, FrozenTrial, LoadWarning, MemoryStorage, NopPruner, Pruner,
+    RandomSampler, RdbConfig, RdbStorage, Result, Sampler, Storage, Trial, TrialState,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget};
 use rand::SeedableRng;
@@ -10,15 +10,129 @@ use rand_chacha::ChaCha8Rng;
 use std::fmt::Display;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+/// What a callback of [`Study::optimize_with`] is given after each finished
+/// trial: the study and the trial (Optuna's `callback(study, trial)`).
+pub type Callback<'a> = Box<dyn Fn(&Study, &FrozenTrial) + Send + Sync + 'a>;
+
+/// Arguments of [`Study::optimize_with`] and [`Study::optimize_local`]
+/// (Optuna's `optimize` arguments); `Default` runs until [`Study::stop`].
+#[derive(Default)]
+pub struct OptimizeOptions<'a> {
+    /// Trials to run, or `None` for no limit (Optuna's `n_trials`).
+    pub n_trials: Option<usize>,
+    /// No trial starts once this much time has passed since the call (Optuna's `timeout`).
+    pub timeout: Option<Duration>,
+    /// Threads running trials (Optuna's `n_jobs`); 0 and 1 mean the calling thread.
+    pub n_parallel: usize,
+    /// Called in order after each trial is recorded, on the thread that ran it.
+    pub callbacks: Vec<Callback<'a>>,
+}
+
+impl std::fmt::Debug for OptimizeOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OptimizeOptions")
+            .field("n_trials", &self.n_trials)
+            .field("timeout", &self.timeout)
+            .field("n_parallel", &self.n_parallel)
+            .field("callbacks", &self.callbacks.len())
+            .finish()
+    }
+}
+
+/// The shared state of one optimize call's workers.
+struct Run<'o> {
+    options: &'o OptimizeOptions<'o>,
+    bar: ProgressBar,
+    claimed: AtomicUsize,
+    stop: AtomicBool,
+    failure: Mutex<Option<Error>>,
+    started: Instant,
+}
+
+impl<'o> Run<'o> {
+    fn new(study: &Study, options: &'o OptimizeOptions<'o>) -> Self {
+        study.stop_requested.store(false, Ordering::SeqCst);
+        let bar = if study.config.progress_bar {
+            let len = options.n_trials.map(|n| n as u64);
+            ProgressBar::with_draw_target(len, ProgressDrawTarget::stderr())
+        } else {
+            ProgressBar::hidden()
+        };
+        Run {
+            options,
+            bar,
+            claimed: AtomicUsize::new(0),
+            stop: AtomicBool::new(false),
+            failure: Mutex::new(None),
+            started: Instant::now(),
+        }
+    }
+
+    /// Whether another trial may start, claiming it if so.
+    fn next(&self, study: &Study) -> bool {
+        if self.stop.load(Ordering::SeqCst) || study.stop_requested.load(Ordering::SeqCst) {
+            return false;
+        }
+        if self
+            .options
+            .timeout
+            .is_some_and(|t| self.started.elapsed() >= t)
+        {
+            return false;
+        }
+        let n = self.claimed.fetch_add(1, Ordering::SeqCst);
+        self.options.n_trials.is_none_or(|max| n < max)
+    }
+
+    /// Records a trial's outcome: callbacks and the bar for a finished one,
+    /// a warning for one another worker failed, a stop for anything else.
+    fn finish(&self, study: &Study, outcome: Result<FrozenTrial>) {
+        match outcome {
+            Ok(frozen) => {
+                self.bar.inc(1);
+                if let Ok(best) = study.best_value() {
+                    self.bar.set_message(format!("best {best:.6}"));
+                }
+                for callback in &self.options.callbacks {
+                    callback(study, &frozen);
+                }
+            }
+            Err(e @ Error::NotRunning { .. }) => {
+                // A shared storage's other worker failed it (a stale
+                // heartbeat) and may retry it; this worker goes on.
+                eprintln!("descent-hpo: warning: {e}: failed by another worker");
+            }
+            Err(e) => {
+                self.stop.store(true, Ordering::SeqCst);
+                if !matches!(e, Error::GridExhausted { .. }) {
+                    self.failure
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .get_or_insert(e);
+                }
+            }
+        }
+    }
+
+    fn end(self) -> Result<()> {
+        self.bar.finish_and_clear();
+        match self.failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
 
 /// Arguments of [`Study::new`]; `Default` is Optuna's (minimize, no progress bar).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct StudyConfig {
     /// Minimize (default) or maximize the objective.
     pub direction: Direction,
-    /// Seeds every trial's RNG (trial `n` uses stream `n`) and the samplers' scrambles.
+    /// Seeds every trial's RNG (trial `n` uses stream `n`) and the samplers'
+    /// scrambles, unless the sampler has a seed of its own ([`Sampler::with_seed`]).
     pub seed: u64,
     /// Draw a progress bar on stderr during `optimize` (never when stderr is not a terminal).
     pub progress_bar: bool,
@@ -63,6 +177,7 @@ pub struct Study {
     pub(crate) pruner: Box<dyn Pruner>,
     state: Mutex<State>,
     warnings: Vec<LoadWarning>,
+    stop_requested: AtomicBool,
 }
 
 impl std::fmt::Debug for Study {
@@ -96,6 +211,7 @@ impl Study {
                 storage: Box::new(MemoryStorage::new()),
             }),
             warnings: Vec::new(),
+            stop_requested: AtomicBool::new(false),
         }
     }
 
@@ -123,6 +239,12 @@ impl Study {
     pub fn load_or_create(url: &str, name: &str, config: StudyConfig) -> Result<Self> {
         let storage = RdbStorage::open(url, name, config.direction, RdbConfig::default())?;
         Study::new(config).with_storage(storage)
+    }
+
+    /// The seed of the samplers' draws: the sampler's own
+    /// ([`Sampler::with_seed`]) if it has one, else the study's.
+    pub(crate) fn sampler_seed(&self) -> u64 {
+        self.sampler.seed().unwrap_or(self.config.seed)
     }
 
     /// The same study with another sampler.
@@ -239,7 +361,7 @@ impl Study {
         }
         let pos = state.trials.partition_point(|t| t.number < number);
         state.trials.insert(pos, frozen.clone());
-        let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed);
+        let mut rng = ChaCha8Rng::seed_from_u64(self.sampler_seed());
         rng.set_stream(frozen.number);
         Ok(Trial {
             study: self,
@@ -247,6 +369,7 @@ impl Study {
             rng,
             pruned: false,
             started: Instant::now(),
+            relative: None,
         })
     }
 
@@ -302,7 +425,8 @@ impl Study {
         Ok(frozen)
     }
 
-    /// Runs `n_trials` more trials of `objective` on `n_parallel` threads.
+    /// Runs `n_trials` more trials of `objective` on `n_parallel` threads
+    /// ([`Study::optimize_with`] with only these two options).
     ///
     /// A trial whose objective errs, panics or returns a non-finite value is
     /// recorded as failed and the study goes on, as it does when another
@@ -314,78 +438,151 @@ impl Study {
         F: Fn(&mut Trial<'_>) -> Result<f64, E> + Sync,
         E: Display,
     {
-        let bar = if self.config.progress_bar {
-            ProgressBar::with_draw_target(Some(n_trials as u64), ProgressDrawTarget::stderr())
-        } else {
-            ProgressBar::hidden()
-        };
-        let claimed = AtomicUsize::new(0);
-        let stop = AtomicBool::new(false);
-        let failure: Mutex<Option<Error>> = Mutex::new(None);
-        let worker = || {
-            while !stop.load(Ordering::SeqCst) && claimed.fetch_add(1, Ordering::SeqCst) < n_trials
-            {
-                let outcome = self.ask().and_then(|mut trial| {
-                    let result = catch_unwind(AssertUnwindSafe(|| objective(&mut trial)));
-                    let result = match result {
-                        Ok(r) => r.map_err(|e| e.to_string()),
-                        Err(payload) => Err(panic_text(payload.as_ref())),
-                    };
-                    self.tell(trial, result)
-                });
-                match outcome {
-                    Ok(_) => {
-                        bar.inc(1);
-                        if let Ok(best) = self.best_trial() {
-                            bar.set_message(format!("best {:.6}", best.value.unwrap_or(f64::NAN)));
-                        }
-                    }
-                    Err(e @ Error::NotRunning { .. }) => {
-                        // A shared storage's other worker failed it (a stale
-                        // heartbeat) and may retry it; this worker goes on.
-                        eprintln!("descent-hpo: warning: {e}: failed by another worker");
-                    }
-                    Err(e) => {
-                        stop.store(true, Ordering::SeqCst);
-                        if !matches!(e, Error::GridExhausted { .. }) {
-                            failure
-                                .lock()
-                                .unwrap_or_else(|p| p.into_inner())
-                                .get_or_insert(e);
-                        }
+        self.optimize_with(
+            objective,
+            OptimizeOptions {
+                n_trials: Some(n_trials),
+                n_parallel,
+                ..Default::default()
+            },
+        )
+    }
+
+    /// Runs trials of `objective` on `options.n_parallel` threads until
+    /// `n_trials` more have run, the `timeout` has passed (no trial starts
+    /// after it; running ones finish), or a callback calls [`Study::stop`]
+    /// (Optuna's `optimize(n_trials=, timeout=, n_jobs=, callbacks=)`).
+    /// Errors are handled as by [`Study::optimize`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_hpo::{OptimizeOptions, Study, StudyConfig};
+    /// use std::time::Duration;
+    ///
+    /// let study = Study::new(StudyConfig::default());
+    /// study.optimize_with(
+    ///     |t| t.suggest_float("x", -1.0, 1.0).map(|x| x * x),
+    ///     OptimizeOptions {
+    ///         n_trials: Some(1000),
+    ///         timeout: Some(Duration::from_secs(60)),
+    ///         n_parallel: 2,
+    ///         // Stop as soon as a value below 0.01 is found.
+    ///         callbacks: vec![Box::new(|study: &Study, _| {
+    ///             if study.best_value().is_ok_and(|v| v < 0.01) {
+    ///                 study.stop();
+    ///             }
+    ///         })],
+    ///     },
+    /// )?;
+    /// assert!(study.best_value()? < 0.01);
+    /// # Ok::<(), descent_hpo::Error>(())
+    /// ```
+    pub fn optimize_with<F, E>(&self, objective: F, options: OptimizeOptions<'_>) -> Result<()>
+    where
+        F: Fn(&mut Trial<'_>) -> Result<f64, E> + Sync,
+        E: Display,
+    {
+        let run = Run::new(self, &options);
+        self.with_heartbeat(|s| {
+            let worker = || {
+                let mut f = |t: &mut Trial<'_>| objective(t);
+                while run.next(self) {
+                    run.finish(self, self.run_trial(&mut f));
+                }
+            };
+            if options.n_parallel <= 1 {
+                worker();
+            } else {
+                let workers: Vec<_> = (0..options.n_parallel).map(|_| s.spawn(worker)).collect();
+                for w in workers {
+                    if let Err(payload) = w.join() {
+                        std::panic::resume_unwind(payload);
                     }
                 }
             }
-        };
+        });
+        run.end()
+    }
+
+    /// [`Study::optimize_with`] on the calling thread only: the objective
+    /// may be `FnMut` and need not be `Sync` (it may hold a `RefCell`, an
+    /// `Rc`, a model it trains in place); `options.n_parallel` is ignored.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_hpo::{OptimizeOptions, Study, StudyConfig};
+    /// use std::cell::RefCell;
+    ///
+    /// let log = RefCell::new(Vec::new()); // not Sync
+    /// let study = Study::new(StudyConfig::default());
+    /// study.optimize_local(
+    ///     |t| {
+    ///         let x = t.suggest_float("x", -1.0, 1.0)?;
+    ///         log.borrow_mut().push(x);
+    ///         Ok::<_, descent_hpo::Error>(x * x)
+    ///     },
+    ///     OptimizeOptions { n_trials: Some(5), ..Default::default() },
+    /// )?;
+    /// assert_eq!(log.borrow().len(), 5);
+    /// # Ok::<(), descent_hpo::Error>(())
+    /// ```
+    pub fn optimize_local<F, E>(&self, mut objective: F, options: OptimizeOptions<'_>) -> Result<()>
+    where
+        F: FnMut(&mut Trial<'_>) -> Result<f64, E>,
+        E: Display,
+    {
+        let run = Run::new(self, &options);
+        self.with_heartbeat(|_| {
+            while run.next(self) {
+                run.finish(self, self.run_trial(&mut objective));
+            }
+        });
+        run.end()
+    }
+
+    /// Asks Study::optimize* to start no more trials (Optuna's `study.stop()`,
+    /// for a callback or the objective); the running ones finish. The next
+    /// optimize call starts afresh.
+    pub fn stop(&self) {
+        self.stop_requested.store(true, Ordering::SeqCst);
+    }
+
+    /// One trial of `objective`: asked, run (a panic caught as a failure), told.
+    fn run_trial<E: Display>(
+        &self,
+        objective: &mut dyn FnMut(&mut Trial<'_>) -> Result<f64, E>,
+    ) -> Result<FrozenTrial> {
+        self.ask().and_then(|mut trial| {
+            let result = catch_unwind(AssertUnwindSafe(|| objective(&mut trial)));
+            let result = match result {
+                Ok(r) => r.map_err(|e| e.to_string()),
+                Err(payload) => Err(panic_text(payload.as_ref())),
+            };
+            self.tell(trial, result)
+        })
+    }
+
+    /// Runs `body` while a thread beats for the running trials (if the
+    /// storage has heartbeats), re-raising a panic of `body`.
+    fn with_heartbeat<'env>(
+        &'env self,
+        body: impl for<'scope> FnOnce(&'scope std::thread::Scope<'scope, 'env>),
+    ) {
         let interval = self.lock().storage.heartbeat_interval();
-        let working = AtomicBool::new(true);
+        let working = Arc::new(AtomicBool::new(true));
         std::thread::scope(|s| {
             if let Some(interval) = interval {
-                let working = &working;
-                s.spawn(move || self.beat(interval, working));
+                let working = Arc::clone(&working);
+                s.spawn(move || self.beat(interval, &working));
             }
-            let outcome = catch_unwind(AssertUnwindSafe(|| {
-                if n_parallel <= 1 {
-                    worker();
-                } else {
-                    let workers: Vec<_> = (0..n_parallel).map(|_| s.spawn(worker)).collect();
-                    for w in workers {
-                        if let Err(payload) = w.join() {
-                            std::panic::resume_unwind(payload);
-                        }
-                    }
-                }
-            }));
+            let outcome = catch_unwind(AssertUnwindSafe(|| body(s)));
             working.store(false, Ordering::SeqCst);
             if let Err(payload) = outcome {
                 std::panic::resume_unwind(payload);
             }
         });
-        bar.finish_and_clear();
-        match failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
     }
 
     /// Records a heartbeat for this study's running trials every `interval`
@@ -414,6 +611,16 @@ impl Study {
     /// Every trial so far (finished and running), by number.
     pub fn trials(&self) -> Vec<FrozenTrial> {
         self.lock().trials.clone()
+    }
+
+    /// The best value of a completed trial (Optuna's `best_value`).
+    pub fn best_value(&self) -> Result<f64> {
+        self.best_trial()?.value.ok_or(Error::NoCompletedTrial)
+    }
+
+    /// The configuration of the best completed trial (Optuna's `best_params`).
+    pub fn best_params(&self) -> Result<Config> {
+        Ok(self.best_trial()?.params)
     }
 
     /// The completed trial with the best value (the lowest number among equals).

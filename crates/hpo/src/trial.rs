@@ -3,6 +3,7 @@
 use crate::sampler::SampleContext;
 use crate::{Config, Distribution, Error, FrozenTrial, ParamValue, PruneContext, Result, Study};
 use rand_chacha::ChaCha8Rng;
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 /// A running trial (Optuna's `Trial`): sample parameters with the `suggest_*`
@@ -16,6 +17,8 @@ pub struct Trial<'s> {
     pub(crate) rng: ChaCha8Rng,
     pub(crate) pruned: bool,
     pub(crate) started: Instant,
+    /// What the sampler drew jointly, once the first parameter was suggested.
+    pub(crate) relative: Option<BTreeMap<String, ParamValue>>,
 }
 
 impl std::fmt::Debug for Trial<'_> {
@@ -67,7 +70,33 @@ impl Trial<'_> {
                 .expect("recorded together"));
         }
         let study = self.study;
-        let fixed = self.fixed_param(name, &distribution);
+        if self.relative.is_none() {
+            let relative = study.with_state(|trials| {
+                let ctx = SampleContext {
+                    trials,
+                    trial: &self.frozen,
+                    direction: study.config.direction,
+                    seed: study.sampler_seed(),
+                };
+                study.sampler.sample_relative(&ctx, &mut self.rng)
+            })?;
+            let publish = !relative.attrs.is_empty();
+            self.frozen.attrs.extend(relative.attrs);
+            self.relative = Some(relative.params);
+            if publish {
+                self.publish()?;
+            }
+        }
+        let fixed = self
+            .fixed_param(name, &distribution)
+            .or_else(|| distribution.single_value())
+            .or_else(|| {
+                self.relative
+                    .as_ref()
+                    .and_then(|r| r.get(name))
+                    .filter(|v| distribution.contains(v))
+                    .cloned()
+            });
         let value = fixed.map_or_else(
             || {
                 study.with_state(|trials| {
@@ -75,7 +104,7 @@ impl Trial<'_> {
                         trials,
                         trial: &self.frozen,
                         direction: study.config.direction,
-                        seed: study.config.seed,
+                        seed: study.sampler_seed(),
                     };
                     study
                         .sampler

@@ -1,7 +1,7 @@
 //! Quasi-random search along an Owen-scrambled Sobol sequence (`sobol_burley`).
 
 use super::{SampleContext, Sampler};
-use crate::{Distribution, ParamValue, Result};
+use crate::{Distribution, Error, ParamValue, Result};
 use rand_chacha::ChaCha8Rng;
 use std::sync::Mutex;
 
@@ -10,7 +10,8 @@ use std::sync::Mutex;
 /// independent draws.
 ///
 /// Each parameter name gets its own Sobol dimension, in the order names are
-/// first suggested, so a study whose first trial runs alone is reproducible.
+/// first suggested, so a study whose first trial runs alone is reproducible;
+/// a 257th name is an error ([`Error::InvalidConfig`]), never a shared dimension.
 /// Points come from the `sobol_burley` crate (Burley 2020, 256 dimensions,
 /// 2¹⁶ points per seed, `f32` precision); after 2¹⁶ trials the scramble seed changes.
 ///
@@ -35,16 +36,26 @@ impl SobolSampler {
         SobolSampler::default()
     }
 
-    fn dimension(&self, name: &str) -> u32 {
+    /// The Sobol dimension of parameter `name`; an error for a 257th
+    /// name, as the sequence has 256 dimensions and reusing one would make
+    /// two parameters move together.
+    fn dimension(&self, name: &str) -> Result<u32> {
         let mut dims = self.dimensions.lock().unwrap_or_else(|e| e.into_inner());
         let idx = match dims.iter().position(|d| d == name) {
             Some(i) => i,
-            None => {
+            None if dims.len() < sobol_burley::NUM_DIMENSIONS as usize => {
                 dims.push(name.to_owned());
                 dims.len() - 1
             }
+            None => {
+                return Err(Error::config(
+                    "SobolSampler parameter",
+                    name,
+                    "the Sobol sequence has 256 dimensions, all taken by other parameters",
+                ));
+            }
         };
-        idx as u32 % sobol_burley::NUM_DIMENSIONS
+        Ok(idx as u32)
     }
 }
 
@@ -59,7 +70,7 @@ impl Sampler for SobolSampler {
         let n = ctx.trial.number;
         let seed =
             (ctx.seed ^ (ctx.seed >> 32)) as u32 ^ ((n >> 16) as u32).wrapping_mul(0x9E37_79B9);
-        let u = sobol_burley::sample((n & 0xFFFF) as u32, self.dimension(name), seed);
+        let u = sobol_burley::sample((n & 0xFFFF) as u32, self.dimension(name)?, seed);
         Ok(distribution.from_unit(f64::from(u)))
     }
 }
@@ -98,5 +109,20 @@ mod tests {
         }
         assert!(cells_x.iter().all(|&c| c == 1), "{cells_x:?}");
         assert!(squares.iter().flatten().all(|&c| c == 1), "{squares:?}");
+    }
+
+    #[test]
+    fn a_257th_parameter_is_an_error_not_a_shared_dimension() {
+        let study = Study::new(StudyConfig::default()).with_sampler(SobolSampler::new());
+        let mut t = study.ask().unwrap();
+        for i in 0..256 {
+            t.suggest_float(&format!("x{i}"), 0.0, 1.0).unwrap();
+        }
+        let err = t.suggest_float("x256", 0.0, 1.0).unwrap_err();
+        assert!(matches!(err, crate::Error::InvalidConfig { .. }), "{err}");
+        assert!(err.to_string().contains("x256"), "{err}");
+        // Names already seen keep their dimension.
+        let mut t = study.ask().unwrap();
+        assert!(t.suggest_float("x255", 0.0, 1.0).is_ok());
     }
 }
