@@ -111,14 +111,16 @@ pub enum Params {
         /// The threshold.
         threshold: f32,
     },
-    /// Keep the top `bits` bits of each 8-bit level (torchvision `posterize`).
+    /// Quantize to `2^bits` levels by torchvision's float `posterize` rule,
+    /// `floor(x·2^bits)/2^bits` (until issue 19 the uint8 rule on `round(255x)`).
     Posterize {
-        /// Bits kept, 1 to 8.
+        /// Bits kept, 0 to 8.
         bits: u8,
     },
     /// Stretch each channel to span [0, 1] (torchvision `autocontrast`).
     AutoContrast,
-    /// Equalize each channel's 256-bin histogram (torchvision `equalize`).
+    /// Equalize each channel's 256-bin histogram (torchvision's float
+    /// `equalize`: through uint8 by `trunc(255.999·x)`, then `/255`).
     Equalize,
     /// Blend with a 3×3 smoothed image (torchvision `adjust_sharpness`).
     Sharpness {
