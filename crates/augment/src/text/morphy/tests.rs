@@ -90,6 +90,21 @@ fn inflected_words_find_re_inflected_synonyms_in_the_embedded_lexicon() {
 }
 
 #[test]
+fn a_long_run_of_suffixes_is_searched_in_polynomial_time() {
+    // every round of the noun rules strips `s` or `es`: without
+    // deduplication the candidates would double per round
+    let lex = Lexicon::embedded();
+    let word = "ses".repeat(60);
+    // the rules strip it down until some prefix is a lemma, as NLTK would
+    let found = lex.morphy(&word, Pos::Noun);
+    assert!(
+        found.iter().all(|b| lex.is_lemma(b, Pos::Noun)),
+        "{found:?}"
+    );
+    lex.inflected_synonyms(&word);
+}
+
+#[test]
 fn a_malformed_exception_line_names_file_and_line() {
     let mut lex = Lexicon::embedded();
     let err = lex
