@@ -120,7 +120,10 @@ fn a_malformed_exception_line_names_file_and_line() {
 #[test]
 fn morphy_and_lemmatize_match_nltk_on_wordnet() {
     let Some(wn) = wordnet() else {
-        eprintln!("WordNet 3.0 not found: NLTK comparison skipped");
+        descent_testkit::data::absent(
+            "morphy_and_lemmatize_match_nltk_on_wordnet",
+            &"WordNet 3.0 not found",
+        );
         return;
     };
     let lemmas = [
@@ -148,7 +151,10 @@ fn morphy_and_lemmatize_match_nltk_on_wordnet() {
 #[test]
 fn wordnet_re_inflects_nouns_and_verbs() {
     let Some(wn) = wordnet() else {
-        eprintln!("WordNet 3.0 not found: re-inflection on WordNet skipped");
+        descent_testkit::data::absent(
+            "wordnet_re_inflects_nouns_and_verbs",
+            &"WordNet 3.0 not found",
+        );
         return;
     };
     let has = |word: &str, syn: &str| wn.inflected_synonyms(word).iter().any(|w| w == syn);
