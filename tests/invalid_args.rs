@@ -622,6 +622,50 @@ const ROWS: &[Row] = &[
             AugErr::Malformed { .. }
         )
     }),
+    ("augment", "jpeg quality 0", || {
+        let dims = descent_augment::image::ImageShape::new(3, 2, 2);
+        expect!(
+            descent_augment::image::jpeg(dims, &mut [0.5; 12], 0),
+            AugErr::InvalidConfig { .. }
+        )
+    }),
+    ("augment", "Jpeg quality range 90..=50", || {
+        expect!(
+            descent_augment::image::Jpeg::new(90, 50),
+            AugErr::InvalidConfig { .. }
+        )
+    }),
+    ("augment", "replay of a JPEG quality 101", || {
+        let dims = descent_augment::image::ImageShape::new(1, 2, 2);
+        let p = descent_augment::image::Params::Jpeg { quality: 101 };
+        expect!(
+            descent_augment::image::replay(&[p], dims, &mut [0.0; 4], &mut Vec::new()),
+            AugErr::InvalidConfig { .. }
+        )
+    }),
+    ("augment", "aeda punc_ratio = 1.5", || {
+        let mut rng = descent_augment::OpCtx::root(descent_augment::SampleKey::new(0, 0, 0)).rng();
+        let cfg = descent_augment::text::AedaConfig { punc_ratio: 1.5 };
+        expect!(
+            descent_augment::text::aeda("a movie", &cfg, &mut rng),
+            AugErr::InvalidConfig { .. }
+        )
+    }),
+    (
+        "augment",
+        "an exception-list line without a base form",
+        || {
+            let mut lex = descent_augment::text::Lexicon::embedded();
+            expect!(
+                lex.add_exceptions(
+                    descent_augment::text::Pos::Verb,
+                    "went\n",
+                    std::path::Path::new("verb.exc")
+                ),
+                AugErr::Malformed { .. }
+            )
+        },
+    ),
     // hpo
     ("hpo", "float range low > high", || {
         expect!(

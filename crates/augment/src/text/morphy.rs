@@ -290,13 +290,14 @@ impl Lexicon {
         }
         let apply = |forms: &[String]| -> Vec<String> {
             let mut out: Vec<String> = Vec::new();
+            let mut seen = std::collections::HashSet::new();
             for f in forms {
                 for (old, new) in pos.rules() {
                     if let Some(stem) = f.strip_suffix(old) {
                         let g = format!("{stem}{new}");
-                        // deduplicated: the results are the same, the
-                        // search no longer grows exponentially
-                        if !out.contains(&g) {
+                        // deduplicated: the results are the same, and the
+                        // search no longer grows exponentially ("sss…")
+                        if seen.insert(g.clone()) {
                             out.push(g);
                         }
                     }

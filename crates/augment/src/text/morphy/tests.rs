@@ -90,6 +90,21 @@ fn inflected_words_find_re_inflected_synonyms_in_the_embedded_lexicon() {
 }
 
 #[test]
+fn a_long_run_of_suffixes_is_searched_in_polynomial_time() {
+    // every round of the noun rules strips `s` or `es`: without
+    // deduplication the candidates would double per round
+    let lex = Lexicon::embedded();
+    let word = "ses".repeat(60);
+    // the rules strip it down until some prefix is a lemma, as NLTK would
+    let found = lex.morphy(&word, Pos::Noun);
+    assert!(
+        found.iter().all(|b| lex.is_lemma(b, Pos::Noun)),
+        "{found:?}"
+    );
+    lex.inflected_synonyms(&word);
+}
+
+#[test]
 fn a_malformed_exception_line_names_file_and_line() {
     let mut lex = Lexicon::embedded();
     let err = lex
@@ -105,7 +120,10 @@ fn a_malformed_exception_line_names_file_and_line() {
 #[test]
 fn morphy_and_lemmatize_match_nltk_on_wordnet() {
     let Some(wn) = wordnet() else {
-        eprintln!("WordNet 3.0 not found: NLTK comparison skipped");
+        descent_testkit::data::absent(
+            "morphy_and_lemmatize_match_nltk_on_wordnet",
+            &"WordNet 3.0 not found",
+        );
         return;
     };
     let lemmas = [
@@ -133,7 +151,10 @@ fn morphy_and_lemmatize_match_nltk_on_wordnet() {
 #[test]
 fn wordnet_re_inflects_nouns_and_verbs() {
     let Some(wn) = wordnet() else {
-        eprintln!("WordNet 3.0 not found: re-inflection on WordNet skipped");
+        descent_testkit::data::absent(
+            "wordnet_re_inflects_nouns_and_verbs",
+            &"WordNet 3.0 not found",
+        );
         return;
     };
     let has = |word: &str, syn: &str| wn.inflected_synonyms(word).iter().any(|w| w == syn);
