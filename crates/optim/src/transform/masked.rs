@@ -1,7 +1,7 @@
 //! `masked`: apply a transform to the selected parameters only.
 
 use crate::select::Selector;
-use crate::transform::{BlockTransform, Mask, MomentumKind, Tensors};
+use crate::transform::{BlockTransform, Hyper, Mask, MomentumKind, Tensors};
 use descent_core::{GradientTransform, Grads, Params, Scalar, StepCtx};
 use serde::{Deserialize, Serialize};
 
@@ -61,6 +61,10 @@ impl<S: Scalar, T: BlockTransform<S>> BlockTransform<S> for Masked<T> {
 
     fn momentum(&self) -> Option<(MomentumKind, f64)> {
         self.inner.momentum()
+    }
+
+    fn hyperparam(&self, key: Hyper) -> Option<f64> {
+        self.inner.hyperparam(key)
     }
 
     fn prepare(
