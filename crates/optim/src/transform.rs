@@ -10,14 +10,17 @@
 //! Every stage also implements core's [`GradientTransform`](descent_core::GradientTransform)
 //! (rewrite the gradients in place), so it composes with transforms written elsewhere.
 
+mod accumulate;
 mod adadelta;
 mod adagrad;
 mod adam;
 mod adamax;
 mod adapter;
+mod agc;
 mod chain;
 mod clip;
 mod decay;
+mod finite;
 mod lion;
 mod masked;
 mod momentum;
@@ -27,11 +30,13 @@ mod rms;
 mod scale;
 mod stage;
 
+pub use accumulate::{MultiSteps, MultiStepsCoefs, MultiStepsState, multi_steps};
 pub use adadelta::{ScaleByAdadelta, ScaleByAdadeltaState, scale_by_adadelta};
 pub use adagrad::{ScaleByAdagrad, ScaleByAdagradState, scale_by_adagrad};
 pub use adam::{ScaleByAdam, ScaleByAdamState, scale_by_adam};
 pub use adamax::{ScaleByAdamax, ScaleByAdamaxState, scale_by_adamax};
 pub use adapter::{Unfused, UnfusedState, unfused};
+pub use agc::{AdaptiveGradClip, AdaptiveGradClipState, UnitFactors, adaptive_grad_clip};
 pub use chain::{Chain, ChainState, chain};
 pub(crate) use clip::clip_coef;
 pub use clip::{
@@ -42,6 +47,7 @@ pub use decay::{
     AddDecayedWeights, AddL1Decay, AddScheduledWeightDecay, add_decayed_weights, add_l1_decay,
     add_scheduled_weight_decay,
 };
+pub use finite::{ApplyIfFinite, ApplyIfFiniteState, apply_if_finite};
 pub use lion::{ScaleByLion, ScaleByLionState, scale_by_lion};
 pub use masked::{Masked, MaskedState, masked};
 pub use momentum::{Trace, TraceState, trace};
