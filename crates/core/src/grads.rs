@@ -51,6 +51,32 @@ impl<S: Scalar> Grads<S> {
             .map(|(i, g)| (ParamId::from_index(i), g))
     }
 
+    /// Zero gradients shaped like the values of `params`: a buffer of
+    /// updates that a transform outside a store may rewrite (an optimizer
+    /// adapter keeps one, and tests build one).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_core::{Grads, ParamStore, Tags};
+    /// use nalgebra::DMatrix;
+    ///
+    /// let mut store = ParamStore::<f32>::new();
+    /// let w = store.register("w", Tags::WEIGHT, DMatrix::from_element(2, 3, 1.0))?;
+    /// let grads = Grads::zeros_like(store.params());
+    /// assert_eq!(grads.get(w).shape(), (2, 3));
+    /// assert!(grads.get(w).iter().all(|&g| g == 0.0));
+    /// # Ok::<(), descent_core::Error>(())
+    /// ```
+    pub fn zeros_like(params: &crate::Params<S>) -> Self {
+        Grads {
+            tensors: params
+                .iter()
+                .map(|(_, _, v)| DMatrix::zeros(v.nrows(), v.ncols()))
+                .collect(),
+        }
+    }
+
     /// Sets every element to zero, keeping the buffers.
     pub fn zero(&mut self) {
         for g in &mut self.tensors {

@@ -21,6 +21,7 @@ use crate::{Grads, Params, Scalar};
 /// assert_eq!(halved.lr_multiplier, 0.5);
 /// assert_eq!(ctx.momentum, None);
 /// assert_eq!(ctx.with_momentum(Some(0.85)).momentum, Some(0.85));
+/// assert_eq!(ctx.with_beta2(Some(0.99)).beta2, Some(0.99));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]
@@ -38,6 +39,15 @@ pub struct StepCtx {
     /// running optimizer, or a momentum schedule); `None`: the stage's own.
     /// Only the group's first momentum stage sees it.
     pub momentum: Option<f64>,
+    /// β₂ (Adam family) when the optimizer drives it, else `None`: the
+    /// stage's own. Only the group's first stage with a β₂ sees it.
+    pub beta2: Option<f64>,
+    /// ε when the optimizer drives it, else `None`. Only the group's first
+    /// stage with an ε sees it.
+    pub eps: Option<f64>,
+    /// The weight-decay coefficient λ when the optimizer drives it, else
+    /// `None`. Only the group's first decay stage sees it.
+    pub weight_decay: Option<f64>,
 }
 
 impl StepCtx {
@@ -48,6 +58,9 @@ impl StepCtx {
             lr,
             lr_multiplier: 1.0,
             momentum: None,
+            beta2: None,
+            eps: None,
+            weight_decay: None,
         }
     }
 
@@ -63,6 +76,24 @@ impl StepCtx {
     /// The same context with `momentum` (`None`: each stage's own).
     pub fn with_momentum(self, momentum: Option<f64>) -> Self {
         StepCtx { momentum, ..self }
+    }
+
+    /// The same context with `beta2` (`None`: each stage's own).
+    pub fn with_beta2(self, beta2: Option<f64>) -> Self {
+        StepCtx { beta2, ..self }
+    }
+
+    /// The same context with `eps` (`None`: each stage's own).
+    pub fn with_eps(self, eps: Option<f64>) -> Self {
+        StepCtx { eps, ..self }
+    }
+
+    /// The same context with `weight_decay` (`None`: each stage's own).
+    pub fn with_weight_decay(self, weight_decay: Option<f64>) -> Self {
+        StepCtx {
+            weight_decay,
+            ..self
+        }
     }
 }
 

@@ -65,6 +65,23 @@ pub enum Error {
         /// The group.
         group: usize,
     },
+    /// A hyperparameter name that no optimizer has.
+    #[error(
+        "unknown hyperparameter `{name}`: expected lr, momentum, betas.0, betas.1, eps or weight_decay"
+    )]
+    UnknownHyperparam {
+        /// The name given.
+        name: String,
+    },
+    /// A hyperparameter read or set on a group whose chain does not have it
+    /// (`betas.1` of an SGD group, `weight_decay` of a group built without decay).
+    #[error("parameter group {group} has no hyperparameter `{name}`")]
+    NoHyperparam {
+        /// The group.
+        group: usize,
+        /// The hyperparameter's name.
+        name: &'static str,
+    },
     /// The total gradient norm is NaN or infinite and `error_if_nonfinite` was set.
     #[error("the total norm of order {norm_type} of the gradients is non-finite ({total_norm})")]
     NonFiniteNorm {

@@ -83,7 +83,7 @@ pub use optimizers::{
     RmsProp, RmsPropConfig, Sgd, SgdConfig, WeightDecay,
 };
 pub use select::Selector;
-pub use transform::{BlockTransform, Mask, MomentumKind, OptionalState, Tensors};
+pub use transform::{BlockTransform, Hyper, Mask, MomentumKind, OptionalState, Tensors};
 pub use walk::{BLOCK, Parallelism, grad_norm};
 
 /// The README, whose example runs as a doctest.

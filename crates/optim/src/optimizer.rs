@@ -1,6 +1,7 @@
 //! `Optimizer`: parameter groups, each a transform with its state and its
 //! learning-rate source, stepped over a store.
 
+mod hyper;
 mod momentum;
 mod runner;
 mod source;
@@ -11,17 +12,20 @@ pub use state::{GroupState, OptimizerState};
 
 use crate::error::{Error, Result, non_negative};
 use crate::select::Selector;
-use crate::transform::{BlockTransform, Mask};
+use crate::transform::{BlockTransform, Hyper, Mask};
 use crate::walk::{BLOCK, Parallelism, chunk_sq_sum, n_chunks};
 use descent_core::{ParamStore, Params, Scalar, Schedule, StepCtx};
 use descent_schedule::{MetricSchedule, ReduceLrOnPlateau};
 use runner::{Bound, Runner};
-use source::MomentumSlot;
+use source::{HyperSlot, MomentumSlot};
 use std::sync::Arc;
 
 struct Group<S: Scalar> {
     lr: LrSource,
     momentum: Option<MomentumSlot>,
+    /// The chain's other driven hyperparameters (β₂, ε, weight decay), in
+    /// `Hyper` order: one slot per hyperparameter the chain has.
+    hypers: Vec<HyperSlot>,
     runner: Box<dyn Runner<S>>,
 }
 
@@ -128,9 +132,20 @@ impl<S: Scalar> OptimizerBuilder<'_, S> {
             kind,
             source: HyperSource::Value(value),
         });
+        let hypers = [Hyper::Beta2, Hyper::Eps, Hyper::WeightDecay]
+            .into_iter()
+            .filter_map(|key| {
+                let value = transform.hyperparam(key)?;
+                Some(HyperSlot {
+                    key,
+                    source: HyperSource::Value(value),
+                })
+            })
+            .collect();
         self.groups.push(Group {
             lr: LrSource::Value(lr),
             momentum,
+            hypers,
             runner: Box::new(Bound {
                 transform,
                 state,
@@ -246,9 +261,18 @@ impl<S: Scalar> Optimizer<S> {
         let (params, grads) = store.split_mut();
         for g in &mut self.groups {
             let momentum = g.momentum.as_ref().map(|m| m.source.at(self.step));
-            let ctx = StepCtx::new(self.step, g.lr.at(self.step) * mult)
+            let mut ctx = StepCtx::new(self.step, g.lr.at(self.step) * mult)
                 .with_lr_multiplier(mult)
                 .with_momentum(momentum);
+            for h in &g.hypers {
+                let value = Some(h.source.at(self.step));
+                ctx = match h.key {
+                    Hyper::Beta2 => ctx.with_beta2(value),
+                    Hyper::Eps => ctx.with_eps(value),
+                    Hyper::WeightDecay => ctx.with_weight_decay(value),
+                    Hyper::Lr | Hyper::Momentum => ctx,
+                };
+            }
             let sq = measure.then_some(self.sq.as_mut_slice());
             g.runner.step(params, grads, &ctx, &self.parallelism, sq);
         }

@@ -44,7 +44,7 @@ pub use schedule_free::{
 pub use sgd::{Sgd, SgdConfig};
 pub use sophia::{Sophia, SophiaConfig};
 
-use crate::error::{Result, non_negative, unit_interval};
+use crate::error::{Result, non_negative, positive, unit_interval};
 use crate::optimizer::Optimizer;
 use crate::select::Selector;
 use crate::transform::{
@@ -178,6 +178,24 @@ where
 pub(crate) fn check_betas(betas: (f64, f64)) -> Result<()> {
     unit_interval("betas.0", betas.0)?;
     Ok(unit_interval("betas.1", betas.1)?)
+}
+
+/// The one validation of the Adam family's shared arguments (Adam, AdamW,
+/// NAdam, RAdam, Adamax, Lion, and the optax-style variants): `lr ≥ 0`, both
+/// betas in `[0, 1)`, `eps > 0` when the optimizer has one, and the weight
+/// decay; each error names the argument as PyTorch does.
+pub(crate) fn check_adam_family(
+    lr: f64,
+    betas: (f64, f64),
+    eps: Option<f64>,
+    weight_decay: WeightDecay,
+) -> Result<()> {
+    non_negative("lr", lr)?;
+    check_betas(betas)?;
+    if let Some(eps) = eps {
+        positive("eps", eps)?;
+    }
+    weight_decay.validate()
 }
 
 /// Declares the `new` and `with_groups` constructors of a PyTorch-named optimizer.

@@ -10,13 +10,17 @@
 //! Every stage also implements core's [`GradientTransform`](descent_core::GradientTransform)
 //! (rewrite the gradients in place), so it composes with transforms written elsewhere.
 
+mod accumulate;
 mod adadelta;
 mod adagrad;
 mod adam;
 mod adamax;
+mod adapter;
+mod agc;
 mod chain;
 mod clip;
 mod decay;
+mod finite;
 mod lion;
 mod lookahead;
 mod masked;
@@ -32,13 +36,17 @@ mod rms;
 mod scale;
 mod schedule_free;
 mod sophia;
+mod stage;
 mod trust_ratio;
 mod yogi;
 
+pub use accumulate::{MultiSteps, MultiStepsCoefs, MultiStepsState, multi_steps};
 pub use adadelta::{ScaleByAdadelta, ScaleByAdadeltaState, scale_by_adadelta};
 pub use adagrad::{ScaleByAdagrad, ScaleByAdagradState, scale_by_adagrad};
 pub use adam::{ScaleByAdam, ScaleByAdamState, scale_by_adam};
 pub use adamax::{ScaleByAdamax, ScaleByAdamaxState, scale_by_adamax};
+pub use adapter::{Unfused, UnfusedState, unfused};
+pub use agc::{AdaptiveGradClip, AdaptiveGradClipState, UnitFactors, adaptive_grad_clip};
 pub use chain::{Chain, ChainState, chain};
 pub(crate) use clip::clip_coef;
 pub use clip::{
@@ -49,6 +57,7 @@ pub use decay::{
     AddDecayedWeights, AddL1Decay, AddScheduledWeightDecay, add_decayed_weights, add_l1_decay,
     add_scheduled_weight_decay,
 };
+pub use finite::{ApplyIfFinite, ApplyIfFiniteState, apply_if_finite};
 pub use lion::{ScaleByLion, ScaleByLionState, scale_by_lion};
 pub use lookahead::{Lookahead, LookaheadCoefs, LookaheadState, lookahead};
 pub use masked::{Masked, MaskedState, masked};
@@ -70,6 +79,7 @@ pub use schedule_free::{ScheduleFree, ScheduleFreeCoefs, ScheduleFreeState, sche
 pub use sophia::{
     Estimate, HessianFeed, ScaleBySophia, ScaleBySophiaState, SophiaCoefs, scale_by_sophia,
 };
+pub use stage::{ElementRule, ElementStage, Lanes, MapElements, map_elements};
 pub use trust_ratio::{ScaleByTrustRatio, ScaleByTrustRatioState, scale_by_trust_ratio};
 pub use yogi::{ScaleByYogi, ScaleByYogiState, scale_by_yogi};
 
@@ -149,6 +159,122 @@ impl MomentumKind {
     }
 }
 
+/// A hyperparameter an optimizer can drive on a running chain, per group
+/// (optax `inject_hyperparams`): read, set, scheduled and saved through
+/// [`Optimizer::hyperparam`](crate::Optimizer::hyperparam) and its siblings,
+/// it reaches the stages once per step through [`StepCtx`].
+///
+/// # Examples
+///
+/// ```
+/// use descent_optim::transform::Hyper;
+///
+/// assert_eq!("betas.1".parse::<Hyper>()?, Hyper::Beta2);
+/// assert_eq!(Hyper::WeightDecay.name(), "weight_decay");
+/// assert!("beta3".parse::<Hyper>().is_err());
+/// # Ok::<(), descent_optim::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Hyper {
+    /// The learning rate (`lr`): the group's [`LrSource`](crate::LrSource).
+    Lr,
+    /// SGD's and RMSprop's `momentum` or Adam-family β₁ (`betas.0`): the
+    /// chain's first momentum stage ([`MomentumKind`] says which).
+    Momentum,
+    /// Adam-family β₂ (`betas.1`).
+    Beta2,
+    /// ε (`eps`).
+    Eps,
+    /// The weight-decay coefficient λ (`weight_decay`), of whichever decay
+    /// stage the chain has (L2, L1 or decoupled).
+    WeightDecay,
+}
+
+impl Hyper {
+    /// Every hyperparameter, in this order.
+    pub const ALL: [Hyper; 5] = [
+        Hyper::Lr,
+        Hyper::Momentum,
+        Hyper::Beta2,
+        Hyper::Eps,
+        Hyper::WeightDecay,
+    ];
+
+    /// Its PyTorch name (`lr`, `momentum`, `betas.1`, `eps`, `weight_decay`;
+    /// an Adam-family momentum is also `betas.0`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Hyper::Lr => "lr",
+            Hyper::Momentum => "momentum",
+            Hyper::Beta2 => "betas.1",
+            Hyper::Eps => "eps",
+            Hyper::WeightDecay => "weight_decay",
+        }
+    }
+
+    /// Checks `value` against the hyperparameter's range (the momentum
+    /// against its [`MomentumKind`]'s, by the optimizer).
+    pub(crate) fn check(self, value: f64) -> crate::Result<f64> {
+        match self {
+            Hyper::Lr | Hyper::WeightDecay => crate::error::non_negative(self.name(), value)?,
+            Hyper::Momentum => crate::error::non_negative(self.name(), value)?,
+            Hyper::Beta2 => crate::error::unit_interval(self.name(), value)?,
+            Hyper::Eps => crate::error::positive(self.name(), value)?,
+        }
+        Ok(value)
+    }
+}
+
+impl std::str::FromStr for Hyper {
+    type Err = crate::Error;
+
+    /// PyTorch's names, plus `beta1`/`beta2` and optax's `learning_rate`.
+    fn from_str(name: &str) -> crate::Result<Hyper> {
+        match name {
+            "lr" | "learning_rate" => Ok(Hyper::Lr),
+            "momentum" | "betas.0" | "beta1" | "b1" => Ok(Hyper::Momentum),
+            "betas.1" | "beta2" | "b2" => Ok(Hyper::Beta2),
+            "eps" => Ok(Hyper::Eps),
+            "weight_decay" => Ok(Hyper::WeightDecay),
+            _ => Err(crate::Error::UnknownHyperparam {
+                name: name.to_string(),
+            }),
+        }
+    }
+}
+
+/// The context one stage of a chain sees: each hyperparameter the optimizer
+/// drives goes to the first stage that has it (taken from `pending`), and no
+/// other stage sees it.
+pub(crate) fn route<S: Scalar, T: BlockTransform<S>>(
+    stage: &T,
+    pending: &mut StepCtx,
+    ctx: &StepCtx,
+) -> StepCtx {
+    let mut out = *ctx;
+    let has = |key| stage.hyperparam(key).is_some();
+    out.momentum = match stage.momentum() {
+        Some(_) => pending.momentum.take(),
+        None => None,
+    };
+    out.beta2 = if has(Hyper::Beta2) {
+        pending.beta2.take()
+    } else {
+        None
+    };
+    out.eps = if has(Hyper::Eps) {
+        pending.eps.take()
+    } else {
+        None
+    };
+    out.weight_decay = match has(Hyper::WeightDecay) {
+        true => pending.weight_decay.take(),
+        false => None,
+    };
+    out
+}
+
 /// A gradient transform written as a per-block kernel, so a [`chain`] of
 /// them runs in one pass over memory.
 ///
@@ -209,6 +335,15 @@ pub trait BlockTransform<S: Scalar>: Send + Sync {
     /// default leaves them unchanged. See [`Optimizer::eval_params`](crate::Optimizer::eval_params).
     fn eval_params(&self, state: &Self::State, params: &mut Params<S>, mask: Mask<'_>) {
         let _ = (state, params, mask);
+    }
+
+    /// The stage's configured value of `key` when it has that
+    /// hyperparameter and reads it from the [`StepCtx`] (`ctx.beta2`,
+    /// `ctx.eps`, `ctx.weight_decay`) in `prepare`, so an optimizer can drive
+    /// it; `None` otherwise (the default). The momentum is [`momentum`](Self::momentum)'s.
+    fn hyperparam(&self, key: Hyper) -> Option<f64> {
+        let _ = key;
+        None
     }
 
     /// [`apply_block`](Self::apply_block) with the incoming updates read from
@@ -302,6 +437,10 @@ impl<S: Scalar, T: BlockTransform<S>> BlockTransform<S> for Option<T> {
         if let (Some(t), OptionalState::Present(s)) = (self, state) {
             t.eval_params(s, params, mask);
         }
+    }
+
+    fn hyperparam(&self, key: Hyper) -> Option<f64> {
+        self.as_ref().and_then(|t| t.hyperparam(key))
     }
 
     #[inline(always)]

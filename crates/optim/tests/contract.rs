@@ -443,6 +443,44 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
         1.0,
         1.0,
     ),
+    // The transforms that wrap or precede a whole optimizer's chain.
+    (
+        "adam_multi_steps_2",
+        |s, lr| {
+            let adam = AdamConfig {
+                lr,
+                ..AdamConfig::default()
+            };
+            Optimizer::new(s, lr, transform::multi_steps(adam.transform(), 2)?)
+        },
+        0.05,
+        0.01,
+    ),
+    (
+        "adamw_apply_if_finite",
+        |s, lr| {
+            let adamw = AdamWConfig {
+                lr,
+                ..AdamWConfig::default()
+            };
+            Optimizer::new(s, lr, transform::apply_if_finite(adamw.transform(), 3))
+        },
+        0.05,
+        0.01,
+    ),
+    (
+        "adam_adaptive_grad_clip",
+        |s, lr| {
+            let adam = AdamConfig {
+                lr,
+                ..AdamConfig::default()
+            };
+            let agc = transform::adaptive_grad_clip(0.05, 1e-3)?;
+            Optimizer::new(s, lr, transform::chain((agc, adam.transform())))
+        },
+        0.05,
+        0.01,
+    ),
 ];
 
 struct Problem {

@@ -175,3 +175,11 @@ pub(crate) struct MomentumSlot {
     pub(crate) kind: crate::transform::MomentumKind,
     pub(crate) source: HyperSource,
 }
+
+/// One driven hyperparameter of a group other than the rate and the
+/// momentum (β₂, ε, weight decay): which one, and where its value comes from.
+#[derive(Clone, Debug)]
+pub(crate) struct HyperSlot {
+    pub(crate) key: crate::transform::Hyper,
+    pub(crate) source: HyperSource,
+}

@@ -2,9 +2,11 @@
 
 use super::{HyperSource, HyperState, LrSource, LrState, Optimizer};
 use crate::error::{Error, Result, non_negative};
+use crate::transform::Hyper;
 use descent_core::Scalar;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// Everything an optimizer must save to resume: the step count and, per
 /// group, its learning-rate source, its momentum, selection and transform state.
@@ -25,6 +27,11 @@ pub struct GroupState {
     /// The group's momentum (`momentum` or β₁) as set on the running
     /// optimizer or by a schedule; `None` when its chain has no momentum stage.
     pub momentum: Option<HyperState>,
+    /// The group's other driven hyperparameters (β₂, ε, weight decay) as set
+    /// on the running optimizer or by a schedule. Absent from states saved
+    /// before they were driven: such a state loads and leaves them as built.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub hypers: BTreeMap<Hyper, HyperState>,
     /// Which parameters the group updates.
     pub mask: Vec<bool>,
     /// The transform's state.
@@ -44,6 +51,7 @@ impl<S: Scalar> Optimizer<S> {
                 .map(|g| GroupState {
                     lr: g.lr.saved(),
                     momentum: g.momentum.as_ref().map(|m| m.source.saved()),
+                    hypers: g.hypers.iter().map(|h| (h.key, h.source.saved())).collect(),
                     mask: g.runner.mask().to_vec(),
                     state: g.runner.save(),
                 })
@@ -113,6 +121,30 @@ impl<S: Scalar> Optimizer<S> {
                     });
                 }
             }
+            for (&key, saved) in &s.hypers {
+                let Some(slot) = g.hypers.iter().find(|h| h.key == key) else {
+                    return Err(Error::StateMismatch {
+                        reason: format!(
+                            "group {i} was saved with `{}`, which its chain here does not have",
+                            key.name()
+                        ),
+                    });
+                };
+                match (saved, &slot.source) {
+                    (HyperState::Value(v), _) => {
+                        key.check(*v)?;
+                    }
+                    (HyperState::Schedule, HyperSource::Schedule(_)) => {}
+                    (HyperState::Schedule, HyperSource::Value(_)) => {
+                        return Err(Error::StateMismatch {
+                            reason: format!(
+                                "group {i} was saved under a `{}` schedule; install it before loading",
+                                key.name()
+                            ),
+                        });
+                    }
+                }
+            }
             g.runner.check(&s.state)?;
         }
         for (g, s) in self.groups.iter_mut().zip(&saved.groups) {
@@ -124,6 +156,11 @@ impl<S: Scalar> Optimizer<S> {
             }
             if let (Some(HyperState::Value(m)), Some(slot)) = (&s.momentum, &mut g.momentum) {
                 slot.source = HyperSource::Value(*m);
+            }
+            for slot in &mut g.hypers {
+                if let Some(HyperState::Value(v)) = s.hypers.get(&slot.key) {
+                    slot.source = HyperSource::Value(*v);
+                }
             }
         }
         self.step = saved.step;

@@ -1,8 +1,8 @@
 //! `Adam` and `AdamW`: the same stages, with weight decay coupled or decoupled.
 
-use crate::error::{Result, non_negative, positive};
+use crate::error::Result;
 use crate::optimizers::{
-    Framed, OptimizerConfig, WeightDecay, check_betas, framed, optimizer_constructors,
+    Framed, OptimizerConfig, WeightDecay, check_adam_family, framed, optimizer_constructors,
 };
 use crate::transform::{ScaleByAdam, scale_by_adam};
 
@@ -67,10 +67,7 @@ impl OptimizerConfig for AdamConfig {
     }
 
     fn validate(&self) -> Result<()> {
-        non_negative("lr", self.lr)?;
-        check_betas(self.betas)?;
-        positive("eps", self.eps)?;
-        self.weight_decay.validate()
+        check_adam_family(self.lr, self.betas, Some(self.eps), self.weight_decay)
     }
 
     fn transform(&self) -> Self::Transform {

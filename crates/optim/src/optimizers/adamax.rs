@@ -1,8 +1,8 @@
 //! `Adamax`: Adam with the infinity norm.
 
-use crate::error::{Result, non_negative, positive};
+use crate::error::Result;
 use crate::optimizers::{
-    Framed, OptimizerConfig, WeightDecay, check_betas, framed, optimizer_constructors,
+    Framed, OptimizerConfig, WeightDecay, check_adam_family, framed, optimizer_constructors,
 };
 use crate::transform::{ScaleByAdamax, scale_by_adamax};
 
@@ -59,10 +59,7 @@ impl OptimizerConfig for AdamaxConfig {
     }
 
     fn validate(&self) -> Result<()> {
-        non_negative("lr", self.lr)?;
-        check_betas(self.betas)?;
-        positive("eps", self.eps)?;
-        self.weight_decay.validate()
+        check_adam_family(self.lr, self.betas, Some(self.eps), self.weight_decay)
     }
 
     fn transform(&self) -> Self::Transform {

@@ -1,8 +1,8 @@
 //! `Lion`: signed momentum updates (Chen et al., 2023).
 
-use crate::error::{Result, non_negative};
+use crate::error::Result;
 use crate::optimizers::{
-    Framed, OptimizerConfig, WeightDecay, check_betas, framed, optimizer_constructors,
+    Framed, OptimizerConfig, WeightDecay, check_adam_family, framed, optimizer_constructors,
 };
 use crate::transform::{ScaleByLion, scale_by_lion};
 
@@ -59,9 +59,7 @@ impl OptimizerConfig for LionConfig {
     }
 
     fn validate(&self) -> Result<()> {
-        non_negative("lr", self.lr)?;
-        check_betas(self.betas)?;
-        self.weight_decay.validate()
+        check_adam_family(self.lr, self.betas, None, self.weight_decay)
     }
 
     fn transform(&self) -> Self::Transform {

@@ -1,8 +1,8 @@
 //! `NAdam`: Adam with Nesterov momentum.
 
-use crate::error::{Result, non_negative, positive};
+use crate::error::{Result, non_negative};
 use crate::optimizers::{
-    Framed, OptimizerConfig, WeightDecay, check_betas, framed, optimizer_constructors,
+    Framed, OptimizerConfig, WeightDecay, check_adam_family, framed, optimizer_constructors,
 };
 use crate::transform::{ScaleByNadam, scale_by_nadam};
 
@@ -62,11 +62,8 @@ impl OptimizerConfig for NAdamConfig {
     }
 
     fn validate(&self) -> Result<()> {
-        non_negative("lr", self.lr)?;
-        check_betas(self.betas)?;
-        positive("eps", self.eps)?;
-        non_negative("momentum_decay", self.momentum_decay)?;
-        self.weight_decay.validate()
+        check_adam_family(self.lr, self.betas, Some(self.eps), self.weight_decay)?;
+        Ok(non_negative("momentum_decay", self.momentum_decay)?)
     }
 
     fn transform(&self) -> Self::Transform {

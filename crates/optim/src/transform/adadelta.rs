@@ -1,7 +1,7 @@
 //! `scale_by_adadelta`: the ratio of running RMS of updates and of gradients.
 
 use crate::buf::Bufs;
-use crate::transform::{BlockTransform, Mask, Tensors, gradient_transform_via_blocks};
+use crate::transform::{ElementStage, Hyper, Mask, gradient_transform_via_blocks};
 use descent_core::{Params, Scalar, StepCtx};
 use serde::{Deserialize, Serialize};
 
@@ -38,51 +38,54 @@ pub struct ScaleByAdadeltaState<S: Scalar> {
     pub acc_delta: Bufs<S>,
 }
 
-impl<S: Scalar> BlockTransform<S> for ScaleByAdadelta {
-    type State = ScaleByAdadeltaState<S>;
-    type Coefs = (S, S, S);
-    type View<'a> = (&'a mut [S], &'a mut [S]);
+impl ElementStage for ScaleByAdadelta {
+    type State<S: Scalar> = ScaleByAdadeltaState<S>;
+    type Coefs<S: Scalar> = (S, S, S);
+    type Lane<S: Scalar> = (S, S);
+    type View<'a, S: Scalar> = (&'a mut [S], &'a mut [S]);
 
-    fn init_masked(&self, params: &Params<S>, mask: Mask<'_>) -> Self::State {
+    fn init_masked<S: Scalar>(
+        &self,
+        params: &Params<S>,
+        mask: Mask<'_>,
+    ) -> ScaleByAdadeltaState<S> {
         ScaleByAdadeltaState {
             square_avg: Bufs::zeros(params, mask),
             acc_delta: Bufs::zeros(params, mask),
         }
     }
 
-    fn prepare(
-        &self,
-        _: &mut Self::State,
-        _: Tensors<'_, S>,
-        _: &Params<S>,
-        _: Mask<'_>,
-        _: &StepCtx,
-    ) -> (S, S, S) {
-        (
-            S::cast(self.rho),
-            S::cast(1.0 - self.rho),
-            S::cast(self.eps),
-        )
+    fn prepare<S: Scalar>(&self, _: &mut ScaleByAdadeltaState<S>, ctx: &StepCtx) -> (S, S, S) {
+        let c = S::cast;
+        let eps = ctx.eps.unwrap_or(self.eps);
+        (c(self.rho), c(1.0 - self.rho), c(eps))
     }
 
-    fn views<'a>(&self, state: &'a mut Self::State) -> impl Iterator<Item = Self::View<'a>> {
-        state
-            .square_avg
-            .slices_mut()
-            .zip(state.acc_delta.slices_mut())
+    fn views<'a, S: Scalar>(
+        &self,
+        state: &'a mut ScaleByAdadeltaState<S>,
+    ) -> impl Iterator<Item = Self::View<'a, S>> {
+        let acc = state.acc_delta.slices_mut();
+        state.square_avg.slices_mut().zip(acc)
+    }
+
+    fn hyperparam(&self, key: Hyper) -> Option<f64> {
+        (key == Hyper::Eps).then_some(self.eps)
     }
 
     #[inline(always)]
-    fn apply_block(&self, c: &(S, S, S), view: &mut Self::View<'_>, u: &mut [S], _p: &[S]) {
-        let (rho, w, eps) = *c;
-        let (sq, acc) = view;
-        for ((g, s), a) in u.iter_mut().zip(sq.iter_mut()).zip(acc.iter_mut()) {
-            *s = *s * rho + *g * *g * w;
-            let std = (*s + eps).sqrt();
-            let delta = (*a + eps).sqrt() / std * *g;
-            *a = *a * rho + delta * delta * w;
-            *g = delta;
-        }
+    fn element<S: Scalar>(
+        &self,
+        &(rho, w, eps): &(S, S, S),
+        g: S,
+        _p: S,
+        (s, a): &mut (S, S),
+    ) -> S {
+        *s = *s * rho + g * g * w;
+        let std = (*s + eps).sqrt();
+        let delta = (*a + eps).sqrt() / std * g;
+        *a = *a * rho + delta * delta * w;
+        delta
     }
 }
 gradient_transform_via_blocks!(ScaleByAdadelta);

@@ -1,7 +1,7 @@
 //! `scale_by_adagrad`: division by the root of the summed squared gradients.
 
 use crate::buf::Bufs;
-use crate::transform::{BlockTransform, Mask, Tensors, gradient_transform_via_blocks};
+use crate::transform::{ElementStage, Hyper, Mask, gradient_transform_via_blocks};
 use descent_core::{Params, Scalar, StepCtx};
 use serde::{Deserialize, Serialize};
 
@@ -43,42 +43,40 @@ pub struct ScaleByAdagradState<S: Scalar> {
     pub sum: Bufs<S>,
 }
 
-impl<S: Scalar> BlockTransform<S> for ScaleByAdagrad {
-    type State = ScaleByAdagradState<S>;
-    type Coefs = (S, S);
-    type View<'a> = &'a mut [S];
+impl ElementStage for ScaleByAdagrad {
+    type State<S: Scalar> = ScaleByAdagradState<S>;
+    type Coefs<S: Scalar> = (S, S);
+    type Lane<S: Scalar> = S;
+    type View<'a, S: Scalar> = &'a mut [S];
 
-    fn init_masked(&self, params: &Params<S>, mask: Mask<'_>) -> Self::State {
+    fn init_masked<S: Scalar>(&self, params: &Params<S>, mask: Mask<'_>) -> ScaleByAdagradState<S> {
         ScaleByAdagradState {
             count: 0,
             sum: Bufs::filled(params, mask, S::cast(self.initial_accumulator_value)),
         }
     }
 
-    fn prepare(
-        &self,
-        state: &mut Self::State,
-        _: Tensors<'_, S>,
-        _: &Params<S>,
-        _: Mask<'_>,
-        _: &StepCtx,
-    ) -> (S, S) {
+    fn prepare<S: Scalar>(&self, state: &mut ScaleByAdagradState<S>, ctx: &StepCtx) -> (S, S) {
         state.count += 1;
         let decay = 1.0 / (1.0 + (state.count - 1) as f64 * self.lr_decay);
-        (S::cast(decay), S::cast(self.eps))
+        (S::cast(decay), S::cast(ctx.eps.unwrap_or(self.eps)))
     }
 
-    fn views<'a>(&self, state: &'a mut Self::State) -> impl Iterator<Item = Self::View<'a>> {
+    fn views<'a, S: Scalar>(
+        &self,
+        state: &'a mut ScaleByAdagradState<S>,
+    ) -> impl Iterator<Item = &'a mut [S]> {
         state.sum.slices_mut()
     }
 
+    fn hyperparam(&self, key: Hyper) -> Option<f64> {
+        (key == Hyper::Eps).then_some(self.eps)
+    }
+
     #[inline(always)]
-    fn apply_block(&self, c: &(S, S), sum: &mut &mut [S], u: &mut [S], _p: &[S]) {
-        let (decay, eps) = *c;
-        for (g, s) in u.iter_mut().zip(sum.iter_mut()) {
-            *s += *g * *g;
-            *g = *g / (s.sqrt() + eps) * decay;
-        }
+    fn element<S: Scalar>(&self, &(decay, eps): &(S, S), g: S, _p: S, s: &mut S) -> S {
+        *s += g * g;
+        g / (s.sqrt() + eps) * decay
     }
 }
 gradient_transform_via_blocks!(ScaleByAdagrad);

@@ -1,9 +1,7 @@
 //! `scale_by_adam`: Adam's bias-corrected moment ratio, with AMSGrad.
 
 use crate::buf::{Bufs, optional_slices};
-use crate::transform::{
-    BlockTransform, Mask, MomentumKind, Tensors, gradient_transform_via_blocks,
-};
+use crate::transform::{ElementStage, Hyper, Mask, MomentumKind, gradient_transform_via_blocks};
 use descent_core::{Params, Scalar, StepCtx};
 use serde::{Deserialize, Serialize};
 
@@ -76,33 +74,13 @@ pub struct AdamCoefs<S> {
     eps: S,
 }
 
-impl<S: Scalar> AdamCoefs<S> {
-    /// One element of Adam: updates the moments, returns the scaled update.
-    #[inline(always)]
-    fn adam(&self, g: S, m: &mut S, v: &mut S) -> S {
-        *m += (g - *m) * self.w1;
-        *v = *v * self.b2 + g * g * self.w2;
-        (*m * self.inv_bc1) / (v.sqrt() * self.inv_sqrt_bc2 + self.eps)
-    }
+impl ElementStage for ScaleByAdam {
+    type State<S: Scalar> = ScaleByAdamState<S>;
+    type Coefs<S: Scalar> = AdamCoefs<S>;
+    type Lane<S: Scalar> = (S, S, Option<S>);
+    type View<'a, S: Scalar> = (&'a mut [S], &'a mut [S], Option<&'a mut [S]>);
 
-    /// One element of AMSGrad.
-    #[inline(always)]
-    fn amsgrad(&self, g: S, m: &mut S, v: &mut S, v_max: &mut S) -> S {
-        *m += (g - *m) * self.w1;
-        *v = *v * self.b2 + g * g * self.w2;
-        if *v > *v_max {
-            *v_max = *v;
-        }
-        (*m * self.inv_bc1) / (v_max.sqrt() * self.inv_sqrt_bc2 + self.eps)
-    }
-}
-
-impl<S: Scalar> BlockTransform<S> for ScaleByAdam {
-    type State = ScaleByAdamState<S>;
-    type Coefs = AdamCoefs<S>;
-    type View<'a> = (&'a mut [S], &'a mut [S], Option<&'a mut [S]>);
-
-    fn init_masked(&self, params: &Params<S>, mask: Mask<'_>) -> Self::State {
+    fn init_masked<S: Scalar>(&self, params: &Params<S>, mask: Mask<'_>) -> ScaleByAdamState<S> {
         ScaleByAdamState {
             count: 0,
             mu: Bufs::zeros(params, mask),
@@ -111,84 +89,60 @@ impl<S: Scalar> BlockTransform<S> for ScaleByAdam {
         }
     }
 
-    fn prepare(
-        &self,
-        state: &mut Self::State,
-        _: Tensors<'_, S>,
-        _: &Params<S>,
-        _: Mask<'_>,
-        ctx: &StepCtx,
-    ) -> AdamCoefs<S> {
+    fn prepare<S: Scalar>(&self, state: &mut ScaleByAdamState<S>, ctx: &StepCtx) -> AdamCoefs<S> {
         let b1 = ctx.momentum.unwrap_or(self.b1);
+        let b2 = ctx.beta2.unwrap_or(self.b2);
         state.count += 1;
         let t = state.count as f64;
         let bc1 = 1.0 - b1.powf(t);
-        let bc2 = 1.0 - self.b2.powf(t);
+        let bc2 = 1.0 - b2.powf(t);
         AdamCoefs {
             w1: S::cast(1.0 - b1),
-            b2: S::cast(self.b2),
-            w2: S::cast(1.0 - self.b2),
+            b2: S::cast(b2),
+            w2: S::cast(1.0 - b2),
             inv_bc1: S::cast(1.0 / bc1),
             inv_sqrt_bc2: S::cast(1.0 / bc2.sqrt()),
-            eps: S::cast(self.eps),
+            eps: S::cast(ctx.eps.unwrap_or(self.eps)),
         }
     }
 
-    fn views<'a>(&self, state: &'a mut Self::State) -> impl Iterator<Item = Self::View<'a>> {
+    fn views<'a, S: Scalar>(
+        &self,
+        state: &'a mut ScaleByAdamState<S>,
+    ) -> impl Iterator<Item = Self::View<'a, S>> {
         let max = optional_slices(&mut state.nu_max);
-        state
-            .mu
-            .slices_mut()
-            .zip(state.nu.slices_mut())
-            .zip(max)
-            .map(|((m, v), x)| (m, v, x))
+        let moments = state.mu.slices_mut().zip(state.nu.slices_mut());
+        moments.zip(max).map(|((m, v), x)| (m, v, x))
     }
 
     fn momentum(&self) -> Option<(MomentumKind, f64)> {
         Some((MomentumKind::Beta1, self.b1))
     }
 
-    #[inline(always)]
-    fn apply_block(&self, c: &AdamCoefs<S>, view: &mut Self::View<'_>, u: &mut [S], _p: &[S]) {
-        let (mu, nu, nu_max) = view;
-        match nu_max {
-            None => {
-                for ((g, m), v) in u.iter_mut().zip(mu.iter_mut()).zip(nu.iter_mut()) {
-                    *g = c.adam(*g, m, v);
-                }
-            }
-            Some(vmax) => {
-                let it = u.iter_mut().zip(mu.iter_mut()).zip(nu.iter_mut());
-                for (((g, m), v), x) in it.zip(vmax.iter_mut()) {
-                    *g = c.amsgrad(*g, m, v, x);
-                }
-            }
+    fn hyperparam(&self, key: Hyper) -> Option<f64> {
+        match key {
+            Hyper::Beta2 => Some(self.b2),
+            Hyper::Eps => Some(self.eps),
+            _ => None,
         }
     }
 
+    /// `m ← m + (g − m)(1−β₁)`, `v ← β₂v + (1−β₂)g²`, AMSGrad's maximum, the ratio.
     #[inline(always)]
-    fn apply_block_from(
-        &self,
-        c: &AdamCoefs<S>,
-        view: &mut Self::View<'_>,
-        src: &[S],
-        u: &mut [S],
-        _p: &[S],
-    ) {
-        let (mu, nu, nu_max) = view;
-        let it = u.iter_mut().zip(src).zip(mu.iter_mut()).zip(nu.iter_mut());
-        match nu_max {
-            None => {
-                for (((o, &g), m), v) in it {
-                    *o = c.adam(g, m, v);
+    fn element<S: Scalar>(&self, c: &AdamCoefs<S>, g: S, _p: S, s: &mut (S, S, Option<S>)) -> S {
+        let (m, v, v_max) = s;
+        *m += (g - *m) * c.w1;
+        *v = *v * c.b2 + g * g * c.w2;
+        let v_hat = match v_max {
+            Some(x) => {
+                if *v > *x {
+                    *x = *v;
                 }
+                *x
             }
-            Some(vmax) => {
-                for ((((o, &g), m), v), x) in it.zip(vmax.iter_mut()) {
-                    *o = c.amsgrad(g, m, v, x);
-                }
-            }
-        }
+            None => *v,
+        };
+        (*m * c.inv_bc1) / (v_hat.sqrt() * c.inv_sqrt_bc2 + c.eps)
     }
 }
 gradient_transform_via_blocks!(ScaleByAdam);

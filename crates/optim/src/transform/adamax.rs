@@ -1,9 +1,7 @@
 //! `scale_by_adamax`: Adam with the infinity norm in place of the second moment.
 
 use crate::buf::Bufs;
-use crate::transform::{
-    BlockTransform, Mask, MomentumKind, Tensors, gradient_transform_via_blocks,
-};
+use crate::transform::{ElementStage, Hyper, Mask, MomentumKind, gradient_transform_via_blocks};
 use descent_core::{Params, Scalar, StepCtx};
 use serde::{Deserialize, Serialize};
 
@@ -52,12 +50,13 @@ pub struct AdamaxCoefs<S> {
     eps: S,
 }
 
-impl<S: Scalar> BlockTransform<S> for ScaleByAdamax {
-    type State = ScaleByAdamaxState<S>;
-    type Coefs = AdamaxCoefs<S>;
-    type View<'a> = (&'a mut [S], &'a mut [S]);
+impl ElementStage for ScaleByAdamax {
+    type State<S: Scalar> = ScaleByAdamaxState<S>;
+    type Coefs<S: Scalar> = AdamaxCoefs<S>;
+    type Lane<S: Scalar> = (S, S);
+    type View<'a, S: Scalar> = (&'a mut [S], &'a mut [S]);
 
-    fn init_masked(&self, params: &Params<S>, mask: Mask<'_>) -> Self::State {
+    fn init_masked<S: Scalar>(&self, params: &Params<S>, mask: Mask<'_>) -> ScaleByAdamaxState<S> {
         ScaleByAdamaxState {
             count: 0,
             mu: Bufs::zeros(params, mask),
@@ -65,25 +64,25 @@ impl<S: Scalar> BlockTransform<S> for ScaleByAdamax {
         }
     }
 
-    fn prepare(
+    fn prepare<S: Scalar>(
         &self,
-        state: &mut Self::State,
-        _: Tensors<'_, S>,
-        _: &Params<S>,
-        _: Mask<'_>,
+        state: &mut ScaleByAdamaxState<S>,
         ctx: &StepCtx,
     ) -> AdamaxCoefs<S> {
         let b1 = ctx.momentum.unwrap_or(self.b1);
         state.count += 1;
         AdamaxCoefs {
             w1: S::cast(1.0 - b1),
-            b2: S::cast(self.b2),
+            b2: S::cast(ctx.beta2.unwrap_or(self.b2)),
             inv_bc1: S::cast(1.0 / (1.0 - b1.powf(state.count as f64))),
-            eps: S::cast(self.eps),
+            eps: S::cast(ctx.eps.unwrap_or(self.eps)),
         }
     }
 
-    fn views<'a>(&self, state: &'a mut Self::State) -> impl Iterator<Item = Self::View<'a>> {
+    fn views<'a, S: Scalar>(
+        &self,
+        state: &'a mut ScaleByAdamaxState<S>,
+    ) -> impl Iterator<Item = Self::View<'a, S>> {
         state.mu.slices_mut().zip(state.inf_norm.slices_mut())
     }
 
@@ -91,16 +90,21 @@ impl<S: Scalar> BlockTransform<S> for ScaleByAdamax {
         Some((MomentumKind::Beta1, self.b1))
     }
 
-    #[inline(always)]
-    fn apply_block(&self, c: &AdamaxCoefs<S>, view: &mut Self::View<'_>, u: &mut [S], _p: &[S]) {
-        let (mu, inf) = view;
-        for ((g, m), n) in u.iter_mut().zip(mu.iter_mut()).zip(inf.iter_mut()) {
-            *m += (*g - *m) * c.w1;
-            let decayed = *n * c.b2;
-            let fresh = g.abs() + c.eps;
-            *n = if decayed > fresh { decayed } else { fresh };
-            *g = *m / *n * c.inv_bc1;
+    fn hyperparam(&self, key: Hyper) -> Option<f64> {
+        match key {
+            Hyper::Beta2 => Some(self.b2),
+            Hyper::Eps => Some(self.eps),
+            _ => None,
         }
+    }
+
+    #[inline(always)]
+    fn element<S: Scalar>(&self, c: &AdamaxCoefs<S>, g: S, _p: S, (m, n): &mut (S, S)) -> S {
+        *m += (g - *m) * c.w1;
+        let decayed = *n * c.b2;
+        let fresh = g.abs() + c.eps;
+        *n = if decayed > fresh { decayed } else { fresh };
+        *m / *n * c.inv_bc1
     }
 }
 gradient_transform_via_blocks!(ScaleByAdamax);

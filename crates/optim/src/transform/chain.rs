@@ -1,7 +1,7 @@
 //! `chain`: stages applied one after the other, fused block by block.
 
 use crate::buf::Split;
-use crate::transform::{BlockTransform, Mask, MomentumKind, Tensors};
+use crate::transform::{BlockTransform, Hyper, Mask, MomentumKind, Tensors, route};
 use crate::walk::BLOCK;
 use descent_core::{GradientTransform, Grads, Params, Scalar, StepCtx};
 use serde::de::DeserializeOwned;
@@ -185,6 +185,11 @@ macro_rules! chain_impl {
                 None $(.or_else(|| self.0.$i.momentum()))+
             }
 
+            /// The first stage's value of `key` that has it, in chain order.
+            fn hyperparam(&self, key: Hyper) -> Option<f64> {
+                None $(.or_else(|| self.0.$i.hyperparam(key)))+
+            }
+
             #[inline(always)]
             fn apply_block_from(&self, coefs: &Self::Coefs, view: &mut Self::View<'_>, src: &[S], u: &mut [S], p: &[S]) {
                 match view.1.as_deref() {
@@ -207,13 +212,10 @@ macro_rules! chain_impl {
             ) -> Self::Coefs {
                 let mut coefs = ($(Option::<$T::Coefs>::None,)+);
                 let mut from = 0;
-                // A driven momentum goes to the first stage that has one only.
-                let mut momentum = ctx.momentum;
+                // A driven hyperparameter goes to the first stage that has it only.
+                let mut pending = *ctx;
                 $(
-                    let ctx = &match self.0.$i.momentum() {
-                        Some(_) => ctx.with_momentum(momentum.take()),
-                        None => ctx.with_momentum(None),
-                    };
+                    let ctx = &route(&self.0.$i, &mut pending, ctx);
                     if $i > 0 && self.0.$i.reads_input() {
                         self.materialize(state, &coefs, input, params, mask, from, $i);
                         from = $i;

@@ -1,7 +1,7 @@
 //! Clipping stages: by global p-norm (PyTorch's rule) and by value.
 
 use crate::error::{Error, Result};
-use crate::transform::{BlockTransform, Mask, Tensors, gradient_transform_via_blocks};
+use crate::transform::{BlockTransform, ElementRule, Mask, Tensors, gradient_transform_via_blocks};
 use descent_core::{Params, Scalar, StepCtx};
 use serde::{Deserialize, Serialize};
 
@@ -186,29 +186,19 @@ pub fn clip_by_value(clip_value: f64) -> ClipByValue {
     ClipByValue { clip_value }
 }
 
-impl<S: Scalar> BlockTransform<S> for ClipByValue {
-    type State = ();
-    type Coefs = S;
-    type View<'a> = ();
-
-    fn init_masked(&self, _params: &Params<S>, _mask: Mask<'_>) {}
-
-    fn prepare(&self, _: &mut (), _: Tensors<'_, S>, _: &Params<S>, _: Mask<'_>, _: &StepCtx) -> S {
-        S::cast(self.clip_value)
-    }
-
-    fn views(&self, _state: &mut ()) -> impl Iterator<Item = ()> {
-        std::iter::repeat(())
+impl ElementRule for ClipByValue {
+    fn coef(&self, _: &StepCtx) -> f64 {
+        self.clip_value
     }
 
     #[inline(always)]
-    fn apply_block(&self, c: &S, _: &mut (), u: &mut [S], _p: &[S]) {
-        for x in u.iter_mut() {
-            if *x > *c {
-                *x = *c;
-            } else if *x < -*c {
-                *x = -*c;
-            }
+    fn apply<S: Scalar>(&self, c: S, u: S, _p: S) -> S {
+        if u > c {
+            c
+        } else if u < -c {
+            -c
+        } else {
+            u
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Weight-decay stages: coupled L2 and L1 terms, lr-scaled and schedule-scaled decoupled decay.
 
-use crate::transform::{BlockTransform, Mask, Tensors, gradient_transform_via_blocks};
-use descent_core::{Params, Scalar, StepCtx};
+use crate::transform::{ElementRule, Hyper, gradient_transform_via_blocks};
+use descent_core::{Scalar, StepCtx};
 
 /// Adds `weight_decay · p` to the updates.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -26,26 +26,18 @@ pub fn add_decayed_weights(weight_decay: f64) -> AddDecayedWeights {
     AddDecayedWeights { weight_decay }
 }
 
-impl<S: Scalar> BlockTransform<S> for AddDecayedWeights {
-    type State = ();
-    type Coefs = S;
-    type View<'a> = ();
-
-    fn init_masked(&self, _params: &Params<S>, _mask: Mask<'_>) {}
-
-    fn prepare(&self, _: &mut (), _: Tensors<'_, S>, _: &Params<S>, _: Mask<'_>, _: &StepCtx) -> S {
-        S::cast(self.weight_decay)
-    }
-
-    fn views(&self, _state: &mut ()) -> impl Iterator<Item = ()> {
-        std::iter::repeat(())
+impl ElementRule for AddDecayedWeights {
+    fn coef(&self, ctx: &StepCtx) -> f64 {
+        ctx.weight_decay.unwrap_or(self.weight_decay)
     }
 
     #[inline(always)]
-    fn apply_block(&self, wd: &S, _: &mut (), u: &mut [S], p: &[S]) {
-        for (u, &p) in u.iter_mut().zip(p) {
-            *u += p * *wd;
-        }
+    fn apply<S: Scalar>(&self, wd: S, u: S, p: S) -> S {
+        u + p * wd
+    }
+
+    fn hyperparam(&self, key: Hyper) -> Option<f64> {
+        (key == Hyper::WeightDecay).then_some(self.weight_decay)
     }
 }
 gradient_transform_via_blocks!(AddDecayedWeights);
@@ -70,30 +62,24 @@ pub fn add_l1_decay(weight_decay: f64) -> AddL1Decay {
     AddL1Decay { weight_decay }
 }
 
-impl<S: Scalar> BlockTransform<S> for AddL1Decay {
-    type State = ();
-    type Coefs = S;
-    type View<'a> = ();
-
-    fn init_masked(&self, _params: &Params<S>, _mask: Mask<'_>) {}
-
-    fn prepare(&self, _: &mut (), _: Tensors<'_, S>, _: &Params<S>, _: Mask<'_>, _: &StepCtx) -> S {
-        S::cast(self.weight_decay)
-    }
-
-    fn views(&self, _state: &mut ()) -> impl Iterator<Item = ()> {
-        std::iter::repeat(())
+impl ElementRule for AddL1Decay {
+    fn coef(&self, ctx: &StepCtx) -> f64 {
+        ctx.weight_decay.unwrap_or(self.weight_decay)
     }
 
     #[inline(always)]
-    fn apply_block(&self, wd: &S, _: &mut (), u: &mut [S], p: &[S]) {
-        for (u, &p) in u.iter_mut().zip(p) {
-            if p > S::zero() {
-                *u += *wd;
-            } else if p < S::zero() {
-                *u -= *wd;
-            }
+    fn apply<S: Scalar>(&self, wd: S, u: S, p: S) -> S {
+        if p > S::zero() {
+            u + wd
+        } else if p < S::zero() {
+            u - wd
+        } else {
+            u
         }
+    }
+
+    fn hyperparam(&self, key: Hyper) -> Option<f64> {
+        (key == Hyper::WeightDecay).then_some(self.weight_decay)
     }
 }
 gradient_transform_via_blocks!(AddL1Decay);
@@ -123,33 +109,18 @@ pub fn add_scheduled_weight_decay(weight_decay: f64) -> AddScheduledWeightDecay 
     AddScheduledWeightDecay { weight_decay }
 }
 
-impl<S: Scalar> BlockTransform<S> for AddScheduledWeightDecay {
-    type State = ();
-    type Coefs = S;
-    type View<'a> = ();
-
-    fn init_masked(&self, _params: &Params<S>, _mask: Mask<'_>) {}
-
-    fn prepare(
-        &self,
-        _: &mut (),
-        _: Tensors<'_, S>,
-        _: &Params<S>,
-        _: Mask<'_>,
-        ctx: &StepCtx,
-    ) -> S {
-        S::cast(-self.weight_decay * ctx.lr_multiplier)
-    }
-
-    fn views(&self, _state: &mut ()) -> impl Iterator<Item = ()> {
-        std::iter::repeat(())
+impl ElementRule for AddScheduledWeightDecay {
+    fn coef(&self, ctx: &StepCtx) -> f64 {
+        -ctx.weight_decay.unwrap_or(self.weight_decay) * ctx.lr_multiplier
     }
 
     #[inline(always)]
-    fn apply_block(&self, k: &S, _: &mut (), u: &mut [S], p: &[S]) {
-        for (u, &p) in u.iter_mut().zip(p) {
-            *u += p * *k;
-        }
+    fn apply<S: Scalar>(&self, k: S, u: S, p: S) -> S {
+        u + p * k
+    }
+
+    fn hyperparam(&self, key: Hyper) -> Option<f64> {
+        (key == Hyper::WeightDecay).then_some(self.weight_decay)
     }
 }
 gradient_transform_via_blocks!(AddScheduledWeightDecay);

@@ -1,9 +1,7 @@
 //! `scale_by_lion`: the sign of an interpolated momentum (Chen et al., 2023).
 
 use crate::buf::Bufs;
-use crate::transform::{
-    BlockTransform, Mask, MomentumKind, Tensors, gradient_transform_via_blocks,
-};
+use crate::transform::{ElementStage, Hyper, Mask, MomentumKind, gradient_transform_via_blocks};
 use descent_core::{Params, Scalar, StepCtx};
 use serde::{Deserialize, Serialize};
 
@@ -37,31 +35,29 @@ pub struct ScaleByLionState<S: Scalar> {
     pub mu: Bufs<S>,
 }
 
-impl<S: Scalar> BlockTransform<S> for ScaleByLion {
-    type State = ScaleByLionState<S>;
-    type Coefs = (S, S, S, S);
-    type View<'a> = &'a mut [S];
+impl ElementStage for ScaleByLion {
+    type State<S: Scalar> = ScaleByLionState<S>;
+    type Coefs<S: Scalar> = (S, S, S, S);
+    type Lane<S: Scalar> = S;
+    type View<'a, S: Scalar> = &'a mut [S];
 
-    fn init_masked(&self, params: &Params<S>, mask: Mask<'_>) -> Self::State {
+    fn init_masked<S: Scalar>(&self, params: &Params<S>, mask: Mask<'_>) -> ScaleByLionState<S> {
         ScaleByLionState {
             mu: Bufs::zeros(params, mask),
         }
     }
 
-    fn prepare(
-        &self,
-        _: &mut Self::State,
-        _: Tensors<'_, S>,
-        _: &Params<S>,
-        _: Mask<'_>,
-        ctx: &StepCtx,
-    ) -> (S, S, S, S) {
+    fn prepare<S: Scalar>(&self, _: &mut ScaleByLionState<S>, ctx: &StepCtx) -> (S, S, S, S) {
         let b1 = ctx.momentum.unwrap_or(self.b1);
+        let b2 = ctx.beta2.unwrap_or(self.b2);
         let c = S::cast;
-        (c(b1), c(1.0 - b1), c(self.b2), c(1.0 - self.b2))
+        (c(b1), c(1.0 - b1), c(b2), c(1.0 - b2))
     }
 
-    fn views<'a>(&self, state: &'a mut Self::State) -> impl Iterator<Item = Self::View<'a>> {
+    fn views<'a, S: Scalar>(
+        &self,
+        state: &'a mut ScaleByLionState<S>,
+    ) -> impl Iterator<Item = &'a mut [S]> {
         state.mu.slices_mut()
     }
 
@@ -69,19 +65,21 @@ impl<S: Scalar> BlockTransform<S> for ScaleByLion {
         Some((MomentumKind::Beta1, self.b1))
     }
 
+    fn hyperparam(&self, key: Hyper) -> Option<f64> {
+        (key == Hyper::Beta2).then_some(self.b2)
+    }
+
     #[inline(always)]
-    fn apply_block(&self, c: &(S, S, S, S), mu: &mut &mut [S], u: &mut [S], _p: &[S]) {
+    fn element<S: Scalar>(&self, c: &(S, S, S, S), g: S, _p: S, m: &mut S) -> S {
         let (b1, w1, b2, w2) = *c;
-        for (g, m) in u.iter_mut().zip(mu.iter_mut()) {
-            let mix = *m * b1 + *g * w1;
-            *m = *m * b2 + *g * w2;
-            *g = if mix > S::zero() {
-                S::one()
-            } else if mix < S::zero() {
-                -S::one()
-            } else {
-                S::zero()
-            };
+        let mix = *m * b1 + g * w1;
+        *m = *m * b2 + g * w2;
+        if mix > S::zero() {
+            S::one()
+        } else if mix < S::zero() {
+            -S::one()
+        } else {
+            S::zero()
         }
     }
 }

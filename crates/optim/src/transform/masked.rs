@@ -1,7 +1,7 @@
 //! `masked`: apply a transform to the selected parameters only.
 
 use crate::select::Selector;
-use crate::transform::{BlockTransform, Mask, MomentumKind, Tensors};
+use crate::transform::{BlockTransform, Hyper, Mask, MomentumKind, Tensors};
 use descent_core::{GradientTransform, Grads, Params, Scalar, StepCtx};
 use serde::{Deserialize, Serialize};
 
@@ -66,6 +66,10 @@ impl<S: Scalar, T: BlockTransform<S>> BlockTransform<S> for Masked<T> {
     fn eval_params(&self, state: &Self::State, params: &mut Params<S>, _outer: Mask<'_>) {
         self.inner
             .eval_params(&state.inner, params, Mask::new(&state.mask));
+    }
+
+    fn hyperparam(&self, key: Hyper) -> Option<f64> {
+        self.inner.hyperparam(key)
     }
 
     fn prepare(

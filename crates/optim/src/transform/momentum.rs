@@ -1,9 +1,7 @@
 //! `trace`: heavy-ball or Nesterov momentum with PyTorch's dampening.
 
 use crate::buf::Bufs;
-use crate::transform::{
-    BlockTransform, Mask, MomentumKind, Tensors, gradient_transform_via_blocks,
-};
+use crate::transform::{ElementStage, Mask, MomentumKind, gradient_transform_via_blocks};
 use descent_core::{Params, Scalar, StepCtx};
 use serde::{Deserialize, Serialize};
 
@@ -54,39 +52,20 @@ pub struct TraceCoefs<S> {
     w: S,
 }
 
-impl<S: Scalar> TraceCoefs<S> {
-    /// One element: updates the buffer, returns the update.
-    #[inline(always)]
-    fn trace(&self, g: S, b: &mut S, nesterov: bool) -> S {
-        *b = if self.first {
-            g
-        } else {
-            *b * self.momentum + g * self.w
-        };
-        if nesterov { g + *b * self.momentum } else { *b }
-    }
-}
+impl ElementStage for Trace {
+    type State<S: Scalar> = TraceState<S>;
+    type Coefs<S: Scalar> = TraceCoefs<S>;
+    type Lane<S: Scalar> = S;
+    type View<'a, S: Scalar> = &'a mut [S];
 
-impl<S: Scalar> BlockTransform<S> for Trace {
-    type State = TraceState<S>;
-    type Coefs = TraceCoefs<S>;
-    type View<'a> = &'a mut [S];
-
-    fn init_masked(&self, params: &Params<S>, mask: Mask<'_>) -> Self::State {
+    fn init_masked<S: Scalar>(&self, params: &Params<S>, mask: Mask<'_>) -> TraceState<S> {
         TraceState {
             count: 0,
             buf: Bufs::zeros(params, mask),
         }
     }
 
-    fn prepare(
-        &self,
-        state: &mut Self::State,
-        _: Tensors<'_, S>,
-        _: &Params<S>,
-        _: Mask<'_>,
-        ctx: &StepCtx,
-    ) -> TraceCoefs<S> {
+    fn prepare<S: Scalar>(&self, state: &mut TraceState<S>, ctx: &StepCtx) -> TraceCoefs<S> {
         state.count += 1;
         // A momentum changed mid-run applies to the buffer as it is (PyTorch).
         let momentum = ctx.momentum.unwrap_or(self.momentum);
@@ -97,7 +76,10 @@ impl<S: Scalar> BlockTransform<S> for Trace {
         }
     }
 
-    fn views<'a>(&self, state: &'a mut Self::State) -> impl Iterator<Item = Self::View<'a>> {
+    fn views<'a, S: Scalar>(
+        &self,
+        state: &'a mut TraceState<S>,
+    ) -> impl Iterator<Item = &'a mut [S]> {
         state.buf.slices_mut()
     }
 
@@ -106,23 +88,16 @@ impl<S: Scalar> BlockTransform<S> for Trace {
     }
 
     #[inline(always)]
-    fn apply_block(&self, c: &TraceCoefs<S>, buf: &mut &mut [S], u: &mut [S], _p: &[S]) {
-        for (g, b) in u.iter_mut().zip(buf.iter_mut()) {
-            *g = c.trace(*g, b, self.nesterov);
-        }
-    }
-
-    #[inline(always)]
-    fn apply_block_from(
-        &self,
-        c: &TraceCoefs<S>,
-        buf: &mut &mut [S],
-        src: &[S],
-        u: &mut [S],
-        _p: &[S],
-    ) {
-        for ((o, &g), b) in u.iter_mut().zip(src).zip(buf.iter_mut()) {
-            *o = c.trace(g, b, self.nesterov);
+    fn element<S: Scalar>(&self, c: &TraceCoefs<S>, g: S, _p: S, b: &mut S) -> S {
+        *b = if c.first {
+            g
+        } else {
+            *b * c.momentum + g * c.w
+        };
+        if self.nesterov {
+            g + *b * c.momentum
+        } else {
+            *b
         }
     }
 }

@@ -1,9 +1,7 @@
 //! `scale_by_nadam`: Adam with Nesterov momentum and PyTorch's momentum-decay schedule.
 
 use crate::buf::Bufs;
-use crate::transform::{
-    BlockTransform, Mask, MomentumKind, Tensors, gradient_transform_via_blocks,
-};
+use crate::transform::{ElementStage, Hyper, Mask, MomentumKind, gradient_transform_via_blocks};
 use descent_core::{Params, Scalar, StepCtx};
 use serde::{Deserialize, Serialize};
 
@@ -66,12 +64,13 @@ pub struct NadamCoefs<S> {
     eps: S,
 }
 
-impl<S: Scalar> BlockTransform<S> for ScaleByNadam {
-    type State = ScaleByNadamState<S>;
-    type Coefs = NadamCoefs<S>;
-    type View<'a> = (&'a mut [S], &'a mut [S]);
+impl ElementStage for ScaleByNadam {
+    type State<S: Scalar> = ScaleByNadamState<S>;
+    type Coefs<S: Scalar> = NadamCoefs<S>;
+    type Lane<S: Scalar> = (S, S);
+    type View<'a, S: Scalar> = (&'a mut [S], &'a mut [S]);
 
-    fn init_masked(&self, params: &Params<S>, mask: Mask<'_>) -> Self::State {
+    fn init_masked<S: Scalar>(&self, params: &Params<S>, mask: Mask<'_>) -> ScaleByNadamState<S> {
         ScaleByNadamState {
             count: 0,
             mu_product: 1.0,
@@ -80,15 +79,9 @@ impl<S: Scalar> BlockTransform<S> for ScaleByNadam {
         }
     }
 
-    fn prepare(
-        &self,
-        state: &mut Self::State,
-        _: Tensors<'_, S>,
-        _: &Params<S>,
-        _: Mask<'_>,
-        ctx: &StepCtx,
-    ) -> NadamCoefs<S> {
+    fn prepare<S: Scalar>(&self, state: &mut ScaleByNadamState<S>, ctx: &StepCtx) -> NadamCoefs<S> {
         let b1 = ctx.momentum.unwrap_or(self.b1);
+        let (b2, eps) = (ctx.beta2.unwrap_or(self.b2), ctx.eps.unwrap_or(self.eps));
         state.count += 1;
         let t = state.count as f64;
         let mu = b1 * (1.0 - 0.5 * 0.96f64.powf(t * self.momentum_decay));
@@ -97,16 +90,19 @@ impl<S: Scalar> BlockTransform<S> for ScaleByNadam {
         let mu_product_next = state.mu_product * mu_next;
         NadamCoefs {
             w1: S::cast(1.0 - b1),
-            b2: S::cast(self.b2),
-            w2: S::cast(1.0 - self.b2),
-            inv_bc2: S::cast(1.0 / (1.0 - self.b2.powf(t))),
+            b2: S::cast(b2),
+            w2: S::cast(1.0 - b2),
+            inv_bc2: S::cast(1.0 / (1.0 - b2.powf(t))),
             c_grad: S::cast((1.0 - mu) / (1.0 - state.mu_product)),
             c_mom: S::cast(mu_next / (1.0 - mu_product_next)),
-            eps: S::cast(self.eps),
+            eps: S::cast(eps),
         }
     }
 
-    fn views<'a>(&self, state: &'a mut Self::State) -> impl Iterator<Item = Self::View<'a>> {
+    fn views<'a, S: Scalar>(
+        &self,
+        state: &'a mut ScaleByNadamState<S>,
+    ) -> impl Iterator<Item = Self::View<'a, S>> {
         state.mu.slices_mut().zip(state.nu.slices_mut())
     }
 
@@ -114,15 +110,20 @@ impl<S: Scalar> BlockTransform<S> for ScaleByNadam {
         Some((MomentumKind::Beta1, self.b1))
     }
 
-    #[inline(always)]
-    fn apply_block(&self, c: &NadamCoefs<S>, view: &mut Self::View<'_>, u: &mut [S], _p: &[S]) {
-        let (mu, nu) = view;
-        for ((g, m), v) in u.iter_mut().zip(mu.iter_mut()).zip(nu.iter_mut()) {
-            *m += (*g - *m) * c.w1;
-            *v = *v * c.b2 + *g * *g * c.w2;
-            let denom = (*v * c.inv_bc2).sqrt() + c.eps;
-            *g = *g * c.c_grad / denom + *m * c.c_mom / denom;
+    fn hyperparam(&self, key: Hyper) -> Option<f64> {
+        match key {
+            Hyper::Beta2 => Some(self.b2),
+            Hyper::Eps => Some(self.eps),
+            _ => None,
         }
+    }
+
+    #[inline(always)]
+    fn element<S: Scalar>(&self, c: &NadamCoefs<S>, g: S, _p: S, (m, v): &mut (S, S)) -> S {
+        *m += (g - *m) * c.w1;
+        *v = *v * c.b2 + g * g * c.w2;
+        let denom = (*v * c.inv_bc2).sqrt() + c.eps;
+        g * c.c_grad / denom + *m * c.c_mom / denom
     }
 }
 gradient_transform_via_blocks!(ScaleByNadam);

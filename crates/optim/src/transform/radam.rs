@@ -1,9 +1,7 @@
 //! `scale_by_radam`: Adam with the variance rectification of RAdam.
 
 use crate::buf::Bufs;
-use crate::transform::{
-    BlockTransform, Mask, MomentumKind, Tensors, gradient_transform_via_blocks,
-};
+use crate::transform::{ElementStage, Hyper, Mask, MomentumKind, gradient_transform_via_blocks};
 use descent_core::{Params, Scalar, StepCtx};
 use serde::{Deserialize, Serialize};
 
@@ -56,12 +54,13 @@ pub struct RadamCoefs<S> {
     eps: S,
 }
 
-impl<S: Scalar> BlockTransform<S> for ScaleByRadam {
-    type State = ScaleByRadamState<S>;
-    type Coefs = RadamCoefs<S>;
-    type View<'a> = (&'a mut [S], &'a mut [S]);
+impl ElementStage for ScaleByRadam {
+    type State<S: Scalar> = ScaleByRadamState<S>;
+    type Coefs<S: Scalar> = RadamCoefs<S>;
+    type Lane<S: Scalar> = (S, S);
+    type View<'a, S: Scalar> = (&'a mut [S], &'a mut [S]);
 
-    fn init_masked(&self, params: &Params<S>, mask: Mask<'_>) -> Self::State {
+    fn init_masked<S: Scalar>(&self, params: &Params<S>, mask: Mask<'_>) -> ScaleByRadamState<S> {
         ScaleByRadamState {
             count: 0,
             mu: Bufs::zeros(params, mask),
@@ -69,21 +68,15 @@ impl<S: Scalar> BlockTransform<S> for ScaleByRadam {
         }
     }
 
-    fn prepare(
-        &self,
-        state: &mut Self::State,
-        _: Tensors<'_, S>,
-        _: &Params<S>,
-        _: Mask<'_>,
-        ctx: &StepCtx,
-    ) -> RadamCoefs<S> {
+    fn prepare<S: Scalar>(&self, state: &mut ScaleByRadamState<S>, ctx: &StepCtx) -> RadamCoefs<S> {
         let b1 = ctx.momentum.unwrap_or(self.b1);
+        let b2 = ctx.beta2.unwrap_or(self.b2);
         state.count += 1;
         let t = state.count as f64;
         let bc1 = 1.0 - b1.powf(t);
-        let bc2 = 1.0 - self.b2.powf(t);
-        let rho_inf = 2.0 / (1.0 - self.b2) - 1.0;
-        let rho_t = rho_inf - 2.0 * t * self.b2.powf(t) / bc2;
+        let bc2 = 1.0 - b2.powf(t);
+        let rho_inf = 2.0 / (1.0 - b2) - 1.0;
+        let rho_t = rho_inf - 2.0 * t * b2.powf(t) / bc2;
         let rect = (rho_t > 5.0).then(|| {
             let r = (rho_t - 4.0) * (rho_t - 2.0) * rho_inf
                 / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t);
@@ -91,16 +84,19 @@ impl<S: Scalar> BlockTransform<S> for ScaleByRadam {
         });
         RadamCoefs {
             w1: S::cast(1.0 - b1),
-            b2: S::cast(self.b2),
-            w2: S::cast(1.0 - self.b2),
+            b2: S::cast(b2),
+            w2: S::cast(1.0 - b2),
             inv_bc1: S::cast(1.0 / bc1),
             sqrt_bc2: S::cast(bc2.sqrt()),
             rect,
-            eps: S::cast(self.eps),
+            eps: S::cast(ctx.eps.unwrap_or(self.eps)),
         }
     }
 
-    fn views<'a>(&self, state: &'a mut Self::State) -> impl Iterator<Item = Self::View<'a>> {
+    fn views<'a, S: Scalar>(
+        &self,
+        state: &'a mut ScaleByRadamState<S>,
+    ) -> impl Iterator<Item = Self::View<'a, S>> {
         state.mu.slices_mut().zip(state.nu.slices_mut())
     }
 
@@ -108,17 +104,22 @@ impl<S: Scalar> BlockTransform<S> for ScaleByRadam {
         Some((MomentumKind::Beta1, self.b1))
     }
 
+    fn hyperparam(&self, key: Hyper) -> Option<f64> {
+        match key {
+            Hyper::Beta2 => Some(self.b2),
+            Hyper::Eps => Some(self.eps),
+            _ => None,
+        }
+    }
+
     #[inline(always)]
-    fn apply_block(&self, c: &RadamCoefs<S>, view: &mut Self::View<'_>, u: &mut [S], _p: &[S]) {
-        let (mu, nu) = view;
-        for ((g, m), v) in u.iter_mut().zip(mu.iter_mut()).zip(nu.iter_mut()) {
-            *m += (*g - *m) * c.w1;
-            *v = *v * c.b2 + *g * *g * c.w2;
-            let m_hat = *m * c.inv_bc1;
-            *g = match c.rect {
-                Some(r) => m_hat * (c.sqrt_bc2 / (v.sqrt() + c.eps)) * r,
-                None => m_hat,
-            };
+    fn element<S: Scalar>(&self, c: &RadamCoefs<S>, g: S, _p: S, (m, v): &mut (S, S)) -> S {
+        *m += (g - *m) * c.w1;
+        *v = *v * c.b2 + g * g * c.w2;
+        let m_hat = *m * c.inv_bc1;
+        match c.rect {
+            Some(r) => m_hat * (c.sqrt_bc2 / (v.sqrt() + c.eps)) * r,
+            None => m_hat,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! `scale_by_rms`: RMSprop's division by a running root mean square, optionally centered.
 
 use crate::buf::{Bufs, optional_slices};
-use crate::transform::{BlockTransform, Mask, Tensors, gradient_transform_via_blocks};
+use crate::transform::{ElementStage, Hyper, Mask, gradient_transform_via_blocks};
 use descent_core::{Params, Scalar, StepCtx};
 use serde::{Deserialize, Serialize};
 
@@ -44,55 +44,47 @@ pub struct ScaleByRmsState<S: Scalar> {
     pub grad_avg: Option<Bufs<S>>,
 }
 
-impl<S: Scalar> BlockTransform<S> for ScaleByRms {
-    type State = ScaleByRmsState<S>;
-    type Coefs = (S, S, S);
-    type View<'a> = (&'a mut [S], Option<&'a mut [S]>);
+impl ElementStage for ScaleByRms {
+    type State<S: Scalar> = ScaleByRmsState<S>;
+    type Coefs<S: Scalar> = (S, S, S);
+    type Lane<S: Scalar> = (S, Option<S>);
+    type View<'a, S: Scalar> = (&'a mut [S], Option<&'a mut [S]>);
 
-    fn init_masked(&self, params: &Params<S>, mask: Mask<'_>) -> Self::State {
+    fn init_masked<S: Scalar>(&self, params: &Params<S>, mask: Mask<'_>) -> ScaleByRmsState<S> {
         ScaleByRmsState {
             square_avg: Bufs::zeros(params, mask),
             grad_avg: self.centered.then(|| Bufs::zeros(params, mask)),
         }
     }
 
-    fn prepare(
-        &self,
-        _: &mut Self::State,
-        _: Tensors<'_, S>,
-        _: &Params<S>,
-        _: Mask<'_>,
-        _: &StepCtx,
-    ) -> (S, S, S) {
-        (
-            S::cast(self.alpha),
-            S::cast(1.0 - self.alpha),
-            S::cast(self.eps),
-        )
+    fn prepare<S: Scalar>(&self, _: &mut ScaleByRmsState<S>, ctx: &StepCtx) -> (S, S, S) {
+        let c = S::cast;
+        let eps = ctx.eps.unwrap_or(self.eps);
+        (c(self.alpha), c(1.0 - self.alpha), c(eps))
     }
 
-    fn views<'a>(&self, state: &'a mut Self::State) -> impl Iterator<Item = Self::View<'a>> {
+    fn views<'a, S: Scalar>(
+        &self,
+        state: &'a mut ScaleByRmsState<S>,
+    ) -> impl Iterator<Item = Self::View<'a, S>> {
         let avg = optional_slices(&mut state.grad_avg);
         state.square_avg.slices_mut().zip(avg)
     }
 
+    fn hyperparam(&self, key: Hyper) -> Option<f64> {
+        (key == Hyper::Eps).then_some(self.eps)
+    }
+
     #[inline(always)]
-    fn apply_block(&self, c: &(S, S, S), view: &mut Self::View<'_>, u: &mut [S], _p: &[S]) {
+    fn element<S: Scalar>(&self, c: &(S, S, S), g: S, _p: S, l: &mut (S, Option<S>)) -> S {
         let (alpha, w, eps) = *c;
-        let (sq, avg) = view;
+        let (s, avg) = l;
+        *s = *s * alpha + g * g * w;
         match avg {
-            None => {
-                for (g, s) in u.iter_mut().zip(sq.iter_mut()) {
-                    *s = *s * alpha + *g * *g * w;
-                    *g /= s.sqrt() + eps;
-                }
-            }
-            Some(avg) => {
-                for ((g, s), a) in u.iter_mut().zip(sq.iter_mut()).zip(avg.iter_mut()) {
-                    *s = *s * alpha + *g * *g * w;
-                    *a += (*g - *a) * w;
-                    *g /= (*s - *a * *a).sqrt() + eps;
-                }
+            None => g / (s.sqrt() + eps),
+            Some(a) => {
+                *a += (g - *a) * w;
+                g / ((*s - *a * *a).sqrt() + eps)
             }
         }
     }

@@ -1,7 +1,7 @@
 //! Scaling stages: a constant, the learning rate, a schedule.
 
-use crate::transform::{BlockTransform, Mask, Tensors, gradient_transform_via_blocks};
-use descent_core::{Params, Scalar, Schedule, StepCtx};
+use crate::transform::{ElementRule, gradient_transform_via_blocks};
+use descent_core::{Scalar, Schedule, StepCtx};
 
 /// Multiplies the updates by a constant (`scale(-1.0)` turns descent into ascent).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -24,31 +24,14 @@ pub fn scale(factor: f64) -> Scale {
     Scale { factor }
 }
 
-/// Multiplies `u` by a constant.
-fn scale_block<S: Scalar>(u: &mut [S], k: S) {
-    for x in u.iter_mut() {
-        *x *= k;
-    }
-}
-
-impl<S: Scalar> BlockTransform<S> for Scale {
-    type State = ();
-    type Coefs = S;
-    type View<'a> = ();
-
-    fn init_masked(&self, _params: &Params<S>, _mask: Mask<'_>) {}
-
-    fn prepare(&self, _: &mut (), _: Tensors<'_, S>, _: &Params<S>, _: Mask<'_>, _: &StepCtx) -> S {
-        S::cast(self.factor)
-    }
-
-    fn views(&self, _state: &mut ()) -> impl Iterator<Item = ()> {
-        std::iter::repeat(())
+impl ElementRule for Scale {
+    fn coef(&self, _: &StepCtx) -> f64 {
+        self.factor
     }
 
     #[inline(always)]
-    fn apply_block(&self, k: &S, _: &mut (), u: &mut [S], _p: &[S]) {
-        scale_block(u, *k);
+    fn apply<S: Scalar>(&self, k: S, u: S, _p: S) -> S {
+        u * k
     }
 }
 gradient_transform_via_blocks!(Scale);
@@ -81,31 +64,14 @@ pub fn scale_by_learning_rate() -> ScaleByLearningRate {
     ScaleByLearningRate
 }
 
-impl<S: Scalar> BlockTransform<S> for ScaleByLearningRate {
-    type State = ();
-    type Coefs = S;
-    type View<'a> = ();
-
-    fn init_masked(&self, _params: &Params<S>, _mask: Mask<'_>) {}
-
-    fn prepare(
-        &self,
-        _: &mut (),
-        _: Tensors<'_, S>,
-        _: &Params<S>,
-        _: Mask<'_>,
-        ctx: &StepCtx,
-    ) -> S {
-        S::cast(-ctx.lr)
-    }
-
-    fn views(&self, _state: &mut ()) -> impl Iterator<Item = ()> {
-        std::iter::repeat(())
+impl ElementRule for ScaleByLearningRate {
+    fn coef(&self, ctx: &StepCtx) -> f64 {
+        -ctx.lr
     }
 
     #[inline(always)]
-    fn apply_block(&self, k: &S, _: &mut (), u: &mut [S], _p: &[S]) {
-        scale_block(u, *k);
+    fn apply<S: Scalar>(&self, k: S, u: S, _p: S) -> S {
+        u * k
     }
 }
 gradient_transform_via_blocks!(ScaleByLearningRate);
@@ -132,31 +98,14 @@ pub fn scale_by_schedule<F: Schedule + Send + Sync>(schedule: F) -> ScaleBySched
     ScaleBySchedule { schedule }
 }
 
-impl<S: Scalar, F: Schedule + Send + Sync> BlockTransform<S> for ScaleBySchedule<F> {
-    type State = ();
-    type Coefs = S;
-    type View<'a> = ();
-
-    fn init_masked(&self, _params: &Params<S>, _mask: Mask<'_>) {}
-
-    fn prepare(
-        &self,
-        _: &mut (),
-        _: Tensors<'_, S>,
-        _: &Params<S>,
-        _: Mask<'_>,
-        ctx: &StepCtx,
-    ) -> S {
-        S::cast(self.schedule.lr(ctx.step))
-    }
-
-    fn views(&self, _state: &mut ()) -> impl Iterator<Item = ()> {
-        std::iter::repeat(())
+impl<F: Schedule + Send + Sync> ElementRule for ScaleBySchedule<F> {
+    fn coef(&self, ctx: &StepCtx) -> f64 {
+        self.schedule.lr(ctx.step)
     }
 
     #[inline(always)]
-    fn apply_block(&self, k: &S, _: &mut (), u: &mut [S], _p: &[S]) {
-        scale_block(u, *k);
+    fn apply<S: Scalar>(&self, k: S, u: S, _p: S) -> S {
+        u * k
     }
 }
 gradient_transform_via_blocks!(ScaleBySchedule<F>, F: [Schedule + Send + Sync]);
