@@ -421,6 +421,44 @@ impl<S: Scalar> Optimizer<S> {
         Ok(self.group_lr(index)? * self.lr_multiplier())
     }
 
+    /// The parameters to evaluate the model at: a copy of `params` in which
+    /// each parameter whose group keeps an evaluation point holds it (ASGD's
+    /// average `ax`, PyTorch's `optimizer.state[p]["ax"]`), and every other
+    /// parameter its current value. The iterate itself is untouched, so
+    /// training goes on from it; swap the copy in to evaluate.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_core::{ParamStore, Tags};
+    /// use descent_optim::{Asgd, AsgdConfig};
+    /// use nalgebra::DMatrix;
+    ///
+    /// let mut store = ParamStore::<f64>::new();
+    /// let w = store.register("w", Tags::WEIGHT, DMatrix::from_element(1, 2, 1.0))?;
+    /// let mut opt = Asgd::new(&store, AsgdConfig { t0: 0.0, ..AsgdConfig::default() })?;
+    /// for _ in 0..3 {
+    ///     store.grad_mut(w).fill(1.0);
+    ///     opt.step(&mut store)?;
+    /// }
+    /// let eval = opt.eval_params(store.params())?;
+    /// // The average of the iterates lags behind the last one.
+    /// assert!(eval.value(w)[0] > store.value(w)[0]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn eval_params(&self, params: &Params<S>) -> Result<Params<S>> {
+        self.check_store(params)?;
+        let mut out = params.clone();
+        for (id, v) in out.values_mut() {
+            for g in &self.groups {
+                if g.runner.eval_param(id.index(), v.as_mut_slice()) {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// How steps split their work across threads.
     pub fn parallelism(&self) -> Parallelism {
         self.parallelism

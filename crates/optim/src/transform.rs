@@ -14,6 +14,7 @@ mod adadelta;
 mod adagrad;
 mod adam;
 mod adamax;
+mod asgd;
 mod chain;
 mod clip;
 mod decay;
@@ -23,12 +24,14 @@ mod momentum;
 mod nadam;
 mod radam;
 mod rms;
+mod rprop;
 mod scale;
 
 pub use adadelta::{ScaleByAdadelta, ScaleByAdadeltaState, scale_by_adadelta};
 pub use adagrad::{ScaleByAdagrad, ScaleByAdagradState, scale_by_adagrad};
 pub use adam::{ScaleByAdam, ScaleByAdamState, scale_by_adam};
 pub use adamax::{ScaleByAdamax, ScaleByAdamaxState, scale_by_adamax};
+pub use asgd::{ScaleByAsgd, ScaleByAsgdState, scale_by_asgd};
 pub use chain::{Chain, ChainState, chain};
 pub(crate) use clip::clip_coef;
 pub use clip::{
@@ -45,6 +48,7 @@ pub use momentum::{Trace, TraceState, trace};
 pub use nadam::{ScaleByNadam, ScaleByNadamState, scale_by_nadam};
 pub use radam::{ScaleByRadam, ScaleByRadamState, scale_by_radam};
 pub use rms::{ScaleByRms, ScaleByRmsState, scale_by_rms};
+pub use rprop::{ScaleByRprop, ScaleByRpropState, scale_by_rprop};
 pub use scale::{
     Scale, ScaleByLearningRate, ScaleBySchedule, scale, scale_by_learning_rate, scale_by_schedule,
 };
@@ -178,6 +182,16 @@ pub trait BlockTransform<S: Scalar>: Send + Sync {
         None
     }
 
+    /// Writes parameter `index`'s evaluation value into `out` (which holds
+    /// the parameter's current value) and returns true, when this stage
+    /// keeps a point to evaluate the model at other than the iterate
+    /// (ASGD's average `ax`); the default keeps none, returns false and
+    /// leaves `out` alone. [`Optimizer::eval_params`](crate::Optimizer::eval_params)
+    /// reads it.
+    fn eval_param(&self, _state: &Self::State, _index: usize, _out: &mut [S]) -> bool {
+        false
+    }
+
     /// [`apply_block`](Self::apply_block) with the incoming updates read from
     /// `src` instead of `u` (whose contents on entry are unspecified). Stages
     /// that stream state through memory override it, so the first stage of a
@@ -263,6 +277,13 @@ impl<S: Scalar, T: BlockTransform<S>> BlockTransform<S> for Option<T> {
 
     fn momentum(&self) -> Option<(MomentumKind, f64)> {
         self.as_ref().and_then(|t| t.momentum())
+    }
+
+    fn eval_param(&self, state: &Self::State, index: usize, out: &mut [S]) -> bool {
+        match (self, state) {
+            (Some(t), OptionalState::Present(s)) => t.eval_param(s, index, out),
+            _ => false,
+        }
     }
 
     #[inline(always)]

@@ -236,6 +236,38 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
         0.01,
         1e-3,
     ),
+    // PyTorch 2.15's newer optimizers. Rprop reads its rate once, as its
+    // first step sizes.
+    (
+        "rprop",
+        |s, lr| {
+            Rprop::new(
+                s,
+                RpropConfig {
+                    lr,
+                    ..RpropConfig::default()
+                },
+            )
+        },
+        0.01,
+        1e-3,
+    ),
+    (
+        "asgd",
+        |s, lr| {
+            Asgd::new(
+                s,
+                AsgdConfig {
+                    lr,
+                    t0: 10.0,
+                    weight_decay: 1e-4,
+                    ..AsgdConfig::default()
+                },
+            )
+        },
+        0.05,
+        1e-4,
+    ),
 ];
 
 struct Problem {
@@ -368,5 +400,45 @@ fn every_optimizer_resumes_a_saved_run_on_the_identical_trajectory() {
         assert_eq!(resumed.momentum(), momentum, "{name}");
         let continued = run(&mut resumed, &mut resumed_store, &ROSENBROCK, 9);
         assert_eq!(continued, uninterrupted, "{name}");
+    }
+}
+
+#[test]
+fn every_optimizer_steps_bit_identically_on_any_number_of_threads() {
+    // Three tensors cut into blocks and spread over threads (shapes with
+    // two or more rows, so matrix-wise optimizers see matrices).
+    let shapes = [(3, 700), (2, 1), (40, 25)];
+    let run = |build: Build, threads: usize| {
+        let mut store = ParamStore::new();
+        for (i, &(r, c)) in shapes.iter().enumerate() {
+            let v = DMatrix::from_fn(r, c, |a, b| {
+                ((i * 131 + a * 17 + b * 7) % 23) as f64 * 0.1 - 1.1
+            });
+            store.register(format!("p{i}"), Tags::WEIGHT, v).unwrap();
+        }
+        let mut opt = build(&store, 0.01).unwrap();
+        opt.set_parallelism(Parallelism {
+            threads,
+            min_elems_per_thread: 1,
+        });
+        let ids: Vec<_> = store.ids().collect();
+        for k in 0..4 {
+            for &id in &ids {
+                let p = store.value(id).clone();
+                store
+                    .grad_mut(id)
+                    .copy_from(&p.map(|x| (1.7 * x + k as f64).sin()));
+            }
+            opt.step(&mut store).unwrap();
+        }
+        ids.iter()
+            .map(|&id| store.value(id).clone())
+            .collect::<Vec<_>>()
+    };
+    for &(name, build, _, _) in OPTIMIZERS_UNDER_TEST {
+        let serial = run(build, 1);
+        for threads in [2, 3] {
+            assert_eq!(run(build, threads), serial, "{name} on {threads} threads");
+        }
     }
 }

@@ -16,7 +16,7 @@ use descent_optim::{clip_grad_norm, clip_grad_value};
 use descent_testkit::golden::{self, Harness, Tensor, number};
 use descent_testkit::torch::optimizer;
 use descent_testkit::{Hyper, assert_close};
-use nalgebra::DMatrix;
+use nalgebra::{DMatrix, DVector};
 use serde_json::Value;
 
 fn cast<S: Scalar>(m: &DMatrix<f64>) -> DMatrix<S> {
@@ -33,43 +33,165 @@ fn tensor(v: &Value, what: &str) -> Result<DMatrix<f64>, String> {
         .map_err(|e| format!("{what}: {e}"))
 }
 
+/// Every field an optimizer case may have; any other fails the case.
+const OPTIMIZER_FIELDS: &[&str] = &[
+    "name",
+    "optimizer",
+    "hyper",
+    "objective",
+    "params0",
+    "grads",
+    "params",
+    // ASGD: the averaged iterate after each step.
+    "ax",
+    // Muon: the same run with Newton–Schulz in float64.
+    "ns_float64",
+    // LBFGS (closure-based).
+    "losses",
+    "closure_losses",
+    "n_iters",
+];
+
+/// `loss = ½ vec(P)ᵀ A vec(P) + Σ b⊙P` with `vec` row-major (FORMAT-next.md).
+struct Quadratic<S: Scalar> {
+    a: DMatrix<S>,
+    b: DMatrix<S>,
+}
+
+impl<S: Scalar> Quadratic<S> {
+    fn parse(o: &Value) -> Result<Option<Self>, String> {
+        Ok(match o {
+            Value::Null => None,
+            o => Some(Quadratic {
+                a: cast(&tensor(&o["A"], "A")?),
+                b: cast(&tensor(&o["b"], "b")?),
+            }),
+        })
+    }
+
+    /// `A vec(P) + vec(b)`, reshaped to P's shape (row-major).
+    fn grad(&self, p: &DMatrix<S>) -> DMatrix<S> {
+        let (r, c) = p.shape();
+        let x = DVector::from_iterator(r * c, p.transpose().iter().copied());
+        let bt = self.b.transpose();
+        let g = &self.a * x + DVector::from_iterator(r * c, bt.iter().copied());
+        DMatrix::from_row_slice(r, c, g.as_slice())
+    }
+}
+
+fn check_fields(case: &Value) -> Result<(), String> {
+    let obj = case.as_object().ok_or("case is not an object")?;
+    match obj.keys().find(|k| !OPTIMIZER_FIELDS.contains(&k.as_str())) {
+        Some(k) => Err(format!("unknown case field `{k}` (no check reads it)")),
+        None => Ok(()),
+    }
+}
+
+fn list<'a>(v: &'a Value, what: &str) -> Result<&'a [Value], String> {
+    v.as_array()
+        .map(Vec::as_slice)
+        .ok_or_else(|| format!("no `{what}` list"))
+}
+
+/// The largest |params[last] − params0|: Muon's bfloat16 reference is
+/// checked to a fraction of it (FORMAT-next.md: about 3%).
+fn movement(p0: &DMatrix<f64>, last: &Value) -> Result<f64, String> {
+    let last = tensor(last, "params")?;
+    Ok((&last - p0).amax())
+}
+
+/// Muon's bfloat16 `params` against a float64 Newton–Schulz: within this
+/// fraction of the case's total movement.
+const BF16_FRACTION: f64 = 0.05;
+
 fn check_optimizer<S: Scalar>(case: &Value, (rtol, atol): (f64, f64)) -> Result<(), String> {
+    check_fields(case)?;
     let class = case["optimizer"].as_str().ok_or("no `optimizer`")?;
     let p0 = tensor(&case["params0"], "params0")?;
+    let objective = Quadratic::<S>::parse(&case["objective"])?;
+    if class == "LBFGS" {
+        return check_lbfgs::<S>(case, &p0, objective, (rtol, atol));
+    }
     let mut store = ParamStore::<S>::new();
     let id = store
         .register("p", Tags::WEIGHT, cast(&p0))
         .map_err(|e| e.to_string())?;
     let mut opt = optimizer(&store, class, &case["hyper"])?;
-    let objective = match &case["objective"] {
-        Value::Null => None,
-        o => Some((
-            cast::<S>(&tensor(&o["A"], "A")?),
-            cast::<S>(&tensor(&o["b"], "b")?),
-        )),
+    // Muon: the float64 Newton–Schulz run is the tight reference, the
+    // recorded (bfloat16) one a loose one.
+    let ns = &case["ns_float64"];
+    let (grads, want) = match ns {
+        Value::Null => (
+            list(&case["grads"], "grads")?,
+            list(&case["params"], "params")?,
+        ),
+        ns => (
+            list(&ns["grads"], "ns_float64.grads")?,
+            list(&ns["params"], "ns_float64.params")?,
+        ),
     };
-    let grads = case["grads"].as_array().ok_or("no `grads`")?;
-    let want = case["params"].as_array().ok_or("no `params`")?;
+    let bf16 = match ns {
+        Value::Null => None,
+        _ => {
+            let p = list(&case["params"], "params")?;
+            let last = p.last().ok_or("empty `params`")?;
+            Some((p, BF16_FRACTION * movement(&p0, last)?))
+        }
+    };
+    let ax = match &case["ax"] {
+        Value::Null => None,
+        v => Some(list(v, "ax")?),
+    };
     if grads.len() != want.len() || grads.is_empty() {
         return Err("`grads` and `params` differ in length".into());
     }
-    for (k, (g, w)) in grads.iter().zip(want).enumerate() {
+    for (k, (g, w)) in grads.iter().enumerate().map(|(k, g)| (k, (g, &want[k]))) {
         let grad = match &objective {
             None => cast(&tensor(g, "grad")?),
-            // loss = ½ pᵀAp + bᵀp, so ∇ = A p + b (p is a row here).
-            Some((a, b)) => (a * store.value(id).transpose()).transpose() + b,
+            Some(q) => q.grad(store.value(id)),
         };
         store.grad_mut(id).copy_from(&grad);
         opt.step(&mut store).map_err(|e| e.to_string())?;
+        let got = widen(store.value(id));
         assert_close(
             &format!("params after step {k}"),
-            &widen(store.value(id)),
+            &got,
             &tensor(w, "params")?,
             rtol,
             atol,
         )?;
+        if let Some((p, tol)) = &bf16 {
+            let w = p.get(k).ok_or("`params` shorter than `grads`")?;
+            assert_close(
+                &format!("bfloat16 params after step {k}"),
+                &got,
+                &tensor(w, "params")?,
+                0.0,
+                *tol,
+            )?;
+        }
+        if let Some(ax) = ax {
+            let eval = opt.eval_params(store.params()).map_err(|e| e.to_string())?;
+            let w = ax.get(k).ok_or("`ax` shorter than `grads`")?;
+            assert_close(
+                &format!("ax after step {k}"),
+                &widen(eval.value(id)),
+                &tensor(w, "ax")?,
+                rtol,
+                atol,
+            )?;
+        }
     }
     Ok(())
+}
+
+fn check_lbfgs<S: Scalar>(
+    _case: &Value,
+    _p0: &DMatrix<f64>,
+    _objective: Option<Quadratic<S>>,
+    _tol: (f64, f64),
+) -> Result<(), String> {
+    Err("LBFGS is not supported yet".into())
 }
 
 fn check_clipping<S: Scalar>(case: &Value, (rtol, atol): (f64, f64)) -> Result<(), String> {

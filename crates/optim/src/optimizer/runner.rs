@@ -21,6 +21,8 @@ pub(super) trait Runner<S: Scalar>: Send {
         sq: Option<&mut [f64]>,
     );
     fn mask(&self) -> &[bool];
+    /// Parameter `index`'s evaluation value into `out`, if the chain keeps one.
+    fn eval_param(&self, index: usize, out: &mut [S]) -> bool;
     fn save(&self) -> Value;
     fn check(&self, saved: &Value) -> Result<()>;
     fn load(&mut self, saved: &Value) -> Result<()>;
@@ -58,6 +60,11 @@ impl<S: Scalar, T: BlockTransform<S>> Runner<S> for Bound<S, T> {
 
     fn mask(&self) -> &[bool] {
         &self.mask
+    }
+
+    fn eval_param(&self, index: usize, out: &mut [S]) -> bool {
+        self.mask.get(index).copied().unwrap_or(false)
+            && self.transform.eval_param(&self.state, index, out)
     }
 
     fn save(&self) -> Value {

@@ -175,6 +175,11 @@ macro_rules! chain_impl {
                 true $(&& self.0.$i.is_identity())+
             }
 
+            /// The first stage's evaluation value that has one, in chain order.
+            fn eval_param(&self, state: &Self::State, index: usize, out: &mut [S]) -> bool {
+                false $(|| self.0.$i.eval_param(&state.stages.$i, index, out))+
+            }
+
             /// The first stage's momentum that has one, in chain order.
             fn momentum(&self) -> Option<(MomentumKind, f64)> {
                 None $(.or_else(|| self.0.$i.momentum()))+

@@ -63,6 +63,11 @@ impl<S: Scalar, T: BlockTransform<S>> BlockTransform<S> for Masked<T> {
         self.inner.momentum()
     }
 
+    fn eval_param(&self, state: &Self::State, index: usize, out: &mut [S]) -> bool {
+        state.mask.get(index).copied().unwrap_or(false)
+            && self.inner.eval_param(&state.inner, index, out)
+    }
+
     fn prepare(
         &self,
         state: &mut Self::State,

@@ -56,6 +56,13 @@ pub const ROUTES: &[Route] = &[
         ],
         harnesses: &[Harness::Optim],
     },
+    // PyTorch 2.15's newer optimizers (`optimizers_torch2.json`).
+    Route {
+        kind: "optimizers",
+        field: Some("optimizer"),
+        values: &["Rprop", "ASGD"],
+        harnesses: &[Harness::Optim],
+    },
     Route {
         kind: "clipping",
         field: Some("fn"),

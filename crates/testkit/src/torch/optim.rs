@@ -7,6 +7,7 @@ use descent_optim::{
     NAdamConfig, Optimizer, OptimizerConfig, RAdamConfig, RmsPropConfig, Selector, SgdConfig,
     WeightDecay,
 };
+use descent_optim::{AsgdConfig, RpropConfig};
 use serde_json::Value;
 
 /// The optimizer PyTorch's `class(params, **hyper)` makes, over every
@@ -146,6 +147,26 @@ fn build<S: Scalar>(store: &ParamStore<S>, class: &str, h: &Hyper) -> Result<Opt
                 rho: h.f64("rho")?,
                 eps: h.f64("eps")?,
                 weight_decay: wd(false)?,
+                maximize: h.bool("maximize")?,
+            },
+        ),
+        "Rprop" => go(
+            store,
+            RpropConfig {
+                lr: h.f64("lr")?,
+                etas: h.pair_f64("etas")?,
+                step_sizes: h.pair_f64("step_sizes")?,
+                maximize: h.bool("maximize")?,
+            },
+        ),
+        "ASGD" => go(
+            store,
+            AsgdConfig {
+                lr: h.f64("lr")?,
+                lambd: h.f64("lambd")?,
+                alpha: h.f64("alpha")?,
+                t0: h.f64("t0")?,
+                weight_decay: h.f64("weight_decay")?,
                 maximize: h.bool("maximize")?,
             },
         ),
