@@ -76,7 +76,7 @@ pub use optimizers::{
     AdamaxConfig, Lion, LionConfig, NAdam, NAdamConfig, OptimizerConfig, RAdam, RAdamConfig,
     RmsProp, RmsPropConfig, Sgd, SgdConfig, WeightDecay,
 };
-pub use optimizers::{Asgd, AsgdConfig, Rprop, RpropConfig};
+pub use optimizers::{Adafactor, AdafactorConfig, Asgd, AsgdConfig, Rprop, RpropConfig};
 pub use select::Selector;
 pub use transform::{BlockTransform, Mask, MomentumKind, OptionalState, Tensors};
 pub use walk::{BLOCK, Parallelism, grad_norm};

@@ -12,6 +12,7 @@
 //! [`WeightDecay`] chosen.
 
 mod adadelta;
+mod adafactor;
 mod adagrad;
 mod adam;
 mod adamax;
@@ -24,6 +25,7 @@ mod rprop;
 mod sgd;
 
 pub use adadelta::{Adadelta, AdadeltaConfig};
+pub use adafactor::{Adafactor, AdafactorConfig};
 pub use adagrad::{Adagrad, AdagradConfig};
 pub use adam::{Adam, AdamConfig, AdamW, AdamWConfig};
 pub use adamax::{Adamax, AdamaxConfig};

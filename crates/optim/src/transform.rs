@@ -11,6 +11,7 @@
 //! (rewrite the gradients in place), so it composes with transforms written elsewhere.
 
 mod adadelta;
+mod adafactor;
 mod adagrad;
 mod adam;
 mod adamax;
@@ -28,6 +29,7 @@ mod rprop;
 mod scale;
 
 pub use adadelta::{ScaleByAdadelta, ScaleByAdadeltaState, scale_by_adadelta};
+pub use adafactor::{ScaleByAdafactor, ScaleByAdafactorState, scale_by_adafactor};
 pub use adagrad::{ScaleByAdagrad, ScaleByAdagradState, scale_by_adagrad};
 pub use adam::{ScaleByAdam, ScaleByAdamState, scale_by_adam};
 pub use adamax::{ScaleByAdamax, ScaleByAdamaxState, scale_by_adamax};

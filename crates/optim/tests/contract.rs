@@ -268,6 +268,21 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
         0.05,
         1e-4,
     ),
+    (
+        "adafactor",
+        |s, lr| {
+            Adafactor::new(
+                s,
+                AdafactorConfig {
+                    lr,
+                    weight_decay: 1e-3,
+                    ..AdafactorConfig::default()
+                },
+            )
+        },
+        0.05,
+        0.01,
+    ),
 ];
 
 struct Problem {

@@ -60,7 +60,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         kind: "optimizers",
         field: Some("optimizer"),
-        values: &["Rprop", "ASGD"],
+        values: &["Rprop", "ASGD", "Adafactor"],
         harnesses: &[Harness::Optim],
     },
     Route {

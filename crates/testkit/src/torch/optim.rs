@@ -1,13 +1,14 @@
 //! `torch.optim` optimizers by class name.
 
 use crate::Hyper;
+use crate::golden::number;
 use descent_core::{ParamStore, Scalar};
 use descent_optim::{
     AdadeltaConfig, AdagradConfig, AdamConfig, AdamWConfig, AdamaxConfig, BlockTransform,
     NAdamConfig, Optimizer, OptimizerConfig, RAdamConfig, RmsPropConfig, Selector, SgdConfig,
     WeightDecay,
 };
-use descent_optim::{AsgdConfig, RpropConfig};
+use descent_optim::{AdafactorConfig, AsgdConfig, RpropConfig};
 use serde_json::Value;
 
 /// The optimizer PyTorch's `class(params, **hyper)` makes, over every
@@ -170,6 +171,29 @@ fn build<S: Scalar>(store: &ParamStore<S>, class: &str, h: &Hyper) -> Result<Opt
                 maximize: h.bool("maximize")?,
             },
         ),
+        "Adafactor" => go(store, {
+            let eps = h.list("eps")?;
+            let eps = match eps {
+                [e1, e2] => (
+                    // The references ran in float64: PyTorch's `None` was
+                    // finfo(float64).eps, whatever precision this run uses.
+                    match e1 {
+                        Value::Null => Some(f64::EPSILON),
+                        e => Some(number(e).ok_or("`eps.0` is not a number")?),
+                    },
+                    number(e2).ok_or("`eps.1` is not a number")?,
+                ),
+                _ => return Err(format!("Adafactor `eps` = {eps:?} is not a pair")),
+            };
+            AdafactorConfig {
+                lr: h.f64("lr")?,
+                beta2_decay: h.f64("beta2_decay")?,
+                eps,
+                d: h.f64("d")?,
+                weight_decay: h.f64("weight_decay")?,
+                maximize: h.bool("maximize")?,
+            }
+        }),
         other => Err(format!("unsupported optimizer `{other}`")),
     }
 }
