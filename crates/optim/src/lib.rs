@@ -13,6 +13,9 @@
 //! - PyTorch-named constructors that only assemble chains: [`Sgd`], [`Adagrad`],
 //!   [`RmsProp`], [`Adam`], [`AdamW`], [`NAdam`], [`RAdam`], [`Adamax`],
 //!   [`Adadelta`], and [`Lion`]; [`WeightDecay`] is the one decay abstraction they share.
+//! - PyTorch 2.15's newer optimizers: [`Rprop`], [`Asgd`] (its average through
+//!   [`Optimizer::eval_params`]), [`Adafactor`] and [`Muon`] (matrices; with
+//!   AdamW for the rest through [`Muon::with_adamw`]).
 //! - [`clip_grad_norm`] and [`clip_grad_value`]: PyTorch's free clipping functions.
 //!
 //! # One pass over memory
@@ -76,7 +79,9 @@ pub use optimizers::{
     AdamaxConfig, Lion, LionConfig, NAdam, NAdamConfig, OptimizerConfig, RAdam, RAdamConfig,
     RmsProp, RmsPropConfig, Sgd, SgdConfig, WeightDecay,
 };
-pub use optimizers::{Adafactor, AdafactorConfig, Asgd, AsgdConfig, Rprop, RpropConfig};
+pub use optimizers::{
+    Adafactor, AdafactorConfig, Asgd, AsgdConfig, Muon, MuonConfig, Rprop, RpropConfig,
+};
 pub use select::Selector;
 pub use transform::{BlockTransform, Mask, MomentumKind, OptionalState, Tensors};
 pub use walk::{BLOCK, Parallelism, grad_norm};

@@ -22,6 +22,7 @@ mod decay;
 mod lion;
 mod masked;
 mod momentum;
+mod muon;
 mod nadam;
 mod radam;
 mod rms;
@@ -47,6 +48,7 @@ pub use decay::{
 pub use lion::{ScaleByLion, ScaleByLionState, scale_by_lion};
 pub use masked::{Masked, MaskedState, masked};
 pub use momentum::{Trace, TraceState, trace};
+pub use muon::{AdjustLr, ScaleByMuon, ScaleByMuonState, scale_by_muon};
 pub use nadam::{ScaleByNadam, ScaleByNadamState, scale_by_nadam};
 pub use radam::{ScaleByRadam, ScaleByRadamState, scale_by_radam};
 pub use rms::{ScaleByRms, ScaleByRmsState, scale_by_rms};
@@ -149,6 +151,14 @@ pub trait BlockTransform<S: Scalar>: Send + Sync {
     /// Fresh state, keeping element-wise buffers only where `mask` is true.
     fn init_masked(&self, params: &Params<S>, mask: Mask<'_>) -> Self::State;
 
+    /// Checks that this stage supports every parameter `mask` selects
+    /// (Muon: matrices only); the optimizer's builder calls it before
+    /// `init_masked`, so an unsupported parameter is a typed error at
+    /// construction, never a panic in a step. The default accepts all.
+    fn check_params(&self, _params: &Params<S>, _mask: Mask<'_>) -> crate::Result<()> {
+        Ok(())
+    }
+
     /// True when `prepare` reads the incoming updates (a global reduction),
     /// so every earlier stage must be applied in full first.
     fn reads_input(&self) -> bool {
@@ -238,6 +248,11 @@ impl<S: Scalar, T: BlockTransform<S>> BlockTransform<S> for Option<T> {
 
     fn reads_input(&self) -> bool {
         self.as_ref().is_some_and(|t| t.reads_input())
+    }
+
+    fn check_params(&self, params: &Params<S>, mask: Mask<'_>) -> crate::Result<()> {
+        self.as_ref()
+            .map_or(Ok(()), |t| t.check_params(params, mask))
     }
 
     fn prepare(

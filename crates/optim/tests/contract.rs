@@ -283,6 +283,21 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
         0.05,
         0.01,
     ),
+    // Muon takes matrices only: the problems' parameter is a 2 × 1 column.
+    (
+        "muon",
+        |s, lr| {
+            Muon::new(
+                s,
+                MuonConfig {
+                    lr,
+                    ..MuonConfig::default()
+                },
+            )
+        },
+        0.02,
+        0.005,
+    ),
 ];
 
 struct Problem {
@@ -312,10 +327,11 @@ const ROSENBROCK: Problem = Problem {
     n_steps: 500,
 };
 
+/// A store holding `x` as a column (a matrix, so that Muon takes it too).
 fn store_at(x: &[f64]) -> ParamStore<f64> {
     let mut store = ParamStore::new();
     store
-        .register("x", Tags::WEIGHT, DMatrix::from_row_slice(1, x.len(), x))
+        .register("x", Tags::WEIGHT, DMatrix::from_column_slice(x.len(), 1, x))
         .unwrap();
     store
 }

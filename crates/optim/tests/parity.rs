@@ -101,8 +101,9 @@ fn movement(p0: &DMatrix<f64>, last: &Value) -> Result<f64, String> {
 }
 
 /// Muon's bfloat16 `params` against a float64 Newton–Schulz: within this
-/// fraction of the case's total movement.
-const BF16_FRACTION: f64 = 0.05;
+/// fraction of the case's total movement (FORMAT-next.md: "up to about 3%";
+/// the largest in the file is 1.6%, `muon_no_nesterov/quadratic`).
+const BF16_FRACTION: f64 = 0.03;
 
 fn check_optimizer<S: Scalar>(case: &Value, (rtol, atol): (f64, f64)) -> Result<(), String> {
     check_fields(case)?;

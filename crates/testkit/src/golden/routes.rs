@@ -60,7 +60,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         kind: "optimizers",
         field: Some("optimizer"),
-        values: &["Rprop", "ASGD", "Adafactor"],
+        values: &["Rprop", "ASGD", "Adafactor", "Muon"],
         harnesses: &[Harness::Optim],
     },
     Route {

@@ -3,12 +3,13 @@
 use crate::Hyper;
 use crate::golden::number;
 use descent_core::{ParamStore, Scalar};
+use descent_optim::transform::AdjustLr;
 use descent_optim::{
     AdadeltaConfig, AdagradConfig, AdamConfig, AdamWConfig, AdamaxConfig, BlockTransform,
     NAdamConfig, Optimizer, OptimizerConfig, RAdamConfig, RmsPropConfig, Selector, SgdConfig,
     WeightDecay,
 };
-use descent_optim::{AdafactorConfig, AsgdConfig, RpropConfig};
+use descent_optim::{AdafactorConfig, AsgdConfig, MuonConfig, RpropConfig};
 use serde_json::Value;
 
 /// The optimizer PyTorch's `class(params, **hyper)` makes, over every
@@ -194,6 +195,35 @@ fn build<S: Scalar>(store: &ParamStore<S>, class: &str, h: &Hyper) -> Result<Opt
                 maximize: h.bool("maximize")?,
             }
         }),
+        "Muon" => go(
+            store,
+            MuonConfig {
+                lr: h.f64("lr")?,
+                weight_decay: h.f64("weight_decay")?,
+                momentum: h.f64("momentum")?,
+                nesterov: h.bool("nesterov")?,
+                ns_coefficients: match h.list("ns_coefficients")? {
+                    [a, b, c] => match (number(a), number(b), number(c)) {
+                        (Some(a), Some(b), Some(c)) => (a, b, c),
+                        _ => return Err("Muon `ns_coefficients` are not numbers".into()),
+                    },
+                    v => return Err(format!("Muon `ns_coefficients` = {v:?} is not a triple")),
+                },
+                eps: h.f64("eps")?,
+                ns_steps: h.usize("ns_steps")?,
+                adjust_lr: match h.get("adjust_lr_fn")? {
+                    Value::Null => AdjustLr::Original,
+                    _ => h.choice(
+                        "adjust_lr_fn",
+                        &[
+                            ("original", AdjustLr::Original),
+                            ("match_rms_adamw", AdjustLr::MatchRmsAdamw),
+                            ("spectral_unclamped", AdjustLr::SpectralUnclamped),
+                        ],
+                    )?,
+                },
+            },
+        ),
         other => Err(format!("unsupported optimizer `{other}`")),
     }
 }
