@@ -473,3 +473,85 @@ fn every_optimizer_steps_bit_identically_on_any_number_of_threads() {
         }
     }
 }
+
+/// L-BFGS is closure-based, so it has its own rows: both line searches
+/// descend both problems, stay put on zero gradients, and resume a saved
+/// run on the identical trajectory. (It runs on the calling thread: its
+/// flat-vector algebra is serial, so thread counts cannot change it.)
+#[test]
+fn lbfgs_keeps_the_contract_with_and_without_line_search() {
+    let configs = [
+        LbfgsConfig {
+            lr: 0.1,
+            ..LbfgsConfig::default()
+        },
+        LbfgsConfig {
+            line_search: LineSearch::StrongWolfe,
+            ..LbfgsConfig::default()
+        },
+    ];
+    let step = |opt: &mut Lbfgs, store: &mut ParamStore<f64>, problem: &Problem| {
+        let id = store.ids().next().unwrap();
+        opt.step(store, |s| {
+            let x = s.value(id).as_slice().to_vec();
+            s.grad_mut(id).copy_from_slice(&(problem.grad)(&x));
+            (problem.loss)(&x)
+        })
+        .unwrap()
+    };
+    for cfg in configs {
+        let name = format!("{:?}", cfg.line_search);
+        for problem in [&QUADRATIC, &ROSENBROCK] {
+            let mut store = store_at(&problem.start);
+            let mut opt = Lbfgs::new(&store, cfg).unwrap();
+            for _ in 0..10 {
+                step(&mut opt, &mut store, problem);
+            }
+            let (start, end) = (
+                (problem.loss)(&problem.start),
+                (problem.loss)(&x_of(&store)),
+            );
+            assert!(
+                end.is_finite() && end < 0.5 * start,
+                "lbfgs {name} on {}: loss {start} -> {end}",
+                problem.name
+            );
+        }
+        // Zero gradients meet `tolerance_grad` at once: no iteration, no move.
+        let mut store = store_at(&[1.0, -0.5]);
+        let mut opt = Lbfgs::new(&store, cfg).unwrap();
+        let id = store.ids().next().unwrap();
+        let report = opt.step(&mut store, |_| 1.0).unwrap();
+        assert_eq!(
+            (report.n_iters, x_of(&store)),
+            (0, vec![1.0, -0.5]),
+            "{name}"
+        );
+        assert_eq!(store.grad(id).as_slice(), &[0.0, 0.0]);
+        // Save after two steps, continue; a fresh optimizer resumes identically.
+        let mut store = store_at(&ROSENBROCK.start);
+        let mut opt = Lbfgs::new(&store, LbfgsConfig { max_iter: 3, ..cfg }).unwrap();
+        for _ in 0..2 {
+            step(&mut opt, &mut store, &ROSENBROCK);
+        }
+        let saved = serde_json::to_string(&opt.state()).unwrap();
+        let x2 = x_of(&store);
+        let uninterrupted: Vec<_> = (0..4)
+            .map(|_| (step(&mut opt, &mut store, &ROSENBROCK), x_of(&store)))
+            .collect();
+        let mut resumed_store = store_at(&x2);
+        let mut resumed = Lbfgs::new(&resumed_store, LbfgsConfig { max_iter: 3, ..cfg }).unwrap();
+        resumed
+            .load_state(&serde_json::from_str(&saved).unwrap())
+            .unwrap();
+        let continued: Vec<_> = (0..4)
+            .map(|_| {
+                (
+                    step(&mut resumed, &mut resumed_store, &ROSENBROCK),
+                    x_of(&resumed_store),
+                )
+            })
+            .collect();
+        assert_eq!(continued, uninterrupted, "{name}");
+    }
+}

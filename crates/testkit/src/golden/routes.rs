@@ -60,7 +60,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         kind: "optimizers",
         field: Some("optimizer"),
-        values: &["Rprop", "ASGD", "Adafactor", "Muon"],
+        values: &["Rprop", "ASGD", "Adafactor", "Muon", "LBFGS"],
         harnesses: &[Harness::Optim],
     },
     Route {

@@ -9,7 +9,9 @@ use descent_optim::{
     NAdamConfig, Optimizer, OptimizerConfig, RAdamConfig, RmsPropConfig, Selector, SgdConfig,
     WeightDecay,
 };
-use descent_optim::{AdafactorConfig, AsgdConfig, MuonConfig, RpropConfig};
+use descent_optim::{
+    AdafactorConfig, AsgdConfig, LbfgsConfig, LineSearch, MuonConfig, RpropConfig,
+};
 use serde_json::Value;
 
 /// The optimizer PyTorch's `class(params, **hyper)` makes, over every
@@ -30,6 +32,7 @@ use serde_json::Value;
 /// assert!(optimizer(&store, "SGD", &hyper).is_ok());
 /// let err = optimizer(&store, "SGD", &json!({"lr": 0.1})).unwrap_err();
 /// assert!(err.contains("momentum"), "{err}");
+/// // LBFGS is closure-based: `lbfgs` builds its configuration instead.
 /// assert!(optimizer(&store, "LBFGS", &hyper).is_err());
 /// ```
 pub fn optimizer<S: Scalar>(
@@ -226,4 +229,40 @@ fn build<S: Scalar>(store: &ParamStore<S>, class: &str, h: &Hyper) -> Result<Opt
         ),
         other => Err(format!("unsupported optimizer `{other}`")),
     }
+}
+
+/// The configuration PyTorch's `LBFGS(params, **hyper)` has (LBFGS is
+/// closure-based, so it is not an [`Optimizer`]).
+///
+/// # Examples
+///
+/// ```
+/// use descent_testkit::torch::lbfgs;
+/// use serde_json::json;
+///
+/// let hyper = json!({"lr": 1.0, "max_iter": 20, "max_eval": null, "tolerance_grad": 1e-7,
+///     "tolerance_change": 1e-9, "history_size": 100, "line_search_fn": "strong_wolfe",
+///     "maximize": false});
+/// assert_eq!(lbfgs(&hyper).unwrap().max_eval(), 25);
+/// ```
+pub fn lbfgs(hyper: &Value) -> Result<LbfgsConfig, String> {
+    Hyper::read(hyper, |h| {
+        // PyTorch's LBFGS has no maximize; the reference files write false.
+        h.expect("maximize", false)?;
+        Ok(LbfgsConfig {
+            lr: h.f64("lr")?,
+            max_iter: h.usize("max_iter")?,
+            max_eval: h.opt_usize("max_eval")?,
+            tolerance_grad: h.f64("tolerance_grad")?,
+            tolerance_change: h.f64("tolerance_change")?,
+            history_size: h.usize("history_size")?,
+            line_search: match h.get("line_search_fn")? {
+                Value::Null => LineSearch::None,
+                _ => h.choice(
+                    "line_search_fn",
+                    &[("strong_wolfe", LineSearch::StrongWolfe)],
+                )?,
+            },
+        })
+    })
 }
