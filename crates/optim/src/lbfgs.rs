@@ -139,9 +139,13 @@ pub struct LbfgsState {
 /// of the store as one flat vector (in the store's column-major element
 /// order). Vectors and history are kept in `f64` whatever `S` is.
 ///
-/// The closure computes the loss at the store's current values and writes
-/// the gradient into the store's gradients (zeroing them first, as a
-/// PyTorch closure calls `zero_grad`), and returns the loss.
+/// The closure computes the loss at the store's current values, adds its
+/// gradient into the store's gradients and returns the loss; the step
+/// zeroes the gradients before each call (what a PyTorch closure's
+/// `optimizer.zero_grad()` does), so a closure that runs a tape's
+/// `backward` needs nothing more. After the step the store holds the last
+/// iterate and the gradient of the last closure call, which need not be
+/// taken at that iterate (as in PyTorch).
 ///
 /// # Examples
 ///
