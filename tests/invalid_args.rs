@@ -254,6 +254,57 @@ const ROWS: &[Row] = &[
             )
         },
     ),
+    // optim: PyTorch 2.15's newer optimizers
+    ("optim", "rprop etaminus >= 1", || {
+        let etas = (1.5, 1.2);
+        let cfg = descent_optim::RpropConfig {
+            etas,
+            ..Default::default()
+        };
+        expect!(
+            descent_optim::Rprop::new(&store(), cfg),
+            OptErr::OutOfRange { .. }
+        )
+    }),
+    ("optim", "asgd infinite t0", || {
+        let cfg = descent_optim::AsgdConfig {
+            t0: f64::INFINITY,
+            ..Default::default()
+        };
+        expect!(
+            descent_optim::Asgd::new(&store(), cfg),
+            OptErr::OutOfRange { .. }
+        )
+    }),
+    ("optim", "adafactor positive beta2_decay", || {
+        let cfg = descent_optim::AdafactorConfig {
+            beta2_decay: 0.5,
+            ..Default::default()
+        };
+        expect!(
+            descent_optim::Adafactor::new(&store(), cfg),
+            OptErr::OutOfRange { .. }
+        )
+    }),
+    ("optim", "muon on a one-row parameter", || {
+        let mut s = store();
+        s.register("b", Tags::BIAS, DMatrix::zeros(1, 2)).unwrap();
+        let cfg = descent_optim::MuonConfig::default();
+        expect!(
+            descent_optim::Muon::new(&s, cfg),
+            OptErr::UnsupportedShape { .. }
+        )
+    }),
+    ("optim", "lbfgs history_size 0", || {
+        let cfg = descent_optim::LbfgsConfig {
+            history_size: 0,
+            ..Default::default()
+        };
+        expect!(
+            descent_optim::Lbfgs::new(&store(), cfg),
+            OptErr::OutOfRange { .. }
+        )
+    }),
     // schedule
     ("schedule", "StepLr step_size 0", || {
         expect!(

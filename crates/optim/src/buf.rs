@@ -44,6 +44,16 @@ impl<S: Scalar> Bufs<S> {
         &self.0
     }
 
+    /// Buffers of any lengths, one per parameter (row and column statistics).
+    pub(crate) fn from_vecs(bufs: Vec<Vec<S>>) -> Self {
+        Bufs(bufs)
+    }
+
+    /// The buffers, one per parameter, mutably.
+    pub(crate) fn vecs_mut(&mut self) -> &mut [Vec<S>] {
+        &mut self.0
+    }
+
     /// Mutable slices, one per parameter, in id order.
     pub fn slices_mut(&mut self) -> impl Iterator<Item = &mut [S]> {
         self.0.iter_mut().map(Vec::as_mut_slice)

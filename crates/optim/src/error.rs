@@ -82,6 +82,21 @@ pub enum Error {
         /// The hyperparameter's name.
         name: &'static str,
     },
+    /// A parameter of a shape the optimizer does not support reached it
+    /// (a one-row parameter, PyTorch's 1-d tensor, in a Muon group).
+    #[error("{optimizer} does not support parameter `{name}` of shape {rows} x {cols}: {expected}")]
+    UnsupportedShape {
+        /// The optimizer (or stage).
+        optimizer: &'static str,
+        /// The parameter's name.
+        name: String,
+        /// Its rows.
+        rows: usize,
+        /// Its columns.
+        cols: usize,
+        /// What it supports, and what to do instead.
+        expected: &'static str,
+    },
     /// The total gradient norm is NaN or infinite and `error_if_nonfinite` was set.
     #[error("the total norm of order {norm_type} of the gradients is non-finite ({total_norm})")]
     NonFiniteNorm {

@@ -13,6 +13,10 @@
 //! - PyTorch-named constructors that only assemble chains: [`Sgd`], [`Adagrad`],
 //!   [`RmsProp`], [`Adam`], [`AdamW`], [`NAdam`], [`RAdam`], [`Adamax`],
 //!   [`Adadelta`], and [`Lion`]; [`WeightDecay`] is the one decay abstraction they share.
+//! - PyTorch 2.15's newer optimizers: [`Rprop`], [`Asgd`] (its average through
+//!   [`Optimizer::eval_params`]), [`Adafactor`] and [`Muon`] (matrices; with
+//!   AdamW for the rest through [`Muon::with_adamw`]), and [`Lbfgs`], which
+//!   is closure-based (each step re-evaluates the loss and gradient).
 //! - [`clip_grad_norm`] and [`clip_grad_value`]: PyTorch's free clipping functions.
 //!
 //! # One pass over memory
@@ -55,6 +59,7 @@ mod buf;
 mod clip;
 mod error;
 mod float;
+mod lbfgs;
 mod optimizer;
 pub mod optimizers;
 mod select;
@@ -67,6 +72,7 @@ mod testing;
 pub use buf::{Bufs, Split};
 pub use clip::{clip_grad_norm, clip_grad_value};
 pub use error::{Error, Result};
+pub use lbfgs::{Lbfgs, LbfgsConfig, LbfgsState, LbfgsStep, LineSearch};
 pub use optimizer::{
     GroupState, HyperSource, HyperState, LrSource, LrState, Optimizer, OptimizerBuilder,
     OptimizerState, SharedSchedule,
@@ -81,6 +87,9 @@ pub use optimizers::{
     Adadelta, AdadeltaConfig, Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Adamax,
     AdamaxConfig, Lion, LionConfig, NAdam, NAdamConfig, OptimizerConfig, RAdam, RAdamConfig,
     RmsProp, RmsPropConfig, Sgd, SgdConfig, WeightDecay,
+};
+pub use optimizers::{
+    Adafactor, AdafactorConfig, Asgd, AsgdConfig, Muon, MuonConfig, Rprop, RpropConfig,
 };
 pub use select::Selector;
 pub use transform::{BlockTransform, Hyper, Mask, MomentumKind, OptionalState, Tensors};

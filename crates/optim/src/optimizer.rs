@@ -124,6 +124,7 @@ impl<S: Scalar> OptimizerBuilder<'_, S> {
             .iter()
             .map(|(id, meta, _)| !self.taken[id.index()] && selector.matches(meta))
             .collect();
+        transform.check_params(self.params, Mask::new(&mask))?;
         for (t, m) in self.taken.iter_mut().zip(&mask) {
             *t |= *m;
         }

@@ -13,30 +13,38 @@
 
 mod adabelief;
 mod adadelta;
+mod adafactor;
 mod adagrad;
 mod adam;
 mod adamax;
+mod asgd;
 mod lamb;
 mod lion;
+mod muon;
 mod nadam;
 mod prodigy;
 mod radam;
 mod rmsprop;
+mod rprop;
 mod schedule_free;
 mod sgd;
 mod sophia;
 
 pub use adabelief::{AdaBelief, AdaBeliefConfig, OptaxAdam, OptaxAdamConfig, Yogi, YogiConfig};
 pub use adadelta::{Adadelta, AdadeltaConfig};
+pub use adafactor::{Adafactor, AdafactorConfig};
 pub use adagrad::{Adagrad, AdagradConfig};
 pub use adam::{Adam, AdamConfig, AdamW, AdamWConfig};
 pub use adamax::{Adamax, AdamaxConfig};
+pub use asgd::{Asgd, AsgdConfig};
 pub use lamb::{Lamb, LambConfig, Lars, LarsConfig, NovoGrad, NovoGradConfig};
 pub use lion::{Lion, LionConfig};
+pub use muon::{Muon, MuonConfig};
 pub use nadam::{NAdam, NAdamConfig};
 pub use prodigy::{Prodigy, ProdigyConfig};
 pub use radam::{RAdam, RAdamConfig};
 pub use rmsprop::{RmsProp, RmsPropConfig};
+pub use rprop::{Rprop, RpropConfig};
 pub use schedule_free::{
     Lookahead, LookaheadConfig, ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd,
     ScheduleFreeSgdConfig,

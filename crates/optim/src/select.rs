@@ -29,6 +29,10 @@ pub enum Selector {
     Not(Box<Selector>),
     /// Parameters any of these selectors picks.
     Any(Vec<Selector>),
+    /// Matrices: parameters with two or more rows (PyTorch's tensors of two
+    /// or more dimensions; a one-row parameter is the store's layout of a
+    /// 1-d tensor). Muon's group, with the rest going to AdamW.
+    Matrices,
 }
 
 impl Selector {
@@ -67,6 +71,7 @@ impl Selector {
             Selector::Name(p) => glob(p.as_bytes(), meta.name.as_bytes()),
             Selector::Not(s) => !s.matches(meta),
             Selector::Any(v) => v.iter().any(|s| s.matches(meta)),
+            Selector::Matrices => meta.shape.0 >= 2,
         }
     }
 }

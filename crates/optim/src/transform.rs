@@ -12,11 +12,13 @@
 
 mod accumulate;
 mod adadelta;
+mod adafactor;
 mod adagrad;
 mod adam;
 mod adamax;
 mod adapter;
 mod agc;
+mod asgd;
 mod chain;
 mod clip;
 mod decay;
@@ -25,6 +27,7 @@ mod lion;
 mod lookahead;
 mod masked;
 mod momentum;
+mod muon;
 mod nadam;
 mod novograd;
 mod optax_adam;
@@ -33,6 +36,7 @@ mod per_tensor;
 mod prodigy;
 mod radam;
 mod rms;
+mod rprop;
 mod scale;
 mod schedule_free;
 mod sophia;
@@ -42,11 +46,13 @@ mod yogi;
 
 pub use accumulate::{MultiSteps, MultiStepsCoefs, MultiStepsState, multi_steps};
 pub use adadelta::{ScaleByAdadelta, ScaleByAdadeltaState, scale_by_adadelta};
+pub use adafactor::{ScaleByAdafactor, ScaleByAdafactorState, scale_by_adafactor};
 pub use adagrad::{ScaleByAdagrad, ScaleByAdagradState, scale_by_adagrad};
 pub use adam::{ScaleByAdam, ScaleByAdamState, scale_by_adam};
 pub use adamax::{ScaleByAdamax, ScaleByAdamaxState, scale_by_adamax};
 pub use adapter::{Unfused, UnfusedState, unfused};
 pub use agc::{AdaptiveGradClip, AdaptiveGradClipState, UnitFactors, adaptive_grad_clip};
+pub use asgd::{ScaleByAsgd, ScaleByAsgdState, scale_by_asgd};
 pub use chain::{Chain, ChainState, chain};
 pub(crate) use clip::clip_coef;
 pub use clip::{
@@ -62,6 +68,7 @@ pub use lion::{ScaleByLion, ScaleByLionState, scale_by_lion};
 pub use lookahead::{Lookahead, LookaheadCoefs, LookaheadState, lookahead};
 pub use masked::{Masked, MaskedState, masked};
 pub use momentum::{Trace, TraceState, trace};
+pub use muon::{AdjustLr, ScaleByMuon, ScaleByMuonState, scale_by_muon};
 pub use nadam::{ScaleByNadam, ScaleByNadamState, scale_by_nadam};
 pub use novograd::{ScaleByNovograd, ScaleByNovogradState, scale_by_novograd};
 pub use optax_adam::{
@@ -72,6 +79,7 @@ pub use per_tensor::{Each, PerTensor};
 pub use prodigy::{ScaleByProdigy, ScaleByProdigyState, scale_by_prodigy};
 pub use radam::{ScaleByRadam, ScaleByRadamState, scale_by_radam};
 pub use rms::{ScaleByRms, ScaleByRmsState, scale_by_rms};
+pub use rprop::{ScaleByRprop, ScaleByRpropState, scale_by_rprop};
 pub use scale::{
     Scale, ScaleByLearningRate, ScaleBySchedule, scale, scale_by_learning_rate, scale_by_schedule,
 };
@@ -293,6 +301,14 @@ pub trait BlockTransform<S: Scalar>: Send + Sync {
     /// Fresh state, keeping element-wise buffers only where `mask` is true.
     fn init_masked(&self, params: &Params<S>, mask: Mask<'_>) -> Self::State;
 
+    /// Checks that this stage supports every parameter `mask` selects
+    /// (Muon: matrices only); the optimizer's builder calls it before
+    /// `init_masked`, so an unsupported parameter is a typed error at
+    /// construction, never a panic in a step. The default accepts all.
+    fn check_params(&self, _params: &Params<S>, _mask: Mask<'_>) -> crate::Result<()> {
+        Ok(())
+    }
+
     /// True when `prepare` reads the incoming updates (a global reduction),
     /// so every earlier stage must be applied in full first.
     fn reads_input(&self) -> bool {
@@ -390,6 +406,11 @@ impl<S: Scalar, T: BlockTransform<S>> BlockTransform<S> for Option<T> {
 
     fn reads_input(&self) -> bool {
         self.as_ref().is_some_and(|t| t.reads_input())
+    }
+
+    fn check_params(&self, params: &Params<S>, mask: Mask<'_>) -> crate::Result<()> {
+        self.as_ref()
+            .map_or(Ok(()), |t| t.check_params(params, mask))
     }
 
     fn prepare(

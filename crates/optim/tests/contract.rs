@@ -481,6 +481,68 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
         0.05,
         0.01,
     ),
+    // PyTorch 2.15's newer optimizers. Rprop reads its rate once, as its
+    // first step sizes.
+    (
+        "rprop",
+        |s, lr| {
+            Rprop::new(
+                s,
+                RpropConfig {
+                    lr,
+                    ..RpropConfig::default()
+                },
+            )
+        },
+        0.01,
+        1e-3,
+    ),
+    (
+        "asgd",
+        |s, lr| {
+            Asgd::new(
+                s,
+                AsgdConfig {
+                    lr,
+                    t0: 10.0,
+                    weight_decay: 1e-4,
+                    ..AsgdConfig::default()
+                },
+            )
+        },
+        0.05,
+        1e-4,
+    ),
+    (
+        "adafactor",
+        |s, lr| {
+            Adafactor::new(
+                s,
+                AdafactorConfig {
+                    lr,
+                    weight_decay: 1e-3,
+                    ..AdafactorConfig::default()
+                },
+            )
+        },
+        0.05,
+        0.01,
+    ),
+    // Muon takes matrices only: the problems' parameter is a 2 × 1 column.
+    (
+        "muon",
+        |s, lr| {
+            Muon::new(
+                s,
+                MuonConfig {
+                    lr,
+                    ..MuonConfig::default()
+                },
+            )
+        },
+        0.02,
+        0.005,
+    ),
 ];
 
 struct Problem {
@@ -510,10 +572,11 @@ const ROSENBROCK: Problem = Problem {
     n_steps: 500,
 };
 
+/// A store holding `x` as a column (a matrix, so that Muon takes it too).
 fn store_at(x: &[f64]) -> ParamStore<f64> {
     let mut store = ParamStore::new();
     store
-        .register("x", Tags::WEIGHT, DMatrix::from_row_slice(1, x.len(), x))
+        .register("x", Tags::WEIGHT, DMatrix::from_column_slice(x.len(), 1, x))
         .unwrap();
     store
 }
@@ -581,42 +644,42 @@ fn every_optimizer_stays_finite_on_zero_gradients() {
 }
 
 #[test]
-fn every_optimizer_steps_the_same_on_any_thread_count() {
-    // Three tensors, each cut into blocks and across threads.
-    let sizes = [1300usize, 7, 2100];
+fn every_optimizer_steps_bit_identically_on_any_number_of_threads() {
+    // Three tensors cut into blocks and spread over threads (shapes with
+    // two or more rows, so matrix-wise optimizers see matrices).
+    let shapes = [(3, 700), (2, 1), (40, 25)];
     let run = |build: Build, threads: usize| {
         let mut store = ParamStore::new();
-        for (i, &n) in sizes.iter().enumerate() {
-            let v: Vec<f64> = (0..n)
-                .map(|j| ((i * 31 + j) % 17) as f64 * 0.1 - 0.8)
-                .collect();
-            store
-                .register(
-                    format!("p{i}"),
-                    Tags::WEIGHT,
-                    DMatrix::from_row_slice(1, n, &v),
-                )
-                .unwrap();
+        for (i, &(r, c)) in shapes.iter().enumerate() {
+            let v = DMatrix::from_fn(r, c, |a, b| {
+                ((i * 131 + a * 17 + b * 7) % 23) as f64 * 0.1 - 1.1
+            });
+            store.register(format!("p{i}"), Tags::WEIGHT, v).unwrap();
         }
         let mut opt = build(&store, 0.01).unwrap();
         opt.set_parallelism(Parallelism {
             threads,
             min_elems_per_thread: 1,
         });
+        let ids: Vec<_> = store.ids().collect();
         for k in 0..4 {
-            let (params, grads) = store.split_mut();
-            for ((_, p), (_, g)) in params.values_mut().zip(grads.iter_mut()) {
-                g.zip_apply(p, |g, p| *g = (p * 1.7 + k as f64).sin());
+            for &id in &ids {
+                let p = store.value(id).clone();
+                store
+                    .grad_mut(id)
+                    .copy_from(&p.map(|x| (1.7 * x + k as f64).sin()));
             }
             opt.step(&mut store).unwrap();
         }
-        store
-            .iter()
-            .flat_map(|(_, _, v)| v.iter().copied().collect::<Vec<_>>())
-            .collect::<Vec<f64>>()
+        ids.iter()
+            .map(|&id| store.value(id).clone())
+            .collect::<Vec<_>>()
     };
     for &(name, build, _, _) in OPTIMIZERS_UNDER_TEST {
-        assert_eq!(run(build, 1), run(build, 3), "{name}");
+        let serial = run(build, 1);
+        for threads in [2, 3] {
+            assert_eq!(run(build, threads), serial, "{name} on {threads} threads");
+        }
     }
 }
 
@@ -735,4 +798,86 @@ fn sophia_keeps_the_contract_when_fed_its_hessian() {
     }
     let x = x_of(&store);
     assert!(x[0] <= 1.0 && x[0] > 0.5, "{x:?}");
+}
+
+/// L-BFGS is closure-based, so it has its own rows: both line searches
+/// descend both problems, stay put on zero gradients, and resume a saved
+/// run on the identical trajectory. (It runs on the calling thread: its
+/// flat-vector algebra is serial, so thread counts cannot change it.)
+#[test]
+fn lbfgs_keeps_the_contract_with_and_without_line_search() {
+    let configs = [
+        LbfgsConfig {
+            lr: 0.1,
+            ..LbfgsConfig::default()
+        },
+        LbfgsConfig {
+            line_search: LineSearch::StrongWolfe,
+            ..LbfgsConfig::default()
+        },
+    ];
+    let step = |opt: &mut Lbfgs, store: &mut ParamStore<f64>, problem: &Problem| {
+        let id = store.ids().next().unwrap();
+        opt.step(store, |s| {
+            let x = s.value(id).as_slice().to_vec();
+            s.grad_mut(id).copy_from_slice(&(problem.grad)(&x));
+            (problem.loss)(&x)
+        })
+        .unwrap()
+    };
+    for cfg in configs {
+        let name = format!("{:?}", cfg.line_search);
+        for problem in [&QUADRATIC, &ROSENBROCK] {
+            let mut store = store_at(&problem.start);
+            let mut opt = Lbfgs::new(&store, cfg).unwrap();
+            for _ in 0..10 {
+                step(&mut opt, &mut store, problem);
+            }
+            let (start, end) = (
+                (problem.loss)(&problem.start),
+                (problem.loss)(&x_of(&store)),
+            );
+            assert!(
+                end.is_finite() && end < 0.5 * start,
+                "lbfgs {name} on {}: loss {start} -> {end}",
+                problem.name
+            );
+        }
+        // Zero gradients meet `tolerance_grad` at once: no iteration, no move.
+        let mut store = store_at(&[1.0, -0.5]);
+        let mut opt = Lbfgs::new(&store, cfg).unwrap();
+        let id = store.ids().next().unwrap();
+        let report = opt.step(&mut store, |_| 1.0).unwrap();
+        assert_eq!(
+            (report.n_iters, x_of(&store)),
+            (0, vec![1.0, -0.5]),
+            "{name}"
+        );
+        assert_eq!(store.grad(id).as_slice(), &[0.0, 0.0]);
+        // Save after two steps, continue; a fresh optimizer resumes identically.
+        let mut store = store_at(&ROSENBROCK.start);
+        let mut opt = Lbfgs::new(&store, LbfgsConfig { max_iter: 3, ..cfg }).unwrap();
+        for _ in 0..2 {
+            step(&mut opt, &mut store, &ROSENBROCK);
+        }
+        let saved = serde_json::to_string(&opt.state()).unwrap();
+        let x2 = x_of(&store);
+        let uninterrupted: Vec<_> = (0..4)
+            .map(|_| (step(&mut opt, &mut store, &ROSENBROCK), x_of(&store)))
+            .collect();
+        let mut resumed_store = store_at(&x2);
+        let mut resumed = Lbfgs::new(&resumed_store, LbfgsConfig { max_iter: 3, ..cfg }).unwrap();
+        resumed
+            .load_state(&serde_json::from_str(&saved).unwrap())
+            .unwrap();
+        let continued: Vec<_> = (0..4)
+            .map(|_| {
+                (
+                    step(&mut resumed, &mut resumed_store, &ROSENBROCK),
+                    x_of(&resumed_store),
+                )
+            })
+            .collect();
+        assert_eq!(continued, uninterrupted, "{name}");
+    }
 }

@@ -9,5 +9,5 @@
 mod optim;
 mod schedule;
 
-pub use optim::optimizer;
+pub use optim::{lbfgs, optimizer};
 pub use schedule::{Built, scheduler};

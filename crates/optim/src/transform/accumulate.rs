@@ -117,6 +117,14 @@ impl<S: Scalar, T: BlockTransform<S>> BlockTransform<S> for MultiSteps<T> {
         }
     }
 
+    fn check_params(&self, params: &Params<S>, mask: Mask<'_>) -> crate::Result<()> {
+        self.inner.check_params(params, mask)
+    }
+
+    fn eval_params(&self, state: &Self::State, params: &mut Params<S>, mask: Mask<'_>) {
+        self.inner.eval_params(&state.inner, params, mask);
+    }
+
     fn momentum(&self) -> Option<(MomentumKind, f64)> {
         self.inner.momentum()
     }

@@ -171,6 +171,11 @@ macro_rules! chain_impl {
                 self.0.0.reads_input()
             }
 
+            fn check_params(&self, params: &Params<S>, mask: Mask<'_>) -> crate::Result<()> {
+                $(self.0.$i.check_params(params, mask)?;)+
+                Ok(())
+            }
+
             fn is_identity(&self) -> bool {
                 true $(&& self.0.$i.is_identity())+
             }

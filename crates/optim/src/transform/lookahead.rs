@@ -1,7 +1,7 @@
 //! `lookahead`: slow and fast weights around any inner chain (optax).
 
 use crate::buf::Bufs;
-use crate::transform::{BlockTransform, Mask, MomentumKind, Tensors};
+use crate::transform::{BlockTransform, Hyper, Mask, MomentumKind, Tensors};
 use descent_core::{GradientTransform, Grads, Params, Scalar, StepCtx};
 use serde::{Deserialize, Serialize};
 
@@ -118,6 +118,14 @@ impl<S: Scalar, T: BlockTransform<S>> BlockTransform<S> for Lookahead<T> {
 
     fn reads_input(&self) -> bool {
         self.inner.reads_input()
+    }
+
+    fn check_params(&self, params: &Params<S>, mask: Mask<'_>) -> crate::Result<()> {
+        self.inner.check_params(params, mask)
+    }
+
+    fn hyperparam(&self, key: Hyper) -> Option<f64> {
+        self.inner.hyperparam(key)
     }
 
     fn momentum(&self) -> Option<(MomentumKind, f64)> {

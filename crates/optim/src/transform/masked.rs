@@ -59,6 +59,14 @@ impl<S: Scalar, T: BlockTransform<S>> BlockTransform<S> for Masked<T> {
         self.inner.reads_input()
     }
 
+    fn check_params(&self, params: &Params<S>, outer: Mask<'_>) -> crate::Result<()> {
+        let mask: Vec<bool> = params
+            .iter()
+            .map(|(id, meta, _)| outer.contains(id) && self.selector.matches(meta))
+            .collect();
+        self.inner.check_params(params, Mask::new(&mask))
+    }
+
     fn momentum(&self) -> Option<(MomentumKind, f64)> {
         self.inner.momentum()
     }

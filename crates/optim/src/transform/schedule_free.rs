@@ -2,7 +2,7 @@
 //! chain (optax `contrib.schedule_free`).
 
 use crate::buf::Bufs;
-use crate::transform::{BlockTransform, Mask, MomentumKind, Tensors};
+use crate::transform::{BlockTransform, Hyper, Mask, MomentumKind, Tensors};
 use descent_core::{GradientTransform, Grads, Params, Scalar, StepCtx};
 use serde::{Deserialize, Serialize};
 
@@ -147,6 +147,14 @@ impl<S: Scalar, T: BlockTransform<S>> BlockTransform<S> for ScheduleFree<T> {
 
     fn reads_input(&self) -> bool {
         self.inner.reads_input()
+    }
+
+    fn check_params(&self, params: &Params<S>, mask: Mask<'_>) -> crate::Result<()> {
+        self.inner.check_params(params, mask)
+    }
+
+    fn hyperparam(&self, key: Hyper) -> Option<f64> {
+        self.inner.hyperparam(key)
     }
 
     fn momentum(&self) -> Option<(MomentumKind, f64)> {

@@ -18,8 +18,10 @@ pub enum Harness {
     Autodiff,
     /// `descent-nn`'s `tests/golden_batch_norm.rs`.
     BatchNorm,
-    /// `descent-optim`'s `tests/parity.rs`: optimizers and clipping.
+    /// `descent-optim`'s `tests/parity.rs`: PyTorch's optimizers and clipping.
     Optim,
+    /// `descent-optim`'s `tests/parity_optax.rs`: optax's optimizers.
+    Optax,
     /// `descent-schedule`'s `tests/golden.rs`: schedulers, and the learning
     /// rates of training cases.
     Schedule,
@@ -75,6 +77,13 @@ pub const ROUTES: &[Route] = &[
             "prodigy",
             "sophia",
         ],
+        harnesses: &[Harness::Optax],
+    },
+    // PyTorch 2.15's newer optimizers (`optimizers_torch2.json`).
+    Route {
+        kind: "optimizers",
+        field: Some("optimizer"),
+        values: &["Rprop", "ASGD", "Adafactor", "Muon", "LBFGS"],
         harnesses: &[Harness::Optim],
     },
     Route {

@@ -1,11 +1,16 @@
 //! `torch.optim` optimizers by class name.
 
 use crate::Hyper;
+use crate::golden::number;
 use descent_core::{ParamStore, Scalar};
+use descent_optim::transform::AdjustLr;
 use descent_optim::{
     AdadeltaConfig, AdagradConfig, AdamConfig, AdamWConfig, AdamaxConfig, BlockTransform,
     NAdamConfig, Optimizer, OptimizerConfig, RAdamConfig, RmsPropConfig, Selector, SgdConfig,
     WeightDecay,
+};
+use descent_optim::{
+    AdafactorConfig, AsgdConfig, LbfgsConfig, LineSearch, MuonConfig, RpropConfig,
 };
 use serde_json::Value;
 
@@ -27,6 +32,7 @@ use serde_json::Value;
 /// assert!(optimizer(&store, "SGD", &hyper).is_ok());
 /// let err = optimizer(&store, "SGD", &json!({"lr": 0.1})).unwrap_err();
 /// assert!(err.contains("momentum"), "{err}");
+/// // LBFGS is closure-based: `lbfgs` builds its configuration instead.
 /// assert!(optimizer(&store, "LBFGS", &hyper).is_err());
 /// ```
 pub fn optimizer<S: Scalar>(
@@ -149,6 +155,114 @@ fn build<S: Scalar>(store: &ParamStore<S>, class: &str, h: &Hyper) -> Result<Opt
                 maximize: h.bool("maximize")?,
             },
         ),
+        "Rprop" => go(
+            store,
+            RpropConfig {
+                lr: h.f64("lr")?,
+                etas: h.pair_f64("etas")?,
+                step_sizes: h.pair_f64("step_sizes")?,
+                maximize: h.bool("maximize")?,
+            },
+        ),
+        "ASGD" => go(
+            store,
+            AsgdConfig {
+                lr: h.f64("lr")?,
+                lambd: h.f64("lambd")?,
+                alpha: h.f64("alpha")?,
+                t0: h.f64("t0")?,
+                weight_decay: h.f64("weight_decay")?,
+                maximize: h.bool("maximize")?,
+            },
+        ),
+        "Adafactor" => go(store, {
+            let eps = h.list("eps")?;
+            let eps = match eps {
+                [e1, e2] => (
+                    // The references ran in float64: PyTorch's `None` was
+                    // finfo(float64).eps, whatever precision this run uses.
+                    match e1 {
+                        Value::Null => Some(f64::EPSILON),
+                        e => Some(number(e).ok_or("`eps.0` is not a number")?),
+                    },
+                    number(e2).ok_or("`eps.1` is not a number")?,
+                ),
+                _ => return Err(format!("Adafactor `eps` = {eps:?} is not a pair")),
+            };
+            AdafactorConfig {
+                lr: h.f64("lr")?,
+                beta2_decay: h.f64("beta2_decay")?,
+                eps,
+                d: h.f64("d")?,
+                weight_decay: h.f64("weight_decay")?,
+                maximize: h.bool("maximize")?,
+            }
+        }),
+        "Muon" => go(
+            store,
+            MuonConfig {
+                lr: h.f64("lr")?,
+                weight_decay: h.f64("weight_decay")?,
+                momentum: h.f64("momentum")?,
+                nesterov: h.bool("nesterov")?,
+                ns_coefficients: match h.list("ns_coefficients")? {
+                    [a, b, c] => match (number(a), number(b), number(c)) {
+                        (Some(a), Some(b), Some(c)) => (a, b, c),
+                        _ => return Err("Muon `ns_coefficients` are not numbers".into()),
+                    },
+                    v => return Err(format!("Muon `ns_coefficients` = {v:?} is not a triple")),
+                },
+                eps: h.f64("eps")?,
+                ns_steps: h.usize("ns_steps")?,
+                adjust_lr: match h.get("adjust_lr_fn")? {
+                    Value::Null => AdjustLr::Original,
+                    _ => h.choice(
+                        "adjust_lr_fn",
+                        &[
+                            ("original", AdjustLr::Original),
+                            ("match_rms_adamw", AdjustLr::MatchRmsAdamw),
+                            ("spectral_unclamped", AdjustLr::SpectralUnclamped),
+                        ],
+                    )?,
+                },
+            },
+        ),
         other => Err(format!("unsupported optimizer `{other}`")),
     }
+}
+
+/// The configuration PyTorch's `LBFGS(params, **hyper)` has (LBFGS is
+/// closure-based, so it is not an [`Optimizer`]).
+///
+/// # Examples
+///
+/// ```
+/// use descent_testkit::torch::lbfgs;
+/// use serde_json::json;
+///
+/// let hyper = json!({"lr": 1.0, "max_iter": 20, "max_eval": null, "tolerance_grad": 1e-7,
+///     "tolerance_change": 1e-9, "history_size": 100, "line_search_fn": "strong_wolfe",
+///     "maximize": false});
+/// assert_eq!(lbfgs(&hyper).unwrap().max_eval(), 25);
+/// ```
+pub fn lbfgs(hyper: &Value) -> Result<LbfgsConfig, String> {
+    Hyper::read(hyper, |h| {
+        // PyTorch's LBFGS has no maximize; the reference files write false.
+        h.expect("maximize", false)?;
+        Ok(LbfgsConfig {
+            lr: h.f64("lr")?,
+            max_iter: h.usize("max_iter")?,
+            max_eval: h.opt_usize("max_eval")?,
+            tolerance_grad: h.f64("tolerance_grad")?,
+            tolerance_change: h.f64("tolerance_change")?,
+            history_size: h.usize("history_size")?,
+            line_search: match h.get("line_search_fn")? {
+                Value::Null => LineSearch::None,
+                _ => h.choice(
+                    "line_search_fn",
+                    &[("strong_wolfe", LineSearch::StrongWolfe)],
+                )?,
+            },
+        })
+    })
 }
