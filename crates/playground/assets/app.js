@@ -105,7 +105,9 @@ async function apply() {
   try {
     const r = await api('PUT', `/api/sessions/${sid}/config`, sessionConfig());
     plane = { view: r.view, grid: r.grid, points: r.points, nClasses: r.n_classes, nTrain: r.n_train, generation: r.generation };
-    latest = null; drawn = null;
+    // The configuration's first snapshot may have arrived before this reply.
+    if (latest && latest.generation < r.generation) latest = null;
+    drawn = null;
     banner(null);
     if (wantRunning) await control('start');
   } catch (e) {
@@ -265,8 +267,8 @@ const PRESETS = {
     a.optim.kind = 'adam'; a.optim.lr = 0.01; a.optim.schedule = 'constant';
     a.train.l1 = 0; a.train.weight_decay = 0;
     const b = clone(a);
-    a.train.l2 = 0.01; a.label = 'Adam + L2 (λ = 0.01)';
-    b.optim.kind = 'adamw'; b.train.l2 = 0; b.train.weight_decay = 0.01; b.label = 'AdamW (decoupled λ = 0.01)';
+    a.train.l2 = 0.001; a.label = 'Adam + L2 (λ = 0.001)';
+    b.optim.kind = 'adamw'; b.train.l2 = 0; b.train.weight_decay = 0.001; b.label = 'AdamW (decoupled λ = 0.001)';
     cfg.runs = [a, b];
   },
   dropout: () => {
@@ -339,8 +341,8 @@ function drawHeatmap(canvas, run) {
     ctx.arc(px(pt.x), py(pt.y), r, 0, 2 * Math.PI);
     ctx.fillStyle = CLASS_COLORS[pt.label % CLASS_COLORS.length];
     ctx.fill();
-    ctx.lineWidth = pt.test ? 1.6 * dpr : 1 * dpr;
-    ctx.strokeStyle = pt.test ? '#111' : '#fff';
+    ctx.lineWidth = pt.test ? 1.2 * dpr : 1 * dpr;
+    ctx.strokeStyle = pt.test ? '#1d2433' : '#fff';
     ctx.stroke();
   }
 }
@@ -392,10 +394,15 @@ function drawChart(canvas, series, log) {
   const Y = (y) => m.t + (1 - (f(y) - lo) / (hi - lo)) * (H - m.t - m.b);
   ctx.strokeStyle = '#eceff4'; ctx.lineWidth = 1;
   ctx.textAlign = 'right'; ctx.textBaseline = 'middle';
-  const yt = log
-    ? niceTicks(Math.floor(lo), Math.ceil(hi), 4).filter((t) => t >= lo && t <= hi).map((t) => Math.pow(10, t))
-    : niceTicks(lo, hi, 4);
-  const ytick = yt.length >= 2 ? yt : [Math.pow(10, (lo + hi) / 2)].map((v) => (log ? v : (lo + hi) / 2));
+  let ytick;
+  if (log) {
+    const decades = niceTicks(Math.floor(lo), Math.ceil(hi), 4).filter((t) => Number.isInteger(t) && t >= lo && t <= hi);
+    ytick = decades.length >= 2
+      ? decades.map((t) => Math.pow(10, t))
+      : niceTicks(Math.pow(10, lo), Math.pow(10, hi), 4).filter((t) => t > 0);
+  } else {
+    ytick = niceTicks(lo, hi, 4);
+  }
   for (const t of ytick) {
     const yy = Y(t);
     ctx.beginPath(); ctx.moveTo(m.l, yy); ctx.lineTo(W - m.r, yy); ctx.stroke();
@@ -450,7 +457,8 @@ function render() {
   drawn = s;
   document.body.dataset.phase = s.phase;
   $('#btn-run').textContent = s.phase === 'running' ? '❚❚ Pause' : '▶ Train';
-  $('#rate').textContent = s.steps_per_sec > 0 ? Math.round(s.steps_per_sec).toLocaleString() : '–';
+  $('#rate').textContent = s.phase === 'running' && s.steps_per_sec > 0 ? Math.round(s.steps_per_sec).toLocaleString() : '–';
+  $('#rate').title = s.train_steps_per_sec > 0 ? `${Math.round(s.train_steps_per_sec).toLocaleString()} steps per second of training time` : '';
   if (s.error) banner(s.error);
   const runs = s.runs || [];
   $('#epoch').textContent = runs.length ? Math.max(...runs.map((r) => r.epoch)) : 0;

@@ -1,6 +1,7 @@
 // End-to-end test of descent-playground in a real headless Chromium.
 //
-// Starts the server binary (PLAYGROUND_BIN, default target/release/descent-playground),
+// Uses the server at PLAYGROUND_URL (as .ci/playground.sh starts it), or starts
+// the server binary itself (PLAYGROUND_BIN, default target/release/descent-playground),
 // opens the page in Debian's /usr/bin/chromium (CHROMIUM to override) driven by
 // playwright-core (no browser is downloaded), sets a configuration, trains for a
 // few seconds and checks that the test loss shown fell and the heat map changed,
@@ -54,7 +55,9 @@ async function waitPhase(page, phase) {
 
 async function main() {
   mkdirSync(artifacts, { recursive: true });
-  const server = await startServer();
+  const server = process.env.PLAYGROUND_URL
+    ? { proc: null, url: process.env.PLAYGROUND_URL }
+    : await startServer();
   log(`server at ${server.url}`);
   const userDataDir = mkdtempSync(join(tmpdir(), 'playground-chromium-'));
   let context = null;
@@ -99,7 +102,7 @@ async function main() {
     const epochs = await attr(page, 0, 'data-epoch');
     const loss1 = await attr(page, 0, 'data-test-loss');
     const shown1 = await board(page, 0).locator('.test-loss').textContent();
-    log(`after ${epochs} epochs: test loss ${loss1} (shown ${shown1}), ${await page.locator('#rate').textContent()} steps/s`);
+    log(`after ${epochs} epochs: test loss ${loss1} (shown ${shown1})`);
     check(epochs >= 10, `trained ${epochs} epochs in about 3 s`);
     check(Number(shown1) < Number(shown0) && loss1 < loss0, 'the test loss shown fell');
     check(await heatmap(page, 0) !== map0, 'the heat map changed');
@@ -113,7 +116,22 @@ async function main() {
     check(/hidden\[0\].*1 \.\.= 64/.test(msg), `a bad width is explained: "${msg}"`);
     await width.fill('8');
     await width.dispatchEvent('change');
-    await page.waitForSelector('#banner.hidden', { timeout: 5000 });
+    await page.waitForSelector('#banner.hidden', { state: 'attached', timeout: 5000 });
+
+    // Unpaced, for the record: the steps per second the page sustains.
+    await page.locator('input[data-path="run.train.max_epochs"]').fill('20000');
+    await page.locator('input[data-path="run.train.max_epochs"]').dispatchEvent('change');
+    await page.selectOption('#speed', '0');
+    await page.waitForTimeout(800);
+    await page.click('#btn-run');
+    await waitPhase(page, 'running');
+    await page.waitForTimeout(3000);
+    const rate = await page.locator('#rate').textContent();
+    const capacity = await page.locator('#rate').getAttribute('title');
+    await page.click('#btn-run');
+    await waitPhase(page, 'paused');
+    log(`unpaced: ${rate} optimizer steps/s on the page (${capacity}); epoch ${await attr(page, 0, 'data-epoch')}`);
+    await page.selectOption('#speed', '30');
 
     // Compare mode: Adam + L2 against AdamW, trained side by side.
     await page.selectOption('#preset', 'adam-l2-vs-adamw');
@@ -133,7 +151,7 @@ async function main() {
     check(errors.length === 0, `no script errors on the page ${errors.join('; ')}`);
   } finally {
     if (context) await context.close();
-    server.proc.kill('SIGTERM');
+    if (server.proc) server.proc.kill('SIGTERM');
     rmSync(userDataDir, { recursive: true, force: true });
   }
   log(`passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);

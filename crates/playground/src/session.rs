@@ -72,8 +72,11 @@ pub struct Snapshot {
     pub phase: Phase,
     /// The runs (two in compare mode).
     pub runs: Vec<RunSnapshot>,
-    /// Optimizer steps per second of training, all runs together (last second).
+    /// Optimizer steps per wall-clock second while running, all runs
+    /// together, over the last second (pacing and snapshots included).
     pub steps_per_sec: f64,
+    /// Optimizer steps per second spent training (the machine's capacity).
+    pub train_steps_per_sec: f64,
     /// A failure to show on the page.
     pub error: Option<String>,
 }
@@ -124,23 +127,38 @@ struct Worker {
     due: Instant,
 }
 
-/// Steps per second over windows of about a second of training.
+/// Steps per second over windows of about a second while running: per
+/// wall-clock second (what the page sees, pacing and snapshots included) and
+/// per second spent in training (what the machine can do).
 #[derive(Default)]
 struct Rate {
     steps: u64,
     busy: Duration,
-    value: f64,
+    since: Option<Instant>,
+    wall: f64,
+    train: f64,
 }
 
 impl Rate {
     fn add(&mut self, steps: u64, busy: Duration) {
+        let since = *self.since.get_or_insert_with(Instant::now);
         self.steps += steps;
         self.busy += busy;
-        if self.busy >= Duration::from_secs(1) {
-            self.value = self.steps as f64 / self.busy.as_secs_f64();
+        let wall = since.elapsed();
+        if wall >= Duration::from_secs(1) {
+            self.wall = self.steps as f64 / wall.as_secs_f64();
+            self.train = self.steps as f64 / self.busy.as_secs_f64().max(1e-9);
             self.steps = 0;
             self.busy = Duration::ZERO;
+            self.since = Some(Instant::now());
         }
+    }
+
+    /// A pause ends the window (idle time is not a slow step).
+    fn pause(&mut self) {
+        self.steps = 0;
+        self.busy = Duration::ZERO;
+        self.since = None;
     }
 }
 
@@ -254,6 +272,7 @@ impl Worker {
             }
             Action::Pause => {
                 self.running = false;
+                self.rate.pause();
                 self.exp = Some(exp);
             }
             Action::Step => {
@@ -291,6 +310,7 @@ impl Worker {
         self.rate.add(steps, started.elapsed());
         if exp.runs.iter().all(Run::ended) {
             self.running = false;
+            self.rate.pause();
         }
     }
 
@@ -321,7 +341,8 @@ impl Worker {
             generation: self.generation,
             phase,
             runs,
-            steps_per_sec: self.rate.value,
+            steps_per_sec: self.rate.wall,
+            train_steps_per_sec: self.rate.train,
             error: self.error.clone(),
         };
         // Serializing plain numbers and strings cannot fail; NaN becomes null.
@@ -441,7 +462,7 @@ impl Sessions {
         let id = self.new_id();
         let (tx, rx) = mpsc::sync_channel(COMMAND_QUEUE);
         let (out, snapshots) = watch::channel(Arc::<str>::from(
-            r#"{"seq":0,"generation":0,"phase":"empty","runs":[],"steps_per_sec":0,"error":null}"#,
+            r#"{"seq":0,"generation":0,"phase":"empty","runs":[],"steps_per_sec":0,"train_steps_per_sec":0,"error":null}"#,
         ));
         let cancel = Arc::new(AtomicBool::new(false));
         let worker_cancel = cancel.clone();
