@@ -9,7 +9,7 @@
 // The screenshot goes to $ARTIFACTS (default target/playground-e2e/).
 import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -148,6 +148,20 @@ async function main() {
     check(await heatmap(page, 0) !== await heatmap(page, 1), 'the two runs draw their own boundaries');
     await page.screenshot({ path: join(artifacts, 'screenshot.png'), fullPage: true });
     log(`screenshot: ${join(artifacts, 'screenshot.png')}`);
+    // A smaller copy for the README (docs/playground.png is one of these).
+    const png = readFileSync(join(artifacts, 'screenshot.png')).toString('base64');
+    const small = await page.evaluate(async (b64) => {
+      const img = new Image();
+      img.src = `data:image/png;base64,${b64}`;
+      await img.decode();
+      const c = document.createElement('canvas');
+      c.width = Math.round(img.width * 0.6); c.height = Math.round(img.height * 0.6);
+      const ctx = c.getContext('2d');
+      ctx.imageSmoothingQuality = 'high';
+      ctx.drawImage(img, 0, 0, c.width, c.height);
+      return c.toDataURL('image/png').split(',')[1];
+    }, png);
+    writeFileSync(join(artifacts, 'screenshot-small.png'), Buffer.from(small, 'base64'));
     check(errors.length === 0, `no script errors on the page ${errors.join('; ')}`);
   } finally {
     if (context) await context.close();

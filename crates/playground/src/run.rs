@@ -448,7 +448,9 @@ impl Run {
         let history = match result {
             Ok(h) => h,
             Err(e) => {
-                self.ended = Some(format!("stopped: {e}"));
+                self.ended = Some(format!(
+                    "stopped: {e} (try a lower learning rate or gradient clipping)"
+                ));
                 return Err(e.into());
             }
         };
