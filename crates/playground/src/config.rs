@@ -441,6 +441,12 @@ impl RunConfig {
                 ),
             ));
         }
+        if net.batch_norm && o.kind != OptimKind::Gd && t.batch_size < 2 {
+            return Err(Error::invalid(
+                field("train.batch_size"),
+                "is 1, but batch norm needs batches of at least 2 (its statistics are over the batch)",
+            ));
+        }
         in_range(&field("train.l1"), t.l1, 0.0, 1.0)?;
         in_range(&field("train.l2"), t.l2, 0.0, 1.0)?;
         in_range(&field("train.weight_decay"), t.weight_decay, 0.0, 1.0)?;

@@ -209,12 +209,17 @@ pub fn optimizer(
 }
 
 /// The [`TrainConfig`] of a run on `n_train` training points.
+///
+/// With batch norm, a last batch of one sample is dropped (PyTorch's
+/// `drop_last=True`): batch statistics need two samples.
 pub fn train_config(config: &RunConfig, n_train: usize, seed: u64) -> TrainConfig {
     let t = &config.train;
+    let batch_size = config.batch_size(n_train);
     TrainConfig {
         epochs: t.max_epochs,
-        batch_size: config.batch_size(n_train),
+        batch_size,
         shuffle: true,
+        drop_last: config.net.batch_norm && batch_size > 1 && n_train % batch_size == 1,
         seed,
         top_k: 0,
         clip: (t.clip_norm > 0.0).then_some(Clip::Norm {
