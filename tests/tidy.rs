@@ -7,9 +7,18 @@ use std::path::{Path, PathBuf};
 
 /// The crates that may see the tape (depend on `descent-autodiff` or
 /// `descent-nn`): the tape itself, the layers, the training loop, and the
-/// dev-only benchmarks and task runner. Every other crate, a new one
-/// included, is tape-free.
-const TAPE_AWARE: &[&str] = &["autodiff", "nn", "train", "bench", "fuzz", "xtask"];
+/// dev-only benchmarks and task runner, and the playground (an application
+/// on top of the training loop). Every other crate, a new one included, is
+/// tape-free.
+const TAPE_AWARE: &[&str] = &[
+    "autodiff",
+    "nn",
+    "train",
+    "bench",
+    "fuzz",
+    "xtask",
+    "playground",
+];
 /// The crates the tape lives in.
 const TAPE_CRATES: &[&str] = &["descent-autodiff", "descent-nn", "descent-train"];
 /// Dependencies `descent-core` may have (ARCHITECTURE.md: vocabulary, plus
@@ -83,11 +92,19 @@ fn tape_free_crates_do_not_depend_on_autodiff() {
 fn only_xtask_and_the_facade_depend_on_train() {
     // descent-bench and descent-fuzz are the benches' and xtask's own
     // dev-only helpers (never published, nothing else depends on them): they
-    // build the Trainer row and fuzz checkpoints.
+    // build the Trainer row and fuzz checkpoints. descent-playground is an
+    // application (a binary) on top of the loop, and nothing depends on it.
     let manifests = crate_manifests();
     let train_exists = manifests.contains_key("train");
     for (name, m) in &manifests {
-        if name != "xtask" && name != "bench" && name != "fuzz" {
+        assert!(
+            !m.deps("dependencies")
+                .iter()
+                .any(|d| d == "descent-playground"),
+            "{}: nothing may depend on descent-playground",
+            m.path.display()
+        );
+        if name != "xtask" && name != "bench" && name != "fuzz" && name != "playground" {
             assert!(
                 !m.deps("dependencies").iter().any(|d| d == "descent-train"),
                 "{}: only xtask and the facade may depend on descent-train",
