@@ -28,6 +28,8 @@ pub enum Harness {
     /// `descent-optim`'s `tests/scheduled_golden.rs`: every scheduler
     /// driving a running SGD's rate and momentum.
     ScheduledSgd,
+    /// `descent-nn`'s `tests/golden_averaging.rs`: `AveragedModel` and `update_bn`.
+    Averaging,
 }
 
 /// One row of [`ROUTES`].
@@ -115,6 +117,18 @@ pub const ROUTES: &[Route] = &[
         field: Some("layer"),
         values: &["BatchNorm1d", "BatchNorm2d"],
         harnesses: &[Harness::BatchNorm],
+    },
+    Route {
+        kind: "averaging",
+        field: Some("type"),
+        values: &["averaged_model", "update_bn"],
+        harnesses: &[Harness::Averaging],
+    },
+    Route {
+        kind: "averaging",
+        field: Some("type"),
+        values: &["swalr"],
+        harnesses: &[Harness::Schedule],
     },
     Route {
         kind: "training",
@@ -287,11 +301,11 @@ mod tests {
             assert!(e.contains("Lion"), "{e}");
         }
         let mut files = all_kinds();
-        files.push(file("averaging", vec![json!({"name": "x"})]));
+        files.push(file("mystery", vec![json!({"name": "x"})]));
         assert!(
             route(&files, Harness::Optim)
                 .unwrap_err()
-                .contains("averaging")
+                .contains("mystery")
         );
         let mut files = all_kinds();
         files.push(file("losses", vec![json!({"name": "x"})]));
