@@ -10,9 +10,11 @@ use descent_autodiff::Tape;
 use descent_core::{ImageShape, Scalar};
 use nalgebra::DMatrix;
 use rand_core::Rng;
+use std::borrow::Borrow;
 
 /// Recomputes the running statistics of every batch-norm layer of `model`
-/// over `inputs`, for the weights in `state` (PyTorch
+/// over `inputs` (matrices or references to them, produced lazily if need
+/// be), for the weights in `state` (PyTorch
 /// `torch.optim.swa_utils.update_bn(loader, model)`).
 ///
 /// Every tracking batch norm's statistics are reset (mean 0, variance 1,
@@ -46,10 +48,10 @@ use rand_core::Rng;
 /// assert_eq!(state.buffers.tensor(mean)[0], 4.0); // (2 + 6) / 2
 /// # Ok::<(), descent_nn::Error>(())
 /// ```
-pub fn update_bn<'x, S: Scalar, M: Module<S> + ?Sized>(
+pub fn update_bn<S: Scalar, M: Module<S> + ?Sized>(
     model: &mut M,
     state: &mut ModelState<S>,
-    inputs: impl IntoIterator<Item = &'x DMatrix<S>>,
+    inputs: impl IntoIterator<Item = impl Borrow<DMatrix<S>>>,
     image: Option<ImageShape>,
     rng: &mut dyn Rng,
 ) -> Result<u64> {
@@ -76,8 +78,8 @@ pub fn update_bn<'x, S: Scalar, M: Module<S> + ?Sized>(
             tape.reset();
             let mut ctx = Ctx::new(&tape, state, Mode::Train, rng);
             let input = match image {
-                Some(shape) => tape.constant_image(x, shape),
-                None => tape.constant(x),
+                Some(shape) => tape.constant_image(x.borrow(), shape),
+                None => tape.constant(x.borrow()),
             };
             model.forward(&mut ctx, input);
             batches += 1;

@@ -304,6 +304,8 @@ pub struct Trainer<S: Scalar, M: Module<S>> {
     /// (`Tape::backward_finite`, checked as they are added); false means
     /// unknown, and the step reads them all to check.
     pub(crate) grads_finite: bool,
+    /// The average of the weights the run keeps, if any.
+    pub(crate) averaging: Option<crate::averaging::Averager<S>>,
 }
 
 impl<S: Scalar, M: Module<S>> std::fmt::Debug for Trainer<S, M> {
@@ -365,6 +367,7 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
             last_step_loss: None,
             group_start: (Running::default(), 0),
             grads_finite: false,
+            averaging: None,
         })
     }
 

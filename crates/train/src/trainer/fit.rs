@@ -124,6 +124,7 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
         if !self.run.finished {
             self.run.finished = true;
             self.finish_early_stopping()?;
+            self.finish_averaging(data.train)?;
         }
         if let Some(dir) = &self.config.log_dir {
             self.run.history.write(dir)?;
@@ -382,6 +383,7 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
             }
             None => self.opt.step_with_grad_norm(&mut self.state.params)?,
         };
+        self.average_after_step()?;
         if self.plateau == Some(crate::trainer::PlateauFeed::StepLoss) {
             self.opt.observe_metric(step_loss)?;
         }
@@ -452,14 +454,18 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
         reporter: &mut Reporter,
     ) -> Result<()> {
         let epoch = self.run.epoch;
-        let validation = data
-            .validation
-            .map(|d| self.evaluate_split(d, classification))
-            .transpose()?;
-        let test = data
-            .test
-            .map(|d| self.evaluate_split(d, classification))
-            .transpose()?;
+        // On the averaged weights when the run evaluates them.
+        let (validation, test) = self.with_averaged_weights(|t| {
+            let validation = data
+                .validation
+                .map(|d| t.evaluate_split(d, classification))
+                .transpose()?;
+            let test = data
+                .test
+                .map(|d| t.evaluate_split(d, classification))
+                .transpose()?;
+            Ok((validation, test))
+        })?;
         let r = &self.run.running;
         let metrics = EpochMetrics {
             epoch,
@@ -489,9 +495,14 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
                 .stopper
                 .update(epoch, value, self.state.params.params(), &());
             if early.restore_best && early.stopper.best_epoch() == Some(epoch) {
+                // The weights evaluated: the averaged ones when the run evaluates them.
+                let evaluated = match &self.averaging {
+                    Some(a) if a.spec.evaluate && a.model.n_averaged() > 0 => a.model.state(),
+                    _ => &self.state,
+                };
                 match &mut early.best {
-                    Some(best) => best.clone_from(&self.state),
-                    None => early.best = Some(self.state.clone()),
+                    Some(best) => best.clone_from(evaluated),
+                    None => early.best = Some(evaluated.clone()),
                 }
             }
             if let descent_regularize::Decision::Stop(_) = decision {
@@ -526,6 +537,7 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
         if stop {
             self.run.finished = true;
             self.finish_early_stopping()?;
+            self.finish_averaging(data.train)?;
         }
         if let Some(dir) = &self.config.log_dir {
             self.run.history.write(dir)?;
