@@ -14,6 +14,8 @@
 //!   [`RmsProp`], [`Adam`], [`AdamW`], [`NAdam`], [`RAdam`], [`Adamax`],
 //!   [`Adadelta`], and [`Lion`]; [`WeightDecay`] is the one decay abstraction they share.
 //! - [`clip_grad_norm`] and [`clip_grad_value`]: PyTorch's free clipping functions.
+//! - [`ParamGroups`]: group policies (no decay on biases and norms, timm's
+//!   layer-wise lr decay, a schedule per group) and the [`WeightDecayReport`].
 //!
 //! # One pass over memory
 //!
@@ -55,6 +57,7 @@ mod buf;
 mod clip;
 mod error;
 mod float;
+mod groups;
 mod optimizer;
 pub mod optimizers;
 mod select;
@@ -67,6 +70,9 @@ mod testing;
 pub use buf::{Bufs, Split};
 pub use clip::{clip_grad_norm, clip_grad_value};
 pub use error::{Error, Result};
+pub use groups::{
+    DecayConfig, DecayKind, DecayWarning, GroupReport, ParamGroup, ParamGroups, WeightDecayReport,
+};
 pub use optimizer::{
     GroupState, HyperSource, HyperState, LrSource, LrState, Optimizer, OptimizerBuilder,
     OptimizerState, SharedSchedule,
