@@ -14,6 +14,7 @@
 //!   [`RmsProp`], [`Adam`], [`AdamW`], [`NAdam`], [`RAdam`], [`Adamax`],
 //!   [`Adadelta`], and [`Lion`]; [`WeightDecay`] is the one decay abstraction they share.
 //! - [`clip_grad_norm`] and [`clip_grad_value`]: PyTorch's free clipping functions.
+//! - [`Sam`]: sharpness-aware minimization around any optimizer (Foret et al. 2021).
 //! - [`ParamGroups`]: group policies (no decay on biases and norms, timm's
 //!   layer-wise lr decay, a schedule per group) and the [`WeightDecayReport`].
 //!
@@ -60,6 +61,7 @@ mod float;
 mod groups;
 mod optimizer;
 pub mod optimizers;
+mod sam;
 mod select;
 pub mod transform;
 mod walk;
@@ -82,6 +84,7 @@ pub use optimizers::{
     AdamaxConfig, Lion, LionConfig, NAdam, NAdamConfig, OptimizerConfig, RAdam, RAdamConfig,
     RmsProp, RmsPropConfig, Sgd, SgdConfig, WeightDecay,
 };
+pub use sam::{Sam, SamConfig, SamPerturbation};
 pub use select::Selector;
 pub use transform::{BlockTransform, Mask, MomentumKind, OptionalState, Tensors};
 pub use walk::{BLOCK, Parallelism, grad_norm};

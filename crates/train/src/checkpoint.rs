@@ -106,6 +106,8 @@ struct Fingerprint {
     guard: bool,
     #[serde(default)]
     averaging: Option<crate::WeightAveraging>,
+    #[serde(default)]
+    sam: Option<descent_optim::SamConfig>,
 }
 
 /// The JSON part of a checkpoint.
@@ -188,6 +190,7 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
             early_stopping: self.early.as_ref().map(|e| e.monitor.clone()),
             guard: self.guard.is_some(),
             averaging: self.averaging.as_ref().map(|a| a.spec),
+            sam: self.config.sam,
         }
     }
 

@@ -603,3 +603,81 @@ fn weight_averaging_counts_optimizer_steps_evaluates_the_average_and_updates_bn(
         Err(Error::Nn(_))
     ));
 }
+
+/// The parameter values alone, as bits.
+fn param_bits(state: &ModelState<f32>) -> Vec<u32> {
+    state
+        .params
+        .params()
+        .iter()
+        .flat_map(|(_, _, v)| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>())
+        .collect()
+}
+
+#[test]
+fn sam_with_rho_0_is_the_plain_run_and_a_sam_run_resumes_bit_identical() {
+    use descent_optim::SamConfig;
+    let train = digits_subset::<f32>(120);
+    let config = quiet(TrainConfig {
+        epochs: 2,
+        batch_size: 20,
+        accumulation: 1,
+        seed: 3,
+        ..TrainConfig::default()
+    });
+    let d = Data::train(&train);
+    let mut plain = trainer::<f32>(config.clone());
+    plain.fit(d).unwrap();
+    // ρ = 0: the second gradient is the first, recomputed with the same masks
+    let rho0 = Some(SamConfig {
+        rho: 0.0,
+        adaptive: false,
+    });
+    let mut sam0 = trainer::<f32>(TrainConfig {
+        sam: rho0,
+        ..config.clone()
+    });
+    sam0.fit(d).unwrap();
+    assert_eq!(param_bits(sam0.state()), param_bits(plain.state()));
+
+    let sam_config = TrainConfig {
+        sam: Some(SamConfig::default()),
+        ..config.clone()
+    };
+    let mut whole = trainer::<f32>(sam_config.clone());
+    let want = whole.fit(d).unwrap().without_timing();
+    assert_ne!(param_bits(whole.state()), param_bits(plain.state()));
+    assert!(want.epochs[1].train.loss < want.epochs[0].train.loss);
+    let dir = scratch("sam-resume");
+    let checkpoints = CheckpointConfig {
+        every_epochs: None,
+        ..CheckpointConfig::new(&dir)
+    };
+    let mut first = trainer::<f32>(sam_config.clone())
+        .with_callback(StopAt(8, 0))
+        .with_checkpoints(checkpoints.clone())
+        .unwrap();
+    first.fit(d).unwrap();
+    let mut second = trainer::<f32>(sam_config)
+        .with_checkpoints(checkpoints)
+        .unwrap();
+    second
+        .load_checkpoint(latest_checkpoint(&dir).unwrap().unwrap())
+        .unwrap();
+    assert_eq!(second.fit(d).unwrap().without_timing(), want);
+    assert_eq!(bits(second.state()), bits(whole.state()));
+    std::fs::remove_dir_all(&dir).ok();
+
+    let err = trainer_result(TrainConfig {
+        accumulation: 2,
+        sam: Some(SamConfig::default()),
+        ..config
+    });
+    assert!(matches!(err, Err(Error::Config { .. })), "{err:?}");
+}
+
+fn trainer_result(config: TrainConfig) -> Result<Trainer<f32, Sequential<f32>>, Error> {
+    let (model, state) = mlp::<f32>(config.seed, 32, true);
+    let opt = descent_optim::AdamW::new(&state.params, Default::default()).unwrap();
+    Trainer::new(model, state, opt, Loss::cross_entropy(), config)
+}

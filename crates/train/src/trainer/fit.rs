@@ -198,6 +198,7 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
             )?,
             None => false,
         };
+        self.last_soft = soft;
         if self.run.micro == 0 {
             self.state.params.zero_grad();
             self.grads_finite = true;
@@ -209,8 +210,8 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
         let (loss, correct) = {
             let tape = &self.tape;
             // The features move to the tape (the loader refills the batch
-            // next time) unless the loss may read them.
-            let x = if self.loss.reads_features() {
+            // next time) unless the loss or SAM's second pass may read them.
+            let x = if self.loss.reads_features() || self.sam.is_some() {
                 input(tape, &self.batch)
             } else {
                 input_moved(tape, &mut self.batch)
@@ -345,6 +346,9 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
                 param: name,
             });
         }
+        if self.sam.is_some() {
+            self.sam_gradient()?;
+        }
         let lr = self.opt.effective_lr(0)?;
         // The L2 norm of the gradients before clipping.
         let norm = match self.config.clip {
@@ -393,6 +397,80 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
         r.steps += 1;
         r.last_lr = lr;
         Ok(None)
+    }
+
+    /// SAM: the gradient at the perturbed point of the step's gradient, in
+    /// place of it, with the weights back where they were.
+    fn sam_gradient(&mut self) -> Result<()> {
+        let Some(mut sam) = self.sam.take() else {
+            return Ok(());
+        };
+        let result = self.sam_second_pass(&mut sam);
+        // The weights go back even when the pass failed.
+        let restored = sam.restore(&mut self.state.params);
+        self.sam = Some(sam);
+        result?;
+        restored?;
+        if !self.state.params.grads().all_finite() {
+            let params = self.state.params.params();
+            let name = params
+                .iter()
+                .zip(self.state.params.grads().iter())
+                .find(|(_, (_, g))| g.iter().any(|v| !v.as_f64().is_finite()))
+                .map(|((_, meta, _), _)| meta.name.clone())
+                .unwrap_or_default();
+            return Err(Error::NonFiniteGrad {
+                epoch: self.run.epoch,
+                step: self.opt.steps(),
+                param: name,
+            });
+        }
+        Ok(())
+    }
+
+    fn sam_second_pass(&mut self, sam: &mut descent_optim::SamPerturbation<S>) -> Result<()> {
+        sam.ascend(&mut self.state.params)?;
+        self.state.params.zero_grad();
+        // Batch norms keep their statistics in this pass (momentum 0, as the
+        // reference implementation's `disable_running_stats`).
+        let mut momenta = Vec::new();
+        let mut failed = None;
+        self.model.visit_batch_norms(&mut |bn| {
+            momenta.push(bn.momentum());
+            if let Err(e) = bn.set_momentum(Some(0.0)) {
+                failed.get_or_insert(e);
+            }
+        });
+        self.tape.reset();
+        // The same dropout masks as the step's first pass.
+        let stream = self.run.total_micro - 1;
+        let mut rng = stream_rng(self.config.seed, Purpose::Dropout, stream);
+        {
+            let tape = &self.tape;
+            let x = input(tape, &self.batch);
+            let out = {
+                let mut ctx = Ctx::new(tape, &mut self.state, Mode::Train, &mut rng);
+                self.model.forward(&mut ctx, x)
+            };
+            let loss = self.loss.apply(tape, out, &self.batch, self.last_soft);
+            tape.backward(loss, &mut self.state.params);
+        }
+        self.tape.reset();
+        let mut saved = momenta.into_iter();
+        self.model.visit_batch_norms(&mut |bn| {
+            if let Some(m) = saved.next() {
+                if let Err(e) = bn.set_momentum(m) {
+                    failed.get_or_insert(e);
+                }
+            }
+        });
+        if let Some(e) = failed {
+            return Err(e.into());
+        }
+        for p in &self.penalties {
+            p.add_grad(&mut self.state.params);
+        }
+        Ok(())
     }
 
     /// A typed error when a gradient (mid-accumulation), a parameter or a
