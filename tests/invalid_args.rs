@@ -770,6 +770,48 @@ const ROWS: &[Row] = &[
             descent_core::Error::InvalidName { .. }
         )
     }),
+    ("nn", "an AveragedModel EMA decay above 1", || {
+        let cfg = descent_nn::AveragedModelConfig {
+            avg_fn: descent_nn::AvgFn::EmaMulti { decay: 1.5 },
+            use_buffers: false,
+        };
+        expect!(
+            descent_nn::AveragedModel::new(&model(4), cfg),
+            descent_nn::Error::InvalidConfig { field: "decay", .. }
+        )
+    }),
+    ("nn", "averaging a model of another shape", || {
+        let mut avg = descent_nn::AveragedModel::new(&model(4), Default::default()).unwrap();
+        expect!(
+            avg.update_parameters(&model(5)),
+            descent_nn::Error::StateMismatch { .. }
+        )
+    }),
+    ("schedule", "SWALR with a negative swa_lr", || {
+        expect!(
+            descent_schedule::Swalr::new(0.1, -0.01, 10, descent_schedule::AnnealStrategy::Cos),
+            descent_schedule::Error::Negative { name: "swa_lr", .. }
+        )
+    }),
+    ("optim", "SAM with a negative rho", || {
+        let cfg = descent_optim::SamConfig {
+            rho: -0.05,
+            adaptive: false,
+        };
+        expect!(
+            descent_optim::SamPerturbation::new(store().params(), cfg),
+            descent_optim::Error::OutOfRange { name: "rho", .. }
+        )
+    }),
+    ("optim", "a layer decay above 1", || {
+        expect!(
+            descent_optim::ParamGroups::layer_decay(&store(), SgdConfig::default(), 2.0, 1, |_| 0),
+            descent_optim::Error::OutOfRange {
+                name: "layer_decay",
+                ..
+            }
+        )
+    }),
 ];
 
 #[test]

@@ -14,6 +14,10 @@
 //!   [`Gelu`], [`Softmax`]), and the regularizing [`Dropout`],
 //!   [`BatchNorm1d`], [`BatchNorm2d`], [`LayerNorm`] and [`GaussianNoise`].
 //!
+//! - Weight averaging: [`AveragedModel`] (EMA or SWA of the parameters, and
+//!   optionally the buffers, as PyTorch's `swa_utils.AveragedModel`) and
+//!   [`update_bn`] (batch-norm statistics recomputed for averaged weights).
+//!
 //! Randomness enters only through the RNG handed to [`Builder::new`] and
 //! [`Ctx`]: the same seed gives the same model and the same masks.
 //!
@@ -48,6 +52,7 @@
 //! # Ok::<(), descent_nn::Error>(())
 //! ```
 
+mod averaged;
 mod buffers;
 mod builder;
 mod error;
@@ -61,14 +66,18 @@ mod state;
 mod state_file;
 #[cfg(test)]
 mod testing;
+mod update_bn;
 
+pub use averaged::{AveragedModel, AveragedModelConfig, AvgFn};
 pub use buffers::{Buffer, BufferId, Buffers};
 pub use builder::Builder;
 pub use descent_autodiff::{AvgPool2dConfig, MaxPool2dConfig};
 pub use error::{Error, Result, TensorMismatch};
 pub use init::{FanMode, Init, Nonlinearity, fans};
 pub use layers::activation::{Elu, Gelu, LeakyRelu, Relu, Sigmoid, Softmax, Tanh};
-pub use layers::batch_norm::{BatchNorm, BatchNorm1d, BatchNorm2d, BatchNormConfig};
+pub use layers::batch_norm::{
+    BatchNorm, BatchNorm1d, BatchNorm2d, BatchNormConfig, RunningStatsLayer,
+};
 pub use layers::conv::{Conv2d, Conv2dConfig};
 pub use layers::dropout::Dropout;
 pub use layers::flatten::Flatten;
@@ -80,6 +89,7 @@ pub use mode::Mode;
 pub use module::{Ctx, Entry, Module};
 pub use sequential::Sequential;
 pub use state::{ModelState, matrix_dims};
+pub use update_bn::update_bn;
 
 /// The README, whose example runs as a doctest.
 #[cfg(doctest)]

@@ -1,6 +1,7 @@
 //! The `Module` trait and the context a forward pass runs in.
 
 use crate::buffers::{BufferId, Buffers};
+use crate::layers::batch_norm::RunningStatsLayer;
 use crate::mode::Mode;
 use crate::state::ModelState;
 use descent_autodiff::{Tape, Var};
@@ -80,6 +81,15 @@ pub trait Module<S: Scalar> {
     /// Calls `f` on every parameter and buffer, in registration order;
     /// the default owns nothing.
     fn visit(&self, f: &mut dyn FnMut(Entry)) {
+        let _ = f;
+    }
+
+    /// Calls `f` on every batch-norm layer this module holds, mutably, in
+    /// order (PyTorch's walk of `model.modules()` for `_BatchNorm`):
+    /// [`update_bn`](crate::update_bn) resets their statistics and swaps
+    /// their momenta through it. The default holds none; a module that
+    /// contains batch norms forwards the call to them.
+    fn visit_batch_norms(&mut self, f: &mut dyn FnMut(&mut dyn RunningStatsLayer)) {
         let _ = f;
     }
 

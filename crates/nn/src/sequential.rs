@@ -2,6 +2,7 @@
 
 use crate::Result;
 use crate::builder::Builder;
+use crate::layers::batch_norm::RunningStatsLayer;
 use crate::module::{Ctx, Entry, Module};
 use descent_autodiff::Var;
 use descent_core::Scalar;
@@ -80,6 +81,12 @@ impl<S: Scalar> Module<S> for Sequential<S> {
     fn visit(&self, f: &mut dyn FnMut(Entry)) {
         for m in &self.layers {
             m.visit(f);
+        }
+    }
+
+    fn visit_batch_norms(&mut self, f: &mut dyn FnMut(&mut dyn RunningStatsLayer)) {
+        for m in &mut self.layers {
+            m.visit_batch_norms(f);
         }
     }
 }

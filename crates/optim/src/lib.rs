@@ -18,6 +18,9 @@
 //!   AdamW for the rest through [`Muon::with_adamw`]), and [`Lbfgs`], which
 //!   is closure-based (each step re-evaluates the loss and gradient).
 //! - [`clip_grad_norm`] and [`clip_grad_value`]: PyTorch's free clipping functions.
+//! - [`Sam`]: sharpness-aware minimization around any optimizer (Foret et al. 2021).
+//! - [`ParamGroups`]: group policies (no decay on biases and norms, timm's
+//!   layer-wise lr decay, a schedule per group) and the [`WeightDecayReport`].
 //!
 //! # One pass over memory
 //!
@@ -59,9 +62,11 @@ mod buf;
 mod clip;
 mod error;
 mod float;
+mod groups;
 mod lbfgs;
 mod optimizer;
 pub mod optimizers;
+mod sam;
 mod select;
 pub mod transform;
 mod walk;
@@ -72,6 +77,9 @@ mod testing;
 pub use buf::{Bufs, Split};
 pub use clip::{clip_grad_norm, clip_grad_value};
 pub use error::{Error, Result};
+pub use groups::{
+    DecayConfig, DecayKind, DecayWarning, GroupReport, ParamGroup, ParamGroups, WeightDecayReport,
+};
 pub use lbfgs::{Lbfgs, LbfgsConfig, LbfgsState, LbfgsStep, LineSearch};
 pub use optimizer::{
     GroupState, HyperSource, HyperState, LrSource, LrState, Optimizer, OptimizerBuilder,
@@ -91,6 +99,7 @@ pub use optimizers::{
 pub use optimizers::{
     Adafactor, AdafactorConfig, Asgd, AsgdConfig, Muon, MuonConfig, Rprop, RpropConfig,
 };
+pub use sam::{Sam, SamConfig, SamPerturbation};
 pub use select::Selector;
 pub use transform::{BlockTransform, Hyper, Mask, MomentumKind, OptionalState, Tensors};
 pub use walk::{BLOCK, Parallelism, grad_norm};

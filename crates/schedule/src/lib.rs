@@ -22,6 +22,7 @@
 //! | `LambdaLR` | [`LambdaLr`] |
 //! | `SequentialLR`, `ChainedScheduler` | [`SequentialLr`], [`ChainedScheduler`] |
 //! | `ReduceLROnPlateau` | [`ReduceLrOnPlateau`] |
+//! | `swa_utils.SWALR` | [`Swalr`] ([`Swalr::after`] switches to it at `swa_start`) |
 //!
 //! And two of our own: [`WarmupCosine`], linear warm-up then cosine decay,
 //! and [`ManualSchedule`], a list of hand-made `(step, lr or multiplier)`
@@ -58,6 +59,7 @@ mod polynomial;
 mod sequential;
 mod step;
 mod stepper;
+mod swalr;
 mod traits;
 mod warm_restarts;
 mod warmup_cosine;
@@ -76,6 +78,7 @@ pub use polynomial::PolynomialLr;
 pub use sequential::{ChainedScheduler, SequentialLr};
 pub use step::{MultiStepLr, StepLr};
 pub use stepper::Stepper;
+pub use swalr::Swalr;
 pub use traits::{DynSchedule, MetricSchedule, MomentumOf, MomentumSchedule};
 pub use warm_restarts::CosineAnnealingWarmRestarts;
 pub use warmup_cosine::WarmupCosine;

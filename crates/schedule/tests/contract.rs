@@ -6,7 +6,7 @@ use descent_schedule::{
     ChainedScheduler, Change, ConstantLr, CosineAnnealingLr, CosineAnnealingWarmRestarts, CyclicLr,
     CyclicLrConfig, CyclicMode, ExponentialLr, LinearLr, ManualSchedule, MomentumSchedule,
     MultiStepLr, OneCycleLr, OneCycleLrConfig, PolynomialLr, Schedule, SequentialLr, StepLr,
-    Stepper, WarmupCosine,
+    Stepper, Swalr, WarmupCosine,
 };
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -123,6 +123,10 @@ fn every_schedule_passes_the_common_suite() {
                 .unwrap()
                 .with_eta_min(1e-4)
                 .unwrap(),
+        ),
+        contract(
+            "Swalr",
+            Swalr::new(0.1, 0.02, 15, descent_schedule::AnnealStrategy::Cos).unwrap(),
         ),
         contract("ManualSchedule", manual),
         contract("f64", 0.1),

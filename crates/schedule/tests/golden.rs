@@ -1,4 +1,5 @@
-//! Parity with PyTorch 2.15: every case of `schedulers.json` in the golden
+//! Parity with PyTorch 2.15: every case of `schedulers.json` (and the
+//! `swalr` cases of `averaging.json`, in the same layout) in the golden
 //! directory (`$DESCENT_GOLDEN_DIR`, default the repository's
 //! `tests/golden/`), and the learning rates of every `training.json` case
 //! that has a scheduler.
@@ -127,6 +128,8 @@ fn schedules_match_pytorch_golden_values() {
     for case in &all {
         let checker: fn(&Value) -> Result<(usize, f64), String> = match case.kind.as_str() {
             "schedulers" => check,
+            // SWALR, in the layout of schedulers.json
+            "averaging" => check,
             "training" => check_training,
             other => {
                 failures.push(format!("{}: no check for kind `{other}`", case.at()));

@@ -6,7 +6,8 @@
 //! so `safetensors.torch.load_file` reads the weights; the tensors a resume
 //! needs besides — gradients accumulated mid-step under `@grad/<name>`, the
 //! best epoch's weights under `@best/<name>`, the instability guard's
-//! snapshot under `@guard/<name>` — have names no model uses. The rest
+//! snapshot under `@guard/<name>`, the averaged weights under `@avg/<name>`
+//! — have names no model uses. The rest
 //! (optimizer and schedule state, early-stopping counters, the guard's
 //! record, the run's counters and position, the metric history) is JSON in
 //! the file's metadata under `descent_train`.
@@ -32,6 +33,7 @@ const META_KEY: &str = "descent_train";
 const GRAD: &str = "@grad/";
 const BEST: &str = "@best/";
 const GUARD: &str = "@guard/";
+const AVG: &str = "@avg/";
 const BEST_FILE: &str = "best.safetensors";
 
 /// When and where checkpoints are written.
@@ -102,6 +104,10 @@ struct Fingerprint {
     augmented: bool,
     early_stopping: Option<Monitor>,
     guard: bool,
+    #[serde(default)]
+    averaging: Option<crate::WeightAveraging>,
+    #[serde(default)]
+    sam: Option<descent_optim::SamConfig>,
 }
 
 /// The JSON part of a checkpoint.
@@ -118,6 +124,9 @@ struct Bundle {
     best: bool,
     guard: Option<GuardRecord>,
     guard_mark: Option<GuardMark>,
+    /// The averaged model's `n_averaged` (its tensors under `@avg/`).
+    #[serde(default)]
+    averaged: Option<u64>,
 }
 
 /// The newest periodic checkpoint in `dir`, if any (by the position in its name).
@@ -180,6 +189,8 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
             augmented: self.augment.is_some(),
             early_stopping: self.early.as_ref().map(|e| e.monitor.clone()),
             guard: self.guard.is_some(),
+            averaging: self.averaging.as_ref().map(|a| a.spec),
+            sam: self.config.sam,
         }
     }
 
@@ -223,6 +234,9 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
                 self.state_bytes(snap.values().iter(), snap.buffers())?,
             ));
         }
+        if let Some(a) = &self.averaging {
+            sets.push((AVG, a.model.state().to_safetensors()?));
+        }
         let files = sets
             .iter()
             .map(|(prefix, bytes)| Ok((*prefix, SafeTensors::deserialize(bytes).map_err(bad)?)))
@@ -247,6 +261,7 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
             best: best.is_some(),
             guard: guard.map(|(record, _)| record),
             guard_mark: self.guard_mark.clone(),
+            averaged: self.averaging.as_ref().map(|a| a.model.n_averaged()),
         };
         let json = serde_json::to_string(&bundle)
             .map_err(|e| Error::checkpoint("<memory>", e.to_string()))?;
@@ -366,6 +381,20 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
             }
             _ => None,
         };
+        let averaged = match (bundle.averaged, &self.averaging) {
+            (Some(n), Some(_)) => {
+                let mut avg = self.state.clone();
+                avg.load_safetensors(&split(Some(AVG))?)?;
+                avg.params.zero_grad();
+                Some((avg, n))
+            }
+            (None, None) => None,
+            _ => {
+                return Err(bad(
+                    "weight averaging differs between the checkpoint and this run".into(),
+                ));
+            }
+        };
         // The optimizer is the last fallible step; it changes nothing on error.
         self.opt.load_state(&bundle.optimizer)?;
         self.state = state;
@@ -376,6 +405,10 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
         if let (Some(guard), Some(record)) = (&mut self.guard, bundle.guard) {
             // Checked above: the record has a snapshot exactly when one was read.
             guard.restore(record, guard_snapshot, &mut self.opt)?;
+        }
+        if let (Some((avg, n)), Some(a)) = (averaged, &mut self.averaging) {
+            // Cannot fail: `avg` was loaded into a copy of this model's state.
+            a.model.restore(avg, n)?;
         }
         self.guard_mark = bundle.guard_mark;
         self.run = bundle.run;

@@ -18,8 +18,12 @@
 //!   its checkpoint ends bit-identical to the uninterrupted run.
 //! - One seed ([`seed`]) fixes shuffling, dropout masks and augmentation
 //!   (and initialization, through [`seed::rng`]).
+//! - Weight averaging ([`WeightAveraging`]): an EMA or SWA of the weights
+//!   after optimizer steps, evaluated instead of the raw weights, with
+//!   `update_bn` at the end for SWA, saved in checkpoints.
 //! - [`lr_find`]: the learning-rate range test.
 
+mod averaging;
 mod callback;
 mod checkpoint;
 mod error;
@@ -31,6 +35,7 @@ mod progress;
 pub mod seed;
 mod trainer;
 
+pub use averaging::WeightAveraging;
 pub use callback::{BatchInfo, Callback, Control};
 pub use checkpoint::{CheckpointConfig, export_model, latest_checkpoint};
 pub use error::{Error, Result};

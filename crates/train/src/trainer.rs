@@ -68,6 +68,13 @@ pub struct TrainConfig {
     pub progress: Progress,
     /// Where `metrics.jsonl` and `metrics.csv` are written after each epoch.
     pub log_dir: Option<PathBuf>,
+    /// Sharpness-aware minimization (Foret et al. 2021): each optimizer step
+    /// moves to the perturbed point of the step's gradient, takes the
+    /// gradient there (a second forward and backward of the micro-batch,
+    /// same dropout masks, batch norms not updating their statistics, the
+    /// penalties' gradients added), comes back and steps with it; clipping
+    /// applies to that second gradient. Needs `accumulation` = 1.
+    pub sam: Option<descent_optim::SamConfig>,
 }
 
 impl Default for TrainConfig {
@@ -85,6 +92,7 @@ impl Default for TrainConfig {
             clip: None,
             progress: Progress::Auto,
             log_dir: None,
+            sam: None,
         }
     }
 }
@@ -101,6 +109,15 @@ impl TrainConfig {
         at_least_one("batch_size", self.batch_size)?;
         at_least_one("accumulation", self.accumulation)?;
         at_least_one("eval_batch_size", self.eval_batch_size)?;
+        if self.sam.is_some() && self.accumulation != 1 {
+            return Err(Error::config(
+                "sam",
+                format!(
+                    "needs accumulation = 1 (got {}): the second gradient re-runs the step's batch",
+                    self.accumulation
+                ),
+            ));
+        }
         match self.clip {
             Some(Clip::Norm { max_norm, .. }) if !(max_norm >= 0.0 && max_norm.is_finite()) => {
                 Err(Error::config(
@@ -304,6 +321,13 @@ pub struct Trainer<S: Scalar, M: Module<S>> {
     /// (`Tape::backward_finite`, checked as they are added); false means
     /// unknown, and the step reads them all to check.
     pub(crate) grads_finite: bool,
+    /// The average of the weights the run keeps, if any.
+    pub(crate) averaging: Option<crate::averaging::Averager<S>>,
+    /// SAM's perturbation, when `config.sam` is set.
+    pub(crate) sam: Option<descent_optim::SamPerturbation<S>>,
+    /// Whether the last micro-batch's targets were mixed (its loss needs
+    /// soft targets), for SAM's second pass.
+    pub(crate) last_soft: bool,
 }
 
 impl<S: Scalar, M: Module<S>> std::fmt::Debug for Trainer<S, M> {
@@ -343,7 +367,13 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
                 format!("is {label_smoothing}, must be in [0, 1]"),
             ));
         }
+        let sam = config
+            .sam
+            .map(|c| descent_optim::SamPerturbation::new(state.params.params(), c))
+            .transpose()?;
         Ok(Trainer {
+            sam,
+            last_soft: false,
             model,
             state,
             opt: optimizer,
@@ -365,6 +395,7 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
             last_step_loss: None,
             group_start: (Running::default(), 0),
             grads_finite: false,
+            averaging: None,
         })
     }
 

@@ -17,7 +17,7 @@ use descent_regularize::{EarlyStoppingConfig, GuardConfig, L2};
 use descent_train::lr_find::LrFindConfig;
 use descent_train::{
     Augmentation, CheckpointConfig, Clip, Data, Error, Loss, Mix, Monitor, TrainConfig, Trainer,
-    latest_checkpoint, seed,
+    WeightAveraging, latest_checkpoint, seed,
 };
 use nalgebra::DMatrix;
 use support::*;
@@ -545,4 +545,139 @@ fn a_guarded_run_resumes_bit_identical_with_its_rollbacks() {
         );
         std::fs::remove_dir_all(&dir).ok();
     }
+}
+
+#[test]
+fn weight_averaging_counts_optimizer_steps_evaluates_the_average_and_updates_bn() {
+    let data = digits_subset::<f32>(200);
+    let (train, val) = (
+        data.select(&(0..150).collect::<Vec<_>>()).unwrap(),
+        data.select(&(150..200).collect::<Vec<_>>()).unwrap(),
+    );
+    // 15 micro-batches per epoch in groups of 3: 5 optimizer steps per epoch.
+    let config = quiet(TrainConfig {
+        epochs: 2,
+        batch_size: 10,
+        accumulation: 3,
+        seed: 5,
+        ..TrainConfig::default()
+    });
+    let mut ema = trainer::<f32>(config.clone())
+        .with_averaging(WeightAveraging::ema(0.8))
+        .unwrap();
+    let history = ema.fit(Data::train(&train).with_validation(&val)).unwrap();
+    assert_eq!(ema.optimizer().steps(), 10);
+    assert_eq!(ema.averaged().unwrap().n_averaged(), 10);
+    // validation was measured on the averaged weights
+    let raw = ema.evaluate(&val).unwrap();
+    *ema.state_mut() = ema.averaged().unwrap().state().clone();
+    let on_average = ema.evaluate(&val).unwrap();
+    assert_eq!(history.epochs[1].validation.as_ref(), Some(&on_average));
+    assert_ne!(raw, on_average);
+
+    // SWA after steps 4, 6, 8 and 10, then update_bn over the 15 training batches
+    let mut swa = trainer::<f32>(config.clone())
+        .with_averaging(WeightAveraging::swa(4, 2))
+        .unwrap();
+    swa.fit(Data::train(&train)).unwrap();
+    let avg = swa.averaged().unwrap();
+    assert_eq!(avg.n_averaged(), 4);
+    let count = avg.state().buffers.id("1.num_batches_tracked").unwrap();
+    assert_eq!(avg.state().buffers.count(count), 15);
+    assert_eq!(
+        swa.state().buffers.count(count),
+        30,
+        "the model's own statistics"
+    );
+
+    for bad in [WeightAveraging::swa(0, 1), WeightAveraging::swa(1, 0)] {
+        let err = trainer::<f32>(config.clone())
+            .with_averaging(bad)
+            .unwrap_err();
+        assert!(matches!(err, Error::Config { .. }), "{err}");
+    }
+    let mut bad_decay = WeightAveraging::ema(0.9);
+    bad_decay.config.avg_fn = descent_nn::AvgFn::EmaMulti { decay: 2.0 };
+    assert!(matches!(
+        trainer::<f32>(config).with_averaging(bad_decay),
+        Err(Error::Nn(_))
+    ));
+}
+
+/// The parameter values alone, as bits.
+fn param_bits(state: &ModelState<f32>) -> Vec<u32> {
+    state
+        .params
+        .params()
+        .iter()
+        .flat_map(|(_, _, v)| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>())
+        .collect()
+}
+
+#[test]
+fn sam_with_rho_0_is_the_plain_run_and_a_sam_run_resumes_bit_identical() {
+    use descent_optim::SamConfig;
+    let train = digits_subset::<f32>(120);
+    let config = quiet(TrainConfig {
+        epochs: 2,
+        batch_size: 20,
+        accumulation: 1,
+        seed: 3,
+        ..TrainConfig::default()
+    });
+    let d = Data::train(&train);
+    let mut plain = trainer::<f32>(config.clone());
+    plain.fit(d).unwrap();
+    // ρ = 0: the second gradient is the first, recomputed with the same masks
+    let rho0 = Some(SamConfig {
+        rho: 0.0,
+        adaptive: false,
+    });
+    let mut sam0 = trainer::<f32>(TrainConfig {
+        sam: rho0,
+        ..config.clone()
+    });
+    sam0.fit(d).unwrap();
+    assert_eq!(param_bits(sam0.state()), param_bits(plain.state()));
+
+    let sam_config = TrainConfig {
+        sam: Some(SamConfig::default()),
+        ..config.clone()
+    };
+    let mut whole = trainer::<f32>(sam_config.clone());
+    let want = whole.fit(d).unwrap().without_timing();
+    assert_ne!(param_bits(whole.state()), param_bits(plain.state()));
+    assert!(want.epochs[1].train.loss < want.epochs[0].train.loss);
+    let dir = scratch("sam-resume");
+    let checkpoints = CheckpointConfig {
+        every_epochs: None,
+        ..CheckpointConfig::new(&dir)
+    };
+    let mut first = trainer::<f32>(sam_config.clone())
+        .with_callback(StopAt(8, 0))
+        .with_checkpoints(checkpoints.clone())
+        .unwrap();
+    first.fit(d).unwrap();
+    let mut second = trainer::<f32>(sam_config)
+        .with_checkpoints(checkpoints)
+        .unwrap();
+    second
+        .load_checkpoint(latest_checkpoint(&dir).unwrap().unwrap())
+        .unwrap();
+    assert_eq!(second.fit(d).unwrap().without_timing(), want);
+    assert_eq!(bits(second.state()), bits(whole.state()));
+    std::fs::remove_dir_all(&dir).ok();
+
+    let err = trainer_result(TrainConfig {
+        accumulation: 2,
+        sam: Some(SamConfig::default()),
+        ..config
+    });
+    assert!(matches!(err, Err(Error::Config { .. })), "{err:?}");
+}
+
+fn trainer_result(config: TrainConfig) -> Result<Trainer<f32, Sequential<f32>>, Error> {
+    let (model, state) = mlp::<f32>(config.seed, 32, true);
+    let opt = descent_optim::AdamW::new(&state.params, Default::default()).unwrap();
+    Trainer::new(model, state, opt, Loss::cross_entropy(), config)
 }

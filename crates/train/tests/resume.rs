@@ -5,7 +5,8 @@
 mod support;
 
 use descent_train::{
-    BatchInfo, Callback, CheckpointConfig, Control, Data, TrainConfig, latest_checkpoint,
+    BatchInfo, Callback, CheckpointConfig, Control, Data, TrainConfig, WeightAveraging,
+    latest_checkpoint,
 };
 use support::*;
 
@@ -170,4 +171,66 @@ fn keep_last_prunes_old_checkpoints() {
     assert_eq!(names.len(), 2, "{names:?}");
     assert!(names.iter().all(|n| !n.contains(".tmp")), "{names:?}");
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The run's averaged weights and count, as bits.
+fn averaged_bits<M: descent_nn::Module<f32>>(
+    t: &descent_train::Trainer<f32, M>,
+) -> (Vec<u64>, u64) {
+    let avg = t.averaged().expect("the run averages");
+    (bits(avg.state()), avg.n_averaged())
+}
+
+#[test]
+fn a_run_with_weight_averaging_stopped_anywhere_resumes_bit_identical() {
+    let data = digits_subset::<f32>(400);
+    let (train, val) = (
+        data.select(&(0..300).collect::<Vec<_>>()).unwrap(),
+        data.select(&(300..400).collect::<Vec<_>>()).unwrap(),
+    );
+    let d = Data::train(&train).with_validation(&val);
+    for averaging in [WeightAveraging::swa(4, 2), WeightAveraging::ema(0.9)] {
+        let mut whole = trainer::<f32>(config()).with_averaging(averaging).unwrap();
+        let want = whole.fit(d).unwrap().without_timing();
+        let want_bits = bits(whole.state());
+        let want_avg = averaged_bits(&whole);
+        for stop in [2u64, 14, 27] {
+            let dir = scratch(&format!("resume-avg-{stop}"));
+            let checkpoints = CheckpointConfig {
+                every_epochs: None,
+                ..CheckpointConfig::new(&dir)
+            };
+            let mut first = trainer::<f32>(config())
+                .with_averaging(averaging)
+                .unwrap()
+                .with_callback(StopAfter(stop, 0))
+                .with_checkpoints(checkpoints.clone())
+                .unwrap();
+            first.fit(d).unwrap();
+            let path = latest_checkpoint(&dir).unwrap().unwrap();
+            let mut second = trainer::<f32>(config())
+                .with_averaging(averaging)
+                .unwrap()
+                .with_checkpoints(checkpoints)
+                .unwrap();
+            second.load_checkpoint(&path).unwrap();
+            let got = second.fit(d).unwrap().without_timing();
+            assert_eq!(got, want, "{averaging:?}: history after a stop at {stop}");
+            assert_eq!(
+                bits(second.state()),
+                want_bits,
+                "{averaging:?}: stop {stop}"
+            );
+            assert_eq!(
+                averaged_bits(&second),
+                want_avg,
+                "{averaging:?}: stop {stop}"
+            );
+            // a run without averaging cannot take this checkpoint
+            let mut plain = trainer::<f32>(config());
+            let err = plain.load_checkpoint(&path).unwrap_err();
+            assert!(err.to_string().contains("other settings"), "{err}");
+            std::fs::remove_dir_all(&dir).ok();
+        }
+    }
 }

@@ -157,6 +157,37 @@ impl<const D: usize> BatchNorm<D> {
     }
 }
 
+/// A batch-norm layer as [`update_bn`](crate::update_bn) sees it: its
+/// momentum, settable for the pass, and its running statistics.
+pub trait RunningStatsLayer {
+    /// The momentum of the running statistics (`None`: cumulative average).
+    fn momentum(&self) -> Option<f64>;
+
+    /// Sets the momentum; outside `[0, 1]` is [`Error::InvalidConfig`](crate::Error::InvalidConfig).
+    fn set_momentum(&mut self, momentum: Option<f64>) -> Result<()>;
+
+    /// `(running_mean, running_var, num_batches_tracked)` when tracked.
+    fn running_stats(&self) -> Option<(BufferId, BufferId, BufferId)>;
+}
+
+impl<const D: usize> RunningStatsLayer for BatchNorm<D> {
+    fn momentum(&self) -> Option<f64> {
+        self.cfg.momentum
+    }
+
+    fn set_momentum(&mut self, momentum: Option<f64>) -> Result<()> {
+        let layer = if D == 1 { "BatchNorm1d" } else { "BatchNorm2d" };
+        let ok = momentum.is_none_or(|m| (0.0..=1.0).contains(&m));
+        check(ok, layer, "momentum", momentum, "must be in [0, 1] or None")?;
+        self.cfg.momentum = momentum;
+        Ok(())
+    }
+
+    fn running_stats(&self) -> Option<(BufferId, BufferId, BufferId)> {
+        BatchNorm::running_stats(self)
+    }
+}
+
 impl<S: Scalar, const D: usize> Module<S> for BatchNorm<D> {
     /// Panics if the input does not have `num_features` columns (1d) or is
     /// not an image batch of `num_features` channels (2d).
@@ -215,6 +246,10 @@ impl<S: Scalar, const D: usize> Module<S> for BatchNorm<D> {
                 eps,
             ),
         }
+    }
+
+    fn visit_batch_norms(&mut self, f: &mut dyn FnMut(&mut dyn RunningStatsLayer)) {
+        f(self);
     }
 
     fn visit(&self, f: &mut dyn FnMut(Entry)) {

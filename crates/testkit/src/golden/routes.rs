@@ -33,6 +33,8 @@ pub enum Harness {
     /// `descent-augment`'s `tests/golden_augment.rs`: torchvision's
     /// functional image ops.
     Augment,
+    /// `descent-nn`'s `tests/golden_averaging.rs`: `AveragedModel` and `update_bn`.
+    Averaging,
 }
 
 /// One row of [`ROUTES`].
@@ -174,6 +176,18 @@ pub const ROUTES: &[Route] = &[
             "elastic",
         ],
         harnesses: &[Harness::Augment],
+    },
+    Route {
+        kind: "averaging",
+        field: Some("type"),
+        values: &["averaged_model", "update_bn"],
+        harnesses: &[Harness::Averaging],
+    },
+    Route {
+        kind: "averaging",
+        field: Some("type"),
+        values: &["swalr"],
+        harnesses: &[Harness::Schedule],
     },
     Route {
         kind: "training",
@@ -346,11 +360,11 @@ mod tests {
             assert!(e.contains("Lion"), "{e}");
         }
         let mut files = all_kinds();
-        files.push(file("averaging", vec![json!({"name": "x"})]));
+        files.push(file("mystery", vec![json!({"name": "x"})]));
         assert!(
             route(&files, Harness::Optim)
                 .unwrap_err()
-                .contains("averaging")
+                .contains("mystery")
         );
         let mut files = all_kinds();
         files.push(file("losses", vec![json!({"name": "x"})]));

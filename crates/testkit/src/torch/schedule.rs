@@ -6,7 +6,7 @@ use descent_schedule::{
     AnnealStrategy, ChainedScheduler, ConstantLr, CosineAnnealingLr, CosineAnnealingWarmRestarts,
     CyclicLr, CyclicLrConfig, CyclicMode, DynSchedule, ExponentialLr, LinearLr, MomentumSchedule,
     MultiStepLr, OneCycleLr, OneCycleLrConfig, PolynomialLr, ReduceLrOnPlateau,
-    ReduceLrOnPlateauConfig, Schedule, SequentialLr, StepLr, ThresholdMode,
+    ReduceLrOnPlateauConfig, Schedule, SequentialLr, StepLr, Swalr, ThresholdMode,
 };
 use serde_json::Value;
 
@@ -122,6 +122,18 @@ fn build(name: &str, h: &Hyper, base_lr: f64) -> Result<Built, String> {
             pure(ChainedScheduler::new(base_lr, parts).map_err(err)?)
         }
         "ReduceLROnPlateau" => Built::Plateau(plateau(h, base_lr)?),
+        "SWALR" => {
+            fresh()?;
+            let strategy = h.choice(
+                "anneal_strategy",
+                &[
+                    ("cos", AnnealStrategy::Cos),
+                    ("linear", AnnealStrategy::Linear),
+                ],
+            )?;
+            let swalr = Swalr::new(base_lr, h.f64("swa_lr")?, h.u64("anneal_epochs")?, strategy);
+            pure(swalr.map_err(err)?)
+        }
         other => return Err(format!("unsupported scheduler `{other}`")),
     })
 }

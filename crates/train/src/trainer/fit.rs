@@ -124,6 +124,7 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
         if !self.run.finished {
             self.run.finished = true;
             self.finish_early_stopping()?;
+            self.finish_averaging(data.train)?;
         }
         if let Some(dir) = &self.config.log_dir {
             self.run.history.write(dir)?;
@@ -197,6 +198,7 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
             )?,
             None => false,
         };
+        self.last_soft = soft;
         if self.run.micro == 0 {
             self.state.params.zero_grad();
             self.grads_finite = true;
@@ -208,8 +210,8 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
         let (loss, correct) = {
             let tape = &self.tape;
             // The features move to the tape (the loader refills the batch
-            // next time) unless the loss may read them.
-            let x = if self.loss.reads_features() {
+            // next time) unless the loss or SAM's second pass may read them.
+            let x = if self.loss.reads_features() || self.sam.is_some() {
                 input(tape, &self.batch)
             } else {
                 input_moved(tape, &mut self.batch)
@@ -344,6 +346,9 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
                 param: name,
             });
         }
+        if self.sam.is_some() {
+            self.sam_gradient()?;
+        }
         let lr = self.opt.effective_lr(0)?;
         // The L2 norm of the gradients before clipping.
         let norm = match self.config.clip {
@@ -382,6 +387,7 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
             }
             None => self.opt.step_with_grad_norm(&mut self.state.params)?,
         };
+        self.average_after_step()?;
         if self.plateau == Some(crate::trainer::PlateauFeed::StepLoss) {
             self.opt.observe_metric(step_loss)?;
         }
@@ -391,6 +397,80 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
         r.steps += 1;
         r.last_lr = lr;
         Ok(None)
+    }
+
+    /// SAM: the gradient at the perturbed point of the step's gradient, in
+    /// place of it, with the weights back where they were.
+    fn sam_gradient(&mut self) -> Result<()> {
+        let Some(mut sam) = self.sam.take() else {
+            return Ok(());
+        };
+        let result = self.sam_second_pass(&mut sam);
+        // The weights go back even when the pass failed.
+        let restored = sam.restore(&mut self.state.params);
+        self.sam = Some(sam);
+        result?;
+        restored?;
+        if !self.state.params.grads().all_finite() {
+            let params = self.state.params.params();
+            let name = params
+                .iter()
+                .zip(self.state.params.grads().iter())
+                .find(|(_, (_, g))| g.iter().any(|v| !v.as_f64().is_finite()))
+                .map(|((_, meta, _), _)| meta.name.clone())
+                .unwrap_or_default();
+            return Err(Error::NonFiniteGrad {
+                epoch: self.run.epoch,
+                step: self.opt.steps(),
+                param: name,
+            });
+        }
+        Ok(())
+    }
+
+    fn sam_second_pass(&mut self, sam: &mut descent_optim::SamPerturbation<S>) -> Result<()> {
+        sam.ascend(&mut self.state.params)?;
+        self.state.params.zero_grad();
+        // Batch norms keep their statistics in this pass (momentum 0, as the
+        // reference implementation's `disable_running_stats`).
+        let mut momenta = Vec::new();
+        let mut failed = None;
+        self.model.visit_batch_norms(&mut |bn| {
+            momenta.push(bn.momentum());
+            if let Err(e) = bn.set_momentum(Some(0.0)) {
+                failed.get_or_insert(e);
+            }
+        });
+        self.tape.reset();
+        // The same dropout masks as the step's first pass.
+        let stream = self.run.total_micro - 1;
+        let mut rng = stream_rng(self.config.seed, Purpose::Dropout, stream);
+        {
+            let tape = &self.tape;
+            let x = input(tape, &self.batch);
+            let out = {
+                let mut ctx = Ctx::new(tape, &mut self.state, Mode::Train, &mut rng);
+                self.model.forward(&mut ctx, x)
+            };
+            let loss = self.loss.apply(tape, out, &self.batch, self.last_soft);
+            tape.backward(loss, &mut self.state.params);
+        }
+        self.tape.reset();
+        let mut saved = momenta.into_iter();
+        self.model.visit_batch_norms(&mut |bn| {
+            if let Some(m) = saved.next() {
+                if let Err(e) = bn.set_momentum(m) {
+                    failed.get_or_insert(e);
+                }
+            }
+        });
+        if let Some(e) = failed {
+            return Err(e.into());
+        }
+        for p in &self.penalties {
+            p.add_grad(&mut self.state.params);
+        }
+        Ok(())
     }
 
     /// A typed error when a gradient (mid-accumulation), a parameter or a
@@ -452,14 +532,18 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
         reporter: &mut Reporter,
     ) -> Result<()> {
         let epoch = self.run.epoch;
-        let validation = data
-            .validation
-            .map(|d| self.evaluate_split(d, classification))
-            .transpose()?;
-        let test = data
-            .test
-            .map(|d| self.evaluate_split(d, classification))
-            .transpose()?;
+        // On the averaged weights when the run evaluates them.
+        let (validation, test) = self.with_averaged_weights(|t| {
+            let validation = data
+                .validation
+                .map(|d| t.evaluate_split(d, classification))
+                .transpose()?;
+            let test = data
+                .test
+                .map(|d| t.evaluate_split(d, classification))
+                .transpose()?;
+            Ok((validation, test))
+        })?;
         let r = &self.run.running;
         let metrics = EpochMetrics {
             epoch,
@@ -489,9 +573,14 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
                 .stopper
                 .update(epoch, value, self.state.params.params(), &());
             if early.restore_best && early.stopper.best_epoch() == Some(epoch) {
+                // The weights evaluated: the averaged ones when the run evaluates them.
+                let evaluated = match &self.averaging {
+                    Some(a) if a.spec.evaluate && a.model.n_averaged() > 0 => a.model.state(),
+                    _ => &self.state,
+                };
                 match &mut early.best {
-                    Some(best) => best.clone_from(&self.state),
-                    None => early.best = Some(self.state.clone()),
+                    Some(best) => best.clone_from(evaluated),
+                    None => early.best = Some(evaluated.clone()),
                 }
             }
             if let descent_regularize::Decision::Stop(_) = decision {
@@ -526,6 +615,7 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
         if stop {
             self.run.finished = true;
             self.finish_early_stopping()?;
+            self.finish_averaging(data.train)?;
         }
         if let Some(dir) = &self.config.log_dir {
             self.run.history.write(dir)?;
