@@ -223,10 +223,10 @@ fn walk(dir: &Path, f: &mut dyn FnMut(&Path, &str)) {
             if p.file_name().is_some_and(|n| n != "target") {
                 walk(&p, f);
             }
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            if let Ok(text) = std::fs::read_to_string(&p) {
-                f(&p, &text);
-            }
+        } else if p.extension().is_some_and(|x| x == "rs")
+            && let Ok(text) = std::fs::read_to_string(&p)
+        {
+            f(&p, &text);
         }
     }
 }

@@ -78,7 +78,7 @@ impl OptimKind {
 /// ```
 pub fn optim_store(n_params: usize, n_tensors: usize) -> ParamStore<f32> {
     assert!(
-        n_tensors > 0 && n_params % n_tensors == 0,
+        n_tensors > 0 && n_params.is_multiple_of(n_tensors),
         "{n_tensors} tensors do not split {n_params} parameters evenly"
     );
     let mut store = ParamStore::new();

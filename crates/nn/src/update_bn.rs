@@ -87,10 +87,10 @@ pub fn update_bn<S: Scalar, M: Module<S> + ?Sized>(
     }
     let mut saved = momenta.into_iter();
     model.visit_batch_norms(&mut |bn| {
-        if let Some(m) = saved.next() {
-            if let Err(e) = bn.set_momentum(m) {
-                failed.get_or_insert(e);
-            }
+        if let Some(m) = saved.next()
+            && let Err(e) = bn.set_momentum(m)
+        {
+            failed.get_or_insert(e);
         }
     });
     match failed {

@@ -302,7 +302,7 @@ impl Curve {
         if self.stride == 0 {
             self.stride = 1;
         }
-        if epoch % self.stride != 0 {
+        if !epoch.is_multiple_of(self.stride) {
             return;
         }
         self.epoch.push(epoch);

@@ -99,7 +99,7 @@ impl WeightAveraging {
 
     /// Whether the weights after step `step` (from 1) enter the average.
     pub(crate) fn takes(&self, step: u64) -> bool {
-        step >= self.start_step && (step - self.start_step) % self.every_steps == 0
+        step >= self.start_step && (step - self.start_step).is_multiple_of(self.every_steps)
     }
 }
 
@@ -135,10 +135,10 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
     /// After an optimizer step: the weights enter the average if due.
     pub(crate) fn average_after_step(&mut self) -> Result<()> {
         let step = self.opt.steps();
-        if let Some(a) = &mut self.averaging {
-            if a.spec.takes(step) {
-                a.model.update_parameters(&self.state)?;
-            }
+        if let Some(a) = &mut self.averaging
+            && a.spec.takes(step)
+        {
+            a.model.update_parameters(&self.state)?;
         }
         Ok(())
     }

@@ -435,7 +435,7 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
             Some(CheckpointConfig {
                 every_batches: Some(n),
                 ..
-            }) => self.run.total_micro % n == 0,
+            }) => self.run.total_micro.is_multiple_of(*n),
             _ => false,
         };
         if due {
@@ -449,7 +449,7 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
             return Ok(());
         };
         let done = self.run.epoch;
-        let due = cfg.every_epochs.is_some_and(|n| done % n == 0)
+        let due = cfg.every_epochs.is_some_and(|n| done.is_multiple_of(n))
             || self.run.finished
             || self.run.history.stopped.is_some();
         if due {

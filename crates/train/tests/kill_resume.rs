@@ -186,8 +186,8 @@ fn a_killed_run_resumes_bit_identical() {
                 .trim_end_matches(".safetensors")
                 .parse()
                 .unwrap();
-            mid_epoch += usize::from(batch % BATCHES_PER_EPOCH != 0);
-            mid_accumulation += usize::from(batch % 3 != 0 && batch != 0);
+            mid_epoch += usize::from(!batch.is_multiple_of(BATCHES_PER_EPOCH));
+            mid_accumulation += usize::from(!batch.is_multiple_of(3) && batch != 0);
         }
         // each kill's resume, run to the end on a copy of the directory
         let branch = scratch(&format!("soak-branch-{i}"));

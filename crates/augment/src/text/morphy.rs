@@ -437,10 +437,11 @@ impl Lexicon {
                     continue;
                 };
                 for syn in self.synonyms_as(&base, pos) {
-                    if let Some(form) = self.inflect(syn, pos, how) {
-                        if form != word && !out.contains(&form) {
-                            out.push(form);
-                        }
+                    if let Some(form) = self.inflect(syn, pos, how)
+                        && form != word
+                        && !out.contains(&form)
+                    {
+                        out.push(form);
                     }
                 }
             }

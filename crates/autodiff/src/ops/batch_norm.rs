@@ -306,7 +306,7 @@ mod tests {
                 state ^= state << 17;
                 let r = (state >> 32) as u32;
                 offset
-                    + if r % 5 == 0 {
+                    + if r.is_multiple_of(5) {
                         (r >> 8) as f32 % 256.0
                     } else {
                         0.0

@@ -265,10 +265,11 @@ impl TpeSampler {
     /// (Optuna's `_get_params`).
     fn params_of(&self, trial: &FrozenTrial) -> BTreeMap<String, ParamValue> {
         let mut params: BTreeMap<String, ParamValue> = BTreeMap::new();
-        if trial.state == TrialState::Running && self.config.multivariate {
-            if let Some(relative) = read_relative(trial) {
-                params.extend(relative);
-            }
+        if trial.state == TrialState::Running
+            && self.config.multivariate
+            && let Some(relative) = read_relative(trial)
+        {
+            params.extend(relative);
         }
         params.extend(trial.params.iter().map(|(k, v)| (k.to_owned(), v.clone())));
         params

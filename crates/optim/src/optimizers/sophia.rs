@@ -95,7 +95,7 @@ impl SophiaConfig {
     /// True when the step after `step` completed steps (`Optimizer::steps`)
     /// uses a Hessian estimate: `step % update_interval == 0`.
     pub fn wants_hessian(&self, step: u64) -> bool {
-        step % self.update_interval.max(1) == 0
+        step.is_multiple_of(self.update_interval.max(1))
     }
 }
 

@@ -458,10 +458,10 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
         self.tape.reset();
         let mut saved = momenta.into_iter();
         self.model.visit_batch_norms(&mut |bn| {
-            if let Some(m) = saved.next() {
-                if let Err(e) = bn.set_momentum(m) {
-                    failed.get_or_insert(e);
-                }
+            if let Some(m) = saved.next()
+                && let Err(e) = bn.set_momentum(m)
+            {
+                failed.get_or_insert(e);
             }
         });
         if let Some(e) = failed {

@@ -106,14 +106,14 @@ pub fn pad<T: Scalar>(
         PaddingMode::Reflect => Some((h.saturating_sub(1), w.saturating_sub(1))),
         PaddingMode::Symmetric => Some((h, w)),
     };
-    if let Some((max_y, max_x)) = limit {
-        if t.max(b) > max_y || l.max(r) > max_x {
-            return Err(Error::config(
-                "padding",
-                format!("{padding:?}"),
-                "reflect padding must be smaller than the image side, symmetric at most the side",
-            ));
-        }
+    if let Some((max_y, max_x)) = limit
+        && (t.max(b) > max_y || l.max(r) > max_x)
+    {
+        return Err(Error::config(
+            "padding",
+            format!("{padding:?}"),
+            "reflect padding must be smaller than the image side, symmetric at most the side",
+        ));
     }
     if mode == PaddingMode::Edge && (h == 0 || w == 0) && l + t + r + b > 0 {
         return Err(Error::config(

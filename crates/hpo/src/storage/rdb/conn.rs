@@ -78,7 +78,8 @@ pub(crate) enum Conn {
     Sqlite(rusqlite::Connection),
     Postgres {
         url: String,
-        client: Option<postgres::Client>,
+        /// Boxed: a client is large, and the enum is kept per storage.
+        client: Option<Box<postgres::Client>>,
     },
 }
 
@@ -146,19 +147,20 @@ impl Conn {
         let Conn::Postgres { url, client } = self else {
             unreachable!("client() on SQLite")
         };
-        if client.as_ref().is_some_and(|c| c.is_closed()) {
-            *client = None;
-        }
-        if client.is_none() {
-            let mut config: postgres::Config = url.parse().map_err(|e| db_error("connect", e))?;
-            config.connect_timeout(Duration::from_secs(10));
-            *client = Some(
-                config
-                    .connect(postgres::NoTls)
-                    .map_err(|e| db_error("connect", e))?,
-            );
-        }
-        Ok(client.as_mut().expect("connected above"))
+        let live = match client.take() {
+            Some(c) if !c.is_closed() => c,
+            _ => {
+                let mut config: postgres::Config =
+                    url.parse().map_err(|e| db_error("connect", e))?;
+                config.connect_timeout(Duration::from_secs(10));
+                Box::new(
+                    config
+                        .connect(postgres::NoTls)
+                        .map_err(|e| db_error("connect", e))?,
+                )
+            }
+        };
+        Ok(client.insert(live))
     }
 
     /// Runs `f` in one transaction, which (if `write`) holds the write lock
