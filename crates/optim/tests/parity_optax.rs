@@ -12,12 +12,11 @@
 //! value it cannot honour fails the case.
 
 use descent_core::{ParamStore, Scalar, Tags};
-use descent_optim::transform::{HessianFeed, NormType};
-use descent_optim::{clip_grad_norm, clip_grad_value};
+use descent_optim::transform::HessianFeed;
+use descent_testkit::assert_close;
 use descent_testkit::golden::{self, Harness, Tensor, number};
 use descent_testkit::optax;
 use descent_testkit::torch;
-use descent_testkit::{Hyper, assert_close};
 use nalgebra::DMatrix;
 use serde_json::Value;
 
@@ -229,74 +228,13 @@ fn hessian_estimates(case: &Value) -> Result<Vec<Vec<f64>>, String> {
         .collect()
 }
 
-fn check_clipping<S: Scalar>(case: &Value, (rtol, atol): (f64, f64)) -> Result<(), String> {
-    let f = case["fn"].as_str().ok_or("no `fn`")?;
-    let h = Hyper::new(&case["hyper"])?;
-    let ins = case["grads_in"].as_array().ok_or("no `grads_in`")?;
-    let outs = case["grads_out"].as_array().ok_or("no `grads_out`")?;
-    let mut store = ParamStore::<S>::new();
-    for (i, g) in ins.iter().enumerate() {
-        let g = tensor(g, "grads_in")?;
-        let id = store
-            .register(
-                format!("p{i}"),
-                Tags::WEIGHT,
-                DMatrix::zeros(g.nrows(), g.ncols()),
-            )
-            .map_err(|e| e.to_string())?;
-        store.grad_mut(id).copy_from(&cast::<S>(&g));
-    }
-    match f {
-        "clip_grad_norm_" => {
-            let norm_type = NormType::new(h.f64("norm_type")?).map_err(|e| e.to_string())?;
-            let total = clip_grad_norm(
-                store.grads_mut(),
-                h.f64("max_norm")?,
-                norm_type,
-                h.bool("error_if_nonfinite")?,
-            )
-            .map_err(|e| e.to_string())?;
-            let want = number(&case["total_norm"]).ok_or("no `total_norm`")?;
-            assert_close(
-                "total_norm",
-                &DMatrix::from_element(1, 1, total),
-                &DMatrix::from_element(1, 1, want),
-                rtol,
-                atol,
-            )?;
-        }
-        "clip_grad_value_" => {
-            clip_grad_value(store.grads_mut(), h.f64("clip_value")?).map_err(|e| e.to_string())?;
-            if !case["total_norm"].is_null() {
-                return Err("clip_grad_value_ has no total norm".into());
-            }
-        }
-        other => return Err(format!("unsupported clipping fn `{other}`")),
-    }
-    h.finish()?;
-    if outs.len() != ins.len() {
-        return Err("`grads_in` and `grads_out` differ in length".into());
-    }
-    for (i, (id, g)) in store.grads().iter().enumerate() {
-        assert_close(
-            &format!("grad {}", id.index()),
-            &widen(g),
-            &tensor(&outs[i], "grads_out")?,
-            rtol,
-            atol,
-        )?;
-    }
-    Ok(())
-}
-
-/// Runs every optimizer and clipping case in precision `S`; returns the count checked.
+/// Runs every optax case in precision `S`; returns the count checked.
 fn run_all<S: Scalar>(tol: (f64, f64)) -> usize {
     let cases = golden::cases(Harness::Optax).unwrap_or_else(|e| panic!("{e}"));
     let mut failures = Vec::new();
     for case in &cases {
         let check: fn(&Value, (f64, f64)) -> Result<(), String> = match case.kind.as_str() {
             "optimizers" => check_optimizer::<S>,
-            "clipping" => check_clipping::<S>,
             other => {
                 failures.push(format!("{}: no check for kind `{other}`", case.at()));
                 continue;
