@@ -12,8 +12,9 @@
 //!
 //! - Samplers: [`RandomSampler`] (the default), [`GridSampler`],
 //!   [`SobolSampler`] (quasi-random), [`TpeSampler`].
-//! - Pruners: [`MedianPruner`], [`SuccessiveHalvingPruner`] (= [`AshaPruner`]),
-//!   [`HyperbandPruner`]; [`successive_halving`] and [`hyperband`] give the
+//! - Pruners: [`MedianPruner`], [`PercentilePruner`], [`PatientPruner`],
+//!   [`ThresholdPruner`], [`WilcoxonPruner`] (with [`wilcoxon_signed_rank`]),
+//!   [`SuccessiveHalvingPruner`] (= [`AshaPruner`]), [`HyperbandPruner`]; [`successive_halving`] and [`hyperband`] give the
 //!   papers' synchronous schedules.
 //!
 //! # Examples
@@ -48,6 +49,7 @@ mod frozen;
 mod plan;
 mod pruner;
 mod sampler;
+mod signed_rank;
 mod space;
 mod storage;
 mod study;
@@ -66,10 +68,15 @@ pub use pruner::{
     AshaPruner, HyperbandConfig, HyperbandPruner, MedianConfig, MedianPruner, NopPruner,
     PruneContext, Pruner, SuccessiveHalvingConfig, SuccessiveHalvingPruner,
 };
+pub use pruner::{
+    PatientPruner, PercentileConfig, PercentilePruner, ThresholdConfig, ThresholdPruner,
+    WilcoxonConfig, WilcoxonPruner,
+};
 pub use sampler::{
     Gamma, GridSampler, RandomSampler, RelativeSample, SampleContext, Sampler, Seeded,
     SobolSampler, TpeConfig, TpeSampler, Weights,
 };
+pub use signed_rank::{Alternative, wilcoxon_signed_rank};
 pub use space::{Condition, SearchSpace};
 pub use storage::{
     JournalStorage, LoadWarning, Loaded, MemoryStorage, OPTUNA_ALEMBIC_REVISION,

@@ -3,10 +3,18 @@
 mod halving;
 mod hyperband;
 mod median;
+mod patient;
+mod percentile;
+mod threshold;
+mod wilcoxon;
 
 pub use halving::{AshaPruner, SuccessiveHalvingConfig, SuccessiveHalvingPruner};
 pub use hyperband::{HyperbandConfig, HyperbandPruner};
 pub use median::{MedianConfig, MedianPruner};
+pub use patient::PatientPruner;
+pub use percentile::{PercentileConfig, PercentilePruner};
+pub use threshold::{ThresholdConfig, ThresholdPruner};
+pub use wilcoxon::{WilcoxonConfig, WilcoxonPruner};
 
 use crate::{Direction, FrozenTrial};
 

@@ -1,8 +1,9 @@
 //! Optuna's `MedianPruner`: stop a trial whose best value so far is worse than
-//! the median of completed trials at the same step.
+//! the median of completed trials at the same step ([`PercentilePruner`] at 50).
 
+use super::percentile::{PercentileConfig, PercentilePruner};
 use super::{PruneContext, Pruner};
-use crate::{Direction, Error, FrozenTrial, Result, TrialState};
+use crate::{FrozenTrial, Result};
 
 /// Arguments of [`MedianPruner`]; `Default` is Optuna's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +30,8 @@ impl Default for MedianConfig {
 }
 
 /// Prunes when the trial's best intermediate value is worse than the median
-/// of the completed trials' values at its last step (Optuna's rule, NaN-aware).
+/// of the completed trials' values at its last step: Optuna's `MedianPruner`,
+/// which is `PercentilePruner(50.0)` (NaN-aware).
 ///
 /// # Examples
 ///
@@ -41,82 +43,33 @@ impl Default for MedianConfig {
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct MedianPruner {
-    config: MedianConfig,
+    inner: PercentilePruner,
 }
 
 impl MedianPruner {
     /// A median pruner; `interval_steps` and `n_min_trials` must be positive.
     pub fn new(config: MedianConfig) -> Result<Self> {
-        if config.interval_steps == 0 {
-            return Err(Error::config("interval_steps", 0, "must be > 0"));
-        }
-        if config.n_min_trials == 0 {
-            return Err(Error::config("n_min_trials", 0, "must be > 0"));
-        }
-        Ok(MedianPruner { config })
+        let inner = PercentilePruner::new(PercentileConfig {
+            percentile: 50.0,
+            n_startup_trials: config.n_startup_trials,
+            n_warmup_steps: config.n_warmup_steps,
+            interval_steps: config.interval_steps,
+            n_min_trials: config.n_min_trials,
+        })?;
+        Ok(MedianPruner { inner })
     }
-}
-
-/// NumPy's `nanpercentile` with linear interpolation; NaN if nothing is left.
-pub(crate) fn nan_percentile(values: &mut Vec<f64>, q: f64) -> f64 {
-    values.retain(|v| !v.is_nan());
-    if values.is_empty() {
-        return f64::NAN;
-    }
-    values.sort_by(f64::total_cmp);
-    let rank = q / 100.0 * (values.len() - 1) as f64;
-    let (lo, hi) = (rank.floor() as usize, rank.ceil() as usize);
-    values[lo] + (values[hi] - values[lo]) * (rank - lo as f64)
-}
-
-fn is_first_in_interval(trial: &FrozenTrial, step: u64, warmup: u64, interval: u64) -> bool {
-    let nearest_lower = (step - warmup) / interval * interval + warmup;
-    let second_last = trial.intermediate.keys().rev().find(|&&s| s < step);
-    second_last.is_none_or(|&s| s < nearest_lower)
 }
 
 impl Pruner for MedianPruner {
     fn prune(&self, ctx: &PruneContext<'_>, trial: &FrozenTrial) -> bool {
-        let c = &self.config;
-        let completed: Vec<&FrozenTrial> = ctx
-            .trials
-            .iter()
-            .filter(|t| t.state == TrialState::Complete)
-            .collect();
-        if completed.is_empty() || completed.len() < c.n_startup_trials {
-            return false;
-        }
-        let Some(step) = trial.last_step() else {
-            return false;
-        };
-        if step < c.n_warmup_steps
-            || !is_first_in_interval(trial, step, c.n_warmup_steps, c.interval_steps)
-        {
-            return false;
-        }
-        let own = trial.intermediate.values().copied().filter(|v| !v.is_nan());
-        let best = match ctx.direction {
-            Direction::Minimize => own.fold(f64::NAN, f64::min),
-            Direction::Maximize => own.fold(f64::NAN, f64::max),
-        };
-        if best.is_nan() {
-            return true;
-        }
-        let mut at_step: Vec<f64> = completed
-            .iter()
-            .filter_map(|t| t.intermediate.get(&step).copied())
-            .collect();
-        if at_step.len() < c.n_min_trials {
-            return false;
-        }
-        let median = nan_percentile(&mut at_step, 50.0);
-        !median.is_nan() && ctx.direction.better(median, best)
+        self.inner.prune(ctx, trial)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Direction, TrialState};
 
     fn curve(number: u64, state: TrialState, values: &[f64]) -> FrozenTrial {
         let mut t = FrozenTrial::running(number);
@@ -199,19 +152,13 @@ mod tests {
     }
 
     #[test]
-    fn percentile_interpolates_like_numpy() {
-        assert_eq!(
-            nan_percentile(&mut vec![4.0, 1.0, f64::NAN, 2.0, 3.0], 50.0),
-            2.5
-        );
-        assert_eq!(nan_percentile(&mut vec![1.0, 2.0, 3.0], 50.0), 2.0);
-        assert!(nan_percentile(&mut vec![f64::NAN], 50.0).is_nan());
-        assert!(
+    fn invalid_interval_is_a_typed_error() {
+        assert!(matches!(
             MedianPruner::new(MedianConfig {
                 interval_steps: 0,
                 ..Default::default()
-            })
-            .is_err()
-        );
+            }),
+            Err(crate::Error::InvalidConfig { .. })
+        ));
     }
 }
