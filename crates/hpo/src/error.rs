@@ -158,6 +158,12 @@ pub enum Error {
         /// The underlying error.
         source: serde_json::Error,
     },
+    /// Parameter importances cannot be assessed from these trials.
+    #[error("cannot assess parameter importances: {reason}")]
+    Importance {
+        /// Why.
+        reason: String,
+    },
 }
 
 impl Error {

@@ -14,8 +14,10 @@
 //!   [`SobolSampler`] (quasi-random), [`TpeSampler`].
 //! - Pruners: [`MedianPruner`], [`PercentilePruner`], [`PatientPruner`],
 //!   [`ThresholdPruner`], [`WilcoxonPruner`] (with [`wilcoxon_signed_rank`]),
-//!   [`SuccessiveHalvingPruner`] (= [`AshaPruner`]), [`HyperbandPruner`]; [`successive_halving`] and [`hyperband`] give the
-//!   papers' synchronous schedules.
+//!   [`SuccessiveHalvingPruner`] (= [`AshaPruner`]), [`HyperbandPruner`];
+//!   [`successive_halving`] and [`hyperband`] give the papers' synchronous schedules.
+//! - Importance: [`get_param_importances`] with [`FanovaImportanceEvaluator`]
+//!   or [`PedAnovaImportanceEvaluator`].
 //!
 //! # Examples
 //!
@@ -46,6 +48,7 @@
 mod distribution;
 mod error;
 mod frozen;
+mod importance;
 mod plan;
 mod pruner;
 mod sampler;
@@ -63,6 +66,10 @@ pub use descent_core::Direction;
 pub use distribution::Distribution;
 pub use error::{Error, Result};
 pub use frozen::{FrozenTrial, TrialState};
+pub use importance::{
+    FanovaConfig, FanovaImportanceEvaluator, ImportanceEvaluator, ImportanceInput, ParamImportance,
+    PedAnovaConfig, PedAnovaImportanceEvaluator, Target, get_param_importances,
+};
 pub use plan::{Bracket, Rung, hyperband, successive_halving};
 pub use pruner::{
     AshaPruner, HyperbandConfig, HyperbandPruner, MedianConfig, MedianPruner, NopPruner,
