@@ -208,6 +208,27 @@ fn ndtr(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Mirroring the differences swaps the one-sided alternatives; every
+        /// p-value is a probability; the two-sided one is twice the smaller tail (capped).
+        #[test]
+        fn mirrored_samples_swap_the_tails(d in proptest::collection::vec(
+            prop_oneof![(-4i32..=4).prop_map(|k| k as f64 * 0.5), -3.0f64..3.0], 1..60)
+        ) {
+            let neg: Vec<f64> = d.iter().map(|v| -v).collect();
+            let less = wilcoxon_signed_rank(&d, Alternative::Less).unwrap();
+            let greater = wilcoxon_signed_rank(&d, Alternative::Greater).unwrap();
+            let two = wilcoxon_signed_rank(&d, Alternative::TwoSided).unwrap();
+            prop_assert!((0.0..=1.0).contains(&less) && (0.0..=1.0).contains(&greater));
+            prop_assert!((less - wilcoxon_signed_rank(&neg, Alternative::Greater).unwrap()).abs() < 1e-12);
+            prop_assert!((greater - wilcoxon_signed_rank(&neg, Alternative::Less).unwrap()).abs() < 1e-12);
+            prop_assert!((two - (2.0 * less.min(greater)).min(1.0)).abs() < 1e-12);
+        }
+    }
 
     #[test]
     fn the_exact_distribution_counts_every_sign_pattern() {
