@@ -16,7 +16,8 @@ mod ped_anova;
 pub use fanova::{FanovaConfig, FanovaImportanceEvaluator};
 pub use ped_anova::{PedAnovaConfig, PedAnovaImportanceEvaluator};
 
-use crate::{Direction, Distribution, Error, FrozenTrial, Result, TrialState};
+use crate::{Direction, Distribution, Error, FrozenTrial, Result, Study, TrialState};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// The importance of one parameter.
@@ -75,6 +76,25 @@ impl ImportanceInput<'_> {
     }
 }
 
+/// Where the trials to assess come from: a [`Study`], or trials with their
+/// study's direction as `(&[FrozenTrial], Direction)`.
+pub trait TrialSource {
+    /// The trials and the direction of their study.
+    fn trials_and_direction(&self) -> (Cow<'_, [FrozenTrial]>, Direction);
+}
+
+impl TrialSource for Study {
+    fn trials_and_direction(&self) -> (Cow<'_, [FrozenTrial]>, Direction) {
+        (Cow::Owned(self.trials()), self.config().direction)
+    }
+}
+
+impl TrialSource for (&[FrozenTrial], Direction) {
+    fn trials_and_direction(&self) -> (Cow<'_, [FrozenTrial]>, Direction) {
+        (Cow::Borrowed(self.0), self.1)
+    }
+}
+
 /// Assesses parameter importances (Optuna's `BaseImportanceEvaluator`).
 pub trait ImportanceEvaluator {
     /// The unnormalized importance (and uncertainty) of each parameter, in any order.
@@ -84,7 +104,7 @@ pub trait ImportanceEvaluator {
 /// The importances of a study's parameters, most important first, summing
 /// to 1 (all equal if the evaluator found none): Optuna's
 /// `optuna.importance.get_param_importances(study, evaluator=…, params=…, target=…)`.
-/// Pass `&study.trials()` and the study's direction.
+/// `source` is a [`Study`] or `(&[FrozenTrial], Direction)`.
 ///
 /// # Errors
 ///
@@ -95,7 +115,7 @@ pub trait ImportanceEvaluator {
 /// # Examples
 ///
 /// ```
-/// use descent_hpo::{get_param_importances, FanovaImportanceEvaluator, FanovaConfig, Direction, Study, StudyConfig, Trial};
+/// use descent_hpo::{get_param_importances, FanovaImportanceEvaluator, FanovaConfig, Study, StudyConfig, Trial};
 ///
 /// let study = Study::new(StudyConfig { seed: 1, ..Default::default() });
 /// study.optimize(|t: &mut Trial| {
@@ -104,19 +124,19 @@ pub trait ImportanceEvaluator {
 ///     Ok::<_, descent_hpo::Error>(x * x + 1e-3 * noise)
 /// }, 40, 1)?;
 /// let evaluator = FanovaImportanceEvaluator::new(FanovaConfig::default());
-/// let ranked = get_param_importances(&study.trials(), Direction::Minimize, &evaluator, None, None)?;
+/// let ranked = get_param_importances(&study, &evaluator, None, None)?;
 /// assert_eq!(ranked[0].name, "x");
 /// # Ok::<(), descent_hpo::Error>(())
 /// ```
 pub fn get_param_importances(
-    trials: &[FrozenTrial],
-    direction: Direction,
+    source: &dyn TrialSource,
     evaluator: &dyn ImportanceEvaluator,
     params: Option<&[&str]>,
     target: Option<Target<'_>>,
 ) -> Result<Vec<ParamImportance>> {
+    let (trials, direction) = source.trials_and_direction();
     let input = ImportanceInput {
-        trials,
+        trials: &trials,
         direction,
         params,
         target,

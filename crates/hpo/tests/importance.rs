@@ -81,9 +81,13 @@ fn both_evaluators_rank_the_relevant_sphere_dimensions_first() {
     for seed in 0..4 {
         let trials = study(seed, sphere).trials();
         for (name, evaluator) in evaluators(seed) {
-            let ranked =
-                get_param_importances(&trials, Direction::Minimize, &*evaluator, None, None)
-                    .unwrap();
+            let ranked = get_param_importances(
+                &(trials.as_slice(), Direction::Minimize),
+                &*evaluator,
+                None,
+                None,
+            )
+            .unwrap();
             eprintln!(
                 "sphere seed {seed} {name}: {:?}",
                 ranked
@@ -115,9 +119,13 @@ fn log_scaled_and_categorical_parameters_are_ranked_above_noise() {
     for seed in 0..4 {
         let trials = study(seed, mixed).trials();
         for (name, evaluator) in evaluators(seed) {
-            let ranked =
-                get_param_importances(&trials, Direction::Minimize, &*evaluator, None, None)
-                    .unwrap();
+            let ranked = get_param_importances(
+                &(trials.as_slice(), Direction::Minimize),
+                &*evaluator,
+                None,
+                None,
+            )
+            .unwrap();
             check_sums_to_one(&ranked);
             assert_eq!(ranked[0].name, "lr", "{name}, seed {seed}: {ranked:?}");
             // fANOVA sees raw values, as Optuna encodes them: with the log-scaled
@@ -129,9 +137,13 @@ fn log_scaled_and_categorical_parameters_are_ranked_above_noise() {
         }
         let trials = study(seed, categorical_only).trials();
         for (name, evaluator) in evaluators(seed) {
-            let ranked =
-                get_param_importances(&trials, Direction::Minimize, &*evaluator, None, None)
-                    .unwrap();
+            let ranked = get_param_importances(
+                &(trials.as_slice(), Direction::Minimize),
+                &*evaluator,
+                None,
+                None,
+            )
+            .unwrap();
             check_sums_to_one(&ranked);
             assert_eq!(
                 ranked[0].name, "optimizer",
@@ -146,8 +158,7 @@ fn fanova_reports_its_spread_over_trees_and_params_can_be_chosen() {
     let trials = study(1, sphere).trials();
     let evaluator = FanovaImportanceEvaluator::new(FanovaConfig::default());
     let ranked = get_param_importances(
-        &trials,
-        Direction::Minimize,
+        &(trials.as_slice(), Direction::Minimize),
         &evaluator,
         Some(&["x0", "x5"]),
         None,
@@ -163,8 +174,7 @@ fn fanova_reports_its_spread_over_trees_and_params_can_be_chosen() {
     // A target instead of the value: the importance of x5 for x5² is all of it.
     let target = |t: &descent_hpo::FrozenTrial| t.params.f64("x5").unwrap().powi(2);
     let ranked = get_param_importances(
-        &trials,
-        Direction::Minimize,
+        &(trials.as_slice(), Direction::Minimize),
         &evaluator,
         Some(&["x0", "x5"]),
         Some(&target),
@@ -174,8 +184,7 @@ fn fanova_reports_its_spread_over_trees_and_params_can_be_chosen() {
     // An unknown parameter is a typed error, for both evaluators.
     for (_, evaluator) in evaluators(0) {
         let err = get_param_importances(
-            &trials,
-            Direction::Minimize,
+            &(trials.as_slice(), Direction::Minimize),
             &*evaluator,
             Some(&["nope"]),
             None,
@@ -195,14 +204,7 @@ fn maximizing_studies_look_at_the_top_trials() {
         .optimize(|t: &mut Trial<'_>| Ok::<_, Error>(-sphere(t)?), 100, 1)
         .unwrap();
     for (name, evaluator) in evaluators(3) {
-        let ranked = get_param_importances(
-            &study.trials(),
-            Direction::Maximize,
-            &*evaluator,
-            None,
-            None,
-        )
-        .unwrap();
+        let ranked = get_param_importances(&study, &*evaluator, None, None).unwrap();
         assert_eq!(top(&ranked, 2), ["x0", "x1"], "{name}");
     }
 }
@@ -223,10 +225,16 @@ fn a_constant_objective_is_an_error_for_fanova_and_equal_shares_for_ped_anova() 
         .unwrap();
     let trials = study.trials();
     let fanova = FanovaImportanceEvaluator::new(FanovaConfig::default());
-    let err = get_param_importances(&trials, Direction::Minimize, &fanova, None, None);
+    let err = get_param_importances(
+        &(trials.as_slice(), Direction::Minimize),
+        &fanova,
+        None,
+        None,
+    );
     assert!(matches!(err, Err(Error::Importance { .. })), "{err:?}");
     let ped = PedAnovaImportanceEvaluator::new(PedAnovaConfig::default()).unwrap();
-    let ranked = get_param_importances(&trials, Direction::Minimize, &ped, None, None).unwrap();
+    let ranked =
+        get_param_importances(&(trials.as_slice(), Direction::Minimize), &ped, None, None).unwrap();
     assert_eq!(ranked.len(), 2);
     check_sums_to_one(&ranked);
 }

@@ -68,9 +68,13 @@ fn ped_anova_gives_optunas_importances() {
     assert!(!problems.is_empty());
     let evaluator = PedAnovaImportanceEvaluator::new(PedAnovaConfig::default()).unwrap();
     for problem in problems {
-        let ours =
-            get_param_importances(&trials(problem), direction(problem), &evaluator, None, None)
-                .unwrap();
+        let ours = get_param_importances(
+            &(trials(problem).as_slice(), direction(problem)),
+            &evaluator,
+            None,
+            None,
+        )
+        .unwrap();
         let theirs = as_map(&problem["ped_anova"]);
         eprintln!(
             "{} {}: descent {}",
@@ -118,8 +122,13 @@ fn fanova_ranks_first_the_parameters_optunas_fanova_finds_important() {
                 seed,
                 ..Default::default()
             });
-            let ours =
-                get_param_importances(&trials, direction(problem), &evaluator, None, None).unwrap();
+            let ours = get_param_importances(
+                &(trials.as_slice(), direction(problem)),
+                &evaluator,
+                None,
+                None,
+            )
+            .unwrap();
             eprintln!(
                 "{} {} seed {seed}: descent {}\n{:>20} optuna mean {mean:.3?}",
                 problem["name"],
