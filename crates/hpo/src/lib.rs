@@ -11,7 +11,8 @@
 //! trial lost or repeated.
 //!
 //! - Samplers: [`RandomSampler`] (the default), [`GridSampler`],
-//!   [`SobolSampler`] (quasi-random), [`TpeSampler`].
+//!   [`SobolSampler`] (quasi-random), [`TpeSampler`], [`CmaEsSampler`]
+//!   (with IPOP/BIPOP restarts), [`PartialFixedSampler`], [`BruteForceSampler`].
 //! - Pruners: [`MedianPruner`], [`SuccessiveHalvingPruner`] (= [`AshaPruner`]),
 //!   [`HyperbandPruner`]; [`successive_halving`] and [`hyperband`] give the
 //!   papers' synchronous schedules.
@@ -65,6 +66,9 @@ pub use plan::{Bracket, Rung, hyperband, successive_halving};
 pub use pruner::{
     AshaPruner, HyperbandConfig, HyperbandPruner, MedianConfig, MedianPruner, NopPruner,
     PruneContext, Pruner, SuccessiveHalvingConfig, SuccessiveHalvingPruner,
+};
+pub use sampler::{
+    BruteForceSampler, CmaEsConfig, CmaEsSampler, PartialFixedSampler, RestartStrategy,
 };
 pub use sampler::{
     Gamma, GridSampler, RandomSampler, RelativeSample, SampleContext, Sampler, Seeded,
