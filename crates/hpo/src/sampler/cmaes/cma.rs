@@ -252,10 +252,9 @@ impl Cma {
                 got: solutions.len(),
             });
         }
-        if solutions
-            .iter()
-            .any(|(x, _)| x.len() != self.n || x.iter().any(|v| !v.is_finite() || v.abs() >= MEAN_MAX))
-        {
+        if solutions.iter().any(|(x, _)| {
+            x.len() != self.n || x.iter().any(|v| !v.is_finite() || v.abs() >= MEAN_MAX)
+        }) {
             return Err(CmaError::Invalid(
                 "every told point must have the dimension and finite coordinates",
             ));

@@ -420,3 +420,40 @@ fn a_search_space_that_shrinks_falls_back_to_the_independent_sampler() {
     let last = s.trials().pop().unwrap();
     assert!(!last.attrs.contains_key(KEY_GENERATION), "{:?}", last.attrs);
 }
+
+/// x0² + x1² on [−5, 5]⁵: three dimensions that do not matter.
+fn sphere5(t: &mut Trial<'_>) -> Result<f64> {
+    let mut f = 0.0;
+    for i in 0..5 {
+        let x = t.suggest_float(&format!("x{i}"), -5.0, 5.0)?;
+        if i < 2 {
+            f += x * x;
+        }
+    }
+    Ok(f)
+}
+
+#[test]
+fn cma_es_beats_random_search_on_a_sphere_with_irrelevant_dimensions() {
+    let median = |cma: bool| {
+        let mut best: Vec<f64> = (0..20)
+            .map(|seed| {
+                let s = Study::new(StudyConfig {
+                    seed,
+                    ..Default::default()
+                });
+                let s = if cma {
+                    s.with_sampler(CmaEsSampler::new(CmaEsConfig::default()).unwrap())
+                } else {
+                    s.with_sampler(RandomSampler)
+                };
+                s.optimize(sphere5, 60, 1).unwrap();
+                s.best_value().unwrap()
+            })
+            .collect();
+        best.sort_by(f64::total_cmp);
+        (best[9] + best[10]) / 2.0
+    };
+    let (cma, random) = (median(true), median(false));
+    assert!(cma < random, "CMA-ES median {cma}, random {random}");
+}
