@@ -2,7 +2,7 @@
 //! define-by-run search space, conditional parameters included.
 
 use super::{SampleContext, Sampler};
-use crate::{Distribution, Error, FrozenTrial, ParamValue, Result, TrialState};
+use crate::{Distribution, Error, FrozenTrial, ParamValue, Result};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
@@ -232,18 +232,9 @@ impl Sampler for BruteForceSampler {
     }
 
     fn exhausted(&self, trials: &[FrozenTrial], _trial: &FrozenTrial) -> bool {
-        let all: Vec<&FrozenTrial> = trials
-            .iter()
-            .filter(|t| {
-                matches!(
-                    t.state,
-                    TrialState::Complete
-                        | TrialState::Pruned
-                        | TrialState::Fail
-                        | TrialState::Running
-                )
-            })
-            .collect();
+        // Every trial counts, failed and running ones too (Optuna's
+        // `_get_non_waiting_trials`); running branches count as tried.
+        let all: Vec<&FrozenTrial> = trials.iter().collect();
         !all.is_empty() && untried(&all, &[]).0 == 0
     }
 }

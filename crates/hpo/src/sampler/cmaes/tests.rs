@@ -457,3 +457,42 @@ fn cma_es_beats_random_search_on_a_sphere_with_irrelevant_dimensions() {
     let (cma, random) = (median(true), median(false));
     assert!(cma < random, "CMA-ES median {cma}, random {random}");
 }
+
+#[test]
+fn a_study_resumed_from_sqlite_continues_exactly_too() {
+    let whole = study(11, CmaEsConfig::default());
+    whole.optimize(quadratic, 40, 1).unwrap();
+    let path = std::env::temp_dir().join(format!(
+        "descent-hpo-cmaes-resume-{}.db",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&path);
+    let url = format!("sqlite:///{}", path.display());
+    let open = || {
+        let storage =
+            crate::RdbStorage::open(&url, "cma", Direction::Minimize, Default::default()).unwrap();
+        study(11, CmaEsConfig::default())
+            .with_storage(storage)
+            .unwrap()
+    };
+    open().optimize(quadratic, 17, 1).unwrap();
+    let resumed = open();
+    resumed.optimize(quadratic, 23, 1).unwrap();
+    let got = params(&resumed);
+    drop(resumed);
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(got, params(&whole));
+}
+
+#[test]
+fn parallel_workers_share_one_run() {
+    let s = study(6, CmaEsConfig::default());
+    s.optimize(quadratic, 120, 2).unwrap();
+    let tells = s
+        .trials()
+        .iter()
+        .filter(|t| t.attrs.contains_key(KEY_TELL))
+        .count();
+    assert!(tells >= 10, "{tells} tells");
+    assert!(s.best_value().unwrap() < 0.5, "{}", s.best_value().unwrap());
+}
