@@ -556,10 +556,46 @@ fn cma_error(e: CmaError) -> Error {
     }
 }
 
+/// `d` with `high` lowered to its last grid point, as Optuna's int and
+/// stepped float distributions adjust it.
+fn on_grid(d: &Distribution) -> Distribution {
+    match *d {
+        Distribution::Int {
+            low,
+            high,
+            log,
+            step,
+        } => {
+            let k = (i128::from(high) - i128::from(low)) / i128::from(step.max(1));
+            Distribution::Int {
+                low,
+                high: (i128::from(low) + k * i128::from(step.max(1))) as i64,
+                log,
+                step,
+            }
+        }
+        Distribution::Float {
+            low,
+            high,
+            log,
+            step: Some(s),
+        } => {
+            let k = ((high - low) / s + 1e-9).floor();
+            Distribution::Float {
+                low,
+                high: (low + k * s).min(high),
+                log,
+                step: Some(s),
+            }
+        }
+        ref other => other.clone(),
+    }
+}
+
 /// The interval a float or int parameter occupies before the unit-cube map
 /// (Optuna's `_transform_search_space` with `transform_step=True`).
 fn raw_bounds(d: &Distribution) -> (f64, f64) {
-    match *d {
+    match on_grid(d) {
         Distribution::Float {
             low,
             high,
@@ -628,7 +664,7 @@ fn transform(space: &[(String, Distribution)], params: &Config) -> Option<Vec<f6
 fn from_unit(d: &Distribution, u: f64) -> ParamValue {
     let (lo, hi) = raw_bounds(d);
     let x = lo + u * (hi - lo);
-    match *d {
+    match on_grid(d) {
         Distribution::Float {
             high, log: true, ..
         } => ParamValue::Float(x.exp().min(high.next_down())),
@@ -655,7 +691,7 @@ fn from_unit(d: &Distribution, u: f64) -> ParamValue {
             let v = (k * step as f64 + low as f64).clamp(low as f64, high as f64);
             ParamValue::Int(v as i64)
         }
-        Distribution::Categorical { ref choices } => choices[0].clone(),
+        Distribution::Categorical { choices } => choices[0].clone(),
     }
 }
 

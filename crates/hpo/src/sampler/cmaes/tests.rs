@@ -142,6 +142,15 @@ fn parameters_map_to_the_unit_cube_as_optuna_transforms_them() {
     };
     let u = to_unit(&ilog, &ParamValue::Int(10)).unwrap();
     assert_eq!(from_unit(&ilog, u), ParamValue::Int(10));
+    // `high` off the grid is lowered to the last grid point, as in Optuna.
+    let off = Distribution::Int {
+        low: 0,
+        high: 10,
+        log: false,
+        step: 3,
+    };
+    assert_eq!(from_unit(&off, 1.0), ParamValue::Int(9));
+    assert_eq!(to_unit(&off, &ParamValue::Int(9)), Some(10.5 / 12.0));
     // numpy rounds half to even: a value of 2.5 becomes 2.
     let mid = Distribution::Float {
         low: 0.0,
@@ -495,4 +504,27 @@ fn parallel_workers_share_one_run() {
         .count();
     assert!(tells >= 10, "{tells} tells");
     assert!(s.best_value().unwrap() < 0.5, "{}", s.best_value().unwrap());
+}
+
+proptest::proptest! {
+    /// Every point of the unit cube maps to a value of the distribution, and
+    /// every int maps back to itself.
+    #[test]
+    fn the_unit_cube_maps_onto_the_distribution(
+        low in -50_i64..50,
+        span in 1_i64..200,
+        step in 1_i64..7,
+        log in proptest::bool::ANY,
+        u in 0.0..=1.0f64,
+    ) {
+        let (low, step) = if log { (low.abs() + 1, 1) } else { (low, step) };
+        let int = Distribution::Int { low, high: low + span, log, step };
+        proptest::prop_assert!(int.contains(&from_unit(&int, u)));
+        let v = from_unit(&int, u);
+        proptest::prop_assert_eq!(from_unit(&int, to_unit(&int, &v).unwrap()), v);
+        let x = Distribution::Float { low: low as f64, high: (low + span) as f64, log, step: None };
+        proptest::prop_assert!(x.contains(&from_unit(&x, u)));
+        let q = Distribution::Float { low: low as f64, high: (low + span) as f64, log: false, step: Some(0.5 * step as f64) };
+        proptest::prop_assert!(q.contains(&from_unit(&q, u)));
+    }
 }
