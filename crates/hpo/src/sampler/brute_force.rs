@@ -14,7 +14,9 @@ use rand_chacha::ChaCha8Rng;
 /// under the values that bring it in), and each value is drawn among those
 /// whose subtree still holds an untried combination, weighted as Optuna
 /// weighs them (half by the number of untried leaves, half flat). Running
-/// trials count as tried (Optuna's default `avoid_premature_stop=False`).
+/// trials count as tried (Optuna's default `avoid_premature_stop=False`);
+/// [`BruteForceSampler::avoid_premature_stop`] counts them as untried, for a
+/// strict search that may evaluate a combination twice.
 /// Once a finished trial leaves nothing untried the study stops, as Optuna's
 /// `study.stop()`; a later trial draws uniformly.
 ///
@@ -32,7 +34,7 @@ use rand_chacha::ChaCha8Rng;
 /// ```
 /// use descent_hpo::{BruteForceSampler, Study, StudyConfig};
 ///
-/// let study = Study::new(StudyConfig::default()).with_sampler(BruteForceSampler);
+/// let study = Study::new(StudyConfig::default()).with_sampler(BruteForceSampler::new());
 /// study.optimize(
 ///     |t| {
 ///         let c: &str = t.suggest_categorical("c", &["float", "int"])?;
@@ -51,7 +53,25 @@ use rand_chacha::ChaCha8Rng;
 /// # Ok::<(), descent_hpo::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
-pub struct BruteForceSampler;
+pub struct BruteForceSampler {
+    avoid_premature_stop: bool,
+}
+
+impl BruteForceSampler {
+    /// A brute-force sampler (Optuna's `BruteForceSampler()`).
+    pub fn new() -> Self {
+        BruteForceSampler::default()
+    }
+
+    /// The same sampler, with running trials' combinations counted as
+    /// untried when `yes` (Optuna's `avoid_premature_stop=True`): the study
+    /// stops only once every combination has finished.
+    pub fn avoid_premature_stop(self, yes: bool) -> Self {
+        BruteForceSampler {
+            avoid_premature_stop: yes,
+        }
+    }
+}
 
 /// The values of a finite distribution, by index.
 fn n_values(name: &str, d: &Distribution) -> Result<usize> {
@@ -104,7 +124,7 @@ fn value(d: &Distribution, k: usize) -> ParamValue {
 /// The number of untried leaves below the node reached by `prefix`, which
 /// every trial of `trials` shares (Optuna's `count_unexpanded` with
 /// `exclude_running`), and whether a running trial stops at the node.
-fn untried(trials: &[&FrozenTrial], prefix: &[&str]) -> (u128, bool) {
+fn untried(trials: &[&FrozenTrial], prefix: &[&str], exclude_running: bool) -> (u128, bool) {
     if trials.is_empty() {
         return (1, false);
     }
@@ -127,8 +147,8 @@ fn untried(trials: &[&FrozenTrial], prefix: &[&str]) -> (u128, bool) {
         }
     }
     if deeper.is_empty() {
-        // Only running trials reached this node: Optuna counts it as tried.
-        return (0, running_here);
+        // Only running trials reached this node: tried unless running ones count as untried.
+        return (u128::from(!exclude_running), running_here);
     }
     // The next parameter: the first by name that every deeper trial has with one distribution.
     let next = deeper[0]
@@ -152,7 +172,7 @@ fn untried(trials: &[&FrozenTrial], prefix: &[&str]) -> (u128, bool) {
             .copied()
             .filter(|t| t.params.get(name).and_then(|v| index(d, v)) == Some(k))
             .collect();
-        total += untried(&below, &prefix).0;
+        total += untried(&below, &prefix, exclude_running).0;
     }
     (total, running_here)
 }
@@ -196,7 +216,7 @@ impl Sampler for BruteForceSampler {
                     .copied()
                     .filter(|t| t.params.get(name).and_then(|v| index(distribution, v)) == Some(k))
                     .collect();
-                untried(&below, &prefix)
+                untried(&below, &prefix, !self.avoid_premature_stop)
             })
             .collect();
         let total: u128 = children.iter().map(|c| c.0).sum();
@@ -235,7 +255,7 @@ impl Sampler for BruteForceSampler {
         // Every trial counts, failed and running ones too (Optuna's
         // `_get_non_waiting_trials`); running branches count as tried.
         let all: Vec<&FrozenTrial> = trials.iter().collect();
-        !all.is_empty() && untried(&all, &[]).0 == 0
+        !all.is_empty() && untried(&all, &[], !self.avoid_premature_stop).0 == 0
     }
 }
 
@@ -262,7 +282,7 @@ mod tests {
                 seed,
                 ..Default::default()
             })
-            .with_sampler(BruteForceSampler);
+            .with_sampler(BruteForceSampler::new());
             study.optimize(conditional, 100, 1).unwrap();
             let seen: BTreeSet<String> = study
                 .trials()
@@ -276,7 +296,7 @@ mod tests {
 
     #[test]
     fn a_grid_of_ints_and_stepped_floats_is_enumerated() {
-        let study = Study::new(StudyConfig::default()).with_sampler(BruteForceSampler);
+        let study = Study::new(StudyConfig::default()).with_sampler(BruteForceSampler::new());
         study
             .optimize(
                 |t| {
@@ -297,8 +317,28 @@ mod tests {
     }
 
     #[test]
+    fn avoiding_a_premature_stop_waits_for_running_trials() {
+        let f = |t: &mut Trial<'_>| Ok::<_, Error>(t.suggest_int("k", 0, 1)? as f64);
+        for (avoid, stops) in [(false, true), (true, false)] {
+            let study = Study::new(StudyConfig::default())
+                .with_sampler(BruteForceSampler::new().avoid_premature_stop(avoid));
+            let mut running = study.ask().unwrap();
+            let k = running.suggest_int("k", 0, 1).unwrap();
+            // The other value, while `k` is still running.
+            study.optimize(f, 5, 1).unwrap();
+            let done = study
+                .trials()
+                .iter()
+                .filter(|t| t.state.is_finished())
+                .count();
+            assert_eq!(done == 1, stops, "avoid {avoid}: {done} finished");
+            study.tell(running, Ok::<_, Error>(k as f64)).unwrap();
+        }
+    }
+
+    #[test]
     fn a_continuous_float_is_a_typed_error() {
-        let study = Study::new(StudyConfig::default()).with_sampler(BruteForceSampler);
+        let study = Study::new(StudyConfig::default()).with_sampler(BruteForceSampler::new());
         let mut t = study.ask().unwrap();
         let err = t.suggest_float("x", 0.0, 1.0).unwrap_err();
         assert!(
@@ -315,7 +355,7 @@ mod tests {
 
     #[test]
     fn after_the_stop_a_new_run_draws_from_the_whole_space() {
-        let study = Study::new(StudyConfig::default()).with_sampler(BruteForceSampler);
+        let study = Study::new(StudyConfig::default()).with_sampler(BruteForceSampler::new());
         let f = |t: &mut Trial<'_>| Ok::<_, Error>(t.suggest_int("k", 0, 2)? as f64);
         study.optimize(f, 10, 1).unwrap();
         assert_eq!(study.trials().len(), 3);
