@@ -70,7 +70,9 @@ pub struct CmaEsConfig {
     pub popsize: Option<usize>,
     /// Restarts when the run has converged (`None`, the default, never restarts).
     pub restart_strategy: Option<RestartStrategy>,
-    /// Count pruned trials, valued at their last intermediate value (default false).
+    /// Count pruned trials, valued at their last intermediate value, in
+    /// the populations (default false); the search space stays that of the
+    /// complete trials, as in Optuna.
     pub consider_pruned_trials: bool,
     /// Warn on stderr when a parameter is drawn by the independent sampler
     /// after the startup trials (default true, as Optuna).

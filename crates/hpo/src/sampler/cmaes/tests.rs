@@ -528,3 +528,39 @@ proptest::proptest! {
         proptest::prop_assert!(q.contains(&from_unit(&q, u)));
     }
 }
+
+#[test]
+fn pruned_trials_count_at_their_last_value_when_asked_to() {
+    for consider in [false, true] {
+        let s = study(
+            4,
+            CmaEsConfig {
+                consider_pruned_trials: consider,
+                ..Default::default()
+            },
+        );
+        // One complete trial: the search space is the complete trials' (Optuna's too).
+        s.optimize(flat, 1, 1).unwrap();
+        for _ in 0..7 {
+            let mut t = s.ask().unwrap();
+            let x = t.suggest_float("a", 0.0, 1.0).unwrap();
+            let y = t.suggest_float("b", 0.0, 1.0).unwrap();
+            t.report(0, 5.0);
+            t.report(1, x + y);
+            t.pruned = true;
+            s.tell(t, Ok::<_, Error>(0.0)).unwrap();
+        }
+        let trials = s.trials();
+        assert!(trials[1..].iter().all(|t| t.state == TrialState::Pruned));
+        assert_eq!(trials[6].attrs[KEY_GENERATION], json!(0));
+        if consider {
+            // Trials 1–6 are generation 0 (λ = 6), told by trial 7.
+            assert_eq!(
+                trials[7].attrs[KEY_TELL],
+                json!({"parent": null, "trials": [1, 2, 3, 4, 5, 6]})
+            );
+        } else {
+            assert!(trials.iter().all(|t| !t.attrs.contains_key(KEY_TELL)));
+        }
+    }
+}
