@@ -564,3 +564,29 @@ fn pruned_trials_count_at_their_last_value_when_asked_to() {
         }
     }
 }
+
+#[test]
+fn another_independent_sampler_draws_the_categorical_parameters() {
+    let mut fixed = Config::default();
+    fixed.insert("c", 2_i64);
+    let cma = CmaEsSampler::new(CmaEsConfig {
+        warn_independent_sampling: false,
+        ..Default::default()
+    })
+    .unwrap()
+    .with_independent_sampler(crate::PartialFixedSampler::new(fixed, RandomSampler));
+    let s = Study::new(StudyConfig::default()).with_sampler(cma);
+    s.optimize(
+        |t| {
+            let x = t.suggest_float("x", -1.0, 1.0)?;
+            let c: i64 = t.suggest_categorical("c", &[1_i64, 2, 3])?;
+            Ok::<_, Error>(x * x + c as f64)
+        },
+        10,
+        1,
+    )
+    .unwrap();
+    let trials = s.trials();
+    assert!(trials.iter().all(|t| t.params.i64("c").unwrap() == 2));
+    assert!(trials[1..].iter().all(|t| t.attrs[KEY_DIM] == json!(1)));
+}
