@@ -4,10 +4,18 @@
     python tpe_bench.py run [--seeds 100] [--trials 60] > optuna.jsonl
     python tpe_bench.py report descent.jsonl optuna.jsonl
 
+CMA-ES (needs `pip install cmaes` beside Optuna):
+
+    python tpe_bench.py run --seeds 100 --trials 200 --checkpoints 50,100,200 \
+        --problems sphere10 --samplers optuna-cmaes,optuna-random > optuna-cmaes.jsonl
+    python tpe_bench.py report --pair descent-cmaes optuna-cmaes --versus descent-random \
+        cmaes.jsonl optuna-cmaes.jsonl
+
 `run` needs the Optuna that .ci/hpo.sh pins (optuna==5.0.0) in a virtual
 environment outside the repository; `report` also needs SciPy. Samplers:
 `optuna-tpe` (TPESampler(seed=seed), Optuna's default: multivariate,
-constant liar) and `optuna-random` (RandomSampler(seed=seed)). Regret is the
+constant liar), `optuna-random` (RandomSampler(seed=seed)) and
+`optuna-cmaes` (CmaEsSampler(seed=seed)). Regret is the
 best value so far minus the problem's minimum. The report gives, per problem
 and budget, the median regret of every sampler and, for descent's default TPE
 against Optuna's, the ratio of median regrets with a 95 % percentile
@@ -107,12 +115,16 @@ def run(args):
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    checkpoints = [c for c in (20, 40, 60) if c <= args.trials]
+    checkpoints = [int(c) for c in args.checkpoints.split(",") if int(c) <= args.trials]
     for problem, objective, minimum in PROBLEMS:
-        for name in ("optuna-tpe", "optuna-random"):
+        if problem not in args.problems.split(","):
+            continue
+        for name in args.samplers.split(","):
             for seed in range(args.seeds):
                 if name == "optuna-tpe":
                     sampler = optuna.samplers.TPESampler(seed=seed)
+                elif name == "optuna-cmaes":
+                    sampler = optuna.samplers.CmaEsSampler(seed=seed)
                 else:
                     sampler = optuna.samplers.RandomSampler(seed=seed)
                 spent = timed(sampler)
@@ -137,18 +149,23 @@ def report(args):
     for path in args.files:
         with open(path) as f:
             rows += [json.loads(line) for line in f if line.strip()]
-    samplers = ["descent-tpe", "descent-tpe-independent", "descent-random", "optuna-tpe", "optuna-random"]
+    samplers = ["descent-tpe", "descent-tpe-independent", "descent-cmaes", "descent-random",
+                "optuna-tpe", "optuna-cmaes", "optuna-random"]
+    mine, theirs = args.pair
     problems = [p for p, _, _ in PROBLEMS]
     by = {}
     for r in rows:
         by.setdefault((r["problem"], r["sampler"]), []).append(r)
     rng = np.random.default_rng(0)
-    print("| problem | trials | " + " | ".join(samplers) + " | descent/Optuna TPE (95% CI) | Mann-Whitney p |")
-    print("|---" * (len(samplers) + 4) + "|")
+    samplers = [s for s in samplers if any(k[1] == s for k in by)]
+    print("| problem | trials | " + " | ".join(samplers)
+          + f" | {mine}/{theirs} (95% CI) | Mann-Whitney p |"
+          + (f" {mine} < {args.versus}: one-sided p |" if args.versus else ""))
+    print("|---" * (len(samplers) + 4 + bool(args.versus)) + "|")
     for p in problems:
-        if (p, "descent-tpe") not in by:
+        if (p, mine) not in by:
             continue
-        checkpoints = by[(p, "descent-tpe")][0]["checkpoints"]
+        checkpoints = by[(p, mine)][0]["checkpoints"]
         for ci, c in enumerate(checkpoints):
             regret = {}
             for s in samplers:
@@ -156,9 +173,9 @@ def report(args):
                     regret[s] = np.array([r["best_at"][ci] - r["minimum"] for r in by[(p, s)]])
             med = {s: float(np.median(v)) for s, v in regret.items()}
             cells = [f"{med[s]:.4g}" if s in med else "-" for s in samplers]
-            a, b = regret.get("descent-tpe"), regret.get("optuna-tpe")
+            a, b = regret.get(mine), regret.get(theirs)
             if a is not None and b is not None:
-                ratio = med["descent-tpe"] / med["optuna-tpe"] if med["optuna-tpe"] > 0 else float("inf")
+                ratio = med[mine] / med[theirs] if med[theirs] > 0 else float("inf")
                 boots = []
                 for _ in range(10_000):
                     ma = np.median(rng.choice(a, a.size))
@@ -169,6 +186,9 @@ def report(args):
                 cells += [f"{ratio:.3f} ({lo:.3f}-{hi:.3f})", f"{pval:.3g}"]
             else:
                 cells += ["-", "-"]
+            if args.versus:
+                v = regret.get(args.versus)
+                cells.append(f"{mannwhitneyu(a, v, alternative='less').pvalue:.3g}" if v is not None else "-")
             print(f"| {p} | {c} | " + " | ".join(cells) + " |")
     print()
     print("| sampler | wrong category on mixed (of seeds) | median sampler ms/trial (all problems) |")
@@ -179,10 +199,10 @@ def report(args):
         if not times:
             continue
         print(f"| {s} | {sum(wrong)} of {len(wrong)} | {1000 * float(np.median(times)):.3f} |")
-    dt = [r["sampler_seconds_per_trial"] for r in rows if r["sampler"] == "descent-tpe"]
-    ot = [r["sampler_seconds_per_trial"] for r in rows if r["sampler"] == "optuna-tpe"]
+    dt = [r["sampler_seconds_per_trial"] for r in rows if r["sampler"] == mine]
+    ot = [r["sampler_seconds_per_trial"] for r in rows if r["sampler"] == theirs]
     if dt and ot:
-        print(f"\nOptuna TPE / descent TPE sampling time per trial (medians): {np.median(ot) / np.median(dt):.1f}x")
+        print(f"\n{theirs} / {mine} sampling time per trial (medians): {np.median(ot) / np.median(dt):.1f}x")
 
 
 def main():
@@ -191,7 +211,14 @@ def main():
     r = sub.add_parser("run")
     r.add_argument("--seeds", type=int, default=100)
     r.add_argument("--trials", type=int, default=60)
+    r.add_argument("--checkpoints", default="20,40,60")
+    r.add_argument("--problems", default="branin,hartmann6,sphere10,mixed")
+    r.add_argument("--samplers", default="optuna-tpe,optuna-random")
     rep = sub.add_parser("report")
+    rep.add_argument("--pair", nargs=2, default=["descent-tpe", "optuna-tpe"],
+                     help="the two samplers whose ratio of median regrets is reported")
+    rep.add_argument("--versus", default=None,
+                     help="also test that the first of --pair has lower regret than this one")
     rep.add_argument("files", nargs="+")
     args = ap.parse_args()
     run(args) if args.cmd == "run" else report(args)

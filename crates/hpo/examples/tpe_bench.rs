@@ -5,15 +5,23 @@
 //! cargo run --release -p descent-hpo --example tpe_bench -- [--seeds 100] [--trials 60] > descent.jsonl
 //! ```
 //!
+//! The CMA-ES comparison runs the same harness on the sphere with a longer budget:
+//!
+//! ```text
+//! cargo run --release -p descent-hpo --example tpe_bench -- --seeds 100 --trials 200 \
+//!     --checkpoints 50,100,200 --problems sphere10 --samplers descent-cmaes,descent-random > cmaes.jsonl
+//! ```
+//!
 //! One line per (problem, sampler, seed): the best value after 20, 40 and 60
 //! trials (`best_at`), the problem's minimum, the category of the best trial
 //! (mixed problem), and the seconds spent inside the sampler per trial.
 //! Samplers: `descent-tpe` (`TpeConfig::default()`, multivariate),
-//! `descent-tpe-independent` (`multivariate: false`) and `descent-random`.
+//! `descent-tpe-independent` (`multivariate: false`) and `descent-random`;
+//! `descent-cmaes` (`CmaEsConfig::default()`) when named in `--samplers`.
 
 use descent_hpo::{
-    Distribution, Error, FrozenTrial, ParamValue, RandomSampler, RelativeSample, SampleContext,
-    Sampler, Study, StudyConfig, TpeConfig, TpeSampler, Trial,
+    CmaEsConfig, CmaEsSampler, Distribution, Error, FrozenTrial, ParamValue, RandomSampler,
+    RelativeSample, SampleContext, Sampler, Study, StudyConfig, TpeConfig, TpeSampler, Trial,
 };
 use rand_chacha::ChaCha8Rng;
 use std::sync::{Arc, Mutex};
@@ -150,6 +158,7 @@ fn sampler(name: &str) -> Box<dyn Sampler> {
             })
             .expect("valid"),
         ),
+        "descent-cmaes" => Box::new(CmaEsSampler::new(CmaEsConfig::default()).expect("valid")),
         _ => Box::new(RandomSampler),
     }
 }
@@ -164,12 +173,30 @@ fn main() -> Result<(), Error> {
     };
     let seeds = arg("--seeds", 100);
     let n_trials = arg("--trials", 60);
-    let checkpoints: Vec<usize> = [20, 40, 60]
-        .into_iter()
+    let list = |flag: &str, default: &str| -> Vec<String> {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .map_or(default, |v| v.as_str())
+            .split(',')
+            .map(str::to_owned)
+            .collect()
+    };
+    let checkpoints: Vec<usize> = list("--checkpoints", "20,40,60")
+        .iter()
+        .map(|c| c.parse().expect("a number"))
         .filter(|&c| c <= n_trials)
         .collect();
+    let samplers = list(
+        "--samplers",
+        "descent-tpe,descent-tpe-independent,descent-random",
+    );
+    let problems = list("--problems", "branin,hartmann6,sphere10,mixed");
     for (problem, objective, minimum) in PROBLEMS {
-        for name in ["descent-tpe", "descent-tpe-independent", "descent-random"] {
+        if !problems.iter().any(|p| p == problem) {
+            continue;
+        }
+        for name in samplers.iter().map(String::as_str) {
             for seed in 0..seeds as u64 {
                 let spent = Arc::new(Mutex::new(Duration::ZERO));
                 let timed = Timed {

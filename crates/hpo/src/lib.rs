@@ -11,7 +11,8 @@
 //! trial lost or repeated.
 //!
 //! - Samplers: [`RandomSampler`] (the default), [`GridSampler`],
-//!   [`SobolSampler`] (quasi-random), [`TpeSampler`].
+//!   [`SobolSampler`] (quasi-random), [`TpeSampler`], [`CmaEsSampler`]
+//!   (with IPOP/BIPOP restarts), [`PartialFixedSampler`], [`BruteForceSampler`].
 //! - Pruners: [`MedianPruner`], [`PercentilePruner`], [`PatientPruner`],
 //!   [`ThresholdPruner`], [`WilcoxonPruner`] (with [`wilcoxon_signed_rank`]),
 //!   [`SuccessiveHalvingPruner`] (= [`AshaPruner`]), [`HyperbandPruner`];
@@ -78,6 +79,9 @@ pub use pruner::{
 pub use pruner::{
     PatientPruner, PercentileConfig, PercentilePruner, ThresholdConfig, ThresholdPruner,
     WilcoxonConfig, WilcoxonPruner,
+};
+pub use sampler::{
+    BruteForceSampler, CmaEsConfig, CmaEsSampler, PartialFixedSampler, RestartStrategy,
 };
 pub use sampler::{
     Gamma, GridSampler, RandomSampler, RelativeSample, SampleContext, Sampler, Seeded,

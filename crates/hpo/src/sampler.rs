@@ -1,11 +1,17 @@
 //! The `Sampler` trait: how a trial's next value is drawn.
 
+mod brute_force;
+mod cmaes;
 mod grid;
+mod partial_fixed;
 mod random;
 mod sobol;
 mod tpe;
 
+pub use brute_force::BruteForceSampler;
+pub use cmaes::{CmaEsConfig, CmaEsSampler, RestartStrategy};
 pub use grid::GridSampler;
+pub use partial_fixed::PartialFixedSampler;
 pub use random::RandomSampler;
 pub use sobol::SobolSampler;
 pub use tpe::{Gamma, TpeConfig, TpeSampler, Weights};
@@ -103,6 +109,15 @@ pub trait Sampler: Send + Sync {
         let _ = (trials, trial);
         Ok(())
     }
+
+    /// Called when `trial` has been recorded as finished (`trials` includes
+    /// it): whether the search is over, in which case the study stops
+    /// starting trials as [`crate::Study::stop`] does (Optuna's `after_trial`
+    /// calling `study.stop()`, as its `BruteForceSampler` does). The default says no.
+    fn exhausted(&self, trials: &[FrozenTrial], trial: &FrozenTrial) -> bool {
+        let _ = (trials, trial);
+        false
+    }
 }
 
 /// A sampler with a seed of its own, made by [`Sampler::with_seed`].
@@ -138,6 +153,10 @@ impl<S: Sampler> Sampler for Seeded<S> {
     fn before_trial(&self, trials: &[FrozenTrial], trial: &mut FrozenTrial) -> Result<()> {
         self.inner.before_trial(trials, trial)
     }
+
+    fn exhausted(&self, trials: &[FrozenTrial], trial: &FrozenTrial) -> bool {
+        self.inner.exhausted(trials, trial)
+    }
 }
 
 impl<S: Sampler + ?Sized> Sampler for Box<S> {
@@ -165,5 +184,9 @@ impl<S: Sampler + ?Sized> Sampler for Box<S> {
 
     fn before_trial(&self, trials: &[FrozenTrial], trial: &mut FrozenTrial) -> Result<()> {
         (**self).before_trial(trials, trial)
+    }
+
+    fn exhausted(&self, trials: &[FrozenTrial], trial: &FrozenTrial) -> bool {
+        (**self).exhausted(trials, trial)
     }
 }

@@ -422,6 +422,11 @@ impl Study {
             return Err(e);
         }
         state.trials[idx] = frozen.clone();
+        let exhausted = self.sampler.exhausted(&state.trials, &frozen);
+        drop(state);
+        if exhausted {
+            self.stop();
+        }
         Ok(frozen)
     }
 
