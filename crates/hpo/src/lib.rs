@@ -45,8 +45,10 @@
 mod distribution;
 mod error;
 mod frozen;
+pub mod pbt;
 mod plan;
 mod pruner;
+mod resume;
 mod sampler;
 mod space;
 mod storage;
@@ -61,11 +63,13 @@ pub use descent_core::Direction;
 pub use distribution::Distribution;
 pub use error::{Error, Result};
 pub use frozen::{FrozenTrial, TrialState};
+pub use pbt::{Member, Mutation, Pbt, PbtConfig, PbtResult};
 pub use plan::{Bracket, Rung, hyperband, successive_halving};
 pub use pruner::{
     AshaPruner, HyperbandConfig, HyperbandPruner, MedianConfig, MedianPruner, NopPruner,
     PruneContext, Pruner, SuccessiveHalvingConfig, SuccessiveHalvingPruner,
 };
+pub use resume::{CHECKPOINT_ATTR, PAUSED_ATTR, RESUMED_FROM_ATTR, TrialCheckpoint};
 pub use sampler::{
     Gamma, GridSampler, RandomSampler, RelativeSample, SampleContext, Sampler, Seeded,
     SobolSampler, TpeConfig, TpeSampler, Weights,
