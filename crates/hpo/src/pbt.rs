@@ -18,6 +18,7 @@
 //! training is itself deterministic).
 
 mod explore;
+mod pool;
 
 pub use explore::Mutation;
 
@@ -25,15 +26,15 @@ use crate::{Config, Direction, Error, Result};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::fmt::Display;
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Mutex;
 
 /// One member of a population: a model with its optimizer, trained a few
 /// steps at a time, whose state can be saved and copied into another member.
+/// [`Pbt::run`] moves `Send` members between threads; [`Pbt::run_pinned`]
+/// builds each member on the thread that keeps it.
 ///
 /// `descent-train` implements it for a `Trainer` (its `hpo` feature), with
 /// the checkpoint bundle as the checkpoint.
-pub trait Member: Send {
+pub trait Member {
     /// A saved state (weights, optimizer state, counters): bytes, a path, ...
     type Checkpoint: Send + Sync;
     /// What training, saving or loading may fail with.
@@ -328,11 +329,78 @@ impl Pbt {
     }
 
     /// Trains `population` (at least two members, each as built, before any
-    /// step) to `total_steps`, exploiting and exploring after every round
-    /// but the last, and gives the members back with the run's record.
-    /// A member's error (or panic) stops the run with [`Error::Member`].
-    pub fn run<M: Member>(&self, mut population: Vec<M>) -> Result<(PbtResult, Vec<M>)> {
+    /// step) to `total_steps` on `n_threads` threads, exploiting and
+    /// exploring after every round but the last, and gives the members back
+    /// with the run's record. A member's error (or panic) stops the run with
+    /// [`Error::Member`]. Members that are not `Send` run with [`Pbt::run_pinned`].
+    pub fn run<M: Member + Send>(&self, mut population: Vec<M>) -> Result<(PbtResult, Vec<M>)> {
         let n = population.len();
+        self.check(n)?;
+        let mut pool = pool::Local {
+            members: &mut population,
+            threads: self.config.n_threads,
+        };
+        let result = self.drive(&mut pool, n)?;
+        Ok((result, population))
+    }
+
+    /// [`Pbt::run`] for members that need not be `Send` (a trainer of a
+    /// `Sequential` model, say): member `i` is built by `make(i)` on worker
+    /// thread `i % n_threads` and stays there; checkpoints travel between
+    /// threads. At the end, `finish(i, member)` runs on the member's thread
+    /// and its results are returned by member (the final weights, a score, ...).
+    /// The outcome is the same as [`Pbt::run`]'s with members built alike.
+    pub fn run_pinned<M, R>(
+        &self,
+        n: usize,
+        make: impl Fn(usize) -> std::result::Result<M, M::Error> + Sync,
+        finish: impl Fn(usize, M) -> R + Sync,
+    ) -> Result<(PbtResult, Vec<R>)>
+    where
+        M: Member,
+        R: Send,
+    {
+        self.check(n)?;
+        let threads = self.config.n_threads.clamp(1, n);
+        let (make, finish) = (&make, &finish);
+        std::thread::scope(|s| {
+            let mut workers = Vec::with_capacity(threads);
+            let mut handles = Vec::with_capacity(threads);
+            for w in 0..threads {
+                let (cmd_tx, cmd_rx) = std::sync::mpsc::channel();
+                let (reply_tx, reply_rx) = std::sync::mpsc::channel();
+                let ids: Vec<usize> = (w..n).step_by(threads).collect();
+                handles.push(
+                    s.spawn(move || pool::serve::<M, R>(ids, make, finish, cmd_rx, reply_tx)),
+                );
+                workers.push((cmd_tx, reply_rx));
+            }
+            let mut pool = pool::Pinned { n, workers };
+            let outcome = match self.drive(&mut pool, n) {
+                Ok(result) => pool.finish().map(|made| (result, made)),
+                Err(e) => {
+                    drop(pool);
+                    Err(e)
+                }
+            };
+            let mut worker_error = None;
+            for h in handles {
+                match h.join() {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => {
+                        worker_error.get_or_insert(e);
+                    }
+                    Err(payload) => std::panic::resume_unwind(payload),
+                }
+            }
+            match (outcome, worker_error) {
+                (Err(_), Some(e)) => Err(e),
+                (outcome, _) => outcome,
+            }
+        })
+    }
+
+    fn check(&self, n: usize) -> Result<()> {
         if n < 2 {
             return Err(Error::config("population", n, "needs at least 2 members"));
         }
@@ -343,6 +411,11 @@ impl Pbt {
                 "give at least one mutation or a custom explore",
             ));
         }
+        Ok(())
+    }
+
+    /// The rounds: initial hyperparameters, then train, score, exploit and explore.
+    fn drive<P: pool::Pool>(&self, pool: &mut P, n: usize) -> Result<PbtResult> {
         let mut records: Vec<MemberRecord> = (0..n)
             .map(|i| {
                 let h = self.initial_hyperparams(i);
@@ -355,9 +428,8 @@ impl Pbt {
                 }
             })
             .collect();
-        for (i, m) in population.iter_mut().enumerate() {
-            m.set_hyperparams(&records[i].hyperparams)
-                .map_err(|e| member_error(i, 0, "set_hyperparams", e))?;
+        for (i, r) in records.iter().enumerate() {
+            pool.set(i, &r.hyperparams, 0)?;
         }
         // Exploit and explore draw from stream u64::MAX; initial draws use streams 0..n.
         let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed);
@@ -368,69 +440,26 @@ impl Pbt {
                 .config
                 .ready_interval
                 .min(self.config.total_steps - step);
-            let scores = self.train_round(&mut population, steps, step)?;
+            let scores = pool.train(steps, step)?;
             step += steps;
             for (r, s) in records.iter_mut().zip(&scores) {
                 r.scores.push((step, *s));
             }
             if step < self.config.total_steps {
-                self.exploit(&mut population, &mut records, &scores, step, &mut rng)?;
+                self.exploit(pool, &mut records, &scores, step, &mut rng)?;
             }
         }
-        let result = PbtResult {
+        Ok(PbtResult {
             direction: self.config.direction,
             members: records,
-        };
-        Ok((result, population))
-    }
-
-    /// Trains every member `steps` steps on the pool; their scores.
-    fn train_round<M: Member>(
-        &self,
-        population: &mut [M],
-        steps: u64,
-        at: u64,
-    ) -> Result<Vec<f64>> {
-        let n = population.len();
-        let queue = Mutex::new(population.iter_mut().enumerate());
-        let results: Mutex<Vec<Option<Result<f64>>>> = Mutex::new((0..n).map(|_| None).collect());
-        let work = || {
-            loop {
-                let next = queue.lock().unwrap_or_else(|p| p.into_inner()).next();
-                let Some((i, member)) = next else { break };
-                let outcome = match catch_unwind(AssertUnwindSafe(|| member.train(steps))) {
-                    Ok(Ok(score)) => Ok(score),
-                    Ok(Err(e)) => Err(member_error(i, at, "train", e)),
-                    Err(payload) => Err(member_error(i, at, "train", panic_text(payload.as_ref()))),
-                };
-                results.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(outcome);
-            }
-        };
-        let threads = self.config.n_threads.clamp(1, n);
-        if threads == 1 {
-            work();
-        } else {
-            std::thread::scope(|s| {
-                for _ in 0..threads {
-                    s.spawn(work);
-                }
-            });
-        }
-        results
-            .into_inner()
-            .unwrap_or_else(|p| p.into_inner())
-            .into_iter()
-            .map(|r| {
-                r.unwrap_or_else(|| Err(Error::config("population", n, "a member was not trained")))
-            })
-            .collect()
+        })
     }
 
     /// Truncation selection: the bottom quantile copies a uniformly drawn
     /// member of the top quantile and explores from its hyperparameters.
-    fn exploit<M: Member>(
+    fn exploit<P: pool::Pool>(
         &self,
-        population: &mut [M],
+        pool: &mut P,
         records: &mut [MemberRecord],
         scores: &[f64],
         step: u64,
@@ -443,10 +472,7 @@ impl Pbt {
         }
         let mut checkpoints = Vec::with_capacity(upper.len());
         for &u in &upper {
-            let ckpt = population[u]
-                .save()
-                .map_err(|e| member_error(u, step, "save", e))?;
-            checkpoints.push(ckpt);
+            checkpoints.push(pool.save(u, step)?);
         }
         for &l in &lower {
             let pick = explore::index(rng, upper.len());
@@ -462,13 +488,8 @@ impl Pbt {
             if let Some(custom) = &self.custom {
                 custom(&mut after, rng);
             }
-            let member = &mut population[l];
-            member
-                .load(&checkpoints[pick])
-                .map_err(|e| member_error(l, step, "load", e))?;
-            member
-                .set_hyperparams(&after)
-                .map_err(|e| member_error(l, step, "set_hyperparams", e))?;
+            pool.load(l, &checkpoints[pick], step)?;
+            pool.set(l, &after, step)?;
             let record = &mut records[l];
             let before = std::mem::replace(&mut record.hyperparams, after.clone());
             record.lineage.push(Exploit {

@@ -154,6 +154,72 @@ fn the_outcome_depends_on_the_seed_not_on_the_threads() {
 }
 
 #[test]
+fn members_pinned_to_their_threads_give_the_same_outcome() {
+    let (moved, members) = pbt(3, 2, 60).run(population(6, 3, 0.1)).unwrap();
+    // An `Rc` makes the member not `Send`: it is built on its thread and stays there.
+    struct NotSend {
+        q: NoisyQuadratic,
+        _not_send: std::rc::Rc<()>,
+    }
+    impl Member for NotSend {
+        type Checkpoint = (Vec<f64>, u64);
+        type Error = Error;
+        fn set_hyperparams(&mut self, h: &Config) -> Result<()> {
+            self.q.set_hyperparams(h)
+        }
+        fn train(&mut self, steps: u64) -> Result<f64> {
+            self.q.train(steps)
+        }
+        fn save(&mut self) -> Result<(Vec<f64>, u64)> {
+            self.q.save()
+        }
+        fn load(&mut self, c: &(Vec<f64>, u64)) -> Result<()> {
+            self.q.load(c)
+        }
+    }
+    for threads in [1, 2, 4] {
+        let (pinned, finals) = pbt(3, threads, 60)
+            .run_pinned(
+                6,
+                |i| {
+                    Ok(NotSend {
+                        q: population(6, 3, 0.1).swap_remove(i),
+                        _not_send: std::rc::Rc::new(()),
+                    })
+                },
+                |_, m: NotSend| m.q,
+            )
+            .unwrap();
+        assert_eq!(pinned, moved, "{threads} threads");
+        assert_eq!(finals, members);
+    }
+    let err = pbt(3, 2, 60)
+        .run_pinned(
+            4,
+            |i| {
+                if i == 3 {
+                    Err(Error::NoCompletedTrial)
+                } else {
+                    Ok(population(4, 0, 0.1).swap_remove(i))
+                }
+            },
+            |_, m| m,
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Member {
+                member: 3,
+                op: "build",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
 fn the_bottom_quantile_copies_the_top_and_the_lineage_says_so() {
     let (result, members) = pbt(5, 2, 30).run(population(8, 5, 0.1)).unwrap();
     // Two exploit points (after steps 10 and 20), two members copied at each.
