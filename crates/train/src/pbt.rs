@@ -66,6 +66,39 @@ pub struct TrainerMember<'a, S: Scalar, M: Module<S>, D: Dataset<S>> {
 
 impl<'a, S: Scalar, M: Module<S>, D: Dataset<S>> TrainerMember<'a, S, M, D> {
     /// A member that trains `trainer` on `train` and is scored on `validation`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_data::{Dataset, digits};
+    /// use descent_hpo::{Distribution, Mutation, Pbt, PbtConfig};
+    /// use descent_nn::{Builder, Linear, LinearConfig, ModelState};
+    /// use descent_optim::{Sgd, SgdConfig};
+    /// use descent_train::pbt::{PbtScore, TrainerMember};
+    /// use descent_train::{Loss, Progress, TrainConfig, Trainer, seed};
+    ///
+    /// let data = digits::<f32>()?.scaled(1.0 / 16.0);
+    /// let train = data.select(&(0..200).collect::<Vec<_>>())?;
+    /// let val = data.select(&(200..300).collect::<Vec<_>>())?;
+    /// let member = |i: usize| -> descent_train::Result<_> {
+    ///     let mut state = ModelState::new();
+    ///     let mut rng = seed::rng(i as u64, seed::Purpose::Init);
+    ///     let model = Linear::new(&mut Builder::new(&mut state, &mut rng), LinearConfig::new(64, 10))?;
+    ///     let opt = Sgd::new(&state.params, SgdConfig { lr: 0.1, ..Default::default() })?;
+    ///     let config = TrainConfig { epochs: 100, progress: Progress::Quiet, ..Default::default() };
+    ///     let trainer = Trainer::new(model, state, opt, Loss::cross_entropy(), config)?;
+    ///     Ok(TrainerMember::new(trainer, &train, &val, PbtScore::Loss))
+    /// };
+    /// let lr = Distribution::Float { low: 1e-3, high: 1.0, log: true, step: None };
+    /// let pbt = Pbt::new(PbtConfig { ready_interval: 5, total_steps: 20, n_threads: 2, ..Default::default() })?
+    ///     .with_mutation("lr", Mutation::Distribution(lr))?;
+    /// let (result, steps) = pbt.run(
+    ///     (0..4).map(member).collect::<descent_train::Result<Vec<_>>>()?,
+    /// )?;
+    /// assert!(result.best().unwrap().score().unwrap() < 2.3);
+    /// assert!(steps.iter().all(|m| m.trainer().optimizer().steps() == 20));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(trainer: Trainer<S, M>, train: &'a D, validation: &'a D, score: PbtScore) -> Self {
         let target = Arc::new(AtomicU64::new(0));
         let trainer = trainer.with_callback(StopAtStep(Arc::clone(&target)));
