@@ -164,6 +164,33 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// A member of a population-based training run failed (its `train`,
+    /// `save`, `load` or `set_hyperparams` erred or panicked).
+    #[error("population member {member} at step {step}: {op}: {message}")]
+    Member {
+        /// The member's index in the population.
+        member: usize,
+        /// The member's step count when it failed.
+        step: u64,
+        /// What was being done.
+        op: &'static str,
+        /// The member's error.
+        message: String,
+    },
+    /// A trial was paused without a checkpoint to resume from.
+    #[error(
+        "trial {number} has recorded no checkpoint: call Trial::set_checkpoint before pausing it"
+    )]
+    NoCheckpoint {
+        /// The trial's number.
+        number: u64,
+    },
+    /// A trial asked to resume is not paused, or was resumed already.
+    #[error("trial {number} is not a paused trial waiting to be resumed")]
+    NotPaused {
+        /// The trial's number.
+        number: u64,
+    },
 }
 
 impl Error {

@@ -50,8 +50,10 @@ mod distribution;
 mod error;
 mod frozen;
 mod importance;
+pub mod pbt;
 mod plan;
 mod pruner;
+mod resume;
 mod sampler;
 mod signed_rank;
 mod space;
@@ -71,6 +73,7 @@ pub use importance::{
     FanovaConfig, FanovaImportanceEvaluator, ImportanceEvaluator, ImportanceInput, ParamImportance,
     PedAnovaConfig, PedAnovaImportanceEvaluator, Target, get_param_importances,
 };
+pub use pbt::{Member, Mutation, Pbt, PbtConfig, PbtResult};
 pub use plan::{Bracket, Rung, hyperband, successive_halving};
 pub use pruner::{
     AshaPruner, HyperbandConfig, HyperbandPruner, MedianConfig, MedianPruner, NopPruner,
@@ -83,6 +86,7 @@ pub use pruner::{
 pub use sampler::{
     BruteForceSampler, CmaEsConfig, CmaEsSampler, PartialFixedSampler, RestartStrategy,
 };
+pub use resume::{CHECKPOINT_ATTR, PAUSED_ATTR, RESUMED_FROM_ATTR, TrialCheckpoint};
 pub use sampler::{
     Gamma, GridSampler, RandomSampler, RelativeSample, SampleContext, Sampler, Seeded,
     SobolSampler, TpeConfig, TpeSampler, Weights,

@@ -242,8 +242,10 @@ impl Trial<'_> {
     pub fn should_prune(&mut self) -> bool {
         let study = self.study;
         let decision = study.with_state(|trials| {
+            // A paused trial that was resumed lives on in its resumed trial.
+            let live = crate::resume::without_resumed(trials);
             let ctx = PruneContext {
-                trials,
+                trials: live.as_deref().unwrap_or(trials),
                 direction: study.config.direction,
                 seed: study.config.seed,
             };

@@ -31,6 +31,8 @@ mod input;
 mod loss;
 pub mod lr_find;
 mod metrics;
+#[cfg(feature = "hpo")]
+pub mod pbt;
 mod progress;
 pub mod seed;
 mod trainer;
