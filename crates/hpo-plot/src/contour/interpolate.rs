@@ -123,4 +123,101 @@ mod tests {
         assert!(z.iter().all(|&v| (v - 2.5).abs() < 1e-12));
         assert!(interpolate(3, &HashMap::new()).iter().all(|&v| v == 0.0));
     }
+
+    /// Optuna 5.0.0's own `_interpolate_zmap` (scipy's sparse solver) on a
+    /// 6 × 6 grid, printed by:
+    ///
+    /// ```python
+    /// from optuna.visualization.matplotlib._contour import _interpolate_zmap
+    /// zmap = {(0, 0): 1.0, (4, 2): -2.0, (5, 5): 4.0, (1, 4): 0.5}
+    /// print(_interpolate_zmap(zmap, 6).ravel().tolist())
+    /// ```
+    #[test]
+    fn the_grid_matches_optunas_interpolate_zmap() {
+        // Optuna's key (x, y) is cell y * n + x, as here.
+        let known: HashMap<usize, f64> = [
+            (0, 1.0),
+            (2 * 6 + 4, -2.0),
+            (5 * 6 + 5, 4.0),
+            (4 * 6 + 1, 0.5),
+        ]
+        .into();
+        let want = [
+            1.0,
+            0.3933244234478338,
+            -0.08028104932725191,
+            -0.506455126175051,
+            -0.8384584366230756,
+            -0.905842473700313,
+            0.5511151244189656,
+            0.26025431967075335,
+            -0.1277124452545386,
+            -0.6006258925748252,
+            -1.1030777099938627,
+            -0.9732265107775503,
+            0.3930910535861433,
+            0.22429017607075252,
+            -0.09019715878683063,
+            -0.6652582888758488,
+            -1.9999999999999996,
+            -0.910759348638475,
+            0.40386786026871174,
+            0.33401248981294407,
+            0.2078919229123123,
+            0.029789895858260283,
+            -0.15277083920959833,
+            0.24094846486212504,
+            0.4845000374070476,
+            0.5,
+            0.5579624647648752,
+            0.7292967886061761,
+            1.1181782824412207,
+            1.7863755824344487,
+            0.549632251952431,
+            0.6147644664978146,
+            0.7946611475410126,
+            1.2112565113603482,
+            2.1098115979338563,
+            4.0,
+        ];
+        let got = interpolate(6, &known);
+        for (c, (g, w)) in got.iter().zip(want).enumerate() {
+            assert!((g - w).abs() < 1e-9, "cell {c}: {g} vs Optuna's {w}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Laplace's equation's discrete form and its maximum principle, for
+        /// any grid and known cells.
+        #[test]
+        fn filled_cells_are_neighbour_means_within_the_known_range(
+            n in 2usize..12,
+            cells in proptest::collection::vec((0usize..144, -100.0f64..100.0), 1..8),
+        ) {
+            let known: HashMap<usize, f64> = cells.into_iter().map(|(c, v)| (c % (n * n), v)).collect();
+            let z = interpolate(n, &known);
+            let lo = known.values().copied().fold(f64::INFINITY, f64::min);
+            let hi = known.values().copied().fold(f64::NEG_INFINITY, f64::max);
+            for c in 0..n * n {
+                let (i, j) = (c % n, c / n);
+                proptest::prop_assert!(z[c] >= lo - 1e-6 && z[c] <= hi + 1e-6);
+                if let Some(&v) = known.get(&c) {
+                    proptest::prop_assert_eq!(z[c], v);
+                    continue;
+                }
+                let nb: Vec<f64> = [
+                    (i > 0).then(|| z[c - 1]),
+                    (i + 1 < n).then(|| z[c + 1]),
+                    (j > 0).then(|| z[c - n]),
+                    (j + 1 < n).then(|| z[c + n]),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                let mean = nb.iter().sum::<f64>() / nb.len() as f64;
+                proptest::prop_assert!((z[c] - mean).abs() < 1e-6, "cell {}: {} vs {}", c, z[c], mean);
+            }
+        }
+    }
 }
