@@ -119,7 +119,9 @@ impl Contour {
         let mut known: HashMap<usize, f64> = HashMap::new();
         for &(xv, yv) in &located {
             let cell = nearest(&yi, yv, ylog) * N + nearest(&xi, xv, xlog);
-            known.insert(cell, best[&(xv.to_bits(), yv.to_bits())]);
+            if let Some(&v) = best.get(&(xv.to_bits(), yv.to_bits())) {
+                known.insert(cell, v);
+            }
         }
         let z = interpolate(N, &known);
         Ok(Contour {

@@ -441,3 +441,41 @@ fn bad_arguments_are_typed_errors_and_leave_no_file() {
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn fifteen_parameters_still_draw_every_panel_and_axis() {
+    let study = Study::new(StudyConfig {
+        seed: 2,
+        ..Default::default()
+    });
+    study
+        .optimize(
+            |t: &mut Trial| {
+                let mut s = 0.0;
+                for k in 0..15 {
+                    s += t
+                        .suggest_float(&format!("param_{k:02}"), -1.0, 1.0)?
+                        .powi(2);
+                }
+                Ok::<_, descent_hpo::Error>(s)
+            },
+            6,
+            1,
+        )
+        .unwrap();
+    let trials = study.trials();
+    let dir = temp_dir("wide");
+    plot_slice(&trials, None, dir.join("s.png")).unwrap();
+    assert_png(&dir.join("s.png"));
+    plot_slice(&trials, None, dir.join("s.svg")).unwrap();
+    assert_svg(&dir.join("s.svg"), &["param_00", "param_14"]);
+    descent_hpo_plot::plot_parallel_coordinate(
+        &trials,
+        Direction::Minimize,
+        None,
+        dir.join("p.svg"),
+    )
+    .unwrap();
+    assert_svg(&dir.join("p.svg"), &["param_00", "param_14"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
