@@ -45,6 +45,7 @@
 mod distribution;
 mod error;
 mod frozen;
+mod multi;
 mod plan;
 mod pruner;
 mod sampler;
@@ -61,14 +62,19 @@ pub use descent_core::Direction;
 pub use distribution::Distribution;
 pub use error::{Error, Result};
 pub use frozen::{FrozenTrial, TrialState};
+pub use multi::{
+    ObjectiveValue, constraint_violation, dominates, hypervolume, is_pareto_front,
+    non_dominated_sort, to_losses,
+};
 pub use plan::{Bracket, Rung, hyperband, successive_halving};
 pub use pruner::{
     AshaPruner, HyperbandConfig, HyperbandPruner, MedianConfig, MedianPruner, NopPruner,
     PruneContext, Pruner, SuccessiveHalvingConfig, SuccessiveHalvingPruner,
 };
 pub use sampler::{
-    Gamma, GridSampler, RandomSampler, RelativeSample, SampleContext, Sampler, Seeded,
-    SobolSampler, TpeConfig, TpeSampler, Weights,
+    ConstraintsFn, Crossover, GENERATION_KEY, Gamma, GridSampler, NsgaIIConfig, NsgaIISampler,
+    RandomSampler, RelativeSample, SampleContext, Sampler, Seeded, SobolSampler, TpeConfig,
+    TpeSampler, Weights,
 };
 pub use space::{Condition, SearchSpace};
 pub use storage::{

@@ -1,11 +1,13 @@
 //! The `Sampler` trait: how a trial's next value is drawn.
 
 mod grid;
+mod nsgaii;
 mod random;
 mod sobol;
 mod tpe;
 
 pub use grid::GridSampler;
+pub use nsgaii::{ConstraintsFn, Crossover, GENERATION_KEY, NsgaIIConfig, NsgaIISampler};
 pub use random::RandomSampler;
 pub use sobol::SobolSampler;
 pub use tpe::{Gamma, TpeConfig, TpeSampler, Weights};
@@ -21,8 +23,10 @@ pub struct SampleContext<'a> {
     pub trials: &'a [FrozenTrial],
     /// The trial being sampled, as recorded so far (its attrs, its params).
     pub trial: &'a FrozenTrial,
-    /// The study's direction.
+    /// The study's direction (of its first objective in a multi-objective study).
     pub direction: Direction,
+    /// The direction of each objective (one for a single-objective study).
+    pub directions: &'a [Direction],
     /// The seed of the draws: the sampler's own, else the study's.
     pub seed: u64,
 }
@@ -103,6 +107,23 @@ pub trait Sampler: Send + Sync {
         let _ = (trials, trial);
         Ok(())
     }
+
+    /// Whether the sampler can run a multi-objective study (it reads
+    /// [`FrozenTrial::objective_values`] and [`SampleContext::directions`]);
+    /// `false` by default, and a multi-objective study refuses to ask a
+    /// trial of such a sampler rather than optimize its first objective only.
+    fn supports_multi_objective(&self) -> bool {
+        false
+    }
+
+    /// Called once a trial is finished (its state and values set), under
+    /// the study's lock and before it is written to the storage, to record
+    /// what the sampler needs in `trial.attrs` (Optuna's `after_trial`:
+    /// NSGA-II's constraint values); the default does nothing.
+    fn after_trial(&self, trials: &[FrozenTrial], trial: &mut FrozenTrial) -> Result<()> {
+        let _ = (trials, trial);
+        Ok(())
+    }
 }
 
 /// A sampler with a seed of its own, made by [`Sampler::with_seed`].
@@ -138,6 +159,14 @@ impl<S: Sampler> Sampler for Seeded<S> {
     fn before_trial(&self, trials: &[FrozenTrial], trial: &mut FrozenTrial) -> Result<()> {
         self.inner.before_trial(trials, trial)
     }
+
+    fn supports_multi_objective(&self) -> bool {
+        self.inner.supports_multi_objective()
+    }
+
+    fn after_trial(&self, trials: &[FrozenTrial], trial: &mut FrozenTrial) -> Result<()> {
+        self.inner.after_trial(trials, trial)
+    }
 }
 
 impl<S: Sampler + ?Sized> Sampler for Box<S> {
@@ -165,5 +194,13 @@ impl<S: Sampler + ?Sized> Sampler for Box<S> {
 
     fn before_trial(&self, trials: &[FrozenTrial], trial: &mut FrozenTrial) -> Result<()> {
         (**self).before_trial(trials, trial)
+    }
+
+    fn supports_multi_objective(&self) -> bool {
+        (**self).supports_multi_objective()
+    }
+
+    fn after_trial(&self, trials: &[FrozenTrial], trial: &mut FrozenTrial) -> Result<()> {
+        (**self).after_trial(trials, trial)
     }
 }
