@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Python Optuna's NSGAIISampler on the ZDT1 of nsga2_bench.rs, and the comparison table.
 
-    python nsga2_bench.py run [--seeds 10] [--trials 3000] [--dim 30] [--pop 50] [--crossover uniform|sbx] > optuna.jsonl
+    python nsga2_bench.py run [--seeds 10] [--first-seed 0] [--trials 3000] [--dim 30] [--pop 50] [--crossover uniform|sbx] > optuna.jsonl
     python nsga2_bench.py report descent.jsonl optuna.jsonl
 
 `run` needs optuna==5.0.0 (as .ci/hpo.sh pins). Each line: the hypervolume
@@ -35,7 +35,7 @@ def run(args):
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     budgets = [args.trials * k // 10 for k in range(1, 11)]
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         crossover = optuna.samplers.nsgaii.SBXCrossover() if args.crossover == "sbx" else None
         sampler = optuna.samplers.NSGAIISampler(population_size=args.pop, seed=seed, crossover=crossover)
         study = optuna.create_study(directions=["minimize", "minimize"], sampler=sampler)
@@ -73,6 +73,7 @@ def main():
     sub = p.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run")
     r.add_argument("--seeds", type=int, default=10)
+    r.add_argument("--first-seed", type=int, default=0)
     r.add_argument("--trials", type=int, default=3000)
     r.add_argument("--dim", type=int, default=30)
     r.add_argument("--pop", type=int, default=50)
