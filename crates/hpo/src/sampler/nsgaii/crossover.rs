@@ -26,6 +26,12 @@ pub enum Crossover {
         /// Probability of taking a gene from the children rather than the parents.
         use_child_gene_prob: f64,
     },
+    /// Optuna's `BLXAlphaCrossover`: each gene uniform in the parents'
+    /// interval widened by `alpha` times its length on each side.
+    BlxAlpha {
+        /// The widening (Optuna's default 0.5).
+        alpha: f64,
+    },
 }
 
 impl Crossover {
@@ -36,12 +42,20 @@ impl Crossover {
         use_child_gene_prob: 0.5,
     };
 
+    /// Optuna's `BLXAlphaCrossover()` default.
+    pub const BLX_ALPHA: Crossover = Crossover::BlxAlpha { alpha: 0.5 };
+
     /// The number of parents a child has.
     pub fn n_parents(&self) -> usize {
         2
     }
 
     pub(super) fn check(&self) -> Result<()> {
+        if let Crossover::BlxAlpha { alpha } = *self
+            && !alpha.is_finite()
+        {
+            return Err(Error::config("alpha", alpha, "must be finite"));
+        }
         if let Crossover::Sbx {
             eta,
             uniform_crossover_prob,
@@ -111,7 +125,7 @@ fn untransform(d: &Distribution, x: f64) -> ParamValue {
             log,
             step,
         } => ParamValue::Float(match (log, step) {
-            (true, _) => x.exp().min(high.next_down()).max(*low),
+            (true, _) => x.exp().min(high.next_down()),
             (false, Some(s)) => (((x - low) / s).round() * s + low).clamp(*low, *high),
             (false, None) => x.min(high.next_down()),
         }),
@@ -229,6 +243,7 @@ fn try_crossover(
     }
     let genes = match config.crossover {
         Crossover::Uniform => uniform(&xs, config.swapping_prob, rng),
+        Crossover::BlxAlpha { alpha } => blx_alpha(&xs, alpha, rng),
         Crossover::Sbx {
             eta,
             uniform_crossover_prob,
@@ -259,6 +274,21 @@ fn uniform(xs: &[Vec<f64>], swapping_prob: f64, rng: &mut ChaCha8Rng) -> Vec<f64
         .collect();
     (0..n)
         .map(|i| if masks[i] { xs[1][i] } else { xs[0][i] })
+        .collect()
+}
+
+/// Optuna's `BLXAlphaCrossover.crossover` (Eshelman and Schaffer's blend crossover).
+fn blx_alpha(xs: &[Vec<f64>], alpha: f64, rng: &mut ChaCha8Rng) -> Vec<f64> {
+    let n = xs[0].len();
+    let r: Vec<f64> = (0..n).map(|_| rng.random::<f64>()).collect();
+    (0..n)
+        .map(|i| {
+            let lo = xs.iter().map(|p| p[i]).fold(f64::INFINITY, f64::min);
+            let hi = xs.iter().map(|p| p[i]).fold(f64::NEG_INFINITY, f64::max);
+            let d = alpha * (hi - lo);
+            let (low, high) = (lo - d, hi + d);
+            (high - low) * r[i] + low
+        })
         .collect()
 }
 

@@ -169,6 +169,10 @@ fn bad_configs_are_typed_errors() {
             },
             ..Default::default()
         },
+        NsgaIIConfig {
+            crossover: Crossover::BlxAlpha { alpha: f64::NAN },
+            ..Default::default()
+        },
     ] {
         assert!(
             matches!(NsgaIISampler::new(config), Err(Error::InvalidConfig { .. })),
@@ -178,11 +182,17 @@ fn bad_configs_are_typed_errors() {
 }
 
 #[test]
-fn sbx_children_stay_in_the_search_space() {
+fn sbx_and_blx_children_stay_in_the_search_space() {
+    for crossover in [Crossover::SBX, Crossover::BLX_ALPHA] {
+        children_stay_in_the_search_space(crossover);
+    }
+}
+
+fn children_stay_in_the_search_space(crossover: Crossover) {
     let study = Study::new(two_min()).with_sampler(
         NsgaIISampler::new(NsgaIIConfig {
             population_size: 5,
-            crossover: Crossover::SBX,
+            crossover,
             crossover_prob: 1.0,
             mutation_prob: Some(0.0),
             ..Default::default()
@@ -202,10 +212,32 @@ fn sbx_children_stay_in_the_search_space() {
             1,
         )
         .unwrap();
-    assert!(
-        study
-            .trials()
-            .iter()
-            .all(|t| t.state == TrialState::Complete)
-    );
+    let trials = study.trials();
+    assert!(trials.iter().all(|t| t.state == TrialState::Complete));
+    // Children drawn directly: every gene crossed (no mutation) and inside its range.
+    let sampler = NsgaIISampler::new(NsgaIIConfig {
+        population_size: 5,
+        crossover,
+        crossover_prob: 1.0,
+        mutation_prob: Some(0.0),
+        ..Default::default()
+    })
+    .unwrap();
+    let next = FrozenTrial::running(40);
+    let dirs = [Direction::Minimize; 2];
+    let ctx = SampleContext {
+        trials: &trials,
+        trial: &next,
+        direction: Direction::Minimize,
+        directions: &dirs,
+        seed: 0,
+    };
+    let mut rng = <ChaCha8Rng as rand::SeedableRng>::seed_from_u64(9);
+    for _ in 0..200 {
+        let child = sampler.sample_relative(&ctx, &mut rng).unwrap();
+        assert_eq!(child.params.len(), 3, "{crossover:?}: {:?}", child.params);
+        for (name, v) in &child.params {
+            assert!(trials[0].distributions[name].contains(v), "{name}={v:?}");
+        }
+    }
 }
