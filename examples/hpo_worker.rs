@@ -134,6 +134,7 @@ fn main() -> Result<()> {
         direction: Direction::Maximize,
         seed: std::process::id() as u64,
         progress_bar: true,
+        ..Default::default()
     };
     let study = Study::load_or_create(&url, &study_name, config)?
         .with_sampler(TpeSampler::new(TpeConfig::default())?)

@@ -139,8 +139,8 @@ pub enum Error {
         study: String,
         /// Its stored directions.
         stored: String,
-        /// The direction asked for.
-        wanted: &'static str,
+        /// The directions asked for.
+        wanted: String,
     },
     /// A stored field that does not decode (a distribution, an attribute).
     #[error("cannot decode {what}: {reason}")]
@@ -190,6 +190,26 @@ pub enum Error {
     NotPaused {
         /// The trial's number.
         number: u64,
+    },
+    /// An operation of single-objective studies (`best_value`, `best_trial`,
+    /// `report`, `should_prune`, a single-objective sampler) on a study with
+    /// several objectives (Optuna raises `RuntimeError` / `NotImplementedError`).
+    #[error("`{op}` needs a single-objective study; this one has {n_objectives} objectives")]
+    SingleObjectiveOnly {
+        /// What was asked.
+        op: &'static str,
+        /// The study's number of objectives.
+        n_objectives: usize,
+    },
+    /// Points or values whose number of objectives is not the one expected.
+    #[error("{what}: expected {expected} objectives, got {got}")]
+    ObjectiveCount {
+        /// What was given.
+        what: &'static str,
+        /// The number of objectives expected.
+        expected: usize,
+        /// The number given.
+        got: usize,
     },
 }
 

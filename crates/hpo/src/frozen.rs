@@ -32,8 +32,16 @@ pub struct FrozenTrial {
     pub number: u64,
     /// Its state.
     pub state: TrialState,
-    /// The objective value (the last intermediate value for a pruned trial).
+    /// The objective value (the last intermediate value for a pruned trial)
+    /// of a single-objective study; `None` in a multi-objective one, whose
+    /// trials keep theirs in [`FrozenTrial::values`].
     pub value: Option<f64>,
+    /// The objective values of a multi-objective trial, one per direction of
+    /// the study (Optuna's `FrozenTrial.values`); empty for a single-objective
+    /// trial, whose value is [`FrozenTrial::value`]. Read either through
+    /// [`FrozenTrial::objective_values`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<f64>,
     /// The sampled configuration.
     pub params: Config,
     /// The distribution each parameter was drawn from.
@@ -58,12 +66,48 @@ impl FrozenTrial {
             number,
             state: TrialState::Running,
             value: None,
+            values: Vec::new(),
             params: Config::default(),
             distributions: BTreeMap::new(),
             intermediate: BTreeMap::new(),
             attrs: BTreeMap::new(),
             duration_secs: 0.0,
             message: None,
+        }
+    }
+
+    /// The objective values whatever the number of objectives (Optuna's
+    /// `FrozenTrial.values`): [`FrozenTrial::values`] if set, else the one
+    /// [`FrozenTrial::value`], else none.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_hpo::FrozenTrial;
+    ///
+    /// let mut t = FrozenTrial::running(0);
+    /// t.set_values(vec![0.5]);
+    /// assert_eq!((t.value, t.objective_values()), (Some(0.5), &[0.5][..]));
+    /// t.set_values(vec![0.5, 2.0]);
+    /// assert_eq!((t.value, t.objective_values()), (None, &[0.5, 2.0][..]));
+    /// ```
+    pub fn objective_values(&self) -> &[f64] {
+        if self.values.is_empty() {
+            self.value.as_slice()
+        } else {
+            &self.values
+        }
+    }
+
+    /// Records the objective values: one goes to [`FrozenTrial::value`],
+    /// several to [`FrozenTrial::values`] (and `value` becomes `None`), none clears both.
+    pub fn set_values(&mut self, values: Vec<f64>) {
+        if values.len() <= 1 {
+            self.value = values.first().copied();
+            self.values = Vec::new();
+        } else {
+            self.value = None;
+            self.values = values;
         }
     }
 
@@ -110,5 +154,30 @@ mod tests {
         assert!(back.intermediate[&1].is_nan());
         assert_eq!(back.params, t.params);
         assert_eq!(back.last_step(), Some(1));
+    }
+
+    #[test]
+    fn a_single_objective_record_has_no_values_field_and_an_old_one_still_loads() {
+        let mut t = FrozenTrial::running(1);
+        t.state = TrialState::Complete;
+        t.set_values(vec![0.25]);
+        let json = serde_json::to_string(&t).unwrap();
+        assert!(!json.contains("values"), "{json}");
+        let old = r#"{"number":1,"state":"COMPLETE","value":0.25,"params":{},
+            "distributions":{},"intermediate":{},"duration_secs":0.0}"#;
+        let back: FrozenTrial = serde_json::from_str(old).unwrap();
+        assert_eq!(back, t);
+        assert_eq!(back.objective_values(), [0.25]);
+    }
+
+    #[test]
+    fn a_multi_objective_record_round_trips_with_its_values() {
+        let mut t = FrozenTrial::running(2);
+        t.state = TrialState::Complete;
+        t.set_values(vec![1.0, -3.5, 1e300]);
+        let back: FrozenTrial = serde_json::from_str(&serde_json::to_string(&t).unwrap()).unwrap();
+        assert_eq!(back, t);
+        assert_eq!(back.value, None);
+        assert_eq!(back.objective_values(), [1.0, -3.5, 1e300]);
     }
 }

@@ -51,6 +51,7 @@ mod error;
 mod frozen;
 mod importance;
 pub mod pbt;
+mod multi;
 mod plan;
 mod pruner;
 mod resume;
@@ -74,6 +75,10 @@ pub use importance::{
     PedAnovaConfig, PedAnovaImportanceEvaluator, Target, get_param_importances,
 };
 pub use pbt::{Member, Mutation, Pbt, PbtConfig, PbtResult};
+pub use multi::{
+    ObjectiveValue, constraint_violation, dominates, hypervolume, is_pareto_front,
+    non_dominated_sort, to_losses,
+};
 pub use plan::{Bracket, Rung, hyperband, successive_halving};
 pub use pruner::{
     AshaPruner, HyperbandConfig, HyperbandPruner, MedianConfig, MedianPruner, NopPruner,
@@ -88,8 +93,9 @@ pub use sampler::{
 };
 pub use resume::{CHECKPOINT_ATTR, PAUSED_ATTR, RESUMED_FROM_ATTR, TrialCheckpoint};
 pub use sampler::{
-    Gamma, GridSampler, RandomSampler, RelativeSample, SampleContext, Sampler, Seeded,
-    SobolSampler, TpeConfig, TpeSampler, Weights,
+    ConstraintsFn, Crossover, GENERATION_KEY, Gamma, GridSampler, NsgaIIConfig, NsgaIISampler,
+    RandomSampler, RelativeSample, SampleContext, Sampler, Seeded, SobolSampler, TpeConfig,
+    TpeSampler, Weights,
 };
 pub use signed_rank::{Alternative, wilcoxon_signed_rank};
 pub use space::{Condition, SearchSpace};

@@ -4,6 +4,7 @@ mod brute_force;
 mod cmaes;
 mod grid;
 mod partial_fixed;
+mod nsgaii;
 mod random;
 mod sobol;
 mod tpe;
@@ -12,6 +13,7 @@ pub use brute_force::BruteForceSampler;
 pub use cmaes::{CmaEsConfig, CmaEsSampler, RestartStrategy};
 pub use grid::GridSampler;
 pub use partial_fixed::PartialFixedSampler;
+pub use nsgaii::{ConstraintsFn, Crossover, GENERATION_KEY, NsgaIIConfig, NsgaIISampler};
 pub use random::RandomSampler;
 pub use sobol::SobolSampler;
 pub use tpe::{Gamma, TpeConfig, TpeSampler, Weights};
@@ -27,8 +29,10 @@ pub struct SampleContext<'a> {
     pub trials: &'a [FrozenTrial],
     /// The trial being sampled, as recorded so far (its attrs, its params).
     pub trial: &'a FrozenTrial,
-    /// The study's direction.
+    /// The study's direction (of its first objective in a multi-objective study).
     pub direction: Direction,
+    /// The direction of each objective (one for a single-objective study).
+    pub directions: &'a [Direction],
     /// The seed of the draws: the sampler's own, else the study's.
     pub seed: u64,
 }
@@ -118,6 +122,22 @@ pub trait Sampler: Send + Sync {
         let _ = (trials, trial);
         false
     }
+    /// Whether the sampler can run a multi-objective study (it reads
+    /// [`FrozenTrial::objective_values`] and [`SampleContext::directions`]);
+    /// `false` by default, and a multi-objective study refuses to ask a
+    /// trial of such a sampler rather than optimize its first objective only.
+    fn supports_multi_objective(&self) -> bool {
+        false
+    }
+
+    /// Called once a trial is finished (its state and values set), under
+    /// the study's lock and before it is written to the storage, to record
+    /// what the sampler needs in `trial.attrs` (Optuna's `after_trial`:
+    /// NSGA-II's constraint values); the default does nothing.
+    fn after_trial(&self, trials: &[FrozenTrial], trial: &mut FrozenTrial) -> Result<()> {
+        let _ = (trials, trial);
+        Ok(())
+    }
 }
 
 /// A sampler with a seed of its own, made by [`Sampler::with_seed`].
@@ -157,6 +177,14 @@ impl<S: Sampler> Sampler for Seeded<S> {
     fn exhausted(&self, trials: &[FrozenTrial], trial: &FrozenTrial) -> bool {
         self.inner.exhausted(trials, trial)
     }
+
+    fn supports_multi_objective(&self) -> bool {
+        self.inner.supports_multi_objective()
+    }
+
+    fn after_trial(&self, trials: &[FrozenTrial], trial: &mut FrozenTrial) -> Result<()> {
+        self.inner.after_trial(trials, trial)
+    }
 }
 
 impl<S: Sampler + ?Sized> Sampler for Box<S> {
@@ -188,5 +216,13 @@ impl<S: Sampler + ?Sized> Sampler for Box<S> {
 
     fn exhausted(&self, trials: &[FrozenTrial], trial: &FrozenTrial) -> bool {
         (**self).exhausted(trials, trial)
+    }
+
+    fn supports_multi_objective(&self) -> bool {
+        (**self).supports_multi_objective()
+    }
+
+    fn after_trial(&self, trials: &[FrozenTrial], trial: &mut FrozenTrial) -> Result<()> {
+        (**self).after_trial(trials, trial)
     }
 }

@@ -1,8 +1,8 @@
 //! A study: ask/tell, `optimize` on threads, the best trial, persistence.
 
 use crate::{
-    Config, Direction, Error, FrozenTrial, LoadWarning, MemoryStorage, NopPruner, Pruner,
-    RandomSampler, RdbConfig, RdbStorage, Result, Sampler, Storage, Trial, TrialState,
+    Config, Direction, Error, FrozenTrial, LoadWarning, MemoryStorage, NopPruner, ObjectiveValue,
+    Pruner, RandomSampler, RdbConfig, RdbStorage, Result, Sampler, Storage, Trial, TrialState,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget};
 use rand::SeedableRng;
@@ -127,15 +127,48 @@ impl<'o> Run<'o> {
 }
 
 /// Arguments of [`Study::new`]; `Default` is Optuna's (minimize, no progress bar).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+///
+/// A multi-objective study lists one direction per objective in
+/// `directions` (Optuna's `create_study(directions=[...])`); its objective
+/// returns that many values (see [`ObjectiveValue`]).
+///
+/// # Examples
+///
+/// ```
+/// use descent_hpo::{Direction, Study, StudyConfig};
+///
+/// let study = Study::new(StudyConfig {
+///     directions: vec![Direction::Minimize, Direction::Maximize],
+///     ..Default::default()
+/// });
+/// study.optimize(|t| t.suggest_float("x", 0.0, 1.0).map(|x| [x * x, x]), 10, 1)?;
+/// assert!(!study.best_trials()?.is_empty());
+/// assert!(study.best_value().is_err(), "no single best value with two objectives");
+/// # Ok::<(), descent_hpo::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct StudyConfig {
-    /// Minimize (default) or maximize the objective.
+    /// Minimize (default) or maximize the objective (of a single-objective study).
     pub direction: Direction,
+    /// One direction per objective (Optuna's `directions`); when not empty it
+    /// replaces `direction`, and two or more make a multi-objective study.
+    pub directions: Vec<Direction>,
     /// Seeds every trial's RNG (trial `n` uses stream `n`) and the samplers'
     /// scrambles, unless the sampler has a seed of its own ([`Sampler::with_seed`]).
     pub seed: u64,
     /// Draw a progress bar on stderr during `optimize` (never when stderr is not a terminal).
     pub progress_bar: bool,
+}
+
+impl StudyConfig {
+    /// The direction of each objective: `directions` if given, else `[direction]`.
+    pub fn objective_directions(&self) -> &[Direction] {
+        if self.directions.is_empty() {
+            std::slice::from_ref(&self.direction)
+        } else {
+            &self.directions
+        }
+    }
 }
 
 struct State {
@@ -237,7 +270,12 @@ impl Study {
     /// # Ok::<(), descent_hpo::Error>(())
     /// ```
     pub fn load_or_create(url: &str, name: &str, config: StudyConfig) -> Result<Self> {
-        let storage = RdbStorage::open(url, name, config.direction, RdbConfig::default())?;
+        let storage = RdbStorage::open_with_directions(
+            url,
+            name,
+            config.objective_directions(),
+            RdbConfig::default(),
+        )?;
         Study::new(config).with_storage(storage)
     }
 
@@ -333,6 +371,13 @@ impl Study {
     /// meanwhile are taken in first, so the sampler sees them; a shared
     /// storage numbers the trial (or hands back an enqueued retry).
     pub fn ask(&self) -> Result<Trial<'_>> {
+        let n_objectives = self.directions().len();
+        if n_objectives > 1 && !self.sampler.supports_multi_objective() {
+            return Err(Error::SingleObjectiveOnly {
+                op: "a single-objective sampler",
+                n_objectives,
+            });
+        }
         let mut state = self.lock();
         Self::take_in(&mut state)?;
         let claimed = state.storage.claim()?;
@@ -370,34 +415,90 @@ impl Study {
             pruned: false,
             started: Instant::now(),
             relative: None,
+            unsupported: None,
         })
     }
 
     /// Finishes `trial` with the objective's result and writes it to the
     /// storage (Optuna's `tell`): pruned if the pruner said so (valued at its
     /// last report), complete for a finite `Ok`, failed otherwise.
+    /// [`Study::tell_values`] takes several values.
     pub fn tell<E: Display>(
         &self,
         trial: Trial<'_>,
         result: Result<f64, E>,
     ) -> Result<FrozenTrial> {
+        self.tell_values(trial, result)
+    }
+
+    /// [`Study::tell`] with one value per objective (Optuna's
+    /// `tell(trial, values=[...])`): any [`ObjectiveValue`] — an `f64`, a
+    /// `Vec<f64>`, an `[f64; N]`. A result with the wrong number of values or
+    /// a non-finite one fails the trial, with the reason as its message.
+    ///
+    /// A trial of a multi-objective study that called [`Trial::report`] or
+    /// [`Trial::should_prune`] is recorded as failed and this returns
+    /// [`Error::SingleObjectiveOnly`] (Optuna raises `NotImplementedError`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_hpo::{Direction, Study, StudyConfig, TrialState};
+    ///
+    /// let study = Study::new(StudyConfig {
+    ///     directions: vec![Direction::Minimize; 2],
+    ///     ..Default::default()
+    /// });
+    /// let trial = study.ask()?;
+    /// let told = study.tell_values(trial, Ok::<_, String>(vec![1.0, 2.0]))?;
+    /// assert_eq!(told.values, [1.0, 2.0]);
+    /// let trial = study.ask()?;
+    /// let told = study.tell_values(trial, Ok::<_, String>(3.0))?;
+    /// assert_eq!(told.state, TrialState::Fail, "one value for two objectives");
+    /// # Ok::<(), descent_hpo::Error>(())
+    /// ```
+    pub fn tell_values<V: ObjectiveValue, E: Display>(
+        &self,
+        trial: Trial<'_>,
+        result: Result<V, E>,
+    ) -> Result<FrozenTrial> {
         let mut frozen = trial.frozen;
         frozen.duration_secs = trial.started.elapsed().as_secs_f64();
-        if trial.pruned {
+        let n_objectives = self.directions().len();
+        let misuse = trial
+            .unsupported
+            .map(|op| Error::SingleObjectiveOnly { op, n_objectives });
+        if let Some(e) = &misuse {
+            frozen.state = TrialState::Fail;
+            frozen.message = Some(e.to_string());
+        } else if trial.pruned {
             frozen.state = TrialState::Pruned;
             frozen.value = frozen
                 .last_step()
                 .map(|s| frozen.intermediate[&s])
                 .filter(|v| v.is_finite());
         } else {
-            match result {
-                Ok(v) if v.is_finite() => {
+            match result.map(ObjectiveValue::into_values) {
+                Ok(v) if v.len() != n_objectives => {
+                    frozen.state = TrialState::Fail;
+                    let e = Error::ObjectiveCount {
+                        what: "the objective's values",
+                        expected: n_objectives,
+                        got: v.len(),
+                    };
+                    frozen.message = Some(e.to_string());
+                }
+                Ok(v) if v.iter().all(|x| x.is_finite()) => {
                     frozen.state = TrialState::Complete;
-                    frozen.value = Some(v);
+                    frozen.set_values(v);
                 }
                 Ok(v) => {
                     frozen.state = TrialState::Fail;
-                    frozen.message = Some(format!("the objective returned {v}"));
+                    let shown = match &v[..] {
+                        [x] => x.to_string(),
+                        _ => format!("{v:?}"),
+                    };
+                    frozen.message = Some(format!("the objective returned {shown}"));
                 }
                 Err(e) => {
                     frozen.state = TrialState::Fail;
@@ -413,6 +514,10 @@ impl Study {
             .ok()
             .filter(|&i| state.trials[i].state == TrialState::Running)
             .ok_or(Error::NotRunning { number })?;
+        if let Err(e) = self.sampler.after_trial(&state.trials, &mut frozen) {
+            frozen.state = TrialState::Fail;
+            frozen.message = Some(format!("the sampler's after_trial: {e}"));
+        }
         if let Err(e) = state.storage.append(&frozen) {
             if matches!(e, Error::NotRunning { .. }) {
                 // Another worker failed it (its heartbeat went stale): so be it here too.
@@ -427,7 +532,10 @@ impl Study {
         if exhausted {
             self.stop();
         }
-        Ok(frozen)
+        match misuse {
+            Some(e) => Err(e),
+            None => Ok(frozen),
+        }
     }
 
     /// Runs `n_trials` more trials of `objective` on `n_parallel` threads
@@ -438,9 +546,13 @@ impl Study {
     /// worker of a shared storage failed the trial first (a stale heartbeat);
     /// an exhausted grid ends the run early without error; a storage error
     /// stops it and is returned.
-    pub fn optimize<F, E>(&self, objective: F, n_trials: usize, n_parallel: usize) -> Result<()>
+    ///
+    /// The objective returns any [`ObjectiveValue`]: an `f64`, or one value
+    /// per objective of a multi-objective study (`[f64; N]`, `Vec<f64>`).
+    pub fn optimize<F, V, E>(&self, objective: F, n_trials: usize, n_parallel: usize) -> Result<()>
     where
-        F: Fn(&mut Trial<'_>) -> Result<f64, E> + Sync,
+        F: Fn(&mut Trial<'_>) -> Result<V, E> + Sync,
+        V: ObjectiveValue,
         E: Display,
     {
         self.optimize_with(
@@ -483,9 +595,10 @@ impl Study {
     /// assert!(study.best_value()? < 0.01);
     /// # Ok::<(), descent_hpo::Error>(())
     /// ```
-    pub fn optimize_with<F, E>(&self, objective: F, options: OptimizeOptions<'_>) -> Result<()>
+    pub fn optimize_with<F, V, E>(&self, objective: F, options: OptimizeOptions<'_>) -> Result<()>
     where
-        F: Fn(&mut Trial<'_>) -> Result<f64, E> + Sync,
+        F: Fn(&mut Trial<'_>) -> Result<V, E> + Sync,
+        V: ObjectiveValue,
         E: Display,
     {
         let run = Run::new(self, &options);
@@ -533,9 +646,14 @@ impl Study {
     /// assert_eq!(log.borrow().len(), 5);
     /// # Ok::<(), descent_hpo::Error>(())
     /// ```
-    pub fn optimize_local<F, E>(&self, mut objective: F, options: OptimizeOptions<'_>) -> Result<()>
+    pub fn optimize_local<F, V, E>(
+        &self,
+        mut objective: F,
+        options: OptimizeOptions<'_>,
+    ) -> Result<()>
     where
-        F: FnMut(&mut Trial<'_>) -> Result<f64, E>,
+        F: FnMut(&mut Trial<'_>) -> Result<V, E>,
+        V: ObjectiveValue,
         E: Display,
     {
         let run = Run::new(self, &options);
@@ -555,9 +673,9 @@ impl Study {
     }
 
     /// One trial of `objective`: asked, run (a panic caught as a failure), told.
-    fn run_trial<E: Display>(
+    fn run_trial<V: ObjectiveValue, E: Display>(
         &self,
-        objective: &mut dyn FnMut(&mut Trial<'_>) -> Result<f64, E>,
+        objective: &mut dyn FnMut(&mut Trial<'_>) -> Result<V, E>,
     ) -> Result<FrozenTrial> {
         self.ask().and_then(|mut trial| {
             let result = catch_unwind(AssertUnwindSafe(|| objective(&mut trial)));
@@ -565,7 +683,7 @@ impl Study {
                 Ok(r) => r.map_err(|e| e.to_string()),
                 Err(payload) => Err(panic_text(payload.as_ref())),
             };
-            self.tell(trial, result)
+            self.tell_values(trial, result)
         })
     }
 
@@ -619,6 +737,9 @@ impl Study {
     }
 
     /// The best value of a completed trial (Optuna's `best_value`).
+    ///
+    /// [`Error::SingleObjectiveOnly`] on a multi-objective study (Optuna
+    /// raises `RuntimeError`).
     pub fn best_value(&self) -> Result<f64> {
         self.best_trial()?.value.ok_or(Error::NoCompletedTrial)
     }
@@ -628,8 +749,17 @@ impl Study {
         Ok(self.best_trial()?.params)
     }
 
-    /// The completed trial with the best value (the lowest number among equals).
+    /// The completed trial with the best value (the lowest number among
+    /// equals); [`Error::SingleObjectiveOnly`] on a multi-objective study,
+    /// whose best trials are [`Study::best_trials`].
     pub fn best_trial(&self) -> Result<FrozenTrial> {
+        let n_objectives = self.directions().len();
+        if n_objectives > 1 {
+            return Err(Error::SingleObjectiveOnly {
+                op: "best_trial",
+                n_objectives,
+            });
+        }
         let state = self.lock();
         let mut best: Option<&FrozenTrial> = None;
         for t in state
@@ -647,9 +777,43 @@ impl Study {
         best.cloned().ok_or(Error::NoCompletedTrial)
     }
 
-    /// The trials as a table: number, state, value, duration, configuration.
+    /// The trials as a table: number, state, value(s), duration, configuration.
     pub fn results_table(&self) -> String {
         crate::table::render(&self.lock().trials)
+    }
+
+    /// The direction of each objective (Optuna's `study.directions`); one
+    /// for a single-objective study.
+    pub fn directions(&self) -> &[Direction] {
+        self.config.objective_directions()
+    }
+
+    /// The Pareto front (Optuna's `study.best_trials`): the completed
+    /// trials no other completed trial dominates — at least as good in every
+    /// objective and better in one — in number order. Trials an NSGA-II
+    /// `constraints_func` judged infeasible are left out, as Optuna leaves
+    /// them out. On a single-objective study: the trials with the best value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_hpo::{Direction, Study, StudyConfig};
+    ///
+    /// let study = Study::new(StudyConfig {
+    ///     directions: vec![Direction::Minimize, Direction::Minimize],
+    ///     ..Default::default()
+    /// });
+    /// for v in [[1.0, 3.0], [2.0, 2.0], [2.0, 3.0], [3.0, 1.0]] {
+    ///     let trial = study.ask()?;
+    ///     study.tell_values(trial, Ok::<_, String>(v))?;
+    /// }
+    /// let front: Vec<u64> = study.best_trials()?.iter().map(|t| t.number).collect();
+    /// assert_eq!(front, [0, 1, 3]); // [2, 3] is dominated by [2, 2]
+    /// # Ok::<(), descent_hpo::Error>(())
+    /// ```
+    pub fn best_trials(&self) -> Result<Vec<FrozenTrial>> {
+        let state = self.lock();
+        crate::multi::pareto_front_trials(&state.trials, self.directions())
     }
 }
 

@@ -5,13 +5,22 @@ use crate::FrozenTrial;
 /// One row per trial: number, state, value, duration and configuration, in
 /// aligned plain-text columns.
 pub(crate) fn render(trials: &[FrozenTrial]) -> String {
-    let header = ["number", "state", "value", "duration_s", "params"].map(String::from);
+    let multi = trials.iter().any(|t| t.values.len() > 1);
+    let value = if multi { "values" } else { "value" };
+    let header = ["number", "state", value, "duration_s", "params"].map(String::from);
     let mut rows = vec![header];
     for t in trials {
         rows.push([
             t.number.to_string(),
             format!("{:?}", t.state).to_uppercase(),
-            t.value.map_or("-".into(), |v| format!("{v:.6}")),
+            match t.objective_values() {
+                [] => "-".into(),
+                vs => vs
+                    .iter()
+                    .map(|v| format!("{v:.6}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            },
             format!("{:.3}", t.duration_secs),
             t.params.to_string(),
         ]);

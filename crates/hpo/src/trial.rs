@@ -19,6 +19,9 @@ pub struct Trial<'s> {
     pub(crate) started: Instant,
     /// What the sampler drew jointly, once the first parameter was suggested.
     pub(crate) relative: Option<BTreeMap<String, ParamValue>>,
+    /// A single-objective operation this trial of a multi-objective study
+    /// asked for (reported at `tell`).
+    pub(crate) unsupported: Option<&'static str>,
 }
 
 impl std::fmt::Debug for Trial<'_> {
@@ -75,7 +78,8 @@ impl Trial<'_> {
                 let ctx = SampleContext {
                     trials,
                     trial: &self.frozen,
-                    direction: study.config.direction,
+                    direction: study.directions()[0],
+                    directions: study.directions(),
                     seed: study.sampler_seed(),
                 };
                 study.sampler.sample_relative(&ctx, &mut self.rng)
@@ -103,7 +107,8 @@ impl Trial<'_> {
                     let ctx = SampleContext {
                         trials,
                         trial: &self.frozen,
-                        direction: study.config.direction,
+                        direction: study.directions()[0],
+                        directions: study.directions(),
                         seed: study.sampler_seed(),
                     };
                     study
@@ -228,7 +233,15 @@ impl Trial<'_> {
 
     /// Records the objective's intermediate `value` at `step` (an epoch's
     /// validation loss, say); a second report at the same step is ignored, as in Optuna.
+    ///
+    /// A multi-objective study does not take reports (Optuna raises
+    /// `NotImplementedError`): the trial is failed when told, and
+    /// [`Study::tell`] returns [`crate::Error::SingleObjectiveOnly`].
     pub fn report(&mut self, step: u64, value: f64) {
+        if self.study.directions().len() > 1 {
+            self.unsupported.get_or_insert("Trial::report");
+            return;
+        }
         if self.frozen.intermediate.contains_key(&step) {
             return;
         }
@@ -239,8 +252,15 @@ impl Trial<'_> {
 
     /// Whether the pruner says this trial should stop now; once it has said
     /// yes the trial is recorded as pruned, whatever the objective returns.
+    ///
+    /// Pruning is for single-objective studies: in a multi-objective one this
+    /// answers `false` and the trial fails when told, as for [`Trial::report`].
     pub fn should_prune(&mut self) -> bool {
         let study = self.study;
+        if study.directions().len() > 1 {
+            self.unsupported.get_or_insert("Trial::should_prune");
+            return false;
+        }
         let decision = study.with_state(|trials| {
             // A paused trial that was resumed lives on in its resumed trial.
             let live = crate::resume::without_resumed(trials);

@@ -6,7 +6,10 @@
 //! Optuna and descent workers run on one study at the same time; Optuna's
 //! visualization module draws a descent study.
 
-use descent_hpo::{Error, Study, StudyConfig, Trial, TrialState};
+use descent_hpo::{
+    Direction, Error, GENERATION_KEY, NsgaIIConfig, NsgaIISampler, Study, StudyConfig, Trial,
+    TrialState,
+};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::process::Command;
@@ -250,6 +253,141 @@ fn descent_runs_the_trial_optuna_enqueued_with_its_fixed_params() {
         assert_eq!(t.value, Some(3.75));
         let view = optuna_view(&py, &url, &name);
         check_same(&view, &study);
+        if let Some(dir) = dir {
+            std::fs::remove_dir_all(dir).unwrap();
+        }
+    }
+}
+
+/// The two objectives both sides run in the multi-objective case
+/// (minimize, maximize); Python's copy is in `PY_MO`.
+fn mo_values(x: f64, n: i64, adam: bool) -> [f64; 2] {
+    [
+        x * x + n as f64,
+        -(x - 1.0) * (x - 1.0) + if adam { 0.0 } else { 0.5 },
+    ]
+}
+
+fn mo_objective(trial: &mut Trial<'_>) -> Result<[f64; 2], Error> {
+    let x = trial.suggest_float("x", -3.0, 3.0)?;
+    let n = trial.suggest_int("n", 1, 8)?;
+    let opt: &str = trial.suggest_categorical("opt", &["sgd", "adam"])?;
+    Ok(mo_values(x, n, opt == "adam"))
+}
+
+const PY_MO: &str = r#"
+def mo_objective(t):
+    x = t.suggest_float("x", -3.0, 3.0)
+    n = t.suggest_int("n", 1, 8)
+    opt = t.suggest_categorical("opt", ["sgd", "adam"])
+    return x * x + n, -(x - 1.0) * (x - 1.0) + (0.0 if opt == "adam" else 0.5)
+def mo_dump(s):
+    print(json.dumps({
+        "directions": [d.name for d in s.directions],
+        "best": sorted(t.number for t in s.best_trials),
+        "trials": [{"number": t.number, "state": t.state.name, "params": t.params,
+                    "values": t.values} for t in s.trials]}))
+"#;
+
+fn mo_config() -> StudyConfig {
+    StudyConfig {
+        directions: vec![Direction::Minimize, Direction::Maximize],
+        ..Default::default()
+    }
+}
+
+fn check_same_mo(optuna: &Value, study: &Study) {
+    assert_eq!(
+        optuna["directions"],
+        serde_json::json!(["MINIMIZE", "MAXIMIZE"])
+    );
+    let ours = study.trials();
+    let theirs = optuna["trials"].as_array().unwrap();
+    assert_eq!(theirs.len(), ours.len());
+    for (o, t) in ours.iter().zip(theirs) {
+        assert_eq!(t["number"].as_u64(), Some(o.number));
+        let values: Vec<f64> = t["values"]
+            .as_array()
+            .map(|v| v.iter().map(|x| x.as_f64().unwrap()).collect())
+            .unwrap_or_default();
+        assert_eq!(values, o.objective_values(), "trial {}", o.number);
+        assert_eq!(t["params"]["x"].as_f64(), o.params.f64("x").ok());
+    }
+    let best: Vec<u64> = study
+        .best_trials()
+        .unwrap()
+        .iter()
+        .map(|t| t.number)
+        .collect();
+    assert_eq!(
+        optuna["best"],
+        serde_json::json!(best),
+        "the Pareto fronts agree"
+    );
+}
+
+#[test]
+fn multi_objective_studies_cross_between_optuna_and_descent() {
+    let Some(py) = python() else { return };
+    let mo_view = |url: &str, name: &str| -> Value {
+        let out = finish_py(run_py(
+            &py,
+            &format!(
+                "{PY_MO}\nmo_dump(optuna.load_study(study_name=sys.argv[2], storage=sys.argv[1]))"
+            ),
+            &[url, name],
+        ));
+        serde_json::from_str(out.lines().last().unwrap()).unwrap()
+    };
+    for (url, dir) in urls() {
+        // descent writes, Optuna reads.
+        let name = unique("descent-mo");
+        let study = Study::load_or_create(&url, &name, mo_config()).unwrap();
+        study.optimize(mo_objective, 10, 2).unwrap();
+        check_same_mo(&mo_view(&url, &name), &study);
+
+        // Optuna starts (NSGA-II), descent continues with its NSGA-II, Optuna reads it all.
+        let name = unique("optuna-mo");
+        finish_py(run_py(
+            &py,
+            &format!(
+                "{PY_MO}\noptuna.create_study(study_name=sys.argv[2], storage=sys.argv[1], \
+                 directions=['minimize', 'maximize'], \
+                 sampler=optuna.samplers.NSGAIISampler(population_size=4, seed=0))\
+                 .optimize(mo_objective, n_trials=8)"
+            ),
+            &[&url, &name],
+        ));
+        let sampler = NsgaIISampler::new(NsgaIIConfig {
+            population_size: 4,
+            ..Default::default()
+        })
+        .unwrap();
+        let study = Study::load_or_create(&url, &name, mo_config())
+            .unwrap()
+            .with_sampler(sampler);
+        assert_eq!(study.trials().len(), 8, "descent sees Optuna's trials");
+        assert!(study.trials().iter().all(|t| t.values.len() == 2));
+        study.optimize(mo_objective, 8, 1).unwrap();
+        let view = mo_view(&url, &name);
+        for t in view["trials"].as_array().unwrap() {
+            assert_eq!(t["state"], "COMPLETE");
+            let p = &t["params"];
+            let want = mo_values(
+                p["x"].as_f64().unwrap(),
+                p["n"].as_i64().unwrap(),
+                p["opt"] == "adam",
+            );
+            assert_eq!(t["values"], serde_json::json!(want));
+        }
+        // descent continued Optuna's generations (population 4: 8 trials → generations 0, 1).
+        let gens: Vec<u64> = study
+            .trials()
+            .iter()
+            .map(|t| t.attrs[GENERATION_KEY].as_u64().unwrap())
+            .collect();
+        assert_eq!(gens, [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3]);
+        check_same_mo(&view, &study);
         if let Some(dir) = dir {
             std::fs::remove_dir_all(dir).unwrap();
         }

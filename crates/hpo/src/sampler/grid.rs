@@ -95,6 +95,11 @@ impl Sampler for GridSampler {
         Ok(value.clone())
     }
 
+    /// A grid ignores the values, so any number of objectives is fine.
+    fn supports_multi_objective(&self) -> bool {
+        true
+    }
+
     fn before_trial(&self, trials: &[FrozenTrial], trial: &mut FrozenTrial) -> Result<()> {
         let taken: BTreeSet<usize> = trials.iter().filter_map(grid_id).collect();
         let id = (0..self.len())

@@ -39,6 +39,11 @@ impl Sampler for RandomSampler {
     ) -> Result<ParamValue> {
         Ok(distribution.from_unit(rng.random::<f64>()))
     }
+
+    /// Random draws ignore the values, so any number of objectives is fine.
+    fn supports_multi_objective(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]
@@ -70,6 +75,7 @@ mod tests {
             trials: &[],
             trial: &trial,
             direction: Default::default(),
+            directions: &[Default::default()],
             seed: 0,
         };
         let mut rng = ChaCha8Rng::seed_from_u64(2012);

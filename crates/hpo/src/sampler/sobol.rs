@@ -73,6 +73,11 @@ impl Sampler for SobolSampler {
         let u = sobol_burley::sample((n & 0xFFFF) as u32, self.dimension(name)?, seed);
         Ok(distribution.from_unit(f64::from(u)))
     }
+
+    /// Quasi-random draws ignore the values, so any number of objectives is fine.
+    fn supports_multi_objective(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]

@@ -103,6 +103,46 @@ impl RdbStorage {
         direction: Direction,
         config: RdbConfig,
     ) -> Result<Self> {
+        Self::open_with_directions(url, study_name, &[direction], config)
+    }
+
+    /// [`RdbStorage::open`] for a study with one direction per objective
+    /// (one row each in Optuna's `study_directions`; the trials' values go
+    /// to `trial_values`, one row per objective), which Optuna opens as a
+    /// multi-objective study. An existing study must have the same directions.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_hpo::{Direction, RdbConfig, RdbStorage, Study, StudyConfig};
+    ///
+    /// let path = std::env::temp_dir().join(format!("descent-hpo-rdb-mo-{}.db", std::process::id()));
+    /// # let _ = std::fs::remove_file(&path);
+    /// let url = format!("sqlite:///{}", path.display());
+    /// let directions = [Direction::Minimize, Direction::Maximize];
+    /// let storage = RdbStorage::open_with_directions(&url, "mo", &directions, RdbConfig::default())?;
+    /// let config = StudyConfig { directions: directions.to_vec(), ..Default::default() };
+    /// let study = Study::new(config.clone()).with_storage(storage)?;
+    /// study.optimize(|t| t.suggest_float("x", 0.0, 1.0).map(|x| [x, x * x]), 3, 1)?;
+    /// let again = Study::load_or_create(&url, "mo", config)?;
+    /// assert_eq!(again.trials()[2].values.len(), 2);
+    /// # drop((study, again));
+    /// # std::fs::remove_file(&path).unwrap();
+    /// # Ok::<(), descent_hpo::Error>(())
+    /// ```
+    pub fn open_with_directions(
+        url: &str,
+        study_name: &str,
+        directions: &[Direction],
+        config: RdbConfig,
+    ) -> Result<Self> {
+        if directions.is_empty() {
+            return Err(Error::config(
+                "directions",
+                "[]",
+                "a study needs at least one direction",
+            ));
+        }
         if let Some(interval) = config.heartbeat_interval
             && interval.is_zero()
         {
@@ -111,7 +151,7 @@ impl RdbStorage {
         let mut conn = Conn::open(url)?;
         let study_id = conn.transaction("create study", true, |tx| {
             ensure_schema(tx)?;
-            find_or_create_study(tx, study_name, direction)
+            find_or_create_study(tx, study_name, directions)
         })?;
         Ok(RdbStorage {
             conn,
@@ -264,7 +304,7 @@ impl Storage for RdbStorage {
                 )?;
             }
             trial.state = TrialState::Running;
-            trial.value = None;
+            trial.set_values(Vec::new());
             Ok((trial_id, trial))
         })?;
         self.running.insert(trial.number, trial_id);

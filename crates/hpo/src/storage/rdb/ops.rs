@@ -96,8 +96,9 @@ pub(super) fn direction_name(d: Direction) -> &'static str {
 pub(super) fn find_or_create_study(
     tx: &mut Tx<'_>,
     name: &str,
-    direction: Direction,
+    directions: &[Direction],
 ) -> Result<i64> {
+    let wanted: Vec<&str> = directions.iter().map(|&d| direction_name(d)).collect();
     let found = tx.query(
         "SELECT study_id FROM studies WHERE study_name = ?",
         &[name.into()],
@@ -108,11 +109,11 @@ pub(super) fn find_or_create_study(
             &[id.into()],
         )?;
         let stored: Vec<&str> = dirs.iter().filter_map(|r| r[0].text()).collect();
-        if stored != [direction_name(direction)] {
+        if stored != wanted {
             return Err(Error::StudyMismatch {
                 study: name.to_owned(),
                 stored: stored.join(","),
-                wanted: direction_name(direction),
+                wanted: wanted.join(","),
             });
         }
         return Ok(id);
@@ -121,13 +122,14 @@ pub(super) fn find_or_create_study(
         "INSERT INTO studies (study_name) VALUES (?) RETURNING study_id",
         &[name.into()],
     )?;
-    tx.exec(
-        &format!(
-            "INSERT INTO study_directions (direction, study_id, objective) VALUES ('{}', ?, 0)",
-            direction_name(direction)
-        ),
-        &[id.into()],
-    )?;
+    for (objective, d) in wanted.iter().enumerate() {
+        tx.exec(
+            &format!(
+                "INSERT INTO study_directions (direction, study_id, objective) VALUES ('{d}', ?, ?)"
+            ),
+            &[id.into(), (objective as i64).into()],
+        )?;
+    }
     Ok(id)
 }
 
@@ -234,15 +236,15 @@ pub(super) fn finish(tx: &mut Tx<'_>, trial_id: i64, trial: &FrozenTrial) -> Res
         });
     }
     write_running(tx, trial_id, trial)?;
-    if let Some(value) = trial.value {
+    for (objective, &value) in trial.objective_values().iter().enumerate() {
         let (v, ty) = codec::value_type(value);
         let ty = if ty == "NAN" { "FINITE" } else { ty };
         tx.exec(
             &format!(
                 "INSERT INTO trial_values (trial_id, objective, value, value_type) \
-                 VALUES (?, 0, ?, '{ty}')"
+                 VALUES (?, ?, ?, '{ty}')"
             ),
-            &[trial_id.into(), v.into()],
+            &[trial_id.into(), (objective as i64).into(), v.into()],
         )?;
     }
     if let Some(message) = &trial.message {
@@ -298,15 +300,22 @@ pub(super) fn read_trials(tx: &mut Tx<'_>, heads: Vec<Vec<Val>>) -> Result<Vec<F
         let rows = tx.query(
             &format!(
                 "SELECT trial_id, value, value_type FROM trial_values \
-                 WHERE objective = 0 AND trial_id IN ({marks})"
+                 WHERE trial_id IN ({marks}) ORDER BY trial_id, objective"
             ),
             &params,
         )?;
+        let mut values: BTreeMap<i64, Vec<f64>> = BTreeMap::new();
         for r in rows {
-            if let (Some(id), Some(ty)) = (r[0].int(), r[2].text())
-                && let Some(t) = out.get_mut(&id)
-            {
-                t.value = Some(codec::from_value_type(r[1].float(), ty));
+            if let (Some(id), Some(ty)) = (r[0].int(), r[2].text()) {
+                values
+                    .entry(id)
+                    .or_default()
+                    .push(codec::from_value_type(r[1].float(), ty));
+            }
+        }
+        for (id, v) in values {
+            if let Some(t) = out.get_mut(&id) {
+                t.set_values(v);
             }
         }
         let rows = tx.query(
