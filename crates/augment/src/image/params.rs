@@ -167,6 +167,15 @@ pub enum Params {
         /// The JPEG quality.
         quality: u8,
     },
+    /// An AugMix mixture (torchvision `AugMix`): the chains and weights
+    /// [`AugMix::mixture`](super::AugMix::mixture)`(seed, dims)` draws for
+    /// `config`, mixed with the image.
+    AugMix {
+        /// Seed of the mixture's draws.
+        seed: u64,
+        /// The AugMix settings.
+        config: super::AugMixConfig,
+    },
 }
 
 impl Params {
@@ -267,6 +276,7 @@ impl Params {
                 }
             }
             Params::Jpeg { quality } => super::jpeg::check(dims, quality)?,
+            Params::AugMix { config, .. } => config.check()?,
             _ => {}
         }
         Ok(())
@@ -365,6 +375,13 @@ impl Params {
                 }
             }
             Params::Jpeg { quality } => super::jpeg::apply(dims, img, quality),
+            Params::AugMix { seed, config } => {
+                if let Ok(augmix) = super::AugMix::new(config)
+                    && !dims.is_empty()
+                {
+                    augmix.mixture(seed, dims).mix(dims, img, scratch);
+                }
+            }
         }
     }
 }
