@@ -51,8 +51,9 @@ pub enum Params {
         /// Width of the crop.
         width: usize,
     },
-    /// An affine warp about the image centre (rotation, translation, zoom,
-    /// shear), bilinear, with a fill value outside the image.
+    /// An affine warp (rotation, translation, zoom, shear) about the image
+    /// centre or [`Affine::center`], nearest or bilinear, with an optional
+    /// fill outside the image.
     Affine(Affine),
     /// Multiply by `factor` (torchvision `adjust_brightness`), clamped to [0, 1].
     Brightness {
