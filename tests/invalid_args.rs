@@ -611,6 +611,62 @@ const ROWS: &[Row] = &[
             AugErr::InvalidConfig { .. }
         )
     }),
+    ("augment", "autoaugment fill outside [0, 1]", || {
+        expect!(
+            descent_augment::image::AutoAugment::new(descent_augment::image::AutoAugmentConfig {
+                fill: Some(1.5),
+                ..Default::default()
+            }),
+            AugErr::InvalidConfig { name: "fill", .. }
+        )
+    }),
+    ("augment", "autoaugment draw outside the policy", || {
+        let policy = descent_augment::image::AutoAugment::new(Default::default()).unwrap();
+        let draw = descent_augment::image::AutoAugmentDraw {
+            sub_policy: 99,
+            ..Default::default()
+        };
+        expect!(
+            policy.params_for(&draw, descent_augment::image::ImageShape::new(3, 4, 4)),
+            AugErr::InvalidConfig {
+                name: "sub_policy",
+                ..
+            }
+        )
+    }),
+    ("augment", "augmix severity 0", || {
+        expect!(
+            descent_augment::image::AugMix::new(descent_augment::image::AugMixConfig {
+                severity: 0,
+                ..Default::default()
+            }),
+            AugErr::InvalidConfig {
+                name: "severity",
+                ..
+            }
+        )
+    }),
+    ("augment", "augmix mixture width 0", || {
+        expect!(
+            descent_augment::image::AugMix::new(descent_augment::image::AugMixConfig {
+                mixture_width: 0,
+                ..Default::default()
+            }),
+            AugErr::InvalidConfig {
+                name: "mixture_width",
+                ..
+            }
+        )
+    }),
+    ("augment", "augmix alpha negative", || {
+        expect!(
+            descent_augment::image::AugMix::new(descent_augment::image::AugMixConfig {
+                alpha: -1.0,
+                ..Default::default()
+            }),
+            AugErr::InvalidConfig { name: "alpha", .. }
+        )
+    }),
     ("augment", "gaussian noise negative sigma", || {
         expect!(
             descent_augment::image::GaussianNoise::new(0.0, -1.0),

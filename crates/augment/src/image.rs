@@ -36,7 +36,11 @@ pub use grid::Interpolation;
 pub use jpeg::{JPEG_MAX_SIDE, Jpeg, jpeg};
 pub use mix::{CutMix, MixUp};
 pub use params::Params;
-pub use policy::{RandAugment, RandAugmentConfig, TrivialAugmentWide};
+pub use policy::{
+    AUTOAUGMENT_NUM_BINS, AugMix, AugMixConfig, AugMixDraw, AutoAugment, AutoAugmentConfig,
+    AutoAugmentDraw, AutoAugmentPolicy, MAX_AUGMIX_CHAIN_DEPTH, MAX_AUGMIX_WIDTH, PolicyOp,
+    RandAugment, RandAugmentConfig, SubPolicyStep, TrivialAugmentWide,
+};
 pub use spec::OpSpec;
 pub use tone::{
     RandomAdjustSharpness, RandomAutocontrast, RandomEqualize, RandomInvert, RandomPosterize,

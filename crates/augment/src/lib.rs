@@ -1,6 +1,6 @@
 //! Data augmentation for descent: images (flips, crops, affine warps,
-//! colour, erasing, MixUp/CutMix, RandAugment, TrivialAugment) and text
-//! (a tokenizer, WordNet synonyms, the EDA operations).
+//! colour, erasing, MixUp/CutMix, RandAugment, TrivialAugment, AutoAugment,
+//! AugMix) and text (a tokenizer, WordNet synonyms, the EDA operations).
 //!
 //! Randomness is counter-based: every random choice for a sample is a pure
 //! function of `(seed, epoch, sample index, op index)` ([`SampleKey`],

@@ -26,7 +26,8 @@
 //! - [`Var::mask`] (multiply by a constant, as dropout does) and [`Var::detach`];
 //! - losses: `cross_entropy`, `cross_entropy2d` (per pixel, with class
 //!   weights and `ignore_index`), `nll_loss`, `mse_loss`, `l1_loss`,
-//!   `binary_cross_entropy_with_logits`.
+//!   `binary_cross_entropy_with_logits`, `js_consistency` (AugMix's Jensen–Shannon
+//!   consistency).
 //!
 //! A training step reuses its buffers: [`Tape::reset`] returns every matrix
 //! to the tape's pool, and the next pass takes them back out.
@@ -77,6 +78,7 @@ pub use ops::batch_norm::{BatchNormStats, RunningStats};
 pub use ops::conv2d::Conv2dConfig;
 pub use ops::loss::CrossEntropy2dConfig;
 pub use ops::loss::CrossEntropyConfig;
+pub use ops::loss::JsConsistencyConfig;
 pub use ops::loss::Reduction;
 pub use ops::matmul::gemm;
 pub use ops::pool2d::{AvgPool2dConfig, MaxPool2dConfig};

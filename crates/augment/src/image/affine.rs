@@ -10,8 +10,9 @@ use crate::{Error, OpCtx, Result};
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
-/// One affine warp about the image centre: torchvision's `affine(img,
-/// angle, translate, scale, shear, interpolation, fill=[fill])`.
+/// One affine warp: torchvision's `affine(img, angle, translate, scale,
+/// shear, interpolation, fill, center)`, about the image centre unless
+/// `center` says otherwise.
 ///
 /// `angle` has the sign of torchvision's `affine`: positive turns the image
 /// **clockwise** on screen, the opposite of torchvision's `rotate` (a
@@ -29,23 +30,33 @@ pub struct Affine {
     /// Shear angles in degrees, `[x, y]`.
     pub shear: [f32; 2],
     /// Value of pixels that come from outside the image, blended in as
-    /// torchvision's `fill` (bilinear: `(sample − fill)·mask + fill`).
-    pub fill: f32,
+    /// torchvision's `fill` (bilinear: `(sample − fill)·mask + fill`);
+    /// `None` is torchvision's `fill=None`: outside reads as 0 and nothing
+    /// is blended, which differs from `Some(0.0)` at bilinear borders.
+    /// A log written before issue 19's AutoAugment holds a number here.
+    pub fill: Option<f32>,
     /// How pixels are resampled (bilinear when absent from a log).
     #[serde(default)]
     pub interpolation: Interpolation,
+    /// The point the warp turns and shears about, in pixel coordinates
+    /// `[x, y]` of the image's top-left corner (torchvision's `center`;
+    /// `[0, 0]` is the corner AutoAugment's shears use); `None`, the default
+    /// and the value when absent from a log, is the image centre.
+    #[serde(default)]
+    pub center: Option<[f32; 2]>,
 }
 
 impl Affine {
-    /// The identity warp with a given fill.
+    /// The identity warp with a given fill, bilinear, about the centre.
     pub fn identity(fill: f32) -> Self {
         Affine {
             angle: 0.0,
             translate: [0.0; 2],
             scale: 1.0,
             shear: [0.0; 2],
-            fill,
+            fill: Some(fill),
             interpolation: Interpolation::Bilinear,
+            center: None,
         }
     }
 
@@ -216,26 +227,42 @@ impl ImageAugment for RandomAffine {
             translate: [tx, ty],
             scale,
             shear: [shear_x, 0.0],
-            fill: c.fill,
+            fill: Some(c.fill),
             interpolation: Interpolation::Bilinear,
+            center: None,
         }))
     }
 }
 
 /// Warps in place (through `scratch`): torchvision's `affine` with
-/// `fill = [a.fill]`.
+/// `fill = [a.fill]` (or `None`) and `center = a.center`.
 pub(crate) fn warp(dims: ImageShape, img: &mut [f32], scratch: &mut Vec<f32>, a: &Affine) {
     if dims.is_empty() {
         return;
     }
-    let m = grid::inverse_affine_matrix(
+    let center = a.center.map_or([0.0; 2], |[x, y]| {
+        [
+            x as f64 - dims.w as f64 * 0.5,
+            y as f64 - dims.h as f64 * 0.5,
+        ]
+    });
+    let m = grid::inverse_affine_matrix_about(
+        center,
         a.angle as f64,
         a.translate.map(f64::from),
         a.scale as f64,
         a.shear.map(f64::from),
     );
     let src = stash(img, scratch);
-    grid::affine(src, dims, img, &m, a.interpolation, Some(&[a.fill]));
+    let fill = a.fill.map(|f| [f]);
+    grid::affine(
+        src,
+        dims,
+        img,
+        &m,
+        a.interpolation,
+        fill.as_ref().map(|f| &f[..]),
+    );
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@
 //! | [`crop`], [`center_crop`] | `crop`, `center_crop` | outside pixels read as 0 |
 //! | [`resize`], [`resized_crop`] | `resize`, `resized_crop` | `antialias=False` |
 //! | [`rotate`], [`affine`] | `rotate`, `affine` | nearest or bilinear, fill; `expand=False`, `center=None` |
+//! | [`affine_about`] | `affine(…, center=[x, y])` | about a given point (AutoAugment shears about `[0, 0]`) |
 //! | [`perspective`], [`perspective_coefficients`] | `perspective`, `_get_perspective_coeffs` | |
 //! | [`elastic`] | `elastic` | explicit displacement field |
 //! | [`adjust_brightness`], [`adjust_contrast`], [`adjust_saturation`], [`adjust_hue`] | same names | hue computed in f32, as torchvision |
@@ -55,8 +56,8 @@ pub use color::{
     rgb_to_grayscale, solarize, to_float, to_u8,
 };
 pub use geometry::{
-    affine, center_crop, crop, elastic, erase, hflip, pad, perspective, perspective_coefficients,
-    resize, resized_crop, rotate, vflip,
+    affine, affine_about, center_crop, crop, elastic, erase, hflip, pad, perspective,
+    perspective_coefficients, resize, resized_crop, rotate, vflip,
 };
 
 use super::{ImageShape, check_len};
@@ -227,7 +228,7 @@ mod tests {
         fn the_pipelines_affine_is_the_functional_affine_in_f32(
             (dims, img) in image(), angle in -90.0f32..90.0, fill in 0.0f32..=1.0, nearest: bool,
         ) {
-            let a = Affine { angle, translate: [1.0, 0.0], scale: 1.1, shear: [4.0, 0.0], fill, interpolation: interp(nearest) };
+            let a = Affine { angle, translate: [1.0, 0.0], scale: 1.1, shear: [4.0, 0.0], fill: Some(fill), interpolation: interp(nearest), center: None };
             let mut piped = img.clone();
             replay(&[Params::Affine(a)], dims, &mut piped, &mut Vec::new()).unwrap();
             let f = affine(

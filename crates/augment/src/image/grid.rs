@@ -54,21 +54,36 @@ pub(crate) fn inverse_affine_matrix(
     scale: f64,
     shear: [f64; 2],
 ) -> [f64; 6] {
+    inverse_affine_matrix_about([0.0; 2], angle, translate, scale, shear)
+}
+
+/// torchvision `_get_inverse_affine_matrix(center, angle, translate, scale,
+/// shear)`, with `center` in centred pixel coordinates (torchvision's
+/// `center_f`: `center − [w, h]/2`, so `[0, 0]` is the image centre), in
+/// torchvision's order of operations.
+pub(crate) fn inverse_affine_matrix_about(
+    center: [f64; 2],
+    angle: f64,
+    translate: [f64; 2],
+    scale: f64,
+    shear: [f64; 2],
+) -> [f64; 6] {
     let rot = angle.to_radians();
     let (sx, sy) = (shear[0].to_radians(), shear[1].to_radians());
-    let (cx, cy) = (0.0f64, 0.0f64);
+    let [cx, cy] = center;
     let (tx, ty) = (translate[0], translate[1]);
     let cos_sy = sy.cos();
     let tan_sx = sx.tan();
     let rot_minus_sy = rot - sy;
-    let (cx_plus_tx, cy_plus_ty) = (cx + tx, cy + ty);
     let a = rot_minus_sy.cos() / cos_sy;
     let b = -(a * tan_sx + rot.sin());
     let c = rot_minus_sy.sin() / cos_sy;
     let d = rot.cos() - c * tan_sx;
     let mut m = [d / scale, -b / scale, 0.0, -c / scale, a / scale, 0.0];
-    m[2] += cx - m[0] * cx_plus_tx - m[1] * cy_plus_ty;
-    m[5] += cy - m[3] * cx_plus_tx - m[4] * cy_plus_ty;
+    m[2] += m[0] * (-cx - tx) + m[1] * (-cy - ty);
+    m[5] += m[3] * (-cx - tx) + m[4] * (-cy - ty);
+    m[2] += cx;
+    m[5] += cy;
     m
 }
 

@@ -27,7 +27,7 @@ pub struct MixParams {
 
 /// A Gamma(shape, 1) draw (Marsaglia & Tsang 2000; `rand_distr` is not a
 /// workspace dependency).
-fn gamma(rng: &mut ChaCha8Rng, shape: f64) -> f64 {
+pub(crate) fn gamma(rng: &mut ChaCha8Rng, shape: f64) -> f64 {
     if shape < 1.0 {
         let u: f64 = rng.random();
         return gamma(rng, shape + 1.0) * u.powf(1.0 / shape);

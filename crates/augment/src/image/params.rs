@@ -51,8 +51,9 @@ pub enum Params {
         /// Width of the crop.
         width: usize,
     },
-    /// An affine warp about the image centre (rotation, translation, zoom,
-    /// shear), bilinear, with a fill value outside the image.
+    /// An affine warp (rotation, translation, zoom, shear) about the image
+    /// centre or [`Affine::center`], nearest or bilinear, with an optional
+    /// fill outside the image.
     Affine(Affine),
     /// Multiply by `factor` (torchvision `adjust_brightness`), clamped to [0, 1].
     Brightness {
@@ -167,6 +168,15 @@ pub enum Params {
         /// The JPEG quality.
         quality: u8,
     },
+    /// An AugMix mixture (torchvision `AugMix`): the chains and weights
+    /// [`AugMix::mixture`](super::AugMix::mixture)`(seed, dims)` draws for
+    /// `config`, mixed with the image.
+    AugMix {
+        /// Seed of the mixture's draws.
+        seed: u64,
+        /// The AugMix settings.
+        config: super::AugMixConfig,
+    },
 }
 
 impl Params {
@@ -267,6 +277,7 @@ impl Params {
                 }
             }
             Params::Jpeg { quality } => super::jpeg::check(dims, quality)?,
+            Params::AugMix { config, .. } => config.check()?,
             _ => {}
         }
         Ok(())
@@ -365,6 +376,13 @@ impl Params {
                 }
             }
             Params::Jpeg { quality } => super::jpeg::apply(dims, img, quality),
+            Params::AugMix { seed, config } => {
+                if let Ok(augmix) = super::AugMix::new(config)
+                    && !dims.is_empty()
+                {
+                    augmix.mixture(seed, dims).mix(dims, img, scratch);
+                }
+            }
         }
     }
 }

@@ -1,115 +1,72 @@
-//! Learned-free augmentation policies: RandAugment (Cubuk et al. 2020) and
-//! TrivialAugment Wide (Müller & Hutter 2021), with torchvision's op spaces.
+//! Automatic augmentation policies with torchvision's op spaces:
+//! RandAugment (Cubuk et al. 2020), TrivialAugment Wide (Müller & Hutter
+//! 2021), AutoAugment (Cubuk et al. 2019, `policy/auto_augment.rs`) and
+//! AugMix (Hendrycks et al. 2020, `policy/augmix.rs`). Every op is applied
+//! as torchvision's `_apply_image_or_video_transform` does ([`PolicyOp`],
+//! `policy/op.rs`); shears turn about the top-left corner (`center=[0, 0]`)
+//! as torchvision's do.
 //!
-//! Deviation: torchvision shears about the top-left corner; we shear about
-//! the centre like every other affine op here.
+//! Deviation: RandAugment and TrivialAugment Wide resample bilinearly and
+//! blend a fill value (default 0) where torchvision defaults to nearest and
+//! `fill=None`; AutoAugment and AugMix take both as parameters.
+//! Until issue 19's AutoAugment they also sheared about the centre.
+
+mod augmix;
+mod auto_augment;
+mod op;
+
+pub use augmix::{AugMix, AugMixConfig, AugMixDraw, MAX_AUGMIX_CHAIN_DEPTH, MAX_AUGMIX_WIDTH};
+pub use auto_augment::{
+    AUTOAUGMENT_NUM_BINS, AutoAugment, AutoAugmentConfig, AutoAugmentDraw, AutoAugmentPolicy,
+    SubPolicyStep,
+};
+pub use op::PolicyOp;
 
 use super::spec::OpSpec;
-use super::{Affine, ImageAugment, ImageShape, Params};
+use super::{ImageAugment, ImageShape, Interpolation, Params};
 use crate::{Error, OpCtx, Result};
+use op::{Bins, SpaceEntry};
 use rand::RngExt;
 
-/// The op space shared by both policies, in torchvision's order.
-const OPS: [&str; 14] = [
-    "Identity",
-    "ShearX",
-    "ShearY",
-    "TranslateX",
-    "TranslateY",
-    "Rotate",
-    "Brightness",
-    "Color",
-    "Contrast",
-    "Sharpness",
-    "Posterize",
-    "Solarize",
-    "AutoContrast",
-    "Equalize",
-];
-
-/// Magnitude ranges of an op space: (shear, translate as a fraction of the
-/// size or in pixels, rotate degrees, colour factor, posterize bits dropped).
-#[derive(Debug, Clone, Copy)]
-struct Space {
-    shear: f32,
-    translate: Translate,
-    rotate: f32,
-    color: f32,
-    posterize_drop: f32,
+/// RandAugment's and TrivialAugment Wide's op space, in torchvision's order,
+/// with the magnitude bounds `(shear, translate, rotate, colour)` and the
+/// posterize divisor `drop` (bits run from 8 down to `8 − drop`).
+fn space(shear: f32, translate: Bins, rotate: f32, color: f32, drop: f32) -> [SpaceEntry; 14] {
+    let translate_y = match translate {
+        Bins::LinspaceWidth { mul, div } => Bins::LinspaceHeight { mul, div },
+        other => other,
+    };
+    [
+        (PolicyOp::Identity, Bins::None, false),
+        (PolicyOp::ShearX, Bins::Linspace(shear), true),
+        (PolicyOp::ShearY, Bins::Linspace(shear), true),
+        (PolicyOp::TranslateX, translate, true),
+        (PolicyOp::TranslateY, translate_y, true),
+        (PolicyOp::Rotate, Bins::Linspace(rotate), true),
+        (PolicyOp::Brightness, Bins::Linspace(color), true),
+        (PolicyOp::Color, Bins::Linspace(color), true),
+        (PolicyOp::Contrast, Bins::Linspace(color), true),
+        (PolicyOp::Sharpness, Bins::Linspace(color), true),
+        (PolicyOp::Posterize, Bins::PosterizeDrop(drop), false),
+        (PolicyOp::Solarize, Bins::Descending, false),
+        (PolicyOp::AutoContrast, Bins::None, false),
+        (PolicyOp::Equalize, Bins::None, false),
+    ]
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Translate {
-    Fraction(f32),
-    Pixels(f32),
-}
-
-/// Builds op `op` at bin `bin` of `bins`, with a sign flip when `negate`.
-fn op_params(
-    space: &Space,
-    op: usize,
-    bin: usize,
-    bins: usize,
-    negate: bool,
+/// Draws one op of `space` as torchvision does (op, then the bin from
+/// `bin`, then the sign), bilinear with a blended `fill`.
+fn draw_op(
+    rng: &mut rand_chacha::ChaCha8Rng,
+    space: &[SpaceEntry],
+    bin: impl FnOnce(&mut rand_chacha::ChaCha8Rng) -> usize,
+    num_bins: usize,
     dims: ImageShape,
     fill: f32,
 ) -> Params {
-    let t = if bins > 1 {
-        bin as f32 / (bins - 1) as f32
-    } else {
-        0.0
-    };
-    let sign = if negate { -1.0 } else { 1.0 };
-    let affine = Affine::identity(fill);
-    match OPS[op] {
-        "ShearX" | "ShearY" => {
-            let deg = (sign * space.shear * t).atan().to_degrees();
-            let shear = if OPS[op] == "ShearX" {
-                [deg, 0.0]
-            } else {
-                [0.0, deg]
-            };
-            Params::Affine(Affine { shear, ..affine })
-        }
-        "TranslateX" | "TranslateY" => {
-            let x = OPS[op] == "TranslateX";
-            let max = match space.translate {
-                Translate::Fraction(f) => f * if x { dims.w } else { dims.h } as f32,
-                Translate::Pixels(p) => p,
-            };
-            let d = (sign * max * t).trunc();
-            Params::Affine(Affine {
-                translate: if x { [d, 0.0] } else { [0.0, d] },
-                ..affine
-            })
-        }
-        // torchvision's `_apply_op` rotates with `F.rotate` (counter-clockwise).
-        "Rotate" => Params::Affine(Affine::rotation(sign * space.rotate * t, fill)),
-        "Brightness" => Params::Brightness {
-            factor: 1.0 + sign * space.color * t,
-        },
-        "Color" => Params::Saturation {
-            factor: 1.0 + sign * space.color * t,
-        },
-        "Contrast" => Params::Contrast {
-            factor: 1.0 + sign * space.color * t,
-        },
-        "Sharpness" => Params::Sharpness {
-            factor: 1.0 + sign * space.color * t,
-        },
-        "Posterize" => Params::Posterize {
-            bits: 8 - (bin as f32 / ((bins - 1) as f32 / space.posterize_drop)).round() as u8,
-        },
-        "Solarize" => Params::Solarize { threshold: 1.0 - t },
-        "AutoContrast" => Params::AutoContrast,
-        "Equalize" => Params::Equalize,
-        _ => Params::Identity,
-    }
-}
-
-/// Whether op `op` takes a random sign.
-fn signed(op: usize) -> bool {
-    (1..=9).contains(&op)
+    let (op, bins, signed) = space[rng.random_range(0..space.len())];
+    let magnitude = op::signed_magnitude(rng, bins, signed, bin, num_bins, dims);
+    op.params(magnitude, Interpolation::Bilinear, Some(fill))
 }
 
 /// The configuration of [`RandAugment`]; `Default` is torchvision's.
@@ -175,24 +132,20 @@ impl ImageAugment for RandAugment {
     }
 
     fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
-        let space = Space {
-            shear: 0.3,
-            translate: Translate::Fraction(150.0 / 331.0),
-            rotate: 30.0,
-            color: 0.9,
-            posterize_drop: 4.0,
+        let translate = Bins::LinspaceWidth {
+            mul: 150.0 / 331.0,
+            div: 1.0,
         };
+        let space = space(0.3, translate, 30.0, 0.9, 4.0);
         let c = &self.config;
         let mut rng = ctx.rng();
         for _ in 0..c.num_ops {
-            let op = rng.random_range(0..OPS.len());
-            let negate = signed(op) && rng.random_bool(0.5);
-            emit(op_params(
+            let bin = |_: &mut _| c.magnitude;
+            emit(draw_op(
+                &mut rng,
                 &space,
-                op,
-                c.magnitude,
+                bin,
                 c.num_magnitude_bins,
-                negate,
                 dims,
                 c.fill,
             ));
@@ -232,18 +185,10 @@ impl ImageAugment for TrivialAugmentWide {
     }
 
     fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
-        let space = Space {
-            shear: 0.99,
-            translate: Translate::Pixels(32.0),
-            rotate: 135.0,
-            color: 0.99,
-            posterize_drop: 6.0,
-        };
+        let space = space(0.99, Bins::Linspace(32.0), 135.0, 0.99, 6.0);
         let mut rng = ctx.rng();
-        let op = rng.random_range(0..OPS.len());
-        let bin = rng.random_range(0..31);
-        let negate = signed(op) && rng.random_bool(0.5);
-        emit(op_params(&space, op, bin, 31, negate, dims, self.fill))
+        let bin = |rng: &mut rand_chacha::ChaCha8Rng| rng.random_range(0..31);
+        emit(draw_op(&mut rng, &space, bin, 31, dims, self.fill))
     }
 }
 
@@ -266,25 +211,32 @@ mod tests {
     #[test]
     fn every_op_of_the_space_builds_at_every_bin() {
         let dims = ImageShape::new(3, 8, 8);
-        for op in 0..OPS.len() {
-            for bin in [0, 30] {
-                let p = op_params(
-                    &Space {
-                        shear: 0.99,
-                        translate: Translate::Pixels(32.0),
-                        rotate: 135.0,
-                        color: 0.99,
-                        posterize_drop: 6.0,
-                    },
-                    op,
-                    bin,
-                    31,
-                    false,
-                    dims,
-                    0.0,
-                );
-                assert_eq!(p == Params::Identity, op == 0, "{}", OPS[op]);
+        for (op, bins, _) in space(0.99, Bins::Linspace(32.0), 135.0, 0.99, 6.0) {
+            for bin in [1, 30] {
+                let m = bins.at(bin, 31, dims).unwrap_or(0.0);
+                let p = op.params(m, Interpolation::Bilinear, Some(0.0));
+                assert_eq!(p == Params::Identity, op == PolicyOp::Identity, "{op:?}");
             }
+        }
+    }
+
+    #[test]
+    fn randaugment_shears_about_the_top_left_corner_as_torchvision() {
+        let dims = ImageShape::new(1, 8, 8);
+        let policy = RandAugment::new(RandAugmentConfig::default()).unwrap();
+        let shears = (0..200)
+            .flat_map(|i| policy.params(crate::SampleKey::new(0, 0, i), dims))
+            .filter_map(|p| match p {
+                Params::Affine(a) if a.shear != [0.0; 2] => Some(a),
+                _ => None,
+            })
+            .collect::<Vec<_>>();
+        assert!(!shears.is_empty());
+        for a in shears {
+            assert_eq!(a.center, Some([0.0, 0.0]));
+            let deg = a.shear[0].abs().max(a.shear[1].abs()) as f64;
+            // bin 9 of 31 of linspace(0, 0.3): atan(0.09) in degrees.
+            assert!((deg - 0.09f64.atan().to_degrees()).abs() < 1e-5, "{deg}");
         }
     }
 }

@@ -5,13 +5,13 @@
 
 use super::compose::BoxedOp;
 use super::{
-    ChannelShift, ColorJitter, ColorJitterConfig, Compose, Cutout, ElasticTransform,
-    ElasticTransformConfig, GaussianBlur, GaussianNoise, HorizontalFlip, Interpolation, Jpeg,
-    OneOf, PadMode, RandAugment, RandAugmentConfig, RandomAdjustSharpness, RandomAffine,
-    RandomAffineConfig, RandomApply, RandomAutocontrast, RandomCrop, RandomEqualize, RandomErasing,
-    RandomErasingConfig, RandomGrayscale, RandomInvert, RandomOrder, RandomPerspective,
-    RandomPosterize, RandomResizedCrop, RandomResizedCropConfig, RandomSolarize,
-    TrivialAugmentWide, VerticalFlip,
+    AugMix, AugMixConfig, AutoAugment, AutoAugmentConfig, ChannelShift, ColorJitter,
+    ColorJitterConfig, Compose, Cutout, ElasticTransform, ElasticTransformConfig, GaussianBlur,
+    GaussianNoise, HorizontalFlip, Interpolation, Jpeg, OneOf, PadMode, RandAugment,
+    RandAugmentConfig, RandomAdjustSharpness, RandomAffine, RandomAffineConfig, RandomApply,
+    RandomAutocontrast, RandomCrop, RandomEqualize, RandomErasing, RandomErasingConfig,
+    RandomGrayscale, RandomInvert, RandomOrder, RandomPerspective, RandomPosterize,
+    RandomResizedCrop, RandomResizedCropConfig, RandomSolarize, TrivialAugmentWide, VerticalFlip,
 };
 use crate::Result;
 use serde::{Deserialize, Serialize};
@@ -157,6 +157,10 @@ pub enum OpSpec {
     },
     /// [`RandAugment`].
     RandAugment(RandAugmentConfig),
+    /// [`AutoAugment`].
+    AutoAugment(AutoAugmentConfig),
+    /// [`AugMix`].
+    AugMix(AugMixConfig),
     /// [`TrivialAugmentWide`].
     TrivialAugmentWide {
         /// Fill of the geometric ops.
@@ -234,6 +238,8 @@ impl OpSpec {
                 p,
             } => Box::new(RandomAdjustSharpness::new(*sharpness_factor, *p)?),
             OpSpec::RandAugment(c) => Box::new(RandAugment::new(*c)?),
+            OpSpec::AutoAugment(c) => Box::new(AutoAugment::new(*c)?),
+            OpSpec::AugMix(c) => Box::new(AugMix::new(*c)?),
             OpSpec::TrivialAugmentWide { fill } => Box::new(TrivialAugmentWide::new(*fill)?),
             OpSpec::Compose { ops } => Box::new(Compose::new(all(ops)?)),
             OpSpec::RandomApply { op, p } => Box::new(RandomApply::new(op.build()?, *p)?),
@@ -298,6 +304,21 @@ mod tests {
             Box::new(RandomAdjustSharpness::new(2.0, 0.5).unwrap()),
             Box::new(RandAugment::new(RandAugmentConfig::default()).unwrap()),
             Box::new(TrivialAugmentWide::new(0.0).unwrap()),
+            Box::new(
+                AutoAugment::new(AutoAugmentConfig {
+                    policy: crate::image::AutoAugmentPolicy::Svhn,
+                    fill: Some(0.5),
+                    ..Default::default()
+                })
+                .unwrap(),
+            ),
+            Box::new(
+                AugMix::new(AugMixConfig {
+                    severity: 5,
+                    ..Default::default()
+                })
+                .unwrap(),
+            ),
             Box::new(RandomApply::new(Box::new(RandomInvert::new(1.0).unwrap()), 0.4).unwrap()),
             Box::new(
                 OneOf::new(vec![

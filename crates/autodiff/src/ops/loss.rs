@@ -7,13 +7,17 @@
 //!   [`Var::cross_entropy2d`], in `loss/cross_entropy2d.rs`;
 //! - elementwise losses against a target variable, [`Var::mse_loss`],
 //!   [`Var::l1_loss`] and [`Var::binary_cross_entropy_with_logits`], in
-//!   `loss/pointwise.rs`.
+//!   `loss/pointwise.rs`;
+//! - AugMix's Jensen–Shannon consistency between the softmaxes of a clean
+//!   batch and its augmented views, [`Var::js_consistency`], in
+//!   `loss/js_consistency.rs`.
 //!
 //! A [`Reduction`] combines the per-element losses, as PyTorch's `reduction`
 //! argument does.
 
 mod classification;
 mod cross_entropy2d;
+mod js_consistency;
 mod pointwise;
 
 use super::{BackCtx, Backward};
@@ -24,6 +28,7 @@ use descent_core::Scalar;
 use nalgebra::DMatrix;
 
 pub use cross_entropy2d::CrossEntropy2dConfig;
+pub use js_consistency::JsConsistencyConfig;
 
 /// How per-element losses are combined (PyTorch `reduction`).
 ///
@@ -122,6 +127,7 @@ pub(crate) enum Loss<S: Scalar> {
     Class(classification::ClassLoss<S>),
     Class2d(cross_entropy2d::ClassLoss2d<S>),
     Pointwise(pointwise::Pointwise),
+    JsConsistency(js_consistency::JsConsistency<S>),
 }
 
 impl<S: Scalar> Backward<S> for Loss<S> {
@@ -130,6 +136,7 @@ impl<S: Scalar> Backward<S> for Loss<S> {
             Loss::Class(op) => op.backward(ctx, out, grad),
             Loss::Class2d(op) => op.backward(ctx, out, grad),
             Loss::Pointwise(op) => op.backward(ctx, out, grad),
+            Loss::JsConsistency(op) => op.backward(ctx, out, grad),
         }
     }
 
@@ -138,6 +145,7 @@ impl<S: Scalar> Backward<S> for Loss<S> {
             Loss::Class(op) => op.recycle(pool),
             Loss::Class2d(op) => op.recycle(pool),
             Loss::Pointwise(op) => Backward::<S>::recycle(op, pool),
+            Loss::JsConsistency(op) => op.recycle(pool),
         }
     }
 }

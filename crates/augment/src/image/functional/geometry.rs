@@ -412,6 +412,49 @@ pub fn affine<T: Scalar>(
     Ok(warp_affine(img, &matrix, interpolation, fill))
 }
 
+/// torchvision `affine` with `center`: [`affine`] about the point `center`
+/// `[x, y]` in pixel coordinates of the top-left corner (so `[0.0, 0.0]` is
+/// the corner, as AutoAugment's shears use) instead of the image centre.
+/// `center = [w/2, h/2]` is [`affine`].
+///
+/// # Examples
+///
+/// ```
+/// use descent_augment::image::functional::{affine, affine_about, Image, Interpolation};
+/// use descent_augment::image::ImageShape;
+///
+/// let img = Image::new(ImageShape::new(1, 3, 4), (0..12).map(|i| i as f64 / 12.0).collect())?;
+/// let centre = affine_about(&img, 0.0, [0.0; 2], 1.0, [20.0, 0.0], [2.0, 1.5], Interpolation::Nearest, None)?;
+/// assert_eq!(centre, affine(&img, 0.0, [0.0; 2], 1.0, [20.0, 0.0], Interpolation::Nearest, None)?);
+/// let corner = affine_about(&img, 0.0, [0.0; 2], 1.0, [20.0, 0.0], [0.0, 0.0], Interpolation::Nearest, None)?;
+/// assert_eq!(corner.data()[..4], img.data()[..4]); // the top row stays put
+/// # Ok::<(), descent_augment::Error>(())
+/// ```
+#[allow(clippy::too_many_arguments)] // torchvision's signature
+pub fn affine_about<T: Scalar>(
+    img: &Image<T>,
+    angle: f64,
+    translate: [f64; 2],
+    scale: f64,
+    shear: [f64; 2],
+    center: [f64; 2],
+    interpolation: Interpolation,
+    fill: Option<&[T]>,
+) -> Result<Image<T>> {
+    check_finite("angle", angle)?;
+    for v in translate.into_iter().chain(shear).chain(center) {
+        check_finite("translate/shear/center", v)?;
+    }
+    if !(scale.is_finite() && scale > 0.0) {
+        return Err(Error::config("scale", scale, "must be finite and positive"));
+    }
+    check_fill(fill, img.dims.c)?;
+    let (w, h) = (img.dims.w as f64, img.dims.h as f64);
+    let center = [center[0] - w * 0.5, center[1] - h * 0.5];
+    let matrix = grid::inverse_affine_matrix_about(center, angle, translate, scale, shear);
+    Ok(warp_affine(img, &matrix, interpolation, fill))
+}
+
 /// torchvision's `_get_perspective_coeffs`: the coefficients
 /// `[a, b, c, d, e, f, g, h]` mapping each of the four `endpoints` (an
 /// output pixel) to its `startpoints` (where it is read from), solved in
