@@ -31,6 +31,7 @@ mod input;
 mod loss;
 pub mod lr_find;
 mod metrics;
+mod pixel;
 mod progress;
 pub mod seed;
 mod trainer;
