@@ -28,7 +28,11 @@ pub enum Loss<S: Scalar> {
     /// label_smoothing=…)` on NCHW logits (one channel per class) against
     /// the batch's `class_maps`, the mean over the scored (non-ignored)
     /// pixels of the batch. Accuracy is then per-pixel accuracy, and
-    /// evaluation also reports the mean IoU.
+    /// evaluation also reports the mean IoU. With gradient accumulation the
+    /// micro-batches are weighted by their sample counts, so when they score
+    /// different numbers of pixels the result differs slightly from one
+    /// large batch's pixel mean. The model's output must be an image batch
+    /// with one channel per class (a flat output panics, naming the op).
     PixelCrossEntropy {
         /// Pixels with this label add nothing to the loss or the metrics
         /// (PyTorch's `ignore_index`; `None` scores every pixel).
