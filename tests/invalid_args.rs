@@ -494,6 +494,30 @@ const ROWS: &[Row] = &[
             DataErr::InvalidConfig { .. }
         )
     }),
+    ("data", "segmentation label out of range", || {
+        expect!(
+            descent_data::InMemory::segmentation(
+                nalgebra::DMatrix::<f32>::zeros(1, 4),
+                descent_data::ImageShape::new(1, 2, 2),
+                vec![0, 1, 7, 0],
+                3,
+                Some(255)
+            ),
+            DataErr::InvalidConfig { .. }
+        )
+    }),
+    ("data", "segmentation maps of the wrong length", || {
+        expect!(
+            descent_data::InMemory::segmentation(
+                nalgebra::DMatrix::<f32>::zeros(2, 4),
+                descent_data::ImageShape::new(1, 2, 2),
+                vec![0; 4],
+                3,
+                None
+            ),
+            DataErr::InvalidConfig { .. }
+        )
+    }),
     ("data", "split fractions over 1", || {
         let d = descent_data::digits::<f32>().unwrap();
         let cfg = descent_data::SplitConfig {
@@ -560,6 +584,70 @@ const ROWS: &[Row] = &[
         },
     ),
     // augment
+    ("augment", "box with a NaN coordinate", || {
+        expect!(
+            descent_augment::image::Boxes::new(
+                descent_augment::image::BoxFormat::Xywh,
+                [4, 4],
+                vec![[0.0, f64::NAN, 1.0, 1.0]]
+            ),
+            AugErr::InvalidConfig { .. }
+        )
+    }),
+    ("augment", "box labels of another count", || {
+        let b = descent_augment::image::Boxes::new(
+            descent_augment::image::BoxFormat::Xyxy,
+            [4, 4],
+            vec![[0.0; 4]],
+        )
+        .unwrap();
+        expect!(b.with_labels(vec![1, 2]), AugErr::ShapeMismatch { .. })
+    }),
+    ("augment", "mask of the wrong length", || {
+        expect!(
+            descent_augment::image::Mask::new(2, 3, vec![0; 5]),
+            AugErr::ShapeMismatch { .. }
+        )
+    }),
+    ("augment", "sample mask of another size", || {
+        let img = descent_augment::image::functional::Image::new(
+            descent_augment::image::ImageShape::new(1, 2, 3),
+            vec![0.0f32; 6],
+        )
+        .unwrap();
+        let mask = descent_augment::image::Mask::new(3, 2, vec![0; 6]).unwrap();
+        expect!(
+            descent_augment::image::Sample::new(img).with_mask(mask),
+            AugErr::InvalidConfig { .. }
+        )
+    }),
+    ("augment", "sanitize min_size NaN", || {
+        let mut b = descent_augment::image::Boxes::new(
+            descent_augment::image::BoxFormat::Xyxy,
+            [4, 4],
+            vec![[0.0; 4]],
+        )
+        .unwrap();
+        expect!(
+            b.sanitize(&descent_augment::image::SanitizeConfig {
+                min_size: f64::NAN,
+                min_area: 1.0
+            }),
+            AugErr::InvalidConfig { .. }
+        )
+    }),
+    ("augment", "singular perspective on boxes", || {
+        let b = descent_augment::image::Boxes::new(
+            descent_augment::image::BoxFormat::Xyxy,
+            [4, 4],
+            vec![[0.0, 0.0, 1.0, 1.0]],
+        )
+        .unwrap();
+        expect!(
+            descent_augment::image::functional::perspective_boxes(&b, [0.0; 8]),
+            AugErr::InvalidConfig { .. }
+        )
+    }),
     ("augment", "horizontal flip p = 1.5", || {
         expect!(
             descent_augment::image::HorizontalFlip::new(1.5),

@@ -9,6 +9,7 @@
 mod affine;
 mod batch;
 mod blur;
+mod boxes;
 mod color;
 mod compose;
 mod crop;
@@ -17,16 +18,20 @@ mod flip;
 pub mod functional;
 mod grid;
 mod jpeg;
+mod mask;
 mod mix;
 mod params;
 mod policy;
+mod sample;
 mod spec;
+mod target;
 mod tone;
 mod warp;
 
 pub use affine::{Affine, RandomAffine, RandomAffineConfig};
 pub use batch::{BatchConfig, apply_batch, batch_params, replay_batch};
 pub use blur::GaussianBlur;
+pub use boxes::{BoxFormat, Boxes, SanitizeConfig};
 pub use color::{ChannelShift, ColorJitter, ColorJitterConfig, GaussianNoise, RandomGrayscale};
 pub use compose::{Compose, MAX_RANDOM_ORDER, OneOf, RandomApply, RandomOrder};
 pub use crop::{PadMode, PaddingMode, RandomCrop, RandomResizedCrop, RandomResizedCropConfig};
@@ -34,6 +39,7 @@ pub use erase::{Cutout, RandomErasing, RandomErasingConfig};
 pub use flip::{HorizontalFlip, VerticalFlip};
 pub use grid::Interpolation;
 pub use jpeg::{JPEG_MAX_SIDE, Jpeg, jpeg};
+pub use mask::Mask;
 pub use mix::{CutMix, MixUp};
 pub use params::Params;
 pub use policy::{
@@ -41,6 +47,7 @@ pub use policy::{
     AutoAugmentDraw, AutoAugmentPolicy, MAX_AUGMIX_CHAIN_DEPTH, MAX_AUGMIX_WIDTH, PolicyOp,
     RandAugment, RandAugmentConfig, SubPolicyStep, TrivialAugmentWide,
 };
+pub use sample::{Sample, apply_batch_with_masks};
 pub use spec::OpSpec;
 pub use tone::{
     RandomAdjustSharpness, RandomAutocontrast, RandomEqualize, RandomInvert, RandomPosterize,

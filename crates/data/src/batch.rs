@@ -19,6 +19,10 @@ pub struct Batch<S: Scalar> {
     pub labels: Vec<usize>,
     /// `N × T` real-valued targets (regression only; `N × 0` otherwise).
     pub targets: DMatrix<S>,
+    /// Per-pixel class labels (segmentation only): one `H × W` class map
+    /// per row, row-major, back to back (`N·H·W` entries, PyTorch's `N × H ×
+    /// W` target); empty otherwise.
+    pub class_maps: Vec<usize>,
     /// The dataset index of each row.
     pub indices: Vec<usize>,
     /// `(C, H, W)` when the features are images.
@@ -35,6 +39,7 @@ impl<S: Scalar> PartialEq for Batch<S> {
         self.features == other.features
             && self.labels == other.labels
             && self.targets == other.targets
+            && self.class_maps == other.class_maps
             && self.indices == other.indices
             && self.image == other.image
     }
@@ -46,6 +51,7 @@ impl<S: Scalar> Default for Batch<S> {
             features: DMatrix::zeros(0, 0),
             labels: Vec::new(),
             targets: DMatrix::zeros(0, 0),
+            class_maps: Vec::new(),
             indices: Vec::new(),
             image: None,
             scratch: Vec::new(),
@@ -89,13 +95,14 @@ impl<S: Scalar> Batch<S> {
             self.features.resize_mut(n, schema.n_features, S::zero());
         }
         let t = match schema.targets {
-            TargetKind::Classes { .. } => 0,
+            TargetKind::Classes { .. } | TargetKind::PixelClasses { .. } => 0,
             TargetKind::Values { dim } => dim,
         };
         if self.targets.shape() != (n, t) {
             self.targets.resize_mut(n, t, S::zero());
         }
         self.labels.clear();
+        self.class_maps.clear();
         self.indices.clear();
         self.indices.extend_from_slice(indices);
         self.image = schema.image;

@@ -16,6 +16,13 @@ pub enum TargetKind {
         /// The number of target columns.
         dim: usize,
     },
+    /// A class per pixel (semantic segmentation): an `H × W` class map per
+    /// sample of an image dataset (batches fill [`Batch::class_maps`]).
+    /// Labels lie in `0..n_classes`, or are the dataset's ignore index.
+    PixelClasses {
+        /// The number of classes.
+        n_classes: usize,
+    },
 }
 
 /// A dataset's size and the shape of its samples and targets.
@@ -32,11 +39,21 @@ pub struct Schema {
 }
 
 impl Schema {
-    /// The number of classes, for a classification dataset.
+    /// The number of classes, for a classification dataset (one label per
+    /// sample; `None` for per-pixel classes, see [`Schema::pixel_classes`]).
     pub fn n_classes(&self) -> Option<usize> {
         match self.targets {
             TargetKind::Classes { n_classes } => Some(n_classes),
-            TargetKind::Values { .. } => None,
+            TargetKind::Values { .. } | TargetKind::PixelClasses { .. } => None,
+        }
+    }
+
+    /// The number of classes, for a per-pixel classification
+    /// (segmentation) dataset.
+    pub fn pixel_classes(&self) -> Option<usize> {
+        match self.targets {
+            TargetKind::PixelClasses { n_classes } => Some(n_classes),
+            _ => None,
         }
     }
 }

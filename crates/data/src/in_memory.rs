@@ -16,6 +16,13 @@ pub enum Targets<S: Scalar> {
     },
     /// `N × T` real-valued targets (regression).
     Values(DMatrix<S>),
+    /// One `H × W` class map per sample (segmentation), back to back.
+    PixelClasses {
+        /// `N·H·W` labels, sample by sample, row-major.
+        maps: Vec<usize>,
+        /// The number of classes.
+        n_classes: usize,
+    },
 }
 
 /// A dataset held in memory: an `N × D` feature matrix (row = sample) and
@@ -68,6 +75,60 @@ impl<S: Scalar> InMemory<S> {
         })
     }
 
+    /// A segmentation dataset: `features` is `N × (C·H·W)` images of shape
+    /// `image`, `maps` holds one `H × W` class map per sample (row-major,
+    /// back to back), each label in `0..n_classes` or equal to
+    /// `ignore_index` (VOC's 255 marks borders that are not scored).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_data::{Dataset, ImageShape, InMemory};
+    /// use nalgebra::DMatrix;
+    ///
+    /// let shape = ImageShape::new(1, 2, 2);
+    /// let data = InMemory::segmentation(DMatrix::<f32>::zeros(2, 4), shape, vec![0, 1, 1, 0, 255, 1, 0, 0], 2, Some(255))?;
+    /// assert_eq!(data.schema().pixel_classes(), Some(2));
+    /// assert_eq!(data.batch(&[1]).class_maps, [255, 1, 0, 0]);
+    /// assert!(InMemory::segmentation(DMatrix::<f32>::zeros(2, 4), shape, vec![0; 8], 0, None).is_err());
+    /// # Ok::<(), descent_data::Error>(())
+    /// ```
+    pub fn segmentation(
+        features: DMatrix<S>,
+        image: ImageShape,
+        maps: Vec<usize>,
+        n_classes: usize,
+        ignore_index: Option<usize>,
+    ) -> Result<Self> {
+        if n_classes == 0 {
+            return Err(Error::config("n_classes", 0, "needs at least one class"));
+        }
+        let plane = image.h * image.w;
+        if maps.len() != features.nrows() * plane {
+            return Err(Error::config(
+                "maps",
+                format!("{} labels", maps.len()),
+                "need one H × W class map per feature row",
+            ));
+        }
+        if let Some(&bad) = maps
+            .iter()
+            .find(|&&l| l >= n_classes && Some(l) != ignore_index)
+        {
+            return Err(Error::config(
+                "maps",
+                bad,
+                "labels must lie in 0..n_classes or be the ignore index",
+            ));
+        }
+        let data = InMemory {
+            features,
+            targets: Targets::PixelClasses { maps, n_classes },
+            image: None,
+        };
+        data.with_image(image)
+    }
+
     /// A regression dataset: `features` is `N × D`, `targets` is `N × T`.
     ///
     /// # Examples
@@ -104,6 +165,15 @@ impl<S: Scalar> InMemory<S> {
                 "C·H·W must equal the number of feature columns",
             ));
         }
+        if let Targets::PixelClasses { maps, .. } = &self.targets
+            && maps.len() != self.features.nrows() * dims.h * dims.w
+        {
+            return Err(Error::config(
+                "image",
+                format!("{dims:?}"),
+                "H·W must match the class maps",
+            ));
+        }
         self.image = Some(dims);
         Ok(self)
     }
@@ -129,7 +199,7 @@ impl<S: Scalar> InMemory<S> {
     pub fn class_labels(&self) -> Option<&[usize]> {
         match &self.targets {
             Targets::Classes { labels, .. } => Some(labels),
-            Targets::Values(_) => None,
+            Targets::Values(_) | Targets::PixelClasses { .. } => None,
         }
     }
 
@@ -151,6 +221,10 @@ impl<S: Scalar> InMemory<S> {
                 n_classes: *n_classes,
             },
             Targets::Values(_) => Targets::Values(batch.targets),
+            Targets::PixelClasses { n_classes, .. } => Targets::PixelClasses {
+                maps: batch.class_maps,
+                n_classes: *n_classes,
+            },
         };
         Ok(InMemory {
             features: batch.features,
@@ -170,6 +244,10 @@ impl<S: Scalar> InMemory<S> {
                 n_classes,
             },
             TargetKind::Values { .. } => Targets::Values(batch.targets),
+            TargetKind::PixelClasses { n_classes } => Targets::PixelClasses {
+                maps: batch.class_maps,
+                n_classes,
+            },
         };
         InMemory {
             features: batch.features,
@@ -227,6 +305,9 @@ impl<S: Scalar> Dataset<S> for InMemory<S> {
                     n_classes: *n_classes,
                 },
                 Targets::Values(t) => TargetKind::Values { dim: t.ncols() },
+                Targets::PixelClasses { n_classes, .. } => TargetKind::PixelClasses {
+                    n_classes: *n_classes,
+                },
             },
         }
     }
@@ -239,6 +320,14 @@ impl<S: Scalar> Dataset<S> for InMemory<S> {
                 batch.labels.extend(indices.iter().map(|&i| labels[i]));
             }
             Targets::Values(t) => gather_rows(t, indices, &mut batch.targets),
+            Targets::PixelClasses { maps, .. } => {
+                let plane = self.image.map_or(0, |d| d.h * d.w);
+                for &i in indices {
+                    batch
+                        .class_maps
+                        .extend_from_slice(&maps[i * plane..(i + 1) * plane]);
+                }
+            }
         }
     }
 

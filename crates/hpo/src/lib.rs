@@ -50,8 +50,8 @@ mod distribution;
 mod error;
 mod frozen;
 mod importance;
-pub mod pbt;
 mod multi;
+pub mod pbt;
 mod plan;
 mod pruner;
 mod resume;
@@ -74,11 +74,11 @@ pub use importance::{
     FanovaConfig, FanovaImportanceEvaluator, ImportanceEvaluator, ImportanceInput, ParamImportance,
     PedAnovaConfig, PedAnovaImportanceEvaluator, Target, get_param_importances,
 };
-pub use pbt::{Member, Mutation, Pbt, PbtConfig, PbtResult};
 pub use multi::{
     ObjectiveValue, constraint_violation, dominates, hypervolume, is_pareto_front,
     non_dominated_sort, to_losses,
 };
+pub use pbt::{Member, Mutation, Pbt, PbtConfig, PbtResult};
 pub use plan::{Bracket, Rung, hyperband, successive_halving};
 pub use pruner::{
     AshaPruner, HyperbandConfig, HyperbandPruner, MedianConfig, MedianPruner, NopPruner,
@@ -88,10 +88,10 @@ pub use pruner::{
     PatientPruner, PercentileConfig, PercentilePruner, ThresholdConfig, ThresholdPruner,
     WilcoxonConfig, WilcoxonPruner,
 };
+pub use resume::{CHECKPOINT_ATTR, PAUSED_ATTR, RESUMED_FROM_ATTR, TrialCheckpoint};
 pub use sampler::{
     BruteForceSampler, CmaEsConfig, CmaEsSampler, PartialFixedSampler, RestartStrategy,
 };
-pub use resume::{CHECKPOINT_ATTR, PAUSED_ATTR, RESUMED_FROM_ATTR, TrialCheckpoint};
 pub use sampler::{
     ConstraintsFn, Crossover, GENERATION_KEY, Gamma, GridSampler, NsgaIIConfig, NsgaIISampler,
     RandomSampler, RelativeSample, SampleContext, Sampler, Seeded, SobolSampler, TpeConfig,

@@ -3,7 +3,9 @@
 //! as it is.
 
 use crate::{Error, Result};
-use descent_augment::image::{BatchConfig, CutMix, ImageAugment, MixUp, apply_batch};
+use descent_augment::image::{
+    BatchConfig, CutMix, ImageAugment, MixUp, apply_batch, apply_batch_with_masks,
+};
 use descent_autodiff::{Tape, Var};
 use descent_core::{ImageShape, Scalar};
 use descent_data::Batch;
@@ -55,9 +57,17 @@ pub enum Mix {
 ///
 /// A sample's augmentation is keyed by `(seed, epoch, dataset index)`, so it
 /// is the same on any thread count and after a resume.
+///
+/// On a segmentation batch (one with `class_maps`), each sample's class map
+/// gets the same draw as its image: geometric ops move it by nearest
+/// neighbour, pixels from outside the image take
+/// [`mask_fill`](Augmentation::mask_fill) (0 by default, as torchvision;
+/// set it to the loss's ignore index to leave them unscored), photometric
+/// ops leave it alone.
 pub struct Augmentation {
     op: Option<Box<dyn ImageAugment>>,
     mix: Option<Mix>,
+    mask_fill: usize,
     images: Vec<f32>,
     targets: Vec<f32>,
 }
@@ -92,6 +102,7 @@ impl Augmentation {
         Augmentation {
             op: Some(Box::new(op)),
             mix: None,
+            mask_fill: 0,
             images: Vec::new(),
             targets: Vec::new(),
         }
@@ -102,6 +113,7 @@ impl Augmentation {
         Augmentation {
             op: None,
             mix: Some(mix),
+            mask_fill: 0,
             images: Vec::new(),
             targets: Vec::new(),
         }
@@ -110,6 +122,23 @@ impl Augmentation {
     /// Adds MixUp or CutMix after the per-sample op.
     pub fn with_mix(mut self, mix: Mix) -> Self {
         self.mix = Some(mix);
+        self
+    }
+
+    /// Sets the label of class-map pixels that come from outside the image
+    /// (e.g. the loss's `ignore_index`, 255 for VOC).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_augment::image::HorizontalFlip;
+    /// use descent_train::Augmentation;
+    ///
+    /// let aug = Augmentation::new(HorizontalFlip::new(0.5)?).mask_fill(255);
+    /// # Ok::<(), descent_augment::Error>(())
+    /// ```
+    pub fn mask_fill(mut self, fill: usize) -> Self {
+        self.mask_fill = fill;
         self
     }
 
@@ -132,6 +161,13 @@ impl Augmentation {
             reason: "image augmentation needs image batches (the dataset has no image shape)"
                 .into(),
         })?;
+        if self.mix.is_some() && !batch.class_maps.is_empty() {
+            return Err(Error::Data {
+                dataset: "train".into(),
+                reason: "MixUp and CutMix do not mix class maps; use them on classification sets"
+                    .into(),
+            });
+        }
         self.gather_images(batch, shape);
         if let Some(op) = &self.op {
             let config = BatchConfig {
@@ -139,13 +175,25 @@ impl Augmentation {
                 epoch,
                 ..BatchConfig::default()
             };
-            apply_batch(
-                op.as_ref(),
-                shape,
-                &mut self.images,
-                &batch.indices,
-                &config,
-            )?;
+            if batch.class_maps.is_empty() {
+                apply_batch(
+                    op.as_ref(),
+                    shape,
+                    &mut self.images,
+                    &batch.indices,
+                    &config,
+                )?;
+            } else {
+                apply_batch_with_masks(
+                    op.as_ref(),
+                    shape,
+                    &mut self.images,
+                    &mut batch.class_maps,
+                    self.mask_fill,
+                    &batch.indices,
+                    &config,
+                )?;
+            }
         }
         let mut soft = false;
         if let Some(mix) = &self.mix {

@@ -33,6 +33,7 @@ pub mod lr_find;
 mod metrics;
 #[cfg(feature = "hpo")]
 pub mod pbt;
+mod pixel;
 mod progress;
 pub mod seed;
 mod trainer;

@@ -2,7 +2,7 @@
 //! soft targets MixUp and CutMix make), mean squared error, or any closure
 //! on the tape.
 
-use descent_autodiff::{CrossEntropyConfig, Reduction, Tape, Var};
+use descent_autodiff::{CrossEntropy2dConfig, CrossEntropyConfig, Reduction, Tape, Var};
 use descent_core::Scalar;
 use descent_data::Batch;
 
@@ -23,6 +23,23 @@ pub enum Loss<S: Scalar> {
     },
     /// `nn.MSELoss()` against the batch's `targets` (mean over every element).
     Mse,
+    /// Per-pixel classification (semantic segmentation): PyTorch's
+    /// `F.cross_entropy(logits, class_map, ignore_index=…,
+    /// label_smoothing=…)` on NCHW logits (one channel per class) against
+    /// the batch's `class_maps`, the mean over the scored (non-ignored)
+    /// pixels of the batch. Accuracy is then per-pixel accuracy, and
+    /// evaluation also reports the mean IoU. With gradient accumulation the
+    /// micro-batches are weighted by their sample counts, so when they score
+    /// different numbers of pixels the result differs slightly from one
+    /// large batch's pixel mean. The model's output must be an image batch
+    /// with one channel per class (a flat output panics, naming the op).
+    PixelCrossEntropy {
+        /// Pixels with this label add nothing to the loss or the metrics
+        /// (PyTorch's `ignore_index`; `None` scores every pixel).
+        ignore_index: Option<usize>,
+        /// PyTorch's `label_smoothing` ε in `[0, 1]`.
+        label_smoothing: f64,
+    },
     /// A user closure on the tape.
     Custom(Box<LossFn<S>>),
 }
@@ -35,6 +52,14 @@ impl<S: Scalar> std::fmt::Debug for Loss<S> {
                 .field("label_smoothing", label_smoothing)
                 .finish(),
             Loss::Mse => f.write_str("Mse"),
+            Loss::PixelCrossEntropy {
+                ignore_index,
+                label_smoothing,
+            } => f
+                .debug_struct("PixelCrossEntropy")
+                .field("ignore_index", ignore_index)
+                .field("label_smoothing", label_smoothing)
+                .finish(),
             Loss::Custom(_) => f.write_str("Custom(..)"),
         }
     }
@@ -52,6 +77,37 @@ impl<S: Scalar> Loss<S> {
         Loss::CrossEntropy {
             label_smoothing: 0.0,
         }
+    }
+
+    /// Per-pixel cross-entropy with an ignored label (e.g. 255, VOC's
+    /// border class) and no smoothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_train::Loss;
+    ///
+    /// let loss = Loss::<f32>::pixel_cross_entropy(Some(255));
+    /// assert_eq!(loss.ignore_index(), Some(255));
+    /// ```
+    pub fn pixel_cross_entropy(ignore_index: Option<usize>) -> Self {
+        Loss::PixelCrossEntropy {
+            ignore_index,
+            label_smoothing: 0.0,
+        }
+    }
+
+    /// The ignored label of a per-pixel loss.
+    pub fn ignore_index(&self) -> Option<usize> {
+        match self {
+            Loss::PixelCrossEntropy { ignore_index, .. } => *ignore_index,
+            _ => None,
+        }
+    }
+
+    /// Whether the loss classifies pixels (reads the batch's `class_maps`).
+    pub fn is_per_pixel(&self) -> bool {
+        matches!(self, Loss::PixelCrossEntropy { .. })
     }
 
     /// A loss given by a closure `(tape, output, batch) -> 1×1 mean loss`.
@@ -100,6 +156,17 @@ impl<S: Scalar> Loss<S> {
                 },
             ),
             Loss::Mse => out.mse_loss(tape.constant(&batch.targets), Reduction::Mean),
+            Loss::PixelCrossEntropy {
+                ignore_index,
+                label_smoothing,
+            } => out.cross_entropy2d(
+                &batch.class_maps,
+                &CrossEntropy2dConfig {
+                    label_smoothing: *label_smoothing,
+                    ignore_index: *ignore_index,
+                    ..CrossEntropy2dConfig::default()
+                },
+            ),
             Loss::Custom(f) => f(tape, out, batch),
         }
     }

@@ -12,10 +12,16 @@ use std::path::Path;
 pub struct SplitMetrics {
     /// Mean loss over the split's samples.
     pub loss: f64,
-    /// Fraction of samples whose top class is the label (classification only).
+    /// Fraction of samples whose top class is the label (classification
+    /// only); with [`Loss::PixelCrossEntropy`](crate::Loss::PixelCrossEntropy),
+    /// the fraction of scored pixels.
     pub accuracy: Option<f64>,
     /// Fraction of samples whose label is among the `k` top classes.
     pub top_k: Option<f64>,
+    /// Mean intersection over union over the classes (per-pixel
+    /// classification, evaluation splits only).
+    #[serde(default)]
+    pub mean_iou: Option<f64>,
 }
 
 /// Everything measured in one epoch.
@@ -65,6 +71,7 @@ impl EpochMetrics {
             "loss" => Some(m.loss),
             "accuracy" => m.accuracy,
             "top_k" => m.top_k,
+            "mean_iou" => m.mean_iou,
             _ => None,
         }
     }
@@ -296,15 +303,27 @@ pub(crate) struct Running {
     pub grad_norm_sum: f64,
     pub steps: u64,
     pub last_lr: f64,
+    /// Scored pixels seen (per-pixel classification; `correct` then counts
+    /// pixels).
+    #[serde(default)]
+    pub pixels: u64,
 }
 
 impl Running {
     pub fn split(&self, classification: bool, top_k: usize) -> SplitMetrics {
         let n = self.seen.max(1) as f64;
+        if self.pixels > 0 {
+            return SplitMetrics {
+                loss: self.loss_sum / n,
+                accuracy: Some(self.correct as f64 / self.pixels as f64),
+                ..SplitMetrics::default()
+            };
+        }
         SplitMetrics {
             loss: self.loss_sum / n,
             accuracy: classification.then(|| self.correct as f64 / n),
             top_k: (classification && top_k > 0).then(|| self.correct_k as f64 / n),
+            mean_iou: None,
         }
     }
 }
@@ -363,11 +382,13 @@ mod tests {
                 loss: 0.5,
                 accuracy: Some(0.9),
                 top_k: None,
+                mean_iou: None,
             },
             validation: Some(SplitMetrics {
                 loss: 0.7,
                 accuracy: Some(0.8),
                 top_k: Some(1.0),
+                mean_iou: None,
             }),
             test: None,
             wall_time: 1.0,

@@ -236,23 +236,30 @@ impl ImageAugment for RandomAffine {
 
 /// Warps in place (through `scratch`): torchvision's `affine` with
 /// `fill = [a.fill]` (or `None`) and `center = a.center`.
-pub(crate) fn warp(dims: ImageShape, img: &mut [f32], scratch: &mut Vec<f32>, a: &Affine) {
-    if dims.is_empty() {
-        return;
-    }
+/// The output → input map of `a` on an image of `dims`, about
+/// [`Affine::center`] (the image centre when `None`): what [`warp`] samples
+/// with, and what a mask following the image samples with.
+pub(crate) fn inverse_matrix(a: &Affine, dims: ImageShape) -> [f64; 6] {
     let center = a.center.map_or([0.0; 2], |[x, y]| {
         [
             x as f64 - dims.w as f64 * 0.5,
             y as f64 - dims.h as f64 * 0.5,
         ]
     });
-    let m = grid::inverse_affine_matrix_about(
+    grid::inverse_affine_matrix_about(
         center,
         a.angle as f64,
         a.translate.map(f64::from),
         a.scale as f64,
         a.shear.map(f64::from),
-    );
+    )
+}
+
+pub(crate) fn warp(dims: ImageShape, img: &mut [f32], scratch: &mut Vec<f32>, a: &Affine) {
+    if dims.is_empty() {
+        return;
+    }
+    let m = inverse_matrix(a, dims);
     let src = stash(img, scratch);
     let fill = a.fill.map(|f| [f]);
     grid::affine(

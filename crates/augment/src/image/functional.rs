@@ -29,6 +29,8 @@
 //! | [`equalize`], [`equalize_u8`] | `equalize` | float goes through uint8, as torchvision |
 //! | [`adjust_sharpness`] | `adjust_sharpness` | |
 //! | [`erase`] | `erase` | value broadcast from `[C or 1, h or 1, w or 1]` |
+//! | [`hflip_mask`], [`vflip_mask`], [`pad_mask`], [`crop_mask`], [`center_crop_mask`], [`resize_mask`], [`resized_crop_mask`], [`rotate_mask`], [`affine_mask`], [`perspective_mask`], [`elastic_mask`] | the `*_mask` kernels | nearest; outside pixels take [`Mask::fill`](super::Mask::fill) |
+//! | [`hflip_boxes`], [`vflip_boxes`], [`pad_boxes`], [`crop_boxes`], [`center_crop_boxes`], [`resize_boxes`], [`resized_crop_boxes`], [`rotate_boxes`], [`affine_boxes`], [`perspective_boxes`], [`elastic_boxes`] | the `*_bounding_boxes` kernels | XYXY, XYWH, CXCYWH; clamped to the canvas |
 //!
 //! # Examples
 //!
@@ -47,6 +49,7 @@
 
 mod color;
 mod geometry;
+mod targets;
 
 pub use super::crop::PaddingMode;
 pub use super::grid::Interpolation;
@@ -58,6 +61,12 @@ pub use color::{
 pub use geometry::{
     affine, affine_about, center_crop, crop, elastic, erase, hflip, pad, perspective,
     perspective_coefficients, resize, resized_crop, rotate, vflip,
+};
+pub use targets::{
+    affine_boxes, affine_mask, center_crop_boxes, center_crop_mask, crop_boxes, crop_mask,
+    elastic_boxes, elastic_mask, hflip_boxes, hflip_mask, pad_boxes, pad_mask, perspective_boxes,
+    perspective_mask, resize_boxes, resize_mask, resized_crop_boxes, resized_crop_mask,
+    rotate_boxes, rotate_mask, vflip_boxes, vflip_mask,
 };
 
 use super::{ImageShape, check_len};

@@ -5,6 +5,7 @@ use super::Trainer;
 use crate::Result;
 use crate::input::{input, input_moved};
 use crate::metrics::{SplitMetrics, count_correct};
+use crate::pixel::PixelCounts;
 use descent_core::Scalar;
 use descent_data::{Batch, Dataset};
 use descent_nn::{Ctx, Mode, Module};
@@ -37,6 +38,7 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
         let mut batch = Batch::new();
         let mut indices = Vec::with_capacity(self.config.eval_batch_size.min(n));
         let (mut loss_sum, mut correct, mut correct_k) = (0.0, 0u64, 0u64);
+        let mut pixels = self.loss.is_per_pixel().then(PixelCounts::default);
         let mut start = 0;
         while start < n {
             let end = (start + self.config.eval_batch_size).min(n);
@@ -58,6 +60,10 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
             };
             let loss = self.loss.apply(tape, out, &batch, false).item().as_f64();
             loss_sum += loss * (end - start) as f64;
+            if let (Some(counts), Some(shape)) = (&mut pixels, out.image()) {
+                let ignore = self.loss.ignore_index();
+                out.with_value(|z| counts.add(z, shape, &batch.class_maps, ignore));
+            }
             if classification {
                 let (c1, ck) =
                     out.with_value(|z| count_correct(z, &batch.labels, self.config.top_k));
@@ -68,10 +74,19 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
         }
         self.tape.reset();
         let nf = n as f64;
+        if let Some(counts) = pixels {
+            return Ok(SplitMetrics {
+                loss: loss_sum / nf,
+                accuracy: Some(counts.accuracy()),
+                top_k: None,
+                mean_iou: Some(counts.mean_iou()),
+            });
+        }
         Ok(SplitMetrics {
             loss: loss_sum / nf,
             accuracy: classification.then(|| correct as f64 / nf),
             top_k: (classification && self.config.top_k > 0).then(|| correct_k as f64 / nf),
+            mean_iou: None,
         })
     }
 }

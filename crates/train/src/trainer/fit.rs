@@ -4,6 +4,7 @@ use super::{Data, GuardMark, Trainer};
 use crate::callback::{BatchInfo, Control};
 use crate::input::{input, input_moved};
 use crate::metrics::{EpochMetrics, Rollback, Running, Stop, count_correct};
+use crate::pixel::PixelCounts;
 use crate::progress::Reporter;
 use crate::seed::{Purpose, derive, stream_rng};
 use crate::trainer::Clip;
@@ -147,6 +148,18 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
     fn check_data(&self, name: &str, targets: &TargetKind) -> Result<Option<usize>> {
         use crate::Loss;
         match (&self.loss, targets) {
+            (Loss::PixelCrossEntropy { .. }, TargetKind::PixelClasses { .. }) => Ok(None),
+            (Loss::PixelCrossEntropy { .. }, _) => Err(Error::Data {
+                dataset: name.into(),
+                reason: "per-pixel cross-entropy needs class maps (a segmentation set)".into(),
+            }),
+            (_, TargetKind::PixelClasses { .. }) if !matches!(self.loss, Loss::Custom(_)) => {
+                Err(Error::Data {
+                    dataset: name.into(),
+                    reason: "a segmentation set needs Loss::PixelCrossEntropy (or a custom loss)"
+                        .into(),
+                })
+            }
             (Loss::CrossEntropy { .. }, TargetKind::Classes { n_classes }) => Ok(Some(*n_classes)),
             (Loss::CrossEntropy { .. }, TargetKind::Values { .. }) => Err(Error::Data {
                 dataset: name.into(),
@@ -221,8 +234,17 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
                 self.model.forward(&mut ctx, x)
             };
             let loss = self.loss.apply(tape, out, &self.batch, soft);
-            let correct =
+            let mut correct =
                 n_classes.map(|_| out.with_value(|z| count_correct(z, &self.batch.labels, top_k)));
+            if self.loss.is_per_pixel()
+                && let Some(shape) = out.image()
+            {
+                let mut counts = PixelCounts::default();
+                let ignore = self.loss.ignore_index();
+                out.with_value(|z| counts.add(z, shape, &self.batch.class_maps, ignore));
+                self.run.running.pixels += counts.scored;
+                correct = Some((counts.correct, 0));
+            }
             let scaled = if weight == 1.0 {
                 loss
             } else {

@@ -203,7 +203,17 @@ fn half_round(n: usize) -> usize {
 /// ```
 pub fn center_crop<T: Scalar>(img: &Image<T>, output_size: [usize; 2]) -> Result<Image<T>> {
     let [ch, cw] = output_size;
-    let (h, w) = (img.dims.h, img.dims.w);
+    let (top, left) = center_crop_origin((img.dims.h, img.dims.w), output_size);
+    crop(img, top, left, ch, cw)
+}
+
+/// The `(top, left)` at which [`center_crop`] crops an `h × w` image to
+/// `output_size` (negative where it pads).
+pub(crate) fn center_crop_origin(
+    (h, w): (usize, usize),
+    output_size: [usize; 2],
+) -> (isize, isize) {
+    let [ch, cw] = output_size;
     // Pad (zeros) where the crop is larger, then centre in the padded image.
     let (pt, pl) = ((ch.saturating_sub(h)) / 2, (cw.saturating_sub(w)) / 2);
     let (pb, pr) = (
@@ -216,7 +226,7 @@ pub fn center_crop<T: Scalar>(img: &Image<T>, output_size: [usize; 2]) -> Result
     );
     let top = half_round(ph - ch.min(ph)) as isize - pt as isize;
     let left = half_round(pw - cw.min(pw)) as isize - pl as isize;
-    crop(img, top, left, ch, cw)
+    (top, left)
 }
 
 /// torchvision `resize` to `[h, w]` with `antialias=False` (PyTorch
