@@ -10,7 +10,7 @@ use crate::{ParamMeta, Tags};
 /// # Examples
 ///
 /// ```
-/// use crate::{ParamMeta, Tags};
+/// use descent_core::{ParamMeta, Tags};
 /// use descent_core::Selector;
 ///
 /// let meta = |name: &str, tags| ParamMeta { name: name.into(), tags, shape: (1, 1) };

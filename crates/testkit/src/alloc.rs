@@ -6,7 +6,7 @@
 //! installs it in its own test binary and reads [`counters`] on the thread
 //! it measures.
 //!
-//! ```ignore
+//! ```text
 //! use descent_testkit::alloc::{CountingAlloc, counters};
 //!
 //! #[global_allocator]
