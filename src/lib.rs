@@ -12,6 +12,13 @@
 //! - [`regularize`]: penalties, early stopping, constraints, gradient noise,
 //!   the instability guard and sharpness measures;
 //! - [`hpo`]: search spaces, samplers, pruners and studies that survive a crash.
+//!
+//! [`Error`] holds any member crate's error (`From` for each), so `?` works
+//! across crates in one function.
+
+mod error;
+
+pub use error::{Error, Result};
 
 pub use descent_augment as augment;
 pub use descent_autodiff as autodiff;

@@ -65,6 +65,7 @@
 //! # Ok::<(), descent_core::Error>(())
 //! ```
 
+mod gemm;
 pub mod gradcheck;
 
 mod ops;
@@ -74,13 +75,18 @@ mod tape;
 mod var;
 
 pub use descent_core::ImageShape;
+pub use gemm::gemm;
 pub use ops::batch_norm::{BatchNormStats, RunningStats};
-pub use ops::conv2d::Conv2dConfig;
+pub use ops::conv2d::Conv2dGeometry;
+
+/// The old name of [`Conv2dGeometry`] (it clashed with `descent_nn::Conv2dConfig`,
+/// the layer's config that wraps it); kept for one release.
+#[deprecated(since = "0.1.0", note = "renamed to `Conv2dGeometry`")]
+pub type Conv2dConfig = Conv2dGeometry;
 pub use ops::loss::CrossEntropy2dConfig;
 pub use ops::loss::CrossEntropyConfig;
 pub use ops::loss::JsConsistencyConfig;
 pub use ops::loss::Reduction;
-pub use ops::matmul::gemm;
 pub use ops::pool2d::{AvgPool2dConfig, MaxPool2dConfig};
 pub use tape::Tape;
 pub use var::Var;

@@ -11,7 +11,7 @@
 //! `pos_weight`, a target equal to `ignore_index`), fails the test.
 
 use descent_autodiff::{
-    AvgPool2dConfig, Conv2dConfig, CrossEntropyConfig, ImageShape, MaxPool2dConfig, Reduction,
+    AvgPool2dConfig, Conv2dGeometry, CrossEntropyConfig, ImageShape, MaxPool2dConfig, Reduction,
     Tape, Var,
 };
 use descent_core::{ParamId, ParamStore, Tags};
@@ -299,7 +299,7 @@ fn conv2d(case: &Value) -> Check {
     let pair = |k: &str| h.pair_usize(k).map_err(malformed);
     let (kh, kw) = pair("kernel_size")?;
     let (st, pd, dl) = (pair("stride")?, pair("padding")?, pair("dilation")?);
-    let cfg = Conv2dConfig::new(kh, kw)
+    let cfg = Conv2dGeometry::new(kh, kw)
         .stride(st.0, st.1)
         .padding(pd.0, pd.1)
         .dilation(dl.0, dl.1);

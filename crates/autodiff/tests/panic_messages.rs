@@ -2,7 +2,7 @@
 //! index), and every such message names the op and both shapes.
 
 use descent_autodiff::{
-    BatchNormStats, Conv2dConfig, CrossEntropyConfig, ImageShape, Reduction, Tape,
+    BatchNormStats, Conv2dGeometry, CrossEntropyConfig, ImageShape, Reduction, Tape,
 };
 use nalgebra::DMatrix;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -109,7 +109,7 @@ fn every_shape_mismatch_names_the_op_and_both_shapes() {
             Box::new(|| {
                 let t = Tape::new();
                 let x = t.constant_image(&m(2, 9), ImageShape::new(1, 3, 3));
-                let _ = x.conv2d(t.constant(&m(4, 5)), None, &Conv2dConfig::new(3, 3));
+                let _ = x.conv2d(t.constant(&m(4, 5)), None, &Conv2dGeometry::new(3, 3));
             }),
         ),
         (

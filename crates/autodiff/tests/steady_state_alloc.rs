@@ -12,48 +12,11 @@
 
 use descent_autodiff::Tape;
 use descent_core::{ParamStore, Tags};
+use descent_testkit::alloc::{CountingAlloc, counters};
 use nalgebra::DMatrix;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
-struct Counting;
-
-thread_local! {
-    static ALLOCS: Cell<usize> = const { Cell::new(0) };
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-}
-
-/// Counts an allocation (`n = 1`) of `bytes` on this thread.
-fn count(n: usize, bytes: isize) {
-    // `try_with` so that allocations during thread teardown are not counted
-    let _ = ALLOCS.try_with(|a| a.set(a.get() + n));
-    let _ = LIVE.try_with(|l| l.set(l.get() + bytes));
-}
-
-fn counters() -> (usize, isize) {
-    (ALLOCS.with(Cell::get), LIVE.with(Cell::get))
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count(1, layout.size() as isize);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        count(0, -(layout.size() as isize));
-        // SAFETY: `ptr` came from `alloc` above with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count(1, new_size as isize - layout.size() as isize);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAlloc = CountingAlloc;
 
 /// GEMM calls per step of the MLP below: 2 forward, 2 + 1 backward
 /// (the first layer's input needs no gradient).

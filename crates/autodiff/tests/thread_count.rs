@@ -4,7 +4,7 @@
 //! element as one thread would. Its own test binary, because the thread
 //! setting is process-wide.
 
-use descent_autodiff::{Conv2dConfig, ImageShape, MaxPool2dConfig, Tape};
+use descent_autodiff::{Conv2dGeometry, ImageShape, MaxPool2dConfig, Tape};
 use descent_core::ParamStore;
 use descent_core::threads::set_num_threads;
 use nalgebra::DMatrix;
@@ -73,7 +73,7 @@ fn conv_stage(x: &DMatrix<f32>, w: &DMatrix<f32>, b: &DMatrix<f32>) -> Vec<Optio
     let xi = tape.leaf_image(x, ImageShape::new(3, 32, 32));
     let (wv, bv) = (tape.leaf_var(w), tape.leaf_var(b));
     let y = xi
-        .conv2d(wv, Some(bv), &Conv2dConfig::new(3, 3).padding(1, 1))
+        .conv2d(wv, Some(bv), &Conv2dGeometry::new(3, 3).padding(1, 1))
         .relu()
         .max_pool2d(&MaxPool2dConfig::new(2, 2));
     let out = y.value();

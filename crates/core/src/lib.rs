@@ -12,7 +12,9 @@
 //!   range checks other crates validate their arguments with; [`threads`]: how many
 //!   threads parallel kernels may use (`DESCENT_NUM_THREADS`, `set_num_threads`).
 //! - [`ImageShape`] (channels, height, width) and [`Direction`] (minimize or
-//!   maximize a metric): facts several crates speak of, given one type here.
+//!   maximize a metric): facts several crates speak of, given one type here;
+//!   likewise [`Selector`], which parameters a group, mask, penalty or
+//!   constraint applies to.
 //! - [`fs::write_atomic`]: the one way descent puts a file in place (unique
 //!   temporary name, fsync, rename, fsync of the directory).
 //!
@@ -37,6 +39,7 @@ mod grads;
 mod param;
 pub mod range;
 mod scalar;
+mod select;
 mod shape;
 pub mod threads;
 mod traits;
@@ -46,6 +49,7 @@ pub use error::{Error, Result};
 pub use grads::Grads;
 pub use param::{ParamId, ParamMeta, ParamStore, Params, Tags};
 pub use scalar::Scalar;
+pub use select::Selector;
 pub use shape::ImageShape;
 pub use traits::{GradientTransform, Schedule, StepCtx};
 

@@ -39,6 +39,19 @@ impl<S: Scalar> Bufs<S> {
         Self::filled(params, mask, S::zero())
     }
 
+    /// Copies of the values of the parameters in `mask`, empty elsewhere
+    /// (a second set of weights: Lookahead's slow weights, schedule-free's
+    /// `z`, Prodigy's `x₀`).
+    pub(crate) fn copy_of(params: &Params<S>, mask: Mask<'_>) -> Self {
+        let mut bufs = Self::zeros(params, mask);
+        for ((id, _, v), b) in params.iter().zip(bufs.slices_mut()) {
+            if mask.contains(id) {
+                b.copy_from_slice(v.as_slice());
+            }
+        }
+        bufs
+    }
+
     /// The buffers, one per parameter.
     pub fn as_slices(&self) -> &[Vec<S>] {
         &self.0
@@ -93,24 +106,24 @@ pub(crate) fn optional_slices<S: Scalar>(
 
 /// A view on the element-wise state of one tensor that can be cut in two,
 /// so the walker hands each block (and each thread) its own disjoint part.
-pub trait Split: Sized {
+pub trait SplitAt: Sized {
     /// The first `mid` elements and the rest.
     fn split_at(self, mid: usize) -> (Self, Self);
 }
 
-impl Split for () {
+impl SplitAt for () {
     fn split_at(self, _mid: usize) -> (Self, Self) {
         ((), ())
     }
 }
 
-impl<T> Split for &mut [T] {
+impl<T> SplitAt for &mut [T] {
     fn split_at(self, mid: usize) -> (Self, Self) {
         self.split_at_mut(mid)
     }
 }
 
-impl<V: Split> Split for Option<V> {
+impl<V: SplitAt> SplitAt for Option<V> {
     fn split_at(self, mid: usize) -> (Self, Self) {
         match self {
             Some(v) => {
@@ -124,7 +137,7 @@ impl<V: Split> Split for Option<V> {
 
 macro_rules! split_tuple {
     ($($V:ident $i:tt),+) => {
-        impl<$($V: Split),+> Split for ($($V,)+) {
+        impl<$($V: SplitAt),+> SplitAt for ($($V,)+) {
             fn split_at(self, mid: usize) -> (Self, Self) {
                 let halves = ($(self.$i.split_at(mid),)+);
                 (($(halves.$i.0,)+), ($(halves.$i.1,)+))

@@ -13,8 +13,8 @@ use crate::optimizers::{
     AdadeltaConfig, AdagradConfig, AdamConfig, AdamWConfig, AdamaxConfig, LionConfig, NAdamConfig,
     OptimizerConfig, RAdamConfig, RmsPropConfig, SgdConfig, WeightDecay,
 };
-use crate::select::Selector;
 use crate::transform::BlockTransform;
+use descent_core::Selector;
 use descent_core::{ParamMeta, Params, Scalar, Schedule, Tags};
 use std::sync::Arc;
 

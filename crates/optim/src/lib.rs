@@ -25,11 +25,11 @@
 //! # One pass over memory
 //!
 //! A stage is written as a kernel over one block of one tensor
-//! ([`BlockTransform`]). A chain pushes each block of 8192 elements through
+//! ([`BlockTransform`]). A chain pushes each block of [`BLOCK`] (512) elements through
 //! all its stages and into the parameter while it is in cache, so chained
 //! Adam reads `p, g, m, v` and writes `p, m, v` once, the bandwidth floor.
-//! Above a size threshold ([`Parallelism`]) the blocks are split across
-//! scoped threads. A stage that needs a global reduction of its input
+//! Above a size threshold ([`Parallelism`]) the blocks are split into
+//! pieces run on descent's thread pool. A stage that needs a global reduction of its input
 //! (clipping by global norm) costs one extra read of the gradients; placed
 //! after other stages, it makes the chain apply those first into a workspace.
 //! Every stage also implements core's `GradientTransform`, which rewrites
@@ -67,15 +67,19 @@ mod lbfgs;
 mod optimizer;
 pub mod optimizers;
 mod sam;
-mod select;
 pub mod transform;
 mod walk;
 
 #[cfg(test)]
 mod testing;
 
-pub use buf::{Bufs, Split};
+/// The old name of [`SplitAt`] (renamed so that `Split` is only
+/// `descent_data`'s train/test split); kept for one release.
+pub use buf::SplitAt as Split;
+pub use buf::{Bufs, SplitAt};
 pub use clip::{clip_grad_norm, clip_grad_value};
+/// Selecting parameters by tag or name pattern (defined in `descent-core`).
+pub use descent_core::Selector;
 pub use error::{Error, Result};
 pub use groups::{
     DecayConfig, DecayKind, DecayWarning, GroupReport, ParamGroup, ParamGroups, WeightDecayReport,
@@ -100,7 +104,6 @@ pub use optimizers::{
     Adafactor, AdafactorConfig, Asgd, AsgdConfig, Muon, MuonConfig, Rprop, RpropConfig,
 };
 pub use sam::{Sam, SamConfig, SamPerturbation};
-pub use select::Selector;
 pub use transform::{BlockTransform, Hyper, Mask, MomentumKind, OptionalState, Tensors};
 pub use walk::{BLOCK, Parallelism, grad_norm};
 

@@ -11,9 +11,9 @@ pub use source::{HyperSource, HyperState, LrSource, LrState, SharedSchedule};
 pub use state::{GroupState, OptimizerState};
 
 use crate::error::{Error, Result, non_negative};
-use crate::select::Selector;
 use crate::transform::{BlockTransform, Hyper, Mask};
 use crate::walk::{BLOCK, Parallelism, chunk_sq_sum, n_chunks};
+use descent_core::Selector;
 use descent_core::{ParamStore, Params, Scalar, Schedule, StepCtx};
 use descent_schedule::{MetricSchedule, ReduceLrOnPlateau};
 use runner::{Bound, Runner};

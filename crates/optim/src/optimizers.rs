@@ -54,12 +54,12 @@ pub use sophia::{Sophia, SophiaConfig};
 
 use crate::error::{Result, non_negative, positive, unit_interval};
 use crate::optimizer::Optimizer;
-use crate::select::Selector;
 use crate::transform::{
     AddDecayedWeights, AddL1Decay, AddScheduledWeightDecay, BlockTransform, Chain, Scale,
     ScaleByLearningRate, add_decayed_weights, add_l1_decay, add_scheduled_weight_decay, chain,
     scale, scale_by_learning_rate,
 };
+use descent_core::Selector;
 use descent_core::{Params, Scalar};
 use serde::{Deserialize, Serialize};
 
@@ -206,7 +206,9 @@ pub(crate) fn check_adam_family(
     weight_decay.validate()
 }
 
-/// Declares the `new` and `with_groups` constructors of a PyTorch-named optimizer.
+/// Declares the `new` and `with_groups` constructors of a PyTorch-named
+/// optimizer, and its config's `build` (the same optimizer, read as
+/// `AdamConfig { .. }.build(&store)`).
 macro_rules! optimizer_constructors {
     ($name:ident, $cfg:ident) => {
         // `Sgd::new` returns the assembled `Optimizer`, not an `Sgd`: the
@@ -228,6 +230,19 @@ macro_rules! optimizer_constructors {
                 groups: &[($crate::Selector, $cfg)],
             ) -> $crate::Result<$crate::Optimizer<S>> {
                 $crate::optimizers::with_groups(params, groups)
+            }
+        }
+
+        impl $cfg {
+            #[doc = concat!(
+                        "The optimizer these arguments describe, one group over every parameter: ",
+                        "the same as [`", stringify!($name), "::new`]."
+                    )]
+            pub fn build<S: descent_core::Scalar>(
+                self,
+                params: &descent_core::Params<S>,
+            ) -> $crate::Result<$crate::Optimizer<S>> {
+                $name::new(params, self)
             }
         }
     };

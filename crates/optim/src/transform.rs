@@ -10,23 +10,21 @@
 //! Every stage also implements core's [`GradientTransform`](descent_core::GradientTransform)
 //! (rewrite the gradients in place), so it composes with transforms written elsewhere.
 
-mod accumulate;
 mod adadelta;
 mod adafactor;
 mod adagrad;
 mod adam;
 mod adamax;
-mod adapter;
-mod agc;
+mod adaptive_grad_clip;
+mod apply_if_finite;
 mod asgd;
 mod chain;
 mod clip;
 mod decay;
-mod finite;
 mod lion;
 mod lookahead;
 mod masked;
-mod momentum;
+mod multi_steps;
 mod muon;
 mod nadam;
 mod novograd;
@@ -41,17 +39,20 @@ mod scale;
 mod schedule_free;
 mod sophia;
 mod stage;
+mod trace;
 mod trust_ratio;
+mod unfused;
 mod yogi;
 
-pub use accumulate::{MultiSteps, MultiStepsCoefs, MultiStepsState, multi_steps};
 pub use adadelta::{ScaleByAdadelta, ScaleByAdadeltaState, scale_by_adadelta};
 pub use adafactor::{ScaleByAdafactor, ScaleByAdafactorState, scale_by_adafactor};
 pub use adagrad::{ScaleByAdagrad, ScaleByAdagradState, scale_by_adagrad};
 pub use adam::{ScaleByAdam, ScaleByAdamState, scale_by_adam};
 pub use adamax::{ScaleByAdamax, ScaleByAdamaxState, scale_by_adamax};
-pub use adapter::{Unfused, UnfusedState, unfused};
-pub use agc::{AdaptiveGradClip, AdaptiveGradClipState, UnitFactors, adaptive_grad_clip};
+pub use adaptive_grad_clip::{
+    AdaptiveGradClip, AdaptiveGradClipState, UnitFactors, adaptive_grad_clip,
+};
+pub use apply_if_finite::{ApplyIfFinite, ApplyIfFiniteState, apply_if_finite};
 pub use asgd::{ScaleByAsgd, ScaleByAsgdState, scale_by_asgd};
 pub use chain::{Chain, ChainState, chain};
 pub(crate) use clip::clip_coef;
@@ -63,11 +64,10 @@ pub use decay::{
     AddDecayedWeights, AddL1Decay, AddScheduledWeightDecay, add_decayed_weights, add_l1_decay,
     add_scheduled_weight_decay,
 };
-pub use finite::{ApplyIfFinite, ApplyIfFiniteState, apply_if_finite};
 pub use lion::{ScaleByLion, ScaleByLionState, scale_by_lion};
 pub use lookahead::{Lookahead, LookaheadCoefs, LookaheadState, lookahead};
 pub use masked::{Masked, MaskedState, masked};
-pub use momentum::{Trace, TraceState, trace};
+pub use multi_steps::{MultiSteps, MultiStepsCoefs, MultiStepsState, multi_steps};
 pub use muon::{AdjustLr, ScaleByMuon, ScaleByMuonState, scale_by_muon};
 pub use nadam::{ScaleByNadam, ScaleByNadamState, scale_by_nadam};
 pub use novograd::{ScaleByNovograd, ScaleByNovogradState, scale_by_novograd};
@@ -88,10 +88,12 @@ pub use sophia::{
     Estimate, HessianFeed, ScaleBySophia, ScaleBySophiaState, SophiaCoefs, scale_by_sophia,
 };
 pub use stage::{ElementRule, ElementStage, Lanes, MapElements, map_elements};
+pub use trace::{Trace, TraceState, trace};
 pub use trust_ratio::{ScaleByTrustRatio, ScaleByTrustRatioState, scale_by_trust_ratio};
+pub use unfused::{Unfused, UnfusedState, unfused};
 pub use yogi::{ScaleByYogi, ScaleByYogiState, scale_by_yogi};
 
-use crate::buf::Split;
+use crate::buf::SplitAt;
 use descent_core::{Grads, ParamId, Params, Scalar, StepCtx};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -296,7 +298,7 @@ pub trait BlockTransform<S: Scalar>: Send + Sync {
     /// Scalars computed once per step by `prepare` (bias corrections, a clip factor).
     type Coefs: Copy + Send + Sync;
     /// The element-wise state of one tensor, or of a block of it.
-    type View<'a>: Split + Send;
+    type View<'a>: SplitAt + Send;
 
     /// Fresh state, keeping element-wise buffers only where `mask` is true.
     fn init_masked(&self, params: &Params<S>, mask: Mask<'_>) -> Self::State;
@@ -504,3 +506,69 @@ macro_rules! gradient_transform_via_blocks {
     };
 }
 pub(crate) use gradient_transform_via_blocks;
+
+/// Inside a wrapper's `BlockTransform` impl: the named methods forwarded to
+/// the wrapped transform `self.inner` (`eval_params` with its state
+/// `state.inner`), for a wrapper that changes none of them.
+macro_rules! forward_to_inner {
+    ($($method:ident),+ $(,)?) => { $( forward_to_inner!(@ $method); )+ };
+    (@check_params) => {
+        fn check_params(
+            &self,
+            params: &descent_core::Params<S>,
+            mask: $crate::transform::Mask<'_>,
+        ) -> $crate::Result<()> {
+            self.inner.check_params(params, mask)
+        }
+    };
+    (@eval_params) => {
+        fn eval_params(
+            &self,
+            state: &Self::State,
+            params: &mut descent_core::Params<S>,
+            mask: $crate::transform::Mask<'_>,
+        ) {
+            self.inner.eval_params(&state.inner, params, mask);
+        }
+    };
+    (@momentum) => {
+        fn momentum(&self) -> Option<($crate::transform::MomentumKind, f64)> {
+            self.inner.momentum()
+        }
+    };
+    (@hyperparam) => {
+        fn hyperparam(&self, key: $crate::transform::Hyper) -> Option<f64> {
+            self.inner.hyperparam(key)
+        }
+    };
+}
+pub(crate) use forward_to_inner;
+
+/// Inside the `BlockTransform` impl of a stage that computes each tensor's
+/// whole update in `prepare` (into `state.update`, one `Vec` per tensor):
+/// the views are those buffers, and every block copies its part out.
+macro_rules! copy_prepared_update {
+    () => {
+        fn views<'a>(&self, state: &'a mut Self::State) -> impl Iterator<Item = Self::View<'a>> {
+            state.update.iter_mut().map(Vec::as_mut_slice)
+        }
+
+        #[inline(always)]
+        fn apply_block(&self, _: &(), update: &mut Self::View<'_>, u: &mut [S], _p: &[S]) {
+            u.copy_from_slice(update);
+        }
+
+        #[inline(always)]
+        fn apply_block_from(
+            &self,
+            _: &(),
+            update: &mut Self::View<'_>,
+            _src: &[S],
+            u: &mut [S],
+            _p: &[S],
+        ) {
+            u.copy_from_slice(update);
+        }
+    };
+}
+pub(crate) use copy_prepared_update;

@@ -1,7 +1,7 @@
 //! The shared helper that walks a store: every tensor in cache-sized blocks,
 //! each block through every stage, split across threads above a size threshold.
 
-use crate::buf::Split;
+use crate::buf::SplitAt;
 use crate::transform::{BlockTransform, Mask, Tensors};
 use descent_core::{Grads, Params, Scalar, StepCtx};
 use rayon::prelude::*;
@@ -16,8 +16,9 @@ pub const BLOCK: usize = 512;
 
 /// How a step splits its element-wise work across threads.
 ///
-/// Threads are scoped and spawned per step, which costs tens of
-/// microseconds, so small problems stay on the calling thread.
+/// A threaded step hands its pieces to descent's thread pool (no thread is
+/// spawned per step), but waking the pool still costs microseconds, so small
+/// problems stay on the calling thread.
 ///
 /// # Examples
 ///
@@ -175,7 +176,7 @@ struct Work<'a, S, V> {
     sq: Option<&'a mut [f64]>,
 }
 
-impl<'a, S, V: Split> Work<'a, S, V> {
+impl<'a, S, V: SplitAt> Work<'a, S, V> {
     /// Splits at `mid`, a multiple of [`BLOCK`] (so both halves start at a
     /// chunk boundary of the tensor).
     fn split_at(self, mid: usize) -> (Self, Self) {
@@ -207,6 +208,19 @@ impl<'a, S, V: Split> Work<'a, S, V> {
     }
 }
 
+/// One parameter group as [`apply`] walks it: its transform and state, the
+/// parameters it updates, and its scratch blocks (one per piece).
+pub(crate) struct Group<'a, S: Scalar, T: BlockTransform<S>> {
+    /// The group's transform.
+    pub(crate) t: &'a T,
+    /// Its state.
+    pub(crate) state: &'a mut T::State,
+    /// Which parameters of the store it updates, by id.
+    pub(crate) mask: &'a [bool],
+    /// Reused block buffers, one per piece of a threaded step.
+    pub(crate) scratch: &'a mut Vec<Vec<S>>,
+}
+
 /// One optimizer step of one group: reads `grads` (left intact), runs every
 /// stage block by block in a scratch buffer and adds the result to `params`.
 ///
@@ -215,16 +229,19 @@ impl<'a, S, V: Split> Work<'a, S, V> {
 /// ([`chunk_sq_sum`]) is written to its slot as the walk reads the chunk;
 /// slots of tensors outside `mask` are left as they are.
 pub(crate) fn apply<S: Scalar, T: BlockTransform<S>>(
-    t: &T,
-    state: &mut T::State,
+    group: Group<'_, S, T>,
     params: &mut Params<S>,
     grads: &Grads<S>,
-    mask: &[bool],
     ctx: &StepCtx,
     par: &Parallelism,
-    scratch: &mut Vec<Vec<S>>,
     mut sq: Option<&mut [f64]>,
 ) {
+    let Group {
+        t,
+        state,
+        mask,
+        scratch,
+    } = group;
     let coefs = t.prepare(state, Tensors::Grads(grads), params, Mask::new(mask), ctx);
     let total: usize = params
         .iter()
@@ -292,7 +309,7 @@ const PIECES_PER_THREAD: usize = 8;
 /// multiple of [`BLOCK`] from its start, so that a walk's blocks are the
 /// tensor's chunks on any number of threads.
 /// (The lists are the only allocation of a threaded step: a few words per tensor.)
-fn distribute<'a, S, V: Split>(
+fn distribute<'a, S, V: SplitAt>(
     works: impl Iterator<Item = Work<'a, S, V>>,
     total: usize,
     threads: usize,

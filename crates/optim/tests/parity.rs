@@ -16,29 +16,18 @@
 //! class or function, a hyperparameter this harness does not read or a
 //! value it cannot honour fails the case.
 
+mod common;
+
+use common::{cast, check_fields, close_scalar, list, tensor, widen};
 use descent_core::{ParamStore, Scalar, Tags};
 use descent_optim::Lbfgs;
 use descent_optim::transform::NormType;
 use descent_optim::{clip_grad_norm, clip_grad_value};
-use descent_testkit::golden::{self, Harness, Tensor, number};
+use descent_testkit::golden::{Harness, number};
 use descent_testkit::torch::{lbfgs, optimizer};
 use descent_testkit::{Hyper, assert_close};
 use nalgebra::{DMatrix, DVector};
 use serde_json::Value;
-
-fn cast<S: Scalar>(m: &DMatrix<f64>) -> DMatrix<S> {
-    m.map(S::cast)
-}
-
-fn widen<S: Scalar>(m: &DMatrix<S>) -> DMatrix<f64> {
-    m.map(|x| x.as_f64())
-}
-
-fn tensor(v: &Value, what: &str) -> Result<DMatrix<f64>, String> {
-    Tensor::parse(v)
-        .map(|t| t.matrix())
-        .map_err(|e| format!("{what}: {e}"))
-}
 
 /// Every field an optimizer case may have; any other fails the case.
 const OPTIMIZER_FIELDS: &[&str] = &[
@@ -95,20 +84,6 @@ impl<S: Scalar> Quadratic<S> {
     }
 }
 
-fn check_fields(case: &Value) -> Result<(), String> {
-    let obj = case.as_object().ok_or("case is not an object")?;
-    match obj.keys().find(|k| !OPTIMIZER_FIELDS.contains(&k.as_str())) {
-        Some(k) => Err(format!("unknown case field `{k}` (no check reads it)")),
-        None => Ok(()),
-    }
-}
-
-fn list<'a>(v: &'a Value, what: &str) -> Result<&'a [Value], String> {
-    v.as_array()
-        .map(Vec::as_slice)
-        .ok_or_else(|| format!("no `{what}` list"))
-}
-
 /// The largest |params[last] − params0|: Muon's bfloat16 reference is
 /// checked to a fraction of it (FORMAT-next.md: about 3%).
 fn movement(p0: &DMatrix<f64>, last: &Value) -> Result<f64, String> {
@@ -122,7 +97,7 @@ fn movement(p0: &DMatrix<f64>, last: &Value) -> Result<f64, String> {
 const BF16_FRACTION: f64 = 0.03;
 
 fn check_optimizer<S: Scalar>(case: &Value, (rtol, atol): (f64, f64)) -> Result<(), String> {
-    check_fields(case)?;
+    check_fields(case, OPTIMIZER_FIELDS)?;
     let class = case["optimizer"].as_str().ok_or("no `optimizer`")?;
     let p0 = tensor(&case["params0"], "params0")?;
     let objective = Quadratic::<S>::parse(&case["objective"])?;
@@ -236,10 +211,7 @@ fn check_lbfgs<S: Scalar>(
     {
         return Err("the LBFGS lists differ in length".into());
     }
-    let close = |what: String, got: f64, want: f64| {
-        let m = |x| DMatrix::from_element(1, 1, x);
-        assert_close(&what, &m(got), &m(want), rtol, atol)
-    };
+    let close = |what: String, got: f64, want: f64| close_scalar(&what, got, want, rtol, atol);
     // A p + b cancels near the optimum, where its error stays about
     // ε·‖A‖·‖p‖: gradients are checked to the tolerance relative to the
     // first one's size as well as their own.
@@ -357,37 +329,16 @@ fn check_clipping<S: Scalar>(case: &Value, (rtol, atol): (f64, f64)) -> Result<(
     Ok(())
 }
 
-/// Runs every optimizer and clipping case in precision `S`; returns the count checked.
+/// Every optimizer and clipping case in precision `S`; returns the count checked.
 fn run_all<S: Scalar>(tol: (f64, f64)) -> usize {
-    let cases = golden::cases(Harness::Optim).unwrap_or_else(|e| panic!("{e}"));
-    let mut failures = Vec::new();
-    for case in &cases {
-        let check: fn(&Value, (f64, f64)) -> Result<(), String> = match case.kind.as_str() {
-            "optimizers" => check_optimizer::<S>,
-            "clipping" => check_clipping::<S>,
-            other => {
-                failures.push(format!("{}: no check for kind `{other}`", case.at()));
-                continue;
-            }
-        };
-        if let Err(e) = check(&case.value, tol) {
-            failures.push(format!("{}: {e}", case.at()));
-        }
-    }
-    println!(
-        "{}: checked {} golden cases ({} failed)",
-        S::NAME,
-        cases.len(),
-        failures.len()
-    );
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
-    cases.len()
+    common::run_all::<S>(
+        Harness::Optim,
+        &[
+            ("optimizers", check_optimizer::<S>),
+            ("clipping", check_clipping::<S>),
+        ],
+        tol,
+    )
 }
 
 #[test]

@@ -11,28 +11,16 @@
 //! class or function, a hyperparameter this harness does not read or a
 //! value it cannot honour fails the case.
 
+mod common;
+
+use common::{cast, check_fields, close_scalar, list, tensor, widen};
 use descent_core::{ParamStore, Scalar, Tags};
 use descent_optim::transform::HessianFeed;
 use descent_testkit::assert_close;
-use descent_testkit::golden::{self, Harness, Tensor, number};
+use descent_testkit::golden::{Harness, number};
 use descent_testkit::optax;
 use descent_testkit::torch;
-use nalgebra::DMatrix;
 use serde_json::Value;
-
-fn cast<S: Scalar>(m: &DMatrix<f64>) -> DMatrix<S> {
-    m.map(S::cast)
-}
-
-fn widen<S: Scalar>(m: &DMatrix<S>) -> DMatrix<f64> {
-    m.map(|x| x.as_f64())
-}
-
-fn tensor(v: &Value, what: &str) -> Result<DMatrix<f64>, String> {
-    Tensor::parse(v)
-        .map(|t| t.matrix())
-        .map_err(|e| format!("{what}: {e}"))
-}
 
 /// Per-step records a case may carry beside `params`, each checked after
 /// every step: the evaluation point (`eval_params`: schedule-free's `x`;
@@ -73,14 +61,7 @@ fn find_key<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
 }
 
 fn check_optimizer<S: Scalar>(case: &Value, (rtol, atol): (f64, f64)) -> Result<(), String> {
-    if let Some(unknown) = case
-        .as_object()
-        .ok_or("case is not an object")?
-        .keys()
-        .find(|k| !CASE_KEYS.contains(&k.as_str()))
-    {
-        return Err(format!("no check for the case's `{unknown}`"));
-    }
+    check_fields(case, CASE_KEYS)?;
     let class = case["optimizer"].as_str().ok_or("no `optimizer`")?;
     let p0 = tensor(&case["params0"], "params0")?;
     let mut store = ParamStore::<S>::new();
@@ -100,35 +81,13 @@ fn check_optimizer<S: Scalar>(case: &Value, (rtol, atol): (f64, f64)) -> Result<
             cast::<S>(&tensor(&o["b"], "b")?),
         )),
     };
-    let grads = case["grads"].as_array().ok_or("no `grads`")?;
-    let want = case["params"].as_array().ok_or("no `params`")?;
+    let grads = list(&case["grads"], "grads")?;
+    let want = list(&case["params"], "params")?;
     if grads.len() != want.len() || grads.is_empty() {
         return Err("`grads` and `params` differ in length".into());
     }
-    let mut records = Vec::new();
-    for &key in EVAL_RECORDS {
-        if let Some(r) = case.get(key) {
-            let r = r
-                .as_array()
-                .ok_or_else(|| format!("`{key}` is not a list"))?;
-            if r.len() != grads.len() {
-                return Err(format!("`{key}` and `grads` differ in length"));
-            }
-            records.push((key, r));
-        }
-    }
-    let mut scalars = Vec::new();
-    for &key in STATE_RECORDS {
-        if let Some(r) = case.get(key) {
-            let r = r
-                .as_array()
-                .ok_or_else(|| format!("`{key}` is not a list"))?;
-            if r.len() != grads.len() {
-                return Err(format!("`{key}` and `grads` differ in length"));
-            }
-            scalars.push((key, r));
-        }
-    }
+    let records = per_step(case, EVAL_RECORDS, grads.len())?;
+    let scalars = per_step(case, STATE_RECORDS, grads.len())?;
     let estimates = hessian_estimates(case)?;
     let mut provided = 0;
     for (k, (g, w)) in grads.iter().zip(want).enumerate() {
@@ -158,13 +117,7 @@ fn check_optimizer<S: Scalar>(case: &Value, (rtol, atol): (f64, f64)) -> Result<
                 .and_then(number)
                 .ok_or_else(|| format!("no number `{key}` in the optimizer's state"))?;
             let want = number(&r[k]).ok_or_else(|| format!("`{key}[{k}]` is not a number"))?;
-            assert_close(
-                &format!("{key} after step {k}"),
-                &DMatrix::from_element(1, 1, got),
-                &DMatrix::from_element(1, 1, want),
-                rtol,
-                atol,
-            )?;
+            close_scalar(&format!("{key} after step {k}"), got, want, rtol, atol)?;
         }
         for (key, r) in &records {
             let mut eval = store.params().clone();
@@ -186,6 +139,28 @@ fn check_optimizer<S: Scalar>(case: &Value, (rtol, atol): (f64, f64)) -> Result<
         ));
     }
     Ok(())
+}
+
+/// The lists the case records under `keys` (those it has), each checked
+/// to hold one entry per step.
+fn per_step<'c>(
+    case: &'c Value,
+    keys: &[&'static str],
+    steps: usize,
+) -> Result<Vec<(&'static str, &'c Vec<Value>)>, String> {
+    let mut out = Vec::new();
+    for &key in keys {
+        if let Some(r) = case.get(key) {
+            let r = r
+                .as_array()
+                .ok_or_else(|| format!("`{key}` is not a list"))?;
+            if r.len() != steps {
+                return Err(format!("`{key}` and `grads` differ in length"));
+            }
+            out.push((key, r));
+        }
+    }
+    Ok(out)
 }
 
 /// Sophia's Hessian-diagonal estimates, in the order its estimator is
@@ -228,36 +203,9 @@ fn hessian_estimates(case: &Value) -> Result<Vec<Vec<f64>>, String> {
         .collect()
 }
 
-/// Runs every optax case in precision `S`; returns the count checked.
+/// Every optax case in precision `S`; returns the count checked.
 fn run_all<S: Scalar>(tol: (f64, f64)) -> usize {
-    let cases = golden::cases(Harness::Optax).unwrap_or_else(|e| panic!("{e}"));
-    let mut failures = Vec::new();
-    for case in &cases {
-        let check: fn(&Value, (f64, f64)) -> Result<(), String> = match case.kind.as_str() {
-            "optimizers" => check_optimizer::<S>,
-            other => {
-                failures.push(format!("{}: no check for kind `{other}`", case.at()));
-                continue;
-            }
-        };
-        if let Err(e) = check(&case.value, tol) {
-            failures.push(format!("{}: {e}", case.at()));
-        }
-    }
-    println!(
-        "{}: checked {} golden cases ({} failed)",
-        S::NAME,
-        cases.len(),
-        failures.len()
-    );
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
-    cases.len()
+    common::run_all::<S>(Harness::Optax, &[("optimizers", check_optimizer::<S>)], tol)
 }
 
 #[test]

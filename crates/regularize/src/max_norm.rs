@@ -2,8 +2,8 @@
 
 use crate::error::positive;
 use crate::{Result, weights_only};
+use descent_core::Selector;
 use descent_core::{Params, Scalar};
-use descent_optim::Selector;
 
 /// The max-norm constraint of Srivastava et al. (2014), used with dropout:
 /// after each step, every row of a selected weight matrix (in PyTorch's

@@ -2,8 +2,8 @@
 
 use crate::Result;
 use crate::error::{check, non_negative};
+use descent_core::Selector;
 use descent_core::{ParamStore, Scalar};
-use descent_optim::Selector;
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 

@@ -8,8 +8,8 @@ mod norms;
 
 pub use norms::{ElasticNet, L1, L2};
 
+use descent_core::Selector;
 use descent_core::{ParamStore, Params, Scalar, Tags};
-use descent_optim::Selector;
 use nalgebra::DMatrix;
 
 /// A penalty added to the training loss, such as λ/2·‖w‖².

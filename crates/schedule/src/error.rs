@@ -98,7 +98,8 @@ pub enum Error {
     },
 }
 
-/// The name the style guide uses for [`Error`].
+/// The old second name of [`Error`]; every crate's error is `<crate>::Error`.
+#[deprecated(since = "0.1.0", note = "use `descent_schedule::Error`")]
 pub type ScheduleError = Error;
 
 /// `Result` with [`Error`] as the default error type.

@@ -67,7 +67,9 @@ mod warmup_cosine;
 pub use cosine::CosineAnnealingLr;
 pub use cyclic::{CyclicLr, CyclicLrConfig, CyclicMode};
 pub use descent_core::Direction;
-pub use error::{Error, Result, ScheduleError};
+#[allow(deprecated)]
+pub use error::ScheduleError;
+pub use error::{Error, Result};
 pub use exponential::ExponentialLr;
 pub use lambda::LambdaLr;
 pub use linear::{ConstantLr, LinearLr};

@@ -1,5 +1,7 @@
 //! Dev-only helpers shared by descent's tests.
 //!
+//! - [`alloc`]: a per-thread counting global allocator (steady-state
+//!   allocation tests).
 //! - [`golden`]: loads the PyTorch reference files of `$DESCENT_GOLDEN_DIR`
 //!   (default: the repository's `tests/golden/`) described in their
 //!   `FORMAT.md`, and hands each parity test the cases it checks.
@@ -15,6 +17,7 @@
 //! - [`assert_close`]: element-wise comparison with a relative tolerance and
 //!   an absolute floor that names the first offending element.
 
+pub mod alloc;
 mod compare;
 pub mod data;
 pub mod golden;

@@ -10,48 +10,13 @@
 
 mod support;
 
+use descent_testkit::alloc::{CountingAlloc, counters};
 use descent_train::{BatchInfo, Callback, Clip, Control, Data, TrainConfig};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::sync::{Arc, Mutex};
 use support::*;
 
-struct Counting;
-
-thread_local! {
-    static ALLOCS: Cell<usize> = const { Cell::new(0) };
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-}
-
-fn count(n: usize, bytes: isize) {
-    let _ = ALLOCS.try_with(|a| a.set(a.get() + n));
-    let _ = LIVE.try_with(|l| l.set(l.get() + bytes));
-}
-
-fn counters() -> (usize, isize) {
-    (ALLOCS.with(Cell::get), LIVE.with(Cell::get))
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count(1, layout.size() as isize);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        count(0, -(layout.size() as isize));
-        // SAFETY: `ptr` came from `alloc` above with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count(1, new_size as isize - layout.size() as isize);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAlloc = CountingAlloc;
 
 /// Counter readings after each micro-batch, in preallocated storage.
 struct Probe(Arc<Mutex<Vec<(usize, isize)>>>);

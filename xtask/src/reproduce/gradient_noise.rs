@@ -52,16 +52,16 @@ fn gradient(
     x: &DMatrix<f32>,
     labels: &[usize],
     rows: &[usize],
-    unused_rng: &mut rand_chacha::ChaCha8Rng,
     out: &mut Vec<f64>,
 ) {
+    // Evaluation mode draws no random numbers; `NnCtx` only requires an RNG.
+    let mut unused_rng = rng(0, "eval");
     let xb = x.select_rows(rows);
     let yb: Vec<usize> = rows.iter().map(|&i| labels[i]).collect();
     tape.reset();
     state.params.zero_grad();
     let loss = {
-        // Evaluation mode draws no random numbers; the RNG is only required.
-        let mut ctx = NnCtx::new(tape, state, Mode::Eval, unused_rng);
+        let mut ctx = NnCtx::new(tape, state, Mode::Eval, &mut unused_rng);
         let logits = model.forward(&mut ctx, tape.constant(&xb));
         logits.cross_entropy(&yb, &CrossEntropyConfig::default())
     };
@@ -120,32 +120,13 @@ fn run(ctx: &Ctx) -> Result<Outcome> {
     // The full gradient and C from the N per-sample gradients.
     ctx.stage(format!("{n} per-sample gradients"));
     let mut tape = Tape::new();
-    let mut eval_rng = rng(ctx.seed, "eval");
     let all: Vec<usize> = (0..n).collect();
     let mut full = Vec::new();
-    gradient(
-        &mut tape,
-        &model,
-        &mut state,
-        &x,
-        &labels,
-        &all,
-        &mut eval_rng,
-        &mut full,
-    );
+    gradient(&mut tape, &model, &mut state, &x, &labels, &all, &mut full);
     let mut gi = Vec::new();
     let mut c = 0.0;
     for i in 0..n {
-        gradient(
-            &mut tape,
-            &model,
-            &mut state,
-            &x,
-            &labels,
-            &[i],
-            &mut eval_rng,
-            &mut gi,
-        );
+        gradient(&mut tape, &model, &mut state, &x, &labels, &[i], &mut gi);
         c += dist2(&gi, &full);
         ctx.tick();
     }
@@ -166,16 +147,7 @@ fn run(ctx: &Ctx) -> Result<Outcome> {
         let (mut s1, mut s2) = (0.0, 0.0);
         for _ in 0..draws {
             let rows = rand::seq::index::sample(&mut draw_rng, n, b).into_vec();
-            gradient(
-                &mut tape,
-                &model,
-                &mut state,
-                &x,
-                &labels,
-                &rows,
-                &mut eval_rng,
-                &mut gb,
-            );
+            gradient(&mut tape, &model, &mut state, &x, &labels, &rows, &mut gb);
             let d = dist2(&gb, &full);
             s1 += d;
             s2 += d * d;

@@ -144,6 +144,7 @@ impl MixUp {
 
     /// Mixes `batch` (`N` images, NCHW) in place and writes `N × n_classes`
     /// soft `targets`; sample `i` is keyed by `(seed, epoch, indices[i])`.
+    #[allow(clippy::too_many_arguments)] // public API kept this session (issue 22: a batch struct)
     pub fn apply(
         &self,
         seed: u64,
@@ -196,6 +197,7 @@ impl CutMix {
     }
 
     /// Like [`MixUp::apply`], pasting boxes instead of blending.
+    #[allow(clippy::too_many_arguments)] // public API kept this session (issue 22: a batch struct)
     pub fn apply(
         &self,
         seed: u64,

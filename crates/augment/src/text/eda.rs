@@ -6,138 +6,19 @@ use crate::error::check_prob;
 use crate::{Error, Result};
 use rand::seq::SliceRandom;
 use rand::{Rng, RngExt};
+use std::sync::LazyLock;
 
-/// The stop-word list of the EDA reference implementation (never replaced).
-pub const EDA_STOP_WORDS: [&str; 128] = [
-    "i",
-    "me",
-    "my",
-    "myself",
-    "we",
-    "our",
-    "ours",
-    "ourselves",
-    "you",
-    "your",
-    "yours",
-    "yourself",
-    "yourselves",
-    "he",
-    "him",
-    "his",
-    "himself",
-    "she",
-    "her",
-    "hers",
-    "herself",
-    "it",
-    "its",
-    "itself",
-    "they",
-    "them",
-    "their",
-    "theirs",
-    "themselves",
-    "what",
-    "which",
-    "who",
-    "whom",
-    "this",
-    "that",
-    "these",
-    "those",
-    "am",
-    "is",
-    "are",
-    "was",
-    "were",
-    "be",
-    "been",
-    "being",
-    "have",
-    "has",
-    "had",
-    "having",
-    "do",
-    "does",
-    "did",
-    "doing",
-    "a",
-    "an",
-    "the",
-    "and",
-    "but",
-    "if",
-    "or",
-    "because",
-    "as",
-    "until",
-    "while",
-    "of",
-    "at",
-    "by",
-    "for",
-    "with",
-    "about",
-    "against",
-    "between",
-    "into",
-    "through",
-    "during",
-    "before",
-    "after",
-    "above",
-    "below",
-    "to",
-    "from",
-    "up",
-    "down",
-    "in",
-    "out",
-    "on",
-    "off",
-    "over",
-    "under",
-    "again",
-    "further",
-    "then",
-    "once",
-    "here",
-    "there",
-    "when",
-    "where",
-    "why",
-    "how",
-    "all",
-    "any",
-    "both",
-    "each",
-    "few",
-    "more",
-    "most",
-    "other",
-    "some",
-    "such",
-    "no",
-    "nor",
-    "not",
-    "only",
-    "own",
-    "same",
-    "so",
-    "than",
-    "too",
-    "very",
-    "s",
-    "t",
-    "can",
-    "will",
-    "just",
-    "don",
-    "should",
-    "now",
-    "",
-];
+/// The stop-word list of the EDA reference implementation (never replaced),
+/// in its order: `data/eda_stop_words.txt`, then the empty string the
+/// reference list ends with.
+pub static EDA_STOP_WORDS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    include_str!("../../data/eda_stop_words.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .chain(std::iter::once(""))
+        .collect()
+});
 
 /// The EDA hyperparameters; `Default` is the paper's (0.1 each, 9 augmented sentences).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -387,6 +268,18 @@ mod tests {
     use crate::text::Pos;
     use crate::{OpCtx, SampleKey};
     use proptest::prelude::*;
+
+    /// The data file reads back as the reference list: 128 entries, in its
+    /// order, ending with the empty string, no duplicates.
+    #[test]
+    fn stop_words_read_back_as_the_reference_list() {
+        let words = &*EDA_STOP_WORDS;
+        assert_eq!(words.len(), 128);
+        assert_eq!(&words[..4], ["i", "me", "my", "myself"]);
+        assert_eq!(&words[125..], ["should", "now", ""]);
+        let unique: std::collections::BTreeSet<_> = words.iter().collect();
+        assert_eq!(unique.len(), words.len());
+    }
 
     /// Whether `b` is a synonym of `a` up to inflection: the two are
     /// synonyms, or base forms of theirs in one part of speech are.

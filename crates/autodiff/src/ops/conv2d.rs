@@ -3,9 +3,9 @@
 
 mod im2col;
 
-use super::matmul::{Mat, gemm, gemm_mat};
 use super::reduce::sum_slice;
 use super::{BackCtx, Backward, Op};
+use crate::gemm::{Mat, gemm, gemm_mat};
 use crate::par;
 use crate::pool::Pool;
 use crate::var::Var;
@@ -20,14 +20,14 @@ use nalgebra::{DMatrix, Dyn};
 /// # Examples
 ///
 /// ```
-/// use descent_autodiff::Conv2dConfig;
+/// use descent_autodiff::Conv2dGeometry;
 ///
-/// let cfg = Conv2dConfig::new(3, 3).stride(2, 2).padding(1, 1);
+/// let cfg = Conv2dGeometry::new(3, 3).stride(2, 2).padding(1, 1);
 /// assert_eq!(cfg.kernel_size, (3, 3));
 /// assert_eq!(cfg.dilation, (1, 1));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Conv2dConfig {
+pub struct Conv2dGeometry {
     /// Kernel height and width `(kH, kW)`.
     pub kernel_size: (usize, usize),
     /// Step between neighbouring windows, `(sH, sW)`; PyTorch's default `(1, 1)`.
@@ -38,10 +38,10 @@ pub struct Conv2dConfig {
     pub dilation: (usize, usize),
 }
 
-impl Conv2dConfig {
+impl Conv2dGeometry {
     /// A `kh × kw` kernel with PyTorch's defaults: stride 1, no padding, no dilation.
     pub fn new(kh: usize, kw: usize) -> Self {
-        Conv2dConfig {
+        Conv2dGeometry {
             kernel_size: (kh, kw),
             stride: (1, 1),
             padding: (0, 0),
@@ -130,14 +130,14 @@ impl<'t, S: Scalar> Var<'t, S> {
     /// # Examples
     ///
     /// ```
-    /// use descent_autodiff::{Conv2dConfig, ImageShape, Tape};
+    /// use descent_autodiff::{Conv2dGeometry, ImageShape, Tape};
     /// use nalgebra::DMatrix;
     ///
     /// let tape = Tape::<f64>::new();
     /// // one 1×3×3 image holding 1..9, a 2×2 kernel of ones, no bias
     /// let x = tape.constant_image(&DMatrix::from_fn(1, 9, |_, j| (j + 1) as f64), ImageShape::new(1, 3, 3));
     /// let w = tape.constant(&DMatrix::from_element(1, 4, 1.0));
-    /// let y = x.conv2d(w, None, &Conv2dConfig::new(2, 2));
+    /// let y = x.conv2d(w, None, &Conv2dGeometry::new(2, 2));
     /// assert_eq!(y.image(), Some(ImageShape::new(1, 2, 2)));
     /// assert_eq!(y.value().as_slice(), &[12.0, 16.0, 24.0, 28.0]);
     /// ```
@@ -145,7 +145,7 @@ impl<'t, S: Scalar> Var<'t, S> {
         self,
         weight: Var<'t, S>,
         bias: Option<Var<'t, S>>,
-        cfg: &Conv2dConfig,
+        cfg: &Conv2dGeometry,
     ) -> Var<'t, S> {
         self.same_tape(weight, "conv2d");
         if let Some(b) = bias {

@@ -18,7 +18,7 @@ pub struct Conv2dConfig {
     pub out_channels: usize,
     /// Stride, padding, dilation and kernel size (PyTorch's defaults: stride 1,
     /// no padding, dilation 1).
-    pub geometry: descent_autodiff::Conv2dConfig,
+    pub geometry: descent_autodiff::Conv2dGeometry,
     /// Whether to learn a bias; default `true`.
     pub bias: bool,
 }
@@ -36,7 +36,7 @@ impl Conv2dConfig {
         Conv2dConfig {
             in_channels,
             out_channels,
-            geometry: descent_autodiff::Conv2dConfig::new(kh, kw),
+            geometry: descent_autodiff::Conv2dGeometry::new(kh, kw),
             bias: true,
         }
     }

@@ -44,18 +44,13 @@ impl<S: Scalar, T: BlockTransform<S>> Runner<S> for Bound<S, T> {
         par: &Parallelism,
         sq: Option<&mut [f64]>,
     ) {
-        let t = &self.transform;
-        walk::apply(
-            t,
-            &mut self.state,
-            params,
-            grads,
-            &self.mask,
-            ctx,
-            par,
-            &mut self.scratch,
-            sq,
-        );
+        let group = walk::Group {
+            t: &self.transform,
+            state: &mut self.state,
+            mask: &self.mask,
+            scratch: &mut self.scratch,
+        };
+        walk::apply(group, params, grads, ctx, par, sq);
     }
 
     fn mask(&self) -> &[bool] {

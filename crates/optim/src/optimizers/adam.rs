@@ -24,6 +24,11 @@ use crate::transform::{ScaleByAdam, scale_by_adam};
 /// store.grad_mut(w).fill(0.5);
 /// opt.step(&mut store)?;
 /// assert!((store.value(w)[0] - 0.99).abs() < 1e-6);
+/// // The same optimizer, built from its arguments:
+/// let mut same = cfg.build(&store)?;
+/// store.params_mut().set_value(w, DMatrix::from_element(2, 2, 1.0))?;
+/// same.step(&mut store)?;
+/// assert!((store.value(w)[0] - 0.99).abs() < 1e-6);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Copy, Debug)]

@@ -3,12 +3,12 @@
 
 use crate::error::{Result, non_negative, unit_interval};
 use crate::optimizers::{OptimizerConfig, optimizer_constructors};
-use crate::select::Selector;
 use crate::transform::{
     AddDecayedWeights, Chain, Masked, ScaleByLearningRate, ScaleByNovograd, ScaleByOptaxAdam,
     ScaleByTrustRatio, Trace, add_decayed_weights, chain, masked, scale_by_learning_rate,
     scale_by_novograd, scale_by_optax_adam, scale_by_trust_ratio, trace,
 };
+use descent_core::Selector;
 
 /// Checks optax's `(b1, b2)`.
 pub(crate) fn check_b1_b2(b1: f64, b2: f64) -> Result<()> {

@@ -3,8 +3,8 @@
 use crate::error::{Result, non_negative, positive};
 use crate::optimizer::Optimizer;
 use crate::optimizers::{AdamWConfig, OptimizerConfig, optimizer_constructors};
-use crate::select::Selector;
 use crate::transform::{AdjustLr, ScaleByMuon, scale_by_muon};
+use descent_core::Selector;
 use descent_core::range::check;
 use descent_core::{Params, Scalar};
 

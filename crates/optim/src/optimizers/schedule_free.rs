@@ -5,12 +5,12 @@
 use crate::error::{Error, Result, closed_unit_interval, non_negative, positive, unit_interval};
 use crate::optimizer::Optimizer;
 use crate::optimizers::{OptimizerConfig, optimizer_constructors, with_groups};
-use crate::select::Selector;
 use crate::transform::{
     AddDecayedWeights, BlockTransform, Chain, Lookahead as LookaheadStage, ScaleByLearningRate,
     ScaleByOptaxRms, ScheduleFree, add_decayed_weights, chain, lookahead, scale_by_learning_rate,
     scale_by_optax_rms, schedule_free,
 };
+use descent_core::Selector;
 use descent_core::{Params, Scalar};
 
 /// optax `lookahead` (Zhang et al. 2019) around a fast optimizer given by

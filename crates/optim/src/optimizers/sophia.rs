@@ -4,11 +4,11 @@
 use crate::error::{Error, Result, non_negative, positive, unit_interval};
 use crate::optimizers::lamb::check_b1_b2;
 use crate::optimizers::{OptimizerConfig, optimizer_constructors};
-use crate::select::Selector;
 use crate::transform::{
     AddDecayedWeights, Chain, HessianFeed, Masked, ScaleByLearningRate, ScaleBySophia,
     add_decayed_weights, chain, masked, scale_by_learning_rate, scale_by_sophia,
 };
+use descent_core::Selector;
 
 /// optax `contrib.sophia` (Liu et al. 2023): `scale_by_sophia` →
 /// `add_decayed_weights` (on `weight_decay_mask`; absent when 0) →

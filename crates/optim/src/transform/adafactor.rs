@@ -1,7 +1,9 @@
 //! `scale_by_adafactor`: PyTorch 2.15's Adafactor, factored second moments.
 
 use crate::buf::Bufs;
-use crate::transform::{BlockTransform, Mask, Tensors, gradient_transform_via_blocks};
+use crate::transform::{
+    BlockTransform, Mask, Tensors, copy_prepared_update, gradient_transform_via_blocks,
+};
 use descent_core::{Params, Scalar, StepCtx};
 use serde::{Deserialize, Serialize};
 
@@ -248,26 +250,7 @@ impl<S: Scalar> BlockTransform<S> for ScaleByAdafactor {
         }
     }
 
-    fn views<'a>(&self, state: &'a mut Self::State) -> impl Iterator<Item = Self::View<'a>> {
-        state.update.iter_mut().map(Vec::as_mut_slice)
-    }
-
-    #[inline(always)]
-    fn apply_block(&self, _: &(), update: &mut Self::View<'_>, u: &mut [S], _p: &[S]) {
-        u.copy_from_slice(update);
-    }
-
-    #[inline(always)]
-    fn apply_block_from(
-        &self,
-        _: &(),
-        update: &mut Self::View<'_>,
-        _src: &[S],
-        u: &mut [S],
-        _p: &[S],
-    ) {
-        u.copy_from_slice(update);
-    }
+    copy_prepared_update!();
 }
 gradient_transform_via_blocks!(ScaleByAdafactor);
 

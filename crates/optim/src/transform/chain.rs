@@ -1,6 +1,6 @@
 //! `chain`: stages applied one after the other, fused block by block.
 
-use crate::buf::Split;
+use crate::buf::SplitAt;
 use crate::transform::{BlockTransform, Hyper, Mask, MomentumKind, Tensors, route};
 use crate::walk::BLOCK;
 use descent_core::{GradientTransform, Grads, Params, Scalar, StepCtx};

@@ -1,8 +1,10 @@
 //! `lookahead`: slow and fast weights around any inner chain (optax).
 
 use crate::buf::Bufs;
-use crate::transform::{BlockTransform, Hyper, Mask, MomentumKind, Tensors};
-use descent_core::{GradientTransform, Grads, Params, Scalar, StepCtx};
+use crate::transform::{
+    BlockTransform, Mask, Tensors, forward_to_inner, gradient_transform_via_blocks,
+};
+use descent_core::{Params, Scalar, StepCtx};
 use serde::{Deserialize, Serialize};
 
 /// Lookahead (Zhang et al. 2019) around a fast optimizer `inner` (optax `lookahead`).
@@ -103,12 +105,7 @@ impl<S: Scalar, T: BlockTransform<S>> BlockTransform<S> for Lookahead<T> {
     type View<'a> = (T::View<'a>, &'a mut [S]);
 
     fn init_masked(&self, params: &Params<S>, mask: Mask<'_>) -> Self::State {
-        let mut slow = Bufs::zeros(params, mask);
-        for ((id, _, v), s) in params.iter().zip(slow.slices_mut()) {
-            if mask.contains(id) {
-                s.copy_from_slice(v.as_slice());
-            }
-        }
+        let slow = Bufs::copy_of(params, mask);
         LookaheadState {
             inner: self.inner.init_masked(params, mask),
             slow,
@@ -120,17 +117,7 @@ impl<S: Scalar, T: BlockTransform<S>> BlockTransform<S> for Lookahead<T> {
         self.inner.reads_input()
     }
 
-    fn check_params(&self, params: &Params<S>, mask: Mask<'_>) -> crate::Result<()> {
-        self.inner.check_params(params, mask)
-    }
-
-    fn hyperparam(&self, key: Hyper) -> Option<f64> {
-        self.inner.hyperparam(key)
-    }
-
-    fn momentum(&self) -> Option<(MomentumKind, f64)> {
-        self.inner.momentum()
-    }
+    forward_to_inner!(check_params, hyperparam, momentum);
 
     fn prepare(
         &self,
@@ -193,23 +180,7 @@ impl<S: Scalar, T: BlockTransform<S>> BlockTransform<S> for Lookahead<T> {
     }
 }
 
-impl<S: Scalar, T: BlockTransform<S>> GradientTransform<S> for Lookahead<T> {
-    type State = <Self as BlockTransform<S>>::State;
-
-    fn init(&self, params: &Params<S>) -> Self::State {
-        self.init_masked(params, Mask::ALL)
-    }
-
-    fn update(
-        &self,
-        grads: &mut Grads<S>,
-        state: &mut Self::State,
-        params: &Params<S>,
-        ctx: &StepCtx,
-    ) {
-        crate::walk::update_in_place(self, grads, state, params, ctx);
-    }
-}
+gradient_transform_via_blocks!(Lookahead<T>, T: [crate::BlockTransform<S>]);
 
 #[cfg(test)]
 mod tests {

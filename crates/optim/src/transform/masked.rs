@@ -1,8 +1,10 @@
 //! `masked`: apply a transform to the selected parameters only.
 
-use crate::select::Selector;
-use crate::transform::{BlockTransform, Hyper, Mask, MomentumKind, Tensors};
-use descent_core::{GradientTransform, Grads, Params, Scalar, StepCtx};
+use crate::transform::{
+    BlockTransform, Mask, Tensors, forward_to_inner, gradient_transform_via_blocks,
+};
+use descent_core::Selector;
+use descent_core::{Params, Scalar, StepCtx};
 use serde::{Deserialize, Serialize};
 
 /// A transform restricted to the parameters a [`Selector`] picks; the others
@@ -67,17 +69,11 @@ impl<S: Scalar, T: BlockTransform<S>> BlockTransform<S> for Masked<T> {
         self.inner.check_params(params, Mask::new(&mask))
     }
 
-    fn momentum(&self) -> Option<(MomentumKind, f64)> {
-        self.inner.momentum()
-    }
+    forward_to_inner!(momentum, hyperparam);
 
     fn eval_params(&self, state: &Self::State, params: &mut Params<S>, _outer: Mask<'_>) {
         self.inner
             .eval_params(&state.inner, params, Mask::new(&state.mask));
-    }
-
-    fn hyperparam(&self, key: Hyper) -> Option<f64> {
-        self.inner.hyperparam(key)
     }
 
     fn prepare(
@@ -120,20 +116,4 @@ impl<S: Scalar, T: BlockTransform<S>> BlockTransform<S> for Masked<T> {
     }
 }
 
-impl<S: Scalar, T: BlockTransform<S>> GradientTransform<S> for Masked<T> {
-    type State = <Self as BlockTransform<S>>::State;
-
-    fn init(&self, params: &Params<S>) -> Self::State {
-        self.init_masked(params, Mask::ALL)
-    }
-
-    fn update(
-        &self,
-        grads: &mut Grads<S>,
-        state: &mut Self::State,
-        params: &Params<S>,
-        ctx: &StepCtx,
-    ) {
-        crate::walk::update_in_place(self, grads, state, params, ctx);
-    }
-}
+gradient_transform_via_blocks!(Masked<T>, T: [crate::BlockTransform<S>]);

@@ -4,7 +4,8 @@ use crate::buf::Bufs;
 use crate::error::Error;
 use crate::transform::adafactor::lerp;
 use crate::transform::{
-    BlockTransform, Mask, MomentumKind, Tensors, gradient_transform_via_blocks,
+    BlockTransform, Mask, MomentumKind, Tensors, copy_prepared_update,
+    gradient_transform_via_blocks,
 };
 use descent_core::{Params, Scalar, StepCtx};
 use nalgebra::DMatrix;
@@ -231,26 +232,7 @@ impl<S: Scalar> BlockTransform<S> for ScaleByMuon {
         }
     }
 
-    fn views<'a>(&self, state: &'a mut Self::State) -> impl Iterator<Item = Self::View<'a>> {
-        state.update.iter_mut().map(Vec::as_mut_slice)
-    }
-
-    #[inline(always)]
-    fn apply_block(&self, _: &(), update: &mut Self::View<'_>, u: &mut [S], _p: &[S]) {
-        u.copy_from_slice(update);
-    }
-
-    #[inline(always)]
-    fn apply_block_from(
-        &self,
-        _: &(),
-        update: &mut Self::View<'_>,
-        _src: &[S],
-        u: &mut [S],
-        _p: &[S],
-    ) {
-        u.copy_from_slice(update);
-    }
+    copy_prepared_update!();
 }
 gradient_transform_via_blocks!(ScaleByMuon);
 

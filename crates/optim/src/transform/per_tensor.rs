@@ -4,7 +4,7 @@
 //! its tensor, and the sequential reductions optax's `jnp.linalg.norm` and
 //! `vdot` compute on one leaf.
 
-use crate::buf::Split;
+use crate::buf::SplitAt;
 use crate::float::Wide;
 use descent_core::Scalar;
 use serde::de::Deserializer;
@@ -35,7 +35,7 @@ impl<'de> Deserialize<'de> for PerTensor {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Each<T>(pub T);
 
-impl<T: Copy> Split for Each<T> {
+impl<T: Copy> SplitAt for Each<T> {
     fn split_at(self, _mid: usize) -> (Self, Self) {
         (self, self)
     }

@@ -122,12 +122,7 @@ impl<S: Scalar> BlockTransform<S> for ScaleByProdigy {
     type View<'a> = (&'a mut [S], &'a mut [S]);
 
     fn init_masked(&self, params: &Params<S>, mask: Mask<'_>) -> Self::State {
-        let mut params0 = Bufs::zeros(params, mask);
-        for ((id, _, v), p0) in params.iter().zip(params0.slices_mut()) {
-            if mask.contains(id) {
-                p0.copy_from_slice(v.as_slice());
-            }
-        }
+        let params0 = Bufs::copy_of(params, mask);
         ScaleByProdigyState {
             count: 0,
             exp_avg: Bufs::zeros(params, mask),

@@ -2,8 +2,10 @@
 //! chain (optax `contrib.schedule_free`).
 
 use crate::buf::Bufs;
-use crate::transform::{BlockTransform, Hyper, Mask, MomentumKind, Tensors};
-use descent_core::{GradientTransform, Grads, Params, Scalar, StepCtx};
+use crate::transform::{
+    BlockTransform, Mask, Tensors, forward_to_inner, gradient_transform_via_blocks,
+};
+use descent_core::{Params, Scalar, StepCtx};
 use serde::{Deserialize, Serialize};
 
 /// Schedule-free averaging (Defazio et al. 2024) around a base optimizer.
@@ -130,12 +132,7 @@ impl<S: Scalar, T: BlockTransform<S>> BlockTransform<S> for ScheduleFree<T> {
     type View<'a> = (T::View<'a>, &'a mut [S]);
 
     fn init_masked(&self, params: &Params<S>, mask: Mask<'_>) -> Self::State {
-        let mut z = Bufs::zeros(params, mask);
-        for ((id, _, v), z) in params.iter().zip(z.slices_mut()) {
-            if mask.contains(id) {
-                z.copy_from_slice(v.as_slice());
-            }
-        }
+        let z = Bufs::copy_of(params, mask);
         ScheduleFreeState {
             inner: self.inner.init_masked(params, mask),
             z,
@@ -149,17 +146,7 @@ impl<S: Scalar, T: BlockTransform<S>> BlockTransform<S> for ScheduleFree<T> {
         self.inner.reads_input()
     }
 
-    fn check_params(&self, params: &Params<S>, mask: Mask<'_>) -> crate::Result<()> {
-        self.inner.check_params(params, mask)
-    }
-
-    fn hyperparam(&self, key: Hyper) -> Option<f64> {
-        self.inner.hyperparam(key)
-    }
-
-    fn momentum(&self) -> Option<(MomentumKind, f64)> {
-        self.inner.momentum()
-    }
+    forward_to_inner!(check_params, hyperparam, momentum);
 
     fn prepare(
         &self,
@@ -234,23 +221,7 @@ impl<S: Scalar, T: BlockTransform<S>> BlockTransform<S> for ScheduleFree<T> {
     }
 }
 
-impl<S: Scalar, T: BlockTransform<S>> GradientTransform<S> for ScheduleFree<T> {
-    type State = <Self as BlockTransform<S>>::State;
-
-    fn init(&self, params: &Params<S>) -> Self::State {
-        self.init_masked(params, Mask::ALL)
-    }
-
-    fn update(
-        &self,
-        grads: &mut Grads<S>,
-        state: &mut Self::State,
-        params: &Params<S>,
-        ctx: &StepCtx,
-    ) {
-        crate::walk::update_in_place(self, grads, state, params, ctx);
-    }
-}
+gradient_transform_via_blocks!(ScheduleFree<T>, T: [crate::BlockTransform<S>]);
 
 #[cfg(test)]
 mod tests {

@@ -2,7 +2,7 @@
 //! (optax `contrib.scale_by_sophia`), fed its Hessian-diagonal estimates
 //! through a [`HessianFeed`].
 
-use crate::buf::{Bufs, Split};
+use crate::buf::{Bufs, SplitAt};
 use crate::transform::{
     BlockTransform, Mask, MomentumKind, Tensors, gradient_transform_via_blocks,
 };
@@ -173,7 +173,7 @@ impl<S: Scalar> SophiaCoefs<S> {
 #[derive(Debug)]
 pub struct Estimate<'a, S>(Option<&'a [S]>);
 
-impl<S> Split for Estimate<'_, S> {
+impl<S> SplitAt for Estimate<'_, S> {
     fn split_at(self, mid: usize) -> (Self, Self) {
         match self.0 {
             Some(e) => {

@@ -13,7 +13,7 @@
 //! `BlockTransform` stays the general form (stages that reduce their input,
 //! wrappers, chains); these are the short forms most stages fit.
 
-use crate::buf::Split;
+use crate::buf::SplitAt;
 use crate::transform::{BlockTransform, Hyper, Mask, MomentumKind, Tensors};
 use descent_core::{Params, Scalar, StepCtx};
 use serde::Serialize;
@@ -248,7 +248,7 @@ impl<S: Scalar, T: ElementStage> BlockTransform<S> for T {
 /// tuples of them), and one or two buffers followed by an optional one
 /// (`Option<&mut [S]>`: AMSGrad's maximum, centered RMSprop's mean), whose
 /// lane is an `Option<S>` fixed for the whole block.
-pub trait Lanes<S: Scalar>: Split {
+pub trait Lanes<S: Scalar>: SplitAt {
     /// One element's state.
     type Lane: Copy;
 

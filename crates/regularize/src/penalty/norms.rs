@@ -4,7 +4,7 @@ use super::{Penalty, weights_only};
 use crate::Result;
 use crate::error::non_negative;
 use descent_core::Scalar;
-use descent_optim::Selector;
+use descent_core::Selector;
 use nalgebra::DMatrix;
 
 /// λ₁·‖w‖₁ + λ₂/2·‖w‖² over one tensor, and its (sub)gradient added into `grad`.

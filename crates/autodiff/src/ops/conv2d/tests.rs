@@ -1,5 +1,5 @@
 use crate::gradcheck::check_gradients;
-use crate::{Conv2dConfig, ImageShape, Tape};
+use crate::{Conv2dGeometry, ImageShape, Tape};
 use descent_core::{ParamStore, Tags};
 use descent_testkit::panic_message;
 use descent_testkit::strategies::matrix_of;
@@ -12,7 +12,7 @@ struct Case {
     n: usize,
     shape: ImageShape,
     c_out: usize,
-    cfg: Conv2dConfig,
+    cfg: Conv2dGeometry,
     bias: bool,
 }
 
@@ -31,7 +31,7 @@ fn cases() -> impl Strategy<Value = Case> {
             n,
             shape: ImageShape::new(c_in, h, w),
             c_out,
-            cfg: Conv2dConfig::new(k.0, k.1)
+            cfg: Conv2dGeometry::new(k.0, k.1)
                 .stride(s.0, s.1)
                 .padding(p.0, p.1)
                 .dilation(d.0, d.1),
@@ -133,18 +133,18 @@ fn conv2d_matches_hand_computed_values() {
         tape.constant(&DMatrix::from_element(1, 1, 1.0)),
     );
     // [1 2; 4 5]·[1 2; 3 4] = 1 + 4 + 12 + 20 = 37, and so on, plus the bias.
-    let y = xi.conv2d(wv, Some(b), &Conv2dConfig::new(2, 2));
+    let y = xi.conv2d(wv, Some(b), &Conv2dGeometry::new(2, 2));
     assert_eq!(y.value().as_slice(), &[38.0, 48.0, 68.0, 78.0]);
     // Padding 1, stride 2: windows start at -1 and 1 on both axes.
     // (0,0) sees only x=1 under w=4; (0,1) sees 2·3 + 3·4; (1,0) 4·2 + 7·4.
     let y = xi.conv2d(
         wv,
         None,
-        &Conv2dConfig::new(2, 2).stride(2, 2).padding(1, 1),
+        &Conv2dGeometry::new(2, 2).stride(2, 2).padding(1, 1),
     );
     assert_eq!(y.value().as_slice(), &[4.0, 18.0, 36.0, 77.0]);
     // Dilation 2 on a 3×3 input: the corners only, 1·1 + 3·2 + 7·3 + 9·4.
-    let y = xi.conv2d(wv, None, &Conv2dConfig::new(2, 2).dilation(2, 2));
+    let y = xi.conv2d(wv, None, &Conv2dGeometry::new(2, 2).dilation(2, 2));
     assert_eq!(y.value().as_slice(), &[64.0]);
 }
 
@@ -157,7 +157,7 @@ fn conv2d_gradients_match_hand_computed_values() {
         tape.leaf_var(&w),
         tape.leaf_var(&DMatrix::from_element(1, 1, 0.0)),
     );
-    let loss = xi.conv2d(wv, Some(b), &Conv2dConfig::new(2, 2)).sum();
+    let loss = xi.conv2d(wv, Some(b), &Conv2dGeometry::new(2, 2)).sum();
     tape.backward(loss, &mut ParamStore::new());
     // Each weight sums the 2×2 block of inputs it slides over.
     assert_eq!(tape.grad(wv).unwrap().as_slice(), &[12.0, 16.0, 24.0, 28.0]);
@@ -177,7 +177,7 @@ fn conv2d_in_f32_agrees_with_f64() {
     });
     let (shape, cfg) = (
         ImageShape::new(3, 5, 6),
-        Conv2dConfig::new(3, 2).padding(1, 0).stride(1, 2),
+        Conv2dGeometry::new(3, 2).padding(1, 0).stride(1, 2),
     );
     let t64 = Tape::<f64>::new();
     let y64 = t64
@@ -216,7 +216,7 @@ fn conv2d_training_step_takes_no_fresh_buffers_in_steady_state() {
         let y = xi.conv2d(
             tape.param(&store, w),
             Some(tape.param(&store, b)),
-            &Conv2dConfig::new(3, 3).padding(1, 1),
+            &Conv2dGeometry::new(3, 3).padding(1, 1),
         );
         let loss = (y * y).sum();
         tape.backward(loss, &mut store);
@@ -231,7 +231,7 @@ fn conv2d_computes_only_the_gradients_asked_for() {
     let w = DMatrix::from_fn(3, 2 * 2 * 3, |i, j| ((i + j * 2) % 5) as f64 / 2.0 - 1.0);
     let (shape, cfg) = (
         ImageShape::new(2, 4, 5),
-        Conv2dConfig::new(2, 3).padding(1, 1),
+        Conv2dGeometry::new(2, 3).padding(1, 1),
     );
     // Constants get no gradient and leave the other gradient unchanged.
     let grads = |x_leaf: bool, w_leaf: bool| {
@@ -260,7 +260,7 @@ fn conv2d_computes_only_the_gradients_asked_for() {
 fn conv2d_panics_name_the_op_and_the_shapes() {
     let tape = Tape::<f64>::new();
     let x = DMatrix::zeros(1, 2 * 4 * 4);
-    let cfg = Conv2dConfig::new(3, 3);
+    let cfg = Conv2dGeometry::new(3, 3);
     let no_image = panic_message(|| {
         tape.constant(&x)
             .conv2d(tape.constant(&DMatrix::zeros(1, 18)), None, &cfg);
@@ -300,7 +300,7 @@ fn conv2d_accepts_an_empty_batch() {
     let x = tape.leaf_image(&DMatrix::zeros(0, 2 * 5 * 5), ImageShape::new(2, 5, 5));
     let w = tape.leaf_var(&DMatrix::from_element(3, 2 * 9, 1.0));
     let b = tape.leaf_var(&DMatrix::from_element(1, 3, 1.0));
-    let y = x.conv2d(w, Some(b), &Conv2dConfig::new(3, 3).padding(1, 1));
+    let y = x.conv2d(w, Some(b), &Conv2dGeometry::new(3, 3).padding(1, 1));
     assert_eq!(y.shape(), (0, 3 * 25));
     tape.backward(y.sum(), &mut ParamStore::new());
     assert_eq!(tape.grad(w).unwrap(), DMatrix::zeros(3, 18));

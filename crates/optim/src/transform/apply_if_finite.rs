@@ -1,6 +1,6 @@
 //! `apply_if_finite`: skip a step whose gradients are not all finite (optax).
 
-use crate::transform::{BlockTransform, Hyper, Mask, MomentumKind, Tensors};
+use crate::transform::{BlockTransform, Mask, Tensors, forward_to_inner};
 use descent_core::{Params, Scalar, StepCtx};
 use serde::{Deserialize, Serialize};
 
@@ -87,21 +87,7 @@ impl<S: Scalar, T: BlockTransform<S>> BlockTransform<S> for ApplyIfFinite<T> {
         true
     }
 
-    fn check_params(&self, params: &Params<S>, mask: Mask<'_>) -> crate::Result<()> {
-        self.inner.check_params(params, mask)
-    }
-
-    fn eval_params(&self, state: &Self::State, params: &mut Params<S>, mask: Mask<'_>) {
-        self.inner.eval_params(&state.inner, params, mask);
-    }
-
-    fn momentum(&self) -> Option<(MomentumKind, f64)> {
-        self.inner.momentum()
-    }
-
-    fn hyperparam(&self, key: Hyper) -> Option<f64> {
-        self.inner.hyperparam(key)
-    }
+    forward_to_inner!(check_params, eval_params, momentum, hyperparam);
 
     fn prepare(
         &self,

@@ -1,7 +1,7 @@
 //! `adaptive_grad_clip`: unit-wise clipping relative to the parameter norm
 //! (Brock et al. 2021; optax `adaptive_grad_clip`).
 
-use crate::buf::Split;
+use crate::buf::SplitAt;
 use crate::error::{Error, Result, positive};
 use crate::transform::{BlockTransform, Mask, Tensors, gradient_transform_via_blocks};
 use descent_core::{Params, Scalar, StepCtx};
@@ -88,7 +88,7 @@ pub struct UnitFactors<'a, S> {
     offset: usize,
 }
 
-impl<S> Split for UnitFactors<'_, S> {
+impl<S> SplitAt for UnitFactors<'_, S> {
     fn split_at(self, mid: usize) -> (Self, Self) {
         let tail = UnitFactors {
             offset: self.offset + mid,

@@ -1,6 +1,8 @@
-//! Selecting parameters by tag or name pattern, for groups and masks.
+//! Selecting parameters by tag or name pattern: optimizer groups and masks,
+//! penalties and constraints (one type, so `descent-regularize` need not
+//! take it from `descent-optim`).
 
-use descent_core::{ParamMeta, Tags};
+use crate::{ParamMeta, Tags};
 
 /// Picks parameters by their metadata: tags, or a name pattern where `*`
 /// matches any run of characters (`*.bias`, `block1.*`).
@@ -9,7 +11,7 @@ use descent_core::{ParamMeta, Tags};
 ///
 /// ```
 /// use descent_core::{ParamMeta, Tags};
-/// use descent_optim::Selector;
+/// use descent_core::Selector;
 ///
 /// let meta = |name: &str, tags| ParamMeta { name: name.into(), tags, shape: (1, 1) };
 /// let no_decay = Selector::tags(Tags::BIAS | Tags::NORM).or(Selector::name("*.embed"));
