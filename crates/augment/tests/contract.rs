@@ -115,6 +115,14 @@ fn ops() -> Vec<(&'static str, Box<dyn ImageAugment>)> {
             Box::new(TrivialAugmentWide::new(0.0).unwrap()),
         ),
         (
+            "AutoAugment",
+            Box::new(AutoAugment::new(AutoAugmentConfig::default()).unwrap()),
+        ),
+        (
+            "AugMix",
+            Box::new(AugMix::new(AugMixConfig::default()).unwrap()),
+        ),
+        (
             "RandomApply",
             Box::new(RandomApply::new(Box::new(RandomInvert::new(1.0).unwrap()), 0.5).unwrap()),
         ),

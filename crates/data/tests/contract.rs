@@ -2,8 +2,9 @@
 //! datasets and wrappers (the optimizer and schedule contract tables'
 //! counterpart):
 //! - schema: `gather` writes `N × n_features` features, the schema's image
-//!   shape, and labels below `n_classes` (or `N × dim` targets), and records
-//!   the indices it gathered;
+//!   shape, and labels below `n_classes` (or `N × dim` targets, or one
+//!   `H × W` class map per sample below `n_classes` or the ignore index),
+//!   and records the indices it gathered;
 //! - gather: row `r` is sample `indices[r]` in any order, with repeats, the
 //!   same as gathering that sample alone, into a fresh batch or over a
 //!   stale one of another size (every feature is written);
@@ -11,10 +12,11 @@
 //!   indices (`Subset::new`, `InMemory::select`) with `IndexOutOfRange`.
 
 use descent_data::{
-    Batch, Dataset, Error, InMemory, MoonsConfig, Normalize, Normalized, Relabeled, ShapesConfig,
-    ShuffledPixels, Subset, TargetKind, TeacherConfig, make_moons, make_shapes,
+    Batch, Dataset, Error, ImageShape, InMemory, MoonsConfig, Normalize, Normalized, Relabeled,
+    ShapesConfig, ShuffledPixels, Subset, TargetKind, TeacherConfig, make_moons, make_shapes,
     make_teacher_student,
 };
+use nalgebra::DMatrix;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use rand::SeedableRng;
@@ -43,7 +45,21 @@ fn datasets() -> Vec<(&'static str, Box<dyn Dataset<f64>>)> {
         .unwrap()
         .data;
     let norm = Normalize::fit(&shapes).unwrap();
+    // segmentation: each 2 × 3 image's class map, with an ignored pixel
+    let seg_features = DMatrix::from_fn(5, 6, |i, j| (i * 6 + j) as f64);
+    let seg_maps = (0..30)
+        .map(|k| if k % 7 == 3 { 255 } else { k % 3 })
+        .collect();
+    let seg = InMemory::segmentation(
+        seg_features,
+        ImageShape::new(1, 2, 3),
+        seg_maps,
+        3,
+        Some(255),
+    )
+    .unwrap();
     vec![
+        ("segmentation (class maps)", Box::new(seg)),
         ("moons", Box::new(moons.clone())),
         ("shapes (images)", Box::new(shapes.clone())),
         ("teacher-student (regression)", Box::new(teacher)),
@@ -92,6 +108,14 @@ fn check_schema(name: &str, d: &dyn Dataset<f64>, indices: &[usize], batch: &Bat
         TargetKind::Values { dim } => {
             assert_eq!(batch.targets.shape(), (n, dim), "{name}: targets");
         }
+        TargetKind::PixelClasses { n_classes } => {
+            let plane = schema.image.map_or(0, |s| s.h * s.w);
+            assert_eq!(batch.class_maps.len(), n * plane, "{name}: class maps");
+            assert!(
+                batch.class_maps.iter().all(|&l| l < n_classes || l == 255),
+                "{name}: class-map label range"
+            );
+        }
     }
     assert!(
         batch.features.iter().all(|v| v.is_finite()),
@@ -121,6 +145,13 @@ proptest! {
                 prop_assert!(one.features.row(0) == fresh.features.row(r), "{}: row {}", name, r);
                 if !one.labels.is_empty() {
                     prop_assert_eq!(one.labels[0], fresh.labels[r], "{}: label {}", name, r);
+                }
+                if !one.class_maps.is_empty() {
+                    let plane = one.class_maps.len();
+                    prop_assert!(
+                        one.class_maps[..] == fresh.class_maps[r * plane..(r + 1) * plane],
+                        "{}: class map {}", name, r
+                    );
                 }
                 if one.targets.ncols() > 0 {
                     prop_assert!(one.targets.row(0) == fresh.targets.row(r), "{}: target {}", name, r);
