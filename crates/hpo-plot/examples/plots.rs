@@ -10,17 +10,16 @@
 //! rate (log scale), a depth (int) and an optimizer (categorical); the loss
 //! falls each epoch towards a floor set by the optimizer and the depth, fastest
 //! for a learning rate near 1e-2, and the median pruner stops poor runs.
-//! The importance bars show each parameter's correlation ratio η² (the share
-//! of the objective's variance its one-way grouping explains, over 5 bins),
-//! computed here and normalized to sum 1 (as Optuna's evaluators); the
-//! Pareto front is that of 80 random trials of ZDT1's two objectives.
+//! The importance bars are fANOVA's (Optuna's default evaluator), as
+//! `write_plots` draws them; the Pareto front is that of an NSGA-II study of
+//! ZDT1's two objectives (80 trials), written by `write_plots` too.
 
 use anyhow::Result;
 use descent_hpo::{
-    Direction, FrozenTrial, MedianConfig, MedianPruner, Study, StudyConfig, TpeConfig, TpeSampler,
-    Trial, TrialState,
+    Direction, MedianConfig, MedianPruner, NsgaIIConfig, NsgaIISampler, Study, StudyConfig,
+    TpeConfig, TpeSampler, Trial,
 };
-use descent_hpo_plot::{StudyPlots, plot_param_importances, plot_pareto_front};
+use descent_hpo_plot::StudyPlots;
 use std::path::PathBuf;
 
 fn main() -> Result<()> {
@@ -49,34 +48,14 @@ fn main() -> Result<()> {
     for (stem, why) in &written.skipped {
         println!("skipped {stem}: {why}");
     }
-    let trials = study.trials();
-    let done: Vec<&FrozenTrial> = trials
-        .iter()
-        .filter(|t| t.state == TrialState::Complete)
-        .collect();
-    let importances: Vec<(String, f64)> = ["depth", "lr", "optimizer"]
-        .iter()
-        .map(|p| (p.to_string(), eta_squared(&done, p)))
-        .collect();
-    let total: f64 = importances.iter().map(|i| i.1).sum();
-    let importances: Vec<(String, f64)> = importances
-        .into_iter()
-        .map(|(p, v)| (p, if total > 0.0 { v / total } else { 0.0 }))
-        .collect();
-    let points = zdt1_points()?;
-    let front = pareto_front(&points);
-    for ext in ["png", "svg"] {
-        plot_param_importances(
-            &importances,
-            staging.join(format!("param_importances.{ext}")),
-        )?;
-        plot_pareto_front(
-            &points,
-            &front,
-            Some(["f1", "f2"]),
-            staging.join(format!("pareto_front.{ext}")),
-        )?;
+    let zdt1 = zdt1_study()?;
+    let pareto = zdt1.write_plots(staging.join("zdt1"))?;
+    let pareto_files =
+        ["png", "svg"].map(|ext| staging.join("zdt1").join(format!("pareto_front.{ext}")));
+    for (from, ext) in pareto_files.iter().zip(["png", "svg"]) {
+        std::fs::rename(from, staging.join(format!("pareto_front.{ext}")))?;
     }
+    std::fs::remove_dir_all(staging.join("zdt1"))?;
     if docs {
         // The docs keep the PNGs of one contour; the rest of the set stays in the temp dir.
         std::fs::create_dir_all(&dir)?;
@@ -99,7 +78,7 @@ fn main() -> Result<()> {
     } else {
         println!(
             "wrote {} files into {}",
-            written.files.len() + 4,
+            written.files.len() + pareto.files.len() - 1,
             dir.display()
         );
     }
@@ -128,71 +107,30 @@ fn objective(t: &mut Trial) -> descent_hpo::Result<f64> {
     Ok(loss)
 }
 
-/// The correlation ratio η² of the objective grouped by parameter `p`
-/// (its categories, or 5 equal-count bins of its values).
-fn eta_squared(done: &[&FrozenTrial], p: &str) -> f64 {
-    let mut rows: Vec<(String, f64)> = done
-        .iter()
-        .filter_map(|t| Some((t.params.get(p)?.to_string(), t.value?)))
-        .collect();
-    let numeric = done.iter().all(|t| t.params.f64(p).is_ok());
-    if numeric {
-        let mut keyed: Vec<(f64, f64)> = done
-            .iter()
-            .filter_map(|t| Some((t.params.f64(p).ok()?, t.value?)))
-            .collect();
-        keyed.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let n = keyed.len().max(1);
-        rows = keyed
-            .iter()
-            .enumerate()
-            .map(|(i, &(_, v))| ((i * 5 / n).to_string(), v))
-            .collect();
-    }
-    let mean = rows.iter().map(|r| r.1).sum::<f64>() / rows.len().max(1) as f64;
-    let total: f64 = rows.iter().map(|r| (r.1 - mean).powi(2)).sum();
-    let mut groups: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
-    for (k, v) in &rows {
-        groups.entry(k.as_str()).or_default().push(*v);
-    }
-    let between: f64 = groups
-        .values()
-        .map(|g| g.len() as f64 * (g.iter().sum::<f64>() / g.len() as f64 - mean).powi(2))
-        .sum();
-    if total > 0.0 { between / total } else { 0.0 }
-}
-
-/// 80 random trials of ZDT1 in two variables (Zitzler, Deb & Thiele 2000):
-/// f1 = x, f2 = g·(1 − √(x/g)) with g = 1 + 9y; its true front is y = 0.
-fn zdt1_points() -> Result<Vec<Vec<f64>>> {
+/// 80 trials of NSGA-II (population 20) on ZDT1 in two variables (Zitzler,
+/// Deb & Thiele 2000): f1 = x, f2 = g·(1 − √(x/g)) with g = 1 + 9y; its true
+/// front is y = 0.
+fn zdt1_study() -> Result<Study> {
     let study = Study::new(StudyConfig {
+        directions: vec![Direction::Minimize, Direction::Minimize],
         seed: 5,
         ..Default::default()
-    });
+    })
+    .with_sampler(NsgaIISampler::new(NsgaIIConfig {
+        population_size: 20,
+        ..Default::default()
+    })?);
     study.optimize(
         |t| {
-            Ok::<_, descent_hpo::Error>(
-                t.suggest_float("x", 0.0, 1.0)? + t.suggest_float("y", 0.0, 1.0)?,
-            )
+            let (x, y) = (
+                t.suggest_float("x", 0.0, 1.0)?,
+                t.suggest_float("y", 0.0, 1.0)?,
+            );
+            let g = 1.0 + 9.0 * y;
+            Ok::<_, descent_hpo::Error>(vec![x, g * (1.0 - (x / g).sqrt())])
         },
         80,
         1,
     )?;
-    Ok(study
-        .trials()
-        .iter()
-        .filter_map(|t| {
-            let (x, y) = (t.params.f64("x").ok()?, t.params.f64("y").ok()?);
-            let g = 1.0 + 9.0 * y;
-            Some(vec![x, g * (1.0 - (x / g).sqrt())])
-        })
-        .collect())
-}
-
-/// Indices of the points no other point dominates (both objectives minimized).
-fn pareto_front(points: &[Vec<f64>]) -> Vec<usize> {
-    let dominates = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(x, y)| x <= y) && a != b;
-    (0..points.len())
-        .filter(|&i| !points.iter().any(|q| dominates(q, &points[i])))
-        .collect()
+    Ok(study)
 }

@@ -3,9 +3,11 @@
 
 use crate::{
     Error, Result, plot_contour, plot_edf, plot_intermediate_values, plot_optimization_history,
-    plot_parallel_coordinate, plot_slice,
+    plot_parallel_coordinate, plot_param_importances, plot_pareto_front, plot_slice,
 };
-use descent_hpo::Study;
+use descent_hpo::{
+    FanovaConfig, FanovaImportanceEvaluator, Study, TrialState, get_param_importances,
+};
 use std::path::{Path, PathBuf};
 
 /// What [`write_plots`] wrote, and the plots it left out with why.
@@ -31,15 +33,20 @@ pub struct Written {
 /// | `slice.{png,svg}` | [`plot_slice`] |
 /// | `contour_{x}_{y}.{png,svg}` | [`plot_contour`] for each pair of parameters `x < y` (by name) |
 /// | `edf.{png,svg}` | [`plot_edf`] |
+/// | `param_importances.{png,svg}` | [`plot_param_importances`] of fANOVA's importances (Optuna's default evaluator, seed 0) |
 ///
-/// A plot with nothing to show ([`Error::NothingToPlot`]) is listed in
+/// A study with several objectives gets `results.txt` and, with two
+/// objectives, `pareto_front.{png,svg}` ([`plot_pareto_front`] of every
+/// complete trial, its [`Study::best_trials`] as the front); the plots of
+/// one objective are listed in [`Written::skipped`] (Optuna asks for a
+/// `target` there).
+///
+/// A plot with nothing to show ([`Error::NothingToPlot`], or importances
+/// that cannot be assessed from the trials) is listed in
 /// [`Written::skipped`], not an error; any other error (a file that cannot
 /// be written) stops and is returned. Parameter names are used in file
 /// names with every character other than ASCII letters, digits, `-` and `_`
-/// replaced by `_`. Importances and Pareto fronts need data a
-/// single-objective study does not hold: draw them with
-/// [`plot_param_importances`](crate::plot_param_importances) and
-/// [`plot_pareto_front`](crate::plot_pareto_front).
+/// replaced by `_`.
 ///
 /// # Examples
 ///
@@ -66,7 +73,6 @@ pub fn write_plots(study: &Study, dir: impl AsRef<Path>) -> Result<Written> {
         source,
     })?;
     let trials = study.trials();
-    let direction = study.config().direction;
     let mut out = Written::default();
     let table = dir.join("results.txt");
     descent_core::fs::write_atomic(&table, study.results_table().as_bytes()).map_err(|source| {
@@ -76,6 +82,11 @@ pub fn write_plots(study: &Study, dir: impl AsRef<Path>) -> Result<Written> {
         }
     })?;
     out.files.push(table);
+    if study.directions().len() > 1 {
+        write_pareto(study, &trials, dir, &mut out)?;
+        return Ok(out);
+    }
+    let direction = study.config().direction;
     let done = crate::data::completed(&trials);
     let params = crate::data::param_names(&done);
     let mut jobs: Vec<(String, Job<'_>)> = vec![
@@ -107,6 +118,82 @@ pub fn write_plots(study: &Study, dir: impl AsRef<Path>) -> Result<Written> {
         }
     }
     jobs.push(("edf".into(), Box::new(|p: &Path| plot_edf(&trials, p))));
+    // Importances are assessed once; a study they cannot be assessed from
+    // (too few trials, one value only) has nothing to show.
+    let fanova = FanovaImportanceEvaluator::new(FanovaConfig::default());
+    let importances = get_param_importances(study, &fanova, None, None)
+        .map(|v| {
+            v.into_iter()
+                .map(|p| (p.name, p.importance))
+                .collect::<Vec<_>>()
+        })
+        .map_err(|e| e.to_string());
+    jobs.push((
+        "param_importances".into(),
+        Box::new(move |p: &Path| match &importances {
+            Ok(v) => plot_param_importances(v, p),
+            Err(reason) => Err(Error::nothing("plot_param_importances", reason.clone())),
+        }),
+    ));
+    run_jobs(jobs, dir, &mut out)?;
+    Ok(out)
+}
+
+/// The Pareto front of a two-objective study (other counts: skipped).
+fn write_pareto(
+    study: &Study,
+    trials: &[descent_hpo::FrozenTrial],
+    dir: &Path,
+    out: &mut Written,
+) -> Result<()> {
+    let n = study.directions().len();
+    for stem in [
+        "optimization_history",
+        "intermediate_values",
+        "parallel_coordinate",
+        "slice",
+        "edf",
+        "param_importances",
+    ] {
+        out.skipped.push((
+            stem.into(),
+            Error::nothing(
+                "write_plots",
+                format!("a study with {n} objectives needs a target for this plot"),
+            ),
+        ));
+    }
+    if n != 2 {
+        out.skipped.push((
+            "pareto_front".into(),
+            Error::nothing(
+                "plot_pareto_front",
+                format!("{n} objectives: only two are drawn"),
+            ),
+        ));
+        return Ok(());
+    }
+    let complete: Vec<_> = trials
+        .iter()
+        .filter(|t| t.state == TrialState::Complete)
+        .collect();
+    let points: Vec<Vec<f64>> = complete
+        .iter()
+        .map(|t| t.objective_values().to_vec())
+        .collect();
+    let best: Vec<u64> = study.best_trials()?.iter().map(|t| t.number).collect();
+    let front: Vec<usize> = complete
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| best.contains(&t.number))
+        .map(|(i, _)| i)
+        .collect();
+    let job: Job<'_> = Box::new(|p: &Path| plot_pareto_front(&points, &front, None, p));
+    run_jobs(vec![("pareto_front".into(), job)], dir, out)
+}
+
+/// Draws each job as PNG and SVG; a job with nothing to show is skipped.
+fn run_jobs(jobs: Vec<(String, Job<'_>)>, dir: &Path, out: &mut Written) -> Result<()> {
     for (stem, job) in jobs {
         for ext in ["png", "svg"] {
             let path = dir.join(format!("{stem}.{ext}"));
@@ -120,7 +207,7 @@ pub fn write_plots(study: &Study, dir: impl AsRef<Path>) -> Result<Written> {
             }
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// One plot, drawn to the path it is given.

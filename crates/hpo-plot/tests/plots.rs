@@ -197,6 +197,16 @@ fn every_plot_of_a_pruned_study_is_written_in_both_formats() {
                 "Cumulative Probability",
             ],
         ),
+        (
+            "param_importances",
+            &[
+                "Hyperparameter Importances",
+                "Hyperparameter Importance",
+                "lr",
+                "depth",
+                "optimizer",
+            ],
+        ),
     ];
     assert_eq!(written.files.len(), 1 + 2 * expected.len());
     assert!(
@@ -288,7 +298,8 @@ fn an_empty_study_writes_the_table_and_skips_every_plot() {
             "intermediate_values",
             "parallel_coordinate",
             "slice",
-            "edf"
+            "edf",
+            "param_importances"
         ]
     );
     assert!(
@@ -316,12 +327,14 @@ fn one_trial_plots_history_and_slice_and_skips_the_contour() {
     let dir = temp_dir("one");
     let w = study.write_plots(&dir).unwrap();
     let stems: Vec<&str> = w.skipped.iter().map(|s| s.0.as_str()).collect();
+    // one trial: Optuna's evaluators give every parameter an equal share
     assert_eq!(stems, ["intermediate_values", "contour_x_y"]);
     for stem in [
         "optimization_history",
         "parallel_coordinate",
         "slice",
         "edf",
+        "param_importances",
     ] {
         assert_png(&dir.join(format!("{stem}.png")));
     }
@@ -477,5 +490,42 @@ fn fifteen_parameters_still_draw_every_panel_and_axis() {
     )
     .unwrap();
     assert_svg(&dir.join("p.svg"), &["param_00", "param_14"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_two_objective_study_writes_its_pareto_front_and_skips_the_single_objective_plots() {
+    let study = Study::new(StudyConfig {
+        directions: vec![Direction::Minimize, Direction::Minimize],
+        seed: 3,
+        ..Default::default()
+    });
+    study
+        .optimize(
+            |t: &mut Trial| {
+                let x = t.suggest_float("x", 0.0, 1.0)?;
+                let y = t.suggest_float("y", 0.0, 1.0)?;
+                Ok::<_, descent_hpo::Error>(vec![x, 1.0 - x.sqrt() + y])
+            },
+            30,
+            1,
+        )
+        .unwrap();
+    let dir = temp_dir("pareto-study");
+    let w = study.write_plots(&dir).unwrap();
+    assert_eq!(
+        w.files,
+        vec![
+            dir.join("results.txt"),
+            dir.join("pareto_front.png"),
+            dir.join("pareto_front.svg")
+        ]
+    );
+    assert_png(&dir.join("pareto_front.png"));
+    assert_svg(
+        &dir.join("pareto_front.svg"),
+        &["Pareto-front Plot", "Best Trial"],
+    );
+    assert!(w.skipped.iter().any(|s| s.0 == "optimization_history"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
