@@ -251,6 +251,12 @@ impl Sampler for BruteForceSampler {
         Ok(value(distribution, pick))
     }
 
+    /// It reads parameters only, never values (as Optuna's, which runs
+    /// multi-objective studies too).
+    fn supports_multi_objective(&self) -> bool {
+        true
+    }
+
     fn exhausted(&self, trials: &[FrozenTrial], _trial: &FrozenTrial) -> bool {
         // Every trial counts, failed and running ones too (Optuna's
         // `_get_non_waiting_trials`); running branches count as tried.
@@ -292,6 +298,29 @@ mod tests {
             assert_eq!(study.trials().len(), 11, "seed {seed}");
             assert_eq!(seen.len(), 11, "seed {seed}: a combination twice");
         }
+    }
+
+    #[test]
+    fn a_multi_objective_study_is_enumerated_too() {
+        let study = Study::new(StudyConfig {
+            directions: vec![crate::Direction::Minimize, crate::Direction::Maximize],
+            ..Default::default()
+        })
+        .with_sampler(BruteForceSampler::new());
+        study
+            .optimize(
+                |t| {
+                    let i = t.suggest_int("i", 0, 3)?;
+                    let c: &str = t.suggest_categorical("c", &["a", "b"])?;
+                    let f = if c == "a" { 1.0 } else { 2.0 };
+                    Ok::<_, Error>(vec![i as f64 * f, f])
+                },
+                100,
+                1,
+            )
+            .unwrap();
+        assert_eq!(study.trials().len(), 8);
+        assert!(!study.best_trials().unwrap().is_empty());
     }
 
     #[test]

@@ -125,12 +125,59 @@ impl<S: Sampler> Sampler for PartialFixedSampler<S> {
     fn exhausted(&self, trials: &[FrozenTrial], trial: &FrozenTrial) -> bool {
         self.base.exhausted(trials, trial)
     }
+
+    fn supports_multi_objective(&self) -> bool {
+        self.base.supports_multi_objective()
+    }
+
+    fn after_trial(&self, trials: &[FrozenTrial], trial: &mut FrozenTrial) -> Result<()> {
+        self.base.after_trial(trials, trial)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::{CmaEsConfig, CmaEsSampler, RandomSampler, Study, StudyConfig};
+
+    #[test]
+    fn a_multi_objective_base_sampler_runs_a_multi_objective_study() {
+        use crate::{Direction, NsgaIIConfig, NsgaIISampler};
+        let mut fixed = Config::default();
+        fixed.insert("y", 0.25);
+        let base = NsgaIISampler::new(NsgaIIConfig {
+            population_size: 4,
+            ..NsgaIIConfig::default()
+        })
+        .unwrap();
+        let study = Study::new(StudyConfig {
+            directions: vec![Direction::Minimize, Direction::Minimize],
+            ..StudyConfig::default()
+        })
+        .with_sampler(PartialFixedSampler::new(fixed, base));
+        study
+            .optimize(
+                |t| {
+                    let (x, y) = (
+                        t.suggest_float("x", 0.0, 1.0)?,
+                        t.suggest_float("y", 0.0, 1.0)?,
+                    );
+                    Ok::<_, Error>(vec![x + y, 1.0 - x + y])
+                },
+                12,
+                1,
+            )
+            .unwrap();
+        let trials = study.trials();
+        assert_eq!(trials.len(), 12);
+        assert!(trials.iter().all(|t| t.params.f64("y").unwrap() == 0.25));
+        // NSGA-II's after_trial ran through the wrapper: generations are recorded
+        assert!(
+            trials
+                .iter()
+                .all(|t| t.attrs.contains_key(crate::GENERATION_KEY))
+        );
+    }
 
     #[test]
     fn fixed_parameters_keep_their_values_and_the_rest_are_sampled() {
