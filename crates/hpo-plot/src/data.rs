@@ -2,6 +2,7 @@
 //! (`optuna/visualization/_contour.py`'s `_get_axis_info`).
 
 use crate::canvas::{Axis, Scale};
+use crate::{Error, Result};
 use descent_hpo::{Distribution, FrozenTrial, ParamValue, TrialState};
 use std::collections::BTreeSet;
 
@@ -18,6 +19,38 @@ pub(crate) fn completed(trials: &[FrozenTrial]) -> Vec<&FrozenTrial> {
         .iter()
         .filter(|t| t.state == TrialState::Complete && objective(t).is_some_and(f64::is_finite))
         .collect()
+}
+
+/// The completed trials with a finite value by trial number, and the
+/// parameters to draw: `params`, each checked to exist, or every parameter
+/// (Optuna's `_get_parallel_coordinate_info` / `_get_slice_plot_info`).
+pub(crate) fn completed_with_params<'t>(
+    trials: &'t [FrozenTrial],
+    params: Option<&[&str]>,
+    plot: &'static str,
+) -> Result<(Vec<&'t FrozenTrial>, Vec<String>)> {
+    let mut done = completed(trials);
+    if done.is_empty() {
+        return Err(Error::nothing(
+            plot,
+            "there are no complete trials with a finite value",
+        ));
+    }
+    done.sort_by_key(|t| t.number);
+    let all = param_names(&done);
+    let names = match params {
+        None => all,
+        Some(ps) => {
+            if let Some(p) = ps.iter().find(|p| !all.iter().any(|a| a == *p)) {
+                return Err(Error::UnknownParam {
+                    plot,
+                    name: p.to_string(),
+                });
+            }
+            ps.iter().map(|p| p.to_string()).collect()
+        }
+    };
+    Ok((done, names))
 }
 
 /// Every parameter name of `trials`, sorted (Optuna's `sorted_params`).

@@ -3,8 +3,8 @@
 //! (`optuna/visualization/_parallel_coordinate.py`).
 
 use crate::canvas::{self, Area, Axis, Drawn, Figure, Scale, blues, de, tick_label};
-use crate::data::{completed, objective, param_axis, param_names};
-use crate::{Error, Result};
+use crate::data::{completed_with_params, objective, param_axis};
+use crate::Result;
 use descent_core::Direction;
 use descent_hpo::FrozenTrial;
 use plotters::prelude::*;
@@ -70,27 +70,7 @@ impl Parallel {
         direction: Direction,
         params: Option<&[&str]>,
     ) -> Result<Self> {
-        let mut done = completed(trials);
-        if done.is_empty() {
-            return Err(Error::nothing(
-                Self::PLOT,
-                "there are no complete trials with a finite value",
-            ));
-        }
-        done.sort_by_key(|t| t.number);
-        let all = param_names(&done);
-        let names: Vec<String> = match params {
-            None => all,
-            Some(ps) => {
-                if let Some(p) = ps.iter().find(|p| !all.iter().any(|a| a == *p)) {
-                    return Err(Error::UnknownParam {
-                        plot: Self::PLOT,
-                        name: p.to_string(),
-                    });
-                }
-                ps.iter().map(|p| p.to_string()).collect()
-            }
-        };
+        let (done, names) = completed_with_params(trials, params, Self::PLOT)?;
         let values: Vec<f64> = done.iter().filter_map(|t| objective(t)).collect();
         let obj = Axis {
             label: "Objective Value".into(),

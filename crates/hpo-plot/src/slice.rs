@@ -2,7 +2,7 @@
 //! (`optuna/visualization/_slice.py`).
 
 use crate::canvas::{self, Area, Axis, Drawn, Figure, blues, de, linear, padded};
-use crate::data::{ParamAxis, completed, objective, param_axis, param_names};
+use crate::data::{ParamAxis, completed_with_params, objective, param_axis};
 use crate::{Error, Result};
 use descent_hpo::FrozenTrial;
 use plotters::prelude::*;
@@ -26,27 +26,7 @@ pub(crate) struct Slice {
 
 impl Slice {
     pub(crate) fn new(trials: &[FrozenTrial], params: Option<&[&str]>) -> Result<Self> {
-        let mut done = completed(trials);
-        if done.is_empty() {
-            return Err(Error::nothing(
-                Self::PLOT,
-                "there are no complete trials with a finite value",
-            ));
-        }
-        done.sort_by_key(|t| t.number);
-        let all = param_names(&done);
-        let names: Vec<String> = match params {
-            None => all,
-            Some(ps) => {
-                if let Some(p) = ps.iter().find(|p| !all.iter().any(|a| a == *p)) {
-                    return Err(Error::UnknownParam {
-                        plot: Self::PLOT,
-                        name: p.to_string(),
-                    });
-                }
-                ps.iter().map(|p| p.to_string()).collect()
-            }
-        };
+        let (done, names) = completed_with_params(trials, params, Self::PLOT)?;
         if names.is_empty() {
             return Err(Error::nothing(Self::PLOT, "the trials have no parameters"));
         }
