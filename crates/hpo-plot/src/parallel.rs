@@ -2,9 +2,9 @@
 //! per parameter, a line per trial coloured by its objective
 //! (`optuna/visualization/_parallel_coordinate.py`).
 
+use crate::Result;
 use crate::canvas::{self, Area, Axis, Drawn, Figure, Scale, blues, de, tick_label};
 use crate::data::{completed_with_params, objective, param_axis};
-use crate::Result;
 use descent_core::Direction;
 use descent_hpo::FrozenTrial;
 use plotters::prelude::*;

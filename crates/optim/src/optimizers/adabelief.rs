@@ -2,7 +2,7 @@
 //! scaling stage then the learning rate.
 
 use crate::error::{Result, non_negative};
-use crate::optimizers::lamb::check_b1_b2;
+use crate::optimizers::lamb::{check_b1_b2, check_optax_adam};
 use crate::optimizers::{OptimizerConfig, optimizer_constructors};
 use crate::transform::{
     Chain, ScaleByBelief, ScaleByLearningRate, ScaleByOptaxAdam, ScaleByYogi, chain,
@@ -67,10 +67,7 @@ impl OptimizerConfig for AdaBeliefConfig {
     }
 
     fn validate(&self) -> Result<()> {
-        non_negative("lr", self.lr)?;
-        check_b1_b2(self.b1, self.b2)?;
-        non_negative("eps", self.eps)?;
-        Ok(non_negative("eps_root", self.eps_root)?)
+        check_optax_adam(self.lr, self.b1, self.b2, self.eps, self.eps_root)
     }
 
     fn transform(&self) -> Self::Transform {
@@ -208,10 +205,7 @@ impl OptimizerConfig for OptaxAdamConfig {
     }
 
     fn validate(&self) -> Result<()> {
-        non_negative("lr", self.lr)?;
-        check_b1_b2(self.b1, self.b2)?;
-        non_negative("eps", self.eps)?;
-        Ok(non_negative("eps_root", self.eps_root)?)
+        check_optax_adam(self.lr, self.b1, self.b2, self.eps, self.eps_root)
     }
 
     fn transform(&self) -> Self::Transform {

@@ -16,6 +16,15 @@ pub(crate) fn check_b1_b2(b1: f64, b2: f64) -> Result<()> {
     Ok(unit_interval("b2", b2)?)
 }
 
+/// Checks the arguments of optax's `scale_by_adam` family with a learning
+/// rate, in this order: `lr`, `b1`, `b2`, `eps`, `eps_root`.
+pub(crate) fn check_optax_adam(lr: f64, b1: f64, b2: f64, eps: f64, eps_root: f64) -> Result<()> {
+    non_negative("lr", lr)?;
+    check_b1_b2(b1, b2)?;
+    non_negative("eps", eps)?;
+    Ok(non_negative("eps_root", eps_root)?)
+}
+
 /// optax `lamb` (You et al. 2020): `scale_by_adam` → `add_decayed_weights`
 /// (on the parameters `mask` selects; absent when the decay is 0) →
 /// `scale_by_trust_ratio` (per tensor, coefficient 1) → `scale_by_learning_rate`.
@@ -88,10 +97,7 @@ impl OptimizerConfig for LambConfig {
     }
 
     fn validate(&self) -> Result<()> {
-        non_negative("lr", self.lr)?;
-        check_b1_b2(self.b1, self.b2)?;
-        non_negative("eps", self.eps)?;
-        non_negative("eps_root", self.eps_root)?;
+        check_optax_adam(self.lr, self.b1, self.b2, self.eps, self.eps_root)?;
         Ok(non_negative("weight_decay", self.weight_decay)?)
     }
 
@@ -273,10 +279,7 @@ impl OptimizerConfig for NovoGradConfig {
     }
 
     fn validate(&self) -> Result<()> {
-        non_negative("lr", self.lr)?;
-        check_b1_b2(self.b1, self.b2)?;
-        non_negative("eps", self.eps)?;
-        non_negative("eps_root", self.eps_root)?;
+        check_optax_adam(self.lr, self.b1, self.b2, self.eps, self.eps_root)?;
         Ok(non_negative("weight_decay", self.weight_decay)?)
     }
 
