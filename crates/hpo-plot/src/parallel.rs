@@ -195,8 +195,8 @@ impl Figure for Parallel {
 /// conditional one) has no segment to or from that axis. Writes a PNG or an
 /// SVG by `path`'s extension, atomically.
 ///
-/// Errors: [`Error::NothingToPlot`] without a completed trial;
-/// [`Error::UnknownParam`] for a name in `params` no completed trial holds.
+/// Errors: [`Error::NothingToPlot`](crate::Error::NothingToPlot) without a completed trial;
+/// [`Error::UnknownParam`](crate::Error::UnknownParam) for a name in `params` no completed trial holds.
 pub fn plot_parallel_coordinate(
     trials: &[FrozenTrial],
     direction: Direction,
