@@ -5,7 +5,7 @@
 //! 10M-parameter optimizer step) is `optim.rs`, W6 (augmentation) `augment.rs`.
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use descent_bench::{TRAINER_STEPS, TrainerWorkload, WorkloadId};
+use descent_bench::{TRAINER_STEPS, TrainerData, TrainerWorkload, WorkloadId};
 use std::time::Duration;
 
 /// The workload benchmarks (`cargo bench --bench bench_main -- workloads`).
@@ -27,9 +27,11 @@ pub fn workloads(c: &mut Criterion) {
 
 /// The W1 workloads through descent-train's `Trainer` beside the raw step
 /// (`cargo bench --bench bench_main -- trainer`): each iteration is
-/// [`TRAINER_STEPS`] steps on the same batch, the Trainer's being one epoch
-/// of [`TrainerWorkload`] (so it also pays for gathering each batch, the
-/// gradient norm, accuracy counts and the epoch's bookkeeping).
+/// [`TRAINER_STEPS`] steps, the Trainer's being one epoch of
+/// [`TrainerWorkload`] (so it also pays for gathering each batch, the
+/// gradient norm, accuracy counts and the epoch's bookkeeping), on the raw
+/// step's one batch (`trainer`, the overhead goal) and on a fresh copy of
+/// it per step (`trainer_fresh`, which also streams the data from memory).
 pub fn trainer(c: &mut Criterion) {
     let mut group = c.benchmark_group("trainer");
     group
@@ -46,10 +48,15 @@ pub fn trainer(c: &mut Criterion) {
                 }
             })
         });
-        let mut trainer = TrainerWorkload::new(id, 0);
-        group.bench_function(BenchmarkId::new("trainer", id.name()), |b| {
-            b.iter(|| trainer.epoch().unwrap())
-        });
+        for (label, data) in [
+            ("trainer", TrainerData::Resident),
+            ("trainer_fresh", TrainerData::Fresh),
+        ] {
+            let mut trainer = TrainerWorkload::with_data(id, 0, data);
+            group.bench_function(BenchmarkId::new(label, id.name()), |b| {
+                b.iter(|| trainer.epoch().unwrap())
+            });
+        }
     }
     group.finish();
 }

@@ -14,8 +14,8 @@ mod table;
 
 use anyhow::{Context, Result, bail};
 use descent_bench::{
-    AugmentBatch, OptimStepId, TRAINER_STEPS, Timing, TrainerWorkload, W5_PARAMS, W6_BATCH,
-    WorkloadId, sgemm_gflops, time_prepared_steps, triad_gbs,
+    AugmentBatch, OptimStepId, TRAINER_STEPS, Timing, TrainerData, TrainerWorkload, W5_PARAMS,
+    W6_BATCH, WorkloadId, sgemm_gflops, time_prepared_steps, triad_gbs,
 };
 use protocol::{Output, workload_line};
 use std::path::{Path, PathBuf};
@@ -160,12 +160,16 @@ fn child(quick: bool) -> Result<()> {
 
 /// The Trainer rows: W1 through `Trainer::fit` and the raw step, in
 /// alternating rounds of [`TRAINER_STEPS`] steps each (ms per step), so the
-/// machine's noise falls on both alike.
+/// machine's noise falls on all alike. The Trainer runs twice per round: on
+/// the raw step's one batch (`TrainerData::Resident`, the overhead goal) and
+/// on a fresh batch per step (`TrainerData::Fresh`, as real data is read).
 fn trainer_rows(quick: bool) -> Result<()> {
     let rounds = if quick { 6 } else { 30 };
     for id in [WorkloadId::W1Sgd, WorkloadId::W1Adam] {
-        let (mut raw, mut trainer) = (id.build(0), TrainerWorkload::new(id, 0));
-        let (mut raw_ms, mut trainer_ms) = (Vec::new(), Vec::new());
+        let mut raw = id.build(0);
+        let mut resident = TrainerWorkload::with_data(id, 0, TrainerData::Resident);
+        let mut fresh = TrainerWorkload::with_data(id, 0, TrainerData::Fresh);
+        let (mut raw_ms, mut trainer_ms, mut fresh_ms) = (Vec::new(), Vec::new(), Vec::new());
         for round in 0..=rounds {
             let t = std::time::Instant::now();
             for _ in 0..TRAINER_STEPS {
@@ -173,11 +177,15 @@ fn trainer_rows(quick: bool) -> Result<()> {
             }
             let raw_t = t.elapsed().as_secs_f64() * 1e3 / TRAINER_STEPS as f64;
             let t = std::time::Instant::now();
-            trainer.epoch()?;
+            resident.epoch()?;
             let trainer_t = t.elapsed().as_secs_f64() * 1e3 / TRAINER_STEPS as f64;
+            let t = std::time::Instant::now();
+            fresh.epoch()?;
+            let fresh_t = t.elapsed().as_secs_f64() * 1e3 / TRAINER_STEPS as f64;
             if round > 0 {
                 raw_ms.push(raw_t);
                 trainer_ms.push(trainer_t);
+                fresh_ms.push(fresh_t);
             }
         }
         let name = id.name();
@@ -194,6 +202,15 @@ fn trainer_rows(quick: bool) -> Result<()> {
                 &format!("{name}_trainer"),
                 &Timing {
                     samples_ms: trainer_ms
+                }
+            )
+        );
+        println!(
+            "{}",
+            workload_line(
+                &format!("{name}_trainer_fresh"),
+                &Timing {
+                    samples_ms: fresh_ms
                 }
             )
         );

@@ -33,7 +33,7 @@ pub use augment::{AugmentBatch, W6_BATCH, W6_DIMS, augment_input, augment_pipeli
 pub use limits::{sgemm_gflops, triad_gbs};
 pub use optim_step::{OptimKind, OptimStep, OptimStepId, W5_PARAMS, optim_store};
 pub use timing::{Timing, time_prepared_steps, time_steps};
-pub use trainer::{TRAINER_STEPS, TrainerWorkload};
+pub use trainer::{TRAINER_STEPS, TrainerData, TrainerWorkload};
 pub use workload::{Workload, WorkloadId, WorkloadParts};
 
 /// The README, whose example runs as a doctest.

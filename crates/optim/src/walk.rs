@@ -101,11 +101,44 @@ pub(crate) fn in_place<S: Scalar, T: BlockTransform<S>>(
     }
 }
 
-/// The sum of squares of one chunk of a gradient, in f64 over eight lanes
-/// (element `k` into lane `k mod 8`, the lanes then added in order, then
-/// the last `len mod 8` elements): one vectorized pass.
+/// The sum of squares of one chunk (at most [`BLOCK`] elements) of a
+/// gradient: squares accumulated in the gradient's own precision over
+/// [`SQ_LANES`] lanes (element `k` into lane `k mod SQ_LANES`, then the last
+/// `len mod SQ_LANES` elements into lanes `0..`), the lanes then added in
+/// order in `f64`. One vectorized pass that keeps pace with the optimizer's
+/// walk it rides along. In `f32` each lane adds at most
+/// `BLOCK / SQ_LANES = 16` squares, so the chunk's relative error is below
+/// `1e-6`; a chunk whose `f32` sum overflows (squares beyond `f32::MAX`) is
+/// summed again in `f64` over eight lanes, so the result is infinite only
+/// where the `f64` sum is (or a gradient is infinite or NaN).
 #[inline(always)]
 pub(crate) fn chunk_sq_sum<S: Scalar>(g: &[S]) -> f64 {
+    let mut lanes = [S::zero(); SQ_LANES];
+    let chunks = g.chunks_exact(SQ_LANES);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for (l, &v) in lanes.iter_mut().zip(c) {
+            *l += v * v;
+        }
+    }
+    for (l, &v) in lanes.iter_mut().zip(rest) {
+        *l += v * v;
+    }
+    let total = lanes.iter().map(|l| l.as_f64()).sum::<f64>();
+    if total.is_finite() {
+        total
+    } else {
+        chunk_sq_sum_f64(g)
+    }
+}
+
+/// Lanes of [`chunk_sq_sum`]: four AVX2 vectors of `f32`, enough
+/// independent additions to hide their latency.
+pub(crate) const SQ_LANES: usize = 32;
+
+/// [`chunk_sq_sum`]'s fallback: every square in `f64`, over eight lanes.
+#[cold]
+fn chunk_sq_sum_f64<S: Scalar>(g: &[S]) -> f64 {
     let mut lanes = [0.0f64; 8];
     let chunks = g.chunks_exact(8);
     let rest = chunks.remainder();
@@ -129,15 +162,16 @@ pub(crate) fn n_chunks(len: usize) -> usize {
     len.div_ceil(BLOCK)
 }
 
-/// The global L2 norm of every gradient in `grads`, accumulated in `f64`:
-/// each tensor in [`BLOCK`]-element chunks from its start, each chunk's sum
-/// of squares over eight lanes, the chunks added in order, then the tensors
-/// in id order, then the square root. This is the value
+/// The global L2 norm of every gradient in `grads`: each tensor in
+/// [`BLOCK`]-element chunks from its start, each chunk's sum of squares in
+/// the gradient's precision over 32 lanes (redone in `f64` if that
+/// overflows), the chunks added in `f64` in order, then the tensors in id
+/// order, then the square root. This is the value
 /// [`Optimizer::step_with_grad_norm`](crate::Optimizer::step_with_grad_norm)
 /// reports, bit for bit, on any number of threads.
 ///
-/// It is NaN or infinite when a gradient is; in `f64` a huge finite
-/// gradient may also square to infinity
+/// It is NaN or infinite when a gradient is; a huge finite gradient may
+/// also square to infinity in `f64`
 /// ([`Grads::all_finite`] tells the two apart).
 ///
 /// # Examples
@@ -424,6 +458,29 @@ mod tests {
             .iter()
             .flat_map(|(_, _, v)| v.iter().copied().collect::<Vec<_>>())
             .collect()
+    }
+
+    /// An `f32` chunk sums its squares in `f32` (within 1e-6 of the `f64`
+    /// sum), and one whose `f32` sum overflows is redone in `f64`: a norm is
+    /// infinite only where the `f64` sum of squares is.
+    #[test]
+    fn f32_chunks_are_close_to_f64_and_overflow_falls_back_to_f64() {
+        let g: Vec<f32> = (0..BLOCK + 77)
+            .map(|k| ((k * 37 % 101) as f32 - 50.0) * 0.013)
+            .collect();
+        let exact: f64 = g.iter().map(|&v| (v as f64) * (v as f64)).sum();
+        let got = tensor_sq_sum(&g);
+        assert!((got - exact).abs() <= 1e-6 * exact, "{got} vs {exact}");
+        // 1e20² overflows f32 but not f64.
+        let huge = vec![1e20f32; 300];
+        let got = tensor_sq_sum(&huge);
+        let want = 300.0 * (1e20f32 as f64).powi(2);
+        assert!(got.is_finite() && (got - want).abs() <= 1e-12 * want);
+        let nan = [1.0f32, f32::NAN, 2.0];
+        assert!(tensor_sq_sum(&nan).is_nan());
+        assert_eq!(tensor_sq_sum(&[f32::INFINITY, 1.0]), f64::INFINITY);
+        // In f64 the lanes are f64: exact for small integers.
+        assert_eq!(tensor_sq_sum(&[3.0f64, 4.0, 12.0]), 169.0);
     }
 
     proptest! {

@@ -127,7 +127,12 @@ pub fn render(results: &[(usize, Measured)], torch: &Torch, load: &[Option<f64>;
                     .timings
                     .get(&format!("{}_raw_rounds", id.name()))?;
                 let tr = m.descent.timings.get(&format!("{}_trainer", id.name()))?;
-                Some(trainer_row(id.name(), raw, tr))
+                let mut rows = trainer_row(id.name(), raw, tr);
+                let fresh = format!("{}_trainer_fresh", id.name());
+                if let Some(f) = m.descent.timings.get(&fresh) {
+                    rows += &trainer_row(&format!("{} (fresh batches)", id.name()), raw, f);
+                }
+                Some(rows)
             })
             .collect();
         if !trainer_rows.is_empty() {
