@@ -56,15 +56,29 @@ fn many_writers(url: &str, name: &str, n_workers: usize, per_worker: usize) {
             Command::new(std::env::current_exe().unwrap())
                 .args(["--exact", "--test-threads", "1", test_name(url)])
                 .env(WORKER_ENV, format!("{url}|{name}|{per_worker}"))
-                .stdout(Stdio::null())
-                .stderr(Stdio::inherit())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
                 .spawn()
                 .unwrap()
         })
         .collect();
-    for mut c in children {
-        assert!(c.wait().unwrap().success(), "a worker failed");
-    }
+    // A worker's panic is in the test harness's report on its stdout.
+    let failed: Vec<String> = children
+        .into_iter()
+        .enumerate()
+        .filter_map(|(k, c)| {
+            let out = c.wait_with_output().unwrap();
+            (!out.status.success()).then(|| {
+                format!(
+                    "worker {k} ({}):\n{}\n{}",
+                    out.status,
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            })
+        })
+        .collect();
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
     let secs = started.elapsed().as_secs_f64();
     let total = n_workers * per_worker;
     eprintln!(

@@ -4,7 +4,11 @@
 
 use crate::{Error, Result};
 use postgres::types::{FromSql, Kind, ToSql, Type};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// How long an SQLite connection waits for another writer's lock before
+/// giving up (the busy timeout, and the retry of switching a new file to WAL).
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// A value bound to or read from a statement.
 #[derive(Debug, Clone, PartialEq)]
@@ -111,15 +115,32 @@ impl Conn {
                 });
             }
             let conn = rusqlite::Connection::open(path).map_err(|e| db_error("open", e))?;
-            conn.busy_timeout(Duration::from_secs(120))
+            conn.busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .map_err(|e| db_error("open", e))?;
             // Write-ahead logging: readers never block the writer, and a commit
             // is one fsync of the log (synchronous stays FULL: a commit survives
             // a power cut). The mode is the file's, and Optuna's SQLite reads it.
-            conn.execute_batch(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON",
-            )
-            .map_err(|e| db_error("open", e))?;
+            //
+            // Turning a new file to WAL takes an exclusive lock without the
+            // busy handler (SQLite refuses rather than risk a deadlock), so
+            // workers opening one new file at once retry it until the timeout.
+            let deadline = Instant::now() + SQLITE_BUSY_TIMEOUT;
+            loop {
+                match conn.execute_batch(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON",
+                ) {
+                    Ok(()) => break,
+                    Err(rusqlite::Error::SqliteFailure(e, _))
+                        if matches!(
+                            e.code,
+                            rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                        ) && Instant::now() < deadline =>
+                    {
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                    Err(e) => return Err(db_error("open", e)),
+                }
+            }
             return Ok(Conn::Sqlite(conn));
         }
         let pg = url
