@@ -308,6 +308,32 @@ mod tests {
     }
 
     #[test]
+    fn the_trainer_rows_set_resident_and_fresh_batches_beside_the_raw_step() {
+        let mut m = measured();
+        let t = &mut m.descent.timings;
+        t.insert("w1_sgd_raw_rounds".into(), timing(&[2.0, 2.0, 4.0]));
+        t.insert("w1_sgd_trainer".into(), timing(&[2.04, 2.02, 4.2]));
+        t.insert("w1_sgd_trainer_fresh".into(), timing(&[2.1, 2.2, 4.0]));
+        let torch = Torch {
+            python: "python3".into(),
+            status: TorchStatus::Unavailable {
+                reason: "no torch".into(),
+            },
+        };
+        let md = render(&[(1, m)], &torch, &[None, None]);
+        // Medians 2.0 / 2.04; per-round ratios 1.02, 1.01, 1.05 → 1.02.
+        assert!(
+            md.contains("| w1_sgd | 2.000 | 2.040 | 1.020 | 1.020 |"),
+            "{md}"
+        );
+        // Fresh: 2.2 / 2.0; per-round 1.05, 1.10, 1.00 → 1.05.
+        assert!(
+            md.contains("| w1_sgd (fresh batches) | 2.000 | 2.200 | 1.100 | 1.050 |"),
+            "{md}"
+        );
+    }
+
+    #[test]
     fn w5_compares_with_fused_and_shows_the_default_and_w6_counts_images() {
         let mut m = measured();
         let t = &mut m.torch.timings;
