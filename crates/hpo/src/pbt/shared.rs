@@ -451,7 +451,7 @@ impl SharedPopulation {
     pub fn result(&mut self) -> Result<SharedResult> {
         let members = self
             .db
-            .transaction("read population", false, |tx| read_members(tx))?;
+            .transaction("read population", false, read_members)?;
         Ok(SharedResult {
             direction: self.pbt.config.direction,
             members: members.into_iter().map(|s| s.record).collect(),
@@ -744,7 +744,7 @@ impl SharedPopulation {
                     if record.step >= total {
                         // Ray's asynchronous PBT: a copy of a finished donor
                         // is finished, with the donor's final score.
-                        let last = e_score(&record);
+                        let last = donor_final_score(&record);
                         record.scores.push((record.step, last));
                         tx.set_intermediate(trial_id, record.step, last)?;
                         tx.set_attr(trial_id, "scores", &scores_json(&record.scores))?;
@@ -782,7 +782,7 @@ impl SharedPopulation {
 }
 
 /// The final value of a member that copied a finished donor: the donor's score.
-fn e_score(record: &SharedMemberRecord) -> f64 {
+fn donor_final_score(record: &SharedMemberRecord) -> f64 {
     record.lineage.last().map_or(f64::NAN, |e| e.donor_score)
 }
 
@@ -978,9 +978,8 @@ fn decode_member(row: MemberRow) -> Result<Stored> {
     let get = |k: &str| a.get(k).cloned().unwrap_or(Value::Null);
     let member = get("member").as_u64().ok_or_else(|| bad("member"))? as usize;
     let step = get("step").as_u64().ok_or_else(|| bad("step"))?;
-    let from = |k: &'static str| -> Result<Value> { Ok(get(k)) };
     let config = |k: &'static str| -> Result<Config> {
-        serde_json::from_value(from(k)?).map_err(|e| bad(&format!("{k}: {e}")))
+        serde_json::from_value(get(k)).map_err(|e| bad(&format!("{k}: {e}")))
     };
     let scores = get("scores")
         .as_array()
