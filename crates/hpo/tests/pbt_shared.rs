@@ -50,6 +50,13 @@ fn noise(member: usize, step: u64, i: usize) -> f64 {
     ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64 - 0.5
 }
 
+/// A fingerprint of a state's weights.
+fn hash(w: &[f64]) -> u64 {
+    w.iter().fold(0xcbf2_9ce4_8422_2325, |h, x| {
+        (h ^ x.to_bits()).wrapping_mul(0x100_0000_01b3)
+    })
+}
+
 fn now_ns() -> u128 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -69,6 +76,7 @@ impl Member for Quadratic {
     fn train(&mut self, steps: u64) -> Result<f64, Error> {
         let start = now_ns();
         let from = self.step;
+        let from_hash = hash(&self.w);
         let n = self.trained.get() + 1;
         self.trained.set(n);
         // Long enough that the workers' segments interleave.
@@ -92,11 +100,12 @@ impl Member for Quadratic {
                 .map(|(i, w)| 10f64.powf(-1.0 + i as f64 / 2.0) * w * w)
                 .sum::<f64>();
         let line = format!(
-            "{} {from} {} {} {start} {}\n",
+            "{} {from} {} {} {start} {} {from_hash} {}\n",
             self.member,
             self.step,
             std::process::id(),
-            now_ns()
+            now_ns(),
+            hash(&self.w)
         );
         let mut f = std::fs::OpenOptions::new()
             .create(true)
@@ -225,6 +234,9 @@ struct Logged {
     pid: u32,
     start: u128,
     end: u128,
+    /// Fingerprints of the weights the segment started from and ended with.
+    from_hash: u64,
+    to_hash: u64,
 }
 
 fn read_log(dir: &Path) -> Vec<Logged> {
@@ -240,6 +252,8 @@ fn read_log(dir: &Path) -> Vec<Logged> {
                 pid: p[3].parse().unwrap(),
                 start: p[4].parse().unwrap(),
                 end: p[5].parse().unwrap(),
+                from_hash: p[6].parse().unwrap(),
+                to_hash: p[7].parse().unwrap(),
             }
         })
         .collect()
@@ -325,12 +339,21 @@ fn check(result: &SharedResult, log: &[Logged], killed: &[u32]) {
         let stored: Vec<(u64, u64)> = m.segments.iter().map(|s| (s.from, s.to)).collect();
         assert_eq!(committed, stored, "member {i}: trained = committed");
         // The chain: each segment starts where the last ended, or where the
-        // checkpoint it copied at that ready point was.
+        // checkpoint it copied at that ready point was — in steps, and in
+        // weights (whichever worker trained the segment before).
         let mut at = 0;
+        let mut state = Some(hash(&[1.0; 5]));
         let mut copies = m.lineage.iter().peekable();
-        for s in &m.segments {
+        for (s, l) in m.segments.iter().zip(&lines) {
             assert_eq!(s.from, at, "member {i} segment {s:?}");
+            if let Some(h) = state {
+                assert_eq!(
+                    l.from_hash, h,
+                    "member {i} segment {s:?} starts from the state stored"
+                );
+            }
             at = s.to;
+            state = Some(l.to_hash);
             if let Some(e) = copies.next_if(|e| e.step == at) {
                 let donor = &result.members[e.donor];
                 assert!(
@@ -342,6 +365,12 @@ fn check(result: &SharedResult, log: &[Logged], killed: &[u32]) {
                 );
                 assert!(e.seen.iter().any(|s| s.member == i && s.step == e.step));
                 at = e.donor_step;
+                // The donor's weights at that step, when one logged segment of it ended there.
+                let ends: Vec<&Logged> = log
+                    .iter()
+                    .filter(|d| d.member == e.donor && d.to == e.donor_step)
+                    .collect();
+                state = (ends.len() == 1).then(|| ends[0].to_hash);
                 exploits += 1;
             }
         }
