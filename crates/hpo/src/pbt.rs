@@ -19,7 +19,7 @@
 
 mod explore;
 mod pool;
-mod shared;
+pub mod shared;
 
 pub use explore::Mutation;
 pub use shared::{

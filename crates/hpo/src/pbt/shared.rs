@@ -17,7 +17,7 @@
 //!   `RUNNING` while the member trains and `COMPLETE` when it has reached
 //!   `total_steps`, with its final score as the trial's value. Its initial
 //!   hyperparameters are the trial's parameters (with their distributions,
-//!   a [`Mutation::Choices`](super::Mutation::Choices) as a categorical one).
+//!   a [`Mutation::Choices`] as a categorical one).
 //! - Its score at each ready point is the trial's intermediate value at
 //!   that step (the latest one, should a copy bring the member back to a
 //!   step it had passed).
@@ -298,7 +298,7 @@ pub struct WorkerReport {
 
 /// A population-based training run whose population is in a study's RDB
 /// storage; each process (or thread) opens it and calls [`run`](Self::run)
-/// to be one worker. See the [module documentation](self) for the design.
+/// to be one worker. See the [module documentation](crate::pbt::shared) for the design.
 ///
 /// # Examples
 ///
