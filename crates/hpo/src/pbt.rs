@@ -19,8 +19,13 @@
 
 mod explore;
 mod pool;
+pub mod shared;
 
 pub use explore::Mutation;
+pub use shared::{
+    Seen, Segment, SharedConfig, SharedExploit, SharedMemberRecord, SharedPopulation, SharedResult,
+    WorkerReport,
+};
 
 use crate::{Config, Direction, Error, Result};
 use rand::SeedableRng;

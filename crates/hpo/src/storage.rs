@@ -4,6 +4,7 @@ mod journal;
 mod rdb;
 
 pub use journal::JournalStorage;
+pub(crate) use rdb::{MemberRow, PopDb, PopTx, parse_db_time};
 pub use rdb::{OPTUNA_ALEMBIC_REVISION, OPTUNA_SCHEMA_VERSION, RdbConfig, RdbStorage, RetryConfig};
 
 use crate::{FrozenTrial, Result};

@@ -5,6 +5,7 @@
 mod codec;
 mod conn;
 mod ops;
+mod population;
 mod schema;
 
 use super::{Loaded, Storage};
@@ -14,6 +15,7 @@ use ops::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+pub(crate) use population::{MemberRow, PopDb, PopTx, parse_db_time};
 pub use schema_info::{OPTUNA_ALEMBIC_REVISION, OPTUNA_SCHEMA_VERSION};
 
 mod schema_info {
