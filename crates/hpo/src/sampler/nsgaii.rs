@@ -4,9 +4,12 @@
 //! tournaments on (constrained) domination, crossover then mutation by
 //! re-drawing at random.
 
+mod bookkeeping;
 mod crossover;
 
 pub use crossover::Crossover;
+
+use bookkeeping::{Bookkeeping, View};
 
 use crate::multi::{constraint_violation, non_dominated_sort, to_losses};
 use crate::sampler::{RandomSampler, RelativeSample, SampleContext, Sampler};
@@ -95,12 +98,8 @@ struct Cache {
     /// The parents of each generation, by trial number, computed once per
     /// generation (Optuna caches them in the study's system attributes).
     parents: BTreeMap<u64, Vec<u64>>,
-    /// The intersection search space of the complete trials among the
-    /// first `scanned` trials, all finished (`None`: no complete trial yet).
-    space: Option<BTreeMap<String, Distribution>>,
-    /// How many leading trials `space` covers, and the number of the last.
-    scanned: usize,
-    last_scanned: Option<u64>,
+    /// The trials' generations and search space, taken in once each.
+    book: Bookkeeping,
 }
 
 impl std::fmt::Debug for NsgaIISampler {
@@ -162,31 +161,12 @@ impl NsgaIISampler {
         self
     }
 
-    /// The generation of `trial` (recorded, or derived from the complete trials).
-    fn generation(&self, trials: &[FrozenTrial], trial: &FrozenTrial) -> u64 {
-        if let Some(g) = generation_of(trial) {
-            return g;
-        }
-        let (mut max_gen, mut count) = (0, 0);
-        for t in trials.iter().filter(|t| t.state == TrialState::Complete) {
-            match generation_of(t) {
-                Some(g) if g > max_gen => (max_gen, count) = (g, 1),
-                Some(g) if g == max_gen => count += 1,
-                _ => {}
-            }
-        }
-        if count < self.config.population_size {
-            max_gen
-        } else {
-            max_gen + 1
-        }
-    }
-
     /// The parents of `generation` (none for generation 0): the elites of
     /// generation − 1 and its parents, each generation's computed once.
     fn parents<'t>(
         &self,
-        cache: &mut Cache,
+        cache: &mut BTreeMap<u64, Vec<u64>>,
+        view: &View<'_>,
         trials: &'t [FrozenTrial],
         directions: &[Direction],
         generation: u64,
@@ -202,59 +182,16 @@ impl NsgaIISampler {
         };
         let start = (1..=generation)
             .rev()
-            .find(|g| cache.parents.contains_key(g))
+            .find(|g| cache.contains_key(g))
             .unwrap_or(0);
-        let mut parents = cache
-            .parents
-            .get(&start)
-            .map_or(Vec::new(), |p| by_number(p));
+        let mut parents = cache.get(&start).map_or(Vec::new(), |p| by_number(p));
         for g in start + 1..=generation {
-            let mut candidates: Vec<&FrozenTrial> = trials
-                .iter()
-                .filter(|t| t.state == TrialState::Complete && generation_of(t) == Some(g - 1))
-                .collect();
+            let mut candidates = by_number(&view.members(g - 1).collect::<Vec<u64>>());
             candidates.extend(parents.iter().copied());
             parents = self.elites(candidates, directions)?;
-            cache
-                .parents
-                .insert(g, parents.iter().map(|t| t.number).collect());
+            cache.insert(g, parents.iter().map(|t| t.number).collect());
         }
         Ok(parents)
-    }
-
-    /// Optuna's `IntersectionSearchSpace` over the complete trials, without
-    /// single values; finished trials are taken in once.
-    fn search_space(
-        &self,
-        cache: &mut Cache,
-        trials: &[FrozenTrial],
-    ) -> BTreeMap<String, Distribution> {
-        let valid = cache.scanned <= trials.len()
-            && (cache.scanned == 0 || Some(trials[cache.scanned - 1].number) == cache.last_scanned);
-        if !valid {
-            (cache.space, cache.scanned, cache.last_scanned) = (None, 0, None);
-        }
-        let mut prefix = true;
-        let mut space = cache.space.clone();
-        for (i, t) in trials.iter().enumerate().skip(cache.scanned) {
-            if t.state == TrialState::Complete {
-                space = Some(match space {
-                    None => t.distributions.clone(),
-                    Some(s) => s
-                        .into_iter()
-                        .filter(|(k, d)| t.distributions.get(k) == Some(d))
-                        .collect(),
-                });
-            }
-            prefix &= t.state.is_finished();
-            if prefix {
-                (cache.space, cache.scanned, cache.last_scanned) =
-                    (space.clone(), i + 1, Some(t.number));
-            }
-        }
-        let mut space = space.unwrap_or_default();
-        space.retain(|_, d| d.single_value().is_none());
-        space
     }
 
     /// Optuna's `NSGAIIElitePopulationSelectionStrategy`.
@@ -391,24 +328,33 @@ impl Sampler for NsgaIISampler {
         ctx: &SampleContext<'_>,
         rng: &mut ChaCha8Rng,
     ) -> Result<RelativeSample> {
-        let generation = self.generation(ctx.trials, ctx.trial);
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        let Cache { parents, book } = &mut *cache;
+        let view = book.view(ctx.trials);
+        let generation = generation_of(ctx.trial)
+            .unwrap_or_else(|| view.next_generation(self.config.population_size));
         let mut out = RelativeSample::default();
         out.attrs
             .insert(GENERATION_KEY.to_owned(), serde_json::json!(generation));
-        let (parents, space) = {
-            let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-            let parents = self.parents(&mut cache, ctx.trials, ctx.directions, generation)?;
-            if parents.is_empty() {
-                return Ok(out);
-            }
-            (parents, self.search_space(&mut cache, ctx.trials))
-        };
+        let parents = self.parents(parents, &view, ctx.trials, ctx.directions, generation)?;
+        if parents.is_empty() {
+            return Ok(out);
+        }
+        let space = view.space;
+        drop(cache);
         let constrained = parents.iter().any(|t| constraint_violation(t).is_some());
         let dominates =
             |a: &FrozenTrial, b: &FrozenTrial| trial_dominates(a, b, ctx.directions, constrained);
         let child: BTreeMap<String, ParamValue> =
             if rng.random::<f64>() < self.config.crossover_prob {
-                crossover::perform(&self.config, &space, &parents, &dominates, ctx, rng)
+                crossover::perform(
+                    &self.config,
+                    &space,
+                    &parents,
+                    &dominates,
+                    ctx.directions.len() > 1,
+                    rng,
+                )
             } else {
                 let p = parents[rng.random_range(0..parents.len())];
                 space
@@ -456,3 +402,6 @@ impl Sampler for NsgaIISampler {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod parity;

@@ -3,11 +3,14 @@
 //! parameters, integers and steps widened by half a step), and the uniform
 //! crossover of categorical parameters.
 
+mod draws;
+mod ops;
+mod undx;
+
+pub(super) use draws::Draws;
+
 use super::NsgaIIConfig;
-use crate::sampler::SampleContext;
 use crate::{Distribution, Error, FrozenTrial, ParamValue, Result};
-use rand::RngExt;
-use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
 
 /// How parents make a child (Optuna's `BaseCrossover` subclasses).
@@ -32,6 +35,39 @@ pub enum Crossover {
         /// The widening (Optuna's default 0.5).
         alpha: f64,
     },
+    /// Optuna's `SPXCrossover` (Tsutsui, Goldberg and Sastry's simplex
+    /// crossover): three parents; the child is uniform in their simplex
+    /// expanded about its centroid by `epsilon`. Unbounded: a child below a
+    /// parameter's range is drawn again (above it, it is clipped), as in Optuna.
+    Spx {
+        /// The expansion rate; `None` is `sqrt(n + 2)` for `n` numerical parameters.
+        epsilon: Option<f64>,
+    },
+    /// Optuna's `UNDXCrossover` (Kita, Ono and Kobayashi's unimodal normal
+    /// distribution crossover): three parents; the child is normal about
+    /// the first two parents' midpoint, along the line through them and,
+    /// scaled by the third parent's distance from that line, across it.
+    /// As in Optuna, `sigma_xi` and `sigma_eta` are the square roots of the
+    /// normals' standard deviations (`N(0, sigma²)` in numpy's
+    /// `normal(0, sigma**2)` reading). Unbounded, as SPX.
+    Undx {
+        /// Spread along the line through the first two parents (Optuna's default 0.5).
+        sigma_xi: f64,
+        /// Spread across it; `None` is `0.35 / sqrt(n)` for `n` numerical parameters.
+        sigma_eta: Option<f64>,
+    },
+    /// Optuna's `VSBXCrossover` (Ballester and Carter's vSBX): SBX's
+    /// polynomial spread without the region between the parents SBX
+    /// excludes, and without bounds (a child below a range is drawn again,
+    /// above it clipped).
+    Vsbx {
+        /// The distribution index; `None` is 20 for a multi-objective study, 2 otherwise.
+        eta: Option<f64>,
+        /// Probability of swapping the two children's genes.
+        uniform_crossover_prob: f64,
+        /// Probability of taking a gene from the children rather than the parents (in (0, 1]).
+        use_child_gene_prob: f64,
+    },
 }
 
 impl Crossover {
@@ -45,38 +81,96 @@ impl Crossover {
     /// Optuna's `BLXAlphaCrossover()` default.
     pub const BLX_ALPHA: Crossover = Crossover::BlxAlpha { alpha: 0.5 };
 
-    /// The number of parents a child has.
+    /// Optuna's `SPXCrossover()` default.
+    pub const SPX: Crossover = Crossover::Spx { epsilon: None };
+
+    /// Optuna's `UNDXCrossover()` defaults.
+    pub const UNDX: Crossover = Crossover::Undx {
+        sigma_xi: 0.5,
+        sigma_eta: None,
+    };
+
+    /// Optuna's `VSBXCrossover()` defaults.
+    pub const VSBX: Crossover = Crossover::Vsbx {
+        eta: None,
+        uniform_crossover_prob: 0.5,
+        use_child_gene_prob: 0.5,
+    };
+
+    /// The number of parents a child has (Optuna's `n_parents`): 3 for SPX
+    /// and UNDX, 2 otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_hpo::Crossover;
+    ///
+    /// assert_eq!(Crossover::SPX.n_parents(), 3);
+    /// assert_eq!(Crossover::VSBX.n_parents(), 2);
+    /// ```
     pub fn n_parents(&self) -> usize {
-        2
+        match self {
+            Crossover::Spx { .. } | Crossover::Undx { .. } => 3,
+            _ => 2,
+        }
     }
 
+    /// Optuna's checks of the crossover's arguments (SBX's and vSBX's:
+    /// `eta ≥ 0`, `uniform_crossover_prob` in [0, 1], `use_child_gene_prob`
+    /// in (0, 1]); Optuna checks none of BLX-α's, SPX's and UNDX's, of which
+    /// descent refuses the non-finite ones (their children would never lie
+    /// in the search space).
     pub(super) fn check(&self) -> Result<()> {
-        if let Crossover::BlxAlpha { alpha } = *self
-            && !alpha.is_finite()
-        {
-            return Err(Error::config("alpha", alpha, "must be finite"));
-        }
-        if let Crossover::Sbx {
-            eta,
-            uniform_crossover_prob,
-            use_child_gene_prob,
-        } = *self
-        {
-            if let Some(eta) = eta
-                && (eta.is_nan() || eta < 0.0)
-            {
-                return Err(Error::config("eta", eta, "must be >= 0"));
+        let finite = |name, x: f64| {
+            if x.is_finite() {
+                Ok(())
+            } else {
+                Err(Error::config(name, x, "must be finite"))
             }
-            for (name, p) in [
-                ("uniform_crossover_prob", uniform_crossover_prob),
-                ("use_child_gene_prob", use_child_gene_prob),
-            ] {
-                if !(0.0..=1.0).contains(&p) {
-                    return Err(Error::config(name, p, "must be in [0, 1]"));
+        };
+        match *self {
+            Crossover::Uniform => Ok(()),
+            Crossover::BlxAlpha { alpha } => finite("alpha", alpha),
+            Crossover::Spx { epsilon } => epsilon.map_or(Ok(()), |e| finite("epsilon", e)),
+            Crossover::Undx {
+                sigma_xi,
+                sigma_eta,
+            } => {
+                finite("sigma_xi", sigma_xi)?;
+                sigma_eta.map_or(Ok(()), |s| finite("sigma_eta", s))
+            }
+            Crossover::Sbx {
+                eta,
+                uniform_crossover_prob,
+                use_child_gene_prob,
+            }
+            | Crossover::Vsbx {
+                eta,
+                uniform_crossover_prob,
+                use_child_gene_prob,
+            } => {
+                if let Some(eta) = eta
+                    && (eta.is_nan() || eta < 0.0)
+                {
+                    return Err(Error::config("eta", eta, "must be >= 0"));
                 }
+                if !(0.0..=1.0).contains(&uniform_crossover_prob) {
+                    return Err(Error::config(
+                        "uniform_crossover_prob",
+                        uniform_crossover_prob,
+                        "must be in [0, 1]",
+                    ));
+                }
+                if !(use_child_gene_prob > 0.0 && use_child_gene_prob <= 1.0) {
+                    return Err(Error::config(
+                        "use_child_gene_prob",
+                        use_child_gene_prob,
+                        "must be in (0, 1]",
+                    ));
+                }
+                Ok(())
             }
         }
-        Ok(())
     }
 }
 
@@ -125,7 +219,7 @@ fn untransform(d: &Distribution, x: f64) -> ParamValue {
             log,
             step,
         } => ParamValue::Float(match (log, step) {
-            (true, _) => x.exp().min(high.next_down()),
+            (true, _) => x.exp().clamp(*low, high.next_down()),
             (false, Some(s)) => (((x - low) / s).round() * s + low).clamp(*low, *high),
             (false, None) => x.min(high.next_down()),
         }),
@@ -151,10 +245,9 @@ pub(super) fn perform(
     space: &BTreeMap<String, Distribution>,
     population: &[&FrozenTrial],
     dominates: &dyn Fn(&FrozenTrial, &FrozenTrial) -> bool,
-    ctx: &SampleContext<'_>,
-    rng: &mut ChaCha8Rng,
+    multi_objective: bool,
+    rng: &mut impl Draws,
 ) -> BTreeMap<String, ParamValue> {
-    let multi = ctx.directions.len() > 1;
     let mut child = BTreeMap::new();
     if population.len() < config.crossover.n_parents() {
         return child;
@@ -164,7 +257,7 @@ pub(super) fn perform(
     // the contained genes (the rest drawn at random) changes nothing in practice.
     for _ in 0..100 {
         let parents = select_parents(config.crossover.n_parents(), population, dominates, rng);
-        child = try_crossover(config, space, &parents, multi, rng);
+        child = try_crossover(config, space, &parents, multi_objective, rng);
         if child
             .iter()
             .all(|(k, v)| space.get(k).is_some_and(|d| d.contains(v)))
@@ -180,7 +273,7 @@ fn select_parents<'t>(
     n: usize,
     population: &[&'t FrozenTrial],
     dominates: &dyn Fn(&FrozenTrial, &FrozenTrial) -> bool,
-    rng: &mut ChaCha8Rng,
+    rng: &mut impl Draws,
 ) -> Vec<&'t FrozenTrial> {
     let mut parents: Vec<&FrozenTrial> = Vec::with_capacity(n);
     for _ in 0..n {
@@ -189,8 +282,8 @@ fn select_parents<'t>(
             .copied()
             .filter(|t| parents.iter().all(|p| p.number != t.number))
             .collect();
-        let a = left[rng.random_range(0..left.len())];
-        let b = left[rng.random_range(0..left.len())];
+        let a = left[rng.index(left.len())];
+        let b = left[rng.index(left.len())];
         parents.push(if dominates(a, b) { a } else { b });
     }
     parents
@@ -200,8 +293,8 @@ fn try_crossover(
     config: &NsgaIIConfig,
     space: &BTreeMap<String, Distribution>,
     parents: &[&FrozenTrial],
-    multi: bool,
-    rng: &mut ChaCha8Rng,
+    multi_objective: bool,
+    rng: &mut impl Draws,
 ) -> BTreeMap<String, ParamValue> {
     let mut child = BTreeMap::new();
     let (first, last) = (parents[0], parents[parents.len() - 1]);
@@ -211,7 +304,7 @@ fn try_crossover(
         .map(|(k, _)| k)
         .collect();
     for name in categorical {
-        let from = if rng.random::<f64>() >= config.swapping_prob {
+        let from = if rng.uniform() >= config.swapping_prob {
             last
         } else {
             first
@@ -241,108 +334,53 @@ fn try_crossover(
             }
         }
     }
-    let genes = match config.crossover {
-        Crossover::Uniform => uniform(&xs, config.swapping_prob, rng),
-        Crossover::BlxAlpha { alpha } => blx_alpha(&xs, alpha, rng),
-        Crossover::Sbx {
-            eta,
-            uniform_crossover_prob,
-            use_child_gene_prob,
-        } => {
-            let eta = eta.unwrap_or(if multi { 20.0 } else { 2.0 });
-            sbx(
-                &xs,
-                &bounds,
-                eta,
-                uniform_crossover_prob,
-                use_child_gene_prob,
-                rng,
-            )
-        }
-    };
+    let genes = numerical_child(config, &xs, &bounds, multi_objective, rng);
     for ((name, d), x) in numerical.into_iter().zip(genes) {
         child.insert(name.clone(), untransform(d, x));
     }
     child
 }
 
-/// Optuna's `UniformCrossover.crossover`: gene `i` from parent 1 when `u_i ≥ swapping_prob`.
-fn uniform(xs: &[Vec<f64>], swapping_prob: f64, rng: &mut ChaCha8Rng) -> Vec<f64> {
-    let n = xs[0].len();
-    let masks: Vec<bool> = (0..n)
-        .map(|_| rng.random::<f64>() >= swapping_prob)
-        .collect();
-    (0..n)
-        .map(|i| if masks[i] { xs[1][i] } else { xs[0][i] })
-        .collect()
-}
-
-/// Optuna's `BLXAlphaCrossover.crossover` (Eshelman and Schaffer's blend crossover).
-fn blx_alpha(xs: &[Vec<f64>], alpha: f64, rng: &mut ChaCha8Rng) -> Vec<f64> {
-    let n = xs[0].len();
-    let r: Vec<f64> = (0..n).map(|_| rng.random::<f64>()).collect();
-    (0..n)
-        .map(|i| {
-            let lo = xs.iter().map(|p| p[i]).fold(f64::INFINITY, f64::min);
-            let hi = xs.iter().map(|p| p[i]).fold(f64::NEG_INFINITY, f64::max);
-            let d = alpha * (hi - lo);
-            let (low, high) = (lo - d, hi + d);
-            (high - low) * r[i] + low
-        })
-        .collect()
-}
-
-/// Optuna's `SBXCrossover.crossover` (Deb and Agrawal's simulated binary
-/// crossover with the bounded spread of Deb and Goyal): one child of two.
-fn sbx(
+/// The child of the parents' numerical genes `xs` (parents × genes, in the
+/// transformed space whose bounds are `bounds`) by `config.crossover`.
+pub(super) fn numerical_child(
+    config: &NsgaIIConfig,
     xs: &[Vec<f64>],
     bounds: &[[f64; 2]],
-    eta: f64,
-    uniform_crossover_prob: f64,
-    use_child_gene_prob: f64,
-    rng: &mut ChaCha8Rng,
+    multi_objective: bool,
+    rng: &mut impl Draws,
 ) -> Vec<f64> {
-    let n = bounds.len();
-    let mut c1 = Vec::with_capacity(n);
-    let mut c2 = Vec::with_capacity(n);
-    let us: Vec<f64> = (0..n).map(|_| rng.random::<f64>()).collect();
-    for i in 0..n {
-        let (xl, xu) = (bounds[i][0], bounds[i][1]);
-        let (lo, hi) = (xs[0][i].min(xs[1][i]), xs[0][i].max(xs[1][i]));
-        let diff = (hi - lo).max(1e-10);
-        let beta1 = 1.0 + 2.0 * (lo - xl) / diff;
-        let beta2 = 1.0 + 2.0 * (xu - hi) / diff;
-        let alpha1 = 2.0 - beta1.powf(-(eta + 1.0));
-        let alpha2 = 2.0 - beta2.powf(-(eta + 1.0));
-        let betaq = |u: f64, alpha: f64| {
-            if u > 1.0 / alpha {
-                (1.0 / (2.0 - u * alpha)).powf(1.0 / (eta + 1.0))
-            } else {
-                (u * alpha).powf(1.0 / (eta + 1.0))
-            }
-        };
-        c1.push(0.5 * ((lo + hi) - betaq(us[i], alpha1) * diff));
-        c2.push(0.5 * ((lo + hi) + betaq(us[i], alpha2) * diff));
-    }
-    let mut child1 = Vec::with_capacity(n);
-    let mut child2 = Vec::with_capacity(n);
-    for i in 0..n {
-        let (a, b) = if rng.random::<f64>() < use_child_gene_prob {
-            (c1[i], c2[i])
-        } else {
-            (xs[0][i], xs[1][i])
-        };
-        if rng.random::<f64>() >= uniform_crossover_prob {
-            child1.push(a);
-            child2.push(b);
-        } else {
-            child1.push(b);
-            child2.push(a);
-        }
-    }
-    if rng.random::<f64>() < 0.5 {
-        child1
-    } else {
-        child2
+    let default_eta = if multi_objective { 20.0 } else { 2.0 };
+    match config.crossover {
+        Crossover::Uniform => ops::uniform(xs, config.swapping_prob, rng),
+        Crossover::BlxAlpha { alpha } => ops::blx_alpha(xs, alpha, rng),
+        Crossover::Sbx {
+            eta,
+            uniform_crossover_prob,
+            use_child_gene_prob,
+        } => ops::sbx(
+            xs,
+            bounds,
+            eta.unwrap_or(default_eta),
+            uniform_crossover_prob,
+            use_child_gene_prob,
+            rng,
+        ),
+        Crossover::Vsbx {
+            eta,
+            uniform_crossover_prob,
+            use_child_gene_prob,
+        } => ops::vsbx(
+            xs,
+            eta.unwrap_or(default_eta),
+            uniform_crossover_prob,
+            use_child_gene_prob,
+            rng,
+        ),
+        Crossover::Spx { epsilon } => ops::spx(xs, epsilon, rng),
+        Crossover::Undx {
+            sigma_xi,
+            sigma_eta,
+        } => undx::undx(xs, sigma_xi, sigma_eta, rng),
     }
 }

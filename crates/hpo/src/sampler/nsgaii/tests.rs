@@ -79,8 +79,15 @@ fn children_take_their_genes_from_the_elites() {
     let trials = study.trials();
     let sampler = small(6);
     let mut cache = Cache::default();
+    let view = cache.book.view(&trials);
     let parents = sampler
-        .parents(&mut cache, &trials, &[Direction::Minimize; 2], 1)
+        .parents(
+            &mut cache.parents,
+            &view,
+            &trials,
+            &[Direction::Minimize; 2],
+            1,
+        )
         .unwrap();
     assert_eq!(parents.len(), 6);
     for child in &trials[6..] {
@@ -182,8 +189,14 @@ fn bad_configs_are_typed_errors() {
 }
 
 #[test]
-fn sbx_and_blx_children_stay_in_the_search_space() {
-    for crossover in [Crossover::SBX, Crossover::BLX_ALPHA] {
+fn every_crossovers_children_stay_in_the_search_space() {
+    for crossover in [
+        Crossover::SBX,
+        Crossover::BLX_ALPHA,
+        Crossover::SPX,
+        Crossover::UNDX,
+        Crossover::VSBX,
+    ] {
         children_stay_in_the_search_space(crossover);
     }
 }
@@ -240,4 +253,72 @@ fn children_stay_in_the_search_space(crossover: Crossover) {
             assert!(trials[0].distributions[name].contains(v), "{name}={v:?}");
         }
     }
+}
+
+#[test]
+fn bad_crossover_arguments_are_typed_errors_naming_the_argument() {
+    let bad =
+        |crossover: Crossover, population_size: usize| match NsgaIISampler::new(NsgaIIConfig {
+            population_size,
+            crossover,
+            ..Default::default()
+        }) {
+            Err(Error::InvalidConfig { name, .. }) => name,
+            other => panic!("{crossover:?}: {other:?}"),
+        };
+    assert_eq!(
+        bad(
+            Crossover::Spx {
+                epsilon: Some(f64::NAN)
+            },
+            10
+        ),
+        "epsilon"
+    );
+    assert_eq!(
+        bad(
+            Crossover::Undx {
+                sigma_xi: f64::INFINITY,
+                sigma_eta: None
+            },
+            10
+        ),
+        "sigma_xi"
+    );
+    assert_eq!(
+        bad(
+            Crossover::Undx {
+                sigma_xi: 0.5,
+                sigma_eta: Some(f64::NAN)
+            },
+            10
+        ),
+        "sigma_eta"
+    );
+    let vsbx = |eta, u, c| Crossover::Vsbx {
+        eta,
+        uniform_crossover_prob: u,
+        use_child_gene_prob: c,
+    };
+    assert_eq!(bad(vsbx(Some(-1.0), 0.5, 0.5), 10), "eta");
+    assert_eq!(bad(vsbx(None, 1.5, 0.5), 10), "uniform_crossover_prob");
+    // Optuna: use_child_gene_prob in (0, 1], for SBX as for vSBX.
+    assert_eq!(bad(vsbx(None, 0.5, 0.0), 10), "use_child_gene_prob");
+    let sbx0 = Crossover::Sbx {
+        eta: None,
+        uniform_crossover_prob: 0.5,
+        use_child_gene_prob: 0.0,
+    };
+    assert_eq!(bad(sbx0, 10), "use_child_gene_prob");
+    // SPX and UNDX take three parents: a population of two is too small.
+    assert_eq!(bad(Crossover::SPX, 2), "population_size");
+    assert_eq!(bad(Crossover::UNDX, 2), "population_size");
+    assert!(
+        NsgaIISampler::new(NsgaIIConfig {
+            population_size: 3,
+            crossover: Crossover::UNDX,
+            ..Default::default()
+        })
+        .is_ok()
+    );
 }
