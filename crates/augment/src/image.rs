@@ -119,7 +119,7 @@ impl<T: ImageAugment + ?Sized> ImageAugment for Box<T> {
 /// Applies logged [`Params`] in order: the same result as the
 /// [`ImageAugment::apply`] call that drew them, bit for bit. Every entry is
 /// checked first ([`Params::check`]); one that does not fit `dims` is an
-/// [`Error::InvalidConfig`] and the image is left unchanged.
+/// [`Error::Arg`] and the image is left unchanged.
 ///
 /// # Examples
 ///

@@ -31,6 +31,7 @@ pub mod image;
 pub mod text;
 
 pub use counter::{OpCtx, SampleKey};
+pub use descent_core::ArgError;
 pub use error::{Error, Result};
 
 /// The README, whose example runs as a doctest.

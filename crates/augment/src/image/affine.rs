@@ -5,6 +5,7 @@
 use super::grid::{self, Interpolation};
 use super::spec::OpSpec;
 use super::{ImageAugment, ImageShape, Params, stash};
+use crate::ArgError;
 use crate::error::check_range;
 use crate::{Error, OpCtx, Result};
 use rand::RngExt;
@@ -130,17 +131,25 @@ impl RandomAffine {
         check_range("shear", config.shear)?;
         let (fx, fy) = config.translate;
         if !((0.0..=1.0).contains(&fx) && (0.0..=1.0).contains(&fy)) {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "translate",
                 format!("({fx}, {fy})"),
                 "fractions must lie in [0, 1]",
-            ));
+            )));
         }
         if config.scale.0 <= 0.0 {
-            return Err(Error::config("scale", config.scale.0, "must be positive"));
+            return Err(Error::Arg(ArgError::new(
+                "scale",
+                config.scale.0,
+                "must be positive",
+            )));
         }
         if !(0.0..=1.0).contains(&config.fill) {
-            return Err(Error::config("fill", config.fill, "must lie in [0, 1]"));
+            return Err(Error::Arg(ArgError::new(
+                "fill",
+                config.fill,
+                "must lie in [0, 1]",
+            )));
         }
         Ok(RandomAffine { config })
     }

@@ -3,6 +3,7 @@
 use super::crop::{PaddingMode, pad_index};
 use super::spec::OpSpec;
 use super::{ImageAugment, ImageShape, Params};
+use crate::ArgError;
 use crate::error::check_range;
 use crate::{Error, OpCtx, Result};
 use descent_core::Scalar;
@@ -31,12 +32,20 @@ impl GaussianBlur {
     pub fn new(kernel_size: [usize; 2], sigma: (f32, f32)) -> Result<Self> {
         for k in kernel_size {
             if k % 2 == 0 || k > 1025 {
-                return Err(Error::config("kernel_size", k, "must be odd, at most 1025"));
+                return Err(Error::Arg(ArgError::new(
+                    "kernel_size",
+                    k,
+                    "must be odd, at most 1025",
+                )));
             }
         }
         check_range("sigma", sigma)?;
         if sigma.0 <= 0.0 {
-            return Err(Error::config("sigma", sigma.0, "must be positive"));
+            return Err(Error::Arg(ArgError::new(
+                "sigma",
+                sigma.0,
+                "must be positive",
+            )));
         }
         Ok(GaussianBlur { kernel_size, sigma })
     }

@@ -7,6 +7,7 @@
 use super::grid::clamp;
 use super::spec::OpSpec;
 use super::{ImageAugment, ImageShape, Params};
+use crate::ArgError;
 use crate::error::check_prob;
 use crate::{Error, OpCtx, Result};
 use descent_core::Scalar;
@@ -54,11 +55,19 @@ impl ColorJitter {
             ("saturation", config.saturation),
         ] {
             if !(v.is_finite() && v >= 0.0) {
-                return Err(Error::config(name, v, "must be finite and non-negative"));
+                return Err(Error::Arg(ArgError::new(
+                    name,
+                    v,
+                    "must be finite and non-negative",
+                )));
             }
         }
         if !(0.0..=0.5).contains(&config.hue) {
-            return Err(Error::config("hue", config.hue, "must lie in [0, 0.5]"));
+            return Err(Error::Arg(ArgError::new(
+                "hue",
+                config.hue,
+                "must lie in [0, 0.5]",
+            )));
         }
         Ok(ColorJitter { config })
     }
@@ -118,7 +127,11 @@ impl ChannelShift {
     /// ```
     pub fn new(limit: f32) -> Result<Self> {
         if !(0.0..=1.0).contains(&limit) {
-            return Err(Error::config("limit", limit, "must lie in [0, 1]"));
+            return Err(Error::Arg(ArgError::new(
+                "limit",
+                limit,
+                "must lie in [0, 1]",
+            )));
         }
         Ok(ChannelShift { limit })
     }
@@ -192,11 +205,11 @@ impl GaussianNoise {
     /// ```
     pub fn new(mean: f32, sigma: f32) -> Result<Self> {
         if !(sigma.is_finite() && sigma >= 0.0 && mean.is_finite()) {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "sigma",
                 sigma,
                 "must be finite and non-negative",
-            ));
+            )));
         }
         Ok(GaussianNoise { mean, sigma })
     }

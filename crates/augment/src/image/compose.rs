@@ -5,6 +5,7 @@
 
 use super::spec::OpSpec;
 use super::{ImageAugment, ImageShape, Params};
+use crate::ArgError;
 use crate::error::check_prob;
 use crate::{Error, OpCtx, Result};
 use rand::RngExt;
@@ -109,7 +110,7 @@ impl OneOf {
     /// ```
     pub fn new(ops: Vec<BoxedOp>) -> Result<Self> {
         if ops.is_empty() {
-            return Err(Error::config("ops", 0, "needs at least one op"));
+            return Err(Error::Arg(ArgError::new("ops", 0, "needs at least one op")));
         }
         Ok(OneOf { ops })
     }
@@ -151,11 +152,11 @@ impl RandomOrder {
     /// ```
     pub fn new(ops: Vec<BoxedOp>) -> Result<Self> {
         if ops.len() > MAX_RANDOM_ORDER {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "ops",
                 ops.len(),
                 "RandomOrder holds at most 32 ops",
-            ));
+            )));
         }
         Ok(RandomOrder { ops })
     }

@@ -3,6 +3,7 @@
 use super::grid::{Interpolation, clamp};
 use super::spec::OpSpec;
 use super::{ImageAugment, ImageShape, Params, stash};
+use crate::ArgError;
 use crate::error::check_range;
 use crate::{Error, OpCtx, Result};
 use descent_core::Scalar;
@@ -48,12 +49,20 @@ impl RandomCrop {
             .checked_mul(2)
             .is_none_or(|span| span > isize::MAX as usize)
         {
-            return Err(Error::config("pad", pad, "is too large to pad an image by"));
+            return Err(Error::Arg(ArgError::new(
+                "pad",
+                pad,
+                "is too large to pad an image by",
+            )));
         }
         if let PadMode::Constant(fill) = mode
             && !(0.0..=1.0).contains(&fill)
         {
-            return Err(Error::config("fill", fill, "must lie in [0, 1]"));
+            return Err(Error::Arg(ArgError::new(
+                "fill",
+                fill,
+                "must lie in [0, 1]",
+            )));
         }
         Ok(RandomCrop { pad, mode })
     }
@@ -269,11 +278,11 @@ impl RandomResizedCrop {
         check_range("scale", config.scale)?;
         check_range("ratio", config.ratio)?;
         if config.scale.0 <= 0.0 || config.scale.1 > 1.0 || config.ratio.0 <= 0.0 {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "scale",
                 format!("{:?}", config.scale),
                 "needs 0 < lo <= hi <= 1 and a positive ratio",
-            ));
+            )));
         }
         Ok(RandomResizedCrop { config })
     }

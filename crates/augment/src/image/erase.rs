@@ -3,6 +3,7 @@
 
 use super::spec::OpSpec;
 use super::{ImageAugment, ImageShape, Params};
+use crate::ArgError;
 use crate::error::{check_prob, check_range};
 use crate::{Error, OpCtx, Result};
 use rand::RngExt;
@@ -28,7 +29,11 @@ impl Cutout {
     /// ```
     pub fn new(size: usize, value: f32) -> Result<Self> {
         if !(0.0..=1.0).contains(&value) {
-            return Err(Error::config("value", value, "must lie in [0, 1]"));
+            return Err(Error::Arg(ArgError::new(
+                "value",
+                value,
+                "must lie in [0, 1]",
+            )));
         }
         Ok(Cutout { size, value })
     }
@@ -115,11 +120,11 @@ impl RandomErasing {
         check_range("scale", config.scale)?;
         check_range("ratio", config.ratio)?;
         if config.ratio.0 <= 0.0 || !(0.0..=1.0).contains(&config.value) {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "ratio",
                 config.ratio.0,
                 "needs a positive ratio and a value in [0, 1]",
-            ));
+            )));
         }
         Ok(RandomErasing { config })
     }

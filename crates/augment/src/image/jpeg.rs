@@ -11,6 +11,7 @@
 //! `jpeg-decoder` is in maintenance mode in favour of `zune-jpeg`.
 
 use super::{ImageAugment, ImageShape, OpSpec, Params, check_len};
+use crate::ArgError;
 use crate::{Error, OpCtx, Result};
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 use rand::RngExt;
@@ -26,11 +27,11 @@ fn check_quality(name: &'static str, quality: u8) -> Result<()> {
     if (1..=100).contains(&quality) {
         Ok(())
     } else {
-        Err(Error::config(
+        Err(Error::Arg(ArgError::new(
             name,
             quality,
             "must be a JPEG quality in [1, 100]",
-        ))
+        )))
     }
 }
 
@@ -47,7 +48,7 @@ fn encodable(dims: ImageShape) -> bool {
 /// 8 bits first, as JPEG holds bytes, so the output is a multiple of 1/255.
 /// An image with no pixels is left as it is.
 ///
-/// Errors: [`Error::InvalidConfig`] for a quality outside `[1, 100]` or a
+/// Errors: [`Error::Arg`] for a quality outside `[1, 100]` or a
 /// side longer than [`JPEG_MAX_SIDE`], [`Error::ShapeMismatch`] when `img`
 /// is not `dims.len()` long.
 ///
@@ -69,11 +70,11 @@ pub fn jpeg(dims: ImageShape, img: &mut [f32], quality: u8) -> Result<()> {
     check_len("image", dims.len(), img.len())?;
     check_quality("quality", quality)?;
     if !encodable(dims) {
-        return Err(Error::config(
+        return Err(Error::Arg(ArgError::new(
             "dims",
             format!("{}x{}", dims.h, dims.w),
             "a JPEG side is at most 65535 pixels",
-        ));
+        )));
     }
     compress(dims, img, quality).map_err(|reason| Error::Codec { reason })
 }
@@ -193,11 +194,11 @@ impl Jpeg {
         check_quality("lo", lo)?;
         check_quality("hi", hi)?;
         if lo > hi {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "quality",
                 format!("({lo}, {hi})"),
                 "must be a range with lo <= hi",
-            ));
+            )));
         }
         Ok(Jpeg { lo, hi })
     }
@@ -227,11 +228,11 @@ pub(crate) fn check(dims: ImageShape, quality: u8) -> Result<()> {
     if encodable(dims) {
         Ok(())
     } else {
-        Err(Error::config(
+        Err(Error::Arg(ArgError::new(
             "dims",
             format!("{}x{}", dims.h, dims.w),
             "a JPEG side is at most 65535 pixels",
-        ))
+        )))
     }
 }
 

@@ -10,6 +10,7 @@
 //! type can follow.
 
 use super::{ImageShape, Interpolation, Params, affine, check_len, crop, flip, grid, warp};
+use crate::ArgError;
 use crate::{Error, Result};
 use descent_core::Scalar;
 use serde::{Deserialize, Serialize};
@@ -268,11 +269,11 @@ impl Params {
 pub(crate) fn check_mask_planes(dims: ImageShape, mask_len: usize) -> Result<usize> {
     let plane = dims.plane();
     if plane == 0 || !mask_len.is_multiple_of(plane) || mask_len == 0 {
-        return Err(Error::config(
+        return Err(Error::Arg(ArgError::new(
             "mask",
             format!("{mask_len} labels"),
             "must be a whole, non-zero number of H × W planes of the image",
-        ));
+        )));
     }
     Ok(mask_len / plane)
 }
@@ -281,11 +282,11 @@ pub(crate) fn check_mask_planes(dims: ImageShape, mask_len: usize) -> Result<usi
 pub(crate) fn check_same_plane(image: ImageShape, mask: ImageShape) -> Result<()> {
     check_len("mask plane (H·W)", image.plane(), mask.plane())?;
     if (image.h, image.w) != (mask.h, mask.w) {
-        return Err(Error::config(
+        return Err(Error::Arg(ArgError::new(
             "mask",
             mask,
             "must have the image's height and width",
-        ));
+        )));
     }
     Ok(())
 }
@@ -340,7 +341,7 @@ mod tests {
         };
         assert!(matches!(
             p.apply_mask(&mut m),
-            Err(Error::InvalidConfig { .. })
+            Err(Error::Arg(ArgError { .. }))
         ));
         assert_eq!(m.data(), [1, 2, 3, 4]);
     }

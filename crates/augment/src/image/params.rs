@@ -4,6 +4,7 @@ use super::{
     Affine, ImageShape, Interpolation, PadMode, affine, blur, color, crop, erase, flip, grid,
     stash, tone, warp,
 };
+use crate::ArgError;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -198,7 +199,7 @@ impl Params {
     /// ```
     pub fn check(&self, dims: ImageShape) -> Result<()> {
         let bad = |field: &'static str, value: usize, reason: &'static str| {
-            Err(Error::config(field, value, reason))
+            Err(Error::Arg(ArgError::new(field, value, reason)))
         };
         match *self {
             Params::Crop { top, left, pad, .. } => {
@@ -234,21 +235,21 @@ impl Params {
                     }
                 }
                 if !sigma.iter().all(|s| s.is_finite() && *s > 0.0) {
-                    return Err(Error::config(
+                    return Err(Error::Arg(ArgError::new(
                         "sigma",
                         format!("{sigma:?}"),
                         "must be finite and positive",
-                    ));
+                    )));
                 }
             }
             Params::Perspective { coefficients, .. }
                 if !coefficients.iter().all(|c| c.is_finite()) =>
             {
-                return Err(Error::config(
+                return Err(Error::Arg(ArgError::new(
                     "coefficients",
                     format!("{coefficients:?}"),
                     "must be finite",
-                ));
+                )));
             }
             Params::Elastic { alpha, sigma, .. }
                 if !alpha
@@ -256,11 +257,11 @@ impl Params {
                     .chain(&sigma)
                     .all(|v| v.is_finite() && *v >= 0.0) =>
             {
-                return Err(Error::config(
+                return Err(Error::Arg(ArgError::new(
                     "alpha/sigma",
                     format!("{alpha:?}/{sigma:?}"),
                     "must be finite and non-negative",
-                ));
+                )));
             }
             Params::Erase {
                 top,
@@ -445,7 +446,7 @@ mod tests {
             match replay(&[p], dims, &mut out, &mut scratch) {
                 Ok(()) => assert!(out.iter().all(|v| (0.0..=1.0).contains(v)), "{p:?}"),
                 Err(e) => {
-                    assert!(matches!(e, Error::InvalidConfig { .. }), "{p:?}: {e}");
+                    assert!(matches!(e, Error::Arg(ArgError { .. })), "{p:?}: {e}");
                     assert_eq!(out, img, "{p:?} changed the image before failing");
                 }
             }

@@ -24,6 +24,7 @@ pub use op::PolicyOp;
 
 use super::spec::OpSpec;
 use super::{ImageAugment, ImageShape, Interpolation, Params};
+use crate::ArgError;
 use crate::{Error, OpCtx, Result};
 use op::{Bins, SpaceEntry};
 use rand::RngExt;
@@ -113,14 +114,18 @@ impl RandAugment {
     /// ```
     pub fn new(config: RandAugmentConfig) -> Result<Self> {
         if config.num_magnitude_bins < 2 || config.magnitude >= config.num_magnitude_bins {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "magnitude",
                 config.magnitude,
                 "must be below num_magnitude_bins (at least 2)",
-            ));
+            )));
         }
         if !(0.0..=1.0).contains(&config.fill) {
-            return Err(Error::config("fill", config.fill, "must lie in [0, 1]"));
+            return Err(Error::Arg(ArgError::new(
+                "fill",
+                config.fill,
+                "must lie in [0, 1]",
+            )));
         }
         Ok(RandAugment { config })
     }
@@ -173,7 +178,11 @@ impl TrivialAugmentWide {
     /// ```
     pub fn new(fill: f32) -> Result<Self> {
         if !(0.0..=1.0).contains(&fill) {
-            return Err(Error::config("fill", fill, "must lie in [0, 1]"));
+            return Err(Error::Arg(ArgError::new(
+                "fill",
+                fill,
+                "must lie in [0, 1]",
+            )));
         }
         Ok(TrivialAugmentWide { fill })
     }

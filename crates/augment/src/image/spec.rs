@@ -252,6 +252,7 @@ impl OpSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ArgError;
     use crate::SampleKey;
     use crate::image::testutil::image;
     use crate::image::{ImageAugment, ImageShape};
@@ -366,7 +367,7 @@ mod tests {
         let spec: OpSpec = serde_json::from_str(json).unwrap();
         assert!(matches!(
             spec.build(),
-            Err(crate::Error::InvalidConfig { name: "p", .. })
+            Err(crate::Error::Arg(ArgError { name: "p", .. }))
         ));
         let dims = ImageShape::new(1, 2, 2);
         let ok = r#"{"transform": "RandomApply", "op": {"transform": "RandomInvert", "p": 1.0}, "p": 1.0}"#;

@@ -5,6 +5,7 @@
 //! pipeline's size-keeping ops.
 
 use super::{Boxes, ImageShape, Params, warp};
+use crate::ArgError;
 use crate::{Error, Result};
 
 /// torchvision `_get_inverse_affine_matrix(center, …, inverted=False)`:
@@ -37,11 +38,11 @@ pub(crate) fn forward_affine_matrix(
 pub(crate) fn inverse_perspective(c: &[f64; 8]) -> Result<[f64; 8]> {
     let denom = c[0] * c[4] - c[1] * c[3];
     if denom == 0.0 || !denom.is_finite() {
-        return Err(Error::config(
+        return Err(Error::Arg(ArgError::new(
             "coefficients",
             format!("{c:?}"),
             "cannot be inverted to move boxes (c0·c4 − c1·c3 = 0)",
-        ));
+        )));
     }
     Ok([
         (c[4] - c[5] * c[7]) / denom,
@@ -89,7 +90,7 @@ impl Params {
     /// each box's four corners and take the enclosing box, clamped to the
     /// canvas — torchvision v2's box kernels. Photometric ops leave them
     /// unchanged. Checks the parameters first ([`Params::check`]); a
-    /// perspective that cannot be inverted is an [`Error::InvalidConfig`]
+    /// perspective that cannot be inverted is an [`Error::Arg`]
     /// and the boxes are left unchanged.
     ///
     /// Elastic boxes follow torchvision's approximation (each corner moves
@@ -256,7 +257,7 @@ mod tests {
         };
         assert!(matches!(
             p.apply_boxes(&mut x),
-            Err(Error::InvalidConfig { .. })
+            Err(Error::Arg(ArgError { .. }))
         ));
         assert_eq!(x, before);
     }

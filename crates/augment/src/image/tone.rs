@@ -5,6 +5,7 @@
 use super::grid::clamp;
 use super::spec::OpSpec;
 use super::{ImageAugment, ImageShape, Params, stash};
+use crate::ArgError;
 use crate::error::check_prob;
 use crate::{Error, OpCtx, Result};
 use descent_core::Scalar;
@@ -245,13 +246,13 @@ gated_op!(
 gated_op!(
     /// torchvision `RandomPosterize(bits, p = 0.5)`: torchvision's float rule.
     RandomPosterize { bits: u8 } => Params::Posterize { bits }, |bits, p| OpSpec::RandomPosterize { bits, p },
-    |bits: u8| if bits <= 8 { Ok(()) } else { Err(Error::config("bits", bits, "must lie in 0..=8")) },
+    |bits: u8| if bits <= 8 { Ok(()) } else { Err(Error::Arg(ArgError::new("bits", bits, "must lie in 0..=8"))) },
     "RandomPosterize::new(4, 0.5)"
 );
 gated_op!(
     /// torchvision `RandomSolarize(threshold, p = 0.5)`: `1 − x` where `x ≥ threshold`.
     RandomSolarize { threshold: f32 } => Params::Solarize { threshold }, |threshold, p| OpSpec::RandomSolarize { threshold, p },
-    |t: f32| if (0.0..=1.0).contains(&t) { Ok(()) } else { Err(Error::config("threshold", t, "must lie in [0, 1]")) },
+    |t: f32| if (0.0..=1.0).contains(&t) { Ok(()) } else { Err(Error::Arg(ArgError::new("threshold", t, "must lie in [0, 1]"))) },
     "RandomSolarize::new(0.5, 0.5)"
 );
 gated_op!(
@@ -265,7 +266,7 @@ gated_op!(
 gated_op!(
     /// torchvision `RandomAdjustSharpness(sharpness_factor, p = 0.5)`.
     RandomAdjustSharpness { factor: f32 } => Params::Sharpness { factor }, |factor, p| OpSpec::RandomAdjustSharpness { sharpness_factor: factor, p },
-    |f: f32| if f.is_finite() && f >= 0.0 { Ok(()) } else { Err(Error::config("sharpness_factor", f, "must be finite and non-negative")) },
+    |f: f32| if f.is_finite() && f >= 0.0 { Ok(()) } else { Err(Error::Arg(ArgError::new("sharpness_factor", f, "must be finite and non-negative"))) },
     "RandomAdjustSharpness::new(2.0, 0.5)"
 );
 

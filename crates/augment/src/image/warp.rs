@@ -5,6 +5,7 @@ use super::functional::perspective_coefficients;
 use super::grid::Interpolation;
 use super::spec::OpSpec;
 use super::{ImageAugment, ImageShape, Params, blur};
+use crate::ArgError;
 use crate::error::check_prob;
 use crate::{Error, OpCtx, Result};
 use rand::{RngExt, SeedableRng};
@@ -14,7 +15,11 @@ fn check_fill(fill: f32) -> Result<()> {
     if (0.0..=1.0).contains(&fill) {
         Ok(())
     } else {
-        Err(Error::config("fill", fill, "must lie in [0, 1]"))
+        Err(Error::Arg(ArgError::new(
+            "fill",
+            fill,
+            "must lie in [0, 1]",
+        )))
     }
 }
 
@@ -49,11 +54,11 @@ impl RandomPerspective {
         fill: f32,
     ) -> Result<Self> {
         if !(0.0..=1.0).contains(&distortion_scale) {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "distortion_scale",
                 distortion_scale,
                 "must lie in [0, 1]",
-            ));
+            )));
         }
         check_prob("p", p)?;
         check_fill(fill)?;
@@ -153,11 +158,11 @@ impl ElasticTransform {
     pub fn new(config: ElasticTransformConfig) -> Result<Self> {
         for v in config.alpha.iter().chain(&config.sigma) {
             if !(v.is_finite() && *v >= 0.0) {
-                return Err(Error::config(
+                return Err(Error::Arg(ArgError::new(
                     "alpha/sigma",
                     v,
                     "must be finite and non-negative",
-                ));
+                )));
             }
         }
         check_fill(config.fill)?;

@@ -11,6 +11,7 @@
 
 use super::geometry::{self, center_crop_origin};
 use super::{Image, Interpolation, PaddingMode};
+use crate::ArgError;
 use crate::image::mask::source_plane;
 use crate::image::target::{
     elastic_point, forward_affine_matrix, inverse_perspective, perspective_point,
@@ -141,11 +142,11 @@ fn padding_ltrb(padding: &[usize]) -> Result<[usize; 4]> {
         [p] => Ok([p; 4]),
         [x, y] => Ok([x, y, x, y]),
         [l, t, r, b] => Ok([l, t, r, b]),
-        _ => Err(Error::config(
+        _ => Err(Error::Arg(ArgError::new(
             "padding",
             format!("{} values", padding.len()),
             "needs 1, 2 or 4 values",
-        )),
+        ))),
     }
 }
 
@@ -192,11 +193,11 @@ pub fn pad_boxes(boxes: &Boxes, padding: &[usize]) -> Result<Boxes> {
     let [h, w] = boxes.canvas();
     let grow = |a: usize, x: usize, y: usize| a.checked_add(x).and_then(|s| s.checked_add(y));
     let (Some(oh), Some(ow)) = (grow(h, t, b), grow(w, l, r)) else {
-        return Err(Error::config(
+        return Err(Error::Arg(ArgError::new(
             "padding",
             format!("{padding:?}"),
             "is too large",
-        ));
+        )));
     };
     Ok(shifted(boxes, [oh, ow], l as f64, t as f64))
 }
@@ -219,11 +220,11 @@ pub fn center_crop_boxes(boxes: &Boxes, output_size: [usize; 2]) -> Boxes {
 pub fn resize_boxes(boxes: &Boxes, size: [usize; 2]) -> Result<Boxes> {
     let [h, w] = boxes.canvas();
     if size.contains(&0) || h == 0 || w == 0 {
-        return Err(Error::config(
+        return Err(Error::Arg(ArgError::new(
             "size",
             format!("{size:?} from {:?}", boxes.canvas()),
             "sizes must be positive",
-        ));
+        )));
     }
     let (sx, sy) = (size[1] as f64 / w as f64, size[0] as f64 / h as f64);
     let mut out = boxes.clone();
@@ -250,7 +251,7 @@ pub fn resized_crop_boxes(
 /// Checks the warp arguments shared with the image ops.
 fn check_finite(name: &'static str, vs: &[f64]) -> Result<()> {
     match vs.iter().find(|v| !v.is_finite()) {
-        Some(v) => Err(Error::config(name, v, "must be finite")),
+        Some(v) => Err(Error::Arg(ArgError::new(name, v, "must be finite"))),
         None => Ok(()),
     }
 }
@@ -282,7 +283,11 @@ pub fn affine_boxes(
         &[angle, translate[0], translate[1], shear[0], shear[1]],
     )?;
     if !(scale.is_finite() && scale > 0.0) {
-        return Err(Error::config("scale", scale, "must be finite and positive"));
+        return Err(Error::Arg(ArgError::new(
+            "scale",
+            scale,
+            "must be finite and positive",
+        )));
     }
     let [h, w] = boxes.canvas();
     let m = forward_affine_matrix(

@@ -1,4 +1,5 @@
 use super::*;
+use crate::ArgError;
 use crate::SampleKey;
 use crate::image::replay;
 use proptest::prelude::*;
@@ -82,10 +83,10 @@ fn bad_input_gives_typed_errors() {
         assert!(
             matches!(
                 err,
-                Error::InvalidConfig {
+                Error::Arg(ArgError {
                     name: "quality",
                     ..
-                }
+                })
             ),
             "{err}"
         );
@@ -99,18 +100,18 @@ fn bad_input_gives_typed_errors() {
     assert!(Params::Jpeg { quality: 50 }.check(tall).is_err());
     assert!(matches!(
         Jpeg::new(60, 40),
-        Err(Error::InvalidConfig {
+        Err(Error::Arg(ArgError {
             name: "quality",
             ..
-        })
+        }))
     ));
     assert!(matches!(
         Jpeg::new(0, 40),
-        Err(Error::InvalidConfig { name: "lo", .. })
+        Err(Error::Arg(ArgError { name: "lo", .. }))
     ));
     assert!(matches!(
         Jpeg::new(40, 101),
-        Err(Error::InvalidConfig { name: "hi", .. })
+        Err(Error::Arg(ArgError { name: "hi", .. }))
     ));
     // an empty image is nothing to compress
     jpeg(ImageShape::new(3, 0, 5), &mut [], 50).unwrap();

@@ -15,6 +15,7 @@
 //! crate README).
 
 use super::op::{Bins, PolicyOp, SpaceEntry, signed_magnitude};
+use crate::ArgError;
 use crate::image::mix::gamma;
 use crate::image::spec::OpSpec;
 use crate::image::{ImageAugment, ImageShape, Interpolation, Params, check_len};
@@ -73,37 +74,41 @@ impl AugMixConfig {
     /// Checks every field (shared by [`AugMix::new`] and [`Params::check`]).
     pub(crate) fn check(&self) -> Result<()> {
         if !(1..=NUM_BINS as u8).contains(&self.severity) {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "severity",
                 self.severity,
                 "must lie in [1, 10]",
-            ));
+            )));
         }
         if !(1..=MAX_AUGMIX_WIDTH).contains(&self.mixture_width) {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "mixture_width",
                 self.mixture_width,
                 "must lie in [1, MAX_AUGMIX_WIDTH]",
-            ));
+            )));
         }
         if self.chain_depth > MAX_AUGMIX_CHAIN_DEPTH {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "chain_depth",
                 self.chain_depth,
                 "must be at most MAX_AUGMIX_CHAIN_DEPTH (or ≤ 0 for a random depth)",
-            ));
+            )));
         }
         if !(self.alpha.is_finite() && self.alpha > 0.0) {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "alpha",
                 self.alpha,
                 "must be positive and finite",
-            ));
+            )));
         }
         if let Some(fill) = self.fill
             && !(0.0..=1.0).contains(&fill)
         {
-            return Err(Error::config("fill", fill, "must lie in [0, 1]"));
+            return Err(Error::Arg(ArgError::new(
+                "fill",
+                fill,
+                "must lie in [0, 1]",
+            )));
         }
         Ok(())
     }
@@ -221,7 +226,11 @@ impl AugMixDraw {
         check_len("chains", self.chain_weights.len(), self.chains.len())?;
         for p in self.chains.iter().flatten() {
             if matches!(p, Params::AugMix { .. }) {
-                return Err(Error::config("chains", "AugMix", "cannot nest AugMix"));
+                return Err(Error::Arg(ArgError::new(
+                    "chains",
+                    "AugMix",
+                    "cannot nest AugMix",
+                )));
             }
             p.check(dims)?;
         }

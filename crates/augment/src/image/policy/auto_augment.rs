@@ -6,6 +6,7 @@
 //! optional fill.
 
 use super::op::{Bins, PolicyOp};
+use crate::ArgError;
 use crate::image::spec::OpSpec;
 use crate::image::{ImageAugment, ImageShape, Interpolation, Params};
 use crate::{Error, OpCtx, Result};
@@ -129,7 +130,11 @@ impl AutoAugment {
         if let Some(fill) = config.fill
             && !(0.0..=1.0).contains(&fill)
         {
-            return Err(Error::config("fill", fill, "must lie in [0, 1]"));
+            return Err(Error::Arg(ArgError::new(
+                "fill",
+                fill,
+                "must lie in [0, 1]",
+            )));
         }
         Ok(AutoAugment { config })
     }
@@ -161,7 +166,7 @@ impl AutoAugment {
 
     /// The ops `draw` applies to an image of `dims`, in order.
     ///
-    /// Returns [`Error::InvalidConfig`] if `draw.sub_policy` is not an
+    /// Returns [`Error::Arg`] if `draw.sub_policy` is not an
     /// index of the policy.
     ///
     /// # Examples
@@ -178,11 +183,11 @@ impl AutoAugment {
     pub fn params_for(&self, draw: &AutoAugmentDraw, dims: ImageShape) -> Result<Vec<Params>> {
         let table = self.config.policy.sub_policies();
         let Some(sub) = table.get(draw.sub_policy) else {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "sub_policy",
                 draw.sub_policy,
                 "is not an index of the policy's sub-policies",
-            ));
+            )));
         };
         Ok(self.sub_policy_params(sub, draw, dims).collect())
     }

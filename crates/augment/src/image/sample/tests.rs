@@ -1,6 +1,7 @@
 //! Boxes and masks stay aligned with the image under every geometric op.
 
 use super::*;
+use crate::ArgError;
 use crate::image::{
     Affine, BoxFormat, ColorJitter, ColorJitterConfig, Compose, GaussianBlur, HorizontalFlip,
     Interpolation, PadMode, RandomCrop, RandomPerspective, VerticalFlip, apply_batch,
@@ -359,7 +360,7 @@ fn batches_with_masks_give_apply_batchs_images_and_the_samples_masks() {
     );
     assert!(matches!(
         err,
-        Err(Error::InvalidConfig { .. } | Error::ShapeMismatch { .. })
+        Err(Error::Arg(ArgError { .. }) | Error::ShapeMismatch { .. })
     ));
 }
 
@@ -369,8 +370,8 @@ fn mismatched_targets_are_typed_errors() {
     let s = Sample::new(img);
     assert!(matches!(
         s.clone().with_mask(Mask::new(3, 2, vec![0; 6]).unwrap()),
-        Err(Error::InvalidConfig { .. })
+        Err(Error::Arg(ArgError { .. }))
     ));
     let b = Boxes::new(BoxFormat::Xyxy, [3, 2], vec![]).unwrap();
-    assert!(matches!(s.with_boxes(b), Err(Error::InvalidConfig { .. })));
+    assert!(matches!(s.with_boxes(b), Err(Error::Arg(ArgError { .. }))));
 }

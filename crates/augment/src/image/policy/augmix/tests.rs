@@ -1,4 +1,5 @@
 use super::*;
+use crate::ArgError;
 use crate::SampleKey;
 use crate::image::functional::{self as F, Image};
 use crate::image::testutil::image;
@@ -180,14 +181,14 @@ fn bad_settings_are_typed_errors() {
     let dims = ImageShape::new(1, 2, 2);
     for config in bad {
         assert!(
-            matches!(AugMix::new(config), Err(Error::InvalidConfig { .. })),
+            matches!(AugMix::new(config), Err(Error::Arg(ArgError { .. }))),
             "{config:?}"
         );
         let mut img = vec![0.5; 4];
         let logged = [Params::AugMix { seed: 1, config }];
         let err = crate::image::replay(&logged, dims, &mut img, &mut Vec::new());
         assert!(
-            matches!(err, Err(Error::InvalidConfig { .. })),
+            matches!(err, Err(Error::Arg(ArgError { .. }))),
             "{config:?}"
         );
         assert_eq!(img, [0.5; 4]);

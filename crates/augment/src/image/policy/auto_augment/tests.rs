@@ -1,4 +1,5 @@
 use super::*;
+use crate::ArgError;
 use crate::SampleKey;
 use crate::image::functional::{self as F, Image};
 use crate::image::testutil::image;
@@ -273,10 +274,10 @@ fn a_draw_outside_the_policy_is_a_typed_error() {
     let err = policy.params_for(&draw, ImageShape::new(1, 2, 2));
     assert!(matches!(
         err,
-        Err(Error::InvalidConfig {
+        Err(Error::Arg(ArgError {
             name: "sub_policy",
             ..
-        })
+        }))
     ));
 }
 
