@@ -758,7 +758,7 @@ const ROWS: &[Row] = &[
     }),
     ("augment", "gaussian noise negative sigma", || {
         expect!(
-            descent_augment::image::GaussianNoise::new(0.0, -1.0),
+            descent_augment::image::GaussianNoiseImage::new(0.0, -1.0),
             AugErr::Arg(_)
         )
     }),
@@ -795,7 +795,7 @@ const ROWS: &[Row] = &[
     }),
     ("augment", "replay of a crop overflowing the image", || {
         let dims = descent_augment::image::ImageShape::new(1, 2, 2);
-        let p = descent_augment::image::Params::ResizedCrop {
+        let p = descent_augment::image::DrawnParams::ResizedCrop {
             top: usize::MAX,
             left: 0,
             height: 2,
@@ -830,7 +830,7 @@ const ROWS: &[Row] = &[
     }),
     ("augment", "replay of a JPEG quality 101", || {
         let dims = descent_augment::image::ImageShape::new(1, 2, 2);
-        let p = descent_augment::image::Params::Jpeg { quality: 101 };
+        let p = descent_augment::image::DrawnParams::Jpeg { quality: 101 };
         expect!(
             descent_augment::image::replay(&[p], dims, &mut [0.0; 4], &mut Vec::new()),
             AugErr::Arg(_)

@@ -4,7 +4,7 @@
 
 use super::grid::{self, Interpolation};
 use super::spec::OpSpec;
-use super::{ImageAugment, ImageShape, Params, stash};
+use super::{DrawnParams, ImageAugment, ImageShape, stash};
 use crate::ArgError;
 use crate::error::check_range;
 use crate::{Error, OpCtx, Result};
@@ -214,7 +214,7 @@ impl ImageAugment for RandomAffine {
         Some(OpSpec::RandomAffine(self.config))
     }
 
-    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(DrawnParams)) {
         let c = &self.config;
         let mut rng = ctx.rng();
         let mut uniform = |(lo, hi): (f32, f32)| {
@@ -231,7 +231,7 @@ impl ImageAugment for RandomAffine {
         let ty = uniform((-max_dy, max_dy)).round();
         let scale = uniform(c.scale);
         let shear_x = uniform(c.shear);
-        emit(Params::Affine(Affine {
+        emit(DrawnParams::Affine(Affine {
             angle,
             translate: [tx, ty],
             scale,

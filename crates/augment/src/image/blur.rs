@@ -2,7 +2,7 @@
 
 use super::crop::{PaddingMode, pad_index};
 use super::spec::OpSpec;
-use super::{ImageAugment, ImageShape, Params};
+use super::{DrawnParams, ImageAugment, ImageShape};
 use crate::ArgError;
 use crate::error::check_range;
 use crate::{Error, OpCtx, Result};
@@ -59,7 +59,7 @@ impl ImageAugment for GaussianBlur {
         })
     }
 
-    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(DrawnParams)) {
         let (lo, hi) = self.sigma;
         let s = if lo == hi {
             lo
@@ -69,7 +69,7 @@ impl ImageAugment for GaussianBlur {
         let most = 2 * dims.h.max(dims.w) + 1;
         // A kernel wider than the image's reach would only wrap; clip it.
         let fit = |k: usize| if k > most { most } else { k };
-        emit(Params::Blur {
+        emit(DrawnParams::Blur {
             kernel_size: self.kernel_size.map(fit),
             sigma: [s, s],
         })

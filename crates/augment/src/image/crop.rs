@@ -2,7 +2,7 @@
 
 use super::grid::{Interpolation, clamp};
 use super::spec::OpSpec;
-use super::{ImageAugment, ImageShape, Params, stash};
+use super::{DrawnParams, ImageAugment, ImageShape, stash};
 use crate::ArgError;
 use crate::error::check_range;
 use crate::{Error, OpCtx, Result};
@@ -76,11 +76,11 @@ impl ImageAugment for RandomCrop {
         })
     }
 
-    fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(DrawnParams)) {
         let mut rng = ctx.rng();
         let top = rng.random_range(0..=2 * self.pad);
         let left = rng.random_range(0..=2 * self.pad);
-        emit(Params::Crop {
+        emit(DrawnParams::Crop {
             top,
             left,
             pad: self.pad,
@@ -214,7 +214,7 @@ pub(crate) fn pad_crop(
     if dims.is_empty() || (top == pad && left == pad) {
         return;
     }
-    // A window outside the padded image is not a crop (Params::check rejects
+    // A window outside the padded image is not a crop (DrawnParams::check rejects
     // it before a replay); within it, every offset below fits an isize.
     let span = pad.checked_mul(2).filter(|&s| s <= isize::MAX as usize / 2);
     if span.is_none_or(|span| top > span || left > span) {
@@ -293,7 +293,7 @@ impl ImageAugment for RandomResizedCrop {
         Some(OpSpec::RandomResizedCrop(self.config))
     }
 
-    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(DrawnParams)) {
         let mut rng = ctx.rng();
         let (height, width) = (dims.h as f64, dims.w as f64);
         let area = height * width;
@@ -310,7 +310,7 @@ impl ImageAugment for RandomResizedCrop {
             if 0 < cw && cw <= dims.w && 0 < ch && ch <= dims.h {
                 let top = rng.random_range(0..=dims.h - ch);
                 let left = rng.random_range(0..=dims.w - cw);
-                return emit(Params::ResizedCrop {
+                return emit(DrawnParams::ResizedCrop {
                     top,
                     left,
                     height: ch,
@@ -337,7 +337,7 @@ impl ImageAugment for RandomResizedCrop {
             ch.clamp(1.min(dims.h), dims.h),
             cw.clamp(1.min(dims.w), dims.w),
         );
-        emit(Params::ResizedCrop {
+        emit(DrawnParams::ResizedCrop {
             top: (dims.h - ch) / 2,
             left: (dims.w - cw) / 2,
             height: ch,

@@ -2,7 +2,7 @@
 //! torchvision `RandomErasing`).
 
 use super::spec::OpSpec;
-use super::{ImageAugment, ImageShape, Params};
+use super::{DrawnParams, ImageAugment, ImageShape};
 use crate::ArgError;
 use crate::error::{check_prob, check_range};
 use crate::{Error, OpCtx, Result};
@@ -47,9 +47,9 @@ impl ImageAugment for Cutout {
         })
     }
 
-    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(DrawnParams)) {
         if dims.h == 0 || dims.w == 0 {
-            return emit(Params::Identity);
+            return emit(DrawnParams::Identity);
         }
         let mut rng = ctx.rng();
         let cy = rng.random_range(0..dims.h) as isize;
@@ -63,7 +63,7 @@ impl ImageAugment for Cutout {
             (cx - half).max(0) as usize,
             ((cx - half + self.size as isize).max(0) as usize).min(dims.w),
         );
-        emit(Params::Erase {
+        emit(DrawnParams::Erase {
             top: y0,
             left: x0,
             height: y1.saturating_sub(y0),
@@ -135,11 +135,11 @@ impl ImageAugment for RandomErasing {
         Some(OpSpec::RandomErasing(self.config))
     }
 
-    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(DrawnParams)) {
         let c = &self.config;
         let mut rng = ctx.rng();
         if !rng.random_bool(c.p) {
-            return emit(Params::Identity);
+            return emit(DrawnParams::Identity);
         }
         let area = (dims.h * dims.w) as f32;
         let (r0, r1) = (c.ratio.0.ln(), c.ratio.1.ln());
@@ -151,7 +151,7 @@ impl ImageAugment for RandomErasing {
             if 0 < h && h < dims.h && 0 < w && w < dims.w {
                 let top = rng.random_range(0..=dims.h - h);
                 let left = rng.random_range(0..=dims.w - w);
-                return emit(Params::Erase {
+                return emit(DrawnParams::Erase {
                     top,
                     left,
                     height: h,
@@ -160,7 +160,7 @@ impl ImageAugment for RandomErasing {
                 });
             }
         }
-        emit(Params::Identity)
+        emit(DrawnParams::Identity)
     }
 }
 

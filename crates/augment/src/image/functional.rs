@@ -5,7 +5,7 @@
 //! or channel count ([`rgb_to_grayscale`]).
 //!
 //! These are the same kernels the random pipeline ([`ImageAugment`](super::ImageAugment)
-//! ops and [`Params::apply`](super::Params::apply)) runs, so a drawn
+//! ops and [`DrawnParams::apply`](super::DrawnParams::apply)) runs, so a drawn
 //! parameter means the same thing in both. Values are nominally in
 //! `[0, 1]`; the colour ops clamp to it as torchvision does for float
 //! images. Every op is checked against torchvision 0.29's outputs by
@@ -175,7 +175,7 @@ mod tests {
     use super::*;
     use crate::SampleKey;
     use crate::image::testutil::image;
-    use crate::image::{Affine, Params, replay};
+    use crate::image::{Affine, DrawnParams, replay};
     use proptest::prelude::*;
 
     fn interp(nearest: bool) -> Interpolation {
@@ -244,7 +244,7 @@ mod tests {
         ) {
             let a = Affine { angle, translate: [1.0, 0.0], scale: 1.1, shear: [4.0, 0.0], fill: Some(fill), interpolation: interp(nearest), center: None };
             let mut piped = img.clone();
-            replay(&[Params::Affine(a)], dims, &mut piped, &mut Vec::new()).unwrap();
+            replay(&[DrawnParams::Affine(a)], dims, &mut piped, &mut Vec::new()).unwrap();
             let f = affine(
                 &Image::new(dims, img).unwrap(),
                 angle as f64, [1.0, 0.0], 1.1f32 as f64, [4.0, 0.0], interp(nearest), Some(&[fill]),

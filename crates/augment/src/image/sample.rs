@@ -10,7 +10,7 @@
 use super::functional::Image;
 use super::mask::{self, check_mask_planes, check_same_plane};
 use super::{
-    BatchConfig, Boxes, ImageAugment, ImageShape, Mask, Params, SanitizeConfig, check_len,
+    BatchConfig, Boxes, DrawnParams, ImageAugment, ImageShape, Mask, SanitizeConfig, check_len,
 };
 use crate::ArgError;
 use crate::{Error, Result, SampleKey};
@@ -95,11 +95,11 @@ impl Sample {
         (self.image, self.mask, self.boxes)
     }
 
-    /// Applies logged [`Params`] to the image, the mask and the boxes:
+    /// Applies logged [`DrawnParams`] to the image, the mask and the boxes:
     /// the image exactly as [`replay`](super::replay), the mask by
-    /// [`Params::apply_mask`], the boxes by [`Params::apply_boxes`].
+    /// [`DrawnParams::apply_mask`], the boxes by [`DrawnParams::apply_boxes`].
     /// Everything is checked first; on an error nothing changes.
-    pub fn replay(&mut self, params: &[Params], scratch: &mut Vec<f32>) -> Result<()> {
+    pub fn replay(&mut self, params: &[DrawnParams], scratch: &mut Vec<f32>) -> Result<()> {
         let dims = self.image.dims();
         for p in params {
             p.check(dims)?;

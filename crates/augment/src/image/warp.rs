@@ -4,7 +4,7 @@
 use super::functional::perspective_coefficients;
 use super::grid::Interpolation;
 use super::spec::OpSpec;
-use super::{ImageAugment, ImageShape, Params, blur};
+use super::{DrawnParams, ImageAugment, ImageShape, blur};
 use crate::ArgError;
 use crate::error::check_prob;
 use crate::{Error, OpCtx, Result};
@@ -81,10 +81,10 @@ impl ImageAugment for RandomPerspective {
         })
     }
 
-    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(DrawnParams)) {
         let mut rng = ctx.rng();
         if dims.is_empty() || !rng.random_bool(self.p) {
-            return emit(Params::Identity);
+            return emit(DrawnParams::Identity);
         }
         let (h, w) = (dims.h, dims.w);
         let d = self.distortion_scale as f64;
@@ -99,13 +99,13 @@ impl ImageAugment for RandomPerspective {
         let start = [[0.0, 0.0], [wl, 0.0], [wl, hl], [0.0, hl]];
         let end = [top_left, top_right, bottom_right, bottom_left];
         emit(match perspective_coefficients(start, end) {
-            Ok(coefficients) => Params::Perspective {
+            Ok(coefficients) => DrawnParams::Perspective {
                 coefficients,
                 fill: self.fill,
                 interpolation: self.interpolation,
             },
             // A 1-pixel side collapses the quadrilateral: nothing to warp.
-            Err(_) => Params::Identity,
+            Err(_) => DrawnParams::Identity,
         })
     }
 }
@@ -175,9 +175,9 @@ impl ImageAugment for ElasticTransform {
         Some(OpSpec::ElasticTransform(self.config))
     }
 
-    fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(DrawnParams)) {
         let c = &self.config;
-        emit(Params::Elastic {
+        emit(DrawnParams::Elastic {
             alpha: c.alpha,
             sigma: c.sigma,
             seed: ctx.rng().random(),
@@ -188,7 +188,7 @@ impl ImageAugment for ElasticTransform {
 }
 
 /// The displacement field (`H × W × 2`, normalised units) of
-/// [`Params::Elastic`], built as torchvision's `ElasticTransform` does:
+/// [`DrawnParams::Elastic`], built as torchvision's `ElasticTransform` does:
 /// `dx`, `dy` uniform in `[−1, 1]`, each Gaussian-blurred with kernel size
 /// `int(8σ + 1)` made odd (reflect border, capped at `2·max(H, W) + 1`
 /// taps), then `dx · αx / H` and `dy · αy / W` (torchvision divides `dx`

@@ -337,7 +337,7 @@ pub fn elastic_boxes(boxes: &Boxes, displacement: &[f64]) -> Result<Boxes> {
 mod tests {
     use super::*;
     use crate::image::functional as f;
-    use crate::image::{Affine, BoxFormat, Params};
+    use crate::image::{Affine, BoxFormat, DrawnParams};
     use proptest::prelude::*;
 
     /// A mask read as a one-channel f64 image.
@@ -394,15 +394,15 @@ mod tests {
         ) {
             let b = Boxes::new(BoxFormat::Xywh, [12, 16], vec![[x, y, bw, bh]]).unwrap();
             let mut piped = b.clone();
-            Params::HFlip { flip: true }.apply_boxes(&mut piped).unwrap();
+            DrawnParams::HFlip { flip: true }.apply_boxes(&mut piped).unwrap();
             prop_assert_eq!(&hflip_boxes(&b), &piped);
             let a = Affine { angle, scale, translate: [1.0, -2.0], shear: [3.0, 0.0], ..Affine::identity(0.0) };
             let mut piped = b.clone();
-            Params::Affine(a).apply_boxes(&mut piped).unwrap();
+            DrawnParams::Affine(a).apply_boxes(&mut piped).unwrap();
             let f = affine_boxes(&b, angle as f64, [1.0, -2.0], scale as f64, [3.0, 0.0]).unwrap();
             prop_assert_eq!(f, piped);
             let mut piped = b.clone();
-            Params::ResizedCrop { top: 2, left: 3, height: 6, width: 8 }.apply_boxes(&mut piped).unwrap();
+            DrawnParams::ResizedCrop { top: 2, left: 3, height: 6, width: 8 }.apply_boxes(&mut piped).unwrap();
             let f = resized_crop_boxes(&b, 2, 3, 6, 8, [12, 16]).unwrap();
             for (p, q) in piped.coords()[0].iter().zip(f.coords()[0]) {
                 prop_assert!((p - q).abs() < 1e-12);

@@ -90,14 +90,14 @@ fn bad_input_gives_typed_errors() {
             ),
             "{err}"
         );
-        assert!(Params::Jpeg { quality: q }.check(dims).is_err());
+        assert!(DrawnParams::Jpeg { quality: q }.check(dims).is_err());
     }
     let err = jpeg(dims, &mut img[1..], 50).unwrap_err();
     assert!(matches!(err, Error::ShapeMismatch { .. }), "{err}");
     let tall = ImageShape::new(1, 70_000, 0);
     let err = jpeg(tall, &mut [], 50).unwrap_err();
     assert!(err.to_string().contains("65535"), "{err}");
-    assert!(Params::Jpeg { quality: 50 }.check(tall).is_err());
+    assert!(DrawnParams::Jpeg { quality: 50 }.check(tall).is_err());
     assert!(matches!(
         Jpeg::new(60, 40),
         Err(Error::Arg(ArgError {
@@ -134,7 +134,7 @@ fn the_random_op_replays_from_its_logged_params() {
     assert_eq!(a, c, "replayed params give the same output");
     let qualities: std::collections::HashSet<u8> = (0..64)
         .map(|i| match op.params(SampleKey::new(i, 0, 0), dims)[..] {
-            [Params::Jpeg { quality }] => quality,
+            [DrawnParams::Jpeg { quality }] => quality,
             ref other => panic!("{other:?}"),
         })
         .collect();

@@ -160,15 +160,15 @@ fn interp(nearest: bool) -> Interpolation {
 }
 
 /// Axis-aligned ops: flips, padded crops, resized crops, translation + zoom.
-fn axis_aligned(dims: ImageShape) -> impl Strategy<Value = Params> {
+fn axis_aligned(dims: ImageShape) -> impl Strategy<Value = DrawnParams> {
     let (h, w) = (dims.h, dims.w);
     prop_oneof![
-        Just(Params::HFlip { flip: true }),
-        Just(Params::VFlip { flip: true }),
+        Just(DrawnParams::HFlip { flip: true }),
+        Just(DrawnParams::VFlip { flip: true }),
         (0usize..5)
             .prop_flat_map(|pad| (0..=2 * pad, 0..=2 * pad, Just(pad)))
             .prop_map(|(top, left, pad)| {
-                Params::Crop {
+                DrawnParams::Crop {
                     top,
                     left,
                     pad,
@@ -177,14 +177,14 @@ fn axis_aligned(dims: ImageShape) -> impl Strategy<Value = Params> {
             }),
         (h / 2..=h, w / 2..=w)
             .prop_flat_map(move |(ch, cw)| (0..=h - ch, 0..=w - cw, Just(ch), Just(cw)))
-            .prop_map(|(top, left, height, width)| Params::ResizedCrop {
+            .prop_map(|(top, left, height, width)| DrawnParams::ResizedCrop {
                 top,
                 left,
                 height,
                 width
             }),
         (-4i32..=4, -4i32..=4, 0.7f32..1.4, any::<bool>()).prop_map(|(tx, ty, scale, nearest)| {
-            Params::Affine(Affine {
+            DrawnParams::Affine(Affine {
                 angle: 0.0,
                 translate: [tx as f32, ty as f32],
                 scale,
@@ -209,8 +209,8 @@ proptest! {
         assert_axis_aligned(&s, &format!("{p:?}"))?;
         prop_assert_eq!(s.boxes().unwrap().format(), format);
         let nearest = match p {
-            Params::Affine(a) => a.interpolation == Interpolation::Nearest,
-            Params::ResizedCrop { .. } => false,
+            DrawnParams::Affine(a) => a.interpolation == Interpolation::Nearest,
+            DrawnParams::ResizedCrop { .. } => false,
             _ => true,
         };
         if nearest {
@@ -228,7 +228,7 @@ proptest! {
             let op = RandomPerspective::new(0.5, 1.0, interp(nearest), 0.0).unwrap();
             op.params(SampleKey::new(3, 0, index), dims)[0]
         } else {
-            Params::Affine(Affine {
+            DrawnParams::Affine(Affine {
                 angle, translate: [t.0 as f32, t.1 as f32], scale, shear: [shear.0, shear.1], fill: Some(0.0),
                 // every third draw turns about the top-left corner, as AutoAugment's shears do
                 interpolation: interp(nearest), center: (index % 3 == 0).then_some([0.0, 0.0]),
@@ -247,7 +247,7 @@ proptest! {
     fn elastic_masks_read_the_pixels_the_image_reads(
         (dims, rect, format) in scene(), seed: u64,
     ) {
-        let p = Params::Elastic {
+        let p = DrawnParams::Elastic {
             alpha: [20.0, 20.0], sigma: [3.0, 3.0], seed, fill: 0.0, interpolation: Interpolation::Nearest,
         };
         let mut s = painted(dims, rect, format);
