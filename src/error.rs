@@ -27,9 +27,17 @@ pub enum Error {
     /// From `descent-core` (the parameter store).
     #[error(transparent)]
     Core(#[from] descent_core::Error),
-    /// A hyperparameter outside its range, from `descent_core::range`.
+    /// A bad argument (name, value, reason) from `descent_core::range` or
+    /// any place an [`ArgError`](descent_core::ArgError) is used on its own;
+    /// each crate's error also wraps it, as its `Arg` variant.
     #[error(transparent)]
-    OutOfRange(#[from] descent_core::range::OutOfRange),
+    Arg(#[from] descent_core::ArgError),
+    /// No longer returned: the range checks return
+    /// [`ArgError`](descent_core::ArgError), which is [`Error::Arg`].
+    #[deprecated(since = "0.1.0", note = "no longer returned; match `Error::Arg`")]
+    #[allow(deprecated)]
+    #[error(transparent)]
+    OutOfRange(descent_core::range::OutOfRange),
     /// From `descent-nn`.
     #[error(transparent)]
     Nn(#[from] descent_nn::Error),
@@ -54,6 +62,13 @@ pub enum Error {
     /// From `descent-train`.
     #[error(transparent)]
     Train(#[from] descent_train::Error),
+}
+
+#[allow(deprecated)]
+impl From<descent_core::range::OutOfRange> for Error {
+    fn from(e: descent_core::range::OutOfRange) -> Self {
+        Error::Arg(e.into())
+    }
 }
 
 /// `Result` with the facade's [`Error`] as the default error type.

@@ -6,7 +6,16 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A configuration value is invalid.
+    /// A bad argument: a configuration value, size, probability or range
+    /// that is not allowed.
+    #[error(transparent)]
+    Arg(#[from] ArgError),
+    /// No longer returned: a bad argument is [`Error::Arg`] (same fields,
+    /// same message).
+    #[deprecated(
+        since = "0.1.0",
+        note = "no longer returned; match `Error::Arg(ArgError { .. })`"
+    )]
     #[error("invalid `{name}` = {value}: {reason}")]
     InvalidConfig {
         /// The parameter's name.
@@ -62,19 +71,6 @@ pub enum Error {
 }
 
 impl Error {
-    /// An [`Error::InvalidConfig`].
-    pub(crate) fn config(
-        name: &'static str,
-        value: impl std::fmt::Display,
-        reason: &'static str,
-    ) -> Self {
-        Error::InvalidConfig {
-            name,
-            value: value.to_string(),
-            reason,
-        }
-    }
-
     /// An [`Error::Malformed`].
     pub(crate) fn malformed(
         file: &std::path::Path,
@@ -89,6 +85,8 @@ impl Error {
     }
 }
 
+pub use descent_core::ArgError;
+
 /// `Result` with [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -97,11 +95,11 @@ pub(crate) fn check_range(name: &'static str, (lo, hi): (f32, f32)) -> Result<()
     if lo.is_finite() && hi.is_finite() && lo <= hi {
         Ok(())
     } else {
-        Err(Error::config(
+        Err(Error::Arg(ArgError::new(
             name,
             format!("({lo}, {hi})"),
             "must be a finite range with lo <= hi",
-        ))
+        )))
     }
 }
 
@@ -110,6 +108,10 @@ pub(crate) fn check_prob(name: &'static str, p: f64) -> Result<()> {
     if (0.0..=1.0).contains(&p) {
         Ok(())
     } else {
-        Err(Error::config(name, p, "must be a probability in [0, 1]"))
+        Err(Error::Arg(ArgError::new(
+            name,
+            p,
+            "must be a probability in [0, 1]",
+        )))
     }
 }

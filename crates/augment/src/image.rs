@@ -1,7 +1,7 @@
 //! Image augmentation: `C × H × W` f32 images in a flat CHW buffer, values
 //! nominally in `[0, 1]`, and batches of `N` such images back to back (NCHW).
 //!
-//! An op ([`ImageAugment`]) first *draws* its per-sample [`Params`] from the
+//! An op ([`ImageAugment`]) first *draws* its per-sample [`DrawnParams`] from the
 //! sample's counter-based context, then the params are *applied*. The params
 //! are plain serializable values that say everything the application needs,
 //! so they can be logged and replayed without the op that drew them.
@@ -32,7 +32,9 @@ pub use affine::{Affine, RandomAffine, RandomAffineConfig};
 pub use batch::{BatchConfig, apply_batch, batch_params, replay_batch};
 pub use blur::GaussianBlur;
 pub use boxes::{BoxFormat, Boxes, SanitizeConfig};
-pub use color::{ChannelShift, ColorJitter, ColorJitterConfig, GaussianNoise, RandomGrayscale};
+pub use color::{
+    ChannelShift, ColorJitter, ColorJitterConfig, GaussianNoiseImage, RandomGrayscale,
+};
 pub use compose::{Compose, MAX_RANDOM_ORDER, OneOf, RandomApply, RandomOrder};
 pub use crop::{PadMode, PaddingMode, RandomCrop, RandomResizedCrop, RandomResizedCropConfig};
 pub use erase::{Cutout, RandomErasing, RandomErasingConfig};
@@ -41,7 +43,17 @@ pub use grid::Interpolation;
 pub use jpeg::{JPEG_MAX_SIDE, Jpeg, jpeg};
 pub use mask::Mask;
 pub use mix::{CutMix, MixUp};
-pub use params::Params;
+pub use params::DrawnParams;
+
+/// The old name of [`DrawnParams`], which clashed with `descent_core::Params`
+/// (the values half of a parameter store).
+#[deprecated(since = "0.1.0", note = "renamed `DrawnParams`")]
+pub type Params = DrawnParams;
+
+/// The old name of [`GaussianNoiseImage`], which clashed with the layer
+/// `descent_nn::GaussianNoise`.
+#[deprecated(since = "0.1.0", note = "renamed `GaussianNoiseImage`")]
+pub type GaussianNoise = GaussianNoiseImage;
 pub use policy::{
     AUTOAUGMENT_NUM_BINS, AugMix, AugMixConfig, AugMixDraw, AutoAugment, AutoAugmentConfig,
     AutoAugmentDraw, AutoAugmentPolicy, MAX_AUGMIX_CHAIN_DEPTH, MAX_AUGMIX_WIDTH, PolicyOp,
@@ -64,14 +76,14 @@ pub use descent_core::ImageShape;
 ///
 /// This is DESIGN.md's `Augment<T>` (`apply(&self, item, rng) -> item`)
 /// split in two: [`draw`](ImageAugment::draw) turns a context into
-/// [`Params`], and [`Params::apply`] applies them in place. Taking a context
+/// [`DrawnParams`], and [`DrawnParams::apply`] applies them in place. Taking a context
 /// instead of a `&mut Rng` makes each sample's result independent of how
 /// many samples were augmented before it (and so of threads and batch
 /// order), and the split makes every draw loggable and replayable.
 pub trait ImageAugment: Send + Sync {
     /// Draws this op's parameters for one sample and passes each leaf's
-    /// [`Params`] to `emit`, in the order they are to be applied.
-    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params));
+    /// [`DrawnParams`] to `emit`, in the order they are to be applied.
+    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(DrawnParams));
 
     /// Augments one image in place; `scratch` is grown to one image and
     /// reused, so a steady-state call allocates nothing.
@@ -99,7 +111,7 @@ pub trait ImageAugment: Send + Sync {
 
     /// The parameters this op draws for one sample, for logging and replay
     /// with [`replay`].
-    fn params(&self, key: SampleKey, dims: ImageShape) -> Vec<Params> {
+    fn params(&self, key: SampleKey, dims: ImageShape) -> Vec<DrawnParams> {
         let mut out = Vec::new();
         self.draw(OpCtx::root(key), dims, &mut |p| out.push(p));
         out
@@ -111,15 +123,15 @@ impl<T: ImageAugment + ?Sized> ImageAugment for Box<T> {
         (**self).spec()
     }
 
-    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(DrawnParams)) {
         (**self).draw(ctx, dims, emit)
     }
 }
 
-/// Applies logged [`Params`] in order: the same result as the
+/// Applies logged [`DrawnParams`] in order: the same result as the
 /// [`ImageAugment::apply`] call that drew them, bit for bit. Every entry is
-/// checked first ([`Params::check`]); one that does not fit `dims` is an
-/// [`Error::InvalidConfig`] and the image is left unchanged.
+/// checked first ([`DrawnParams::check`]); one that does not fit `dims` is an
+/// [`Error::Arg`] and the image is left unchanged.
 ///
 /// # Examples
 ///
@@ -139,7 +151,7 @@ impl<T: ImageAugment + ?Sized> ImageAugment for Box<T> {
 /// # Ok::<(), descent_augment::Error>(())
 /// ```
 pub fn replay(
-    params: &[Params],
+    params: &[DrawnParams],
     dims: ImageShape,
     img: &mut [f32],
     scratch: &mut Vec<f32>,

@@ -5,7 +5,7 @@
 //! Randomness is counter-based: every random choice for a sample is a pure
 //! function of `(seed, epoch, sample index, op index)` ([`SampleKey`],
 //! [`OpCtx`]), so results do not depend on the thread count or the batch
-//! order, and the drawn [`image::Params`] can be logged and replayed.
+//! order, and the drawn [`image::DrawnParams`] can be logged and replayed.
 //!
 //! # Examples
 //!
@@ -31,6 +31,7 @@ pub mod image;
 pub mod text;
 
 pub use counter::{OpCtx, SampleKey};
+pub use descent_core::ArgError;
 pub use error::{Error, Result};
 
 /// The README, whose example runs as a doctest.

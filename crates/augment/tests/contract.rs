@@ -6,7 +6,7 @@
 //!   torchvision does not clamp);
 //! - determinism: the same `(seed, epoch, index)` gives the same bits, and
 //!   the drawn parameters are a function of the key alone;
-//! - replay: `replay` of the drawn `Params` gives the bits `apply` gave.
+//! - replay: `replay` of the drawn `DrawnParams` gives the bits `apply` gave.
 
 use descent_augment::image::*;
 use descent_augment::{Error, SampleKey};
@@ -58,7 +58,7 @@ fn ops() -> Vec<(&'static str, Box<dyn ImageAugment>)> {
         ),
         (
             "GaussianNoise",
-            Box::new(GaussianNoise::new(0.0, 0.05).unwrap()),
+            Box::new(GaussianNoiseImage::new(0.0, 0.05).unwrap()),
         ),
         ("Cutout", Box::new(Cutout::new(2, 0.5).unwrap())),
         (

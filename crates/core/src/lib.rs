@@ -8,8 +8,9 @@
 //! - [`Params`] and [`Grads`]: the two halves of a store, which optimizers borrow separately.
 //! - [`GradientTransform`] and [`Schedule`]: the traits optimizers and learning-rate
 //!   schedules implement.
-//! - [`Error`]: the typed errors of this crate; [`range`]: the hyperparameter
-//!   range checks other crates validate their arguments with; [`threads`]: how many
+//! - [`Error`]: the typed errors of this crate; [`ArgError`]: the one shape of
+//!   "bad argument" (name, value, reason) every crate's error wraps as its
+//!   `Arg` variant; [`range`]: the hyperparameter range checks returning it; [`threads`]: how many
 //!   threads parallel kernels may use (`DESCENT_NUM_THREADS`, `set_num_threads`).
 //! - [`ImageShape`] (channels, height, width) and [`Direction`] (minimize or
 //!   maximize a metric): facts several crates speak of, given one type here;
@@ -32,6 +33,7 @@
 //! # Ok::<(), descent_core::Error>(())
 //! ```
 
+mod arg;
 mod direction;
 mod error;
 pub mod fs;
@@ -44,6 +46,7 @@ mod shape;
 pub mod threads;
 mod traits;
 
+pub use arg::ArgError;
 pub use direction::Direction;
 pub use error::{Error, Result};
 pub use grads::Grads;

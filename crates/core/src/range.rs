@@ -1,8 +1,15 @@
 //! Range checks for hyperparameters, shared by every crate that validates
-//! arguments at construction. Each crate turns [`OutOfRange`] into its own
-//! error type with `From`, so call sites just use `?`.
+//! arguments at construction. Each returns an [`ArgError`] (reason
+//! `expected <range>`), which every crate's error takes with `From`, so call
+//! sites just use `?`.
+
+pub use crate::arg::ArgError;
 
 /// A hyperparameter outside its valid range (NaN is always outside).
+///
+/// No longer returned: the checks below return [`ArgError`], into which this
+/// converts (reason `expected {expected}`).
+#[deprecated(since = "0.1.0", note = "the range checks return `ArgError`")]
 #[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
 #[error("{name} = {value} is out of range: expected {expected}")]
 pub struct OutOfRange {
@@ -23,7 +30,7 @@ pub struct OutOfRange {
 ///
 /// assert!(check("beta", 0.5, 0.5 < 1.0, "< 1").is_ok());
 /// let err = positive("eps", 0.0).unwrap_err();
-/// assert_eq!((err.name, err.expected), ("eps", "a finite value > 0"));
+/// assert_eq!((err.name, &*err.reason), ("eps", "expected a finite value > 0"));
 /// assert!(positive("eps", f64::NAN).is_err());
 /// ```
 pub fn check(
@@ -31,20 +38,23 @@ pub fn check(
     value: f64,
     ok: bool,
     expected: &'static str,
-) -> Result<(), OutOfRange> {
+) -> Result<(), ArgError> {
     if ok && !value.is_nan() {
         Ok(())
     } else {
-        Err(OutOfRange {
-            name,
-            value,
-            expected,
-        })
+        Err(ArgError::new(name, value, format!("expected {expected}")))
+    }
+}
+
+#[allow(deprecated)]
+impl From<OutOfRange> for ArgError {
+    fn from(e: OutOfRange) -> Self {
+        ArgError::new(e.name, e.value, format!("expected {}", e.expected))
     }
 }
 
 /// `value >= 0` and finite.
-pub fn non_negative(name: &'static str, value: f64) -> Result<(), OutOfRange> {
+pub fn non_negative(name: &'static str, value: f64) -> Result<(), ArgError> {
     check(
         name,
         value,
@@ -54,7 +64,7 @@ pub fn non_negative(name: &'static str, value: f64) -> Result<(), OutOfRange> {
 }
 
 /// `value > 0` and finite.
-pub fn positive(name: &'static str, value: f64) -> Result<(), OutOfRange> {
+pub fn positive(name: &'static str, value: f64) -> Result<(), ArgError> {
     check(
         name,
         value,
@@ -64,11 +74,11 @@ pub fn positive(name: &'static str, value: f64) -> Result<(), OutOfRange> {
 }
 
 /// `0 <= value < 1`.
-pub fn unit_interval(name: &'static str, value: f64) -> Result<(), OutOfRange> {
+pub fn unit_interval(name: &'static str, value: f64) -> Result<(), ArgError> {
     check(name, value, (0.0..1.0).contains(&value), "[0, 1)")
 }
 
 /// `0 <= value <= 1`.
-pub fn closed_unit_interval(name: &'static str, value: f64) -> Result<(), OutOfRange> {
+pub fn closed_unit_interval(name: &'static str, value: f64) -> Result<(), ArgError> {
     check(name, value, (0.0..=1.0).contains(&value), "[0, 1]")
 }

@@ -1,6 +1,7 @@
 //! Label corruption for the memorization experiments (Zhang et al. 2017,
 //! "Understanding deep learning requires rethinking generalization").
 
+use crate::ArgError;
 use crate::{Batch, Dataset, Error, Result, Schema};
 use descent_core::Scalar;
 use rand::{Rng, RngExt};
@@ -62,17 +63,17 @@ impl<S: Scalar, D: Dataset<S>> Relabeled<S, D> {
     /// labels", with every chosen label really wrong).
     pub fn noisy(dataset: D, p: f64, rng: &mut impl Rng) -> Result<Self> {
         if !(0.0..=1.0).contains(&p) {
-            return Err(Error::config("p", p, "must lie in [0, 1]"));
+            return Err(Error::Arg(ArgError::new("p", p, "must lie in [0, 1]")));
         }
         let n_classes = n_classes(&dataset, "noisy labels")?;
         let mut labels = dataset.labels().expect("classification checked");
         let n_noisy = (p * labels.len() as f64).round() as usize;
         if n_noisy > 0 && n_classes < 2 {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "n_classes",
                 n_classes,
                 "noisy labels need at least 2 classes",
-            ));
+            )));
         }
         for i in rand::seq::index::sample(rng, labels.len(), n_noisy) {
             labels[i] = (labels[i] + rng.random_range(1..n_classes)) % n_classes;
@@ -174,7 +175,7 @@ mod tests {
     fn bad_fractions_and_regression_targets_are_rejected() {
         let d = data(10, 2);
         let err = Relabeled::noisy(&d, 1.5, &mut ChaCha8Rng::seed_from_u64(0)).unwrap_err();
-        assert!(matches!(err, Error::InvalidConfig { name: "p", .. }));
+        assert!(matches!(err, Error::Arg(ArgError { name: "p", .. })));
         let reg = InMemory::<f32>::regression(DMatrix::zeros(3, 1), DMatrix::zeros(3, 1)).unwrap();
         let err = Relabeled::random(&reg, &mut ChaCha8Rng::seed_from_u64(0)).unwrap_err();
         assert!(matches!(err, Error::NotClassification { .. }));

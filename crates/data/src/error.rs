@@ -135,7 +135,16 @@ pub enum Error {
         /// The folders looked in: `dir/set`, then `dir`.
         looked: Vec<PathBuf>,
     },
-    /// A configuration value is invalid.
+    /// A bad argument: a configuration value, size, probability or range
+    /// that is not allowed.
+    #[error(transparent)]
+    Arg(#[from] ArgError),
+    /// No longer returned: a bad argument is [`Error::Arg`] (same fields,
+    /// same message).
+    #[deprecated(
+        since = "0.1.0",
+        note = "no longer returned; match `Error::Arg(ArgError { .. })`"
+    )]
     #[error("invalid `{name}` = {value}: {reason}")]
     InvalidConfig {
         /// The parameter's name.
@@ -188,20 +197,9 @@ impl Error {
             expected: expected.into(),
         }
     }
-
-    /// A [`Error::InvalidConfig`].
-    pub(crate) fn config(
-        name: &'static str,
-        value: impl fmt::Display,
-        reason: &'static str,
-    ) -> Self {
-        Error::InvalidConfig {
-            name,
-            value: value.to_string(),
-            reason,
-        }
-    }
 }
+
+pub use descent_core::ArgError;
 
 /// `Result` with [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

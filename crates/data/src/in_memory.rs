@@ -1,5 +1,6 @@
 //! `InMemory`: a dataset held as a feature matrix and its targets.
 
+use crate::ArgError;
 use crate::{Batch, Dataset, Error, ImageShape, Result, Schema, TargetKind};
 use descent_core::Scalar;
 use nalgebra::DMatrix;
@@ -55,18 +56,18 @@ impl<S: Scalar> InMemory<S> {
         n_classes: usize,
     ) -> Result<Self> {
         if labels.len() != features.nrows() {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "labels",
                 format!("{} labels", labels.len()),
                 "need one label per feature row",
-            ));
+            )));
         }
         if let Some(&bad) = labels.iter().find(|&&l| l >= n_classes) {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "labels",
                 bad,
                 "labels must lie in 0..n_classes",
-            ));
+            )));
         }
         Ok(InMemory {
             features,
@@ -101,25 +102,29 @@ impl<S: Scalar> InMemory<S> {
         ignore_index: Option<usize>,
     ) -> Result<Self> {
         if n_classes == 0 {
-            return Err(Error::config("n_classes", 0, "needs at least one class"));
+            return Err(Error::Arg(ArgError::new(
+                "n_classes",
+                0,
+                "needs at least one class",
+            )));
         }
         let plane = image.h * image.w;
         if maps.len() != features.nrows() * plane {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "maps",
                 format!("{} labels", maps.len()),
                 "need one H × W class map per feature row",
-            ));
+            )));
         }
         if let Some(&bad) = maps
             .iter()
             .find(|&&l| l >= n_classes && Some(l) != ignore_index)
         {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "maps",
                 bad,
                 "labels must lie in 0..n_classes or be the ignore index",
-            ));
+            )));
         }
         let data = InMemory {
             features,
@@ -143,11 +148,11 @@ impl<S: Scalar> InMemory<S> {
     /// ```
     pub fn regression(features: DMatrix<S>, targets: DMatrix<S>) -> Result<Self> {
         if targets.nrows() != features.nrows() {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "targets",
                 format!("{} rows", targets.nrows()),
                 "need one target row per feature row",
-            ));
+            )));
         }
         Ok(InMemory {
             features,
@@ -159,20 +164,20 @@ impl<S: Scalar> InMemory<S> {
     /// Records that each row is an image of `dims` (`C·H·W` must equal `D`).
     pub fn with_image(mut self, dims: ImageShape) -> Result<Self> {
         if dims.len() != self.features.ncols() {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "image",
                 format!("{dims:?}"),
                 "C·H·W must equal the number of feature columns",
-            ));
+            )));
         }
         if let Targets::PixelClasses { maps, .. } = &self.targets
             && maps.len() != self.features.nrows() * dims.h * dims.w
         {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "image",
                 format!("{dims:?}"),
                 "H·W must match the class maps",
-            ));
+            )));
         }
         self.image = Some(dims);
         Ok(self)
@@ -392,7 +397,7 @@ mod tests {
         assert!(data.clone().with_image(ImageShape::new(3, 2, 2)).is_ok());
         assert!(matches!(
             data.with_image(ImageShape::new(1, 2, 2)),
-            Err(Error::InvalidConfig { name: "image", .. })
+            Err(Error::Arg(ArgError { name: "image", .. }))
         ));
     }
 }

@@ -48,6 +48,7 @@ mod synth;
 pub use batch::Batch;
 pub use corrupt::Relabeled;
 pub use dataset::{Dataset, Schema, TargetKind};
+pub use descent_core::ArgError;
 pub use descent_core::ImageShape;
 pub use digits::{digits, digits_from_dir, parse_digits};
 pub use dirs::{DATA_ENV, DataDirs, resolve};

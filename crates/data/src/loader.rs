@@ -1,5 +1,6 @@
 //! `DataLoader`: shuffled mini-batches, deterministic per `(seed, epoch)`.
 
+use crate::ArgError;
 use crate::{Batch, Dataset, Error, Result};
 use descent_core::Scalar;
 use rand::SeedableRng;
@@ -75,7 +76,7 @@ pub struct DataLoader<S: Scalar, D: Dataset<S>> {
 impl<S: Scalar, D: Dataset<S>> DataLoader<S, D> {
     /// A loader over `dataset`, positioned at the start of epoch 0.
     ///
-    /// Fails with [`Error::InvalidConfig`] when `batch_size` is 0.
+    /// Fails with [`Error::Arg`] when `batch_size` is 0.
     ///
     /// # Examples
     ///
@@ -92,7 +93,11 @@ impl<S: Scalar, D: Dataset<S>> DataLoader<S, D> {
     /// ```
     pub fn new(dataset: D, config: LoaderConfig) -> Result<Self> {
         if config.batch_size == 0 {
-            return Err(Error::config("batch_size", 0, "must be at least 1"));
+            return Err(Error::Arg(ArgError::new(
+                "batch_size",
+                0,
+                "must be at least 1",
+            )));
         }
         let mut loader = DataLoader {
             order: Vec::with_capacity(dataset.len()),
@@ -348,10 +353,10 @@ mod tests {
         };
         assert!(matches!(
             DataLoader::new(&data, config),
-            Err(Error::InvalidConfig {
+            Err(Error::Arg(ArgError {
                 name: "batch_size",
                 ..
-            })
+            }))
         ));
     }
 

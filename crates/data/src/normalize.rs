@@ -1,6 +1,7 @@
 //! Input normalization: `(x − mean_c) / std_c` per channel (torchvision's
 //! `Normalize`), as a transform of a batch and as a dataset over a dataset.
 
+use crate::ArgError;
 use crate::{Batch, Dataset, Error, Result, Schema};
 use descent_core::Scalar;
 use std::marker::PhantomData;
@@ -38,17 +39,21 @@ impl Normalize {
     /// std must be positive and finite, every mean finite.
     pub fn new(mean: Vec<f64>, std: Vec<f64>) -> Result<Self> {
         if mean.is_empty() || mean.len() != std.len() {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "std",
                 std.len(),
                 "must have one entry per mean (and at least one)",
-            ));
+            )));
         }
         if let Some(m) = mean.iter().find(|m| !m.is_finite()) {
-            return Err(Error::config("mean", m, "must be finite"));
+            return Err(Error::Arg(ArgError::new("mean", m, "must be finite")));
         }
         if let Some(s) = std.iter().find(|s| !(s.is_finite() && **s > 0.0)) {
-            return Err(Error::config("std", s, "must be positive and finite"));
+            return Err(Error::Arg(ArgError::new(
+                "std",
+                s,
+                "must be positive and finite",
+            )));
         }
         Ok(Normalize { mean, std })
     }
@@ -76,11 +81,11 @@ impl Normalize {
             count += chunk.len() as u64;
         }
         if count == 0 {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "data",
                 0,
                 "must hold at least one sample to fit",
-            ));
+            )));
         }
         let n = (count * per as u64) as f64;
         let mean: Vec<f64> = sum.iter().map(|s| s / n).collect();
@@ -114,11 +119,11 @@ impl Normalize {
         };
         let n_channels = self.mean.len();
         if n_channels != channels && n_channels != 1 {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "mean",
                 n_channels,
                 "must have one entry per channel of the batch (or a single entry)",
-            ));
+            )));
         }
         let per = d / channels.max(1);
         for j in 0..d {
@@ -165,11 +170,11 @@ impl<S: Scalar, D: Dataset<S>> Normalized<S, D> {
     pub fn new(dataset: D, normalize: Normalize) -> Result<Self> {
         let c = channels(&dataset.schema());
         if normalize.mean.len() != c && normalize.mean.len() != 1 {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "mean",
                 normalize.mean.len(),
                 "must have one entry per channel of the dataset (or a single entry)",
-            ));
+            )));
         }
         Ok(Normalized {
             dataset,

@@ -1,5 +1,6 @@
 //! Train / validation / test splits, stratified on request.
 
+use crate::ArgError;
 use crate::{Dataset, Error, Result, Subset};
 use descent_core::Scalar;
 use rand::Rng;
@@ -66,15 +67,15 @@ impl Splits {
     ) -> Result<Self> {
         for (name, f) in [("validation", config.validation), ("test", config.test)] {
             if !(0.0..=1.0).contains(&f) {
-                return Err(Error::config(name, f, "must lie in [0, 1]"));
+                return Err(Error::Arg(ArgError::new(name, f, "must lie in [0, 1]")));
             }
         }
         if config.validation + config.test > 1.0 {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "validation + test",
                 config.validation + config.test,
                 "must not exceed 1",
-            ));
+            )));
         }
         let groups: Vec<Vec<usize>> = if config.stratify {
             let labels = dataset.labels().ok_or(Error::NotClassification {
@@ -184,10 +185,10 @@ mod tests {
         let err = Splits::new(&d, &c, &mut ChaCha8Rng::seed_from_u64(0)).unwrap_err();
         assert!(matches!(
             err,
-            Error::InvalidConfig {
+            Error::Arg(ArgError {
                 name: "validation + test",
                 ..
-            }
+            })
         ));
     }
 

@@ -6,6 +6,7 @@
 //! whole state: buffers (batch norm's running statistics) are a `descent-nn`
 //! notion.
 
+use crate::ArgError;
 use crate::buffers::Buffer;
 use crate::state::ModelState;
 use crate::{Error, Result, TensorMismatch};
@@ -54,12 +55,11 @@ impl AvgFn {
     fn check(self) -> Result<Self> {
         match self {
             AvgFn::Ema { decay } | AvgFn::EmaMulti { decay } if !(0.0..=1.0).contains(&decay) => {
-                Err(Error::InvalidConfig {
-                    layer: "AveragedModel",
-                    field: "decay",
-                    value: decay.to_string(),
-                    reason: "must be in [0, 1]",
-                })
+                Err(Error::Arg(ArgError::new(
+                    "decay",
+                    decay,
+                    "must be in [0, 1] (in AveragedModel)",
+                )))
             }
             ok => Ok(ok),
         }
@@ -413,7 +413,7 @@ mod tests {
         };
         assert!(matches!(
             AveragedModel::new(&m, bad),
-            Err(Error::InvalidConfig { field: "decay", .. })
+            Err(Error::Arg(ArgError { name: "decay", .. }))
         ));
     }
 }

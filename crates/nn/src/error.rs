@@ -9,7 +9,15 @@ pub enum Error {
     /// Registering a parameter in the store failed (duplicate or malformed name).
     #[error(transparent)]
     Core(#[from] descent_core::Error),
-    /// A layer's configuration is out of range.
+    /// A bad argument: a layer's configuration out of range (the reason
+    /// names the layer), a tensor shape an initializer cannot use.
+    #[error(transparent)]
+    Arg(#[from] ArgError),
+    /// No longer returned: a bad argument is [`Error::Arg`].
+    #[deprecated(
+        since = "0.1.0",
+        note = "no longer returned; match `Error::Arg(ArgError { .. })`"
+    )]
     #[error("invalid {layer} config: `{field}` = {value} ({reason})")]
     InvalidConfig {
         /// The layer, e.g. `Dropout`.
@@ -72,6 +80,8 @@ pub struct TensorMismatch {
     /// Dtype found in the file.
     pub got_dtype: String,
 }
+
+pub use descent_core::ArgError;
 
 /// `Result` with [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,6 +1,7 @@
 //! Initializers, as `torch.nn.init`: constants, uniform and normal, Xavier
 //! (Glorot), Kaiming (He) and orthogonal, with PyTorch's fans and gains.
 
+use crate::ArgError;
 use crate::random::{standard_normal, uniform};
 use crate::state::matrix_dims;
 use crate::{Error, Result};
@@ -127,12 +128,11 @@ pub fn fans(shape: &[usize]) -> Result<(usize, usize)> {
             let receptive: usize = rest.iter().product();
             Ok((inp * receptive, out * receptive))
         }
-        _ => Err(Error::InvalidConfig {
-            layer: "init",
-            field: "shape",
-            value: format!("{shape:?}"),
-            reason: "fans need a tensor of at least 2 dimensions",
-        }),
+        _ => Err(Error::Arg(ArgError::new(
+            "shape",
+            format!("{shape:?}"),
+            "fans need a tensor of at least 2 dimensions (in init)",
+        ))),
     }
 }
 
@@ -286,7 +286,7 @@ mod tests {
             .sample::<f32>(&[5], &mut rng)
             .unwrap_err();
         assert!(
-            matches!(err, Error::InvalidConfig { field: "shape", .. }),
+            matches!(err, Error::Arg(ArgError { name: "shape", .. })),
             "{err}"
         );
     }

@@ -10,9 +10,10 @@ pub(crate) mod layer_norm;
 pub(crate) mod linear;
 pub(crate) mod pool;
 
+use crate::ArgError;
 use crate::Error;
 
-/// `Err(InvalidConfig)` unless `ok`.
+/// `Err(Arg)` unless `ok`; the reason names the layer.
 pub(crate) fn check(
     ok: bool,
     layer: &'static str,
@@ -23,11 +24,10 @@ pub(crate) fn check(
     if ok {
         Ok(())
     } else {
-        Err(Error::InvalidConfig {
-            layer,
+        Err(Error::Arg(ArgError::new(
             field,
-            value: format!("{value:?}"),
-            reason,
-        })
+            format!("{value:?}"),
+            format!("{reason} (in {layer})"),
+        )))
     }
 }

@@ -72,6 +72,7 @@ pub use averaged::{AveragedModel, AveragedModelConfig, AvgFn};
 pub use buffers::{Buffer, BufferId, Buffers};
 pub use builder::Builder;
 pub use descent_autodiff::{AvgPool2dConfig, MaxPool2dConfig};
+pub use descent_core::ArgError;
 pub use error::{Error, Result, TensorMismatch};
 pub use init::{FanMode, Init, Nonlinearity, fans};
 pub use layers::activation::{Elu, Gelu, LeakyRelu, Relu, Sigmoid, Softmax, Tanh};

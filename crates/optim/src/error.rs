@@ -4,7 +4,15 @@
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A hyperparameter is outside its valid range.
+    /// A bad argument: a hyperparameter outside its valid range, named as in
+    /// PyTorch (`lr`, `betas.0`, ...), a group or layer index that does not exist.
+    #[error(transparent)]
+    Arg(#[from] ArgError),
+    /// No longer returned: a hyperparameter outside its range is [`Error::Arg`].
+    #[deprecated(
+        since = "0.1.0",
+        note = "no longer returned; match `Error::Arg(ArgError { .. })`"
+    )]
     #[error("hyperparameter `{name}` = {value} is out of range: expected {expected}")]
     OutOfRange {
         /// The hyperparameter, named as in PyTorch (`lr`, `betas.0`, ...).
@@ -110,14 +118,5 @@ pub enum Error {
 /// `Result` with [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+pub use descent_core::ArgError;
 pub(crate) use descent_core::range::{closed_unit_interval, non_negative, positive, unit_interval};
-
-impl From<descent_core::range::OutOfRange> for Error {
-    fn from(e: descent_core::range::OutOfRange) -> Self {
-        Error::OutOfRange {
-            name: e.name,
-            value: e.value,
-            expected: e.expected,
-        }
-    }
-}

@@ -7,6 +7,7 @@ mod report;
 
 pub use report::{DecayKind, DecayWarning, GroupReport, WeightDecayReport};
 
+use crate::ArgError;
 use crate::error::{Error, Result, closed_unit_interval};
 use crate::optimizer::{Optimizer, SharedSchedule};
 use crate::optimizers::{
@@ -207,11 +208,11 @@ impl<C: DecayConfig> ParamGroups<C> {
         let mut layers: Vec<[Vec<&str>; 2]> = vec![[Vec::new(), Vec::new()]; n_layers + 1];
         for (_, meta, _) in params.iter() {
             let l = layer_of(meta);
-            let slot = layers.get_mut(l).ok_or(Error::OutOfRange {
-                name: "layer",
-                value: l as f64,
-                expected: "at most n_layers",
-            })?;
+            let slot = layers.get_mut(l).ok_or(Error::Arg(ArgError::new(
+                "layer",
+                l as f64,
+                "expected at most n_layers",
+            )))?;
             slot[usize::from(exempt(meta))].push(meta.name.as_str());
         }
         let mut plan = Self::new();
@@ -387,14 +388,14 @@ mod tests {
         let cfg = SgdConfig::default();
         assert!(matches!(
             ParamGroups::layer_decay(&store(), cfg, 1.5, 2, layer),
-            Err(Error::OutOfRange {
+            Err(Error::Arg(ArgError {
                 name: "layer_decay",
                 ..
-            })
+            }))
         ));
         assert!(matches!(
             ParamGroups::layer_decay(&store(), cfg, 0.5, 1, layer),
-            Err(Error::OutOfRange { name: "layer", .. })
+            Err(Error::Arg(ArgError { name: "layer", .. }))
         ));
         assert!(matches!(
             ParamGroups::no_decay_on_bias_and_norm(cfg).schedule(2, 0.1),

@@ -440,6 +440,7 @@ fn set_values<S: Scalar>(store: &mut ParamStore<S>, x: &[f64]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ArgError;
     use descent_core::Tags;
     use nalgebra::DMatrix;
 
@@ -458,10 +459,10 @@ mod tests {
         };
         assert!(matches!(
             Lbfgs::new(&store(2), bad),
-            Err(Error::OutOfRange {
+            Err(Error::Arg(ArgError {
                 name: "history_size",
                 ..
-            })
+            }))
         ));
         let lr = LbfgsConfig {
             lr: f64::NAN,

@@ -78,6 +78,7 @@ mod testing;
 pub use buf::SplitAt as Split;
 pub use buf::{Bufs, SplitAt};
 pub use clip::{clip_grad_norm, clip_grad_value};
+pub use descent_core::ArgError;
 /// Selecting parameters by tag or name pattern (defined in `descent-core`).
 pub use descent_core::Selector;
 pub use error::{Error, Result};

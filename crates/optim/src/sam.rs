@@ -225,6 +225,7 @@ impl<S: Scalar> SamPerturbation<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ArgError;
     use crate::{Sgd, SgdConfig};
     use descent_core::Tags;
 
@@ -333,7 +334,7 @@ mod tests {
                     adaptive: false
                 }
             ),
-            Err(Error::OutOfRange { name: "rho", .. })
+            Err(Error::Arg(ArgError { name: "rho", .. }))
         ));
         let mut other = ParamStore::<f64>::new();
         other

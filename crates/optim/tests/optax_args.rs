@@ -1,6 +1,7 @@
 //! optax-named optimizers refuse out-of-range arguments with a typed error
 //! naming the argument, and Sophia's Hessian feed behaves as documented.
 
+use descent_core::ArgError;
 use descent_core::{ParamStore, Tags};
 use descent_optim::*;
 use nalgebra::DMatrix;
@@ -19,7 +20,7 @@ fn store() -> ParamStore<f64> {
 
 fn name_of(e: Error) -> &'static str {
     match e {
-        Error::OutOfRange { name, .. } => name,
+        Error::Arg(ArgError { name, .. }) => name,
         other => panic!("not an OutOfRange: {other}"),
     }
 }

@@ -47,6 +47,7 @@ mod penalty;
 mod sharpness;
 mod snapshot;
 
+pub use descent_core::ArgError;
 pub use descent_core::Direction;
 pub use early_stopping::{
     Decision, EarlyStopping, EarlyStoppingConfig, EarlyStoppingState, StopReason,

@@ -76,6 +76,7 @@ pub(crate) fn cosine(base: f64, eta_min: f64, t: f64, period: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ArgError;
     use proptest::prelude::*;
 
     proptest! {
@@ -98,10 +99,11 @@ mod tests {
     fn t_max_zero_is_rejected() {
         assert_eq!(
             CosineAnnealingLr::new(0.1, 0, 0.0),
-            Err(crate::Error::NonPositive {
-                name: "t_max",
-                value: 0.0
-            })
+            Err(crate::Error::Arg(ArgError::new(
+                "t_max",
+                0.0,
+                "must be positive"
+            )))
         );
     }
 }

@@ -146,6 +146,7 @@ impl MomentumSchedule for CyclicLr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ArgError;
     use proptest::prelude::*;
 
     proptest! {
@@ -187,10 +188,7 @@ mod tests {
                     ..Default::default()
                 }
             ),
-            Err(crate::Error::NonPositive {
-                name: "step_size_up",
-                ..
-            })
+            Err(crate::Error::Arg(ArgError { name: "step_size_up", reason, .. })) if reason == "must be positive"
         ));
     }
 }

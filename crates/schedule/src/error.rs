@@ -7,6 +7,15 @@
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// A bad argument: a number outside its range (not positive, negative,
+    /// not finite, outside an interval, too small), named as in PyTorch.
+    #[error(transparent)]
+    Arg(#[from] ArgError),
+    /// No longer returned: [`Error::Arg`] with reason `must be positive`.
+    #[deprecated(
+        since = "0.1.0",
+        note = "no longer returned; match `Error::Arg(ArgError { .. })`"
+    )]
     /// An argument that must be greater than zero is not.
     #[error("`{name}` must be positive, got {value}")]
     NonPositive {
@@ -15,6 +24,11 @@ pub enum Error {
         /// The rejected value.
         value: f64,
     },
+    /// No longer returned: [`Error::Arg`] with reason `must not be negative`.
+    #[deprecated(
+        since = "0.1.0",
+        note = "no longer returned; match `Error::Arg(ArgError { .. })`"
+    )]
     /// An argument that must be zero or more is negative.
     #[error("`{name}` must not be negative, got {value}")]
     Negative {
@@ -23,6 +37,11 @@ pub enum Error {
         /// The rejected value.
         value: f64,
     },
+    /// No longer returned: [`Error::Arg`] with reason `must be finite`.
+    #[deprecated(
+        since = "0.1.0",
+        note = "no longer returned; match `Error::Arg(ArgError { .. })`"
+    )]
     /// An argument is NaN or infinite.
     #[error("`{name}` must be finite, got {value}")]
     NonFinite {
@@ -31,6 +50,11 @@ pub enum Error {
         /// The rejected value.
         value: f64,
     },
+    /// No longer returned: [`Error::Arg`] with reason `must lie in <range>`.
+    #[deprecated(
+        since = "0.1.0",
+        note = "no longer returned; match `Error::Arg(ArgError { .. })`"
+    )]
     /// An argument lies outside its allowed interval.
     #[error("`{name}` must lie in {range}, got {value}")]
     OutOfRange {
@@ -80,6 +104,11 @@ pub enum Error {
         /// The number of steps of the cycle.
         total_steps: u64,
     },
+    /// No longer returned: [`Error::Arg`] with reason `must be at least <min>`.
+    #[deprecated(
+        since = "0.1.0",
+        note = "no longer returned; match `Error::Arg(ArgError { .. })`"
+    )]
     /// A step count is too small compared with another one.
     #[error("`{name}` must be at least {min}, got {value}")]
     TooShort {
@@ -102,6 +131,8 @@ pub enum Error {
 #[deprecated(since = "0.1.0", note = "use `descent_schedule::Error`")]
 pub type ScheduleError = Error;
 
+pub use descent_core::ArgError;
+
 /// `Result` with [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -111,7 +142,7 @@ pub(crate) fn positive(name: &'static str, value: f64) -> Result<f64> {
     if value > 0.0 {
         Ok(value)
     } else {
-        Err(Error::NonPositive { name, value })
+        Err(ArgError::new(name, value, "must be positive").into())
     }
 }
 
@@ -121,7 +152,7 @@ pub(crate) fn non_negative(name: &'static str, value: f64) -> Result<f64> {
     if value >= 0.0 {
         Ok(value)
     } else {
-        Err(Error::Negative { name, value })
+        Err(ArgError::new(name, value, "must not be negative").into())
     }
 }
 
@@ -130,7 +161,7 @@ pub(crate) fn finite(name: &'static str, value: f64) -> Result<f64> {
     if value.is_finite() {
         Ok(value)
     } else {
-        Err(Error::NonFinite { name, value })
+        Err(ArgError::new(name, value, "must be finite").into())
     }
 }
 
@@ -139,7 +170,7 @@ pub(crate) fn positive_count(name: &'static str, value: u64) -> Result<u64> {
     if value > 0 {
         Ok(value)
     } else {
-        Err(Error::NonPositive { name, value: 0.0 })
+        Err(ArgError::new(name, value, "must be positive").into())
     }
 }
 
@@ -159,7 +190,7 @@ pub(crate) fn unit_interval(name: &'static str, value: f64, range: &'static str)
     if lo_ok && hi_ok {
         Ok(value)
     } else {
-        Err(Error::OutOfRange { name, value, range })
+        Err(ArgError::new(name, value, format!("must lie in {range}")).into())
     }
 }
 

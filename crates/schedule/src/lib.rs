@@ -66,6 +66,7 @@ mod warmup_cosine;
 
 pub use cosine::CosineAnnealingLr;
 pub use cyclic::{CyclicLr, CyclicLrConfig, CyclicMode};
+pub use descent_core::ArgError;
 pub use descent_core::Direction;
 #[allow(deprecated)]
 pub use error::ScheduleError;

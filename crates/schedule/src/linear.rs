@@ -104,6 +104,7 @@ impl Schedule for ConstantLr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ArgError;
     use proptest::prelude::*;
 
     proptest! {
@@ -136,22 +137,15 @@ mod tests {
     fn factors_outside_the_unit_interval_are_rejected() {
         assert!(matches!(
             LinearLr::new(0.1, 0.0, 1.0, 5),
-            Err(crate::Error::OutOfRange {
-                name: "start_factor",
-                range: "(0, 1]",
-                ..
-            })
+            Err(crate::Error::Arg(ArgError { name: "start_factor", reason, .. })) if reason == "must lie in (0, 1]"
         ));
         assert!(matches!(
             ConstantLr::new(0.1, 1.5, 5),
-            Err(crate::Error::OutOfRange { name: "factor", .. })
+            Err(crate::Error::Arg(ArgError { name: "factor", reason, .. })) if reason.starts_with("must lie in")
         ));
         assert!(matches!(
             LinearLr::new(0.1, 0.5, 1.0, 0),
-            Err(crate::Error::NonPositive {
-                name: "total_iters",
-                ..
-            })
+            Err(crate::Error::Arg(ArgError { name: "total_iters", reason, .. })) if reason == "must be positive"
         ));
     }
 }

@@ -219,6 +219,7 @@ impl MomentumSchedule for OneCycleLr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ArgError;
     use proptest::prelude::*;
 
     fn strategy() -> impl Strategy<Value = AnnealStrategy> {
@@ -253,10 +254,7 @@ mod tests {
         let d = OneCycleLrConfig::default;
         assert!(matches!(
             OneCycleLr::new(0.1, 0, d()),
-            Err(Error::NonPositive {
-                name: "total_steps",
-                ..
-            })
+            Err(Error::Arg(ArgError { name: "total_steps", reason, .. })) if reason == "must be positive"
         ));
         assert!(matches!(
             OneCycleLr::new(
@@ -278,10 +276,7 @@ mod tests {
                     ..d()
                 }
             ),
-            Err(Error::OutOfRange {
-                name: "pct_start",
-                ..
-            })
+            Err(Error::Arg(ArgError { name: "pct_start", reason, .. })) if reason.starts_with("must lie in")
         ));
         assert!(matches!(
             OneCycleLr::with_epochs(0.1, u64::MAX, 2, d()),

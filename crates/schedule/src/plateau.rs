@@ -246,6 +246,7 @@ pub(crate) mod extended_f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ArgError;
     use proptest::prelude::*;
 
     fn config() -> impl Strategy<Value = ReduceLrOnPlateauConfig> {
@@ -325,11 +326,7 @@ mod tests {
         };
         assert!(matches!(
             ReduceLrOnPlateau::new(0.1, config),
-            Err(crate::Error::OutOfRange {
-                name: "factor",
-                range: "[0, 1)",
-                ..
-            })
+            Err(crate::Error::Arg(ArgError { name: "factor", reason, .. })) if reason == "must lie in [0, 1)"
         ));
     }
 

@@ -117,6 +117,7 @@ impl Schedule for Swalr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ArgError;
     use proptest::prelude::*;
 
     proptest! {
@@ -144,7 +145,7 @@ mod tests {
     fn a_negative_swa_lr_is_rejected_and_serde_round_trips() {
         assert!(matches!(
             Swalr::new(0.1, -1.0, 5, AnnealStrategy::Cos),
-            Err(crate::Error::Negative { name: "swa_lr", .. })
+            Err(crate::Error::Arg(ArgError { name: "swa_lr", reason, .. })) if reason == "must not be negative"
         ));
         let s = Swalr::new(0.1, 0.05, 5, AnnealStrategy::Linear).unwrap();
         let json = serde_json::to_string(&s).unwrap();

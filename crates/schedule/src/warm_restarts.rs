@@ -1,5 +1,6 @@
 //! CosineAnnealingWarmRestarts (SGDR).
 
+use crate::ArgError;
 use crate::args::{self, deserialize_via_new};
 use crate::cosine::cosine;
 use crate::error::{finite, positive_count};
@@ -59,21 +60,22 @@ impl CosineAnnealingWarmRestarts {
     /// # Examples
     ///
     /// ```
-    /// use descent_schedule::{CosineAnnealingWarmRestarts, Error};
+    /// use descent_schedule::{ArgError, CosineAnnealingWarmRestarts, Error};
     ///
     /// let s = CosineAnnealingWarmRestarts::new(0.1, 2, 2, 0.0)?;
     /// assert_eq!(s.lr_at_epoch(6.0)?, 0.1);
-    /// assert!(matches!(s.lr_at_epoch(f64::INFINITY), Err(Error::NonFinite { name: "epoch", .. })));
-    /// assert!(matches!(s.lr_at_epoch(-1.0), Err(Error::Negative { name: "epoch", .. })));
+    /// assert!(matches!(s.lr_at_epoch(f64::INFINITY), Err(Error::Arg(ArgError { name: "epoch", reason, .. })) if reason == "must be finite"));
+    /// assert!(matches!(s.lr_at_epoch(-1.0), Err(Error::Arg(ArgError { name: "epoch", reason, .. })) if reason == "must not be negative"));
     /// # Ok::<(), Error>(())
     /// ```
     pub fn lr_at_epoch(&self, epoch: f64) -> Result<f64> {
         let epoch = finite("epoch", epoch)?;
         if epoch < 0.0 {
-            return Err(Error::Negative {
-                name: "epoch",
-                value: epoch,
-            });
+            return Err(Error::Arg(ArgError::new(
+                "epoch",
+                epoch,
+                "must not be negative",
+            )));
         }
         Ok(self.lr_at(epoch))
     }
@@ -154,14 +156,14 @@ mod tests {
                 assert!(
                     matches!(
                         s.lr_at_epoch(e),
-                        Err(Error::NonFinite { name: "epoch", .. })
+                        Err(Error::Arg(ArgError { name: "epoch", reason, .. })) if reason == "must be finite"
                     ),
                     "{e}"
                 );
             }
             assert!(matches!(
                 s.lr_at_epoch(-0.5),
-                Err(Error::Negative { name: "epoch", .. })
+                Err(Error::Arg(ArgError { name: "epoch", reason, .. })) if reason == "must not be negative"
             ));
             for e in [f64::MAX, 1e300, 2f64.powi(64)] {
                 let lr = s.lr_at_epoch(e).unwrap();
@@ -176,14 +178,15 @@ mod tests {
     fn t_0_zero_is_a_typed_error() {
         assert_eq!(
             CosineAnnealingWarmRestarts::new(0.1, 0, 1, 0.0),
-            Err(crate::Error::NonPositive {
-                name: "t_0",
-                value: 0.0
-            })
+            Err(crate::Error::Arg(ArgError::new(
+                "t_0",
+                0.0,
+                "must be positive"
+            )))
         );
         assert!(matches!(
             CosineAnnealingWarmRestarts::new(0.1, 1, 0, 0.0),
-            Err(crate::Error::NonPositive { name: "t_mult", .. })
+            Err(crate::Error::Arg(ArgError { name: "t_mult", reason, .. })) if reason == "must be positive"
         ));
     }
 }

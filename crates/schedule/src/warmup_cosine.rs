@@ -1,5 +1,6 @@
 //! Linear warm-up, then cosine decay: the schedule most runs want.
 
+use crate::ArgError;
 use crate::args::{self, deserialize_via_new};
 use crate::cosine::cosine;
 use crate::error::{finite, unit_interval};
@@ -44,11 +45,11 @@ impl WarmupCosine {
     /// Checks `total_steps > warmup_steps`; `warmup_steps` may be 0.
     pub fn new(base_lr: f64, warmup_steps: u64, total_steps: u64) -> Result<Self> {
         if total_steps <= warmup_steps {
-            return Err(Error::TooShort {
-                name: "total_steps",
-                value: total_steps,
-                min: warmup_steps + 1,
-            });
+            return Err(Error::Arg(ArgError::new(
+                "total_steps",
+                total_steps,
+                format!("must be at least {}", warmup_steps + 1),
+            )));
         }
         Ok(WarmupCosine {
             base_lr: args::base_lr(base_lr)?,
@@ -127,11 +128,11 @@ mod tests {
     fn total_steps_must_exceed_warmup() {
         assert_eq!(
             WarmupCosine::new(0.1, 10, 10),
-            Err(Error::TooShort {
-                name: "total_steps",
-                value: 10,
-                min: 11
-            })
+            Err(Error::Arg(ArgError::new(
+                "total_steps",
+                10,
+                "must be at least 11"
+            )))
         );
     }
 }

@@ -2,9 +2,10 @@
 //! optimizer steps (never micro-batches), evaluated instead of the raw
 //! weights when asked, with `update_bn` at the end for SWA.
 
+use crate::ArgError;
+use crate::Result;
 use crate::seed::{Purpose, stream_rng};
 use crate::trainer::Trainer;
-use crate::{Error, Result};
 use descent_core::Scalar;
 use descent_data::{Batch, Dataset};
 use descent_nn::{AveragedModel, AveragedModelConfig, AvgFn, Module, update_bn};
@@ -89,10 +90,10 @@ impl WeightAveraging {
 
     pub(crate) fn validate(&self) -> Result<()> {
         if self.start_step == 0 {
-            return Err(Error::config("averaging.start_step", "must be at least 1"));
+            return Err(ArgError::new("averaging.start_step", 0, "must be at least 1").into());
         }
         if self.every_steps == 0 {
-            return Err(Error::config("averaging.every_steps", "must be at least 1"));
+            return Err(ArgError::new("averaging.every_steps", 0, "must be at least 1").into());
         }
         Ok(())
     }

@@ -15,6 +15,7 @@
 //! Randomness is counter-based ([`crate::seed`]), so the counters are the
 //! RNG state: nothing else needs saving for a bit-identical resume.
 
+use crate::ArgError;
 use crate::trainer::{GuardMark, Monitor, RunState, Trainer};
 use crate::{EpochMetrics, Error, Result};
 use descent_core::Scalar;
@@ -79,13 +80,10 @@ impl CheckpointConfig {
 
     pub(crate) fn validate(&self) -> Result<()> {
         if self.every_epochs == Some(0) {
-            return Err(Error::config("every_epochs", "must be at least 1 when set"));
+            return Err(ArgError::new("every_epochs", 0, "must be at least 1 when set").into());
         }
         if self.every_batches == Some(0) {
-            return Err(Error::config(
-                "every_batches",
-                "must be at least 1 when set",
-            ));
+            return Err(ArgError::new("every_batches", 0, "must be at least 1 when set").into());
         }
         Ok(())
     }

@@ -30,7 +30,12 @@ pub enum Error {
         /// The first parameter whose gradient is not finite.
         param: String,
     },
-    /// An argument of the trainer's configuration is invalid.
+    /// A bad argument: a number of the trainer's configuration out of its
+    /// range (`batch_size` 0, a negative clipping norm, ...).
+    #[error(transparent)]
+    Arg(#[from] ArgError),
+    /// Settings of the trainer that do not fit together or with the run (a
+    /// monitored metric the run does not measure, SAM with accumulation).
     #[error("invalid training configuration: `{name}` {reason}")]
     Config {
         /// The argument.
@@ -107,6 +112,8 @@ impl Error {
         }
     }
 }
+
+pub use descent_core::ArgError;
 
 /// `Result` with [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -41,6 +41,7 @@ mod trainer;
 pub use averaging::WeightAveraging;
 pub use callback::{BatchInfo, Callback, Control};
 pub use checkpoint::{CheckpointConfig, export_model, latest_checkpoint};
+pub use descent_core::ArgError;
 pub use error::{Error, Result};
 pub use input::{Augmentation, Mix, input};
 pub use loss::{Loss, LossFn};

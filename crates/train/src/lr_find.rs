@@ -6,7 +6,7 @@
 use crate::input::input;
 use crate::seed::{Purpose, stream_rng};
 use crate::trainer::Trainer;
-use crate::{Error, Result};
+use crate::{ArgError, Error, Result};
 use descent_core::Scalar;
 use descent_data::{Batch, DataLoader, Dataset};
 use descent_nn::{Ctx, Mode, Module};
@@ -58,28 +58,21 @@ pub struct LrFindResult {
 impl LrFindConfig {
     fn validate(&self) -> Result<()> {
         if !(self.start_lr > 0.0 && self.start_lr.is_finite()) {
-            return Err(Error::config(
-                "start_lr",
-                format!("is {}, must be positive", self.start_lr),
-            ));
+            return Err(ArgError::new("start_lr", self.start_lr, "must be positive").into());
         }
         if !(self.end_lr > self.start_lr && self.end_lr.is_finite()) {
-            return Err(Error::config(
-                "end_lr",
-                format!("is {}, must exceed start_lr", self.end_lr),
-            ));
+            return Err(ArgError::new("end_lr", self.end_lr, "must exceed start_lr").into());
         }
         if self.num_iter < 2 {
-            return Err(Error::config("num_iter", "must be at least 2"));
+            return Err(ArgError::new("num_iter", self.num_iter, "must be at least 2").into());
         }
         if !(0.0..1.0).contains(&self.smoothing) {
-            return Err(Error::config(
-                "smoothing",
-                format!("is {}, must be in [0, 1)", self.smoothing),
-            ));
+            return Err(ArgError::new("smoothing", self.smoothing, "must be in [0, 1)").into());
         }
         if self.diverge_factor.is_nan() || self.diverge_factor <= 1.0 {
-            return Err(Error::config("diverge_factor", "must exceed 1"));
+            return Err(
+                ArgError::new("diverge_factor", self.diverge_factor, "must exceed 1").into(),
+            );
         }
         Ok(())
     }

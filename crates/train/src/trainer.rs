@@ -6,6 +6,7 @@
 mod eval;
 mod fit;
 
+use crate::ArgError;
 use crate::callback::Callback;
 use crate::checkpoint::CheckpointConfig;
 use crate::input::Augmentation;
@@ -101,7 +102,7 @@ impl TrainConfig {
     fn validate(&self) -> Result<()> {
         let at_least_one = |name, v: usize| {
             if v == 0 {
-                Err(Error::config(name, "must be at least 1"))
+                Err(ArgError::new(name, v, "must be at least 1"))
             } else {
                 Ok(())
             }
@@ -120,15 +121,11 @@ impl TrainConfig {
         }
         match self.clip {
             Some(Clip::Norm { max_norm, .. }) if !(max_norm >= 0.0 && max_norm.is_finite()) => {
-                Err(Error::config(
-                    "clip.max_norm",
-                    format!("is {max_norm}, must be finite and ≥ 0"),
-                ))
+                Err(ArgError::new("clip.max_norm", max_norm, "must be finite and ≥ 0").into())
             }
-            Some(Clip::Value(v)) if !(v >= 0.0 && v.is_finite()) => Err(Error::config(
-                "clip.value",
-                format!("is {v}, must be finite and ≥ 0"),
-            )),
+            Some(Clip::Value(v)) if !(v >= 0.0 && v.is_finite()) => {
+                Err(ArgError::new("clip.value", v, "must be finite and ≥ 0").into())
+            }
             _ => Ok(()),
         }
     }
@@ -362,10 +359,9 @@ impl<S: Scalar, M: Module<S>> Trainer<S, M> {
         if let Loss::CrossEntropy { label_smoothing } = loss
             && !(0.0..=1.0).contains(&label_smoothing)
         {
-            return Err(Error::config(
-                "label_smoothing",
-                format!("is {label_smoothing}, must be in [0, 1]"),
-            ));
+            return Err(
+                ArgError::new("label_smoothing", label_smoothing, "must be in [0, 1]").into(),
+            );
         }
         let sam = config
             .sam

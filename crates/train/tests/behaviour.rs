@@ -466,10 +466,10 @@ fn bad_arguments_and_mismatched_data_are_typed_errors() {
     );
     assert!(matches!(
         err,
-        Err(Error::Config {
+        Err(Error::Arg(descent_train::ArgError {
             name: "batch_size",
             ..
-        })
+        }))
     ));
     let mut t = trainer::<f32>(quiet(TrainConfig::default()));
     let regression =
@@ -594,7 +594,7 @@ fn weight_averaging_counts_optimizer_steps_evaluates_the_average_and_updates_bn(
         let err = trainer::<f32>(config.clone())
             .with_averaging(bad)
             .unwrap_err();
-        assert!(matches!(err, Error::Config { .. }), "{err}");
+        assert!(matches!(err, Error::Arg(_)), "{err}");
     }
     let mut bad_decay = WeightAveraging::ema(0.9);
     bad_decay.config.avg_fn = descent_nn::AvgFn::EmaMulti { decay: 2.0 };

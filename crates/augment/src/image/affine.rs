@@ -4,7 +4,8 @@
 
 use super::grid::{self, Interpolation};
 use super::spec::OpSpec;
-use super::{ImageAugment, ImageShape, Params, stash};
+use super::{DrawnParams, ImageAugment, ImageShape, stash};
+use crate::ArgError;
 use crate::error::check_range;
 use crate::{Error, OpCtx, Result};
 use rand::RngExt;
@@ -130,17 +131,25 @@ impl RandomAffine {
         check_range("shear", config.shear)?;
         let (fx, fy) = config.translate;
         if !((0.0..=1.0).contains(&fx) && (0.0..=1.0).contains(&fy)) {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "translate",
                 format!("({fx}, {fy})"),
                 "fractions must lie in [0, 1]",
-            ));
+            )));
         }
         if config.scale.0 <= 0.0 {
-            return Err(Error::config("scale", config.scale.0, "must be positive"));
+            return Err(Error::Arg(ArgError::new(
+                "scale",
+                config.scale.0,
+                "must be positive",
+            )));
         }
         if !(0.0..=1.0).contains(&config.fill) {
-            return Err(Error::config("fill", config.fill, "must lie in [0, 1]"));
+            return Err(Error::Arg(ArgError::new(
+                "fill",
+                config.fill,
+                "must lie in [0, 1]",
+            )));
         }
         Ok(RandomAffine { config })
     }
@@ -205,7 +214,7 @@ impl ImageAugment for RandomAffine {
         Some(OpSpec::RandomAffine(self.config))
     }
 
-    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(DrawnParams)) {
         let c = &self.config;
         let mut rng = ctx.rng();
         let mut uniform = |(lo, hi): (f32, f32)| {
@@ -222,7 +231,7 @@ impl ImageAugment for RandomAffine {
         let ty = uniform((-max_dy, max_dy)).round();
         let scale = uniform(c.scale);
         let shear_x = uniform(c.shear);
-        emit(Params::Affine(Affine {
+        emit(DrawnParams::Affine(Affine {
             angle,
             translate: [tx, ty],
             scale,

@@ -1,6 +1,6 @@
 //! Batch application: per-sample parameters, split across descent's threads.
 
-use super::{ImageAugment, ImageShape, Params, check_len};
+use super::{DrawnParams, ImageAugment, ImageShape, check_len};
 use crate::{Result, SampleKey};
 
 /// How a batch is split across threads.
@@ -96,7 +96,7 @@ pub fn apply_batch(
 
 /// The parameters [`apply_batch`] draws for each sample of a batch, in batch
 /// order: sample `i` gets `op.params(SampleKey::new(seed, epoch,
-/// indices[i]), dims)`. The log is plain serde data (`Vec<Vec<Params>>`), so
+/// indices[i]), dims)`. The log is plain serde data (`Vec<Vec<DrawnParams>>`), so
 /// it can be written out (JSON, say) and replayed with [`replay_batch`].
 ///
 /// # Examples
@@ -113,7 +113,7 @@ pub fn apply_batch(
 /// apply_batch(&op, dims, &mut a, &indices, &config)?;
 /// let log = batch_params(&op, dims, &indices, &config);
 /// let json = serde_json::to_string(&log).unwrap();
-/// let log: Vec<Vec<descent_augment::image::Params>> = serde_json::from_str(&json).unwrap();
+/// let log: Vec<Vec<descent_augment::image::DrawnParams>> = serde_json::from_str(&json).unwrap();
 /// replay_batch(&log, dims, &mut b)?;
 /// assert_eq!(a, b);
 /// # Ok::<(), descent_augment::Error>(())
@@ -123,7 +123,7 @@ pub fn batch_params(
     dims: ImageShape,
     indices: &[usize],
     config: &BatchConfig,
-) -> Vec<Vec<Params>> {
+) -> Vec<Vec<DrawnParams>> {
     indices
         .iter()
         .map(|&i| op.params(SampleKey::new(config.seed, config.epoch, i as u64), dims))
@@ -132,9 +132,9 @@ pub fn batch_params(
 
 /// Applies a log from [`batch_params`] to a batch (`log.len()` images back
 /// to back): the same bits as the [`apply_batch`] call that drew it. The
-/// length and every entry are checked first ([`Params::check`]); on an
+/// length and every entry are checked first ([`DrawnParams::check`]); on an
 /// error the batch is unchanged.
-pub fn replay_batch(log: &[Vec<Params>], dims: ImageShape, batch: &mut [f32]) -> Result<()> {
+pub fn replay_batch(log: &[Vec<DrawnParams>], dims: ImageShape, batch: &mut [f32]) -> Result<()> {
     check_len("batch", log.len() * dims.len(), batch.len())?;
     for p in log.iter().flatten() {
         p.check(dims)?;
@@ -209,7 +209,7 @@ mod tests {
             apply_batch(&pipeline(), dims, &mut a, &indices, &config).unwrap();
             let log = batch_params(&pipeline(), dims, &indices, &config);
             let json = serde_json::to_string(&log).unwrap();
-            let back: Vec<Vec<Params>> = serde_json::from_str(&json).unwrap();
+            let back: Vec<Vec<DrawnParams>> = serde_json::from_str(&json).unwrap();
             prop_assert_eq!(&back, &log);
             let mut b = data.clone();
             replay_batch(&back, dims, &mut b).unwrap();

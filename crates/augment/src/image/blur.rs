@@ -2,7 +2,8 @@
 
 use super::crop::{PaddingMode, pad_index};
 use super::spec::OpSpec;
-use super::{ImageAugment, ImageShape, Params};
+use super::{DrawnParams, ImageAugment, ImageShape};
+use crate::ArgError;
 use crate::error::check_range;
 use crate::{Error, OpCtx, Result};
 use descent_core::Scalar;
@@ -31,12 +32,20 @@ impl GaussianBlur {
     pub fn new(kernel_size: [usize; 2], sigma: (f32, f32)) -> Result<Self> {
         for k in kernel_size {
             if k % 2 == 0 || k > 1025 {
-                return Err(Error::config("kernel_size", k, "must be odd, at most 1025"));
+                return Err(Error::Arg(ArgError::new(
+                    "kernel_size",
+                    k,
+                    "must be odd, at most 1025",
+                )));
             }
         }
         check_range("sigma", sigma)?;
         if sigma.0 <= 0.0 {
-            return Err(Error::config("sigma", sigma.0, "must be positive"));
+            return Err(Error::Arg(ArgError::new(
+                "sigma",
+                sigma.0,
+                "must be positive",
+            )));
         }
         Ok(GaussianBlur { kernel_size, sigma })
     }
@@ -50,7 +59,7 @@ impl ImageAugment for GaussianBlur {
         })
     }
 
-    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(DrawnParams)) {
         let (lo, hi) = self.sigma;
         let s = if lo == hi {
             lo
@@ -60,7 +69,7 @@ impl ImageAugment for GaussianBlur {
         let most = 2 * dims.h.max(dims.w) + 1;
         // A kernel wider than the image's reach would only wrap; clip it.
         let fit = |k: usize| if k > most { most } else { k };
-        emit(Params::Blur {
+        emit(DrawnParams::Blur {
             kernel_size: self.kernel_size.map(fit),
             sigma: [s, s],
         })

@@ -8,6 +8,7 @@
 //! torchvision's `clamp_bounding_boxes` does (`x` to `[0, W]`, `y` to
 //! `[0, H]`) and converts back to the box's own format.
 
+use crate::ArgError;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -94,15 +95,15 @@ pub struct Boxes {
 
 impl Boxes {
     /// Boxes in `format` on a canvas of `[height, width]` pixels; every
-    /// coordinate must be finite ([`Error::InvalidConfig`] otherwise).
+    /// coordinate must be finite ([`Error::Arg`] otherwise).
     /// Boxes may reach outside the canvas: the first transform clamps them.
     pub fn new(format: BoxFormat, canvas: [usize; 2], coords: Vec<[f64; 4]>) -> Result<Self> {
         if let Some(b) = coords.iter().find(|b| !b.iter().all(|v| v.is_finite())) {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "boxes",
                 format!("{b:?}"),
                 "every coordinate must be finite",
-            ));
+            )));
         }
         Ok(Boxes {
             format,
@@ -266,7 +267,11 @@ impl SanitizeConfig {
     fn check(&self) -> Result<()> {
         for (name, v) in [("min_size", self.min_size), ("min_area", self.min_area)] {
             if !(v.is_finite() && v >= 0.0) {
-                return Err(Error::config(name, v, "must be finite and non-negative"));
+                return Err(Error::Arg(ArgError::new(
+                    name,
+                    v,
+                    "must be finite and non-negative",
+                )));
             }
         }
         Ok(())
@@ -315,7 +320,7 @@ mod tests {
             min_size: f64::NAN,
             ..Default::default()
         };
-        assert!(matches!(b.sanitize(&bad), Err(Error::InvalidConfig { .. })));
+        assert!(matches!(b.sanitize(&bad), Err(Error::Arg(ArgError { .. }))));
         assert!(matches!(
             b.clone().with_labels(vec![1]),
             Err(Error::ShapeMismatch { .. })

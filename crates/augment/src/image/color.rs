@@ -6,7 +6,8 @@
 
 use super::grid::clamp;
 use super::spec::OpSpec;
-use super::{ImageAugment, ImageShape, Params};
+use super::{DrawnParams, ImageAugment, ImageShape};
+use crate::ArgError;
 use crate::error::check_prob;
 use crate::{Error, OpCtx, Result};
 use descent_core::Scalar;
@@ -54,11 +55,19 @@ impl ColorJitter {
             ("saturation", config.saturation),
         ] {
             if !(v.is_finite() && v >= 0.0) {
-                return Err(Error::config(name, v, "must be finite and non-negative"));
+                return Err(Error::Arg(ArgError::new(
+                    name,
+                    v,
+                    "must be finite and non-negative",
+                )));
             }
         }
         if !(0.0..=0.5).contains(&config.hue) {
-            return Err(Error::config("hue", config.hue, "must lie in [0, 0.5]"));
+            return Err(Error::Arg(ArgError::new(
+                "hue",
+                config.hue,
+                "must lie in [0, 0.5]",
+            )));
         }
         Ok(ColorJitter { config })
     }
@@ -69,7 +78,7 @@ impl ImageAugment for ColorJitter {
         Some(OpSpec::ColorJitter(self.config))
     }
 
-    fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(DrawnParams)) {
         let c = &self.config;
         let mut rng = ctx.rng();
         let mut order = [0usize, 1, 2, 3];
@@ -89,10 +98,10 @@ impl ImageAugment for ColorJitter {
         let hue = (c.hue > 0.0).then(|| rng.random_range(-c.hue..=c.hue));
         for i in order {
             match i {
-                0 => b.map(|factor| emit(Params::Brightness { factor })),
-                1 => k.map(|factor| emit(Params::Contrast { factor })),
-                2 => s.map(|factor| emit(Params::Saturation { factor })),
-                _ => hue.map(|shift| emit(Params::Hue { shift })),
+                0 => b.map(|factor| emit(DrawnParams::Brightness { factor })),
+                1 => k.map(|factor| emit(DrawnParams::Contrast { factor })),
+                2 => s.map(|factor| emit(DrawnParams::Saturation { factor })),
+                _ => hue.map(|shift| emit(DrawnParams::Hue { shift })),
             };
         }
     }
@@ -118,7 +127,11 @@ impl ChannelShift {
     /// ```
     pub fn new(limit: f32) -> Result<Self> {
         if !(0.0..=1.0).contains(&limit) {
-            return Err(Error::config("limit", limit, "must lie in [0, 1]"));
+            return Err(Error::Arg(ArgError::new(
+                "limit",
+                limit,
+                "must lie in [0, 1]",
+            )));
         }
         Ok(ChannelShift { limit })
     }
@@ -129,10 +142,10 @@ impl ImageAugment for ChannelShift {
         Some(OpSpec::ChannelShift { limit: self.limit })
     }
 
-    fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(DrawnParams)) {
         let mut rng = ctx.rng();
         let shifts = std::array::from_fn(|_| rng.random_range(-self.limit..=self.limit));
-        emit(Params::ChannelShift { shifts })
+        emit(DrawnParams::ChannelShift { shifts })
     }
 }
 
@@ -164,45 +177,48 @@ impl ImageAugment for RandomGrayscale {
         Some(OpSpec::RandomGrayscale { p: self.p })
     }
 
-    fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(Params)) {
-        emit(Params::Grayscale {
+    fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(DrawnParams)) {
+        emit(DrawnParams::Grayscale {
             apply: ctx.rng().random_bool(self.p),
         })
     }
 }
 
-/// torchvision `GaussianNoise` (defaults `mean = 0`, `sigma = 0.1`, clipped).
+/// torchvision `GaussianNoise` (defaults `mean = 0`, `sigma = 0.1`, clipped),
+/// named apart from `descent_nn::GaussianNoise`, the layer that adds noise to
+/// activations. In a serialized pipeline it is still `OpSpec::GaussianNoise`.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct GaussianNoise {
+#[doc(alias = "GaussianNoise")]
+pub struct GaussianNoiseImage {
     mean: f32,
     sigma: f32,
 }
 
-impl GaussianNoise {
+impl GaussianNoiseImage {
     /// Additive Gaussian noise.
     ///
     /// # Examples
     ///
     /// ```
-    /// use descent_augment::image::GaussianNoise;
+    /// use descent_augment::image::GaussianNoiseImage;
     ///
-    /// let noise = GaussianNoise::new(0.0, 0.1)?;
-    /// assert!(GaussianNoise::new(0.0, -1.0).is_err());
+    /// let noise = GaussianNoiseImage::new(0.0, 0.1)?;
+    /// assert!(GaussianNoiseImage::new(0.0, -1.0).is_err());
     /// # Ok::<(), descent_augment::Error>(())
     /// ```
     pub fn new(mean: f32, sigma: f32) -> Result<Self> {
         if !(sigma.is_finite() && sigma >= 0.0 && mean.is_finite()) {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "sigma",
                 sigma,
                 "must be finite and non-negative",
-            ));
+            )));
         }
-        Ok(GaussianNoise { mean, sigma })
+        Ok(GaussianNoiseImage { mean, sigma })
     }
 }
 
-impl ImageAugment for GaussianNoise {
+impl ImageAugment for GaussianNoiseImage {
     fn spec(&self) -> Option<OpSpec> {
         Some(OpSpec::GaussianNoise {
             mean: self.mean,
@@ -210,8 +226,8 @@ impl ImageAugment for GaussianNoise {
         })
     }
 
-    fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(Params)) {
-        emit(Params::Noise {
+    fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(DrawnParams)) {
+        emit(DrawnParams::Noise {
             mean: self.mean,
             sigma: self.sigma,
             seed: ctx.rng().random(),
@@ -413,7 +429,7 @@ mod tests {
             check_in_range(&ColorJitter::new(jitter).unwrap(), dims, &img, index);
             check_in_range(&ChannelShift::new(0.2).unwrap(), dims, &img, index);
             check_in_range(&RandomGrayscale::new(0.5).unwrap(), dims, &img, index);
-            check_in_range(&GaussianNoise::new(0.0, 0.3).unwrap(), dims, &img, index);
+            check_in_range(&GaussianNoiseImage::new(0.0, 0.3).unwrap(), dims, &img, index);
         }
 
         #[test]

@@ -4,7 +4,8 @@
 //! child's draws depend only on the sample and the child's position.
 
 use super::spec::OpSpec;
-use super::{ImageAugment, ImageShape, Params};
+use super::{DrawnParams, ImageAugment, ImageShape};
+use crate::ArgError;
 use crate::error::check_prob;
 use crate::{Error, OpCtx, Result};
 use rand::RngExt;
@@ -45,7 +46,7 @@ impl ImageAugment for Compose {
             .map(|ops| OpSpec::Compose { ops })
     }
 
-    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(DrawnParams)) {
         for (i, op) in self.ops.iter().enumerate() {
             op.draw(ctx.child(i), dims, emit);
         }
@@ -83,7 +84,7 @@ impl ImageAugment for RandomApply {
         })
     }
 
-    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(DrawnParams)) {
         if ctx.rng().random_bool(self.p) {
             self.op.draw(ctx.child(0), dims, emit);
         }
@@ -109,7 +110,7 @@ impl OneOf {
     /// ```
     pub fn new(ops: Vec<BoxedOp>) -> Result<Self> {
         if ops.is_empty() {
-            return Err(Error::config("ops", 0, "needs at least one op"));
+            return Err(Error::Arg(ArgError::new("ops", 0, "needs at least one op")));
         }
         Ok(OneOf { ops })
     }
@@ -124,7 +125,7 @@ impl ImageAugment for OneOf {
             .map(|ops| OpSpec::OneOf { ops })
     }
 
-    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(DrawnParams)) {
         let i = ctx.rng().random_range(0..self.ops.len());
         self.ops[i].draw(ctx.child(i), dims, emit);
     }
@@ -151,11 +152,11 @@ impl RandomOrder {
     /// ```
     pub fn new(ops: Vec<BoxedOp>) -> Result<Self> {
         if ops.len() > MAX_RANDOM_ORDER {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "ops",
                 ops.len(),
                 "RandomOrder holds at most 32 ops",
-            ));
+            )));
         }
         Ok(RandomOrder { ops })
     }
@@ -170,7 +171,7 @@ impl ImageAugment for RandomOrder {
             .map(|ops| OpSpec::RandomOrder { ops })
     }
 
-    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(DrawnParams)) {
         let n = self.ops.len();
         let mut order = [0usize; MAX_RANDOM_ORDER];
         for (i, o) in order.iter_mut().enumerate().take(n) {
@@ -206,11 +207,14 @@ mod tests {
         let all = Compose::new(flips()).params(key, dims);
         assert_eq!(
             all,
-            [Params::HFlip { flip: true }, Params::VFlip { flip: true }]
+            [
+                DrawnParams::HFlip { flip: true },
+                DrawnParams::VFlip { flip: true }
+            ]
         );
         assert_eq!(OneOf::new(flips()).unwrap().params(key, dims).len(), 1);
         let mut order = RandomOrder::new(flips()).unwrap().params(key, dims);
-        order.sort_by_key(|p| matches!(p, Params::VFlip { .. }));
+        order.sort_by_key(|p| matches!(p, DrawnParams::VFlip { .. }));
         assert_eq!(order, all);
         assert!(
             RandomApply::new(Box::new(Compose::new(flips())), 0.0)
@@ -234,7 +238,7 @@ mod tests {
             .filter(|&i| {
                 matches!(
                     one.params(SampleKey::new(0, 0, i), dims)[0],
-                    Params::HFlip { .. }
+                    DrawnParams::HFlip { .. }
                 )
             })
             .count();

@@ -2,7 +2,8 @@
 
 use super::grid::{Interpolation, clamp};
 use super::spec::OpSpec;
-use super::{ImageAugment, ImageShape, Params, stash};
+use super::{DrawnParams, ImageAugment, ImageShape, stash};
+use crate::ArgError;
 use crate::error::check_range;
 use crate::{Error, OpCtx, Result};
 use descent_core::Scalar;
@@ -48,12 +49,20 @@ impl RandomCrop {
             .checked_mul(2)
             .is_none_or(|span| span > isize::MAX as usize)
         {
-            return Err(Error::config("pad", pad, "is too large to pad an image by"));
+            return Err(Error::Arg(ArgError::new(
+                "pad",
+                pad,
+                "is too large to pad an image by",
+            )));
         }
         if let PadMode::Constant(fill) = mode
             && !(0.0..=1.0).contains(&fill)
         {
-            return Err(Error::config("fill", fill, "must lie in [0, 1]"));
+            return Err(Error::Arg(ArgError::new(
+                "fill",
+                fill,
+                "must lie in [0, 1]",
+            )));
         }
         Ok(RandomCrop { pad, mode })
     }
@@ -67,11 +76,11 @@ impl ImageAugment for RandomCrop {
         })
     }
 
-    fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(DrawnParams)) {
         let mut rng = ctx.rng();
         let top = rng.random_range(0..=2 * self.pad);
         let left = rng.random_range(0..=2 * self.pad);
-        emit(Params::Crop {
+        emit(DrawnParams::Crop {
             top,
             left,
             pad: self.pad,
@@ -205,7 +214,7 @@ pub(crate) fn pad_crop(
     if dims.is_empty() || (top == pad && left == pad) {
         return;
     }
-    // A window outside the padded image is not a crop (Params::check rejects
+    // A window outside the padded image is not a crop (DrawnParams::check rejects
     // it before a replay); within it, every offset below fits an isize.
     let span = pad.checked_mul(2).filter(|&s| s <= isize::MAX as usize / 2);
     if span.is_none_or(|span| top > span || left > span) {
@@ -269,11 +278,11 @@ impl RandomResizedCrop {
         check_range("scale", config.scale)?;
         check_range("ratio", config.ratio)?;
         if config.scale.0 <= 0.0 || config.scale.1 > 1.0 || config.ratio.0 <= 0.0 {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "scale",
                 format!("{:?}", config.scale),
                 "needs 0 < lo <= hi <= 1 and a positive ratio",
-            ));
+            )));
         }
         Ok(RandomResizedCrop { config })
     }
@@ -284,7 +293,7 @@ impl ImageAugment for RandomResizedCrop {
         Some(OpSpec::RandomResizedCrop(self.config))
     }
 
-    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(DrawnParams)) {
         let mut rng = ctx.rng();
         let (height, width) = (dims.h as f64, dims.w as f64);
         let area = height * width;
@@ -301,7 +310,7 @@ impl ImageAugment for RandomResizedCrop {
             if 0 < cw && cw <= dims.w && 0 < ch && ch <= dims.h {
                 let top = rng.random_range(0..=dims.h - ch);
                 let left = rng.random_range(0..=dims.w - cw);
-                return emit(Params::ResizedCrop {
+                return emit(DrawnParams::ResizedCrop {
                     top,
                     left,
                     height: ch,
@@ -328,7 +337,7 @@ impl ImageAugment for RandomResizedCrop {
             ch.clamp(1.min(dims.h), dims.h),
             cw.clamp(1.min(dims.w), dims.w),
         );
-        emit(Params::ResizedCrop {
+        emit(DrawnParams::ResizedCrop {
             top: (dims.h - ch) / 2,
             left: (dims.w - cw) / 2,
             height: ch,

@@ -2,7 +2,8 @@
 //! torchvision `RandomErasing`).
 
 use super::spec::OpSpec;
-use super::{ImageAugment, ImageShape, Params};
+use super::{DrawnParams, ImageAugment, ImageShape};
+use crate::ArgError;
 use crate::error::{check_prob, check_range};
 use crate::{Error, OpCtx, Result};
 use rand::RngExt;
@@ -28,7 +29,11 @@ impl Cutout {
     /// ```
     pub fn new(size: usize, value: f32) -> Result<Self> {
         if !(0.0..=1.0).contains(&value) {
-            return Err(Error::config("value", value, "must lie in [0, 1]"));
+            return Err(Error::Arg(ArgError::new(
+                "value",
+                value,
+                "must lie in [0, 1]",
+            )));
         }
         Ok(Cutout { size, value })
     }
@@ -42,9 +47,9 @@ impl ImageAugment for Cutout {
         })
     }
 
-    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(DrawnParams)) {
         if dims.h == 0 || dims.w == 0 {
-            return emit(Params::Identity);
+            return emit(DrawnParams::Identity);
         }
         let mut rng = ctx.rng();
         let cy = rng.random_range(0..dims.h) as isize;
@@ -58,7 +63,7 @@ impl ImageAugment for Cutout {
             (cx - half).max(0) as usize,
             ((cx - half + self.size as isize).max(0) as usize).min(dims.w),
         );
-        emit(Params::Erase {
+        emit(DrawnParams::Erase {
             top: y0,
             left: x0,
             height: y1.saturating_sub(y0),
@@ -115,11 +120,11 @@ impl RandomErasing {
         check_range("scale", config.scale)?;
         check_range("ratio", config.ratio)?;
         if config.ratio.0 <= 0.0 || !(0.0..=1.0).contains(&config.value) {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "ratio",
                 config.ratio.0,
                 "needs a positive ratio and a value in [0, 1]",
-            ));
+            )));
         }
         Ok(RandomErasing { config })
     }
@@ -130,11 +135,11 @@ impl ImageAugment for RandomErasing {
         Some(OpSpec::RandomErasing(self.config))
     }
 
-    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(DrawnParams)) {
         let c = &self.config;
         let mut rng = ctx.rng();
         if !rng.random_bool(c.p) {
-            return emit(Params::Identity);
+            return emit(DrawnParams::Identity);
         }
         let area = (dims.h * dims.w) as f32;
         let (r0, r1) = (c.ratio.0.ln(), c.ratio.1.ln());
@@ -146,7 +151,7 @@ impl ImageAugment for RandomErasing {
             if 0 < h && h < dims.h && 0 < w && w < dims.w {
                 let top = rng.random_range(0..=dims.h - h);
                 let left = rng.random_range(0..=dims.w - w);
-                return emit(Params::Erase {
+                return emit(DrawnParams::Erase {
                     top,
                     left,
                     height: h,
@@ -155,7 +160,7 @@ impl ImageAugment for RandomErasing {
                 });
             }
         }
-        emit(Params::Identity)
+        emit(DrawnParams::Identity)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Horizontal and vertical flips.
 
 use super::spec::OpSpec;
-use super::{ImageAugment, ImageShape, Params};
+use super::{DrawnParams, ImageAugment, ImageShape};
 use crate::error::check_prob;
 use crate::{OpCtx, Result};
 use rand::RngExt;
@@ -35,8 +35,8 @@ impl ImageAugment for HorizontalFlip {
         Some(OpSpec::HorizontalFlip { p: self.p })
     }
 
-    fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(Params)) {
-        emit(Params::HFlip {
+    fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(DrawnParams)) {
+        emit(DrawnParams::HFlip {
             flip: ctx.rng().random_bool(self.p),
         })
     }
@@ -70,8 +70,8 @@ impl ImageAugment for VerticalFlip {
         Some(OpSpec::VerticalFlip { p: self.p })
     }
 
-    fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(Params)) {
-        emit(Params::VFlip {
+    fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(DrawnParams)) {
+        emit(DrawnParams::VFlip {
             flip: ctx.rng().random_bool(self.p),
         })
     }

@@ -5,7 +5,7 @@
 //! or channel count ([`rgb_to_grayscale`]).
 //!
 //! These are the same kernels the random pipeline ([`ImageAugment`](super::ImageAugment)
-//! ops and [`Params::apply`](super::Params::apply)) runs, so a drawn
+//! ops and [`DrawnParams::apply`](super::DrawnParams::apply)) runs, so a drawn
 //! parameter means the same thing in both. Values are nominally in
 //! `[0, 1]`; the colour ops clamp to it as torchvision does for float
 //! images. Every op is checked against torchvision 0.29's outputs by
@@ -70,6 +70,7 @@ pub use targets::{
 };
 
 use super::{ImageShape, check_len};
+use crate::ArgError;
 use crate::{Error, Result};
 
 /// A `C × H × W` image stored flat, channel-major and row-major (the layout
@@ -134,11 +135,11 @@ impl<T: Copy + Default> Image<T> {
 /// Checks a per-channel fill: one value, or one per channel.
 fn check_fill<T>(fill: Option<&[T]>, channels: usize) -> Result<()> {
     match fill {
-        Some(f) if f.len() != 1 && f.len() != channels => Err(Error::config(
+        Some(f) if f.len() != 1 && f.len() != channels => Err(Error::Arg(ArgError::new(
             "fill",
             format!("{} values", f.len()),
             "needs one value or one per channel",
-        )),
+        ))),
         _ => Ok(()),
     }
 }
@@ -148,11 +149,11 @@ fn check_gray_or_rgb(dims: ImageShape) -> Result<()> {
     if dims.c == 1 || dims.c == 3 {
         Ok(())
     } else {
-        Err(Error::config(
+        Err(Error::Arg(ArgError::new(
             "channels",
             dims.c,
             "this op takes 1 (grey) or 3 (RGB) channels, as torchvision",
-        ))
+        )))
     }
 }
 
@@ -161,7 +162,11 @@ fn check_factor(name: &'static str, f: f64) -> Result<()> {
     if f.is_finite() && f >= 0.0 {
         Ok(())
     } else {
-        Err(Error::config(name, f, "must be finite and non-negative"))
+        Err(Error::Arg(ArgError::new(
+            name,
+            f,
+            "must be finite and non-negative",
+        )))
     }
 }
 
@@ -170,7 +175,7 @@ mod tests {
     use super::*;
     use crate::SampleKey;
     use crate::image::testutil::image;
-    use crate::image::{Affine, Params, replay};
+    use crate::image::{Affine, DrawnParams, replay};
     use proptest::prelude::*;
 
     fn interp(nearest: bool) -> Interpolation {
@@ -239,7 +244,7 @@ mod tests {
         ) {
             let a = Affine { angle, translate: [1.0, 0.0], scale: 1.1, shear: [4.0, 0.0], fill: Some(fill), interpolation: interp(nearest), center: None };
             let mut piped = img.clone();
-            replay(&[Params::Affine(a)], dims, &mut piped, &mut Vec::new()).unwrap();
+            replay(&[DrawnParams::Affine(a)], dims, &mut piped, &mut Vec::new()).unwrap();
             let f = affine(
                 &Image::new(dims, img).unwrap(),
                 angle as f64, [1.0, 0.0], 1.1f32 as f64, [4.0, 0.0], interp(nearest), Some(&[fill]),
@@ -252,7 +257,7 @@ mod tests {
     #[test]
     fn bad_arguments_are_typed_errors() {
         let img = Image::new(ImageShape::new(2, 3, 3), vec![0.5f64; 18]).unwrap();
-        let err = |r: Result<Image<f64>>| matches!(r, Err(Error::InvalidConfig { .. }));
+        let err = |r: Result<Image<f64>>| matches!(r, Err(Error::Arg(ArgError { .. })));
         assert!(err(pad(&img, &[1, 2, 3], PaddingMode::Constant, None)));
         assert!(err(pad(&img, &[3], PaddingMode::Reflect, None)));
         assert!(err(pad(&img, &[1], PaddingMode::Constant, Some(&[0.0; 3]))));

@@ -10,7 +10,8 @@
 //! maintained, have no C dependencies, and pass their own conformance tests;
 //! `jpeg-decoder` is in maintenance mode in favour of `zune-jpeg`.
 
-use super::{ImageAugment, ImageShape, OpSpec, Params, check_len};
+use super::{DrawnParams, ImageAugment, ImageShape, OpSpec, check_len};
+use crate::ArgError;
 use crate::{Error, OpCtx, Result};
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 use rand::RngExt;
@@ -26,11 +27,11 @@ fn check_quality(name: &'static str, quality: u8) -> Result<()> {
     if (1..=100).contains(&quality) {
         Ok(())
     } else {
-        Err(Error::config(
+        Err(Error::Arg(ArgError::new(
             name,
             quality,
             "must be a JPEG quality in [1, 100]",
-        ))
+        )))
     }
 }
 
@@ -47,7 +48,7 @@ fn encodable(dims: ImageShape) -> bool {
 /// 8 bits first, as JPEG holds bytes, so the output is a multiple of 1/255.
 /// An image with no pixels is left as it is.
 ///
-/// Errors: [`Error::InvalidConfig`] for a quality outside `[1, 100]` or a
+/// Errors: [`Error::Arg`] for a quality outside `[1, 100]` or a
 /// side longer than [`JPEG_MAX_SIDE`], [`Error::ShapeMismatch`] when `img`
 /// is not `dims.len()` long.
 ///
@@ -69,11 +70,11 @@ pub fn jpeg(dims: ImageShape, img: &mut [f32], quality: u8) -> Result<()> {
     check_len("image", dims.len(), img.len())?;
     check_quality("quality", quality)?;
     if !encodable(dims) {
-        return Err(Error::config(
+        return Err(Error::Arg(ArgError::new(
             "dims",
             format!("{}x{}", dims.h, dims.w),
             "a JPEG side is at most 65535 pixels",
-        ));
+        )));
     }
     compress(dims, img, quality).map_err(|reason| Error::Codec { reason })
 }
@@ -147,8 +148,8 @@ fn round_trip(
     Ok(out)
 }
 
-/// Applies [`Params::Jpeg`]: [`jpeg`] for an image a JPEG can hold, which
-/// [`Params::check`] and [`Jpeg`]'s draw ensure; others are left as they are.
+/// Applies [`DrawnParams::Jpeg`]: [`jpeg`] for an image a JPEG can hold, which
+/// [`DrawnParams::check`] and [`Jpeg`]'s draw ensure; others are left as they are.
 pub(crate) fn apply(dims: ImageShape, img: &mut [f32], quality: u8) {
     if encodable(dims) && (1..=100).contains(&quality) {
         // the codec cannot fail on a valid image it wrote itself; if it
@@ -169,13 +170,13 @@ pub(crate) fn apply(dims: ImageShape, img: &mut [f32], quality: u8) {
 /// # Examples
 ///
 /// ```
-/// use descent_augment::image::{ImageAugment, ImageShape, Jpeg, Params};
+/// use descent_augment::image::{ImageAugment, ImageShape, Jpeg, DrawnParams};
 /// use descent_augment::SampleKey;
 ///
 /// let op = Jpeg::new(50, 90)?;
 /// let dims = ImageShape::new(3, 8, 8);
 /// match op.params(SampleKey::new(0, 0, 0), dims)[..] {
-///     [Params::Jpeg { quality }] => assert!((50..=90).contains(&quality)),
+///     [DrawnParams::Jpeg { quality }] => assert!((50..=90).contains(&quality)),
 ///     ref other => panic!("{other:?}"),
 /// }
 /// assert!(Jpeg::new(0, 90).is_err() && Jpeg::new(90, 50).is_err());
@@ -193,11 +194,11 @@ impl Jpeg {
         check_quality("lo", lo)?;
         check_quality("hi", hi)?;
         if lo > hi {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "quality",
                 format!("({lo}, {hi})"),
                 "must be a range with lo <= hi",
-            ));
+            )));
         }
         Ok(Jpeg { lo, hi })
     }
@@ -211,27 +212,27 @@ impl ImageAugment for Jpeg {
         })
     }
 
-    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(DrawnParams)) {
         let quality = ctx.rng().random_range(self.lo..=self.hi);
         emit(if encodable(dims) {
-            Params::Jpeg { quality }
+            DrawnParams::Jpeg { quality }
         } else {
-            Params::Identity
+            DrawnParams::Identity
         })
     }
 }
 
-/// Checks a logged [`Params::Jpeg`] against `dims`.
+/// Checks a logged [`DrawnParams::Jpeg`] against `dims`.
 pub(crate) fn check(dims: ImageShape, quality: u8) -> Result<()> {
     check_quality("quality", quality)?;
     if encodable(dims) {
         Ok(())
     } else {
-        Err(Error::config(
+        Err(Error::Arg(ArgError::new(
             "dims",
             format!("{}x{}", dims.h, dims.w),
             "a JPEG side is at most 65535 pixels",
-        ))
+        )))
     }
 }
 

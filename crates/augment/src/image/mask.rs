@@ -9,7 +9,8 @@
 //! pixel the image's nearest sample reads, for every op, and any label
 //! type can follow.
 
-use super::{ImageShape, Interpolation, Params, affine, check_len, crop, flip, grid, warp};
+use super::{DrawnParams, ImageShape, Interpolation, affine, check_len, crop, flip, grid, warp};
+use crate::ArgError;
 use crate::{Error, Result};
 use descent_core::Scalar;
 use serde::{Deserialize, Serialize};
@@ -119,7 +120,7 @@ const F32_EXACT: usize = 1 << 24;
 /// `1 +` the source pixel its nearest sample reads, or 0 where the fill
 /// goes. `None` when `p` does not move pixels (photometric ops, a flip not
 /// taken, an invalid window the image op also skips).
-pub(crate) fn source_map<T: Scalar>(p: &Params, h: usize, w: usize) -> Option<Vec<T>> {
+pub(crate) fn source_map<T: Scalar>(p: &DrawnParams, h: usize, w: usize) -> Option<Vec<T>> {
     let dims = ImageShape::new(1, h, w);
     if dims.is_empty() {
         return None;
@@ -128,15 +129,15 @@ pub(crate) fn source_map<T: Scalar>(p: &Params, h: usize, w: usize) -> Option<Ve
     let mut src = source_plane::<T>(h, w);
     let mut dst = vec![T::cast(0.0); h * w];
     match *p {
-        Params::HFlip { flip: true } => {
+        DrawnParams::HFlip { flip: true } => {
             flip::hflip(dims, &mut src);
             return Some(src);
         }
-        Params::VFlip { flip: true } => {
+        DrawnParams::VFlip { flip: true } => {
             flip::vflip(dims, &mut src);
             return Some(src);
         }
-        Params::Crop {
+        DrawnParams::Crop {
             top,
             left,
             pad,
@@ -157,7 +158,7 @@ pub(crate) fn source_map<T: Scalar>(p: &Params, h: usize, w: usize) -> Option<Ve
                 Some(&zero),
             );
         }
-        Params::ResizedCrop {
+        DrawnParams::ResizedCrop {
             top,
             left,
             height,
@@ -170,7 +171,7 @@ pub(crate) fn source_map<T: Scalar>(p: &Params, h: usize, w: usize) -> Option<Ve
             let window = (top, left, height, width);
             crop::resize(&src, dims, &mut dst, window, (h, w), Interpolation::Nearest);
         }
-        Params::Affine(a) => {
+        DrawnParams::Affine(a) => {
             let m = affine::inverse_matrix(&a, dims);
             grid::affine(
                 &src,
@@ -181,11 +182,11 @@ pub(crate) fn source_map<T: Scalar>(p: &Params, h: usize, w: usize) -> Option<Ve
                 Some(&zero),
             );
         }
-        Params::Perspective { coefficients, .. } => {
+        DrawnParams::Perspective { coefficients, .. } => {
             let c = &coefficients;
             grid::perspective(&src, dims, &mut dst, c, Interpolation::Nearest, Some(&zero));
         }
-        Params::Elastic {
+        DrawnParams::Elastic {
             alpha, sigma, seed, ..
         } => {
             p.check(dims).ok()?;
@@ -211,7 +212,7 @@ pub(crate) fn source_map<T: Scalar>(p: &Params, h: usize, w: usize) -> Option<Ve
 /// op `p` moves an `h × w` image, in place; photometric ops leave it alone.
 /// `scratch` holds one plane.
 pub(crate) fn apply_params<L: Copy>(
-    p: &Params,
+    p: &DrawnParams,
     (h, w): (usize, usize),
     mask: &mut [L],
     fill: L,
@@ -236,22 +237,22 @@ pub(crate) fn apply_params<L: Copy>(
     }
 }
 
-impl Params {
+impl DrawnParams {
     /// Moves a segmentation mask as these parameters move an image of the
     /// mask's height and width: geometric ops resample it by nearest
     /// neighbour (pixels from outside the image take [`Mask::fill`]; a
     /// padded crop pads it in the image's padding mode), photometric ops
-    /// leave it unchanged. Checks the parameters first ([`Params::check`]).
+    /// leave it unchanged. Checks the parameters first ([`DrawnParams::check`]).
     ///
     /// # Examples
     ///
     /// ```
-    /// use descent_augment::image::{Mask, Params};
+    /// use descent_augment::image::{Mask, DrawnParams};
     ///
     /// let mut m = Mask::new(1, 3, vec![1, 2, 3])?;
-    /// Params::HFlip { flip: true }.apply_mask(&mut m)?;
+    /// DrawnParams::HFlip { flip: true }.apply_mask(&mut m)?;
     /// assert_eq!(m.data(), [3, 2, 1]);
-    /// Params::Brightness { factor: 2.0 }.apply_mask(&mut m)?;
+    /// DrawnParams::Brightness { factor: 2.0 }.apply_mask(&mut m)?;
     /// assert_eq!(m.data(), [3, 2, 1]);
     /// # Ok::<(), descent_augment::Error>(())
     /// ```
@@ -268,11 +269,11 @@ impl Params {
 pub(crate) fn check_mask_planes(dims: ImageShape, mask_len: usize) -> Result<usize> {
     let plane = dims.plane();
     if plane == 0 || !mask_len.is_multiple_of(plane) || mask_len == 0 {
-        return Err(Error::config(
+        return Err(Error::Arg(ArgError::new(
             "mask",
             format!("{mask_len} labels"),
             "must be a whole, non-zero number of H × W planes of the image",
-        ));
+        )));
     }
     Ok(mask_len / plane)
 }
@@ -281,11 +282,11 @@ pub(crate) fn check_mask_planes(dims: ImageShape, mask_len: usize) -> Result<usi
 pub(crate) fn check_same_plane(image: ImageShape, mask: ImageShape) -> Result<()> {
     check_len("mask plane (H·W)", image.plane(), mask.plane())?;
     if (image.h, image.w) != (mask.h, mask.w) {
-        return Err(Error::config(
+        return Err(Error::Arg(ArgError::new(
             "mask",
             mask,
             "must have the image's height and width",
-        ));
+        )));
     }
     Ok(())
 }
@@ -300,7 +301,7 @@ mod tests {
         let mut m = Mask::new(2, 3, vec![1, 2, 3, 4, 5, 6])
             .unwrap()
             .with_fill(9);
-        let p = Params::Crop {
+        let p = DrawnParams::Crop {
             top: 0,
             left: 2,
             pad: 1,
@@ -309,7 +310,7 @@ mod tests {
         p.apply_mask(&mut m).unwrap();
         assert_eq!(m.data(), [9, 9, 9, 2, 3, 9]);
         let mut m = Mask::new(1, 3, vec![1, 2, 3]).unwrap();
-        let p = Params::Crop {
+        let p = DrawnParams::Crop {
             top: 1,
             left: 0,
             pad: 1,
@@ -323,7 +324,7 @@ mod tests {
     fn a_quarter_turn_moves_every_plane_of_the_mask() {
         let dims = ImageShape::new(2, 2, 2);
         let mut m = Mask::with_channels(dims, vec![1, 2, 3, 4, 5, 6, 7, 8]).unwrap();
-        Params::Affine(Affine::rotation(90.0, 0.0))
+        DrawnParams::Affine(Affine::rotation(90.0, 0.0))
             .apply_mask(&mut m)
             .unwrap();
         assert_eq!(m.data(), [2, 4, 1, 3, 6, 8, 5, 7]);
@@ -332,7 +333,7 @@ mod tests {
     #[test]
     fn a_bad_window_is_a_typed_error_and_leaves_the_mask() {
         let mut m = Mask::new(2, 2, vec![1, 2, 3, 4]).unwrap();
-        let p = Params::ResizedCrop {
+        let p = DrawnParams::ResizedCrop {
             top: 1,
             left: 0,
             height: 2,
@@ -340,7 +341,7 @@ mod tests {
         };
         assert!(matches!(
             p.apply_mask(&mut m),
-            Err(Error::InvalidConfig { .. })
+            Err(Error::Arg(ArgError { .. }))
         ));
         assert_eq!(m.data(), [1, 2, 3, 4]);
     }

@@ -6,6 +6,7 @@
 //! of `(seed, epoch, indices[i])`. Targets become soft labels, `N × K`.
 
 use super::{ImageShape, check_len};
+use crate::ArgError;
 use crate::{Error, OpCtx, Result, SampleKey};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
@@ -59,7 +60,11 @@ fn check_alpha(alpha: f64) -> Result<()> {
     if alpha.is_finite() && alpha > 0.0 {
         Ok(())
     } else {
-        Err(Error::config("alpha", alpha, "must be positive and finite"))
+        Err(Error::Arg(ArgError::new(
+            "alpha",
+            alpha,
+            "must be positive and finite",
+        )))
     }
 }
 
@@ -76,11 +81,11 @@ fn mix_batch(
     check_len("batch", n * dims.len(), batch.len())?;
     check_len("targets", n * n_classes, targets.len())?;
     if let Some(&label) = labels.iter().find(|&&l| l >= n_classes) {
-        return Err(Error::config(
+        return Err(Error::Arg(ArgError::new(
             "labels",
             label,
             "a label is not below n_classes",
-        ));
+        )));
     }
     let original = batch.to_vec();
     let len = dims.len();

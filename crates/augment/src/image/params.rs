@@ -1,20 +1,21 @@
-//! `Params`: what one op does to one sample, drawn once and replayable.
+//! `DrawnParams`: what one op does to one sample, drawn once and replayable.
 
 use super::{
     Affine, ImageShape, Interpolation, PadMode, affine, blur, color, crop, erase, flip, grid,
     stash, tone, warp,
 };
+use crate::ArgError;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 
 /// The drawn parameters of one leaf op for one sample.
 ///
 /// Each variant carries everything its application needs (fill values,
-/// padding modes, noise seeds), so a logged `Vec<Params>` replays exactly
+/// padding modes, noise seeds), so a logged `Vec<DrawnParams>` replays exactly
 /// through [`replay`](super::replay).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
-pub enum Params {
+pub enum DrawnParams {
     /// Leave the image unchanged.
     Identity,
     /// Mirror left–right when `flip`.
@@ -179,7 +180,7 @@ pub enum Params {
     },
 }
 
-impl Params {
+impl DrawnParams {
     /// Checks that these parameters fit an image of `dims` without any
     /// arithmetic overflowing: a crop window inside the (padded) image, an
     /// erased rectangle whose end is representable. Logged parameters are
@@ -188,20 +189,20 @@ impl Params {
     /// # Examples
     ///
     /// ```
-    /// use descent_augment::image::{ImageShape, Params};
+    /// use descent_augment::image::{ImageShape, DrawnParams};
     ///
     /// let dims = ImageShape::new(1, 4, 4);
-    /// let ok = Params::ResizedCrop { top: 1, left: 0, height: 3, width: 4 };
+    /// let ok = DrawnParams::ResizedCrop { top: 1, left: 0, height: 3, width: 4 };
     /// assert!(ok.check(dims).is_ok());
-    /// let bad = Params::ResizedCrop { top: usize::MAX, left: 0, height: 2, width: 4 };
+    /// let bad = DrawnParams::ResizedCrop { top: usize::MAX, left: 0, height: 2, width: 4 };
     /// assert!(bad.check(dims).is_err());
     /// ```
     pub fn check(&self, dims: ImageShape) -> Result<()> {
         let bad = |field: &'static str, value: usize, reason: &'static str| {
-            Err(Error::config(field, value, reason))
+            Err(Error::Arg(ArgError::new(field, value, reason)))
         };
         match *self {
-            Params::Crop { top, left, pad, .. } => {
+            DrawnParams::Crop { top, left, pad, .. } => {
                 let span = pad.checked_mul(2).filter(|&s| s <= isize::MAX as usize);
                 let Some(span) = span else {
                     return bad("pad", pad, "is too large to pad an image by");
@@ -213,7 +214,7 @@ impl Params {
                     return bad("left", left, "lies outside the padded image");
                 }
             }
-            Params::ResizedCrop {
+            DrawnParams::ResizedCrop {
                 top,
                 left,
                 height,
@@ -226,7 +227,7 @@ impl Params {
                     return bad("left", left, "crop columns reach past the image");
                 }
             }
-            Params::Blur { kernel_size, sigma } => {
+            DrawnParams::Blur { kernel_size, sigma } => {
                 let most = 2 * dims.h.max(dims.w) + 1;
                 for k in kernel_size {
                     if k % 2 == 0 || k > most {
@@ -234,35 +235,35 @@ impl Params {
                     }
                 }
                 if !sigma.iter().all(|s| s.is_finite() && *s > 0.0) {
-                    return Err(Error::config(
+                    return Err(Error::Arg(ArgError::new(
                         "sigma",
                         format!("{sigma:?}"),
                         "must be finite and positive",
-                    ));
+                    )));
                 }
             }
-            Params::Perspective { coefficients, .. }
+            DrawnParams::Perspective { coefficients, .. }
                 if !coefficients.iter().all(|c| c.is_finite()) =>
             {
-                return Err(Error::config(
+                return Err(Error::Arg(ArgError::new(
                     "coefficients",
                     format!("{coefficients:?}"),
                     "must be finite",
-                ));
+                )));
             }
-            Params::Elastic { alpha, sigma, .. }
+            DrawnParams::Elastic { alpha, sigma, .. }
                 if !alpha
                     .iter()
                     .chain(&sigma)
                     .all(|v| v.is_finite() && *v >= 0.0) =>
             {
-                return Err(Error::config(
+                return Err(Error::Arg(ArgError::new(
                     "alpha/sigma",
                     format!("{alpha:?}/{sigma:?}"),
                     "must be finite and non-negative",
-                ));
+                )));
             }
-            Params::Erase {
+            DrawnParams::Erase {
                 top,
                 left,
                 height,
@@ -276,8 +277,8 @@ impl Params {
                     return bad("width", width, "left + width overflows");
                 }
             }
-            Params::Jpeg { quality } => super::jpeg::check(dims, quality)?,
-            Params::AugMix { config, .. } => config.check()?,
+            DrawnParams::Jpeg { quality } => super::jpeg::check(dims, quality)?,
+            DrawnParams::AugMix { config, .. } => config.check()?,
             _ => {}
         }
         Ok(())
@@ -293,58 +294,58 @@ impl Params {
         assert_eq!(
             img.len(),
             dims.len(),
-            "Params::apply: image length vs dims {dims:?}"
+            "DrawnParams::apply: image length vs dims {dims:?}"
         );
         match *self {
-            Params::Identity => {}
-            Params::HFlip { flip } => {
+            DrawnParams::Identity => {}
+            DrawnParams::HFlip { flip } => {
                 if flip {
                     flip::hflip(dims, img)
                 }
             }
-            Params::VFlip { flip } => {
+            DrawnParams::VFlip { flip } => {
                 if flip {
                     flip::vflip(dims, img)
                 }
             }
-            Params::Crop {
+            DrawnParams::Crop {
                 top,
                 left,
                 pad,
                 mode,
             } => crop::pad_crop(dims, img, scratch, top, left, pad, mode),
-            Params::ResizedCrop {
+            DrawnParams::ResizedCrop {
                 top,
                 left,
                 height,
                 width,
             } => crop::resized_crop(dims, img, scratch, top, left, height, width),
-            Params::Affine(a) => affine::warp(dims, img, scratch, &a),
-            Params::Brightness { factor } => color::brightness(img, factor as f64),
-            Params::Contrast { factor } => color::contrast(dims, img, factor as f64),
-            Params::Saturation { factor } => color::saturation(dims, img, factor as f64),
-            Params::Hue { shift } => color::hue(dims, img, shift as f64),
-            Params::ChannelShift { shifts } => color::channel_shift(dims, img, &shifts),
-            Params::Grayscale { apply } => {
+            DrawnParams::Affine(a) => affine::warp(dims, img, scratch, &a),
+            DrawnParams::Brightness { factor } => color::brightness(img, factor as f64),
+            DrawnParams::Contrast { factor } => color::contrast(dims, img, factor as f64),
+            DrawnParams::Saturation { factor } => color::saturation(dims, img, factor as f64),
+            DrawnParams::Hue { shift } => color::hue(dims, img, shift as f64),
+            DrawnParams::ChannelShift { shifts } => color::channel_shift(dims, img, &shifts),
+            DrawnParams::Grayscale { apply } => {
                 if apply {
                     color::grayscale(dims, img)
                 }
             }
-            Params::Noise { mean, sigma, seed } => color::noise(img, mean, sigma, seed),
-            Params::Erase {
+            DrawnParams::Noise { mean, sigma, seed } => color::noise(img, mean, sigma, seed),
+            DrawnParams::Erase {
                 top,
                 left,
                 height,
                 width,
                 value,
             } => erase::erase(dims, img, top, left, height, width, value),
-            Params::Solarize { threshold } => tone::solarize(img, threshold as f64),
-            Params::Posterize { bits } => tone::posterize(img, bits),
-            Params::AutoContrast => tone::autocontrast(dims, img),
-            Params::Equalize => tone::equalize(dims, img),
-            Params::Sharpness { factor } => tone::sharpness(dims, img, scratch, factor as f64),
-            Params::Invert => tone::invert(img),
-            Params::Blur { kernel_size, sigma } => {
+            DrawnParams::Solarize { threshold } => tone::solarize(img, threshold as f64),
+            DrawnParams::Posterize { bits } => tone::posterize(img, bits),
+            DrawnParams::AutoContrast => tone::autocontrast(dims, img),
+            DrawnParams::Equalize => tone::equalize(dims, img),
+            DrawnParams::Sharpness { factor } => tone::sharpness(dims, img, scratch, factor as f64),
+            DrawnParams::Invert => tone::invert(img),
+            DrawnParams::Blur { kernel_size, sigma } => {
                 if self.check(dims).is_ok() && !dims.is_empty() {
                     let kx = blur::gaussian_kernel1d::<f32>(kernel_size[0], sigma[0] as f64);
                     let ky = blur::gaussian_kernel1d::<f32>(kernel_size[1], sigma[1] as f64);
@@ -352,7 +353,7 @@ impl Params {
                     blur::gaussian_blur(src, dims, img, &kx, &ky);
                 }
             }
-            Params::Perspective {
+            DrawnParams::Perspective {
                 coefficients,
                 fill,
                 interpolation,
@@ -362,7 +363,7 @@ impl Params {
                     grid::perspective(src, dims, img, &coefficients, interpolation, Some(&[fill]));
                 }
             }
-            Params::Elastic {
+            DrawnParams::Elastic {
                 alpha,
                 sigma,
                 seed,
@@ -375,8 +376,8 @@ impl Params {
                     grid::elastic(src, dims, img, &field, interpolation, Some(&[fill]));
                 }
             }
-            Params::Jpeg { quality } => super::jpeg::apply(dims, img, quality),
-            Params::AugMix { seed, config } => {
+            DrawnParams::Jpeg { quality } => super::jpeg::apply(dims, img, quality),
+            DrawnParams::AugMix { seed, config } => {
                 if let Ok(augmix) = super::AugMix::new(config)
                     && !dims.is_empty()
                 {
@@ -395,35 +396,46 @@ mod tests {
 
     const BIG: [usize; 4] = [usize::MAX, usize::MAX / 2, isize::MAX as usize, 1 << 40];
 
-    fn logged() -> Vec<Params> {
+    #[test]
+    #[allow(deprecated)]
+    fn the_old_names_still_name_the_renamed_types() {
+        let old: crate::image::Params = crate::image::Params::HFlip { flip: true };
+        let new: DrawnParams = serde_json::from_str(&serde_json::to_string(&old).unwrap()).unwrap();
+        assert_eq!(new, DrawnParams::HFlip { flip: true });
+        let noise: crate::image::GaussianNoise =
+            crate::image::GaussianNoise::new(0.0, 0.1).unwrap();
+        let _: &crate::image::GaussianNoiseImage = &noise;
+    }
+
+    fn logged() -> Vec<DrawnParams> {
         let mut out = Vec::new();
         for &a in &BIG {
             for &b in &[0, 1, 3, a] {
-                out.push(Params::Crop {
+                out.push(DrawnParams::Crop {
                     top: a,
                     left: b,
                     pad: b,
                     mode: PadMode::Reflect,
                 });
-                out.push(Params::Crop {
+                out.push(DrawnParams::Crop {
                     top: b,
                     left: b,
                     pad: a,
                     mode: PadMode::Constant(0.5),
                 });
-                out.push(Params::ResizedCrop {
+                out.push(DrawnParams::ResizedCrop {
                     top: a,
                     left: 0,
                     height: b.max(1),
                     width: 2,
                 });
-                out.push(Params::ResizedCrop {
+                out.push(DrawnParams::ResizedCrop {
                     top: 0,
                     left: b,
                     height: 2,
                     width: a,
                 });
-                out.push(Params::Erase {
+                out.push(DrawnParams::Erase {
                     top: a,
                     left: b,
                     height: a,
@@ -445,7 +457,7 @@ mod tests {
             match replay(&[p], dims, &mut out, &mut scratch) {
                 Ok(()) => assert!(out.iter().all(|v| (0.0..=1.0).contains(v)), "{p:?}"),
                 Err(e) => {
-                    assert!(matches!(e, Error::InvalidConfig { .. }), "{p:?}: {e}");
+                    assert!(matches!(e, Error::Arg(ArgError { .. })), "{p:?}: {e}");
                     assert_eq!(out, img, "{p:?} changed the image before failing");
                 }
             }
@@ -466,16 +478,16 @@ mod tests {
             let dims = ImageShape::new(1, 3, 5);
             let mut scratch = Vec::new();
             for p in [
-                Params::Crop { top, left, pad: a, mode: PadMode::Reflect },
-                Params::Crop { top, left, pad: a, mode: PadMode::Constant(0.0) },
-                Params::ResizedCrop { top, left, height: a, width: b },
-                Params::Erase { top, left, height: a, width: b, value: 1.0 },
-                Params::Blur { kernel_size: [a, b], sigma: [1.0, 0.5] },
-                Params::Elastic {
+                DrawnParams::Crop { top, left, pad: a, mode: PadMode::Reflect },
+                DrawnParams::Crop { top, left, pad: a, mode: PadMode::Constant(0.0) },
+                DrawnParams::ResizedCrop { top, left, height: a, width: b },
+                DrawnParams::Erase { top, left, height: a, width: b, value: 1.0 },
+                DrawnParams::Blur { kernel_size: [a, b], sigma: [1.0, 0.5] },
+                DrawnParams::Elastic {
                     alpha: [a as f32, 1e30], sigma: [b as f32, 1e30], seed: 1,
                     fill: 0.5, interpolation: Interpolation::Nearest,
                 },
-                Params::Perspective {
+                DrawnParams::Perspective {
                     coefficients: [a as f64, 0.0, 1e300, 0.0, b as f64, 0.0, 1e-300, 0.0],
                     fill: 0.0, interpolation: Interpolation::Bilinear,
                 },

@@ -23,7 +23,8 @@ pub use auto_augment::{
 pub use op::PolicyOp;
 
 use super::spec::OpSpec;
-use super::{ImageAugment, ImageShape, Interpolation, Params};
+use super::{DrawnParams, ImageAugment, ImageShape, Interpolation};
+use crate::ArgError;
 use crate::{Error, OpCtx, Result};
 use op::{Bins, SpaceEntry};
 use rand::RngExt;
@@ -63,7 +64,7 @@ fn draw_op(
     num_bins: usize,
     dims: ImageShape,
     fill: f32,
-) -> Params {
+) -> DrawnParams {
     let (op, bins, signed) = space[rng.random_range(0..space.len())];
     let magnitude = op::signed_magnitude(rng, bins, signed, bin, num_bins, dims);
     op.params(magnitude, Interpolation::Bilinear, Some(fill))
@@ -113,14 +114,18 @@ impl RandAugment {
     /// ```
     pub fn new(config: RandAugmentConfig) -> Result<Self> {
         if config.num_magnitude_bins < 2 || config.magnitude >= config.num_magnitude_bins {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "magnitude",
                 config.magnitude,
                 "must be below num_magnitude_bins (at least 2)",
-            ));
+            )));
         }
         if !(0.0..=1.0).contains(&config.fill) {
-            return Err(Error::config("fill", config.fill, "must lie in [0, 1]"));
+            return Err(Error::Arg(ArgError::new(
+                "fill",
+                config.fill,
+                "must lie in [0, 1]",
+            )));
         }
         Ok(RandAugment { config })
     }
@@ -131,7 +136,7 @@ impl ImageAugment for RandAugment {
         Some(OpSpec::RandAugment(self.config))
     }
 
-    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(DrawnParams)) {
         let translate = Bins::LinspaceWidth {
             mul: 150.0 / 331.0,
             div: 1.0,
@@ -173,7 +178,11 @@ impl TrivialAugmentWide {
     /// ```
     pub fn new(fill: f32) -> Result<Self> {
         if !(0.0..=1.0).contains(&fill) {
-            return Err(Error::config("fill", fill, "must lie in [0, 1]"));
+            return Err(Error::Arg(ArgError::new(
+                "fill",
+                fill,
+                "must lie in [0, 1]",
+            )));
         }
         Ok(TrivialAugmentWide { fill })
     }
@@ -184,7 +193,7 @@ impl ImageAugment for TrivialAugmentWide {
         Some(OpSpec::TrivialAugmentWide { fill: self.fill })
     }
 
-    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(DrawnParams)) {
         let space = space(0.99, Bins::Linspace(32.0), 135.0, 0.99, 6.0);
         let mut rng = ctx.rng();
         let bin = |rng: &mut rand_chacha::ChaCha8Rng| rng.random_range(0..31);
@@ -215,7 +224,11 @@ mod tests {
             for bin in [1, 30] {
                 let m = bins.at(bin, 31, dims).unwrap_or(0.0);
                 let p = op.params(m, Interpolation::Bilinear, Some(0.0));
-                assert_eq!(p == Params::Identity, op == PolicyOp::Identity, "{op:?}");
+                assert_eq!(
+                    p == DrawnParams::Identity,
+                    op == PolicyOp::Identity,
+                    "{op:?}"
+                );
             }
         }
     }
@@ -227,7 +240,7 @@ mod tests {
         let shears = (0..200)
             .flat_map(|i| policy.params(crate::SampleKey::new(0, 0, i), dims))
             .filter_map(|p| match p {
-                Params::Affine(a) if a.shear != [0.0; 2] => Some(a),
+                DrawnParams::Affine(a) if a.shear != [0.0; 2] => Some(a),
                 _ => None,
             })
             .collect::<Vec<_>>();

@@ -10,8 +10,9 @@
 use super::functional::Image;
 use super::mask::{self, check_mask_planes, check_same_plane};
 use super::{
-    BatchConfig, Boxes, ImageAugment, ImageShape, Mask, Params, SanitizeConfig, check_len,
+    BatchConfig, Boxes, DrawnParams, ImageAugment, ImageShape, Mask, SanitizeConfig, check_len,
 };
+use crate::ArgError;
 use crate::{Error, Result, SampleKey};
 
 /// An image (`C × H × W`, f32 as the pipeline) with an optional mask of the
@@ -52,7 +53,7 @@ impl Sample {
     }
 
     /// This sample with a mask, which must have the image's height and
-    /// width ([`Error::InvalidConfig`] otherwise).
+    /// width ([`Error::Arg`] otherwise).
     pub fn with_mask(mut self, mask: Mask) -> Result<Self> {
         check_same_plane(self.image.dims(), mask.dims())?;
         self.mask = Some(mask);
@@ -60,15 +61,15 @@ impl Sample {
     }
 
     /// This sample with boxes, whose canvas must be the image's `[H, W]`
-    /// ([`Error::InvalidConfig`] otherwise).
+    /// ([`Error::Arg`] otherwise).
     pub fn with_boxes(mut self, boxes: Boxes) -> Result<Self> {
         let dims = self.image.dims();
         if boxes.canvas() != [dims.h, dims.w] {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "boxes",
                 format!("canvas {:?}", boxes.canvas()),
                 "must be the image's [H, W]",
-            ));
+            )));
         }
         self.boxes = Some(boxes);
         Ok(self)
@@ -94,11 +95,11 @@ impl Sample {
         (self.image, self.mask, self.boxes)
     }
 
-    /// Applies logged [`Params`] to the image, the mask and the boxes:
+    /// Applies logged [`DrawnParams`] to the image, the mask and the boxes:
     /// the image exactly as [`replay`](super::replay), the mask by
-    /// [`Params::apply_mask`], the boxes by [`Params::apply_boxes`].
+    /// [`DrawnParams::apply_mask`], the boxes by [`DrawnParams::apply_boxes`].
     /// Everything is checked first; on an error nothing changes.
-    pub fn replay(&mut self, params: &[Params], scratch: &mut Vec<f32>) -> Result<()> {
+    pub fn replay(&mut self, params: &[DrawnParams], scratch: &mut Vec<f32>) -> Result<()> {
         let dims = self.image.dims();
         for p in params {
             p.check(dims)?;

@@ -7,7 +7,7 @@ use super::compose::BoxedOp;
 use super::{
     AugMix, AugMixConfig, AutoAugment, AutoAugmentConfig, ChannelShift, ColorJitter,
     ColorJitterConfig, Compose, Cutout, ElasticTransform, ElasticTransformConfig, GaussianBlur,
-    GaussianNoise, HorizontalFlip, Interpolation, Jpeg, OneOf, PadMode, RandAugment,
+    GaussianNoiseImage, HorizontalFlip, Interpolation, Jpeg, OneOf, PadMode, RandAugment,
     RandAugmentConfig, RandomAdjustSharpness, RandomAffine, RandomAffineConfig, RandomApply,
     RandomAutocontrast, RandomCrop, RandomEqualize, RandomErasing, RandomErasingConfig,
     RandomGrayscale, RandomInvert, RandomOrder, RandomPerspective, RandomPosterize,
@@ -76,7 +76,7 @@ pub enum OpSpec {
         /// Probability.
         p: f64,
     },
-    /// [`GaussianNoise`].
+    /// [`GaussianNoiseImage`].
     GaussianNoise {
         /// Mean.
         mean: f32,
@@ -207,7 +207,9 @@ impl OpSpec {
             OpSpec::ColorJitter(c) => Box::new(ColorJitter::new(*c)?),
             OpSpec::ChannelShift { limit } => Box::new(ChannelShift::new(*limit)?),
             OpSpec::RandomGrayscale { p } => Box::new(RandomGrayscale::new(*p)?),
-            OpSpec::GaussianNoise { mean, sigma } => Box::new(GaussianNoise::new(*mean, *sigma)?),
+            OpSpec::GaussianNoise { mean, sigma } => {
+                Box::new(GaussianNoiseImage::new(*mean, *sigma)?)
+            }
             OpSpec::Cutout { size, value } => Box::new(Cutout::new(*size, *value)?),
             OpSpec::RandomErasing(c) => Box::new(RandomErasing::new(*c)?),
             OpSpec::Jpeg { lo, hi } => Box::new(Jpeg::new(*lo, *hi)?),
@@ -252,6 +254,7 @@ impl OpSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ArgError;
     use crate::SampleKey;
     use crate::image::testutil::image;
     use crate::image::{ImageAugment, ImageShape};
@@ -282,7 +285,7 @@ mod tests {
             ),
             Box::new(ChannelShift::new(0.1).unwrap()),
             Box::new(RandomGrayscale::new(0.2).unwrap()),
-            Box::new(GaussianNoise::new(0.0, 0.05).unwrap()),
+            Box::new(GaussianNoiseImage::new(0.0, 0.05).unwrap()),
             Box::new(Cutout::new(2, 0.5).unwrap()),
             Box::new(RandomErasing::new(RandomErasingConfig::default()).unwrap()),
             Box::new(GaussianBlur::new([3, 3], (0.1, 2.0)).unwrap()),
@@ -366,14 +369,14 @@ mod tests {
         let spec: OpSpec = serde_json::from_str(json).unwrap();
         assert!(matches!(
             spec.build(),
-            Err(crate::Error::InvalidConfig { name: "p", .. })
+            Err(crate::Error::Arg(ArgError { name: "p", .. }))
         ));
         let dims = ImageShape::new(1, 2, 2);
         let ok = r#"{"transform": "RandomApply", "op": {"transform": "RandomInvert", "p": 1.0}, "p": 1.0}"#;
         let op = serde_json::from_str::<OpSpec>(ok).unwrap().build().unwrap();
         assert_eq!(
             op.params(SampleKey::new(0, 0, 0), dims),
-            [crate::image::Params::Invert]
+            [crate::image::DrawnParams::Invert]
         );
     }
 }

@@ -1,10 +1,11 @@
-//! How drawn [`Params`] move bounding boxes: torchvision v2's box kernels
+//! How drawn [`DrawnParams`] move bounding boxes: torchvision v2's box kernels
 //! (`horizontal_flip_bounding_boxes`, `crop_bounding_boxes`,
 //! `resized_crop_bounding_boxes`, `affine_bounding_boxes`,
 //! `perspective_bounding_boxes`, `elastic_bounding_boxes`) for the
 //! pipeline's size-keeping ops.
 
-use super::{Boxes, ImageShape, Params, warp};
+use super::{Boxes, DrawnParams, ImageShape, warp};
+use crate::ArgError;
 use crate::{Error, Result};
 
 /// torchvision `_get_inverse_affine_matrix(center, …, inverted=False)`:
@@ -37,11 +38,11 @@ pub(crate) fn forward_affine_matrix(
 pub(crate) fn inverse_perspective(c: &[f64; 8]) -> Result<[f64; 8]> {
     let denom = c[0] * c[4] - c[1] * c[3];
     if denom == 0.0 || !denom.is_finite() {
-        return Err(Error::config(
+        return Err(Error::Arg(ArgError::new(
             "coefficients",
             format!("{c:?}"),
             "cannot be inverted to move boxes (c0·c4 − c1·c3 = 0)",
-        ));
+        )));
     }
     Ok([
         (c[4] - c[5] * c[7]) / denom,
@@ -82,14 +83,14 @@ pub(crate) fn elastic_point<D: Copy + Into<f64>>(
     )
 }
 
-impl Params {
+impl DrawnParams {
     /// Moves bounding boxes as these parameters move an image of the boxes'
     /// canvas: flips mirror them, crops shift and clamp them, a resized crop
     /// also scales them, and the warps (affine, perspective, elastic) map
     /// each box's four corners and take the enclosing box, clamped to the
     /// canvas — torchvision v2's box kernels. Photometric ops leave them
-    /// unchanged. Checks the parameters first ([`Params::check`]); a
-    /// perspective that cannot be inverted is an [`Error::InvalidConfig`]
+    /// unchanged. Checks the parameters first ([`DrawnParams::check`]); a
+    /// perspective that cannot be inverted is an [`Error::Arg`]
     /// and the boxes are left unchanged.
     ///
     /// Elastic boxes follow torchvision's approximation (each corner moves
@@ -99,10 +100,10 @@ impl Params {
     /// # Examples
     ///
     /// ```
-    /// use descent_augment::image::{BoxFormat, Boxes, Params};
+    /// use descent_augment::image::{BoxFormat, Boxes, DrawnParams};
     ///
     /// let mut b = Boxes::new(BoxFormat::Xyxy, [4, 10], vec![[1.0, 0.0, 3.0, 2.0]])?;
-    /// Params::HFlip { flip: true }.apply_boxes(&mut b)?;
+    /// DrawnParams::HFlip { flip: true }.apply_boxes(&mut b)?;
     /// assert_eq!(b.coords(), [[7.0, 0.0, 9.0, 2.0]]);
     /// # Ok::<(), descent_augment::Error>(())
     /// ```
@@ -113,19 +114,19 @@ impl Params {
         let canvas = [h, w];
         let (hf, wf) = (h as f64, w as f64);
         match *self {
-            Params::HFlip { flip: true } => {
+            DrawnParams::HFlip { flip: true } => {
                 boxes.map_xyxy(canvas, |[x1, y1, x2, y2]| [wf - x2, y1, wf - x1, y2])
             }
-            Params::VFlip { flip: true } => {
+            DrawnParams::VFlip { flip: true } => {
                 boxes.map_xyxy(canvas, |[x1, y1, x2, y2]| [x1, hf - y2, x2, hf - y1])
             }
-            Params::Crop { top, left, pad, .. } => {
+            DrawnParams::Crop { top, left, pad, .. } => {
                 let (dx, dy) = (pad as f64 - left as f64, pad as f64 - top as f64);
                 boxes.map_xyxy(canvas, |[x1, y1, x2, y2]| {
                     [x1 + dx, y1 + dy, x2 + dx, y2 + dy]
                 })
             }
-            Params::ResizedCrop {
+            DrawnParams::ResizedCrop {
                 top,
                 left,
                 height,
@@ -141,7 +142,7 @@ impl Params {
                     [cx(x1), cy(y1), cx(x2), cy(y2)]
                 })
             }
-            Params::Affine(a) => {
+            DrawnParams::Affine(a) => {
                 // torchvision's box kernel turns about `center` in pixel
                 // coordinates, the canvas centre when none is given
                 let center = a.center.map_or([wf * 0.5, hf * 0.5], |c| c.map(f64::from));
@@ -154,11 +155,11 @@ impl Params {
                 );
                 boxes.map_corners(|x, y| (m[0] * x + m[1] * y + m[2], m[3] * x + m[4] * y + m[5]))
             }
-            Params::Perspective { coefficients, .. } => {
+            DrawnParams::Perspective { coefficients, .. } => {
                 let k = inverse_perspective(&coefficients)?;
                 boxes.map_corners(|x, y| perspective_point(&k, x, y))
             }
-            Params::Elastic {
+            DrawnParams::Elastic {
                 alpha, sigma, seed, ..
             } if !dims.is_empty() => {
                 let field = warp::elastic_field(dims, alpha, sigma, seed);
@@ -196,20 +197,26 @@ mod tests {
         ];
         for (f, b, want) in cases {
             let mut x = boxes(f, b);
-            Params::HFlip { flip: true }.apply_boxes(&mut x).unwrap();
+            DrawnParams::HFlip { flip: true }
+                .apply_boxes(&mut x)
+                .unwrap();
             assert_eq!(x.coords(), [want], "{f:?}");
-            Params::HFlip { flip: false }.apply_boxes(&mut x).unwrap();
+            DrawnParams::HFlip { flip: false }
+                .apply_boxes(&mut x)
+                .unwrap();
             assert_eq!(x.coords(), [want], "{f:?}");
         }
         let mut x = boxes(BoxFormat::Xyxy, [2.0, 1.0, 5.0, 4.0]);
-        Params::VFlip { flip: true }.apply_boxes(&mut x).unwrap();
+        DrawnParams::VFlip { flip: true }
+            .apply_boxes(&mut x)
+            .unwrap();
         assert_eq!(x.coords(), [[2.0, 6.0, 5.0, 9.0]]);
     }
 
     #[test]
     fn crops_shift_and_clamp() {
         let mut x = boxes(BoxFormat::Xyxy, [1.0, 1.0, 6.0, 4.0]);
-        let p = Params::Crop {
+        let p = DrawnParams::Crop {
             top: 0,
             left: 4,
             pad: 2,
@@ -218,7 +225,7 @@ mod tests {
         p.apply_boxes(&mut x).unwrap();
         assert_eq!(x.coords(), [[0.0, 3.0, 4.0, 6.0]]);
         let mut x = boxes(BoxFormat::Xyxy, [4.0, 2.0, 8.0, 6.0]);
-        let p = Params::ResizedCrop {
+        let p = DrawnParams::ResizedCrop {
             top: 0,
             left: 5,
             height: 5,
@@ -231,7 +238,7 @@ mod tests {
     #[test]
     fn a_half_turn_maps_a_box_onto_its_point_reflection() {
         let mut x = boxes(BoxFormat::Xyxy, [2.0, 1.0, 5.0, 4.0]);
-        Params::Affine(Affine::rotation(180.0, 0.0))
+        DrawnParams::Affine(Affine::rotation(180.0, 0.0))
             .apply_boxes(&mut x)
             .unwrap();
         let want = [15.0, 6.0, 18.0, 9.0];
@@ -249,14 +256,14 @@ mod tests {
         assert!((bx - 3.0).abs() < 1e-9 && (by - 7.0).abs() < 1e-9);
         let mut x = boxes(BoxFormat::Xyxy, [1.0, 1.0, 2.0, 2.0]);
         let before = x.clone();
-        let p = Params::Perspective {
+        let p = DrawnParams::Perspective {
             coefficients: [1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0],
             fill: 0.0,
             interpolation: Default::default(),
         };
         assert!(matches!(
             p.apply_boxes(&mut x),
-            Err(Error::InvalidConfig { .. })
+            Err(Error::Arg(ArgError { .. }))
         ));
         assert_eq!(x, before);
     }

@@ -4,7 +4,8 @@
 
 use super::grid::clamp;
 use super::spec::OpSpec;
-use super::{ImageAugment, ImageShape, Params, stash};
+use super::{DrawnParams, ImageAugment, ImageShape, stash};
+use crate::ArgError;
 use crate::error::check_prob;
 use crate::{Error, OpCtx, Result};
 use descent_core::Scalar;
@@ -186,12 +187,12 @@ pub(crate) fn sharpness<T: Scalar>(
     }
 }
 
-/// Emits `params` with probability `p`, else [`Params::Identity`].
-fn gated(ctx: OpCtx, p: f64, params: Params, emit: &mut dyn FnMut(Params)) {
+/// Emits `params` with probability `p`, else [`DrawnParams::Identity`].
+fn gated(ctx: OpCtx, p: f64, params: DrawnParams, emit: &mut dyn FnMut(DrawnParams)) {
     emit(if ctx.rng().random_bool(p) {
         params
     } else {
-        Params::Identity
+        DrawnParams::Identity
     })
 }
 
@@ -230,7 +231,7 @@ macro_rules! gated_op {
                 Some(($spec)($($field,)* p))
             }
 
-            fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(Params)) {
+            fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(DrawnParams)) {
                 let $name { $($field,)* p } = *self;
                 gated(ctx, p, $params, emit)
             }
@@ -240,32 +241,32 @@ macro_rules! gated_op {
 
 gated_op!(
     /// torchvision `RandomInvert` (default `p = 0.5`): `1 − x`.
-    RandomInvert {} => Params::Invert, |p| OpSpec::RandomInvert { p }, || Ok::<(), Error>(()), "RandomInvert::new(0.5)"
+    RandomInvert {} => DrawnParams::Invert, |p| OpSpec::RandomInvert { p }, || Ok::<(), Error>(()), "RandomInvert::new(0.5)"
 );
 gated_op!(
     /// torchvision `RandomPosterize(bits, p = 0.5)`: torchvision's float rule.
-    RandomPosterize { bits: u8 } => Params::Posterize { bits }, |bits, p| OpSpec::RandomPosterize { bits, p },
-    |bits: u8| if bits <= 8 { Ok(()) } else { Err(Error::config("bits", bits, "must lie in 0..=8")) },
+    RandomPosterize { bits: u8 } => DrawnParams::Posterize { bits }, |bits, p| OpSpec::RandomPosterize { bits, p },
+    |bits: u8| if bits <= 8 { Ok(()) } else { Err(Error::Arg(ArgError::new("bits", bits, "must lie in 0..=8"))) },
     "RandomPosterize::new(4, 0.5)"
 );
 gated_op!(
     /// torchvision `RandomSolarize(threshold, p = 0.5)`: `1 − x` where `x ≥ threshold`.
-    RandomSolarize { threshold: f32 } => Params::Solarize { threshold }, |threshold, p| OpSpec::RandomSolarize { threshold, p },
-    |t: f32| if (0.0..=1.0).contains(&t) { Ok(()) } else { Err(Error::config("threshold", t, "must lie in [0, 1]")) },
+    RandomSolarize { threshold: f32 } => DrawnParams::Solarize { threshold }, |threshold, p| OpSpec::RandomSolarize { threshold, p },
+    |t: f32| if (0.0..=1.0).contains(&t) { Ok(()) } else { Err(Error::Arg(ArgError::new("threshold", t, "must lie in [0, 1]"))) },
     "RandomSolarize::new(0.5, 0.5)"
 );
 gated_op!(
     /// torchvision `RandomEqualize` (default `p = 0.5`), float rule.
-    RandomEqualize {} => Params::Equalize, |p| OpSpec::RandomEqualize { p }, || Ok::<(), Error>(()), "RandomEqualize::new(0.5)"
+    RandomEqualize {} => DrawnParams::Equalize, |p| OpSpec::RandomEqualize { p }, || Ok::<(), Error>(()), "RandomEqualize::new(0.5)"
 );
 gated_op!(
     /// torchvision `RandomAutocontrast` (default `p = 0.5`).
-    RandomAutocontrast {} => Params::AutoContrast, |p| OpSpec::RandomAutocontrast { p }, || Ok::<(), Error>(()), "RandomAutocontrast::new(0.5)"
+    RandomAutocontrast {} => DrawnParams::AutoContrast, |p| OpSpec::RandomAutocontrast { p }, || Ok::<(), Error>(()), "RandomAutocontrast::new(0.5)"
 );
 gated_op!(
     /// torchvision `RandomAdjustSharpness(sharpness_factor, p = 0.5)`.
-    RandomAdjustSharpness { factor: f32 } => Params::Sharpness { factor }, |factor, p| OpSpec::RandomAdjustSharpness { sharpness_factor: factor, p },
-    |f: f32| if f.is_finite() && f >= 0.0 { Ok(()) } else { Err(Error::config("sharpness_factor", f, "must be finite and non-negative")) },
+    RandomAdjustSharpness { factor: f32 } => DrawnParams::Sharpness { factor }, |factor, p| OpSpec::RandomAdjustSharpness { sharpness_factor: factor, p },
+    |f: f32| if f.is_finite() && f >= 0.0 { Ok(()) } else { Err(Error::Arg(ArgError::new("sharpness_factor", f, "must be finite and non-negative"))) },
     "RandomAdjustSharpness::new(2.0, 0.5)"
 );
 

@@ -4,7 +4,8 @@
 use super::functional::perspective_coefficients;
 use super::grid::Interpolation;
 use super::spec::OpSpec;
-use super::{ImageAugment, ImageShape, Params, blur};
+use super::{DrawnParams, ImageAugment, ImageShape, blur};
+use crate::ArgError;
 use crate::error::check_prob;
 use crate::{Error, OpCtx, Result};
 use rand::{RngExt, SeedableRng};
@@ -14,7 +15,11 @@ fn check_fill(fill: f32) -> Result<()> {
     if (0.0..=1.0).contains(&fill) {
         Ok(())
     } else {
-        Err(Error::config("fill", fill, "must lie in [0, 1]"))
+        Err(Error::Arg(ArgError::new(
+            "fill",
+            fill,
+            "must lie in [0, 1]",
+        )))
     }
 }
 
@@ -49,11 +54,11 @@ impl RandomPerspective {
         fill: f32,
     ) -> Result<Self> {
         if !(0.0..=1.0).contains(&distortion_scale) {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "distortion_scale",
                 distortion_scale,
                 "must lie in [0, 1]",
-            ));
+            )));
         }
         check_prob("p", p)?;
         check_fill(fill)?;
@@ -76,10 +81,10 @@ impl ImageAugment for RandomPerspective {
         })
     }
 
-    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(DrawnParams)) {
         let mut rng = ctx.rng();
         if dims.is_empty() || !rng.random_bool(self.p) {
-            return emit(Params::Identity);
+            return emit(DrawnParams::Identity);
         }
         let (h, w) = (dims.h, dims.w);
         let d = self.distortion_scale as f64;
@@ -94,13 +99,13 @@ impl ImageAugment for RandomPerspective {
         let start = [[0.0, 0.0], [wl, 0.0], [wl, hl], [0.0, hl]];
         let end = [top_left, top_right, bottom_right, bottom_left];
         emit(match perspective_coefficients(start, end) {
-            Ok(coefficients) => Params::Perspective {
+            Ok(coefficients) => DrawnParams::Perspective {
                 coefficients,
                 fill: self.fill,
                 interpolation: self.interpolation,
             },
             // A 1-pixel side collapses the quadrilateral: nothing to warp.
-            Err(_) => Params::Identity,
+            Err(_) => DrawnParams::Identity,
         })
     }
 }
@@ -153,11 +158,11 @@ impl ElasticTransform {
     pub fn new(config: ElasticTransformConfig) -> Result<Self> {
         for v in config.alpha.iter().chain(&config.sigma) {
             if !(v.is_finite() && *v >= 0.0) {
-                return Err(Error::config(
+                return Err(Error::Arg(ArgError::new(
                     "alpha/sigma",
                     v,
                     "must be finite and non-negative",
-                ));
+                )));
             }
         }
         check_fill(config.fill)?;
@@ -170,9 +175,9 @@ impl ImageAugment for ElasticTransform {
         Some(OpSpec::ElasticTransform(self.config))
     }
 
-    fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(DrawnParams)) {
         let c = &self.config;
-        emit(Params::Elastic {
+        emit(DrawnParams::Elastic {
             alpha: c.alpha,
             sigma: c.sigma,
             seed: ctx.rng().random(),
@@ -183,7 +188,7 @@ impl ImageAugment for ElasticTransform {
 }
 
 /// The displacement field (`H × W × 2`, normalised units) of
-/// [`Params::Elastic`], built as torchvision's `ElasticTransform` does:
+/// [`DrawnParams::Elastic`], built as torchvision's `ElasticTransform` does:
 /// `dx`, `dy` uniform in `[−1, 1]`, each Gaussian-blurred with kernel size
 /// `int(8σ + 1)` made odd (reflect border, capped at `2·max(H, W) + 1`
 /// taps), then `dx · αx / H` and `dy · αy / W` (torchvision divides `dx`

@@ -3,6 +3,7 @@
 //! between the words, keeping every word and its order — following the
 //! authors' reference code `aeda.py`.
 
+use crate::ArgError;
 use crate::{Error, Result};
 use rand::Rng;
 use rand::RngExt;
@@ -41,11 +42,11 @@ impl AedaConfig {
         if (0.0..=1.0).contains(&self.punc_ratio) {
             Ok(())
         } else {
-            Err(Error::config(
+            Err(Error::Arg(ArgError::new(
                 "punc_ratio",
                 self.punc_ratio,
                 "must be in [0, 1]",
-            ))
+            )))
         }
     }
 }
@@ -198,10 +199,10 @@ mod tests {
             assert!(
                 matches!(
                     err,
-                    Error::InvalidConfig {
+                    Error::Arg(ArgError {
                         name: "punc_ratio",
                         ..
-                    }
+                    })
                 ),
                 "{err}"
             );

@@ -2,6 +2,7 @@
 //! and random deletion, following the reference implementation `eda.py`.
 
 use super::{Lexicon, tokenize};
+use crate::ArgError;
 use crate::error::check_prob;
 use crate::{Error, Result};
 use rand::seq::SliceRandom;
@@ -64,7 +65,11 @@ impl EdaConfig {
         check_prob("alpha_rs", self.alpha_rs)?;
         check_prob("p_rd", self.p_rd)?;
         if self.num_aug == 0 {
-            return Err(Error::config("num_aug", 0, "must be at least 1"));
+            return Err(Error::Arg(ArgError::new(
+                "num_aug",
+                0,
+                "must be at least 1",
+            )));
         }
         Ok(())
     }
@@ -159,7 +164,7 @@ pub fn random_swap(words: &[String], n: usize, rng: &mut impl Rng) -> Vec<String
 
 /// Deletes each word with probability `p`, never emptying the sentence
 /// (a random word is kept if all were deleted); `p` outside [0, 1] (or NaN)
-/// is [`Error::InvalidConfig`].
+/// is [`Error::Arg`].
 ///
 /// # Examples
 ///
@@ -170,7 +175,7 @@ pub fn random_swap(words: &[String], n: usize, rng: &mut impl Rng) -> Vec<String
 /// let words: Vec<String> = ["a", "good", "movie"].map(String::from).to_vec();
 /// let mut rng = OpCtx::root(SampleKey::new(0, 0, 0)).rng();
 /// assert_eq!(random_deletion(&words, 0.0, &mut rng)?, words);
-/// assert!(matches!(random_deletion(&words, 1.5, &mut rng), Err(Error::InvalidConfig { .. })));
+/// assert!(matches!(random_deletion(&words, 1.5, &mut rng), Err(Error::Arg(_))));
 /// # Ok::<(), Error>(())
 /// ```
 pub fn random_deletion(words: &[String], p: f64, rng: &mut impl Rng) -> Result<Vec<String>> {
@@ -364,7 +369,7 @@ mod tests {
                 let words: Vec<String> = sentence().into_iter().take(len).collect();
                 let err = random_deletion(&words, p, &mut rng).unwrap_err();
                 assert!(
-                    matches!(err, Error::InvalidConfig { name: "p", .. }),
+                    matches!(err, Error::Arg(ArgError { name: "p", .. })),
                     "{err}"
                 );
             }
@@ -392,10 +397,10 @@ mod tests {
                 },
                 &mut rng
             ),
-            Err(Error::InvalidConfig {
+            Err(Error::Arg(ArgError {
                 name: "num_aug",
                 ..
-            })
+            }))
         ));
     }
 }

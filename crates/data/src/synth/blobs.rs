@@ -1,6 +1,7 @@
 //! Isotropic Gaussian blobs, as scikit-learn's `make_blobs`.
 
 use super::normal;
+use crate::ArgError;
 use crate::{Error, InMemory, Result};
 use descent_core::Scalar;
 use nalgebra::DMatrix;
@@ -53,21 +54,25 @@ impl Default for BlobsConfig {
 pub fn make_blobs<S: Scalar>(config: &BlobsConfig, rng: &mut impl Rng) -> Result<InMemory<S>> {
     let (lo, hi) = config.center_box;
     if config.n_centers == 0 {
-        return Err(Error::config("n_centers", 0, "must be at least 1"));
+        return Err(Error::Arg(ArgError::new(
+            "n_centers",
+            0,
+            "must be at least 1",
+        )));
     }
     if !(lo.is_finite() && hi.is_finite() && lo < hi) {
-        return Err(Error::config(
+        return Err(Error::Arg(ArgError::new(
             "center_box",
             format!("{:?}", config.center_box),
             "must be finite with lo < hi",
-        ));
+        )));
     }
     if !(config.cluster_std >= 0.0 && config.cluster_std.is_finite()) {
-        return Err(Error::config(
+        return Err(Error::Arg(ArgError::new(
             "cluster_std",
             config.cluster_std,
             "must be finite and >= 0",
-        ));
+        )));
     }
     let (k, d) = (config.n_centers, config.n_features);
     let centers: Vec<f64> = (0..k * d).map(|_| rng.random_range(lo..hi)).collect();

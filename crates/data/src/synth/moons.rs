@@ -1,6 +1,7 @@
 //! Two interleaving half circles, as scikit-learn's `make_moons`.
 
 use super::{linspace, normal};
+use crate::ArgError;
 use crate::{InMemory, Result};
 use descent_core::Scalar;
 use nalgebra::DMatrix;
@@ -47,11 +48,11 @@ impl Default for MoonsConfig {
 /// ```
 pub fn make_moons<S: Scalar>(config: &MoonsConfig, rng: &mut impl Rng) -> Result<InMemory<S>> {
     if !(config.noise >= 0.0 && config.noise.is_finite()) {
-        return Err(crate::Error::config(
+        return Err(crate::Error::Arg(ArgError::new(
             "noise",
             config.noise,
             "must be finite and >= 0",
-        ));
+        )));
     }
     let n_out = config.n_samples / 2;
     let n_in = config.n_samples - n_out;

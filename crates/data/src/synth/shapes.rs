@@ -8,6 +8,7 @@
 //! colour shifts therefore preserve the label. (A vertical flip would turn
 //! the triangle upside down, which the generator never draws.)
 
+use crate::ArgError;
 use crate::{Error, ImageShape, InMemory, Result};
 use descent_core::Scalar;
 use nalgebra::DMatrix;
@@ -158,7 +159,11 @@ impl Default for ShapesConfig {
 /// ```
 pub fn make_shapes<S: Scalar>(config: &ShapesConfig, rng: &mut impl Rng) -> Result<InMemory<S>> {
     if config.size < 8 {
-        return Err(Error::config("size", config.size, "must be at least 8"));
+        return Err(Error::Arg(ArgError::new(
+            "size",
+            config.size,
+            "must be at least 8",
+        )));
     }
     let dims = ImageShape::new(3, config.size, config.size);
     let d = dims.len();
@@ -288,6 +293,6 @@ mod tests {
             &mut ChaCha8Rng::seed_from_u64(0),
         )
         .unwrap_err();
-        assert!(matches!(err, Error::InvalidConfig { name: "size", .. }));
+        assert!(matches!(err, Error::Arg(ArgError { name: "size", .. })));
     }
 }

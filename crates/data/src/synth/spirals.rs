@@ -1,6 +1,7 @@
 //! Interleaved spiral arms, one class per arm (CS231n's spiral data).
 
 use super::{linspace, normal};
+use crate::ArgError;
 use crate::{Error, InMemory, Result};
 use descent_core::Scalar;
 use nalgebra::DMatrix;
@@ -47,14 +48,18 @@ impl Default for SpiralsConfig {
 /// ```
 pub fn make_spirals<S: Scalar>(config: &SpiralsConfig, rng: &mut impl Rng) -> Result<InMemory<S>> {
     if config.n_classes == 0 {
-        return Err(Error::config("n_classes", 0, "must be at least 1"));
+        return Err(Error::Arg(ArgError::new(
+            "n_classes",
+            0,
+            "must be at least 1",
+        )));
     }
     if !(config.noise >= 0.0 && config.noise.is_finite() && config.turns.is_finite()) {
-        return Err(Error::config(
+        return Err(Error::Arg(ArgError::new(
             "noise",
             config.noise,
             "noise and turns must be finite, noise >= 0",
-        ));
+        )));
     }
     let k = config.n_classes;
     let mut xy = Vec::with_capacity(k * config.n_per_class);
@@ -110,10 +115,10 @@ mod tests {
         let err = make_spirals::<f32>(&c, &mut ChaCha8Rng::seed_from_u64(0)).unwrap_err();
         assert!(matches!(
             err,
-            Error::InvalidConfig {
+            Error::Arg(ArgError {
                 name: "n_classes",
                 ..
-            }
+            })
         ));
     }
 }

@@ -1,6 +1,7 @@
 //! Teacher–student regression: targets from a random teacher network.
 
 use super::normal;
+use crate::ArgError;
 use crate::{Error, InMemory, Result};
 use descent_core::Scalar;
 use nalgebra::DMatrix;
@@ -89,11 +90,11 @@ pub fn make_teacher_student<S: Scalar>(
     rng: &mut impl Rng,
 ) -> Result<TeacherStudent<S>> {
     if !(config.noise >= 0.0 && config.noise.is_finite()) {
-        return Err(Error::config(
+        return Err(Error::Arg(ArgError::new(
             "noise",
             config.noise,
             "must be finite and >= 0",
-        ));
+        )));
     }
     let mut dims = vec![config.n_inputs];
     if config.hidden > 0 {

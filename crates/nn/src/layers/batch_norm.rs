@@ -163,7 +163,7 @@ pub trait RunningStatsLayer {
     /// The momentum of the running statistics (`None`: cumulative average).
     fn momentum(&self) -> Option<f64>;
 
-    /// Sets the momentum; outside `[0, 1]` is [`Error::InvalidConfig`](crate::Error::InvalidConfig).
+    /// Sets the momentum; outside `[0, 1]` is [`Error::Arg`](crate::Error::Arg).
     fn set_momentum(&mut self, momentum: Option<f64>) -> Result<()>;
 
     /// `(running_mean, running_var, num_batches_tracked)` when tracked.
@@ -267,6 +267,7 @@ impl<S: Scalar, const D: usize> Module<S> for BatchNorm<D> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ArgError;
     use crate::{Mode, ModelState};
     use descent_autodiff::{ImageShape, Tape};
     use descent_testkit::strategies::matrix_of;
@@ -376,10 +377,10 @@ mod tests {
         assert!(
             matches!(
                 err,
-                crate::Error::InvalidConfig {
-                    field: "momentum",
+                crate::Error::Arg(ArgError {
+                    name: "momentum",
                     ..
-                }
+                })
             ),
             "{err}"
         );

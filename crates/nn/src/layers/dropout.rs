@@ -32,7 +32,7 @@ impl Dropout {
     /// use descent_nn::{Dropout, Error};
     ///
     /// assert_eq!(Dropout::new(0.2).unwrap().p(), 0.2);
-    /// assert!(matches!(Dropout::new(1.5), Err(Error::InvalidConfig { field: "p", .. })));
+    /// assert!(matches!(Dropout::new(1.5), Err(Error::Arg(descent_nn::ArgError { name: "p", .. }))));
     /// ```
     pub fn new(p: f64) -> Result<Self> {
         check(

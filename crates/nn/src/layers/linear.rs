@@ -68,7 +68,7 @@ impl Linear {
     /// assert_eq!(w.shape(), (3, 16));
     /// assert!(w.iter().all(|x| x.abs() <= 0.25));
     /// let zero = Linear::new(&mut Builder::new(&mut state, &mut rng).pp("z"), LinearConfig::new(0, 3));
-    /// assert!(matches!(zero, Err(descent_nn::Error::InvalidConfig { field: "in_features", .. })));
+    /// assert!(matches!(zero, Err(descent_nn::Error::Arg(descent_nn::ArgError { name: "in_features", .. }))));
     /// # Ok::<(), descent_nn::Error>(())
     /// ```
     pub fn new<S: Scalar>(b: &mut Builder<'_, S>, cfg: LinearConfig) -> Result<Self> {

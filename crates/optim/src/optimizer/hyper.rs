@@ -32,7 +32,7 @@ impl<S: Scalar> Optimizer<S> {
     /// ```
     /// use descent_core::{ParamStore, Tags};
     /// use descent_optim::transform::Hyper;
-    /// use descent_optim::{AdamW, AdamWConfig, Error};
+    /// use descent_optim::{AdamW, AdamWConfig, ArgError, Error};
     /// use nalgebra::DMatrix;
     ///
     /// let mut store = ParamStore::<f64>::new();
@@ -41,7 +41,7 @@ impl<S: Scalar> Optimizer<S> {
     /// assert_eq!(opt.hyperparam(0, Hyper::Beta2)?, 0.999);
     /// opt.set_hyperparam_by_name(0, "weight_decay", 0.05)?;
     /// assert_eq!(opt.hyperparam_by_name(0, "weight_decay")?, 0.05);
-    /// assert!(matches!(opt.set_hyperparam(0, Hyper::Beta2, 1.5), Err(Error::OutOfRange { name: "betas.1", .. })));
+    /// assert!(matches!(opt.set_hyperparam(0, Hyper::Beta2, 1.5), Err(Error::Arg(ArgError { name: "betas.1", .. }))));
     /// assert!(matches!(opt.hyperparam_by_name(0, "beta3"), Err(Error::UnknownHyperparam { .. })));
     /// assert!(matches!(opt.hyperparam(1, Hyper::Lr), Err(Error::NoSuchGroup { index: 1, .. })));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -173,6 +173,7 @@ fn no_momentum(e: Error, key: Hyper) -> Error {
 
 #[cfg(test)]
 mod tests {
+    use crate::ArgError;
     use crate::testing::store_of;
     use crate::transform::Hyper;
     use crate::{AdamW, AdamWConfig, Error, HyperState, LrState, Optimizer, Sgd, SgdConfig};
@@ -329,7 +330,7 @@ mod tests {
         ));
         assert!(matches!(
             sgd.set_hyperparam(0, Hyper::Lr, -1.0),
-            Err(Error::OutOfRange { name: "lr", .. })
+            Err(Error::Arg(ArgError { name: "lr", .. }))
         ));
         assert!(matches!(
             sgd.set_hyperparam(3, Hyper::Lr, 0.1),
@@ -340,15 +341,15 @@ mod tests {
         let mut adam = AdamW::new(&store, AdamWConfig::default()).unwrap();
         assert!(matches!(
             adam.set_hyperparam_by_name(0, "eps", 0.0),
-            Err(Error::OutOfRange { name: "eps", .. })
+            Err(Error::Arg(ArgError { name: "eps", .. }))
         ));
         assert_eq!(adam.hyperparam_by_name(0, "eps"), Ok(1e-8));
         assert!(matches!(
             adam.set_hyperparam(0, Hyper::Momentum, 1.0),
-            Err(Error::OutOfRange {
+            Err(Error::Arg(ArgError {
                 name: "betas.0",
                 ..
-            })
+            }))
         ));
         assert_eq!(adam.hyperparam_by_name(0, "momentum"), Err(no("momentum")));
         assert_eq!(sgd.hyperparams(0).unwrap().len(), 2);

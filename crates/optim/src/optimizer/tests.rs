@@ -1,6 +1,7 @@
 //! The optimizer's groups, rates, schedules and saved state.
 
 use super::*;
+use crate::ArgError;
 use crate::testing::store_of;
 use crate::transform::{add_decayed_weights, chain, masked, scale_by_learning_rate, trace};
 use crate::{Adam, AdamConfig, AdamW, AdamWConfig, MomentumKind, Sgd, SgdConfig, WeightDecay};
@@ -132,11 +133,11 @@ fn a_value_rate_is_settable_between_steps() {
     assert_eq!(opt.steps(), 3);
     assert!(matches!(
         opt.set_lr(-1.0),
-        Err(Error::OutOfRange { name: "lr", .. })
+        Err(Error::Arg(ArgError { name: "lr", .. }))
     ));
     assert!(matches!(
         opt.set_group_lr_source(0, LrSource::Value(f64::NAN)),
-        Err(Error::OutOfRange { name: "lr", .. })
+        Err(Error::Arg(ArgError { name: "lr", .. }))
     ));
 }
 
@@ -572,10 +573,10 @@ fn momentum_errors_are_typed_and_change_nothing() {
     for bad in [1.0, -0.1, f64::NAN] {
         assert!(matches!(
             adam.set_momentum(bad),
-            Err(Error::OutOfRange {
+            Err(Error::Arg(ArgError {
                 name: "betas.0",
                 ..
-            })
+            }))
         ));
     }
     assert!(matches!(
@@ -584,10 +585,10 @@ fn momentum_errors_are_typed_and_change_nothing() {
     ));
     assert!(matches!(
         mixed.set_group_momentum(0, -1.0),
-        Err(Error::OutOfRange {
+        Err(Error::Arg(ArgError {
             name: "momentum",
             ..
-        })
+        }))
     ));
     assert_eq!(adam.momentum(), Some(0.9));
 }

@@ -179,6 +179,7 @@ optimizer_constructors!(AdamW, AdamWConfig);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ArgError;
     use crate::Error;
     use crate::testing::{max_rel_diff, store_of, trajectory};
     use proptest::collection::vec;
@@ -276,7 +277,7 @@ mod tests {
         ];
         for (cfg, field) in bad {
             match Adam::new(&store, cfg) {
-                Err(Error::OutOfRange { name, .. }) => assert_eq!(name, field),
+                Err(Error::Arg(ArgError { name, .. })) => assert_eq!(name, field),
                 other => panic!("{cfg:?} gave {other:?}"),
             }
         }

@@ -138,6 +138,7 @@ optimizer_constructors!(Muon, MuonConfig);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ArgError;
     use crate::Error;
     use crate::optimizers::{AdafactorConfig, AsgdConfig, RpropConfig};
     use descent_core::{ParamStore, Tags};
@@ -145,7 +146,7 @@ mod tests {
 
     fn name_of(e: Error) -> &'static str {
         match e {
-            Error::OutOfRange { name, .. } => name,
+            Error::Arg(ArgError { name, .. }) => name,
             other => panic!("not OutOfRange: {other}"),
         }
     }

@@ -2,6 +2,7 @@
 //! that keep a second set of weights (slow weights, the average `x`), which
 //! [`Optimizer::eval_params`](crate::Optimizer::eval_params) writes out.
 
+use crate::ArgError;
 use crate::error::{Error, Result, closed_unit_interval, non_negative, positive, unit_interval};
 use crate::optimizer::Optimizer;
 use crate::optimizers::{OptimizerConfig, optimizer_constructors, with_groups};
@@ -77,11 +78,11 @@ impl<C: OptimizerConfig> OptimizerConfig for LookaheadConfig<C> {
     fn validate(&self) -> Result<()> {
         self.fast.validate()?;
         if self.sync_period < 1 {
-            return Err(Error::OutOfRange {
-                name: "sync_period",
-                value: self.sync_period as f64,
-                expected: "at least 1",
-            });
+            return Err(Error::Arg(ArgError::new(
+                "sync_period",
+                self.sync_period as f64,
+                "expected at least 1",
+            )));
         }
         Ok(closed_unit_interval("slow_step_size", self.slow_step_size)?)
     }
@@ -130,11 +131,11 @@ fn check_schedule_free(lr: f64, b1: f64, weight_lr_power: f64, warmup: Option<u6
     closed_unit_interval("b1", b1)?;
     non_negative("weight_lr_power", weight_lr_power)?;
     if warmup == Some(0) {
-        return Err(Error::OutOfRange {
-            name: "warmup_steps",
-            value: 0.0,
-            expected: "at least 1, or none",
-        });
+        return Err(Error::Arg(ArgError::new(
+            "warmup_steps",
+            0.0,
+            "expected at least 1, or none",
+        )));
     }
     Ok(())
 }

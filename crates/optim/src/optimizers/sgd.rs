@@ -88,6 +88,7 @@ optimizer_constructors!(Sgd, SgdConfig);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ArgError;
     use crate::testing::{max_rel_diff, store_of, trajectory};
     use proptest::collection::vec;
     use proptest::prelude::*;
@@ -179,7 +180,7 @@ mod tests {
             },
         )
         .unwrap_err();
-        assert!(matches!(err, Error::OutOfRange { name: "lr", .. }));
+        assert!(matches!(err, Error::Arg(ArgError { name: "lr", .. })));
         let err = Sgd::new(
             &store,
             SgdConfig {
@@ -189,10 +190,10 @@ mod tests {
         );
         assert!(matches!(
             err,
-            Err(Error::OutOfRange {
+            Err(Error::Arg(ArgError {
                 name: "weight_decay",
                 ..
-            })
+            }))
         ));
     }
 }

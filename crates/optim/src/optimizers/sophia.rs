@@ -1,6 +1,7 @@
 //! `Sophia`: optax's Sophia, with the Hessian-diagonal estimate supplied by
 //! the training loop through a [`HessianFeed`].
 
+use crate::ArgError;
 use crate::error::{Error, Result, non_negative, positive, unit_interval};
 use crate::optimizers::lamb::check_b1_b2;
 use crate::optimizers::{OptimizerConfig, optimizer_constructors};
@@ -120,11 +121,11 @@ impl OptimizerConfig for SophiaConfig {
             positive("clip_threshold", c)?;
         }
         if self.update_interval < 1 {
-            return Err(Error::OutOfRange {
-                name: "update_interval",
-                value: 0.0,
-                expected: "at least 1",
-            });
+            return Err(Error::Arg(ArgError::new(
+                "update_interval",
+                0.0,
+                "expected at least 1",
+            )));
         }
         Ok(unit_interval("b1", self.b1)?)
     }

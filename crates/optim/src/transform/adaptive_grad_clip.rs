@@ -1,6 +1,7 @@
 //! `adaptive_grad_clip`: unit-wise clipping relative to the parameter norm
 //! (Brock et al. 2021; optax `adaptive_grad_clip`).
 
+use crate::ArgError;
 use crate::buf::SplitAt;
 use crate::error::{Error, Result, positive};
 use crate::transform::{BlockTransform, Mask, Tensors, gradient_transform_via_blocks};
@@ -59,11 +60,11 @@ pub fn adaptive_grad_clip(clipping: f64, eps: f64) -> Result<AdaptiveGradClip> {
     for (name, value) in [("clipping", clipping), ("eps", eps)] {
         positive(name, value)?;
         if !value.is_finite() {
-            return Err(Error::OutOfRange {
+            return Err(Error::Arg(ArgError::new(
                 name,
                 value,
-                expected: "finite and > 0",
-            });
+                "expected finite and > 0",
+            )));
         }
     }
     Ok(AdaptiveGradClip { clipping, eps })
@@ -273,7 +274,7 @@ mod tests {
             (0.1, -1.0, "eps"),
         ] {
             assert!(
-                matches!(adaptive_grad_clip(c, e), Err(Error::OutOfRange { name: n, .. }) if n == name)
+                matches!(adaptive_grad_clip(c, e), Err(Error::Arg(ArgError { name: n, .. })) if n == name)
             );
         }
     }

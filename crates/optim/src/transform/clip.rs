@@ -1,5 +1,6 @@
 //! Clipping stages: by global p-norm (PyTorch's rule) and by value.
 
+use crate::ArgError;
 use crate::error::{Error, Result};
 use crate::transform::{BlockTransform, ElementRule, Mask, Tensors, gradient_transform_via_blocks};
 use descent_core::{Params, Scalar, StepCtx};
@@ -31,11 +32,11 @@ impl NormType {
         if p > 0.0 {
             Ok(NormType(p))
         } else {
-            Err(Error::OutOfRange {
-                name: "norm_type",
-                value: p,
-                expected: "p > 0 or inf",
-            })
+            Err(Error::Arg(ArgError::new(
+                "norm_type",
+                p,
+                "expected p > 0 or inf",
+            )))
         }
     }
 
@@ -206,6 +207,7 @@ gradient_transform_via_blocks!(ClipByValue);
 
 #[cfg(test)]
 mod tests {
+    use crate::ArgError;
     use crate::clip_grad_norm;
     use crate::testing::store_of;
     use crate::transform::NormType;
@@ -285,10 +287,10 @@ mod tests {
         let err = clip_grad_norm(store.grads_mut(), -1.0, NormType::L2, false).unwrap_err();
         assert!(matches!(
             err,
-            crate::Error::OutOfRange {
+            crate::Error::Arg(ArgError {
                 name: "max_norm",
                 ..
-            }
+            })
         ));
     }
 

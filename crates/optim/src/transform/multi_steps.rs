@@ -1,5 +1,6 @@
 //! `multi_steps`: gradient accumulation as a transform (optax `MultiSteps`).
 
+use crate::ArgError;
 use crate::buf::Bufs;
 use crate::error::{Error, Result};
 use crate::transform::{BlockTransform, Mask, Tensors, forward_to_inner};
@@ -62,11 +63,11 @@ pub struct MultiSteps<T> {
 /// ```
 pub fn multi_steps<T>(inner: T, every_k: u64) -> Result<MultiSteps<T>> {
     if every_k == 0 {
-        return Err(Error::OutOfRange {
-            name: "every_k",
-            value: 0.0,
-            expected: "at least 1",
-        });
+        return Err(Error::Arg(ArgError::new(
+            "every_k",
+            0.0,
+            "expected at least 1",
+        )));
     }
     Ok(MultiSteps {
         inner,
@@ -302,10 +303,10 @@ mod tests {
     fn every_k_of_zero_is_a_typed_error_and_sums_accumulate_without_the_mean() {
         assert!(matches!(
             multi_steps(adam(), 0),
-            Err(Error::OutOfRange {
+            Err(Error::Arg(ArgError {
                 name: "every_k",
                 ..
-            })
+            }))
         ));
         let mut store = store_of(&[vec![1.0]]);
         let id = store.ids().next().unwrap();

@@ -1,6 +1,7 @@
 //! The guard on a linear regression streamed batch by batch, with corrupt batches.
 
 use super::*;
+use crate::ArgError;
 use descent_core::{ParamId, Tags};
 use descent_optim::{Sgd, SgdConfig};
 use descent_schedule::{Change, ChangePoint};
@@ -306,7 +307,7 @@ fn invalid_configs_are_rejected() {
         },
     ] {
         let err = InstabilityGuard::<f64>::new(bad, &mut run.opt).unwrap_err();
-        assert!(matches!(err, Error::OutOfRange { .. }), "{err}");
+        assert!(matches!(err, Error::Arg(ArgError { .. })), "{err}");
     }
 }
 

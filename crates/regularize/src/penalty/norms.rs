@@ -225,6 +225,7 @@ impl<S: Scalar> Penalty<S> for ElasticNet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ArgError;
     use descent_core::{ParamStore, Tags};
     use descent_testkit::strategies::{matrix, matrix_avoiding};
     use proptest::prelude::*;
@@ -316,18 +317,18 @@ mod tests {
     fn negative_or_nan_coefficients_are_rejected() {
         assert!(matches!(
             L2::new(f64::NAN),
-            Err(crate::Error::OutOfRange { name: "lambda", .. })
+            Err(crate::Error::Arg(ArgError { name: "lambda", .. }))
         ));
         assert!(matches!(
             ElasticNet::new(0.1, -1.0),
-            Err(crate::Error::OutOfRange { name: "l2", .. })
+            Err(crate::Error::Arg(ArgError { name: "l2", .. }))
         ));
         assert!(matches!(
             ElasticNet::from_ratio(0.1, -0.1),
-            Err(crate::Error::OutOfRange {
+            Err(crate::Error::Arg(ArgError {
                 name: "l1_ratio",
                 ..
-            })
+            }))
         ));
     }
 }

@@ -1,6 +1,7 @@
 //! The colour and tone ops of [`functional`](super), and the blur.
 
 use super::{Image, check_factor, check_gray_or_rgb};
+use crate::ArgError;
 use crate::image::{ImageShape, blur, color, tone};
 use crate::{Error, Result};
 use descent_core::Scalar;
@@ -87,11 +88,11 @@ pub fn adjust_saturation<T: Scalar>(img: &Image<T>, saturation_factor: f64) -> R
 /// ```
 pub fn adjust_hue<T: Scalar>(img: &Image<T>, hue_factor: f64) -> Result<Image<T>> {
     if !(-0.5..=0.5).contains(&hue_factor) {
-        return Err(Error::config(
+        return Err(Error::Arg(ArgError::new(
             "hue_factor",
             hue_factor,
             "must lie in [-0.5, 0.5]",
-        ));
+        )));
     }
     check_gray_or_rgb(img.dims)?;
     Ok(map(img, |d, x| color::hue(d, x, hue_factor)))
@@ -114,11 +115,11 @@ pub fn adjust_hue<T: Scalar>(img: &Image<T>, hue_factor: f64) -> Result<Image<T>
 /// ```
 pub fn rgb_to_grayscale<T: Scalar>(img: &Image<T>, num_output_channels: usize) -> Result<Image<T>> {
     if num_output_channels != 1 && num_output_channels != 3 {
-        return Err(Error::config(
+        return Err(Error::Arg(ArgError::new(
             "num_output_channels",
             num_output_channels,
             "must be 1 or 3",
-        ));
+        )));
     }
     check_gray_or_rgb(img.dims)?;
     let dims = img.dims;
@@ -160,22 +161,30 @@ pub fn gaussian_blur<T: Scalar>(
 ) -> Result<Image<T>> {
     for k in kernel_size {
         if k == 0 || k % 2 == 0 {
-            return Err(Error::config("kernel_size", k, "must be odd and positive"));
+            return Err(Error::Arg(ArgError::new(
+                "kernel_size",
+                k,
+                "must be odd and positive",
+            )));
         }
     }
     let sigma = sigma.unwrap_or(kernel_size.map(|k| 0.15 * k as f64 + 0.35));
     for s in sigma {
         if !(s.is_finite() && s > 0.0) {
-            return Err(Error::config("sigma", s, "must be finite and positive"));
+            return Err(Error::Arg(ArgError::new(
+                "sigma",
+                s,
+                "must be finite and positive",
+            )));
         }
     }
     let dims = img.dims;
     if kernel_size[0] / 2 >= dims.w.max(1) || kernel_size[1] / 2 >= dims.h.max(1) {
-        return Err(Error::config(
+        return Err(Error::Arg(ArgError::new(
             "kernel_size",
             format!("{kernel_size:?}"),
             "half the kernel must be smaller than the image side (reflect padding)",
-        ));
+        )));
     }
     let kx = blur::gaussian_kernel1d::<T>(kernel_size[0], sigma[0]);
     let ky = blur::gaussian_kernel1d::<T>(kernel_size[1], sigma[1]);
@@ -190,7 +199,7 @@ fn check_bits(bits: u8) -> Result<()> {
     if bits <= 8 {
         Ok(())
     } else {
-        Err(Error::config("bits", bits, "must lie in 0..=8"))
+        Err(Error::Arg(ArgError::new("bits", bits, "must lie in 0..=8")))
     }
 }
 
@@ -245,11 +254,11 @@ pub fn posterize_u8(img: &Image<u8>, bits: u8) -> Result<Image<u8>> {
 /// ```
 pub fn solarize<T: Scalar>(img: &Image<T>, threshold: f64) -> Result<Image<T>> {
     if threshold.is_nan() || threshold > 1.0 {
-        return Err(Error::config(
+        return Err(Error::Arg(ArgError::new(
             "threshold",
             threshold,
             "must be at most 1 (the float maximum)",
-        ));
+        )));
     }
     Ok(map(img, |_, x| tone::solarize(x, threshold)))
 }

@@ -2,6 +2,7 @@
 //! resizing and the grid warps.
 
 use super::{Image, check_fill};
+use crate::ArgError;
 use crate::image::crop::{self, PaddingMode};
 use crate::image::grid::{self, Interpolation};
 use crate::image::{ImageShape, erase as erase_kernel, flip};
@@ -48,7 +49,7 @@ pub fn vflip<T: Copy>(img: &Image<T>) -> Image<T> {
 fn add(what: &'static str, a: usize, b: usize) -> Result<usize> {
     a.checked_add(b)
         .filter(|&s| s <= isize::MAX as usize / 4)
-        .ok_or_else(|| Error::config(what, b, "is too large"))
+        .ok_or_else(|| Error::Arg(ArgError::new(what, b, "is too large")))
 }
 
 /// The shape `c × h × w` when its length fits an allocation.
@@ -57,7 +58,13 @@ fn shape(what: &'static str, c: usize, h: usize, w: usize) -> Result<ImageShape>
         .and_then(|n| n.checked_mul(w))
         .filter(|&n| n <= isize::MAX as usize / 8)
         .map(|_| ImageShape::new(c, h, w))
-        .ok_or_else(|| Error::config(what, format!("{c}×{h}×{w}"), "is too large an image"))
+        .ok_or_else(|| {
+            Error::Arg(ArgError::new(
+                what,
+                format!("{c}×{h}×{w}"),
+                "is too large an image",
+            ))
+        })
 }
 
 /// torchvision `pad`: `padding` is `[all]`, `[left/right, top/bottom]` or
@@ -92,11 +99,11 @@ pub fn pad<T: Scalar>(
         [x, y] => [x, y, x, y],
         [l, t, r, b] => [l, t, r, b],
         _ => {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "padding",
                 format!("{} values", padding.len()),
                 "needs 1, 2 or 4 values",
-            ));
+            )));
         }
     };
     check_fill(fill, img.dims.c)?;
@@ -109,18 +116,18 @@ pub fn pad<T: Scalar>(
     if let Some((max_y, max_x)) = limit
         && (t.max(b) > max_y || l.max(r) > max_x)
     {
-        return Err(Error::config(
+        return Err(Error::Arg(ArgError::new(
             "padding",
             format!("{padding:?}"),
             "reflect padding must be smaller than the image side, symmetric at most the side",
-        ));
+        )));
     }
     if mode == PaddingMode::Edge && (h == 0 || w == 0) && l + t + r + b > 0 {
-        return Err(Error::config(
+        return Err(Error::Arg(ArgError::new(
             "padding",
             "edge",
             "cannot pad an empty image",
-        ));
+        )));
     }
     let oh = add("padding", add("padding", h, t)?, b)?;
     let ow = add("padding", add("padding", w, l)?, r)?;
@@ -161,11 +168,11 @@ pub fn crop<T: Scalar>(
     let big_u = big as usize;
     if top.unsigned_abs() > big_u || left.unsigned_abs() > big_u || height > big_u || width > big_u
     {
-        return Err(Error::config(
+        return Err(Error::Arg(ArgError::new(
             "crop",
             format!("({top}, {left}, {height}, {width})"),
             "is too large",
-        ));
+        )));
     }
     let mut out = Image::zeros(shape("crop", img.dims.c, height, width)?);
     crop::window(
@@ -277,26 +284,26 @@ pub fn resized_crop<T: Scalar>(
 ) -> Result<Image<T>> {
     let (h, w) = (img.dims.h, img.dims.w);
     if height == 0 || top.checked_add(height).is_none_or(|e| e > h) {
-        return Err(Error::config(
+        return Err(Error::Arg(ArgError::new(
             "height",
             height,
             "crop rows must be non-empty and inside the image",
-        ));
+        )));
     }
     if width == 0 || left.checked_add(width).is_none_or(|e| e > w) {
-        return Err(Error::config(
+        return Err(Error::Arg(ArgError::new(
             "width",
             width,
             "crop columns must be non-empty and inside the image",
-        ));
+        )));
     }
     let [oh, ow] = size;
     if oh == 0 || ow == 0 {
-        return Err(Error::config(
+        return Err(Error::Arg(ArgError::new(
             "size",
             format!("{size:?}"),
             "must be positive",
-        ));
+        )));
     }
     let mut out = Image::zeros(shape("size", img.dims.c, oh, ow)?);
     crop::resize(
@@ -314,7 +321,7 @@ fn check_finite(name: &'static str, v: f64) -> Result<()> {
     if v.is_finite() {
         Ok(())
     } else {
-        Err(Error::config(name, v, "must be finite"))
+        Err(Error::Arg(ArgError::new(name, v, "must be finite")))
     }
 }
 
@@ -415,7 +422,11 @@ pub fn affine<T: Scalar>(
         check_finite("translate/shear", v)?;
     }
     if !(scale.is_finite() && scale > 0.0) {
-        return Err(Error::config("scale", scale, "must be finite and positive"));
+        return Err(Error::Arg(ArgError::new(
+            "scale",
+            scale,
+            "must be finite and positive",
+        )));
     }
     check_fill(fill, img.dims.c)?;
     let matrix = grid::inverse_affine_matrix(angle, translate, scale, shear);
@@ -456,7 +467,11 @@ pub fn affine_about<T: Scalar>(
         check_finite("translate/shear/center", v)?;
     }
     if !(scale.is_finite() && scale > 0.0) {
-        return Err(Error::config("scale", scale, "must be finite and positive"));
+        return Err(Error::Arg(ArgError::new(
+            "scale",
+            scale,
+            "must be finite and positive",
+        )));
     }
     check_fill(fill, img.dims.c)?;
     let (w, h) = (img.dims.w as f64, img.dims.h as f64);
@@ -519,11 +534,11 @@ pub fn perspective_coefficients(
     }
     let x = a.lu().solve(&b).filter(|x| x.iter().all(|v| v.is_finite()));
     let Some(x) = x else {
-        return Err(Error::config(
+        return Err(Error::Arg(ArgError::new(
             "endpoints",
             format!("{endpoints:?}"),
             "the four point pairs do not define a perspective (degenerate quadrilateral)",
-        ));
+        )));
     };
     Ok(std::array::from_fn(|i| x[i] as f32 as f64))
 }
@@ -632,20 +647,20 @@ pub fn erase<T: Scalar>(
 ) -> Result<Image<T>> {
     let dims = img.dims;
     if i.checked_add(h).is_none_or(|e| e > dims.h) || j.checked_add(w).is_none_or(|e| e > dims.w) {
-        return Err(Error::config(
+        return Err(Error::Arg(ArgError::new(
             "erase",
             format!("({i}, {j}, {h}, {w})"),
             "the rectangle must lie inside the image",
-        ));
+        )));
     }
     let vd = v.dims;
     let fits = |n: usize, want: usize| n == 1 || n == want;
     if !(fits(vd.c, dims.c) && fits(vd.h, h) && fits(vd.w, w)) {
-        return Err(Error::config(
+        return Err(Error::Arg(ArgError::new(
             "v",
             vd,
             "must broadcast to the rectangle: shape [C or 1, h or 1, w or 1]",
-        ));
+        )));
     }
     let mut out = img.clone();
     let pick = |n: usize, k: usize| if n == 1 { 0 } else { k };

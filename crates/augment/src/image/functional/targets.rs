@@ -11,6 +11,7 @@
 
 use super::geometry::{self, center_crop_origin};
 use super::{Image, Interpolation, PaddingMode};
+use crate::ArgError;
 use crate::image::mask::source_plane;
 use crate::image::target::{
     elastic_point, forward_affine_matrix, inverse_perspective, perspective_point,
@@ -141,11 +142,11 @@ fn padding_ltrb(padding: &[usize]) -> Result<[usize; 4]> {
         [p] => Ok([p; 4]),
         [x, y] => Ok([x, y, x, y]),
         [l, t, r, b] => Ok([l, t, r, b]),
-        _ => Err(Error::config(
+        _ => Err(Error::Arg(ArgError::new(
             "padding",
             format!("{} values", padding.len()),
             "needs 1, 2 or 4 values",
-        )),
+        ))),
     }
 }
 
@@ -192,11 +193,11 @@ pub fn pad_boxes(boxes: &Boxes, padding: &[usize]) -> Result<Boxes> {
     let [h, w] = boxes.canvas();
     let grow = |a: usize, x: usize, y: usize| a.checked_add(x).and_then(|s| s.checked_add(y));
     let (Some(oh), Some(ow)) = (grow(h, t, b), grow(w, l, r)) else {
-        return Err(Error::config(
+        return Err(Error::Arg(ArgError::new(
             "padding",
             format!("{padding:?}"),
             "is too large",
-        ));
+        )));
     };
     Ok(shifted(boxes, [oh, ow], l as f64, t as f64))
 }
@@ -219,11 +220,11 @@ pub fn center_crop_boxes(boxes: &Boxes, output_size: [usize; 2]) -> Boxes {
 pub fn resize_boxes(boxes: &Boxes, size: [usize; 2]) -> Result<Boxes> {
     let [h, w] = boxes.canvas();
     if size.contains(&0) || h == 0 || w == 0 {
-        return Err(Error::config(
+        return Err(Error::Arg(ArgError::new(
             "size",
             format!("{size:?} from {:?}", boxes.canvas()),
             "sizes must be positive",
-        ));
+        )));
     }
     let (sx, sy) = (size[1] as f64 / w as f64, size[0] as f64 / h as f64);
     let mut out = boxes.clone();
@@ -250,7 +251,7 @@ pub fn resized_crop_boxes(
 /// Checks the warp arguments shared with the image ops.
 fn check_finite(name: &'static str, vs: &[f64]) -> Result<()> {
     match vs.iter().find(|v| !v.is_finite()) {
-        Some(v) => Err(Error::config(name, v, "must be finite")),
+        Some(v) => Err(Error::Arg(ArgError::new(name, v, "must be finite"))),
         None => Ok(()),
     }
 }
@@ -282,7 +283,11 @@ pub fn affine_boxes(
         &[angle, translate[0], translate[1], shear[0], shear[1]],
     )?;
     if !(scale.is_finite() && scale > 0.0) {
-        return Err(Error::config("scale", scale, "must be finite and positive"));
+        return Err(Error::Arg(ArgError::new(
+            "scale",
+            scale,
+            "must be finite and positive",
+        )));
     }
     let [h, w] = boxes.canvas();
     let m = forward_affine_matrix(
@@ -332,7 +337,7 @@ pub fn elastic_boxes(boxes: &Boxes, displacement: &[f64]) -> Result<Boxes> {
 mod tests {
     use super::*;
     use crate::image::functional as f;
-    use crate::image::{Affine, BoxFormat, Params};
+    use crate::image::{Affine, BoxFormat, DrawnParams};
     use proptest::prelude::*;
 
     /// A mask read as a one-channel f64 image.
@@ -389,15 +394,15 @@ mod tests {
         ) {
             let b = Boxes::new(BoxFormat::Xywh, [12, 16], vec![[x, y, bw, bh]]).unwrap();
             let mut piped = b.clone();
-            Params::HFlip { flip: true }.apply_boxes(&mut piped).unwrap();
+            DrawnParams::HFlip { flip: true }.apply_boxes(&mut piped).unwrap();
             prop_assert_eq!(&hflip_boxes(&b), &piped);
             let a = Affine { angle, scale, translate: [1.0, -2.0], shear: [3.0, 0.0], ..Affine::identity(0.0) };
             let mut piped = b.clone();
-            Params::Affine(a).apply_boxes(&mut piped).unwrap();
+            DrawnParams::Affine(a).apply_boxes(&mut piped).unwrap();
             let f = affine_boxes(&b, angle as f64, [1.0, -2.0], scale as f64, [3.0, 0.0]).unwrap();
             prop_assert_eq!(f, piped);
             let mut piped = b.clone();
-            Params::ResizedCrop { top: 2, left: 3, height: 6, width: 8 }.apply_boxes(&mut piped).unwrap();
+            DrawnParams::ResizedCrop { top: 2, left: 3, height: 6, width: 8 }.apply_boxes(&mut piped).unwrap();
             let f = resized_crop_boxes(&b, 2, 3, 6, 8, [12, 16]).unwrap();
             for (p, q) in piped.coords()[0].iter().zip(f.coords()[0]) {
                 prop_assert!((p - q).abs() < 1e-12);

@@ -1,4 +1,5 @@
 use super::*;
+use crate::ArgError;
 use crate::SampleKey;
 use crate::image::replay;
 use proptest::prelude::*;
@@ -82,35 +83,35 @@ fn bad_input_gives_typed_errors() {
         assert!(
             matches!(
                 err,
-                Error::InvalidConfig {
+                Error::Arg(ArgError {
                     name: "quality",
                     ..
-                }
+                })
             ),
             "{err}"
         );
-        assert!(Params::Jpeg { quality: q }.check(dims).is_err());
+        assert!(DrawnParams::Jpeg { quality: q }.check(dims).is_err());
     }
     let err = jpeg(dims, &mut img[1..], 50).unwrap_err();
     assert!(matches!(err, Error::ShapeMismatch { .. }), "{err}");
     let tall = ImageShape::new(1, 70_000, 0);
     let err = jpeg(tall, &mut [], 50).unwrap_err();
     assert!(err.to_string().contains("65535"), "{err}");
-    assert!(Params::Jpeg { quality: 50 }.check(tall).is_err());
+    assert!(DrawnParams::Jpeg { quality: 50 }.check(tall).is_err());
     assert!(matches!(
         Jpeg::new(60, 40),
-        Err(Error::InvalidConfig {
+        Err(Error::Arg(ArgError {
             name: "quality",
             ..
-        })
+        }))
     ));
     assert!(matches!(
         Jpeg::new(0, 40),
-        Err(Error::InvalidConfig { name: "lo", .. })
+        Err(Error::Arg(ArgError { name: "lo", .. }))
     ));
     assert!(matches!(
         Jpeg::new(40, 101),
-        Err(Error::InvalidConfig { name: "hi", .. })
+        Err(Error::Arg(ArgError { name: "hi", .. }))
     ));
     // an empty image is nothing to compress
     jpeg(ImageShape::new(3, 0, 5), &mut [], 50).unwrap();
@@ -133,7 +134,7 @@ fn the_random_op_replays_from_its_logged_params() {
     assert_eq!(a, c, "replayed params give the same output");
     let qualities: std::collections::HashSet<u8> = (0..64)
         .map(|i| match op.params(SampleKey::new(i, 0, 0), dims)[..] {
-            [Params::Jpeg { quality }] => quality,
+            [DrawnParams::Jpeg { quality }] => quality,
             ref other => panic!("{other:?}"),
         })
         .collect();

@@ -15,16 +15,17 @@
 //! crate README).
 
 use super::op::{Bins, PolicyOp, SpaceEntry, signed_magnitude};
+use crate::ArgError;
 use crate::image::mix::gamma;
 use crate::image::spec::OpSpec;
-use crate::image::{ImageAugment, ImageShape, Interpolation, Params, check_len};
+use crate::image::{DrawnParams, ImageAugment, ImageShape, Interpolation, check_len};
 use crate::{Error, OpCtx, Result};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 /// The widest mixture [`AugMix`] accepts (a bound on the work a logged
-/// [`Params::AugMix`] can ask for).
+/// [`DrawnParams::AugMix`] can ask for).
 pub const MAX_AUGMIX_WIDTH: usize = 64;
 
 /// The deepest chain [`AugMix`] accepts.
@@ -70,40 +71,44 @@ impl Default for AugMixConfig {
 }
 
 impl AugMixConfig {
-    /// Checks every field (shared by [`AugMix::new`] and [`Params::check`]).
+    /// Checks every field (shared by [`AugMix::new`] and [`DrawnParams::check`]).
     pub(crate) fn check(&self) -> Result<()> {
         if !(1..=NUM_BINS as u8).contains(&self.severity) {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "severity",
                 self.severity,
                 "must lie in [1, 10]",
-            ));
+            )));
         }
         if !(1..=MAX_AUGMIX_WIDTH).contains(&self.mixture_width) {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "mixture_width",
                 self.mixture_width,
                 "must lie in [1, MAX_AUGMIX_WIDTH]",
-            ));
+            )));
         }
         if self.chain_depth > MAX_AUGMIX_CHAIN_DEPTH {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "chain_depth",
                 self.chain_depth,
                 "must be at most MAX_AUGMIX_CHAIN_DEPTH (or ≤ 0 for a random depth)",
-            ));
+            )));
         }
         if !(self.alpha.is_finite() && self.alpha > 0.0) {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "alpha",
                 self.alpha,
                 "must be positive and finite",
-            ));
+            )));
         }
         if let Some(fill) = self.fill
             && !(0.0..=1.0).contains(&fill)
         {
-            return Err(Error::config("fill", fill, "must lie in [0, 1]"));
+            return Err(Error::Arg(ArgError::new(
+                "fill",
+                fill,
+                "must lie in [0, 1]",
+            )));
         }
         Ok(())
     }
@@ -111,7 +116,7 @@ impl AugMixConfig {
 
 /// torchvision v2 `AugMix`: one mixed view per image.
 ///
-/// A draw is logged as one [`Params::AugMix`] (the mixture's seed and this
+/// A draw is logged as one [`DrawnParams::AugMix`] (the mixture's seed and this
 /// configuration); [`AugMix::mixture`] expands it into the weights and
 /// chains it stands for.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -128,7 +133,7 @@ pub struct AugMixDraw {
     /// The weight of each chain (torchvision's `combined_weights`).
     pub chain_weights: Vec<f32>,
     /// The ops of each chain, applied in order to the original image.
-    pub chains: Vec<Vec<Params>>,
+    pub chains: Vec<Vec<DrawnParams>>,
 }
 
 impl AugMix {
@@ -153,7 +158,7 @@ impl AugMix {
         self.config
     }
 
-    /// The mixture a [`Params::AugMix`] with `seed` stands for on an image
+    /// The mixture a [`DrawnParams::AugMix`] with `seed` stands for on an image
     /// of `dims`, drawn in torchvision's order: the Beta skip weight (as a
     /// two-way Dirichlet), the chain weights, then per chain its depth and
     /// per op the op, its bin and its sign. Dirichlet draws are normalised
@@ -214,14 +219,18 @@ impl AugMixDraw {
     ///
     /// Returns [`Error::ShapeMismatch`] if `img` is not `dims.len()` long
     /// or the chains and weights differ in number, and the error of
-    /// [`Params::check`] for a chain op that does not fit `dims`; the image
+    /// [`DrawnParams::check`] for a chain op that does not fit `dims`; the image
     /// is then unchanged.
     pub fn apply(&self, dims: ImageShape, img: &mut [f32], scratch: &mut Vec<f32>) -> Result<()> {
         check_len("image", dims.len(), img.len())?;
         check_len("chains", self.chain_weights.len(), self.chains.len())?;
         for p in self.chains.iter().flatten() {
-            if matches!(p, Params::AugMix { .. }) {
-                return Err(Error::config("chains", "AugMix", "cannot nest AugMix"));
+            if matches!(p, DrawnParams::AugMix { .. }) {
+                return Err(Error::Arg(ArgError::new(
+                    "chains",
+                    "AugMix",
+                    "cannot nest AugMix",
+                )));
             }
             p.check(dims)?;
         }
@@ -256,8 +265,8 @@ impl ImageAugment for AugMix {
         Some(OpSpec::AugMix(self.config))
     }
 
-    fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(Params)) {
-        emit(Params::AugMix {
+    fn draw(&self, ctx: OpCtx, _dims: ImageShape, emit: &mut dyn FnMut(DrawnParams)) {
+        emit(DrawnParams::AugMix {
             seed: ctx.rng().random(),
             config: self.config,
         })

@@ -6,8 +6,9 @@
 //! optional fill.
 
 use super::op::{Bins, PolicyOp};
+use crate::ArgError;
 use crate::image::spec::OpSpec;
-use crate::image::{ImageAugment, ImageShape, Interpolation, Params};
+use crate::image::{DrawnParams, ImageAugment, ImageShape, Interpolation};
 use crate::{Error, OpCtx, Result};
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
@@ -129,7 +130,11 @@ impl AutoAugment {
         if let Some(fill) = config.fill
             && !(0.0..=1.0).contains(&fill)
         {
-            return Err(Error::config("fill", fill, "must lie in [0, 1]"));
+            return Err(Error::Arg(ArgError::new(
+                "fill",
+                fill,
+                "must lie in [0, 1]",
+            )));
         }
         Ok(AutoAugment { config })
     }
@@ -161,28 +166,28 @@ impl AutoAugment {
 
     /// The ops `draw` applies to an image of `dims`, in order.
     ///
-    /// Returns [`Error::InvalidConfig`] if `draw.sub_policy` is not an
+    /// Returns [`Error::Arg`] if `draw.sub_policy` is not an
     /// index of the policy.
     ///
     /// # Examples
     ///
     /// ```
-    /// use descent_augment::image::{AutoAugment, AutoAugmentDraw, ImageShape, Params};
+    /// use descent_augment::image::{AutoAugment, AutoAugmentDraw, ImageShape, DrawnParams};
     ///
     /// let policy = AutoAugment::new(Default::default())?;
     /// // ImageNet's sub-policy 2 is (Equalize, 0.8), (Equalize, 0.6).
     /// let draw = AutoAugmentDraw { sub_policy: 2, applied: [true, false], negated: [false; 2] };
-    /// assert_eq!(policy.params_for(&draw, ImageShape::new(3, 8, 8))?, [Params::Equalize]);
+    /// assert_eq!(policy.params_for(&draw, ImageShape::new(3, 8, 8))?, [DrawnParams::Equalize]);
     /// # Ok::<(), descent_augment::Error>(())
     /// ```
-    pub fn params_for(&self, draw: &AutoAugmentDraw, dims: ImageShape) -> Result<Vec<Params>> {
+    pub fn params_for(&self, draw: &AutoAugmentDraw, dims: ImageShape) -> Result<Vec<DrawnParams>> {
         let table = self.config.policy.sub_policies();
         let Some(sub) = table.get(draw.sub_policy) else {
-            return Err(Error::config(
+            return Err(Error::Arg(ArgError::new(
                 "sub_policy",
                 draw.sub_policy,
                 "is not an index of the policy's sub-policies",
-            ));
+            )));
         };
         Ok(self.sub_policy_params(sub, draw, dims).collect())
     }
@@ -192,7 +197,7 @@ impl AutoAugment {
         sub: &'a [SubPolicyStep; 2],
         draw: &'a AutoAugmentDraw,
         dims: ImageShape,
-    ) -> impl Iterator<Item = Params> + 'a {
+    ) -> impl Iterator<Item = DrawnParams> + 'a {
         let c = self.config;
         (0..2).filter(|&i| draw.applied[i]).map(move |i| {
             let step = sub[i];
@@ -216,7 +221,7 @@ impl ImageAugment for AutoAugment {
         Some(OpSpec::AutoAugment(self.config))
     }
 
-    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(Params)) {
+    fn draw(&self, ctx: OpCtx, dims: ImageShape, emit: &mut dyn FnMut(DrawnParams)) {
         let draw = self.choose(ctx);
         let sub = &self.config.policy.sub_policies()[draw.sub_policy];
         for p in self.sub_policy_params(sub, &draw, dims) {

@@ -4,7 +4,7 @@
 //! [`RandAugment`](super::RandAugment), [`TrivialAugmentWide`](super::TrivialAugmentWide),
 //! [`AutoAugment`](super::AutoAugment) and [`AugMix`](super::AugMix).
 
-use super::super::{Affine, ImageShape, Interpolation, Params};
+use super::super::{Affine, DrawnParams, ImageShape, Interpolation};
 use serde::{Deserialize, Serialize};
 
 /// One op of an automatic augmentation policy (torchvision's
@@ -81,7 +81,7 @@ impl PolicyOp {
     /// |---|---|
     /// | `ShearX`/`ShearY` | `affine(shear=[degrees(atan(m)), 0] or [0, …], center=[0, 0])` |
     /// | `TranslateX`/`TranslateY` | `affine(translate=[int(m), 0] or [0, int(m)])` |
-    /// | `Rotate` | `rotate(angle=m)` (angle 0 is torchvision's exact fast path: [`Params::Identity`]) |
+    /// | `Rotate` | `rotate(angle=m)` (angle 0 is torchvision's exact fast path: [`DrawnParams::Identity`]) |
     /// | `Brightness`, `Color`, `Contrast`, `Sharpness` | `adjust_*(1 + m)` (`Color` is saturation) |
     /// | `Posterize` | `posterize(bits=int(m))` |
     /// | `Solarize` | `solarize(threshold=1.0·m)` |
@@ -93,14 +93,19 @@ impl PolicyOp {
     /// # Examples
     ///
     /// ```
-    /// use descent_augment::image::{Interpolation, Params, PolicyOp};
+    /// use descent_augment::image::{Interpolation, DrawnParams, PolicyOp};
     ///
     /// let p = PolicyOp::Brightness.params(-0.3, Interpolation::Nearest, None);
-    /// assert_eq!(p, Params::Brightness { factor: 0.7 });
-    /// let Params::Affine(shear) = PolicyOp::ShearX.params(0.3, Interpolation::Nearest, None) else { panic!() };
+    /// assert_eq!(p, DrawnParams::Brightness { factor: 0.7 });
+    /// let DrawnParams::Affine(shear) = PolicyOp::ShearX.params(0.3, Interpolation::Nearest, None) else { panic!() };
     /// assert_eq!(shear.center, Some([0.0, 0.0]));
     /// ```
-    pub fn params(self, magnitude: f32, interpolation: Interpolation, fill: Option<f32>) -> Params {
+    pub fn params(
+        self,
+        magnitude: f32,
+        interpolation: Interpolation,
+        fill: Option<f32>,
+    ) -> DrawnParams {
         let affine = Affine {
             fill,
             interpolation,
@@ -108,7 +113,7 @@ impl PolicyOp {
         };
         let factor = 1.0 + magnitude;
         match self {
-            PolicyOp::Identity => Params::Identity,
+            PolicyOp::Identity => DrawnParams::Identity,
             PolicyOp::ShearX | PolicyOp::ShearY => {
                 let deg = (magnitude as f64).atan().to_degrees() as f32;
                 let shear = if self == PolicyOp::ShearX {
@@ -116,7 +121,7 @@ impl PolicyOp {
                 } else {
                     [0.0, deg]
                 };
-                Params::Affine(Affine {
+                DrawnParams::Affine(Affine {
                     shear,
                     center: Some([0.0, 0.0]),
                     ..affine
@@ -129,34 +134,34 @@ impl PolicyOp {
                 } else {
                     [0.0, d]
                 };
-                Params::Affine(Affine {
+                DrawnParams::Affine(Affine {
                     translate,
                     ..affine
                 })
             }
             PolicyOp::Rotate => {
                 if (magnitude as f64).rem_euclid(360.0) == 0.0 {
-                    Params::Identity
+                    DrawnParams::Identity
                 } else {
-                    Params::Affine(Affine {
+                    DrawnParams::Affine(Affine {
                         angle: -magnitude,
                         ..affine
                     })
                 }
             }
-            PolicyOp::Brightness => Params::Brightness { factor },
-            PolicyOp::Color => Params::Saturation { factor },
-            PolicyOp::Contrast => Params::Contrast { factor },
-            PolicyOp::Sharpness => Params::Sharpness { factor },
-            PolicyOp::Posterize => Params::Posterize {
+            PolicyOp::Brightness => DrawnParams::Brightness { factor },
+            PolicyOp::Color => DrawnParams::Saturation { factor },
+            PolicyOp::Contrast => DrawnParams::Contrast { factor },
+            PolicyOp::Sharpness => DrawnParams::Sharpness { factor },
+            PolicyOp::Posterize => DrawnParams::Posterize {
                 bits: magnitude.trunc().clamp(0.0, 8.0) as u8,
             },
-            PolicyOp::Solarize => Params::Solarize {
+            PolicyOp::Solarize => DrawnParams::Solarize {
                 threshold: magnitude,
             },
-            PolicyOp::AutoContrast => Params::AutoContrast,
-            PolicyOp::Equalize => Params::Equalize,
-            PolicyOp::Invert => Params::Invert,
+            PolicyOp::AutoContrast => DrawnParams::AutoContrast,
+            PolicyOp::Equalize => DrawnParams::Equalize,
+            PolicyOp::Invert => DrawnParams::Invert,
         }
     }
 }
@@ -287,8 +292,9 @@ mod tests {
     #[test]
     fn a_zero_rotation_is_torchvisions_exact_identity() {
         let p = PolicyOp::Rotate.params(-0.0, Interpolation::Bilinear, Some(0.5));
-        assert_eq!(p, Params::Identity);
-        let Params::Affine(a) = PolicyOp::Rotate.params(10.0, Interpolation::Bilinear, None) else {
+        assert_eq!(p, DrawnParams::Identity);
+        let DrawnParams::Affine(a) = PolicyOp::Rotate.params(10.0, Interpolation::Bilinear, None)
+        else {
             panic!("a rotation is an affine warp")
         };
         assert_eq!((a.angle, a.center, a.fill), (-10.0, None, None));
@@ -297,7 +303,7 @@ mod tests {
     #[test]
     fn translations_truncate_toward_zero() {
         let p = PolicyOp::TranslateY.params(-7.9, Interpolation::Nearest, Some(0.0));
-        let Params::Affine(a) = p else {
+        let DrawnParams::Affine(a) = p else {
             panic!("a translation is an affine warp")
         };
         assert_eq!(a.translate, [0.0, -7.0]);

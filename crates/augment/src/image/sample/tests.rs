@@ -1,6 +1,7 @@
 //! Boxes and masks stay aligned with the image under every geometric op.
 
 use super::*;
+use crate::ArgError;
 use crate::image::{
     Affine, BoxFormat, ColorJitter, ColorJitterConfig, Compose, GaussianBlur, HorizontalFlip,
     Interpolation, PadMode, RandomCrop, RandomPerspective, VerticalFlip, apply_batch,
@@ -159,15 +160,15 @@ fn interp(nearest: bool) -> Interpolation {
 }
 
 /// Axis-aligned ops: flips, padded crops, resized crops, translation + zoom.
-fn axis_aligned(dims: ImageShape) -> impl Strategy<Value = Params> {
+fn axis_aligned(dims: ImageShape) -> impl Strategy<Value = DrawnParams> {
     let (h, w) = (dims.h, dims.w);
     prop_oneof![
-        Just(Params::HFlip { flip: true }),
-        Just(Params::VFlip { flip: true }),
+        Just(DrawnParams::HFlip { flip: true }),
+        Just(DrawnParams::VFlip { flip: true }),
         (0usize..5)
             .prop_flat_map(|pad| (0..=2 * pad, 0..=2 * pad, Just(pad)))
             .prop_map(|(top, left, pad)| {
-                Params::Crop {
+                DrawnParams::Crop {
                     top,
                     left,
                     pad,
@@ -176,14 +177,14 @@ fn axis_aligned(dims: ImageShape) -> impl Strategy<Value = Params> {
             }),
         (h / 2..=h, w / 2..=w)
             .prop_flat_map(move |(ch, cw)| (0..=h - ch, 0..=w - cw, Just(ch), Just(cw)))
-            .prop_map(|(top, left, height, width)| Params::ResizedCrop {
+            .prop_map(|(top, left, height, width)| DrawnParams::ResizedCrop {
                 top,
                 left,
                 height,
                 width
             }),
         (-4i32..=4, -4i32..=4, 0.7f32..1.4, any::<bool>()).prop_map(|(tx, ty, scale, nearest)| {
-            Params::Affine(Affine {
+            DrawnParams::Affine(Affine {
                 angle: 0.0,
                 translate: [tx as f32, ty as f32],
                 scale,
@@ -208,8 +209,8 @@ proptest! {
         assert_axis_aligned(&s, &format!("{p:?}"))?;
         prop_assert_eq!(s.boxes().unwrap().format(), format);
         let nearest = match p {
-            Params::Affine(a) => a.interpolation == Interpolation::Nearest,
-            Params::ResizedCrop { .. } => false,
+            DrawnParams::Affine(a) => a.interpolation == Interpolation::Nearest,
+            DrawnParams::ResizedCrop { .. } => false,
             _ => true,
         };
         if nearest {
@@ -227,7 +228,7 @@ proptest! {
             let op = RandomPerspective::new(0.5, 1.0, interp(nearest), 0.0).unwrap();
             op.params(SampleKey::new(3, 0, index), dims)[0]
         } else {
-            Params::Affine(Affine {
+            DrawnParams::Affine(Affine {
                 angle, translate: [t.0 as f32, t.1 as f32], scale, shear: [shear.0, shear.1], fill: Some(0.0),
                 // every third draw turns about the top-left corner, as AutoAugment's shears do
                 interpolation: interp(nearest), center: (index % 3 == 0).then_some([0.0, 0.0]),
@@ -246,7 +247,7 @@ proptest! {
     fn elastic_masks_read_the_pixels_the_image_reads(
         (dims, rect, format) in scene(), seed: u64,
     ) {
-        let p = Params::Elastic {
+        let p = DrawnParams::Elastic {
             alpha: [20.0, 20.0], sigma: [3.0, 3.0], seed, fill: 0.0, interpolation: Interpolation::Nearest,
         };
         let mut s = painted(dims, rect, format);
@@ -359,7 +360,7 @@ fn batches_with_masks_give_apply_batchs_images_and_the_samples_masks() {
     );
     assert!(matches!(
         err,
-        Err(Error::InvalidConfig { .. } | Error::ShapeMismatch { .. })
+        Err(Error::Arg(ArgError { .. }) | Error::ShapeMismatch { .. })
     ));
 }
 
@@ -369,8 +370,8 @@ fn mismatched_targets_are_typed_errors() {
     let s = Sample::new(img);
     assert!(matches!(
         s.clone().with_mask(Mask::new(3, 2, vec![0; 6]).unwrap()),
-        Err(Error::InvalidConfig { .. })
+        Err(Error::Arg(ArgError { .. }))
     ));
     let b = Boxes::new(BoxFormat::Xyxy, [3, 2], vec![]).unwrap();
-    assert!(matches!(s.with_boxes(b), Err(Error::InvalidConfig { .. })));
+    assert!(matches!(s.with_boxes(b), Err(Error::Arg(ArgError { .. }))));
 }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::ArgError;
 use crate::SampleKey;
 use crate::image::functional::{self as F, Image};
 use crate::image::testutil::image;
@@ -60,7 +61,7 @@ fn a_logged_augmix_is_the_mixture_its_seed_draws() {
     let augmix = AugMix::new(AugMixConfig::default()).unwrap();
     let key = SampleKey::new(1, 2, 3);
     let params = augmix.params(key, dims);
-    let [Params::AugMix { seed, config }] = params[..] else {
+    let [DrawnParams::AugMix { seed, config }] = params[..] else {
         panic!("one AugMix entry, got {params:?}")
     };
     assert_eq!(config, AugMixConfig::default());
@@ -118,16 +119,16 @@ fn severity_bounds_the_bins_and_all_ops_false_leaves_out_colour() {
         for p in augmix.mixture(seed, dims).chains.iter().flatten() {
             match *p {
                 // Bin 0 only: every magnitude is its space's first value.
-                Params::Affine(a) => {
+                DrawnParams::Affine(a) => {
                     assert_eq!(
                         (a.angle, a.translate, a.shear),
                         (0.0, [0.0; 2], [0.0; 2]),
                         "{p:?}"
                     )
                 }
-                Params::Posterize { bits } => assert_eq!(bits, 4),
-                Params::Solarize { threshold } => assert_eq!(threshold, 1.0),
-                Params::Identity | Params::AutoContrast | Params::Equalize => {}
+                DrawnParams::Posterize { bits } => assert_eq!(bits, 4),
+                DrawnParams::Solarize { threshold } => assert_eq!(threshold, 1.0),
+                DrawnParams::Identity | DrawnParams::AutoContrast | DrawnParams::Equalize => {}
                 _ => panic!("{p:?} is outside AugMix's partial space"),
             }
         }
@@ -180,14 +181,14 @@ fn bad_settings_are_typed_errors() {
     let dims = ImageShape::new(1, 2, 2);
     for config in bad {
         assert!(
-            matches!(AugMix::new(config), Err(Error::InvalidConfig { .. })),
+            matches!(AugMix::new(config), Err(Error::Arg(ArgError { .. }))),
             "{config:?}"
         );
         let mut img = vec![0.5; 4];
-        let logged = [Params::AugMix { seed: 1, config }];
+        let logged = [DrawnParams::AugMix { seed: 1, config }];
         let err = crate::image::replay(&logged, dims, &mut img, &mut Vec::new());
         assert!(
-            matches!(err, Err(Error::InvalidConfig { .. })),
+            matches!(err, Err(Error::Arg(ArgError { .. }))),
             "{config:?}"
         );
         assert_eq!(img, [0.5; 4]);
@@ -224,7 +225,7 @@ proptest! {
         prop_assert!(again.iter().zip(&batch).all(|(a, b)| a.to_bits() == b.to_bits()));
         let log = batch_params(&op, dims, &indices, &batch_config);
         let json = serde_json::to_string(&log).unwrap();
-        let log: Vec<Vec<Params>> = serde_json::from_str(&json).unwrap();
+        let log: Vec<Vec<DrawnParams>> = serde_json::from_str(&json).unwrap();
         let mut replayed = original;
         replay_batch(&log, dims, &mut replayed).unwrap();
         prop_assert!(replayed.iter().zip(&batch).all(|(a, b)| a.to_bits() == b.to_bits()));

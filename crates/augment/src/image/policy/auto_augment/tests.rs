@@ -1,4 +1,5 @@
 use super::*;
+use crate::ArgError;
 use crate::SampleKey;
 use crate::image::functional::{self as F, Image};
 use crate::image::testutil::image;
@@ -179,7 +180,7 @@ fn a_forced_svhn_sub_policy_is_the_functional_ops_composed_by_hand() {
         negated: [true, false],
     };
     let m = -(0.3f32 / 9.0 * 4.0);
-    // Params hold f32 degrees.
+    // DrawnParams hold f32 degrees.
     let deg = (m as f64).atan().to_degrees() as f32 as f64;
     let img = Image::new(dims, test_image(dims)).unwrap();
     let sheared = F::affine_about(
@@ -273,10 +274,10 @@ fn a_draw_outside_the_policy_is_a_typed_error() {
     let err = policy.params_for(&draw, ImageShape::new(1, 2, 2));
     assert!(matches!(
         err,
-        Err(Error::InvalidConfig {
+        Err(Error::Arg(ArgError {
             name: "sub_policy",
             ..
-        })
+        }))
     ));
 }
 
@@ -336,7 +337,7 @@ proptest! {
         // The logged parameters replay to the same bits.
         let log = batch_params(&op, dims, &indices, &config);
         let json = serde_json::to_string(&log).unwrap();
-        let log: Vec<Vec<Params>> = serde_json::from_str(&json).unwrap();
+        let log: Vec<Vec<DrawnParams>> = serde_json::from_str(&json).unwrap();
         let mut replayed = original;
         replay_batch(&log, dims, &mut replayed).unwrap();
         prop_assert!(replayed.iter().zip(&batch).all(|(a, b)| a.to_bits() == b.to_bits()));
