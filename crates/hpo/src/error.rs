@@ -74,7 +74,11 @@ pub enum Error {
         /// The number of grid points.
         size: usize,
     },
-    /// An argument of a sampler, pruner or study is invalid.
+    /// An argument of a sampler, pruner, study or PBT run is invalid: the
+    /// one shape of "bad argument" in this crate (name, rejected value,
+    /// requirement), built only through `Error::config` or from core's
+    /// [`OutOfRange`](descent_core::range::OutOfRange), so it can wrap the
+    /// workspace's shared argument error in one line when that lands.
     #[error("invalid `{name}` = {value}: {reason}")]
     InvalidConfig {
         /// The argument.
@@ -214,7 +218,8 @@ pub enum Error {
 }
 
 impl Error {
-    /// An [`Error::InvalidConfig`].
+    /// An [`Error::InvalidConfig`]: the one constructor of this crate's
+    /// argument errors (`value` is formatted with `Display`).
     pub(crate) fn config(
         name: &'static str,
         value: impl std::fmt::Display,
@@ -228,5 +233,30 @@ impl Error {
     }
 }
 
+/// A range check of `descent_core::range` is an [`Error::InvalidConfig`]
+/// naming the argument, its value and the expected range.
+impl From<descent_core::range::OutOfRange> for Error {
+    fn from(e: descent_core::range::OutOfRange) -> Self {
+        Error::config(e.name, e.value, e.expected)
+    }
+}
+
 /// `Result` with [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_range_check_becomes_an_invalid_config_naming_all_three() {
+        let err: Error = descent_core::range::positive("sigma0", -1.0)
+            .unwrap_err()
+            .into();
+        assert!(matches!(
+            &err,
+            Error::InvalidConfig { name: "sigma0", value, reason: "a finite value > 0" } if value == "-1"
+        ));
+        assert_eq!(err.to_string(), "invalid `sigma0` = -1: a finite value > 0");
+    }
+}
