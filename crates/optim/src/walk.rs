@@ -438,7 +438,7 @@ mod tests {
     use crate::transform::{
         NormType, add_decayed_weights, chain, clip_by_global_norm, scale_by_learning_rate,
     };
-    use crate::{AdamW, AdamWConfig, Optimizer};
+    use crate::{AdamWConfig, Optimizer};
     use proptest::collection::vec;
     use proptest::prelude::*;
 
@@ -497,7 +497,7 @@ mod tests {
                 .collect();
             let run = |par: Parallelism| {
                 let mut store = store_of(&values);
-                let mut opt = AdamW::new(&store, AdamWConfig { lr: 0.01, ..AdamWConfig::default() }).unwrap();
+                let mut opt = AdamWConfig { lr: 0.01, ..AdamWConfig::default() }.build(&store).unwrap();
                 opt.set_parallelism(par);
                 steps(&mut opt, &mut store, 3)
             };
