@@ -17,7 +17,7 @@ use descent::nn::{
     Builder, Conv2d, Conv2dConfig, Flatten, Linear, LinearConfig, MaxPool2d, MaxPool2dConfig,
     ModelState, Relu, Sequential,
 };
-use descent::optim::{Adam, AdamConfig};
+use descent::optim::AdamConfig;
 use descent::regularize::EarlyStoppingConfig;
 use descent::train::{
     Augmentation, CheckpointConfig, Data, Loss, Monitor, TrainConfig, Trainer, seed,
@@ -97,13 +97,11 @@ fn main() -> Result<()> {
         })?),
     ]));
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/examples/cnn_augment");
-    let opt = Adam::new(
-        &state.params,
-        AdamConfig {
-            lr: 2e-3,
-            ..AdamConfig::default()
-        },
-    )?;
+    let opt = AdamConfig {
+        lr: 2e-3,
+        ..AdamConfig::default()
+    }
+    .build(&state.params)?;
     let mut trainer = Trainer::new(model, state, opt, Loss::cross_entropy(), config)?
         .with_augmentation(augment)
         .with_early_stopping(

@@ -12,7 +12,7 @@ use descent::nn::{
     BatchNorm1d, BatchNormConfig, Builder, Dropout, Linear, LinearConfig, ModelState, Relu,
     Sequential,
 };
-use descent::optim::{Sgd, SgdConfig};
+use descent::optim::SgdConfig;
 use descent::train::{Data, Loss, Progress, TrainConfig, Trainer, seed};
 use std::time::Instant;
 
@@ -58,13 +58,11 @@ fn main() -> Result<()> {
         test.len(),
         state.params.numel()
     );
-    let opt = Sgd::new(
-        &state.params,
-        SgdConfig {
-            lr: 0.1,
-            ..SgdConfig::default()
-        },
-    )?;
+    let opt = SgdConfig {
+        lr: 0.1,
+        ..SgdConfig::default()
+    }
+    .build(&state.params)?;
     let epochs = config.epochs;
     let mut trainer = Trainer::new(model, state, opt, Loss::cross_entropy(), config)?;
     let start = Instant::now();

@@ -19,7 +19,7 @@ use descent::hpo::{
     Direction, MedianConfig, MedianPruner, Study, StudyConfig, TpeConfig, TpeSampler, Trial,
 };
 use descent::nn::*;
-use descent::optim::{AdamW, AdamWConfig, WeightDecay};
+use descent::optim::{AdamWConfig, WeightDecay};
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
 
@@ -60,15 +60,13 @@ fn objective(trial: &mut Trial<'_>, train: &InMemory<f32>, val: &InMemory<f32>) 
             .push(Relu)
             .add(&mut b, |b| Linear::new(b, LinearConfig::new(HIDDEN, 10)))?;
     }
-    let mut opt = AdamW::new(
-        &state.params,
-        AdamWConfig {
-            lr,
-            betas: (beta1, beta2),
-            weight_decay: WeightDecay::Decoupled(weight_decay),
-            ..AdamWConfig::default()
-        },
-    )?;
+    let mut opt = AdamWConfig {
+        lr,
+        betas: (beta1, beta2),
+        weight_decay: WeightDecay::Decoupled(weight_decay),
+        ..AdamWConfig::default()
+    }
+    .build(&state.params)?;
     let mut loader = DataLoader::new(
         train,
         LoaderConfig {

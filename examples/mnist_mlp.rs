@@ -13,7 +13,7 @@ use descent::nn::{
     BatchNorm1d, BatchNormConfig, Builder, Dropout, Linear, LinearConfig, ModelState, Relu,
     Sequential,
 };
-use descent::optim::{AdamW, AdamWConfig};
+use descent::optim::AdamWConfig;
 use descent::schedule::WarmupCosine;
 use descent::train::{Data, Loss, TrainConfig, Trainer, seed};
 use std::path::PathBuf;
@@ -96,14 +96,12 @@ fn main() -> Result<()> {
     );
     let steps_per_epoch = train.len().div_ceil(config.batch_size) as u64;
     let total = epochs * steps_per_epoch;
-    let mut opt = AdamW::new(
-        &state.params,
-        AdamWConfig {
-            lr: 2e-3,
-            weight_decay: descent::optim::WeightDecay::Decoupled(0.05),
-            ..AdamWConfig::default()
-        },
-    )?;
+    let mut opt = AdamWConfig {
+        lr: 2e-3,
+        weight_decay: descent::optim::WeightDecay::Decoupled(0.05),
+        ..AdamWConfig::default()
+    }
+    .build(&state.params)?;
     // absolute rates: 2e-3 after a warm-up of one epoch (at most 10% of the run), cosine to 0
     opt.set_lr_schedule(WarmupCosine::new(
         2e-3,

@@ -12,7 +12,7 @@ use descent::nn::{
     BatchNorm1d, BatchNormConfig, Builder, Dropout, Linear, LinearConfig, ModelState, Relu,
     Sequential,
 };
-use descent::optim::{AdamW, AdamWConfig};
+use descent::optim::AdamWConfig;
 use descent::schedule::WarmupCosine;
 use descent::train::{
     BatchInfo, Callback, CheckpointConfig, Control, Data, Loss, Progress, TrainConfig, Trainer,
@@ -42,13 +42,11 @@ fn trainer(n_train: usize) -> Result<Trainer<f32, Sequential<f32>>> {
             .push(Dropout::new(0.3)?)
             .add(&mut b, |b| Linear::new(b, LinearConfig::new(64, 10)))?;
     }
-    let mut opt = AdamW::new(
-        &state.params,
-        AdamWConfig {
-            lr: 3e-3,
-            ..AdamWConfig::default()
-        },
-    )?;
+    let mut opt = AdamWConfig {
+        lr: 3e-3,
+        ..AdamWConfig::default()
+    }
+    .build(&state.params)?;
     let steps = EPOCHS * n_train.div_ceil(64) as u64;
     opt.set_lr_schedule(WarmupCosine::new(3e-3, steps / 10, steps)?);
     Ok(Trainer::new(

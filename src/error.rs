@@ -15,7 +15,7 @@
 /// fn build() -> Result<(), descent::Error> {
 ///     let mut store = ParamStore::<f32>::new();
 ///     store.register("w", Tags::WEIGHT, DMatrix::zeros(2, 2))?; // core
-///     let _opt = Sgd::new(&store, SgdConfig::default())?; // optim
+///     let _opt = SgdConfig::default().build(&store)?; // optim
 ///     let _sched = StepLr::new(0.1, 0, 0.5)?; // schedule: step_size 0 is refused
 ///     Ok(())
 /// }

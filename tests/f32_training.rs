@@ -12,7 +12,7 @@
 use descent_autodiff::{CrossEntropyConfig, ImageShape, Tape};
 use descent_core::Scalar;
 use descent_nn::*;
-use descent_optim::{Optimizer, Sgd, SgdConfig};
+use descent_optim::{Optimizer, SgdConfig};
 use nalgebra::DMatrix;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
@@ -84,7 +84,7 @@ impl<S: Scalar> Run<S> {
             momentum: 0.9,
             ..SgdConfig::default()
         };
-        let opt = Sgd::new(&state.params, cfg).unwrap();
+        let opt = cfg.build(&state.params).unwrap();
         Run {
             model,
             state,

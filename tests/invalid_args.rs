@@ -10,8 +10,8 @@ use descent_nn::{
     LinearConfig, MaxPool2d, MaxPool2dConfig, ModelState,
 };
 use descent_optim::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, OptimizerState, RmsProp,
-    RmsPropConfig, Sgd, SgdConfig, WeightDecay, clip_grad_norm, transform::NormType,
+    AdagradConfig, AdamConfig, AdamWConfig, OptimizerState, RmsPropConfig, SgdConfig, WeightDecay,
+    clip_grad_norm, transform::NormType,
 };
 use nalgebra::DMatrix;
 use rand_chacha::ChaCha8Rng;
@@ -39,11 +39,11 @@ fn store() -> ParamStore<f32> {
 }
 
 fn sgd(cfg: SgdConfig) -> Result<(), descent_optim::Error> {
-    Sgd::new(&store(), cfg).map(|_| ())
+    cfg.build(&store()).map(|_| ())
 }
 
 fn adam(cfg: AdamConfig) -> Result<(), descent_optim::Error> {
-    Adam::new(&store(), cfg).map(|_| ())
+    cfg.build(&store()).map(|_| ())
 }
 
 fn model(hidden: usize) -> ModelState<f32> {
@@ -67,7 +67,7 @@ fn saved_adam_state() -> OptimizerState {
     let mut s = ParamStore::<f32>::new();
     s.register("w", Tags::WEIGHT, DMatrix::from_element(3, 1, 1.0))
         .unwrap();
-    Adam::new(&s, AdamConfig::default()).unwrap().state()
+    AdamConfig::default().build(&s).unwrap().state()
 }
 
 use descent_augment::Error as AugErr;
@@ -172,43 +172,38 @@ const ROWS: &[Row] = &[
     }),
     ("optim", "adamw negative decay", || {
         expect!(
-            AdamW::new(
-                &store(),
-                AdamWConfig {
-                    weight_decay: WeightDecay::Decoupled(-0.01),
-                    ..AdamWConfig::default()
-                }
-            ),
+            AdamWConfig {
+                weight_decay: WeightDecay::Decoupled(-0.01),
+                ..AdamWConfig::default()
+            }
+            .build(&store()),
             OptErr::Arg(ArgError { .. })
         )
     }),
     ("optim", "rmsprop alpha > 1", || {
         expect!(
-            RmsProp::new(
-                &store(),
-                RmsPropConfig {
-                    alpha: 1.5,
-                    ..RmsPropConfig::default()
-                }
-            ),
+            RmsPropConfig {
+                alpha: 1.5,
+                ..RmsPropConfig::default()
+            }
+            .build(&store()),
             OptErr::Arg(ArgError { .. })
         )
     }),
     ("optim", "adagrad negative lr_decay", || {
         expect!(
-            Adagrad::new(
-                &store(),
-                AdagradConfig {
-                    lr_decay: -1.0,
-                    ..AdagradConfig::default()
-                }
-            ),
+            AdagradConfig {
+                lr_decay: -1.0,
+                ..AdagradConfig::default()
+            }
+            .build(&store()),
             OptErr::Arg(ArgError { .. })
         )
     }),
     ("optim", "set_lr NaN", || {
         expect!(
-            Sgd::new(&store(), SgdConfig::default())
+            SgdConfig::default()
+                .build(&store())
                 .unwrap()
                 .set_lr(f64::NAN),
             OptErr::Arg(ArgError { .. })
@@ -216,7 +211,8 @@ const ROWS: &[Row] = &[
     }),
     ("optim", "set_group_lr of a missing group", || {
         expect!(
-            Sgd::new(&store(), SgdConfig::default())
+            SgdConfig::default()
+                .build(&store())
                 .unwrap()
                 .set_group_lr(3, 0.1),
             OptErr::NoSuchGroup { .. }
@@ -224,14 +220,15 @@ const ROWS: &[Row] = &[
     }),
     ("optim", "loading state of other buffer sizes", || {
         expect!(
-            Adam::new(&store(), AdamConfig::default())
+            AdamConfig::default()
+                .build(&store())
                 .unwrap()
                 .load_state(&saved_adam_state()),
             OptErr::StateMismatch { .. }
         )
     }),
     ("optim", "loading state with a NaN lr", || {
-        let mut s = Adam::new(&store(), AdamConfig::default()).unwrap();
+        let mut s = AdamConfig::default().build(&store()).unwrap();
         let mut saved = s.state();
         saved.groups[0].lr = descent_optim::LrState::Value(f64::NAN);
         expect!(s.load_state(&saved), OptErr::Arg(ArgError { .. }))
@@ -262,39 +259,27 @@ const ROWS: &[Row] = &[
             etas,
             ..Default::default()
         };
-        expect!(
-            descent_optim::Rprop::new(&store(), cfg),
-            OptErr::Arg(ArgError { .. })
-        )
+        expect!(cfg.build(&store()), OptErr::Arg(ArgError { .. }))
     }),
     ("optim", "asgd infinite t0", || {
         let cfg = descent_optim::AsgdConfig {
             t0: f64::INFINITY,
             ..Default::default()
         };
-        expect!(
-            descent_optim::Asgd::new(&store(), cfg),
-            OptErr::Arg(ArgError { .. })
-        )
+        expect!(cfg.build(&store()), OptErr::Arg(ArgError { .. }))
     }),
     ("optim", "adafactor positive beta2_decay", || {
         let cfg = descent_optim::AdafactorConfig {
             beta2_decay: 0.5,
             ..Default::default()
         };
-        expect!(
-            descent_optim::Adafactor::new(&store(), cfg),
-            OptErr::Arg(ArgError { .. })
-        )
+        expect!(cfg.build(&store()), OptErr::Arg(ArgError { .. }))
     }),
     ("optim", "muon on a one-row parameter", || {
         let mut s = store();
         s.register("b", Tags::BIAS, DMatrix::zeros(1, 2)).unwrap();
         let cfg = descent_optim::MuonConfig::default();
-        expect!(
-            descent_optim::Muon::new(&s, cfg),
-            OptErr::UnsupportedShape { .. }
-        )
+        expect!(cfg.build(&s), OptErr::UnsupportedShape { .. })
     }),
     ("optim", "lbfgs history_size 0", || {
         let cfg = descent_optim::LbfgsConfig {

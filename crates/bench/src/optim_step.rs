@@ -4,7 +4,7 @@
 //! same store and optimizers.
 
 use descent_core::{ParamStore, Tags};
-use descent_optim::{Adam, AdamConfig, AdamW, AdamWConfig, Optimizer, Sgd, SgdConfig};
+use descent_optim::{AdamConfig, AdamWConfig, Optimizer, SgdConfig};
 use nalgebra::DMatrix;
 
 /// Parameters W5 updates per step (all layouts).
@@ -50,16 +50,14 @@ impl OptimKind {
     /// Panics only if a fixed config is rejected, which is a bug in this file.
     pub fn build(self, store: &ParamStore<f32>) -> Optimizer<f32> {
         match self {
-            OptimKind::Adam => Adam::new(store, AdamConfig::default()),
-            OptimKind::AdamW => AdamW::new(store, AdamWConfig::default()),
-            OptimKind::SgdMomentum => Sgd::new(
-                store,
-                SgdConfig {
-                    lr: 0.01,
-                    momentum: 0.9,
-                    ..SgdConfig::default()
-                },
-            ),
+            OptimKind::Adam => AdamConfig::default().build(store),
+            OptimKind::AdamW => AdamWConfig::default().build(store),
+            OptimKind::SgdMomentum => SgdConfig {
+                lr: 0.01,
+                momentum: 0.9,
+                ..SgdConfig::default()
+            }
+            .build(store),
         }
         .expect("fixed, valid optimizer config")
     }

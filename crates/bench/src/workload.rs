@@ -6,7 +6,7 @@ use descent_nn::{
     BatchNorm1d, BatchNormConfig, Builder, Conv2d, Conv2dConfig, Ctx, Dropout, Flatten, Linear,
     LinearConfig, MaxPool2d, MaxPool2dConfig, Mode, ModelState, Module, Relu, Sequential, Tanh,
 };
-use descent_optim::{Adam, AdamConfig, AdamW, AdamWConfig, Optimizer, Sgd, SgdConfig};
+use descent_optim::{AdamConfig, AdamWConfig, Optimizer, SgdConfig};
 use nalgebra::DMatrix;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
@@ -143,10 +143,10 @@ impl WorkloadId {
                     momentum: 0.9,
                     ..SgdConfig::default()
                 };
-                Sgd::new(&state.params, cfg)
+                cfg.build(&state.params)
             }
-            WorkloadId::W4AdamW => AdamW::new(&state.params, AdamWConfig::default()),
-            _ => Adam::new(&state.params, AdamConfig::default()),
+            WorkloadId::W4AdamW => AdamWConfig::default().build(&state.params),
+            _ => AdamConfig::default().build(&state.params),
         }
         .expect("fixed, valid optimizer config");
         let (n, d_in, classes) = match self {

@@ -4,7 +4,7 @@
 
 use descent_core::{ParamStore, Tags};
 use descent_nn::{BatchNorm1d, BatchNormConfig, Builder, Linear, LinearConfig, ModelState};
-use descent_optim::{Adam, AdamConfig, OptimizerState};
+use descent_optim::{AdamConfig, OptimizerState};
 use nalgebra::DMatrix;
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
@@ -92,7 +92,7 @@ pub fn optimizer_state(data: &[u8]) {
         amsgrad: true,
         ..AdamConfig::default()
     };
-    let mut opt = Adam::new(&store, cfg).expect("valid config");
+    let mut opt = cfg.build(&store).expect("valid config");
     if opt.load_state(&saved).is_ok() {
         store.grad_mut(w).fill(0.5);
         let _ = opt.step(&mut store);
@@ -181,7 +181,9 @@ pub fn checkpoint_trainer() -> descent_train::Trainer<f32, descent_nn::Sequentia
         .map(|m| m.push(Relu))
         .and_then(|m| m.add(&mut b, |b| Linear::new(b, LinearConfig::new(4, 2))))
         .expect("a valid model");
-    let opt = Adam::new(&state.params, AdamConfig::default()).expect("valid config");
+    let opt = AdamConfig::default()
+        .build(&state.params)
+        .expect("valid config");
     let config = descent_train::TrainConfig {
         batch_size: 4,
         accumulation: 2,

@@ -6,6 +6,10 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// An argument out of its range, from a range check of
+    /// `descent_core::range` (the workspace's one shape of a bad argument).
+    #[error(transparent)]
+    Arg(#[from] descent_core::ArgError),
     /// A numeric range whose `low` is above its `high` (or not finite).
     #[error("parameter `{name}`: empty range: low {low} must be finite and <= high {high}")]
     EmptyRange {
@@ -74,7 +78,10 @@ pub enum Error {
         /// The number of grid points.
         size: usize,
     },
-    /// An argument of a sampler, pruner or study is invalid.
+    /// An argument of a sampler, pruner, study or PBT run is invalid: the
+    /// one shape of "bad argument" in this crate (name, rejected value,
+    /// requirement), built only through `Error::config`; core's range checks
+    /// arrive as [`Error::Arg`].
     #[error("invalid `{name}` = {value}: {reason}")]
     InvalidConfig {
         /// The argument.
@@ -214,7 +221,8 @@ pub enum Error {
 }
 
 impl Error {
-    /// An [`Error::InvalidConfig`].
+    /// An [`Error::InvalidConfig`]: the one constructor of this crate's
+    /// argument errors (`value` is formatted with `Display`).
     pub(crate) fn config(
         name: &'static str,
         value: impl std::fmt::Display,
@@ -230,3 +238,20 @@ impl Error {
 
 /// `Result` with [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_range_check_becomes_an_arg_error_naming_all_three() {
+        let err: Error = descent_core::range::positive("sigma0", -1.0)
+            .unwrap_err()
+            .into();
+        assert!(matches!(
+            &err,
+            Error::Arg(descent_core::ArgError { name: "sigma0", value, .. }) if value == "-1"
+        ));
+        assert!(err.to_string().starts_with("invalid `sigma0` = -1: "), "{err}");
+    }
+}

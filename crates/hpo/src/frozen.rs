@@ -1,6 +1,6 @@
 //! A trial's record: its state, configuration, value and intermediate values.
 
-use crate::{Config, Distribution};
+use crate::{Distribution, ParamValues};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -43,7 +43,7 @@ pub struct FrozenTrial {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub values: Vec<f64>,
     /// The sampled configuration.
-    pub params: Config,
+    pub params: ParamValues,
     /// The distribution each parameter was drawn from.
     pub distributions: BTreeMap<String, Distribution>,
     /// Reported intermediate values by step (NaN is stored as `null`).
@@ -67,7 +67,7 @@ impl FrozenTrial {
             state: TrialState::Running,
             value: None,
             values: Vec::new(),
-            params: Config::default(),
+            params: ParamValues::default(),
             distributions: BTreeMap::new(),
             intermediate: BTreeMap::new(),
             attrs: BTreeMap::new(),

@@ -105,7 +105,9 @@ pub use storage::{
 };
 pub use study::{Callback, OptimizeOptions, Study, StudyConfig};
 pub use trial::Trial;
-pub use value::{Config, ParamValue};
+#[allow(deprecated)]
+pub use value::Config;
+pub use value::{ParamValue, ParamValues};
 
 /// The README, whose example runs as a doctest.
 #[cfg(doctest)]

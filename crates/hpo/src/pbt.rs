@@ -27,7 +27,7 @@ pub use shared::{
     WorkerReport,
 };
 
-use crate::{Config, Direction, Error, Result};
+use crate::{Direction, Error, ParamValues, Result};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::fmt::Display;
@@ -47,7 +47,7 @@ pub trait Member {
 
     /// Uses `hyperparams` from the next step on (an optimizer's rate set on
     /// the running optimizer, its moments kept).
-    fn set_hyperparams(&mut self, hyperparams: &Config) -> Result<(), Self::Error>;
+    fn set_hyperparams(&mut self, hyperparams: &ParamValues) -> Result<(), Self::Error>;
 
     /// Trains `steps` more steps and returns the member's score (a
     /// validation loss or accuracy: the population ranks by it).
@@ -104,7 +104,7 @@ impl Default for PbtConfig {
 
 /// A custom explore, called after the built-in perturbation with the new
 /// hyperparameters (Ray's `custom_explore_fn`), and the explore RNG.
-pub type CustomExplore = Box<dyn Fn(&mut Config, &mut ChaCha8Rng) + Send + Sync>;
+pub type CustomExplore = Box<dyn Fn(&mut ParamValues, &mut ChaCha8Rng) + Send + Sync>;
 
 /// One exploit of a member's lineage: at `step`, it copied `donor`'s
 /// checkpoint and explored from `donor`'s hyperparameters.
@@ -119,11 +119,11 @@ pub struct Exploit {
     /// The member's own score, which put it in the bottom quantile.
     pub score: f64,
     /// The member's hyperparameters before the copy.
-    pub before: Config,
+    pub before: ParamValues,
     /// The donor's hyperparameters, which explore started from.
-    pub donor_hyperparams: Config,
+    pub donor_hyperparams: ParamValues,
     /// The member's hyperparameters after explore.
-    pub after: Config,
+    pub after: ParamValues,
 }
 
 /// What [`Pbt::run`] learned about one member.
@@ -132,9 +132,9 @@ pub struct MemberRecord {
     /// The member's index in the population.
     pub member: usize,
     /// The hyperparameters it started with.
-    pub initial: Config,
+    pub initial: ParamValues,
     /// The hyperparameters it ended with.
-    pub hyperparams: Config,
+    pub hyperparams: ParamValues,
     /// Its score after each round: `(step, score)`.
     pub scores: Vec<(u64, f64)>,
     /// Every exploit it made, in order.
@@ -180,11 +180,11 @@ impl PbtResult {
     /// `(from_step, hyperparameters)` pairs, following each exploit back
     /// to the donor whose state was copied (Ray's `PopulationBasedTrainingReplay`).
     /// Training one model with this schedule replays the member's run.
-    pub fn schedule(&self, member: usize) -> Vec<(u64, Config)> {
+    pub fn schedule(&self, member: usize) -> Vec<(u64, ParamValues)> {
         self.schedule_before(member, u64::MAX)
     }
 
-    fn schedule_before(&self, member: usize, step: u64) -> Vec<(u64, Config)> {
+    fn schedule_before(&self, member: usize, step: u64) -> Vec<(u64, ParamValues)> {
         let Some(record) = self.members.get(member) else {
             return Vec::new();
         };
@@ -207,14 +207,14 @@ impl PbtResult {
 /// `w²`, whose learning rate PBT tunes:
 ///
 /// ```
-/// use descent_hpo::{Config, Distribution, Member, Mutation, Pbt, PbtConfig};
+/// use descent_hpo::{ParamValues, Distribution, Member, Mutation, Pbt, PbtConfig};
 ///
 /// struct Quadratic { w: f64, lr: f64 }
 ///
 /// impl Member for Quadratic {
 ///     type Checkpoint = f64;
 ///     type Error = descent_hpo::Error;
-///     fn set_hyperparams(&mut self, h: &Config) -> descent_hpo::Result<()> {
+///     fn set_hyperparams(&mut self, h: &ParamValues) -> descent_hpo::Result<()> {
 ///         self.lr = h.f64("lr")?;
 ///         Ok(())
 ///     }
@@ -310,7 +310,7 @@ impl Pbt {
     /// (Ray's `custom_explore_fn`): to clamp a value, tie two parameters, ...
     pub fn with_custom_explore(
         mut self,
-        explore: impl Fn(&mut Config, &mut ChaCha8Rng) + Send + Sync + 'static,
+        explore: impl Fn(&mut ParamValues, &mut ChaCha8Rng) + Send + Sync + 'static,
     ) -> Self {
         self.custom = Some(Box::new(explore));
         self
@@ -323,10 +323,10 @@ impl Pbt {
 
     /// The hyperparameters member `index` starts with: each mutated
     /// parameter drawn from its mutation, by a stream of its own.
-    pub fn initial_hyperparams(&self, index: usize) -> Config {
+    pub fn initial_hyperparams(&self, index: usize) -> ParamValues {
         let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed);
         rng.set_stream(index as u64);
-        let mut config = Config::default();
+        let mut config = ParamValues::default();
         for (name, m) in &self.mutations {
             config.insert(name.clone(), m.sample(&mut rng));
         }

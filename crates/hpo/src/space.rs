@@ -1,6 +1,6 @@
 //! A declared search space, with conditional parameters.
 
-use crate::{Config, Distribution, Error, ParamValue, Result, Trial};
+use crate::{Distribution, Error, ParamValue, ParamValues, Result, Trial};
 
 /// A parameter that exists only when an earlier categorical parameter has a given value.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,7 +13,7 @@ pub struct Condition {
 
 /// An ordered list of parameters, each with its distribution and an optional
 /// [`Condition`], checked when added; [`SearchSpace::sample`] draws a
-/// [`Config`] through a trial, skipping parameters whose condition fails.
+/// [`ParamValues`] through a trial, skipping parameters whose condition fails.
 ///
 /// (An objective may as well call the trial's `suggest_*` methods directly,
 /// with ordinary `if`s for conditional parameters: Optuna's define-by-run.)
@@ -138,7 +138,7 @@ impl SearchSpace {
     }
 
     /// Draws a configuration through `trial`'s sampler.
-    pub fn sample(&self, trial: &mut Trial<'_>) -> Result<Config> {
+    pub fn sample(&self, trial: &mut Trial<'_>) -> Result<ParamValues> {
         for (name, distribution, condition) in &self.params {
             if let Some(c) = condition
                 && trial.params().get(&c.parent) != Some(&c.equals)

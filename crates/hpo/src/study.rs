@@ -1,8 +1,9 @@
 //! A study: ask/tell, `optimize` on threads, the best trial, persistence.
 
 use crate::{
-    Config, Direction, Error, FrozenTrial, LoadWarning, MemoryStorage, NopPruner, ObjectiveValue,
-    Pruner, RandomSampler, RdbConfig, RdbStorage, Result, Sampler, Storage, Trial, TrialState,
+    Direction, Error, FrozenTrial, LoadWarning, MemoryStorage, NopPruner, ObjectiveValue,
+    ParamValues, Pruner, RandomSampler, RdbConfig, RdbStorage, Result, Sampler, Storage, Trial,
+    TrialState,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget};
 use rand::SeedableRng;
@@ -745,7 +746,7 @@ impl Study {
     }
 
     /// The configuration of the best completed trial (Optuna's `best_params`).
-    pub fn best_params(&self) -> Result<Config> {
+    pub fn best_params(&self) -> Result<ParamValues> {
         Ok(self.best_trial()?.params)
     }
 

@@ -1,7 +1,9 @@
 //! A running trial: the handle an objective samples from and reports to.
 
 use crate::sampler::SampleContext;
-use crate::{Config, Distribution, Error, FrozenTrial, ParamValue, PruneContext, Result, Study};
+use crate::{
+    Distribution, Error, FrozenTrial, ParamValue, ParamValues, PruneContext, Result, Study,
+};
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -40,7 +42,7 @@ impl Trial<'_> {
     }
 
     /// The parameters sampled so far.
-    pub fn params(&self) -> &Config {
+    pub fn params(&self) -> &ParamValues {
         &self.frozen.params
     }
 

@@ -1,4 +1,5 @@
-//! Sampled values and the typed, serializable configuration of a trial.
+//! Sampled values and the typed, serializable assignment of a trial's
+//! parameters (Optuna's `trial.params`).
 
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -67,30 +68,39 @@ impl From<String> for ParamValue {
     }
 }
 
-/// A sampled configuration: parameter name → value, in name order.
+/// The values a trial's parameters took: parameter name → sampled value, in
+/// name order (Optuna's `trial.params` / `study.best_params`).
 ///
-/// Conditional parameters that were not drawn are simply absent.
+/// This is an assignment of values drawn by a sampler (or fixed by the user),
+/// not the arguments of anything: the objective reads them with
+/// [`f64`](Self::f64), [`i64`](Self::i64), [`str`](Self::str) and
+/// [`bool`](Self::bool). Conditional parameters that were not drawn are simply
+/// absent. Serialized as a JSON object `{"name": value, ..}`.
 ///
 /// # Examples
 ///
 /// ```
-/// use descent_hpo::Config;
+/// use descent_hpo::ParamValues;
 ///
-/// let mut config = Config::default();
-/// config.insert("lr", 0.01);
-/// config.insert("optimizer", "adam");
-/// assert_eq!(config.f64("lr")?, 0.01);
-/// assert_eq!(config.str("optimizer")?, "adam");
-/// assert!(config.f64("beta2").is_err());
-/// let json = serde_json::to_string(&config).unwrap();
-/// assert_eq!(serde_json::from_str::<Config>(&json).unwrap(), config);
+/// let mut params = ParamValues::default();
+/// params.insert("lr", 0.01);
+/// params.insert("optimizer", "adam");
+/// assert_eq!(params.f64("lr")?, 0.01);
+/// assert_eq!(params.str("optimizer")?, "adam");
+/// assert!(params.f64("beta2").is_err());
+/// let json = serde_json::to_string(&params).unwrap();
+/// assert_eq!(serde_json::from_str::<ParamValues>(&json).unwrap(), params);
 /// # Ok::<(), descent_hpo::Error>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Config(BTreeMap<String, ParamValue>);
+pub struct ParamValues(BTreeMap<String, ParamValue>);
 
-impl Config {
+/// The old name of [`ParamValues`] (a sampled assignment, not a configuration).
+#[deprecated(note = "renamed to ParamValues: a trial's sampled parameter values")]
+pub type Config = ParamValues;
+
+impl ParamValues {
     /// Sets `name` to `value`.
     pub fn insert(&mut self, name: impl Into<String>, value: impl Into<ParamValue>) {
         self.0.insert(name.into(), value.into());
@@ -178,7 +188,7 @@ impl Config {
     }
 }
 
-impl fmt::Display for Config {
+impl fmt::Display for ParamValues {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let parts: Vec<String> = self.iter().map(|(k, v)| format!("{k}={v}")).collect();
         write!(f, "{}", parts.join(" "))

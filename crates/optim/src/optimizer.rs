@@ -223,7 +223,7 @@ impl<S: Scalar> Optimizer<S> {
     ///
     /// let mut store = ParamStore::<f32>::new();
     /// let w = store.register("w", Tags::WEIGHT, DMatrix::zeros(1, 2))?;
-    /// let mut opt = Sgd::new(&store, SgdConfig { lr: 0.1, ..SgdConfig::default() })?;
+    /// let mut opt = SgdConfig { lr: 0.1, ..SgdConfig::default() }.build(&store)?;
     /// store.grad_mut(w).copy_from_slice(&[3.0, 4.0]);
     /// let before = grad_norm(store.grads());
     /// assert_eq!(opt.step_with_grad_norm(&mut store)?, before);
@@ -297,7 +297,7 @@ impl<S: Scalar> Optimizer<S> {
     ///
     /// let mut store = ParamStore::<f64>::new();
     /// let w = store.register("w", Tags::WEIGHT, DMatrix::from_element(1, 1, 1.0))?;
-    /// let mut opt = ScheduleFreeSgd::new(&store, ScheduleFreeSgdConfig { lr: 0.1, ..Default::default() })?;
+    /// let mut opt = ScheduleFreeSgdConfig { lr: 0.1, ..Default::default() }.build(&store)?;
     /// store.grad_mut(w).fill(1.0);
     /// opt.step(&mut store)?;
     /// opt.step(&mut store)?;

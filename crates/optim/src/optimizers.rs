@@ -216,11 +216,15 @@ macro_rules! optimizer_constructors {
         #[allow(clippy::new_ret_no_self)]
         impl $name {
             /// One group over every parameter (`params` is usually `&store`).
+            ///
+            /// Deprecated: the config builds its optimizer,
+            #[doc = concat!("`", stringify!($cfg), " { .. }.build(&store)`.")]
+            #[deprecated(note = "use the config's build: `FooConfig { .. }.build(&store)` for `Foo::new(&store, FooConfig { .. })`")]
             pub fn new<S: descent_core::Scalar>(
                 params: &descent_core::Params<S>,
                 config: $cfg,
             ) -> $crate::Result<$crate::Optimizer<S>> {
-                Self::with_groups(params, &[($crate::Selector::All, config)])
+                config.build(params)
             }
 
             /// Several groups, each with its own arguments; each parameter
@@ -236,13 +240,14 @@ macro_rules! optimizer_constructors {
         impl $cfg {
             #[doc = concat!(
                         "The optimizer these arguments describe, one group over every parameter: ",
-                        "the same as [`", stringify!($name), "::new`]."
+                        "the same as [`", stringify!($name), "::with_groups`] with one group ",
+                        "selecting every parameter."
                     )]
             pub fn build<S: descent_core::Scalar>(
                 self,
                 params: &descent_core::Params<S>,
             ) -> $crate::Result<$crate::Optimizer<S>> {
-                $name::new(params, self)
+                $name::with_groups(params, &[($crate::Selector::All, self)])
             }
         }
     };

@@ -53,7 +53,7 @@ impl Default for SamConfig {
 /// // f(w) = w²/2: the gradient is w.
 /// let mut store = ParamStore::<f64>::new();
 /// let w = store.register("w", Tags::WEIGHT, DMatrix::from_element(1, 1, 1.0))?;
-/// let sgd = Sgd::new(&store, SgdConfig { lr: 0.1, ..SgdConfig::default() })?;
+/// let sgd = SgdConfig { lr: 0.1, ..SgdConfig::default() }.build(&store)?;
 /// let mut sam = Sam::new(sgd, &store, SamConfig { rho: 0.5, adaptive: false })?;
 /// store.grad_mut(w).fill(1.0); // the gradient at w = 1
 /// sam.step(&mut store, |s| {
@@ -226,7 +226,7 @@ impl<S: Scalar> SamPerturbation<S> {
 mod tests {
     use super::*;
     use crate::ArgError;
-    use crate::{Sgd, SgdConfig};
+    use crate::SgdConfig;
     use descent_core::Tags;
 
     /// f(w) = ½ wᵀAw with A = diag(a): the gradient is A w.
@@ -244,13 +244,11 @@ mod tests {
                 DMatrix::from_row_slice(1, 2, &[1.0, -0.5]),
             )
             .unwrap();
-        let sgd = Sgd::new(
-            &store,
-            SgdConfig {
-                lr: 0.1,
-                ..SgdConfig::default()
-            },
-        )
+        let sgd = SgdConfig {
+            lr: 0.1,
+            ..SgdConfig::default()
+        }
+        .build(&store)
         .unwrap();
         let cfg = SamConfig { rho: 0.2, adaptive };
         let mut sam = Sam::new(sgd, &store, cfg).unwrap();
@@ -302,7 +300,7 @@ mod tests {
         let w = store
             .register("w", Tags::WEIGHT, DMatrix::from_element(1, 3, 2.0))
             .unwrap();
-        let sgd = |s: &ParamStore<f64>| Sgd::new(s, SgdConfig::default()).unwrap();
+        let sgd = |s: &ParamStore<f64>| SgdConfig::default().build(s).unwrap();
         let mut sam = Sam::new(
             sgd(&store),
             &store,

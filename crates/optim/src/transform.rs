@@ -223,6 +223,16 @@ impl Hyper {
         }
     }
 
+    /// The value an Adam-family stage declares for `self`: its β₂ and ε
+    /// (its β₁ is the momentum, declared through `BlockTransform::momentum`).
+    pub(crate) fn beta2_eps(self, b2: f64, eps: f64) -> Option<f64> {
+        match self {
+            Hyper::Beta2 => Some(b2),
+            Hyper::Eps => Some(eps),
+            _ => None,
+        }
+    }
+
     /// Checks `value` against the hyperparameter's range (the momentum
     /// against its [`MomentumKind`]'s, by the optimizer).
     pub(crate) fn check(self, value: f64) -> crate::Result<f64> {

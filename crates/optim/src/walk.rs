@@ -1,5 +1,17 @@
 //! The shared helper that walks a store: every tensor in cache-sized blocks,
 //! each block through every stage, split across threads above a size threshold.
+//!
+//! The only code that walks a store. Each tensor goes in [`BLOCK`]-element
+//! blocks (512: Adam's four streams, 10 KB in f32, stay in L1; 0.70–0.83× the
+//! time of 2048-element blocks), every block through every stage and into
+//! the parameter while in cache. Above
+//! [`Parallelism::min_elems_per_thread`] the step is cut into 8 contiguous
+//! pieces per thread that descent's pool takes as threads come free (bench
+//! W5, Adam at 2 threads: 7.9 → 6.3 ms against one piece per thread); the
+//! walk is compiled twice (portable, and AVX2 + FMA chosen at run time).
+//! Threads spawned per step were slower than the pool: ending a thread
+//! unmaps its stack, which interrupts every core for a TLB flush, and in a
+//! VM each such interrupt is a VM exit.
 
 use crate::buf::SplitAt;
 use crate::transform::{BlockTransform, Mask, Tensors};
@@ -285,7 +297,9 @@ pub(crate) fn apply<S: Scalar, T: BlockTransform<S>>(
     let threads = par.threads_for(total);
     // Several pieces per thread, taken by whichever thread is free: a
     // thread that starts late (a sleeping core takes a while to wake inside
-    // a VM) leaves its pieces to the others instead of stretching the step.
+    // a VM) leaves its pieces to the others instead of stretching the step
+    // (bench W5, Adam at 2 threads: 7.9 ms with one piece per thread, 6.3 ms
+    // with eight).
     let pieces = if threads <= 1 {
         1
     } else {
@@ -438,7 +452,7 @@ mod tests {
     use crate::transform::{
         NormType, add_decayed_weights, chain, clip_by_global_norm, scale_by_learning_rate,
     };
-    use crate::{AdamW, AdamWConfig, Optimizer};
+    use crate::{AdamWConfig, Optimizer};
     use proptest::collection::vec;
     use proptest::prelude::*;
 
@@ -497,7 +511,7 @@ mod tests {
                 .collect();
             let run = |par: Parallelism| {
                 let mut store = store_of(&values);
-                let mut opt = AdamW::new(&store, AdamWConfig { lr: 0.01, ..AdamWConfig::default() }).unwrap();
+                let mut opt = AdamWConfig { lr: 0.01, ..AdamWConfig::default() }.build(&store).unwrap();
                 opt.set_parallelism(par);
                 steps(&mut opt, &mut store, 3)
             };

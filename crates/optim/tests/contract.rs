@@ -17,13 +17,11 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
     (
         "sgd",
         |s, lr| {
-            Sgd::new(
-                s,
-                SgdConfig {
-                    lr,
-                    ..SgdConfig::default()
-                },
-            )
+            SgdConfig {
+                lr,
+                ..SgdConfig::default()
+            }
+            .build(s)
         },
         0.05,
         1e-4,
@@ -31,15 +29,13 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
     (
         "sgd_momentum",
         |s, lr| {
-            Sgd::new(
-                s,
-                SgdConfig {
-                    lr,
-                    momentum: 0.9,
-                    dampening: 0.1,
-                    ..SgdConfig::default()
-                },
-            )
+            SgdConfig {
+                lr,
+                momentum: 0.9,
+                dampening: 0.1,
+                ..SgdConfig::default()
+            }
+            .build(s)
         },
         0.02,
         1e-4,
@@ -47,16 +43,14 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
     (
         "sgd_nesterov_l1",
         |s, lr| {
-            Sgd::new(
-                s,
-                SgdConfig {
-                    lr,
-                    momentum: 0.9,
-                    nesterov: true,
-                    weight_decay: WeightDecay::L1(1e-4),
-                    ..SgdConfig::default()
-                },
-            )
+            SgdConfig {
+                lr,
+                momentum: 0.9,
+                nesterov: true,
+                weight_decay: WeightDecay::L1(1e-4),
+                ..SgdConfig::default()
+            }
+            .build(s)
         },
         0.02,
         1e-4,
@@ -64,14 +58,12 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
     (
         "adagrad",
         |s, lr| {
-            Adagrad::new(
-                s,
-                AdagradConfig {
-                    lr,
-                    lr_decay: 1e-3,
-                    ..AdagradConfig::default()
-                },
-            )
+            AdagradConfig {
+                lr,
+                lr_decay: 1e-3,
+                ..AdagradConfig::default()
+            }
+            .build(s)
         },
         0.5,
         0.05,
@@ -79,13 +71,11 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
     (
         "rmsprop",
         |s, lr| {
-            RmsProp::new(
-                s,
-                RmsPropConfig {
-                    lr,
-                    ..RmsPropConfig::default()
-                },
-            )
+            RmsPropConfig {
+                lr,
+                ..RmsPropConfig::default()
+            }
+            .build(s)
         },
         0.01,
         1e-3,
@@ -93,15 +83,13 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
     (
         "rmsprop_centered_momentum",
         |s, lr| {
-            RmsProp::new(
-                s,
-                RmsPropConfig {
-                    lr,
-                    centered: true,
-                    momentum: 0.5,
-                    ..RmsPropConfig::default()
-                },
-            )
+            RmsPropConfig {
+                lr,
+                centered: true,
+                momentum: 0.5,
+                ..RmsPropConfig::default()
+            }
+            .build(s)
         },
         0.01,
         1e-3,
@@ -109,14 +97,12 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
     (
         "adam",
         |s, lr| {
-            Adam::new(
-                s,
-                AdamConfig {
-                    lr,
-                    weight_decay: WeightDecay::L2(1e-3),
-                    ..AdamConfig::default()
-                },
-            )
+            AdamConfig {
+                lr,
+                weight_decay: WeightDecay::L2(1e-3),
+                ..AdamConfig::default()
+            }
+            .build(s)
         },
         0.05,
         0.01,
@@ -124,14 +110,12 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
     (
         "adam_amsgrad",
         |s, lr| {
-            Adam::new(
-                s,
-                AdamConfig {
-                    lr,
-                    amsgrad: true,
-                    ..AdamConfig::default()
-                },
-            )
+            AdamConfig {
+                lr,
+                amsgrad: true,
+                ..AdamConfig::default()
+            }
+            .build(s)
         },
         0.05,
         0.01,
@@ -139,13 +123,11 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
     (
         "adamw",
         |s, lr| {
-            AdamW::new(
-                s,
-                AdamWConfig {
-                    lr,
-                    ..AdamWConfig::default()
-                },
-            )
+            AdamWConfig {
+                lr,
+                ..AdamWConfig::default()
+            }
+            .build(s)
         },
         0.05,
         0.01,
@@ -153,14 +135,12 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
     (
         "adamw_schedule_decay",
         |s, lr| {
-            AdamW::new(
-                s,
-                AdamWConfig {
-                    lr,
-                    weight_decay: WeightDecay::DecoupledSchedule(1e-4),
-                    ..AdamWConfig::default()
-                },
-            )
+            AdamWConfig {
+                lr,
+                weight_decay: WeightDecay::DecoupledSchedule(1e-4),
+                ..AdamWConfig::default()
+            }
+            .build(s)
         },
         0.05,
         0.01,
@@ -168,13 +148,11 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
     (
         "nadam",
         |s, lr| {
-            NAdam::new(
-                s,
-                NAdamConfig {
-                    lr,
-                    ..NAdamConfig::default()
-                },
-            )
+            NAdamConfig {
+                lr,
+                ..NAdamConfig::default()
+            }
+            .build(s)
         },
         0.05,
         0.01,
@@ -183,14 +161,12 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
     (
         "radam",
         |s, lr| {
-            RAdam::new(
-                s,
-                RAdamConfig {
-                    lr,
-                    weight_decay: WeightDecay::Decoupled(1e-3),
-                    ..RAdamConfig::default()
-                },
-            )
+            RAdamConfig {
+                lr,
+                weight_decay: WeightDecay::Decoupled(1e-3),
+                ..RAdamConfig::default()
+            }
+            .build(s)
         },
         0.05,
         1e-3,
@@ -198,13 +174,11 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
     (
         "adamax",
         |s, lr| {
-            Adamax::new(
-                s,
-                AdamaxConfig {
-                    lr,
-                    ..AdamaxConfig::default()
-                },
-            )
+            AdamaxConfig {
+                lr,
+                ..AdamaxConfig::default()
+            }
+            .build(s)
         },
         0.05,
         0.01,
@@ -212,13 +186,11 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
     (
         "adadelta",
         |s, lr| {
-            Adadelta::new(
-                s,
-                AdadeltaConfig {
-                    lr,
-                    ..AdadeltaConfig::default()
-                },
-            )
+            AdadeltaConfig {
+                lr,
+                ..AdadeltaConfig::default()
+            }
+            .build(s)
         },
         1.0,
         1.0,
@@ -226,13 +198,11 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
     (
         "lion",
         |s, lr| {
-            Lion::new(
-                s,
-                LionConfig {
-                    lr,
-                    ..LionConfig::default()
-                },
-            )
+            LionConfig {
+                lr,
+                ..LionConfig::default()
+            }
+            .build(s)
         },
         0.01,
         1e-3,
@@ -241,14 +211,12 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
     (
         "adabelief",
         |s, lr| {
-            AdaBelief::new(
-                s,
-                AdaBeliefConfig {
-                    lr,
+            AdaBeliefConfig {
+                lr,
 
-                    ..AdaBeliefConfig::default()
-                },
-            )
+                ..AdaBeliefConfig::default()
+            }
+            .build(s)
         },
         0.05,
         0.01,
@@ -256,14 +224,12 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
     (
         "adabelief_nesterov",
         |s, lr| {
-            AdaBelief::new(
-                s,
-                AdaBeliefConfig {
-                    lr,
-                    nesterov: true,
-                    ..AdaBeliefConfig::default()
-                },
-            )
+            AdaBeliefConfig {
+                lr,
+                nesterov: true,
+                ..AdaBeliefConfig::default()
+            }
+            .build(s)
         },
         0.05,
         0.01,
@@ -271,14 +237,12 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
     (
         "yogi",
         |s, lr| {
-            Yogi::new(
-                s,
-                YogiConfig {
-                    lr,
+            YogiConfig {
+                lr,
 
-                    ..YogiConfig::default()
-                },
-            )
+                ..YogiConfig::default()
+            }
+            .build(s)
         },
         0.05,
         0.01,
@@ -286,15 +250,13 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
     (
         "optax_adam_nesterov_eps_root",
         |s, lr| {
-            OptaxAdam::new(
-                s,
-                OptaxAdamConfig {
-                    lr,
-                    nesterov: true,
-                    eps_root: 1e-8,
-                    ..OptaxAdamConfig::default()
-                },
-            )
+            OptaxAdamConfig {
+                lr,
+                nesterov: true,
+                eps_root: 1e-8,
+                ..OptaxAdamConfig::default()
+            }
+            .build(s)
         },
         0.05,
         0.01,
@@ -302,14 +264,12 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
     (
         "lamb",
         |s, lr| {
-            Lamb::new(
-                s,
-                LambConfig {
-                    lr,
-                    weight_decay: 1e-3,
-                    ..LambConfig::default()
-                },
-            )
+            LambConfig {
+                lr,
+                weight_decay: 1e-3,
+                ..LambConfig::default()
+            }
+            .build(s)
         },
         0.05,
         0.01,
@@ -317,14 +277,12 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
     (
         "lars",
         |s, lr| {
-            Lars::new(
-                s,
-                LarsConfig {
-                    lr,
-                    weight_decay: 1e-4,
-                    ..LarsConfig::default()
-                },
-            )
+            LarsConfig {
+                lr,
+                weight_decay: 1e-4,
+                ..LarsConfig::default()
+            }
+            .build(s)
         },
         1.0,
         0.5,
@@ -332,15 +290,13 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
     (
         "lars_nesterov",
         |s, lr| {
-            Lars::new(
-                s,
-                LarsConfig {
-                    lr,
-                    nesterov: true,
-                    eps: 1e-3,
-                    ..LarsConfig::default()
-                },
-            )
+            LarsConfig {
+                lr,
+                nesterov: true,
+                eps: 1e-3,
+                ..LarsConfig::default()
+            }
+            .build(s)
         },
         1.0,
         0.5,
@@ -348,14 +304,12 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
     (
         "novograd",
         |s, lr| {
-            NovoGrad::new(
-                s,
-                NovoGradConfig {
-                    lr,
-                    weight_decay: 1e-3,
-                    ..NovoGradConfig::default()
-                },
-            )
+            NovoGradConfig {
+                lr,
+                weight_decay: 1e-3,
+                ..NovoGradConfig::default()
+            }
+            .build(s)
         },
         0.05,
         0.01,
@@ -382,14 +336,12 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
     (
         "schedule_free_sgd",
         |s, lr| {
-            ScheduleFreeSgd::new(
-                s,
-                ScheduleFreeSgdConfig {
-                    lr,
-                    weight_decay: Some(1e-4),
-                    ..ScheduleFreeSgdConfig::default()
-                },
-            )
+            ScheduleFreeSgdConfig {
+                lr,
+                weight_decay: Some(1e-4),
+                ..ScheduleFreeSgdConfig::default()
+            }
+            .build(s)
         },
         0.05,
         1e-4,
@@ -397,15 +349,13 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
     (
         "schedule_free_adamw_warmup",
         |s, lr| {
-            ScheduleFreeAdamW::new(
-                s,
-                ScheduleFreeAdamWConfig {
-                    lr,
-                    warmup_steps: Some(10),
-                    weight_decay: 1e-4,
-                    ..ScheduleFreeAdamWConfig::default()
-                },
-            )
+            ScheduleFreeAdamWConfig {
+                lr,
+                warmup_steps: Some(10),
+                weight_decay: 1e-4,
+                ..ScheduleFreeAdamWConfig::default()
+            }
+            .build(s)
         },
         0.05,
         0.01,
@@ -413,15 +363,13 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
     (
         "prodigy",
         |s, lr| {
-            Prodigy::new(
-                s,
-                ProdigyConfig {
-                    lr,
-                    estim_lr0: 1e-3,
-                    weight_decay: 1e-4,
-                    ..ProdigyConfig::default()
-                },
-            )
+            ProdigyConfig {
+                lr,
+                estim_lr0: 1e-3,
+                weight_decay: 1e-4,
+                ..ProdigyConfig::default()
+            }
+            .build(s)
         },
         1.0,
         1.0,
@@ -429,16 +377,14 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
     (
         "prodigy_safeguard_beta3",
         |s, lr| {
-            Prodigy::new(
-                s,
-                ProdigyConfig {
-                    lr,
-                    estim_lr0: 1e-3,
-                    beta3: Some(0.9),
-                    safeguard_warmup: true,
-                    ..ProdigyConfig::default()
-                },
-            )
+            ProdigyConfig {
+                lr,
+                estim_lr0: 1e-3,
+                beta3: Some(0.9),
+                safeguard_warmup: true,
+                ..ProdigyConfig::default()
+            }
+            .build(s)
         },
         1.0,
         1.0,
@@ -486,13 +432,11 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
     (
         "rprop",
         |s, lr| {
-            Rprop::new(
-                s,
-                RpropConfig {
-                    lr,
-                    ..RpropConfig::default()
-                },
-            )
+            RpropConfig {
+                lr,
+                ..RpropConfig::default()
+            }
+            .build(s)
         },
         0.01,
         1e-3,
@@ -500,15 +444,13 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
     (
         "asgd",
         |s, lr| {
-            Asgd::new(
-                s,
-                AsgdConfig {
-                    lr,
-                    t0: 10.0,
-                    weight_decay: 1e-4,
-                    ..AsgdConfig::default()
-                },
-            )
+            AsgdConfig {
+                lr,
+                t0: 10.0,
+                weight_decay: 1e-4,
+                ..AsgdConfig::default()
+            }
+            .build(s)
         },
         0.05,
         1e-4,
@@ -516,14 +458,12 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
     (
         "adafactor",
         |s, lr| {
-            Adafactor::new(
-                s,
-                AdafactorConfig {
-                    lr,
-                    weight_decay: 1e-3,
-                    ..AdafactorConfig::default()
-                },
-            )
+            AdafactorConfig {
+                lr,
+                weight_decay: 1e-3,
+                ..AdafactorConfig::default()
+            }
+            .build(s)
         },
         0.05,
         0.01,
@@ -532,13 +472,11 @@ const OPTIMIZERS_UNDER_TEST: &[(&str, Build, f64, f64)] = &[
     (
         "muon",
         |s, lr| {
-            Muon::new(
-                s,
-                MuonConfig {
-                    lr,
-                    ..MuonConfig::default()
-                },
-            )
+            MuonConfig {
+                lr,
+                ..MuonConfig::default()
+            }
+            .build(s)
         },
         0.02,
         0.005,
@@ -758,7 +696,7 @@ fn sophia_keeps_the_contract_when_fed_its_hessian() {
             ..SophiaConfig::default()
         };
         let mut store = store_at(&problem.start);
-        let mut opt = Sophia::new(&store, cfg.clone()).unwrap();
+        let mut opt = cfg.clone().build(&store).unwrap();
         let path = fed_run(&cfg, &mut opt, &mut store, problem, problem.n_steps);
         let (start, end) = (
             (problem.loss)(&problem.start),
@@ -774,14 +712,14 @@ fn sophia_keeps_the_contract_when_fed_its_hessian() {
 
         // Resume mid-run: the feed is the loop's, the state the optimizer's.
         let mut store = store_at(&problem.start);
-        let mut opt = Sophia::new(&store, cfg.clone()).unwrap();
+        let mut opt = cfg.clone().build(&store).unwrap();
         let x7 = fed_run(&cfg, &mut opt, &mut store, problem, 7)
             .pop()
             .unwrap();
         let saved = serde_json::to_string(&opt.state()).unwrap();
         let uninterrupted = fed_run(&cfg, &mut opt, &mut store, problem, 9);
         let mut resumed_store = store_at(&x7);
-        let mut resumed = Sophia::new(&resumed_store, cfg.clone()).unwrap();
+        let mut resumed = cfg.clone().build(&resumed_store).unwrap();
         resumed
             .load_state(&serde_json::from_str(&saved).unwrap())
             .unwrap();
@@ -791,7 +729,7 @@ fn sophia_keeps_the_contract_when_fed_its_hessian() {
     // Zero gradients (and a zero Hessian): no movement beyond the decay.
     let cfg = SophiaConfig::default();
     let mut store = store_at(&[1.0, -0.5]);
-    let mut opt = Sophia::new(&store, cfg.clone()).unwrap();
+    let mut opt = cfg.clone().build(&store).unwrap();
     for _ in 0..10 {
         cfg.hessian.provide(vec![vec![0.0, 0.0]]);
         opt.step(&mut store).unwrap();

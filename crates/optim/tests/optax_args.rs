@@ -32,53 +32,43 @@ fn out_of_range_arguments_are_typed_errors_naming_them() {
     let cases: Vec<(&str, Result<Optimizer<f64>>)> = vec![
         (
             "b1",
-            Lamb::new(
-                &s,
-                LambConfig {
-                    b1: 1.0,
-                    ..LambConfig::default()
-                },
-            ),
+            LambConfig {
+                b1: 1.0,
+                ..LambConfig::default()
+            }
+            .build(&s),
         ),
         (
             "weight_decay",
-            Lars::new(
-                &s,
-                LarsConfig {
-                    weight_decay: -1.0,
-                    ..LarsConfig::default()
-                },
-            ),
+            LarsConfig {
+                weight_decay: -1.0,
+                ..LarsConfig::default()
+            }
+            .build(&s),
         ),
         (
             "eps",
-            AdaBelief::new(
-                &s,
-                AdaBeliefConfig {
-                    eps: f64::NAN,
-                    ..AdaBeliefConfig::default()
-                },
-            ),
+            AdaBeliefConfig {
+                eps: f64::NAN,
+                ..AdaBeliefConfig::default()
+            }
+            .build(&s),
         ),
         (
             "b2",
-            Yogi::new(
-                &s,
-                YogiConfig {
-                    b2: 1.5,
-                    ..YogiConfig::default()
-                },
-            ),
+            YogiConfig {
+                b2: 1.5,
+                ..YogiConfig::default()
+            }
+            .build(&s),
         ),
         (
             "eps_root",
-            NovoGrad::new(
-                &s,
-                NovoGradConfig {
-                    eps_root: -1e-8,
-                    ..NovoGradConfig::default()
-                },
-            ),
+            NovoGradConfig {
+                eps_root: -1e-8,
+                ..NovoGradConfig::default()
+            }
+            .build(&s),
         ),
         (
             "sync_period",
@@ -97,63 +87,51 @@ fn out_of_range_arguments_are_typed_errors_naming_them() {
         ),
         (
             "warmup_steps",
-            ScheduleFreeSgd::new(
-                &s,
-                ScheduleFreeSgdConfig {
-                    warmup_steps: Some(0),
-                    ..Default::default()
-                },
-            ),
+            ScheduleFreeSgdConfig {
+                warmup_steps: Some(0),
+                ..Default::default()
+            }
+            .build(&s),
         ),
         (
             "b1",
-            ScheduleFreeAdamW::new(
-                &s,
-                ScheduleFreeAdamWConfig {
-                    b1: 0.0,
-                    ..Default::default()
-                },
-            ),
+            ScheduleFreeAdamWConfig {
+                b1: 0.0,
+                ..Default::default()
+            }
+            .build(&s),
         ),
         (
             "estim_lr0",
-            Prodigy::new(
-                &s,
-                ProdigyConfig {
-                    estim_lr0: 0.0,
-                    ..Default::default()
-                },
-            ),
+            ProdigyConfig {
+                estim_lr0: 0.0,
+                ..Default::default()
+            }
+            .build(&s),
         ),
         (
             "beta3",
-            Prodigy::new(
-                &s,
-                ProdigyConfig {
-                    beta3: Some(1.0),
-                    ..Default::default()
-                },
-            ),
+            ProdigyConfig {
+                beta3: Some(1.0),
+                ..Default::default()
+            }
+            .build(&s),
         ),
         (
             "update_interval",
-            Sophia::new(
-                &s,
-                SophiaConfig {
-                    update_interval: 0,
-                    ..Default::default()
-                },
-            ),
+            SophiaConfig {
+                update_interval: 0,
+                ..Default::default()
+            }
+            .build(&s),
         ),
         (
             "clip_threshold",
-            Sophia::new(
-                &s,
-                SophiaConfig {
-                    clip_threshold: Some(0.0),
-                    ..Default::default()
-                },
-            ),
+            SophiaConfig {
+                clip_threshold: Some(0.0),
+                ..Default::default()
+            }
+            .build(&s),
         ),
     ];
     for (want, got) in cases {
@@ -169,7 +147,7 @@ fn a_sophia_step_without_its_estimate_keeps_the_average_and_counts_a_miss() {
         update_interval: 2,
         ..SophiaConfig::default()
     };
-    let mut opt = Sophia::new(&s, cfg.clone()).unwrap();
+    let mut opt = cfg.clone().build(&s).unwrap();
     let nu = |opt: &Optimizer<f64>| opt.state().groups[0].state["stages"][0]["nu"].clone();
     let misses =
         |opt: &Optimizer<f64>| opt.state().groups[0].state["stages"][0]["hessian_misses"].as_u64();
@@ -215,7 +193,7 @@ fn sophia_steps_the_same_on_any_thread_count() {
             update_interval: 2,
             ..SophiaConfig::default()
         };
-        let mut opt = Sophia::new(&s, cfg.clone()).unwrap();
+        let mut opt = cfg.clone().build(&s).unwrap();
         opt.set_parallelism(Parallelism {
             threads,
             min_elems_per_thread: 1,

@@ -19,9 +19,8 @@ use descent_nn::{
 };
 use descent_optim::transform::NormType;
 use descent_optim::{
-    Adadelta, AdadeltaConfig, Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Adamax,
-    AdamaxConfig, Lion, LionConfig, NAdam, NAdamConfig, Optimizer, RAdam, RAdamConfig, RmsProp,
-    RmsPropConfig, Sgd, SgdConfig, WeightDecay,
+    AdadeltaConfig, AdagradConfig, AdamConfig, AdamWConfig, AdamaxConfig, LionConfig, NAdamConfig,
+    Optimizer, RAdamConfig, RmsPropConfig, SgdConfig, WeightDecay,
 };
 use descent_regularize::{EarlyStoppingConfig, L1, L2};
 use descent_schedule::{CosineAnnealingLr, StepLr, WarmupCosine};
@@ -103,94 +102,74 @@ pub fn optimizer(
     };
     let p = &state.params;
     let sgd = |momentum: f64, nesterov: bool| {
-        Sgd::new(
-            p,
-            SgdConfig {
-                lr,
-                momentum,
-                nesterov,
-                weight_decay: wd,
-                ..SgdConfig::default()
-            },
-        )
+        SgdConfig {
+            lr,
+            momentum,
+            nesterov,
+            weight_decay: wd,
+            ..SgdConfig::default()
+        }
+        .build(p)
     };
     let mut opt = match o.kind {
         OptimKind::Gd | OptimKind::Sgd => sgd(0.0, false)?,
         OptimKind::Momentum => sgd(o.momentum, false)?,
         OptimKind::Nesterov => sgd(o.momentum, true)?,
-        OptimKind::Adagrad => Adagrad::new(
-            p,
-            AdagradConfig {
-                lr,
-                weight_decay: wd,
-                ..AdagradConfig::default()
-            },
-        )?,
-        OptimKind::Rmsprop => RmsProp::new(
-            p,
-            RmsPropConfig {
-                lr,
-                momentum: o.momentum,
-                weight_decay: wd,
-                ..RmsPropConfig::default()
-            },
-        )?,
-        OptimKind::Adam => Adam::new(
-            p,
-            AdamConfig {
-                lr,
-                weight_decay: wd,
-                ..AdamConfig::default()
-            },
-        )?,
-        OptimKind::Adamw => AdamW::new(
-            p,
-            AdamWConfig {
-                lr,
-                weight_decay: wd,
-                ..AdamWConfig::default()
-            },
-        )?,
-        OptimKind::Nadam => NAdam::new(
-            p,
-            NAdamConfig {
-                lr,
-                weight_decay: wd,
-                ..NAdamConfig::default()
-            },
-        )?,
-        OptimKind::Radam => RAdam::new(
-            p,
-            RAdamConfig {
-                lr,
-                weight_decay: wd,
-                ..RAdamConfig::default()
-            },
-        )?,
-        OptimKind::Adamax => Adamax::new(
-            p,
-            AdamaxConfig {
-                lr,
-                weight_decay: wd,
-                ..AdamaxConfig::default()
-            },
-        )?,
-        OptimKind::Adadelta => Adadelta::new(
-            p,
-            AdadeltaConfig {
-                lr,
-                weight_decay: wd,
-                ..AdadeltaConfig::default()
-            },
-        )?,
-        OptimKind::Lion => Lion::new(
-            p,
-            LionConfig {
-                lr,
-                weight_decay: wd,
-                ..LionConfig::default()
-            },
-        )?,
+        OptimKind::Adagrad => AdagradConfig {
+            lr,
+            weight_decay: wd,
+            ..AdagradConfig::default()
+        }
+        .build(p)?,
+        OptimKind::Rmsprop => RmsPropConfig {
+            lr,
+            momentum: o.momentum,
+            weight_decay: wd,
+            ..RmsPropConfig::default()
+        }
+        .build(p)?,
+        OptimKind::Adam => AdamConfig {
+            lr,
+            weight_decay: wd,
+            ..AdamConfig::default()
+        }
+        .build(p)?,
+        OptimKind::Adamw => AdamWConfig {
+            lr,
+            weight_decay: wd,
+            ..AdamWConfig::default()
+        }
+        .build(p)?,
+        OptimKind::Nadam => NAdamConfig {
+            lr,
+            weight_decay: wd,
+            ..NAdamConfig::default()
+        }
+        .build(p)?,
+        OptimKind::Radam => RAdamConfig {
+            lr,
+            weight_decay: wd,
+            ..RAdamConfig::default()
+        }
+        .build(p)?,
+        OptimKind::Adamax => AdamaxConfig {
+            lr,
+            weight_decay: wd,
+            ..AdamaxConfig::default()
+        }
+        .build(p)?,
+        OptimKind::Adadelta => AdadeltaConfig {
+            lr,
+            weight_decay: wd,
+            ..AdadeltaConfig::default()
+        }
+        .build(p)?,
+        OptimKind::Lion => LionConfig {
+            lr,
+            weight_decay: wd,
+            ..LionConfig::default()
+        }
+        .build(p)?,
     };
     let spe = steps_per_epoch.max(1);
     match o.schedule {

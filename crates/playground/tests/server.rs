@@ -3,7 +3,7 @@
 
 use descent_data::Dataset;
 use descent_nn::{Builder, Linear, LinearConfig, ModelState, Relu, Sequential};
-use descent_optim::{Adam, AdamConfig};
+use descent_optim::AdamConfig;
 use descent_playground::config::DataConfig;
 use descent_playground::data::generate;
 use descent_playground::server::router;
@@ -385,13 +385,11 @@ fn the_streamed_loss_is_the_trainers() {
             .add(&mut b, |b| Linear::new(b, LinearConfig::new(8, 2)))
             .unwrap();
     }
-    let opt = Adam::new(
-        &state.params,
-        AdamConfig {
-            lr: 0.01,
-            ..AdamConfig::default()
-        },
-    )
+    let opt = AdamConfig {
+        lr: 0.01,
+        ..AdamConfig::default()
+    }
+    .build(&state.params)
     .unwrap();
     let config = TrainConfig {
         epochs: 3,

@@ -144,7 +144,7 @@ struct GoodState<S: Scalar, B> {
 ///
 /// let mut store = ParamStore::<f64>::new();
 /// let w = store.register("w", Tags::WEIGHT, DMatrix::from_element(1, 1, 1.0))?;
-/// let mut opt = Sgd::new(&store, SgdConfig { lr: 0.1, ..Default::default() })?;
+/// let mut opt = SgdConfig { lr: 0.1, ..Default::default() }.build(&store)?;
 /// let config = GuardConfig { min_history: 3, snapshot_every: 2, ..Default::default() };
 /// let mut guard = InstabilityGuard::<f64>::new(config, &mut opt)?;
 /// let mut batch = 0;
@@ -191,7 +191,7 @@ impl<S: Scalar, B: Clone> InstabilityGuard<S, B, f64> {
     ///
     /// let mut store = ParamStore::<f32>::new();
     /// store.register("w", Tags::WEIGHT, nalgebra::DMatrix::zeros(2, 2))?;
-    /// let mut opt = Sgd::new(&store, SgdConfig::default())?;
+    /// let mut opt = SgdConfig::default().build(&store)?;
     /// let guard = InstabilityGuard::<f32>::new(GuardConfig::default(), &mut opt)?;
     /// assert!(guard.events().is_empty());
     /// let bad = GuardConfig { lr_factor: 1.5, ..Default::default() };
@@ -219,7 +219,7 @@ impl<S: Scalar, B: Clone, L: Schedule + Clone + Send + Sync + 'static> Instabili
     ///
     /// let mut store = ParamStore::<f64>::new();
     /// store.register("w", Tags::WEIGHT, nalgebra::DMatrix::zeros(1, 1))?;
-    /// let mut opt = Sgd::new(&store, SgdConfig { lr: 0.1, ..Default::default() })?;
+    /// let mut opt = SgdConfig { lr: 0.1, ..Default::default() }.build(&store)?;
     /// // A multiplier of our own: halve every 1000 steps; the guard lowers it further.
     /// let halving = |step: u64| 0.5f64.powi((step / 1000) as i32);
     /// let guard = InstabilityGuard::<f64, (), _>::with_schedule(

@@ -69,6 +69,233 @@ where
         .map_err(|e| e.to_string())
 }
 
+/// Builds one optimizer from a store, its `hyper` and the Hessian feed.
+type Builder<S> = fn(&ParamStore<S>, &Hyper, &HessianFeed) -> Result<Optimizer<S>, String>;
+
+/// One optax function descent builds: its name, the arguments that must be
+/// null (callables and dtypes descent cannot honour), and the builder that
+/// reads the rest of its `hyper`.
+struct Entry<S: Scalar> {
+    name: &'static str,
+    nulls: &'static [&'static str],
+    build: Builder<S>,
+}
+
+/// Every optax function [`optimizer`] builds, in the order of [`NAMES`].
+fn table<S: Scalar>() -> [Entry<S>; 10] {
+    [
+        Entry {
+            name: "lamb",
+            nulls: &["mask"],
+            build: |store, h, _| {
+                let m = moments(h)?;
+                go(
+                    store,
+                    LambConfig {
+                        lr: m.lr,
+                        b1: m.b1,
+                        b2: m.b2,
+                        eps: m.eps,
+                        eps_root: h.f64("eps_root")?,
+                        weight_decay: h.f64("weight_decay")?,
+                        mask: Selector::All,
+                    },
+                )
+            },
+        },
+        Entry {
+            name: "lars",
+            nulls: &[],
+            build: |store, h, _| {
+                go(
+                    store,
+                    LarsConfig {
+                        lr: h.f64("learning_rate")?,
+                        weight_decay: h.f64("weight_decay")?,
+                        weight_decay_mask: mask(h, "weight_decay_mask")?,
+                        trust_coefficient: h.f64("trust_coefficient")?,
+                        eps: h.f64("eps")?,
+                        trust_ratio_mask: mask(h, "trust_ratio_mask")?,
+                        momentum: h.f64("momentum")?,
+                        nesterov: h.bool("nesterov")?,
+                    },
+                )
+            },
+        },
+        Entry {
+            name: "adabelief",
+            nulls: &[],
+            build: |store, h, _| {
+                let m = moments(h)?;
+                go(
+                    store,
+                    AdaBeliefConfig {
+                        lr: m.lr,
+                        b1: m.b1,
+                        b2: m.b2,
+                        eps: m.eps,
+                        eps_root: h.f64("eps_root")?,
+                        nesterov: h.bool("nesterov")?,
+                    },
+                )
+            },
+        },
+        Entry {
+            name: "yogi",
+            nulls: &[],
+            build: |store, h, _| {
+                let m = moments(h)?;
+                go(
+                    store,
+                    YogiConfig {
+                        lr: m.lr,
+                        b1: m.b1,
+                        b2: m.b2,
+                        eps: m.eps,
+                    },
+                )
+            },
+        },
+        Entry {
+            name: "novograd",
+            nulls: &[],
+            build: |store, h, _| {
+                let m = moments(h)?;
+                go(
+                    store,
+                    NovoGradConfig {
+                        lr: m.lr,
+                        b1: m.b1,
+                        b2: m.b2,
+                        eps: m.eps,
+                        eps_root: h.f64("eps_root")?,
+                        weight_decay: h.f64("weight_decay")?,
+                    },
+                )
+            },
+        },
+        Entry {
+            name: "lookahead",
+            nulls: &[],
+            build: |store, h, _| {
+                let fast = Hyper::named(h.get("fast_optimizer")?, "fast_optimizer")?;
+                let name = fast.str("optimizer")?;
+                if name != "adam" {
+                    return Err(format!("unsupported lookahead fast optimizer `{name}`"));
+                }
+                let cfg = Hyper::read(fast.get("hyper")?, adam)?;
+                fast.finish()?;
+                go(
+                    store,
+                    LookaheadConfig {
+                        fast: cfg,
+                        sync_period: h.u64("sync_period")?,
+                        slow_step_size: h.f64("slow_step_size")?,
+                        reset_state: h.bool("reset_state")?,
+                    },
+                )
+            },
+        },
+        Entry {
+            name: "schedule_free_adamw",
+            nulls: &["state_dtype"],
+            build: |store, h, _| {
+                let m = moments(h)?;
+                go(
+                    store,
+                    ScheduleFreeAdamWConfig {
+                        lr: m.lr,
+                        warmup_steps: h.opt_u64("warmup_steps")?,
+                        b1: m.b1,
+                        b2: m.b2,
+                        eps: m.eps,
+                        weight_decay: h.f64("weight_decay")?,
+                        weight_lr_power: h.f64("weight_lr_power")?,
+                    },
+                )
+            },
+        },
+        Entry {
+            name: "schedule_free_sgd",
+            nulls: &["state_dtype"],
+            build: |store, h, _| {
+                go(
+                    store,
+                    ScheduleFreeSgdConfig {
+                        lr: h.f64("learning_rate")?,
+                        warmup_steps: h.opt_u64("warmup_steps")?,
+                        b1: h.f64("b1")?,
+                        weight_decay: h.opt_f64("weight_decay")?,
+                        weight_lr_power: h.f64("weight_lr_power")?,
+                    },
+                )
+            },
+        },
+        Entry {
+            name: "prodigy",
+            nulls: &[],
+            build: |store, h, _| {
+                go(
+                    store,
+                    ProdigyConfig {
+                        lr: h.f64("learning_rate")?,
+                        betas: h.pair_f64("betas")?,
+                        beta3: h.opt_f64("beta3")?,
+                        eps: h.f64("eps")?,
+                        estim_lr0: h.f64("estim_lr0")?,
+                        estim_lr_coef: h.f64("estim_lr_coef")?,
+                        weight_decay: h.f64("weight_decay")?,
+                        safeguard_warmup: h.bool("safeguard_warmup")?,
+                    },
+                )
+            },
+        },
+        Entry {
+            name: "sophia",
+            nulls: &["weight_decay_mask", "hessian_diagonal_fn", "mu_dtype"],
+            build: |store, h, hessian| {
+                h.expect("verbose", false)?;
+                // Only read when `verbose` (false here) prints the win rate.
+                h.u64("print_win_rate_every_n_steps")?;
+                let m = moments(h)?;
+                go(
+                    store,
+                    SophiaConfig {
+                        lr: m.lr,
+                        b1: m.b1,
+                        b2: m.b2,
+                        eps: m.eps,
+                        weight_decay: h.f64("weight_decay")?,
+                        weight_decay_mask: Selector::All,
+                        gamma: h.f64("gamma")?,
+                        clip_threshold: h.opt_f64("clip_threshold")?,
+                        update_interval: h.u64("update_interval")?,
+                        hessian: hessian.clone(),
+                    },
+                )
+            },
+        },
+    ]
+}
+
+/// optax's `learning_rate`, `b1`, `b2` and `eps`, the four arguments the
+/// Adam-like optimizers share.
+struct Moments {
+    lr: f64,
+    b1: f64,
+    b2: f64,
+    eps: f64,
+}
+
+fn moments(h: &Hyper) -> Result<Moments, String> {
+    Ok(Moments {
+        lr: h.f64("learning_rate")?,
+        b1: h.f64("b1")?,
+        b2: h.f64("b2")?,
+        eps: h.f64("eps")?,
+    })
+}
+
 /// optax's boolean mask for a single-leaf parameter: true selects it.
 fn mask(h: &Hyper, key: &str) -> Result<Selector, String> {
     Ok(if h.bool(key)? {
@@ -81,11 +308,12 @@ fn mask(h: &Hyper, key: &str) -> Result<Selector, String> {
 /// optax's `adam` arguments.
 fn adam(h: &Hyper) -> Result<OptaxAdamConfig, String> {
     h.null("mu_dtype")?;
+    let m = moments(h)?;
     Ok(OptaxAdamConfig {
-        lr: h.f64("learning_rate")?,
-        b1: h.f64("b1")?,
-        b2: h.f64("b2")?,
-        eps: h.f64("eps")?,
+        lr: m.lr,
+        b1: m.b1,
+        b2: m.b2,
+        eps: m.eps,
         eps_root: h.f64("eps_root")?,
         nesterov: h.bool("nesterov")?,
     })
@@ -97,148 +325,24 @@ fn build<S: Scalar>(
     h: &Hyper,
     hessian: &HessianFeed,
 ) -> Result<Optimizer<S>, String> {
-    match name {
-        "lamb" => {
-            h.null("mask")?;
-            go(
-                store,
-                LambConfig {
-                    lr: h.f64("learning_rate")?,
-                    b1: h.f64("b1")?,
-                    b2: h.f64("b2")?,
-                    eps: h.f64("eps")?,
-                    eps_root: h.f64("eps_root")?,
-                    weight_decay: h.f64("weight_decay")?,
-                    mask: Selector::All,
-                },
-            )
-        }
-        "lars" => go(
-            store,
-            LarsConfig {
-                lr: h.f64("learning_rate")?,
-                weight_decay: h.f64("weight_decay")?,
-                weight_decay_mask: mask(h, "weight_decay_mask")?,
-                trust_coefficient: h.f64("trust_coefficient")?,
-                eps: h.f64("eps")?,
-                trust_ratio_mask: mask(h, "trust_ratio_mask")?,
-                momentum: h.f64("momentum")?,
-                nesterov: h.bool("nesterov")?,
-            },
-        ),
-        "adabelief" => go(
-            store,
-            AdaBeliefConfig {
-                lr: h.f64("learning_rate")?,
-                b1: h.f64("b1")?,
-                b2: h.f64("b2")?,
-                eps: h.f64("eps")?,
-                eps_root: h.f64("eps_root")?,
-                nesterov: h.bool("nesterov")?,
-            },
-        ),
-        "yogi" => go(
-            store,
-            YogiConfig {
-                lr: h.f64("learning_rate")?,
-                b1: h.f64("b1")?,
-                b2: h.f64("b2")?,
-                eps: h.f64("eps")?,
-            },
-        ),
-        "novograd" => go(
-            store,
-            NovoGradConfig {
-                lr: h.f64("learning_rate")?,
-                b1: h.f64("b1")?,
-                b2: h.f64("b2")?,
-                eps: h.f64("eps")?,
-                eps_root: h.f64("eps_root")?,
-                weight_decay: h.f64("weight_decay")?,
-            },
-        ),
-        "lookahead" => {
-            let fast = Hyper::named(h.get("fast_optimizer")?, "fast_optimizer")?;
-            let name = fast.str("optimizer")?;
-            if name != "adam" {
-                return Err(format!("unsupported lookahead fast optimizer `{name}`"));
-            }
-            let cfg = Hyper::read(fast.get("hyper")?, adam)?;
-            fast.finish()?;
-            go(
-                store,
-                LookaheadConfig {
-                    fast: cfg,
-                    sync_period: h.u64("sync_period")?,
-                    slow_step_size: h.f64("slow_step_size")?,
-                    reset_state: h.bool("reset_state")?,
-                },
-            )
-        }
-        "schedule_free_sgd" => {
-            h.null("state_dtype")?;
-            go(
-                store,
-                ScheduleFreeSgdConfig {
-                    lr: h.f64("learning_rate")?,
-                    warmup_steps: h.opt_u64("warmup_steps")?,
-                    b1: h.f64("b1")?,
-                    weight_decay: h.opt_f64("weight_decay")?,
-                    weight_lr_power: h.f64("weight_lr_power")?,
-                },
-            )
-        }
-        "schedule_free_adamw" => {
-            h.null("state_dtype")?;
-            go(
-                store,
-                ScheduleFreeAdamWConfig {
-                    lr: h.f64("learning_rate")?,
-                    warmup_steps: h.opt_u64("warmup_steps")?,
-                    b1: h.f64("b1")?,
-                    b2: h.f64("b2")?,
-                    eps: h.f64("eps")?,
-                    weight_decay: h.f64("weight_decay")?,
-                    weight_lr_power: h.f64("weight_lr_power")?,
-                },
-            )
-        }
-        "prodigy" => go(
-            store,
-            ProdigyConfig {
-                lr: h.f64("learning_rate")?,
-                betas: h.pair_f64("betas")?,
-                beta3: h.opt_f64("beta3")?,
-                eps: h.f64("eps")?,
-                estim_lr0: h.f64("estim_lr0")?,
-                estim_lr_coef: h.f64("estim_lr_coef")?,
-                weight_decay: h.f64("weight_decay")?,
-                safeguard_warmup: h.bool("safeguard_warmup")?,
-            },
-        ),
-        "sophia" => {
-            h.null("weight_decay_mask")?;
-            h.null("hessian_diagonal_fn")?;
-            h.null("mu_dtype")?;
-            h.expect("verbose", false)?;
-            // Only read when `verbose` (false here) prints the win rate.
-            h.u64("print_win_rate_every_n_steps")?;
-            go(
-                store,
-                SophiaConfig {
-                    lr: h.f64("learning_rate")?,
-                    b1: h.f64("b1")?,
-                    b2: h.f64("b2")?,
-                    eps: h.f64("eps")?,
-                    weight_decay: h.f64("weight_decay")?,
-                    weight_decay_mask: Selector::All,
-                    gamma: h.f64("gamma")?,
-                    clip_threshold: h.opt_f64("clip_threshold")?,
-                    update_interval: h.u64("update_interval")?,
-                    hessian: hessian.clone(),
-                },
-            )
-        }
-        other => Err(format!("unsupported optax optimizer `{other}`")),
+    let table = table::<S>();
+    let entry = table
+        .iter()
+        .find(|e| e.name == name)
+        .ok_or_else(|| format!("unsupported optax optimizer `{name}`"))?;
+    for key in entry.nulls {
+        h.null(key)?;
+    }
+    (entry.build)(store, h, hessian)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_builds_exactly_the_listed_names_in_order() {
+        let names: Vec<&str> = table::<f64>().iter().map(|e| e.name).collect();
+        assert_eq!(names, NAMES);
     }
 }

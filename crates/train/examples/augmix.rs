@@ -26,7 +26,7 @@ use descent_data::{Dataset, ShapesConfig, make_shapes};
 use descent_nn::{
     Builder, Ctx, Flatten, Linear, LinearConfig, Mode, ModelState, Module, Relu, Sequential,
 };
-use descent_optim::{Adam, AdamConfig};
+use descent_optim::AdamConfig;
 use descent_train::seed::{self, Purpose};
 use descent_train::{Augmentation, input};
 use rand::seq::SliceRandom;
@@ -58,13 +58,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .push(Relu)
             .add(&mut b, |b| Linear::new(b, LinearConfig::new(64, 4)))?;
     }
-    let mut opt = Adam::new(
-        &state.params,
-        AdamConfig {
-            lr: 1e-3,
-            ..AdamConfig::default()
-        },
-    )?;
+    let mut opt = AdamConfig {
+        lr: 1e-3,
+        ..AdamConfig::default()
+    }
+    .build(&state.params)?;
     // torchvision's AugMix defaults: severity 3, width 3, depth 1–3, α = 1.
     let mut augmix = Augmentation::new(AugMix::new(AugMixConfig::default())?);
     let aug_seed = seed::derive(run_seed, Purpose::Augment);

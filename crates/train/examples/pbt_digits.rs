@@ -16,7 +16,7 @@ use descent_core::Direction;
 use descent_data::{Dataset, InMemory, digits};
 use descent_hpo::{Distribution, Mutation, Pbt, PbtConfig};
 use descent_nn::{Builder, Linear, LinearConfig, ModelState, Relu, Sequential};
-use descent_optim::{Sgd, SgdConfig};
+use descent_optim::SgdConfig;
 use descent_train::pbt::{PbtScore, TrainerMember};
 use descent_train::{Loss, Progress, TrainConfig, Trainer, seed};
 
@@ -37,14 +37,12 @@ fn trainer(member_seed: u64) -> Result<Trainer<f32, Sequential<f32>>> {
         .add(&mut b, |b| Linear::new(b, LinearConfig::new(64, 64)))?
         .push(Relu)
         .add(&mut b, |b| Linear::new(b, LinearConfig::new(64, 10)))?;
-    let opt = Sgd::new(
-        &state.params,
-        SgdConfig {
-            lr: 0.1,
-            momentum: 0.9,
-            ..Default::default()
-        },
-    )?;
+    let opt = SgdConfig {
+        lr: 0.1,
+        momentum: 0.9,
+        ..Default::default()
+    }
+    .build(&state.params)?;
     let config = TrainConfig {
         epochs: 1000,
         batch_size: 32,

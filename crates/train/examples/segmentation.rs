@@ -16,7 +16,7 @@ use descent_augment::image::{
 use descent_core::ImageShape;
 use descent_data::InMemory;
 use descent_nn::{Builder, Conv2d, Conv2dConfig, ModelState, Relu, Sequential};
-use descent_optim::{AdamW, AdamWConfig};
+use descent_optim::AdamWConfig;
 use descent_train::{Augmentation, Data, Loss, TrainConfig, Trainer, seed};
 use nalgebra::DMatrix;
 use rand::{RngExt, SeedableRng};
@@ -114,13 +114,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Box::new(VerticalFlip::new(0.5)?),
         ]))
     };
-    let opt = AdamW::new(
-        &state.params,
-        AdamWConfig {
-            lr: 1e-2,
-            ..AdamWConfig::default()
-        },
-    )?;
+    let opt = AdamWConfig {
+        lr: 1e-2,
+        ..AdamWConfig::default()
+    }
+    .build(&state.params)?;
     let config = TrainConfig {
         epochs: 12,
         batch_size: 16,

@@ -10,7 +10,7 @@
 use crate::{Callback, Control, Data, Error, Result, Trainer};
 use descent_core::Scalar;
 use descent_data::Dataset;
-use descent_hpo::{Config, ParamValue};
+use descent_hpo::{ParamValue, ParamValues};
 use descent_nn::Module;
 use descent_optim::transform::Hyper;
 use std::sync::Arc;
@@ -84,7 +84,7 @@ impl<'a, S: Scalar, M: Module<S>, D: Dataset<S>> TrainerMember<'a, S, M, D> {
     ///     let mut state = ModelState::new();
     ///     let mut rng = seed::rng(i as u64, seed::Purpose::Init);
     ///     let model = Linear::new(&mut Builder::new(&mut state, &mut rng), LinearConfig::new(64, 10))?;
-    ///     let opt = Sgd::new(&state.params, SgdConfig { lr: 0.1, ..Default::default() })?;
+    ///     let opt = SgdConfig { lr: 0.1, ..Default::default() }.build(&state.params)?;
     ///     let config = TrainConfig { epochs: 100, progress: Progress::Quiet, ..Default::default() };
     ///     let trainer = Trainer::new(model, state, opt, Loss::cross_entropy(), config)?;
     ///     Ok(TrainerMember::new(trainer, &train, &val, PbtScore::Loss))
@@ -122,7 +122,7 @@ impl<'a, S: Scalar, M: Module<S>, D: Dataset<S>> TrainerMember<'a, S, M, D> {
     }
 
     /// Sets the optimizer hyperparameters in `hyperparams` on every group.
-    fn apply(&mut self, hyperparams: &Config) -> Result<()> {
+    fn apply(&mut self, hyperparams: &ParamValues) -> Result<()> {
         let opt = self.trainer.optimizer_mut();
         for (name, value) in hyperparams.iter() {
             let key: Hyper = name.parse()?;
@@ -162,7 +162,7 @@ impl<S: Scalar, M: Module<S>, D: Dataset<S>> descent_hpo::Member for TrainerMemb
     type Checkpoint = Vec<u8>;
     type Error = Error;
 
-    fn set_hyperparams(&mut self, hyperparams: &Config) -> Result<()> {
+    fn set_hyperparams(&mut self, hyperparams: &ParamValues) -> Result<()> {
         self.apply(hyperparams)
     }
 

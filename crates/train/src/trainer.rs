@@ -281,7 +281,7 @@ impl<'a, S: Scalar> Data<'a, S> {
 ///         .push(Relu)
 ///         .add(&mut b, |b| Linear::new(b, LinearConfig::new(32, 10)))?;
 /// }
-/// let opt = Adam::new(&state.params, AdamConfig { lr: 1e-2, ..Default::default() })?;
+/// let opt = AdamConfig { lr: 1e-2, ..Default::default() }.build(&state.params)?;
 /// let config = TrainConfig { epochs: 2, batch_size: 64, progress: Progress::Quiet, ..Default::default() };
 /// let mut trainer = Trainer::new(model, state, opt, Loss::cross_entropy(), config)?;
 /// let history = trainer.fit(Data::train(&data))?;

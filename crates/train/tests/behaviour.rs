@@ -12,7 +12,7 @@ use descent_nn::{
     Builder, Conv2d, Conv2dConfig, Flatten, Linear, LinearConfig, MaxPool2d, MaxPool2dConfig,
     ModelState, Relu, Sequential,
 };
-use descent_optim::{Sgd, SgdConfig};
+use descent_optim::SgdConfig;
 use descent_regularize::{EarlyStoppingConfig, GuardConfig, L2};
 use descent_train::lr_find::LrFindConfig;
 use descent_train::{
@@ -24,14 +24,12 @@ use support::*;
 
 fn sgd_trainer<S: Scalar>(config: TrainConfig, lr: f64) -> Trainer<S, Sequential<S>> {
     let (model, state) = mlp::<S>(3, 16, false);
-    let opt = Sgd::new(
-        &state.params,
-        SgdConfig {
-            lr,
-            momentum: 0.9,
-            ..SgdConfig::default()
-        },
-    )
+    let opt = SgdConfig {
+        lr,
+        momentum: 0.9,
+        ..SgdConfig::default()
+    }
+    .build(&state.params)
     .unwrap();
     Trainer::new(model, state, opt, Loss::cross_entropy(), config).unwrap()
 }
@@ -316,13 +314,11 @@ fn a_cnn_learns_through_augmentation_and_mixup_and_resumes_exactly() {
     let test = data.select(&(500..600).collect::<Vec<_>>()).unwrap();
     let make = || {
         let (model, state) = small_cnn(1);
-        let opt = descent_optim::Adam::new(
-            &state.params,
-            descent_optim::AdamConfig {
-                lr: 3e-3,
-                ..Default::default()
-            },
-        )
+        let opt = descent_optim::AdamConfig {
+            lr: 3e-3,
+            ..Default::default()
+        }
+        .build(&state.params)
         .unwrap();
         let ops = Compose::new(vec![
             Box::new(RandomCrop::new(1, PadMode::Constant(0.0)).unwrap()),
@@ -402,13 +398,11 @@ fn the_range_test_finds_a_stable_rate_on_a_quadratic_and_changes_nothing() {
             })
             .unwrap();
     }
-    let opt = Sgd::new(
-        &state.params,
-        SgdConfig {
-            lr: 0.01,
-            ..Default::default()
-        },
-    )
+    let opt = SgdConfig {
+        lr: 0.01,
+        ..Default::default()
+    }
+    .build(&state.params)
     .unwrap();
     let mut t = Trainer::new(
         model,
@@ -453,7 +447,7 @@ fn the_range_test_finds_a_stable_rate_on_a_quadratic_and_changes_nothing() {
 #[test]
 fn bad_arguments_and_mismatched_data_are_typed_errors() {
     let (model, state) = mlp::<f32>(0, 8, false);
-    let opt = Sgd::new(&state.params, SgdConfig::default()).unwrap();
+    let opt = SgdConfig::default().build(&state.params).unwrap();
     let err = Trainer::new(
         model,
         state,
@@ -678,6 +672,8 @@ fn sam_with_rho_0_is_the_plain_run_and_a_sam_run_resumes_bit_identical() {
 
 fn trainer_result(config: TrainConfig) -> Result<Trainer<f32, Sequential<f32>>, Error> {
     let (model, state) = mlp::<f32>(config.seed, 32, true);
-    let opt = descent_optim::AdamW::new(&state.params, Default::default()).unwrap();
+    let opt = descent_optim::AdamWConfig::default()
+        .build(&state.params)
+        .unwrap();
     Trainer::new(model, state, opt, Loss::cross_entropy(), config)
 }

@@ -119,14 +119,12 @@ fn member(i: usize) -> Trainer<f32, Sequential<f32>> {
     // One TrainConfig (a checkpoint carries the data position), each
     // member its own initialization.
     let (model, state) = mlp::<f32>(100 + i as u64, 16, false);
-    let opt = descent_optim::Sgd::new(
-        &state.params,
-        descent_optim::SgdConfig {
-            lr: 0.1,
-            momentum: 0.9,
-            ..Default::default()
-        },
-    )
+    let opt = descent_optim::SgdConfig {
+        lr: 0.1,
+        momentum: 0.9,
+        ..Default::default()
+    }
+    .build(&state.params)
     .unwrap();
     Trainer::new(
         model,

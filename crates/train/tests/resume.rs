@@ -100,7 +100,9 @@ fn a_checkpoint_of_another_model_or_cut_short_changes_nothing() {
 
     // another model: a wider hidden layer
     let (model, state) = mlp::<f32>(11, 48, true);
-    let opt = descent_optim::AdamW::new(&state.params, Default::default()).unwrap();
+    let opt = descent_optim::AdamWConfig::default()
+        .build(&state.params)
+        .unwrap();
     let mut other = descent_train::Trainer::new(
         model,
         state,

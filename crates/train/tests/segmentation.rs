@@ -10,7 +10,7 @@ use descent_augment::image::{Compose, HorizontalFlip, PadMode, RandomCrop, Verti
 use descent_core::ImageShape;
 use descent_data::{Dataset, InMemory};
 use descent_nn::{Builder, Conv2d, Conv2dConfig, ModelState, Relu, Sequential};
-use descent_optim::{AdamW, AdamWConfig};
+use descent_optim::AdamWConfig;
 use descent_train::{
     Augmentation, BatchInfo, Callback, CheckpointConfig, Control, Data, Loss, TrainConfig, Trainer,
     latest_checkpoint, seed,
@@ -108,13 +108,11 @@ fn augmentation() -> Augmentation {
 
 fn trainer(config: TrainConfig) -> Trainer<f32, Sequential<f32>> {
     let (model, state) = fcn(config.seed);
-    let opt = AdamW::new(
-        &state.params,
-        AdamWConfig {
-            lr: 1e-2,
-            ..AdamWConfig::default()
-        },
-    )
+    let opt = AdamWConfig {
+        lr: 1e-2,
+        ..AdamWConfig::default()
+    }
+    .build(&state.params)
     .unwrap();
     Trainer::new(
         model,
@@ -216,7 +214,7 @@ fn a_segmentation_run_stopped_anywhere_resumes_bit_identical() {
 fn a_segmentation_set_needs_the_per_pixel_loss_and_no_mixing() {
     let data = bars(8, 9);
     let (model, state) = fcn(0);
-    let opt = AdamW::new(&state.params, AdamWConfig::default()).unwrap();
+    let opt = AdamWConfig::default().build(&state.params).unwrap();
     let mut t = Trainer::new(
         model,
         state,

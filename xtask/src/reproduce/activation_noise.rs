@@ -23,7 +23,7 @@ use descent_nn::{
     Builder, Ctx as NnCtx, GaussianNoise, Linear, LinearConfig, ModelState, Module, Relu,
     Sequential,
 };
-use descent_optim::{Sgd, SgdConfig};
+use descent_optim::SgdConfig;
 use descent_schedule::StepLr;
 use descent_train::{Control, Data, EpochMetrics, Loss, Progress, TrainConfig, Trainer};
 use serde::Serialize;
@@ -134,14 +134,12 @@ fn train_arm(
     } else {
         SMALL_LR
     };
-    let mut opt = Sgd::new(
-        &state.params,
-        SgdConfig {
-            lr,
-            momentum: MOMENTUM,
-            ..SgdConfig::default()
-        },
-    )?;
+    let mut opt = SgdConfig {
+        lr,
+        momentum: MOMENTUM,
+        ..SgdConfig::default()
+    }
+    .build(&state.params)?;
     if arm == Arm::LargeAnnealed {
         let steps_per_epoch = train.len().div_ceil(BATCH) as u64;
         let half = (epochs / 2).max(1) * steps_per_epoch;

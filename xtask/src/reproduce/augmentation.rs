@@ -26,7 +26,7 @@ use descent_nn::{
     Builder, Conv2d, Conv2dConfig, Flatten, Linear, LinearConfig, MaxPool2d, MaxPool2dConfig,
     ModelState, Relu, Sequential,
 };
-use descent_optim::{Adam, AdamConfig};
+use descent_optim::AdamConfig;
 use descent_train::{Augmentation, Data, Loss, Progress, TrainConfig, Trainer};
 use nalgebra::DMatrix;
 use rand::seq::SliceRandom;
@@ -118,13 +118,11 @@ fn train_cnn(
             .push(Flatten)
             .add(&mut b, |b| Linear::new(b, LinearConfig::new(16 * q * q, 4)))?;
     }
-    let opt = Adam::new(
-        &state.params,
-        AdamConfig {
-            lr: 3e-3,
-            ..AdamConfig::default()
-        },
-    )?;
+    let opt = AdamConfig {
+        lr: 3e-3,
+        ..AdamConfig::default()
+    }
+    .build(&state.params)?;
     let config = TrainConfig {
         epochs: epochs_for(steps, batch_size, train.len()),
         batch_size,
@@ -203,13 +201,11 @@ fn train_bow(
             Linear::new(b, LinearConfig::new(vocab.len(), 2))
         })?;
     }
-    let opt = Adam::new(
-        &state.params,
-        AdamConfig {
-            lr: 1e-2,
-            ..AdamConfig::default()
-        },
-    )?;
+    let opt = AdamConfig {
+        lr: 1e-2,
+        ..AdamConfig::default()
+    }
+    .build(&state.params)?;
     let batch_size = 32;
     let config = TrainConfig {
         epochs: epochs_for(steps, batch_size, train.len()),

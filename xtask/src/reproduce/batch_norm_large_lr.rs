@@ -20,7 +20,7 @@ use descent_nn::{
     BatchNorm1d, BatchNormConfig, Builder, FanMode, Init, Linear, LinearConfig, ModelState,
     Nonlinearity, Relu, Sequential,
 };
-use descent_optim::{Sgd, SgdConfig};
+use descent_optim::SgdConfig;
 use descent_train::{Data, Loss, Progress, TrainConfig, Trainer};
 use serde::Serialize;
 
@@ -128,14 +128,12 @@ fn train_one(
         let w = he.sample::<f32>(&[HIDDEN, fan_in], &mut he_rng)?;
         state.params.params_mut().set_value(id, w)?;
     }
-    let opt = Sgd::new(
-        &state.params,
-        SgdConfig {
-            lr,
-            momentum: MOMENTUM,
-            ..SgdConfig::default()
-        },
-    )?;
+    let opt = SgdConfig {
+        lr,
+        momentum: MOMENTUM,
+        ..SgdConfig::default()
+    }
+    .build(&state.params)?;
     let config = TrainConfig {
         epochs,
         batch_size: BATCH,

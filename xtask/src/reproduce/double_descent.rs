@@ -19,7 +19,7 @@ use super::plot::{Figure, Lines, Series, Style};
 use anyhow::{Context, Result};
 use descent_data::{Dataset, InMemory};
 use descent_nn::{Builder, Linear, LinearConfig, ModelState, Relu, Sequential};
-use descent_optim::{Adam, AdamConfig};
+use descent_optim::AdamConfig;
 use descent_train::{Data, Loss, Progress, TrainConfig, Trainer};
 use nalgebra::DMatrix;
 use rand::RngExt;
@@ -223,13 +223,11 @@ fn run(ctx: &Ctx) -> Result<Outcome> {
                 .add(&mut b, |b| Linear::new(b, LinearConfig::new(h, k)))?;
         }
         let params = state.params.numel();
-        let opt = Adam::new(
-            &state.params,
-            AdamConfig {
-                lr,
-                ..AdamConfig::default()
-            },
-        )?;
+        let opt = AdamConfig {
+            lr,
+            ..AdamConfig::default()
+        }
+        .build(&state.params)?;
         let config = TrainConfig {
             epochs,
             batch_size,

@@ -13,7 +13,7 @@ use super::plot::{Figure, Lines, Series, Style};
 use anyhow::{Context, Result};
 use descent_data::Dataset;
 use descent_nn::{Builder, Dropout, Linear, LinearConfig, ModelState, Relu, Sequential};
-use descent_optim::{Adam, AdamConfig};
+use descent_optim::AdamConfig;
 use descent_train::{Data, Loss, Progress, TrainConfig, Trainer};
 
 pub const EXPERIMENT: Experiment = Experiment {
@@ -71,13 +71,11 @@ fn train_one(
         }
         model.add(&mut b, |b| Linear::new(b, LinearConfig::new(fan_in, 10)))?;
     }
-    let opt = Adam::new(
-        &state.params,
-        AdamConfig {
-            lr: 1e-3,
-            ..AdamConfig::default()
-        },
-    )?;
+    let opt = AdamConfig {
+        lr: 1e-3,
+        ..AdamConfig::default()
+    }
+    .build(&state.params)?;
     let config = TrainConfig {
         epochs,
         batch_size: 32,

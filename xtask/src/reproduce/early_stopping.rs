@@ -18,7 +18,7 @@ use super::plot::{Figure, Lines, Series, Style};
 use anyhow::{Context, Result};
 use descent_data::{Dataset, InMemory};
 use descent_nn::{Builder, Linear, LinearConfig, ModelState, Relu, Sequential};
-use descent_optim::{Adam, AdamConfig};
+use descent_optim::AdamConfig;
 use descent_regularize::EarlyStoppingConfig;
 use descent_train::{Data, Loss, Monitor, Progress, TrainConfig, Trainer};
 use rand::RngExt;
@@ -121,13 +121,11 @@ fn run(ctx: &Ctx) -> Result<Outcome> {
     }
     let n_params = state.params.numel();
     let lr = 3e-4;
-    let opt = Adam::new(
-        &state.params,
-        AdamConfig {
-            lr,
-            ..AdamConfig::default()
-        },
-    )?;
+    let opt = AdamConfig {
+        lr,
+        ..AdamConfig::default()
+    }
+    .build(&state.params)?;
     let batch_size = 32;
     let config = TrainConfig {
         epochs: max_epochs,

@@ -19,8 +19,8 @@ use descent_data::{Dataset, InMemory};
 use descent_nn::{
     Builder, FanMode, Init, Linear, LinearConfig, ModelState, Nonlinearity, Relu, Sequential,
 };
+use descent_optim::SgdConfig;
 use descent_optim::transform::NormType;
-use descent_optim::{Sgd, SgdConfig};
 use descent_train::{Clip, Data, Error as TrainError, Loss, Progress, TrainConfig, Trainer};
 
 pub const EXPERIMENT: Experiment = Experiment {
@@ -114,13 +114,11 @@ fn train(
     clip: Option<Clip>,
 ) -> Result<RunResult> {
     let (model, state) = model(ctx.seed, train.schema().n_features)?;
-    let opt = Sgd::new(
-        &state.params,
-        SgdConfig {
-            lr: LR,
-            ..SgdConfig::default()
-        },
-    )?;
+    let opt = SgdConfig {
+        lr: LR,
+        ..SgdConfig::default()
+    }
+    .build(&state.params)?;
     let config = TrainConfig {
         epochs: steps,
         batch_size: train.len(),

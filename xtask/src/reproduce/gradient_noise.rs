@@ -20,7 +20,7 @@ use descent_data::{Dataset, InMemory};
 use descent_nn::{
     Builder, Ctx as NnCtx, Linear, LinearConfig, Mode, ModelState, Module, Sequential,
 };
-use descent_optim::{Sgd, SgdConfig};
+use descent_optim::SgdConfig;
 use descent_train::{Data, Loss, Progress, TrainConfig, Trainer};
 use nalgebra::DMatrix;
 
@@ -96,13 +96,11 @@ fn run(ctx: &Ctx) -> Result<Outcome> {
         let mut b = Builder::new(&mut state, &mut init);
         model.add(&mut b, |b| Linear::new(b, LinearConfig::new(n_in, 10)))?;
     }
-    let opt = Sgd::new(
-        &state.params,
-        SgdConfig {
-            lr: 0.1,
-            ..SgdConfig::default()
-        },
-    )?;
+    let opt = SgdConfig {
+        lr: 0.1,
+        ..SgdConfig::default()
+    }
+    .build(&state.params)?;
     let config = TrainConfig {
         epochs: 1,
         batch_size: 32,

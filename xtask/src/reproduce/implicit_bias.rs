@@ -15,7 +15,7 @@ use anyhow::{Context, Result};
 use descent_autodiff::{Reduction, Tape};
 use descent_core::{ParamStore, Tags};
 use descent_nn::Init;
-use descent_optim::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};
+use descent_optim::{AdamConfig, Optimizer, SgdConfig};
 use descent_schedule::CosineAnnealingLr;
 use nalgebra::DMatrix;
 
@@ -117,24 +117,20 @@ fn run(ctx: &Ctx) -> Result<Outcome> {
     ctx.steps(2);
     ctx.stage(format!("gradient descent, {gd_steps} steps"));
     let gd = descend(&x, &y, &w_min, gd_steps, |s| {
-        Ok(Sgd::new(
-            s.params(),
-            SgdConfig {
-                lr: gd_lr,
-                ..SgdConfig::default()
-            },
-        )?)
+        Ok(SgdConfig {
+            lr: gd_lr,
+            ..SgdConfig::default()
+        }
+        .build(s.params())?)
     })?;
     ctx.tick();
     ctx.stage(format!("Adam, {adam_steps} steps"));
     let adam = descend(&x, &y, &w_min, adam_steps, |s| {
-        let mut opt = Adam::new(
-            s.params(),
-            AdamConfig {
-                lr: ADAM_LR,
-                ..AdamConfig::default()
-            },
-        )?;
+        let mut opt = AdamConfig {
+            lr: ADAM_LR,
+            ..AdamConfig::default()
+        }
+        .build(s.params())?;
         opt.set_lr_schedule(CosineAnnealingLr::new(ADAM_LR, adam_steps, 0.0)?);
         Ok(opt)
     })?;

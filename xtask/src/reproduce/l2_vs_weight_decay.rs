@@ -16,9 +16,7 @@ use super::plot::{Figure, Heatmap, Lines, Series};
 use anyhow::{Context, Result};
 use descent_data::{Dataset, InMemory};
 use descent_nn::{Builder, Linear, LinearConfig, ModelState, Relu, Sequential};
-use descent_optim::{
-    Adam, AdamConfig, AdamW, AdamWConfig, Optimizer, Selector, Sgd, SgdConfig, WeightDecay,
-};
+use descent_optim::{AdamConfig, AdamWConfig, Optimizer, Selector, SgdConfig, WeightDecay};
 use descent_regularize::L2;
 use descent_train::{Data, Loss, Progress, TrainConfig, Trainer};
 
@@ -134,23 +132,19 @@ fn cell(
         ..TrainConfig::default()
     };
     let mut trainer = if decoupled {
-        let opt = AdamW::new(
-            &state.params,
-            AdamWConfig {
-                lr,
-                weight_decay: WeightDecay::DecoupledSchedule(lambda),
-                ..AdamWConfig::default()
-            },
-        )?;
+        let opt = AdamWConfig {
+            lr,
+            weight_decay: WeightDecay::DecoupledSchedule(lambda),
+            ..AdamWConfig::default()
+        }
+        .build(&state.params)?;
         Trainer::new(model, state, opt, Loss::cross_entropy(), config)?
     } else {
-        let opt = Adam::new(
-            &state.params,
-            AdamConfig {
-                lr,
-                ..AdamConfig::default()
-            },
-        )?;
+        let opt = AdamConfig {
+            lr,
+            ..AdamConfig::default()
+        }
+        .build(&state.params)?;
         Trainer::new(model, state, opt, Loss::cross_entropy(), config)?
             .with_penalty(L2::new(lambda)?.with_selector(Selector::All))
     };
@@ -214,23 +208,19 @@ fn run(ctx: &Ctx) -> Result<Outcome> {
         ctx,
         &small,
         |s| {
-            Ok(Sgd::new(
-                &s.params,
-                SgdConfig {
-                    lr: SGD_LR,
-                    ..SgdConfig::default()
-                },
-            )?)
+            Ok(SgdConfig {
+                lr: SGD_LR,
+                ..SgdConfig::default()
+            }
+            .build(&s.params)?)
         },
         |s| {
-            Ok(Sgd::new(
-                &s.params,
-                SgdConfig {
-                    lr: SGD_LR,
-                    weight_decay: WeightDecay::Decoupled(TRAJ_LAMBDA),
-                    ..SgdConfig::default()
-                },
-            )?)
+            Ok(SgdConfig {
+                lr: SGD_LR,
+                weight_decay: WeightDecay::Decoupled(TRAJ_LAMBDA),
+                ..SgdConfig::default()
+            }
+            .build(&s.params)?)
         },
     )?;
     ctx.tick();
@@ -239,23 +229,19 @@ fn run(ctx: &Ctx) -> Result<Outcome> {
         ctx,
         &small,
         |s| {
-            Ok(Adam::new(
-                &s.params,
-                AdamConfig {
-                    lr: ADAM_LR,
-                    ..AdamConfig::default()
-                },
-            )?)
+            Ok(AdamConfig {
+                lr: ADAM_LR,
+                ..AdamConfig::default()
+            }
+            .build(&s.params)?)
         },
         |s| {
-            Ok(AdamW::new(
-                &s.params,
-                AdamWConfig {
-                    lr: ADAM_LR,
-                    weight_decay: WeightDecay::Decoupled(TRAJ_LAMBDA),
-                    ..AdamWConfig::default()
-                },
-            )?)
+            Ok(AdamWConfig {
+                lr: ADAM_LR,
+                weight_decay: WeightDecay::Decoupled(TRAJ_LAMBDA),
+                ..AdamWConfig::default()
+            }
+            .build(&s.params)?)
         },
     )?;
     ctx.tick();

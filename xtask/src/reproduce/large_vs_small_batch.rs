@@ -24,7 +24,7 @@ use descent_nn::{
     Buffers, Builder, Ctx as NnCtx, Linear, LinearConfig, Mode, ModelState, Module, Relu,
     Sequential,
 };
-use descent_optim::{Adam, AdamConfig};
+use descent_optim::AdamConfig;
 use descent_regularize::{
     PowerIterationConfig, SharpnessConfig, epsilon_sharpness, top_hessian_eigenvalue,
 };
@@ -136,13 +136,11 @@ struct Trained {
 fn train(ctx: &Ctx, data: &InMemory<f32>, batch_size: usize, max_epochs: u64) -> Result<Trained> {
     let n_classes = data.schema().n_classes().context("images are labelled")?;
     let (model, state) = build(ctx, data.schema().n_features, n_classes)?;
-    let opt = Adam::new(
-        &state.params,
-        AdamConfig {
-            lr: LR,
-            ..AdamConfig::default()
-        },
-    )?;
+    let opt = AdamConfig {
+        lr: LR,
+        ..AdamConfig::default()
+    }
+    .build(&state.params)?;
     let config = TrainConfig {
         epochs: max_epochs,
         batch_size,

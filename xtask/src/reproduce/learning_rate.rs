@@ -12,7 +12,7 @@ use super::optim_common::{EvalGrid, fmt_loss, mlp, record};
 use super::plot::{Figure, Lines, Series, Style};
 use anyhow::Result;
 use descent_data::Dataset;
-use descent_optim::{Sgd, SgdConfig};
+use descent_optim::SgdConfig;
 use descent_train::{Loss, Progress, TrainConfig, Trainer};
 use serde_json::json;
 
@@ -73,13 +73,11 @@ fn run(ctx: &Ctx) -> Result<Outcome> {
     for (label, lr) in RATES {
         ctx.stage(format!("SGD lr {lr} ({label})"));
         let (model, state) = mlp(ctx.seed, n_in, HIDDEN, 10)?;
-        let opt = Sgd::new(
-            &state.params,
-            SgdConfig {
-                lr,
-                ..SgdConfig::default()
-            },
-        )?;
+        let opt = SgdConfig {
+            lr,
+            ..SgdConfig::default()
+        }
+        .build(&state.params)?;
         let config = TrainConfig {
             epochs,
             batch_size: BATCH,

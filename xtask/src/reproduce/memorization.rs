@@ -19,7 +19,7 @@ use descent_data::{Dataset, InMemory};
 use descent_nn::{
     BatchNorm1d, BatchNormConfig, Builder, Linear, LinearConfig, ModelState, Relu, Sequential,
 };
-use descent_optim::{Adam, AdamConfig, WeightDecay};
+use descent_optim::{AdamConfig, WeightDecay};
 use descent_train::{Augmentation, Data, Loss, Progress, TrainConfig, Trainer};
 use rand::RngExt;
 use rand::seq::SliceRandom;
@@ -170,18 +170,16 @@ fn train_row(
             .push(Relu)
             .add(&mut b, |b| Linear::new(b, LinearConfig::new(HIDDEN, k)))?;
     }
-    let opt = Adam::new(
-        &state.params,
-        AdamConfig {
-            lr: 1e-3,
-            weight_decay: if row.weight_decay {
-                WeightDecay::L2(WEIGHT_DECAY)
-            } else {
-                WeightDecay::None
-            },
-            ..AdamConfig::default()
+    let opt = AdamConfig {
+        lr: 1e-3,
+        weight_decay: if row.weight_decay {
+            WeightDecay::L2(WEIGHT_DECAY)
+        } else {
+            WeightDecay::None
         },
-    )?;
+        ..AdamConfig::default()
+    }
+    .build(&state.params)?;
     let config = TrainConfig {
         epochs,
         batch_size: 100,

@@ -25,8 +25,7 @@ use anyhow::{Context, Result};
 use descent_core::{ParamStore, Scalar, Tags};
 use descent_data::Dataset;
 use descent_optim::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Optimizer, RmsProp,
-    RmsPropConfig, Sgd, SgdConfig, WeightDecay,
+    AdagradConfig, AdamConfig, AdamWConfig, Optimizer, RmsPropConfig, SgdConfig, WeightDecay,
 };
 use descent_train::{Loss, Progress, TrainConfig, Trainer};
 use nalgebra::DMatrix;
@@ -96,38 +95,30 @@ impl Kind {
             ..SgdConfig::default()
         };
         let opt = match self {
-            Kind::Gd | Kind::Sgd | Kind::MiniBatch => Sgd::new(params, sgd(0.0, false)),
-            Kind::Momentum => Sgd::new(params, sgd(0.9, false)),
-            Kind::Nesterov => Sgd::new(params, sgd(0.9, true)),
-            Kind::AdaGrad => Adagrad::new(
-                params,
-                AdagradConfig {
-                    lr,
-                    ..AdagradConfig::default()
-                },
-            ),
-            Kind::RmsProp => RmsProp::new(
-                params,
-                RmsPropConfig {
-                    lr,
-                    ..RmsPropConfig::default()
-                },
-            ),
-            Kind::Adam => Adam::new(
-                params,
-                AdamConfig {
-                    lr,
-                    ..AdamConfig::default()
-                },
-            ),
-            Kind::AdamW => AdamW::new(
-                params,
-                AdamWConfig {
-                    lr,
-                    weight_decay: WeightDecay::Decoupled(0.01),
-                    ..AdamWConfig::default()
-                },
-            ),
+            Kind::Gd | Kind::Sgd | Kind::MiniBatch => sgd(0.0, false).build(params),
+            Kind::Momentum => sgd(0.9, false).build(params),
+            Kind::Nesterov => sgd(0.9, true).build(params),
+            Kind::AdaGrad => AdagradConfig {
+                lr,
+                ..AdagradConfig::default()
+            }
+            .build(params),
+            Kind::RmsProp => RmsPropConfig {
+                lr,
+                ..RmsPropConfig::default()
+            }
+            .build(params),
+            Kind::Adam => AdamConfig {
+                lr,
+                ..AdamConfig::default()
+            }
+            .build(params),
+            Kind::AdamW => AdamWConfig {
+                lr,
+                weight_decay: WeightDecay::Decoupled(0.01),
+                ..AdamWConfig::default()
+            }
+            .build(params),
         };
         opt.with_context(|| format!("building {}", self.name()))
     }

@@ -21,7 +21,7 @@ use descent_hpo::{
     GridSampler, ParamValue, RandomSampler, Study, StudyConfig, TpeConfig, TpeSampler, Trial,
 };
 use descent_nn::{Builder, Linear, LinearConfig, ModelState, Relu, Sequential};
-use descent_optim::{Adam, AdamConfig, WeightDecay};
+use descent_optim::{AdamConfig, WeightDecay};
 use descent_train::{Data, Loss, Progress, TrainConfig, Trainer};
 
 pub const EXPERIMENT: Experiment = Experiment {
@@ -114,15 +114,13 @@ fn objective(task: &Task<'_>, trial: &mut Trial<'_>) -> Result<f64> {
             .push(Relu)
             .add(&mut b, |b| Linear::new(b, LinearConfig::new(HIDDEN, 10)))?;
     }
-    let opt = Adam::new(
-        &state.params,
-        AdamConfig {
-            lr,
-            betas: (beta1, beta2),
-            weight_decay: WeightDecay::L2(l2),
-            ..AdamConfig::default()
-        },
-    )?;
+    let opt = AdamConfig {
+        lr,
+        betas: (beta1, beta2),
+        weight_decay: WeightDecay::L2(l2),
+        ..AdamConfig::default()
+    }
+    .build(&state.params)?;
     let config = TrainConfig {
         epochs: task.epochs,
         batch_size: usize::try_from(batch_size).context("batch size")?,

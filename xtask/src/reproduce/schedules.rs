@@ -21,7 +21,7 @@ use super::optim_common::{EvalGrid, Trace, fmt_loss, mlp, record, thin};
 use super::plot::{Figure, Lines, Series, Style};
 use anyhow::{Context, Result};
 use descent_data::{Dataset, InMemory};
-use descent_optim::{Sgd, SgdConfig};
+use descent_optim::SgdConfig;
 use descent_regularize::GuardConfig;
 use descent_schedule::{CosineAnnealingLr, CosineAnnealingWarmRestarts, StepLr, WarmupCosine};
 use descent_train::{Loss, Progress, TrainConfig, Trainer};
@@ -56,14 +56,12 @@ const BAD_SCALE: f32 = 30.0;
 const BAD_AT: [f64; 3] = [0.35, 0.6, 0.85];
 
 fn sgd(state: &descent_nn::ModelState<f32>) -> Result<descent_optim::Optimizer<f32>> {
-    Ok(Sgd::new(
-        &state.params,
-        SgdConfig {
-            lr: BASE_LR,
-            momentum: MOMENTUM,
-            ..SgdConfig::default()
-        },
-    )?)
+    Ok(SgdConfig {
+        lr: BASE_LR,
+        momentum: MOMENTUM,
+        ..SgdConfig::default()
+    }
+    .build(&state.params)?)
 }
 
 fn run(ctx: &Ctx) -> Result<Outcome> {

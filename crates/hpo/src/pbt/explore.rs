@@ -1,7 +1,7 @@
 //! PBT's explore step: how a copied member's hyperparameters are perturbed
 //! (Ray Tune's `PopulationBasedTraining._explore`).
 
-use crate::{Config, Distribution, Error, ParamValue, Result};
+use crate::{Distribution, Error, ParamValue, ParamValues, Result};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
@@ -28,11 +28,11 @@ impl Mutation {
     /// distribution (a categorical one is [`Mutation::Choices`]), or at least one choice.
     pub(crate) fn check(&self, name: &str) -> Result<()> {
         match self {
-            Mutation::Distribution(Distribution::Categorical { .. }) => Err(Error::InvalidConfig {
-                name: "mutation",
-                value: name.to_owned(),
-                reason: "a categorical distribution: use Mutation::Choices, whose order explore follows",
-            }),
+            Mutation::Distribution(Distribution::Categorical { .. }) => Err(Error::config(
+                "mutation",
+                name,
+                "a categorical distribution: use Mutation::Choices, whose order explore follows",
+            )),
             Mutation::Distribution(d) => d.check(name),
             Mutation::Choices(c) if c.is_empty() => Err(Error::EmptyCategorical {
                 name: name.to_owned(),
@@ -60,12 +60,12 @@ pub(crate) fn index(rng: &mut ChaCha8Rng, n: usize) -> usize {
 /// `resample_probability` (always, for a list value not in its list), else
 /// perturbed; parameters without a mutation are copied as they are.
 pub(crate) fn explore(
-    from: &Config,
+    from: &ParamValues,
     mutations: &[(String, Mutation)],
     resample_probability: f64,
     factors: &[f64],
     rng: &mut ChaCha8Rng,
-) -> Config {
+) -> ParamValues {
     let mut out = from.clone();
     for (name, mutation) in mutations {
         let Some(value) = from.get(name) else {
@@ -122,7 +122,7 @@ mod tests {
     #[test]
     fn a_float_is_resampled_or_scaled_by_one_of_the_factors() {
         let mut rng = ChaCha8Rng::seed_from_u64(1);
-        let mut from = Config::default();
+        let mut from = ParamValues::default();
         from.insert("lr", 0.5);
         let muts = vec![("lr".to_owned(), lr())];
         let (mut up, mut down, mut resampled) = (0, 0, 0);
@@ -153,7 +153,7 @@ mod tests {
         let choices: Vec<ParamValue> = [16i64, 32, 64].into_iter().map(Into::into).collect();
         let muts = vec![("batch".to_owned(), Mutation::Choices(choices))];
         for (start, allowed) in [(16, [16, 32]), (64, [32, 64])] {
-            let mut from = Config::default();
+            let mut from = ParamValues::default();
             from.insert("batch", start as i64);
             for _ in 0..200 {
                 let v = explore(&from, &muts, 0.0, &[1.2, 0.8], &mut rng)
@@ -162,7 +162,7 @@ mod tests {
                 assert!(allowed.contains(&v), "{start} -> {v}");
             }
         }
-        let mut stray = Config::default();
+        let mut stray = ParamValues::default();
         stray.insert("batch", 48i64);
         let v = explore(&stray, &muts, 0.0, &[1.2, 0.8], &mut rng)
             .i64("batch")
@@ -176,7 +176,7 @@ mod tests {
     #[test]
     fn integers_are_truncated_and_unmutated_parameters_are_copied() {
         let mut rng = ChaCha8Rng::seed_from_u64(3);
-        let mut from = Config::default();
+        let mut from = ParamValues::default();
         from.insert("width", 10i64);
         from.insert("optimizer", "sgd");
         let muts = vec![(

@@ -4,7 +4,7 @@
 //! `Send`, such as a trainer of a `Sequential` model), driven by messages.
 
 use super::{Member, member_error, panic_text};
-use crate::{Config, Error, Result};
+use crate::{Error, ParamValues, Result};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex};
@@ -14,7 +14,7 @@ pub(super) trait Pool {
     /// A saved member state, shareable between members.
     type Checkpoint;
     /// Sets member `i`'s hyperparameters.
-    fn set(&mut self, i: usize, hyperparams: &Config, at: u64) -> Result<()>;
+    fn set(&mut self, i: usize, hyperparams: &ParamValues, at: u64) -> Result<()>;
     /// Trains every member `steps` steps; their scores, by member.
     fn train(&mut self, steps: u64, at: u64) -> Result<Vec<f64>>;
     /// Member `i`'s state.
@@ -46,7 +46,7 @@ pub(super) struct Local<'p, M> {
 impl<M: Member + Send> Pool for Local<'_, M> {
     type Checkpoint = M::Checkpoint;
 
-    fn set(&mut self, i: usize, hyperparams: &Config, at: u64) -> Result<()> {
+    fn set(&mut self, i: usize, hyperparams: &ParamValues, at: u64) -> Result<()> {
         let m = &mut self.members[i];
         guarded(i, at, "set_hyperparams", || m.set_hyperparams(hyperparams))
     }
@@ -96,7 +96,7 @@ impl<M: Member + Send> Pool for Local<'_, M> {
 
 /// A request to a worker thread, about its members.
 pub(super) enum Cmd<C> {
-    Set(usize, Config, u64),
+    Set(usize, ParamValues, u64),
     Train(u64, u64),
     Save(usize, u64),
     Load(usize, Arc<C>, u64),
@@ -158,7 +158,7 @@ impl<C, R> Pinned<C, R> {
 impl<C, R> Pool for Pinned<C, R> {
     type Checkpoint = Arc<C>;
 
-    fn set(&mut self, i: usize, hyperparams: &Config, at: u64) -> Result<()> {
+    fn set(&mut self, i: usize, hyperparams: &ParamValues, at: u64) -> Result<()> {
         self.unit(i, Cmd::Set(i, hyperparams.clone(), at))
     }
 

@@ -63,7 +63,7 @@ impl Member for NoisyQuadratic {
     type Checkpoint = (Vec<f64>, u64);
     type Error = Error;
 
-    fn set_hyperparams(&mut self, h: &Config) -> Result<()> {
+    fn set_hyperparams(&mut self, h: &ParamValues) -> Result<()> {
         self.lr = h.f64("lr")?;
         Ok(())
     }
@@ -164,7 +164,7 @@ fn members_pinned_to_their_threads_give_the_same_outcome() {
     impl Member for NotSend {
         type Checkpoint = (Vec<f64>, u64);
         type Error = Error;
-        fn set_hyperparams(&mut self, h: &Config) -> Result<()> {
+        fn set_hyperparams(&mut self, h: &ParamValues) -> Result<()> {
             self.q.set_hyperparams(h)
         }
         fn train(&mut self, steps: u64) -> Result<f64> {
@@ -344,7 +344,7 @@ fn a_panicking_member_stops_the_run_with_its_index() {
     impl Member for Bomb {
         type Checkpoint = ();
         type Error = Error;
-        fn set_hyperparams(&mut self, _: &Config) -> Result<()> {
+        fn set_hyperparams(&mut self, _: &ParamValues) -> Result<()> {
             Ok(())
         }
         fn train(&mut self, _: u64) -> Result<f64> {

@@ -4,7 +4,9 @@
 mod cma;
 
 use super::{RandomSampler, RelativeSample, SampleContext, Sampler};
-use crate::{Config, Direction, Distribution, Error, FrozenTrial, ParamValue, Result, TrialState};
+use crate::{
+    Direction, Distribution, Error, FrozenTrial, ParamValue, ParamValues, Result, TrialState,
+};
 use cma::{Cma, CmaError};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -59,7 +61,7 @@ impl RestartStrategy {
 pub struct CmaEsConfig {
     /// The initial mean, as parameter values (Optuna's `x0`); it must hold
     /// every parameter of the search space. `None`: the centre of each range.
-    pub x0: Option<Config>,
+    pub x0: Option<ParamValues>,
     /// The initial step size in the unit cube the parameters are mapped to
     /// (Optuna's `sigma0`). `None`: `1/6` (Optuna's `min_range / 6`).
     pub sigma0: Option<f64>,
@@ -654,7 +656,7 @@ fn to_unit(d: &Distribution, v: &ParamValue) -> Option<f64> {
     Some(if hi == lo { 0.5 } else { (x - lo) / (hi - lo) })
 }
 
-fn transform(space: &[(String, Distribution)], params: &Config) -> Option<Vec<f64>> {
+fn transform(space: &[(String, Distribution)], params: &ParamValues) -> Option<Vec<f64>> {
     space
         .iter()
         .map(|(name, d)| to_unit(d, params.get(name)?))

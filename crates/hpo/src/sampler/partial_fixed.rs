@@ -1,7 +1,7 @@
 //! Optuna's `PartialFixedSampler`: some parameters fixed, the rest sampled.
 
 use super::{RelativeSample, SampleContext, Sampler};
-use crate::{Config, Distribution, Error, FrozenTrial, ParamValue, Result};
+use crate::{Distribution, Error, FrozenTrial, ParamValue, ParamValues, Result};
 use rand_chacha::ChaCha8Rng;
 
 /// Fixes some parameters to given values and lets `base` draw the others
@@ -18,9 +18,9 @@ use rand_chacha::ChaCha8Rng;
 /// # Examples
 ///
 /// ```
-/// use descent_hpo::{Config, PartialFixedSampler, Study, StudyConfig, TpeConfig, TpeSampler};
+/// use descent_hpo::{ParamValues, PartialFixedSampler, Study, StudyConfig, TpeConfig, TpeSampler};
 ///
-/// let mut fixed = Config::default();
+/// let mut fixed = ParamValues::default();
 /// fixed.insert("y", 0.0);
 /// let sampler = PartialFixedSampler::new(fixed, TpeSampler::new(TpeConfig::default())?);
 /// let study = Study::new(StudyConfig::default()).with_sampler(sampler);
@@ -34,18 +34,18 @@ use rand_chacha::ChaCha8Rng;
 /// ```
 #[derive(Debug, Clone)]
 pub struct PartialFixedSampler<S> {
-    fixed: Config,
+    fixed: ParamValues,
     base: S,
 }
 
 impl<S: Sampler> PartialFixedSampler<S> {
     /// `base` with the parameters of `fixed` fixed to their values.
-    pub fn new(fixed: Config, base: S) -> Self {
+    pub fn new(fixed: ParamValues, base: S) -> Self {
         PartialFixedSampler { fixed, base }
     }
 
     /// The fixed parameters.
-    pub fn fixed_params(&self) -> &Config {
+    pub fn fixed_params(&self) -> &ParamValues {
         &self.fixed
     }
 
@@ -143,7 +143,7 @@ mod tests {
     #[test]
     fn a_multi_objective_base_sampler_runs_a_multi_objective_study() {
         use crate::{Direction, NsgaIIConfig, NsgaIISampler};
-        let mut fixed = Config::default();
+        let mut fixed = ParamValues::default();
         fixed.insert("y", 0.25);
         let base = NsgaIISampler::new(NsgaIIConfig {
             population_size: 4,
@@ -181,7 +181,7 @@ mod tests {
 
     #[test]
     fn fixed_parameters_keep_their_values_and_the_rest_are_sampled() {
-        let mut fixed = Config::default();
+        let mut fixed = ParamValues::default();
         fixed.insert("k", 3_i64);
         fixed.insert("lr", 1_i64); // an int for a float parameter
         let study = Study::new(StudyConfig {
@@ -209,7 +209,7 @@ mod tests {
 
     #[test]
     fn a_fixed_value_outside_its_distribution_is_a_typed_error() {
-        let mut fixed = Config::default();
+        let mut fixed = ParamValues::default();
         fixed.insert("x", 7.0);
         let study = Study::new(StudyConfig::default())
             .with_sampler(PartialFixedSampler::new(fixed, RandomSampler));
@@ -229,7 +229,7 @@ mod tests {
 
     #[test]
     fn the_base_samplers_joint_draw_leaves_out_the_fixed_parameters() {
-        let mut fixed = Config::default();
+        let mut fixed = ParamValues::default();
         fixed.insert("y", 0.5);
         let cma = CmaEsSampler::new(CmaEsConfig::default()).unwrap();
         let study = Study::new(StudyConfig {

@@ -37,7 +37,7 @@ impl<S: Scalar> Optimizer<S> {
     ///
     /// let mut store = ParamStore::<f64>::new();
     /// store.register("w", Tags::WEIGHT, DMatrix::from_element(1, 2, 1.0))?;
-    /// let mut opt = AdamW::new(&store, AdamWConfig::default())?;
+    /// let mut opt = AdamWConfig::default().build(&store)?;
     /// assert_eq!(opt.hyperparam(0, Hyper::Beta2)?, 0.999);
     /// opt.set_hyperparam_by_name(0, "weight_decay", 0.05)?;
     /// assert_eq!(opt.hyperparam_by_name(0, "weight_decay")?, 0.05);
@@ -176,7 +176,7 @@ mod tests {
     use crate::ArgError;
     use crate::testing::store_of;
     use crate::transform::Hyper;
-    use crate::{AdamW, AdamWConfig, Error, HyperState, LrState, Optimizer, Sgd, SgdConfig};
+    use crate::{AdamWConfig, Error, HyperState, LrState, Optimizer, SgdConfig};
     use crate::{WeightDecay, grad_norm};
     use descent_core::ParamStore;
 
@@ -213,7 +213,7 @@ mod tests {
     #[test]
     fn hyperparams_set_mid_run_equal_an_optimizer_built_with_them_from_the_same_state() {
         let mut store = store_of(&values());
-        let mut opt = AdamW::new(&store, adamw(0.01, 0.999, 1e-8, 0.01)).unwrap();
+        let mut opt = adamw(0.01, 0.999, 1e-8, 0.01).build(&store).unwrap();
         steps(&mut opt, &mut store, 3);
         let mut saved = opt.state();
         let x3 = store.clone();
@@ -227,7 +227,7 @@ mod tests {
         // old rate and no driven hyperparameters (as a state saved before
         // they existed), so the built values stay.
         let mut store_b = x3;
-        let mut built = AdamW::new(&store_b, adamw(0.003, 0.99, 1e-6, 0.05)).unwrap();
+        let mut built = adamw(0.003, 0.99, 1e-6, 0.05).build(&store_b).unwrap();
         saved.groups[0].lr = LrState::Value(0.003);
         saved.groups[0].hypers.clear();
         built.load_state(&saved).unwrap();
@@ -239,7 +239,7 @@ mod tests {
     #[test]
     fn driven_hyperparams_round_trip_through_a_saved_state() {
         let mut store = store_of(&values());
-        let mut opt = AdamW::new(&store, adamw(0.01, 0.999, 1e-8, 0.01)).unwrap();
+        let mut opt = adamw(0.01, 0.999, 1e-8, 0.01).build(&store).unwrap();
         steps(&mut opt, &mut store, 2);
         opt.set_hyperparam(0, Hyper::Beta2, 0.95).unwrap();
         opt.set_hyperparam(0, Hyper::Eps, 1e-5).unwrap();
@@ -250,7 +250,7 @@ mod tests {
         let resumed_store = store.clone();
         let uninterrupted = steps(&mut opt, &mut store, 3);
 
-        let mut fresh = AdamW::new(&resumed_store, AdamWConfig::default()).unwrap();
+        let mut fresh = AdamWConfig::default().build(&resumed_store).unwrap();
         let saved = serde_json::from_str(&text).unwrap();
         // Saved under a weight-decay schedule: it must be installed first.
         let err = fresh.load_state(&saved).unwrap_err();
@@ -282,14 +282,14 @@ mod tests {
     #[test]
     fn a_state_saved_without_hypers_still_loads() {
         let mut store = store_of(&values());
-        let mut opt = AdamW::new(&store, AdamWConfig::default()).unwrap();
+        let mut opt = AdamWConfig::default().build(&store).unwrap();
         steps(&mut opt, &mut store, 1);
         let mut json = serde_json::to_value(opt.state()).unwrap();
         let group = &mut json["groups"][0];
         assert!(group.get("hypers").is_some());
         group.as_object_mut().unwrap().remove("hypers");
         let old: crate::OptimizerState = serde_json::from_value(json).unwrap();
-        let mut fresh = AdamW::new(&store, AdamWConfig::default()).unwrap();
+        let mut fresh = AdamWConfig::default().build(&store).unwrap();
         fresh.load_state(&old).unwrap();
         assert_eq!(fresh.steps(), 1);
         // A saved hyperparameter the chain here lacks is a clear error.
@@ -297,7 +297,7 @@ mod tests {
         extra.groups[0]
             .hypers
             .insert(Hyper::WeightDecay, HyperState::Value(0.1));
-        let mut sgd = Sgd::new(&store, SgdConfig::default()).unwrap();
+        let mut sgd = SgdConfig::default().build(&store).unwrap();
         extra.groups[0].state = sgd.state().groups[0].state.clone();
         extra.groups[0].momentum = None;
         let err = sgd.load_state(&extra).unwrap_err();
@@ -307,14 +307,12 @@ mod tests {
     #[test]
     fn unknown_absent_and_invalid_hyperparams_are_typed_errors_that_change_nothing() {
         let store = store_of(&values());
-        let mut sgd = Sgd::new(
-            &store,
-            SgdConfig {
-                lr: 0.1,
-                momentum: 0.9,
-                ..SgdConfig::default()
-            },
-        )
+        let mut sgd = SgdConfig {
+            lr: 0.1,
+            momentum: 0.9,
+            ..SgdConfig::default()
+        }
+        .build(&store)
         .unwrap();
         let no = |name| Error::NoHyperparam { group: 0, name };
         assert_eq!(sgd.hyperparam(0, Hyper::Beta2), Err(no("betas.1")));
@@ -336,9 +334,9 @@ mod tests {
             sgd.set_hyperparam(3, Hyper::Lr, 0.1),
             Err(Error::NoSuchGroup { index: 3, len: 1 })
         ));
-        let plain = Sgd::new(&store, SgdConfig::default()).unwrap();
+        let plain = SgdConfig::default().build(&store).unwrap();
         assert_eq!(plain.hyperparam(0, Hyper::Momentum), Err(no("momentum")));
-        let mut adam = AdamW::new(&store, AdamWConfig::default()).unwrap();
+        let mut adam = AdamWConfig::default().build(&store).unwrap();
         assert!(matches!(
             adam.set_hyperparam_by_name(0, "eps", 0.0),
             Err(Error::Arg(ArgError { name: "eps", .. }))

@@ -121,7 +121,7 @@ impl<S: Scalar> Optimizer<S> {
     ///
     /// let mut store = ParamStore::<f64>::new();
     /// store.register("w", Tags::WEIGHT, DMatrix::from_element(1, 2, 1.0))?;
-    /// let mut opt = Sgd::new(&store, SgdConfig { lr: 0.1, momentum: 0.9, ..Default::default() })?;
+    /// let mut opt = SgdConfig { lr: 0.1, momentum: 0.9, ..Default::default() }.build(&store)?;
     /// opt.set_lr_and_momentum_schedule(OneCycleLr::new(0.1, 100, OneCycleLrConfig::default())?)?;
     /// assert!((opt.lr() - 0.1 / 25.0).abs() < 1e-15); // max_lr / div_factor
     /// assert_eq!(opt.momentum(), Some(0.95)); // max_momentum

@@ -4,7 +4,7 @@ use super::*;
 use crate::ArgError;
 use crate::testing::store_of;
 use crate::transform::{add_decayed_weights, chain, masked, scale_by_learning_rate, trace};
-use crate::{Adam, AdamConfig, AdamW, AdamWConfig, MomentumKind, Sgd, SgdConfig, WeightDecay};
+use crate::{AdamConfig, AdamW, AdamWConfig, MomentumKind, Sgd, SgdConfig, WeightDecay};
 use descent_core::{GradientTransform, Tags};
 use descent_schedule::{ReduceLrOnPlateau, ReduceLrOnPlateauConfig, StepLr};
 
@@ -97,13 +97,11 @@ fn unit_problem() -> (ParamStore<f64>, descent_core::ParamId) {
 }
 
 fn sgd(store: &ParamStore<f64>, lr: f64) -> Optimizer<f64> {
-    Sgd::new(
-        store,
-        SgdConfig {
-            lr,
-            ..SgdConfig::default()
-        },
-    )
+    SgdConfig {
+        lr,
+        ..SgdConfig::default()
+    }
+    .build(store)
     .unwrap()
 }
 
@@ -179,14 +177,12 @@ fn a_multiplier_scales_the_schedule_and_reaches_the_step_context() {
 
     // Loshchilov & Hutter's decay follows the multiplier η_t, not the rate.
     let mut store = store_of(&[vec![2.0]]);
-    let mut opt = Sgd::new(
-        &store,
-        SgdConfig {
-            lr: 0.0,
-            weight_decay: WeightDecay::DecoupledSchedule(0.1),
-            ..SgdConfig::default()
-        },
-    )
+    let mut opt = SgdConfig {
+        lr: 0.0,
+        weight_decay: WeightDecay::DecoupledSchedule(0.1),
+        ..SgdConfig::default()
+    }
+    .build(&store)
     .unwrap();
     opt.set_lr_multiplier(0.5);
     opt.step(&mut store).unwrap();
@@ -365,7 +361,7 @@ fn a_run_saved_mid_way_under_schedules_replays_identically() {
 #[test]
 fn a_foreign_store_or_state_is_rejected_and_changes_nothing() {
     let mut store = store_of(&[vec![1.0, 2.0]]);
-    let mut opt = Adam::new(&store, AdamConfig::default()).unwrap();
+    let mut opt = AdamConfig::default().build(&store).unwrap();
     opt.step(&mut store).unwrap();
     let mut other = store_of(&[vec![1.0, 2.0, 3.0]]);
     assert!(matches!(
@@ -376,20 +372,18 @@ fn a_foreign_store_or_state_is_rejected_and_changes_nothing() {
             ..
         })
     ));
-    let amsgrad = Adam::new(
-        &store,
-        AdamConfig {
-            amsgrad: true,
-            ..AdamConfig::default()
-        },
-    )
+    let amsgrad = AdamConfig {
+        amsgrad: true,
+        ..AdamConfig::default()
+    }
+    .build(&store)
     .unwrap();
     let before = opt.state();
     assert!(matches!(
         opt.load_state(&amsgrad.state()),
         Err(Error::StateMismatch { .. })
     ));
-    let sgd = Sgd::new(&store, SgdConfig::default()).unwrap();
+    let sgd = SgdConfig::default().build(&store).unwrap();
     assert!(matches!(
         opt.load_state(&sgd.state()),
         Err(Error::StateMismatch { .. })
@@ -410,7 +404,7 @@ fn core_update_and_optimizer_step_agree() {
         lr: 0.05,
         ..AdamWConfig::default()
     };
-    let mut opt = AdamW::new(&a, cfg).unwrap();
+    let mut opt = cfg.build(&a).unwrap();
     let t = crate::OptimizerConfig::transform(&cfg);
     let mut state = GradientTransform::<f64>::init(&t, b.params());
     for k in 0..4 {
@@ -448,15 +442,13 @@ fn feed(store: &mut ParamStore<f64>, k: usize) {
 fn a_momentum_set_mid_run_applies_to_the_buffer_as_it_is() {
     let (lr, dampening) = (0.1, 0.1);
     let mut store = store_of(&[vec![1.0, -1.0, 0.5]]);
-    let mut opt = Sgd::new(
-        &store,
-        SgdConfig {
-            lr,
-            momentum: 0.9,
-            dampening,
-            ..SgdConfig::default()
-        },
-    )
+    let mut opt = SgdConfig {
+        lr,
+        momentum: 0.9,
+        dampening,
+        ..SgdConfig::default()
+    }
+    .build(&store)
     .unwrap();
     assert_eq!(opt.momentum(), Some(0.9));
     assert_eq!(opt.momentum_kind(0).unwrap(), Some(MomentumKind::Momentum));
@@ -495,13 +487,11 @@ fn a_momentum_set_mid_run_applies_to_the_buffer_as_it_is() {
 fn adams_beta1_is_settable_and_enters_its_bias_correction() {
     let (lr, b2, eps) = (0.01, 0.999, 1e-8);
     let mut store = store_of(&[vec![1.0, -1.0, 0.5]]);
-    let mut opt = Adam::new(
-        &store,
-        AdamConfig {
-            lr,
-            ..AdamConfig::default()
-        },
-    )
+    let mut opt = AdamConfig {
+        lr,
+        ..AdamConfig::default()
+    }
+    .build(&store)
     .unwrap();
     assert_eq!(opt.momentum_kind(0).unwrap(), Some(MomentumKind::Beta1));
     let b1s = [0.9, 0.9, 0.85, 0.8, 0.85, 0.9];
@@ -544,7 +534,7 @@ fn momentum_errors_are_typed_and_change_nothing() {
         Err(Error::NoMomentum { group: 0 })
     );
     assert!(matches!(plain.lr_source(0).unwrap(), LrSource::Value(_)));
-    let adagrad = crate::Adagrad::new(&store, crate::AdagradConfig::default()).unwrap();
+    let adagrad = crate::AdagradConfig::default().build(&store).unwrap();
     assert_eq!(adagrad.group_momentum(0).unwrap(), None);
 
     // Groups with and without momentum: all-group setters refuse, nothing moves.
@@ -569,7 +559,7 @@ fn momentum_errors_are_typed_and_change_nothing() {
         Err(Error::NoMomentum { group: 1 })
     );
 
-    let mut adam = Adam::new(&store, AdamConfig::default()).unwrap();
+    let mut adam = AdamConfig::default().build(&store).unwrap();
     for bad in [1.0, -0.1, f64::NAN] {
         assert!(matches!(
             adam.set_momentum(bad),
@@ -624,7 +614,7 @@ fn a_momentum_set_or_scheduled_is_saved_and_restored() {
         ..SgdConfig::default()
     };
     let mut store = store_of(&[vec![1.0, -1.0, 0.5]]);
-    let mut opt = Sgd::new(&store, cfg).unwrap();
+    let mut opt = cfg.build(&store).unwrap();
     for k in 0..3 {
         feed(&mut store, k);
         opt.step(&mut store).unwrap();
@@ -633,7 +623,7 @@ fn a_momentum_set_or_scheduled_is_saved_and_restored() {
     let saved: OptimizerState =
         serde_json::from_str(&serde_json::to_string(&opt.state()).unwrap()).unwrap();
     assert_eq!(saved.groups[0].momentum, Some(HyperState::Value(0.7)));
-    let mut resumed = Sgd::new(&store, cfg).unwrap();
+    let mut resumed = cfg.build(&store).unwrap();
     resumed.load_state(&saved).unwrap();
     assert_eq!(resumed.momentum(), Some(0.7));
 
@@ -642,7 +632,7 @@ fn a_momentum_set_or_scheduled_is_saved_and_restored() {
     let at_save = store.clone();
     let saved = opt.state();
     assert_eq!(saved.groups[0].momentum, Some(HyperState::Schedule));
-    let mut unscheduled = Sgd::new(&at_save, cfg).unwrap();
+    let mut unscheduled = cfg.build(&at_save).unwrap();
     let before = unscheduled.state();
     assert!(matches!(
         unscheduled.load_state(&saved),
@@ -656,7 +646,7 @@ fn a_momentum_set_or_scheduled_is_saved_and_restored() {
     ));
 
     let (mut a, mut b) = (store, at_save);
-    let mut resumed = Sgd::new(&b, cfg).unwrap();
+    let mut resumed = cfg.build(&b).unwrap();
     resumed.set_momentum_schedule(schedule).unwrap();
     resumed.load_state(&saved).unwrap();
     assert_eq!(resumed.momentum(), Some(schedule(3)));

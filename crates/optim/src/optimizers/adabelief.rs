@@ -20,7 +20,7 @@ use crate::transform::{
 ///
 /// let mut store = ParamStore::<f64>::new();
 /// let w = store.register("w", Tags::WEIGHT, DMatrix::from_element(1, 3, 1.0))?;
-/// let mut opt = AdaBelief::new(&store, AdaBeliefConfig { lr: 0.1, ..AdaBeliefConfig::default() })?;
+/// let mut opt = AdaBeliefConfig { lr: 0.1, ..AdaBeliefConfig::default() }.build(&store)?;
 /// store.grad_mut(w).fill(1.0);
 /// opt.step(&mut store)?;
 /// assert!(store.value(w)[0] < 1.0);
@@ -92,7 +92,7 @@ optimizer_constructors!(AdaBelief, AdaBeliefConfig);
 ///
 /// let mut store = ParamStore::<f64>::new();
 /// store.register("w", Tags::WEIGHT, DMatrix::from_element(1, 3, 1.0))?;
-/// let opt = Yogi::new(&store, YogiConfig::default())?;
+/// let opt = YogiConfig::default().build(&store)?;
 /// assert_eq!(opt.lr(), 1e-2);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -160,7 +160,7 @@ optimizer_constructors!(Yogi, YogiConfig);
 ///
 /// let mut store = ParamStore::<f64>::new();
 /// store.register("w", Tags::WEIGHT, DMatrix::from_element(1, 3, 1.0))?;
-/// let opt = OptaxAdam::new(&store, OptaxAdamConfig { nesterov: true, ..OptaxAdamConfig::default() })?;
+/// let opt = OptaxAdamConfig { nesterov: true, ..OptaxAdamConfig::default() }.build(&store)?;
 /// assert_eq!(opt.lr(), 1e-3);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

@@ -15,7 +15,7 @@ use crate::transform::{ScaleByAdadelta, scale_by_adadelta};
 ///
 /// let mut store = ParamStore::<f64>::new();
 /// store.register("w", Tags::WEIGHT, DMatrix::from_element(1, 3, 1.0))?;
-/// let opt = Adadelta::new(&store, AdadeltaConfig::default())?;
+/// let opt = AdadeltaConfig::default().build(&store)?;
 /// assert_eq!(opt.lr(), 1.0);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

@@ -19,7 +19,7 @@ use descent_core::range::check;
 ///
 /// let mut store = ParamStore::<f64>::new();
 /// let w = store.register("w", Tags::WEIGHT, DMatrix::from_element(4, 3, 1.0))?;
-/// let mut opt = Adafactor::new(&store, AdafactorConfig::default())?;
+/// let mut opt = AdafactorConfig::default().build(&store)?;
 /// store.grad_mut(w).fill(0.5);
 /// opt.step(&mut store)?;
 /// // Step 1 moves each element by ρ·RMS(p) = min(lr, 1)·1 = 0.01.

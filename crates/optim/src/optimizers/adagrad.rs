@@ -15,7 +15,7 @@ use crate::transform::{ScaleByAdagrad, scale_by_adagrad};
 ///
 /// let mut store = ParamStore::<f64>::new();
 /// store.register("w", Tags::WEIGHT, DMatrix::from_element(1, 3, 1.0))?;
-/// let opt = Adagrad::new(&store, AdagradConfig::default())?;
+/// let opt = AdagradConfig::default().build(&store)?;
 /// assert_eq!(opt.lr(), 1e-2);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

@@ -20,7 +20,7 @@ use crate::transform::{ScaleByAdam, scale_by_adam};
 /// let mut store = ParamStore::<f32>::new();
 /// let w = store.register("w", Tags::WEIGHT, DMatrix::from_element(2, 2, 1.0))?;
 /// let cfg = AdamConfig { lr: 0.01, weight_decay: WeightDecay::L2(1e-4), ..AdamConfig::default() };
-/// let mut opt = Adam::new(&store, cfg)?;
+/// let mut opt = cfg.build(&store)?;
 /// store.grad_mut(w).fill(0.5);
 /// opt.step(&mut store)?;
 /// assert!((store.value(w)[0] - 0.99).abs() < 1e-6);
@@ -98,7 +98,7 @@ optimizer_constructors!(Adam, AdamConfig);
 ///
 /// let mut store = ParamStore::<f64>::new();
 /// let w = store.register("w", Tags::WEIGHT, DMatrix::from_element(1, 1, 1.0))?;
-/// let mut opt = AdamW::new(&store, AdamWConfig { lr: 0.1, ..AdamWConfig::default() })?;
+/// let mut opt = AdamWConfig { lr: 0.1, ..AdamWConfig::default() }.build(&store)?;
 /// opt.step(&mut store)?; // zero gradient: only the decay acts
 /// assert!((store.value(w)[0] - (1.0 - 0.1 * 0.01)).abs() < 1e-15);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -276,7 +276,7 @@ mod tests {
             ),
         ];
         for (cfg, field) in bad {
-            match Adam::new(&store, cfg) {
+            match cfg.build(&store) {
                 Err(Error::Arg(ArgError { name, .. })) => assert_eq!(name, field),
                 other => panic!("{cfg:?} gave {other:?}"),
             }

@@ -17,7 +17,7 @@ use crate::transform::{ScaleByAdamax, scale_by_adamax};
 ///
 /// let mut store = ParamStore::<f64>::new();
 /// store.register("w", Tags::WEIGHT, DMatrix::from_element(1, 3, 1.0))?;
-/// let opt = Adamax::new(&store, AdamaxConfig::default())?;
+/// let opt = AdamaxConfig::default().build(&store)?;
 /// assert_eq!(opt.lr(), 2e-3);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

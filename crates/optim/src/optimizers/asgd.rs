@@ -21,7 +21,7 @@ use descent_core::range::check;
 /// let mut store = ParamStore::<f64>::new();
 /// let w = store.register("w", Tags::WEIGHT, DMatrix::from_element(1, 1, 1.0))?;
 /// // Average from the first step on.
-/// let mut opt = Asgd::new(&store, AsgdConfig { lr: 0.1, lambd: 0.0, t0: 0.0, ..AsgdConfig::default() })?;
+/// let mut opt = AsgdConfig { lr: 0.1, lambd: 0.0, t0: 0.0, ..AsgdConfig::default() }.build(&store)?;
 /// for _ in 0..4 {
 ///     store.grad_mut(w).fill(1.0);
 ///     opt.step(&mut store)?;

@@ -41,7 +41,7 @@ pub(crate) fn check_optax_adam(lr: f64, b1: f64, b2: f64, eps: f64, eps_root: f6
 /// store.register("b", Tags::BIAS, DMatrix::from_element(1, 2, 1.0))?;
 /// // Decay on the weights only, as optax's `mask`.
 /// let cfg = LambConfig { lr: 0.01, weight_decay: 0.01, mask: Selector::tags(Tags::WEIGHT), ..LambConfig::default() };
-/// let mut opt = Lamb::new(&store, cfg)?;
+/// let mut opt = cfg.build(&store)?;
 /// store.grad_mut(w).fill(1.0);
 /// opt.step(&mut store)?;
 /// // The trust ratio makes a tensor's step lr·‖p‖ = 0.01·2: 0.01 per element.
@@ -137,7 +137,7 @@ optimizer_constructors!(Lamb, LambConfig);
 ///     trust_ratio_mask: weights,
 ///     ..LarsConfig::default()
 /// };
-/// let opt = Lars::new(&store, cfg)?;
+/// let opt = cfg.build(&store)?;
 /// assert_eq!(opt.momentum(), Some(0.9));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -231,7 +231,7 @@ optimizer_constructors!(Lars, LarsConfig);
 ///
 /// let mut store = ParamStore::<f64>::new();
 /// let w = store.register("w", Tags::WEIGHT, DMatrix::from_row_slice(1, 2, &[1.0, 1.0]))?;
-/// let mut opt = NovoGrad::new(&store, NovoGradConfig { lr: 0.1, eps: 0.0, ..NovoGradConfig::default() })?;
+/// let mut opt = NovoGradConfig { lr: 0.1, eps: 0.0, ..NovoGradConfig::default() }.build(&store)?;
 /// store.grad_mut(w).copy_from_slice(&[3.0, 4.0]);
 /// opt.step(&mut store)?;
 /// // The first step is the gradient over its tensor's norm.

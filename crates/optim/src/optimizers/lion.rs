@@ -18,7 +18,7 @@ use crate::transform::{ScaleByLion, scale_by_lion};
 ///
 /// let mut store = ParamStore::<f64>::new();
 /// let w = store.register("w", Tags::WEIGHT, DMatrix::from_element(1, 1, 1.0))?;
-/// let mut opt = Lion::new(&store, LionConfig::default())?;
+/// let mut opt = LionConfig::default().build(&store)?;
 /// store.grad_mut(w).fill(123.0);
 /// opt.step(&mut store)?; // the step is lr · sign(...), whatever the gradient's size
 /// assert!((store.value(w)[0] - (1.0 - 1e-4)).abs() < 1e-15);

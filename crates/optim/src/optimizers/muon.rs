@@ -27,7 +27,7 @@ use descent_core::{Params, Scalar};
 /// let b = store.register("fc.bias", Tags::BIAS, DMatrix::from_element(1, 4, 0.5))?;
 /// let muon = MuonConfig { lr: 0.02, ..MuonConfig::default() };
 /// // The bias is a 1-d tensor: Muon alone refuses it...
-/// assert!(matches!(Muon::new(&store, muon), Err(Error::UnsupportedShape { .. })));
+/// assert!(matches!(muon.build(&store), Err(Error::UnsupportedShape { .. })));
 /// // ... and with AdamW beside it, it goes to AdamW.
 /// let mut opt = Muon::with_adamw(&store, muon, AdamWConfig::default())?;
 /// store.grad_mut(w).fill(1.0);
@@ -258,7 +258,7 @@ mod tests {
         store
             .register("b", Tags::BIAS, DMatrix::zeros(1, 3))
             .unwrap();
-        match Muon::new(&store, MuonConfig::default()) {
+        match MuonConfig::default().build(&store) {
             Err(Error::UnsupportedShape {
                 name,
                 rows: 1,

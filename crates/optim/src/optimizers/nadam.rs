@@ -17,7 +17,7 @@ use crate::transform::{ScaleByNadam, scale_by_nadam};
 ///
 /// let mut store = ParamStore::<f64>::new();
 /// store.register("w", Tags::WEIGHT, DMatrix::from_element(1, 3, 1.0))?;
-/// let opt = NAdam::new(&store, NAdamConfig::default())?;
+/// let opt = NAdamConfig::default().build(&store)?;
 /// assert_eq!(opt.lr(), 2e-3);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

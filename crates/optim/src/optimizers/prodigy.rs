@@ -18,7 +18,7 @@ use crate::transform::{ScaleByProdigy, scale_by_prodigy};
 ///
 /// let mut store = ParamStore::<f64>::new();
 /// let w = store.register("w", Tags::WEIGHT, DMatrix::from_element(1, 2, 1.0))?;
-/// let mut opt = Prodigy::new(&store, ProdigyConfig { estim_lr0: 1e-3, ..ProdigyConfig::default() })?;
+/// let mut opt = ProdigyConfig { estim_lr0: 1e-3, ..ProdigyConfig::default() }.build(&store)?;
 /// for _ in 0..20 {
 ///     let g = store.value(w).map(|p| 2.0 * p); // d/dw of w²
 ///     store.grad_mut(w).copy_from(&g);

@@ -17,7 +17,7 @@ use crate::transform::{ScaleByRadam, scale_by_radam};
 ///
 /// let mut store = ParamStore::<f64>::new();
 /// store.register("w", Tags::WEIGHT, DMatrix::from_element(1, 3, 1.0))?;
-/// let opt = RAdam::new(&store, RAdamConfig::default())?;
+/// let opt = RAdamConfig::default().build(&store)?;
 /// assert_eq!(opt.lr(), 1e-3);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

@@ -15,7 +15,7 @@ use crate::transform::{Chain, ScaleByRms, Trace, chain, scale_by_rms, trace};
 ///
 /// let mut store = ParamStore::<f64>::new();
 /// store.register("w", Tags::WEIGHT, DMatrix::from_element(1, 3, 1.0))?;
-/// let opt = RmsProp::new(&store, RmsPropConfig { centered: true, momentum: 0.9, ..RmsPropConfig::default() })?;
+/// let opt = RmsPropConfig { centered: true, momentum: 0.9, ..RmsPropConfig::default() }.build(&store)?;
 /// assert_eq!(opt.lr(), 1e-2);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

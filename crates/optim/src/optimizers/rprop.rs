@@ -20,7 +20,7 @@ use descent_core::range::check;
 ///
 /// let mut store = ParamStore::<f64>::new();
 /// let w = store.register("w", Tags::WEIGHT, DMatrix::from_element(1, 1, 1.0))?;
-/// let mut opt = Rprop::new(&store, RpropConfig::default())?;
+/// let mut opt = RpropConfig::default().build(&store)?;
 /// store.grad_mut(w).fill(123.0);
 /// opt.step(&mut store)?; // the first step is lr · sign(g), whatever its size
 /// store.grad_mut(w).fill(5.0);

@@ -154,7 +154,7 @@ fn check_schedule_free(lr: f64, b1: f64, weight_lr_power: f64, warmup: Option<u6
 /// let mut store = ParamStore::<f64>::new();
 /// store.register("w", Tags::WEIGHT, DMatrix::from_element(1, 2, 1.0))?;
 /// let cfg = ScheduleFreeSgdConfig { warmup_steps: Some(100), ..ScheduleFreeSgdConfig::default() };
-/// let opt = ScheduleFreeSgd::new(&store, cfg)?;
+/// let opt = cfg.build(&store)?;
 /// assert_eq!(opt.lr(), 1.0);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -232,7 +232,7 @@ optimizer_constructors!(ScheduleFreeSgd, ScheduleFreeSgdConfig);
 ///
 /// let mut store = ParamStore::<f64>::new();
 /// store.register("w", Tags::WEIGHT, DMatrix::from_element(1, 2, 1.0))?;
-/// let opt = ScheduleFreeAdamW::new(&store, ScheduleFreeAdamWConfig::default())?;
+/// let opt = ScheduleFreeAdamWConfig::default().build(&store)?;
 /// assert_eq!(opt.lr(), 0.0025);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

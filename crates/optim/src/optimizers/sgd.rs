@@ -16,7 +16,7 @@ use crate::transform::{Trace, trace};
 ///
 /// let mut store = ParamStore::<f64>::new();
 /// let w = store.register("w", Tags::WEIGHT, DMatrix::from_element(1, 1, 1.0))?;
-/// let mut opt = Sgd::new(&store, SgdConfig { lr: 0.1, momentum: 0.9, ..SgdConfig::default() })?;
+/// let mut opt = SgdConfig { lr: 0.1, momentum: 0.9, ..SgdConfig::default() }.build(&store)?;
 /// store.grad_mut(w).fill(2.0);
 /// opt.step(&mut store)?;
 /// assert!((store.value(w)[0] - 0.8).abs() < 1e-15);
@@ -95,7 +95,7 @@ mod tests {
 
     fn run(cfg: SgdConfig, p0: &[f64], grads: &[Vec<f64>], penalty: f64) -> Vec<Vec<f64>> {
         let mut store = store_of(&[p0.to_vec()]);
-        let mut opt = Sgd::new(&store, cfg).unwrap();
+        let mut opt = cfg.build(&store).unwrap();
         trajectory(&mut opt, &mut store, grads, penalty)
     }
 
@@ -163,7 +163,7 @@ mod tests {
                 nesterov: true,
                 ..SgdConfig::default()
             };
-            let err = Sgd::new(&store, cfg).unwrap_err();
+            let err = cfg.build(&store).unwrap_err();
             assert_eq!(
                 err,
                 Error::NesterovRequiresMomentum {
@@ -172,22 +172,18 @@ mod tests {
                 }
             );
         }
-        let err = Sgd::new(
-            &store,
-            SgdConfig {
-                lr: -0.1,
-                ..SgdConfig::default()
-            },
-        )
+        let err = SgdConfig {
+            lr: -0.1,
+            ..SgdConfig::default()
+        }
+        .build(&store)
         .unwrap_err();
         assert!(matches!(err, Error::Arg(ArgError { name: "lr", .. })));
-        let err = Sgd::new(
-            &store,
-            SgdConfig {
-                weight_decay: WeightDecay::L2(-1.0),
-                ..SgdConfig::default()
-            },
-        );
+        let err = SgdConfig {
+            weight_decay: WeightDecay::L2(-1.0),
+            ..SgdConfig::default()
+        }
+        .build(&store);
         assert!(matches!(
             err,
             Err(Error::Arg(ArgError {

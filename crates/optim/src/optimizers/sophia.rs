@@ -34,7 +34,7 @@ use descent_core::Selector;
 /// let mut store = ParamStore::<f64>::new();
 /// let w = store.register("w", Tags::WEIGHT, DMatrix::from_row_slice(1, 2, &[1.0, 1.0]))?;
 /// let cfg = SophiaConfig { lr: 0.1, update_interval: 1, ..SophiaConfig::default() };
-/// let mut opt = Sophia::new(&store, cfg.clone())?;
+/// let mut opt = cfg.clone().build(&store)?;
 /// for _ in 0..50 {
 ///     let g = DMatrix::from_fn(1, 2, |_, j| a[j] * store.value(w)[j]);
 ///     store.grad_mut(w).copy_from(&g);

@@ -287,7 +287,7 @@ mod tests {
 
     #[test]
     fn no_eps1_is_the_machine_epsilon_of_the_parameter_type() {
-        use crate::{Adafactor, AdafactorConfig, Optimizer};
+        use crate::{AdafactorConfig, Optimizer};
         use descent_core::{ParamStore, Tags};
         use nalgebra::DMatrix;
 
@@ -297,13 +297,11 @@ mod tests {
                 .register("w", Tags::WEIGHT, DMatrix::from_element(1, 3, S::cast(1.0)))
                 .unwrap();
             let eps = (eps1, 1e-3);
-            let mut opt: Optimizer<S> = Adafactor::new(
-                &store,
-                AdafactorConfig {
-                    eps,
-                    ..AdafactorConfig::default()
-                },
-            )
+            let mut opt: Optimizer<S> = AdafactorConfig {
+                eps,
+                ..AdafactorConfig::default()
+            }
+            .build(&store)
             .unwrap();
             // A tiny gradient, where the ε₁ floor decides the step.
             store

@@ -120,11 +120,7 @@ impl ElementStage for ScaleByAdam {
     }
 
     fn hyperparam(&self, key: Hyper) -> Option<f64> {
-        match key {
-            Hyper::Beta2 => Some(self.b2),
-            Hyper::Eps => Some(self.eps),
-            _ => None,
-        }
+        key.beta2_eps(self.b2, self.eps)
     }
 
     /// `m ← m + (g − m)(1−β₁)`, `v ← β₂v + (1−β₂)g²`, AMSGrad's maximum, the ratio.

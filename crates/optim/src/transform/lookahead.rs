@@ -185,7 +185,7 @@ gradient_transform_via_blocks!(Lookahead<T>, T: [crate::BlockTransform<S>]);
 #[cfg(test)]
 mod tests {
     use crate::testing::{store_of, trajectory};
-    use crate::{Lookahead, LookaheadConfig, OptaxAdam, OptaxAdamConfig};
+    use crate::{Lookahead, LookaheadConfig, OptaxAdamConfig};
     use proptest::collection::vec;
     use proptest::prelude::*;
 
@@ -203,7 +203,7 @@ mod tests {
         ) {
             let fast = OptaxAdamConfig { lr, nesterov, ..OptaxAdamConfig::default() };
             let mut store = store_of(std::slice::from_ref(&p0));
-            let mut inner = OptaxAdam::new(&store, fast).unwrap();
+            let mut inner = fast.build(&store).unwrap();
             let want = trajectory(&mut inner, &mut store, &grads, 0.0);
 
             let mut store = store_of(std::slice::from_ref(&p0));

@@ -111,11 +111,7 @@ impl ElementStage for ScaleByNadam {
     }
 
     fn hyperparam(&self, key: Hyper) -> Option<f64> {
-        match key {
-            Hyper::Beta2 => Some(self.b2),
-            Hyper::Eps => Some(self.eps),
-            _ => None,
-        }
+        key.beta2_eps(self.b2, self.eps)
     }
 
     #[inline(always)]

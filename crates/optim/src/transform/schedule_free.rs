@@ -225,8 +225,8 @@ gradient_transform_via_blocks!(ScheduleFree<T>, T: [crate::BlockTransform<S>]);
 
 #[cfg(test)]
 mod tests {
+    use crate::ScheduleFreeSgdConfig;
     use crate::testing::store_of;
-    use crate::{ScheduleFreeSgd, ScheduleFreeSgdConfig};
     use proptest::collection::vec;
     use proptest::prelude::*;
 
@@ -250,7 +250,7 @@ mod tests {
             let mut store = store_of(std::slice::from_ref(&p0));
             let id = store.ids().next().unwrap();
             let cfg = ScheduleFreeSgdConfig { lr, b1, warmup_steps: warmup, ..Default::default() };
-            let mut opt = ScheduleFreeSgd::new(&store, cfg).unwrap();
+            let mut opt = cfg.build(&store).unwrap();
             for _ in 0..2000 {
                 let y = store.value(id).clone();
                 let g: Vec<f64> = terms.iter().zip(y.iter()).map(|((a, b, _), y)| a * y + b).collect();

@@ -3,7 +3,7 @@
 use super::*;
 use crate::ArgError;
 use descent_core::{ParamId, Tags};
-use descent_optim::{Sgd, SgdConfig};
+use descent_optim::SgdConfig;
 use descent_schedule::{Change, ChangePoint};
 use nalgebra::DMatrix;
 use rand::{RngExt, SeedableRng};
@@ -60,7 +60,7 @@ fn fresh() -> Run {
         momentum: 0.9,
         ..Default::default()
     };
-    let opt = Sgd::new(&store, cfg).unwrap();
+    let opt = cfg.build(&store).unwrap();
     Run {
         store,
         w,

@@ -7,7 +7,7 @@ use descent_nn::{
     BatchNorm1d, BatchNormConfig, Builder, Dropout, Linear, LinearConfig, ModelState, Relu,
     Sequential,
 };
-use descent_optim::{AdamW, AdamWConfig};
+use descent_optim::AdamWConfig;
 use descent_train::{Loss, Progress, TrainConfig, Trainer, seed};
 
 /// The first `n` embedded digits, scaled to [0, 1].
@@ -52,13 +52,11 @@ pub fn mlp<S: Scalar>(
 /// A trainer of [`mlp`] by AdamW.
 pub fn trainer<S: Scalar>(config: TrainConfig) -> Trainer<S, Sequential<S>> {
     let (model, state) = mlp::<S>(config.seed, 32, true);
-    let opt = AdamW::new(
-        &state.params,
-        AdamWConfig {
-            lr: 3e-3,
-            ..AdamWConfig::default()
-        },
-    )
+    let opt = AdamWConfig {
+        lr: 3e-3,
+        ..AdamWConfig::default()
+    }
+    .build(&state.params)
     .unwrap();
     Trainer::new(
         model,

@@ -177,7 +177,7 @@ fn study(seed: u64, config: CmaEsConfig) -> Study {
     .with_sampler(CmaEsSampler::new(config).unwrap())
 }
 
-fn params(study: &Study) -> Vec<(Config, Option<f64>)> {
+fn params(study: &Study) -> Vec<(ParamValues, Option<f64>)> {
     study
         .trials()
         .into_iter()
@@ -339,7 +339,7 @@ fn a_maximized_study_climbs() {
 
 #[test]
 fn x0_sets_the_first_mean_and_must_cover_the_space() {
-    let mut x0 = Config::default();
+    let mut x0 = ParamValues::default();
     x0.insert("x", 4.0);
     let s = study(
         0,
@@ -567,7 +567,7 @@ fn pruned_trials_count_at_their_last_value_when_asked_to() {
 
 #[test]
 fn another_independent_sampler_draws_the_categorical_parameters() {
-    let mut fixed = Config::default();
+    let mut fixed = ParamValues::default();
     fixed.insert("c", 2_i64);
     let cma = CmaEsSampler::new(CmaEsConfig {
         warn_independent_sampling: false,
