@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""PyTorch counterpart of descent's workloads (crates/bench): W1-W4 training
-steps (zero grads, forward, cross-entropy, backward, optimizer step), W5 one
+"""PyTorch counterpart of descent's workloads (crates/bench): W1-W4 and W7
+(LeNet-style CNN on 1x28x28 images) training steps (zero grads, forward,
+cross-entropy, backward, optimizer step), W5 one
 optimizer step over 10M parameters (fused=True, and the default constructor),
 W6 crop + flip + brightness/contrast on a batch of 3x32x32 images as batched
 tensor ops; float32, after warm-up.
@@ -13,7 +14,10 @@ with descent, and reads the line protocol of xtask/src/bench/protocol.rs:
 message on stderr when torch is not importable (xtask checks first).
 
 Usage: python benches/torch_workloads.py [--threads N] [--quick]
-       [--w5-params N] [--w6-batch N]
+       [--w5-params N] [--w6-batch N] [--only PREFIX,...]
+
+--only times only the rows whose names start with one of the prefixes
+(xtask's `--only`, e.g. `w7`).
 """
 import argparse
 import sys
@@ -51,6 +55,20 @@ def cnn():
     )
 
 
+def lenet():
+    """W7, layer for layer as descent_bench::W7_ARCHITECTURE: Conv2d(1->8, 5x5)
+    -> BatchNorm2d(8) -> ReLU -> MaxPool2d(2) -> Conv2d(8->16, 5x5) ->
+    BatchNorm2d(16) -> ReLU -> MaxPool2d(2) -> Flatten(16*4*4 = 256) ->
+    Linear(256->120) -> ReLU -> Linear(120->10), PyTorch's default arguments."""
+    import torch.nn as nn
+
+    return nn.Sequential(
+        nn.Conv2d(1, 8, 5), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 5), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(16 * 4 * 4, 120), nn.ReLU(), nn.Linear(120, 10),
+    )
+
+
 def workloads():
     """name -> (model, optimizer factory, input shape, classes)."""
     import torch
@@ -64,6 +82,9 @@ def workloads():
         "w2_adam": (mlp([2, 64, 64, 2], nn.Tanh), adam, (32, 2), 2),
         "w3_adam": (cnn(), adam, (64, 3, 32, 32), 10),
         "w4_adamw": (mlp_bn_dropout(), lambda ps: torch.optim.AdamW(ps), (128, 784), 10),
+        "w7_sgd": (lenet(), lambda ps: torch.optim.SGD(ps, lr=0.01, momentum=0.9),
+                   (64, 1, 28, 28), 10),
+        "w7_adamw": (lenet(), lambda ps: torch.optim.AdamW(ps), (64, 1, 28, 28), 10),
     }
 
 
@@ -143,14 +164,17 @@ def default_impl(params):
     return "its foreach implementation" if foreach else "its single-tensor for-loop implementation"
 
 
-def w5(n_params, budget_s):
-    """Yields (name, samples) for every optimizer and layout, fused then default."""
+def w5(n_params, budget_s, wanted=lambda name: True):
+    """Yields (name, samples) for every optimizer and layout, fused then
+    default, whose name `wanted` accepts."""
     import torch
 
     for n_tensors in W5_TENSORS:
         layout = f"{n_tensors}x{short(n_params // n_tensors)}"
         for opt_name, make in W5_OPTIMIZERS:
             for suffix, kw in [("", {"fused": True}), (":default", {})]:
+                if not wanted(f"w5_{opt_name}_{layout}"):
+                    continue
                 ps = w5_params(n_params, n_tensors)
                 opt = make(torch, ps, **kw)
                 samples = time_steps(opt.step, budget_s)
@@ -203,7 +227,13 @@ def main():
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--w5-params", type=int, default=10_000_000)
     parser.add_argument("--w6-batch", type=int, default=1024)
+    parser.add_argument("--only", default="")
     args = parser.parse_args()
+    prefixes = [p for p in args.only.split(",") if p]
+
+    def wanted(name):
+        return not prefixes or any(name.startswith(p) for p in prefixes)
+
     if args.w5_params <= 0 or any(args.w5_params % t for t in W5_TENSORS):
         parser.error(f"--w5-params must be a positive multiple of {max(W5_TENSORS)}")
     if args.w6_batch <= 0:
@@ -222,11 +252,13 @@ def main():
         print("workload", name, " ".join(f"{ms:.5f}" for ms in samples), flush=True)
 
     for name, (model, make_opt, shape, classes) in workloads().items():
-        report(name, time_steps(training_step(model, make_opt, shape, classes), budget_s))
+        if wanted(name):
+            report(name, time_steps(training_step(model, make_opt, shape, classes), budget_s))
     print("note w5_default_impl", default_impl(w5_params(W5_TENSORS[-1], W5_TENSORS[-1])), flush=True)
-    for name, samples in w5(args.w5_params, budget_s):
+    for name, samples in w5(args.w5_params, budget_s, wanted):
         report(name, samples)
-    report("w6_augment", w6(args.w6_batch, budget_s))
+    if wanted("w6_augment"):
+        report("w6_augment", w6(args.w6_batch, budget_s))
     return 0
 
 

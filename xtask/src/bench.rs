@@ -1,6 +1,8 @@
 //! `cargo xtask bench`: the criterion benchmarks, then tables of the
-//! workloads W1–W6 at 1 and 2 threads, beside PyTorch when the chosen
-//! interpreter can import torch, and this machine's limits.
+//! workloads W1–W7 at 1 and 2 threads, beside PyTorch when the chosen
+//! interpreter can import torch, and this machine's limits. `--only
+//! PREFIX,...` times only the rows whose names start with one of the
+//! prefixes (`--only w7` for W7's two rows), on both sides.
 //!
 //! Each measurement runs in a child process (`bench --child`) with
 //! `DESCENT_NUM_THREADS` set, so a thread count holds for the whole process
@@ -37,6 +39,8 @@ struct Args {
     out: PathBuf,
     python: String,
     criterion: Vec<String>,
+    /// `--only`: name prefixes of the rows to time (empty: every row).
+    only: Vec<String>,
 }
 
 /// Parses the arguments; `env_python` is `$DESCENT_PYTHON`, which
@@ -51,6 +55,7 @@ fn parse(args: &[String], env_python: Option<String>) -> Result<Args> {
             .filter(|p| !p.trim().is_empty())
             .unwrap_or_else(|| "python3".into()),
         criterion: Vec::new(),
+        only: Vec::new(),
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -66,16 +71,45 @@ fn parse(args: &[String], env_python: Option<String>) -> Result<Args> {
             }
             "--out" => a.out = it.next().context("--out needs a folder")?.into(),
             "--python" => a.python = it.next().context("--python needs an interpreter")?.clone(),
+            "--only" => a.only = only_prefixes(it.next().context("--only needs row names")?)?,
             _ => a.criterion.push(arg.clone()),
         }
     }
     Ok(a)
 }
 
-/// Entry point of `cargo xtask bench [FILTER] [--table] [--quick] [--rounds N] [--out DIR] [--python PATH]`.
+/// The comma-separated row-name prefixes of `--only` (`w7` or `w1_sgd,w7`).
+fn only_prefixes(list: &str) -> Result<Vec<String>> {
+    let prefixes: Vec<String> = list.split(',').map(|p| p.trim().to_owned()).collect();
+    if prefixes
+        .iter()
+        .any(|p| p.is_empty() || p.contains(char::is_whitespace))
+    {
+        bail!(
+            "--only takes comma-separated row names or prefixes (`w7` or `w1_sgd,w7`), got {list:?}"
+        );
+    }
+    Ok(prefixes)
+}
+
+/// Which rows a run times: all, or those whose name starts with a prefix.
+#[derive(Clone, Debug, Default)]
+struct Only(Vec<String>);
+
+impl Only {
+    fn wants(&self, name: &str) -> bool {
+        self.0.is_empty() || self.0.iter().any(|p| name.starts_with(p.as_str()))
+    }
+}
+
+/// Entry point of `cargo xtask bench [FILTER] [--table] [--quick] [--rounds N] [--out DIR] [--python PATH] [--only PREFIX,...]`.
 pub fn main(args: &[String]) -> Result<()> {
     if args.first().map(String::as_str) == Some("--child") {
-        return child(args.iter().any(|a| a == "--quick"));
+        let only = match args.iter().position(|a| a == "--only") {
+            Some(i) => only_prefixes(args.get(i + 1).context("--only needs row names")?)?,
+            None => Vec::new(),
+        };
+        return child(args.iter().any(|a| a == "--quick"), &Only(only));
     }
     let a = parse(args, std::env::var(PYTHON_ENV).ok())?;
     if !a.table_only {
@@ -102,12 +136,12 @@ pub fn main(args: &[String]) -> Result<()> {
                 a.rounds
             );
             m.descent.absorb(checked(
-                &run_descent(threads, a.quick)?,
+                &run_descent(threads, a.quick, &a.only)?,
                 threads,
                 "descent child",
             )?);
             if matches!(torch.status, TorchStatus::Available { .. }) {
-                let out = run_torch(&a.python, threads, a.quick)?;
+                let out = run_torch(&a.python, threads, a.quick, &a.only)?;
                 m.torch.absorb(checked(&out, threads, TORCH_SCRIPT)?);
             }
         }
@@ -134,23 +168,32 @@ fn checked(text: &str, threads: usize, what: &str) -> Result<Output> {
 
 /// Measures the limits and every workload in this process, printing the
 /// line protocol on stdout.
-fn child(quick: bool) -> Result<()> {
+fn child(quick: bool, only: &Only) -> Result<()> {
     println!("threads {}", descent_core::threads::num_threads());
     let (gemm_iters, triad_len) = if quick { (2, 1 << 22) } else { (5, 1 << 24) };
     println!("limit sgemm_gflops {}", sgemm_gflops(1024, gemm_iters));
     println!("limit triad_gbs {}", triad_gbs(triad_len, 10));
     let budget_s = if quick { 0.3 } else { 2.0 };
-    for id in WorkloadId::ALL {
+    for id in WorkloadId::ALL
+        .into_iter()
+        .filter(|id| only.wants(id.name()))
+    {
         let t = time_budgeted(budget_s, &mut id.build(0), |_| {}, |w| w.step().map(drop))
             .with_context(|| format!("{} step", id.name()))?;
         println!("{}", workload_line(id.name(), &t));
     }
-    for id in OptimStepId::ALL {
+    for id in OptimStepId::ALL
+        .into_iter()
+        .filter(|id| only.wants(&id.name()))
+    {
         let t = time_budgeted(budget_s, &mut id.build(), |_| {}, |w| w.step())
             .with_context(|| format!("{} step", id.name()))?;
         println!("{}", workload_line(&id.name(), &t));
     }
-    trainer_rows(quick)?;
+    trainer_rows(quick, only)?;
+    if !only.wants(W6_NAME) {
+        return Ok(());
+    }
     let mut w = AugmentBatch::new(W6_BATCH);
     let t = time_budgeted(budget_s, &mut w, AugmentBatch::reset, AugmentBatch::step)
         .with_context(|| format!("{W6_NAME} batch"))?;
@@ -163,9 +206,12 @@ fn child(quick: bool) -> Result<()> {
 /// machine's noise falls on all alike. The Trainer runs twice per round: on
 /// the raw step's one batch (`TrainerData::Resident`, the overhead goal) and
 /// on a fresh batch per step (`TrainerData::Fresh`, as real data is read).
-fn trainer_rows(quick: bool) -> Result<()> {
+fn trainer_rows(quick: bool, only: &Only) -> Result<()> {
     let rounds = if quick { 6 } else { 30 };
-    for id in [WorkloadId::W1Sgd, WorkloadId::W1Adam] {
+    for id in [WorkloadId::W1Sgd, WorkloadId::W1Adam]
+        .into_iter()
+        .filter(|id| only.wants(&format!("{}_trainer", id.name())))
+    {
         let mut raw = id.build(0);
         let mut resident = TrainerWorkload::with_data(id, 0, TrainerData::Resident);
         let mut fresh = TrainerWorkload::with_data(id, 0, TrainerData::Fresh);
@@ -253,7 +299,7 @@ fn load_average() -> Option<f64> {
     text.split_whitespace().next()?.parse().ok()
 }
 
-fn run_descent(threads: usize, quick: bool) -> Result<String> {
+fn run_descent(threads: usize, quick: bool, only: &[String]) -> Result<String> {
     let exe = std::env::current_exe().context("locating xtask")?;
     let mut cmd = Command::new(exe);
     cmd.args(["bench", "--child"])
@@ -261,10 +307,13 @@ fn run_descent(threads: usize, quick: bool) -> Result<String> {
     if quick {
         cmd.arg("--quick");
     }
+    if !only.is_empty() {
+        cmd.args(["--only", &only.join(",")]);
+    }
     output(&mut cmd, "descent child")
 }
 
-fn run_torch(python: &str, threads: usize, quick: bool) -> Result<String> {
+fn run_torch(python: &str, threads: usize, quick: bool, only: &[String]) -> Result<String> {
     let mut cmd = Command::new(python);
     cmd.current_dir(super::workspace_root())
         .arg(TORCH_SCRIPT)
@@ -273,6 +322,9 @@ fn run_torch(python: &str, threads: usize, quick: bool) -> Result<String> {
         .args(["--w6-batch", &W6_BATCH.to_string()]);
     if quick {
         cmd.arg("--quick");
+    }
+    if !only.is_empty() {
+        cmd.args(["--only", &only.join(",")]);
     }
     output(&mut cmd, TORCH_SCRIPT)
 }
@@ -363,6 +415,18 @@ mod tests {
         assert_eq!(a.criterion, ["optim"]);
         assert!(parse(&strings(&["--python"]), None).is_err());
         assert!(parse(&strings(&["--rounds", "0"]), None).is_err());
+    }
+
+    #[test]
+    fn only_keeps_the_rows_named_by_a_prefix() {
+        let a = parse(&strings(&["--only", "w7,w1_sgd", "--table"]), None).unwrap();
+        let only = Only(a.only);
+        assert!(only.wants("w7_sgd") && only.wants("w7_adamw") && only.wants("w1_sgd"));
+        assert!(only.wants("w1_sgd_trainer") && !only.wants("w1_adam") && !only.wants(W6_NAME));
+        assert!(Only::default().wants("w5_adam_1x10m"));
+        for bad in [&["--only"][..], &["--only", "w7,,w1"], &["--only", ""]] {
+            assert!(parse(&strings(bad), None).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! - [`Workload`]: one full training step of a fixed model on fixed random
 //!   data (zero grads, forward, backward, optimizer step), reusing one tape,
-//!   for the workloads W1–W4 listed in [`WorkloadId::ALL`];
+//!   for the workloads W1–W4 and W7 (LeNet on MNIST-shaped images)
+//!   listed in [`WorkloadId::ALL`];
 //! - [`OptimStep`]: W5, one optimizer step over [`W5_PARAMS`] parameters
 //!   (Adam, AdamW, SGD with momentum; one tensor or 100), listed in
 //!   [`OptimStepId::ALL`];
@@ -34,7 +35,7 @@ pub use limits::{sgemm_gflops, triad_gbs};
 pub use optim_step::{OptimKind, OptimStep, OptimStepId, W5_PARAMS, optim_store};
 pub use timing::{Timing, time_prepared_steps, time_steps};
 pub use trainer::{TRAINER_STEPS, TrainerData, TrainerWorkload};
-pub use workload::{Workload, WorkloadId, WorkloadParts};
+pub use workload::{W7_ARCHITECTURE, W7_HIDDEN, Workload, WorkloadId, WorkloadParts};
 
 /// The README, whose example runs as a doctest.
 #[cfg(doctest)]

@@ -1,10 +1,12 @@
-//! The issue's training-step workloads W1–W4: a model, an optimizer and one
-//! fixed random batch, stepped with one reused tape as real training does.
+//! The issue's training-step workloads W1–W4 and W7: a model, an optimizer
+//! and one fixed random batch, stepped with one reused tape as real training
+//! does.
 
 use descent_autodiff::{CrossEntropyConfig, ImageShape, Tape};
 use descent_nn::{
-    BatchNorm1d, BatchNormConfig, Builder, Conv2d, Conv2dConfig, Ctx, Dropout, Flatten, Linear,
-    LinearConfig, MaxPool2d, MaxPool2dConfig, Mode, ModelState, Module, Relu, Sequential, Tanh,
+    BatchNorm1d, BatchNorm2d, BatchNormConfig, Builder, Conv2d, Conv2dConfig, Ctx, Dropout,
+    Flatten, Linear, LinearConfig, MaxPool2d, MaxPool2dConfig, Mode, ModelState, Module, Relu,
+    Sequential, Tanh,
 };
 use descent_optim::{AdamConfig, AdamWConfig, Optimizer, SgdConfig};
 use nalgebra::DMatrix;
@@ -25,16 +27,34 @@ pub enum WorkloadId {
     W3Adam,
     /// W1 with BatchNorm1d before each ReLU and Dropout(0.5) after, AdamW.
     W4AdamW,
+    /// LeNet-style CNN on MNIST-shaped 1×28×28 images, batch 64, SGD with
+    /// momentum 0.9 (lr 0.01): the layers of [`W7_ARCHITECTURE`].
+    W7Sgd,
+    /// The W7 CNN with AdamW (PyTorch's defaults).
+    W7AdamW,
 }
+
+/// W7's model, layer by layer, exactly as `benches/torch_workloads.py`
+/// builds it (`lenet()`): PyTorch's default layer arguments (conv stride 1,
+/// no padding, bias on; batch norm eps 1e-5, momentum 0.1, affine; max-pool
+/// stride = kernel).
+pub const W7_ARCHITECTURE: &str = "Conv2d(1→8, 5×5) → BatchNorm2d(8) → ReLU → MaxPool2d(2) → \
+Conv2d(8→16, 5×5) → BatchNorm2d(16) → ReLU → MaxPool2d(2) → Flatten(16·4·4 = 256) → \
+Linear(256→120) → ReLU → Linear(120→10)";
+
+/// Width of W7's hidden linear layer (LeNet-5's 120).
+pub const W7_HIDDEN: usize = 120;
 
 impl WorkloadId {
     /// Every workload, in the order the table lists them.
-    pub const ALL: [WorkloadId; 5] = [
+    pub const ALL: [WorkloadId; 7] = [
         WorkloadId::W1Sgd,
         WorkloadId::W1Adam,
         WorkloadId::W2Adam,
         WorkloadId::W3Adam,
         WorkloadId::W4AdamW,
+        WorkloadId::W7Sgd,
+        WorkloadId::W7AdamW,
     ];
 
     /// The short name shared with `benches/torch_workloads.py` (`w1_sgd`, ...).
@@ -53,6 +73,8 @@ impl WorkloadId {
             WorkloadId::W2Adam => "w2_adam",
             WorkloadId::W3Adam => "w3_adam",
             WorkloadId::W4AdamW => "w4_adamw",
+            WorkloadId::W7Sgd => "w7_sgd",
+            WorkloadId::W7AdamW => "w7_adamw",
         }
     }
 
@@ -66,7 +88,7 @@ impl WorkloadId {
         match self {
             WorkloadId::W1Sgd | WorkloadId::W1Adam | WorkloadId::W4AdamW => 128,
             WorkloadId::W2Adam => 32,
-            WorkloadId::W3Adam => 64,
+            WorkloadId::W3Adam | WorkloadId::W7Sgd | WorkloadId::W7AdamW => 64,
         }
     }
 
@@ -81,6 +103,11 @@ impl WorkloadId {
             WorkloadId::W2Adam => 2 * 64 + 64 * 64 + 64 * 2,
             // conv1: 16 × 32² outputs of 3·9 taps; conv2: 32 × 16² of 16·9.
             WorkloadId::W3Adam => 16 * 1024 * 27 + 32 * 256 * 144 + 2048 * 10,
+            // conv1: 8 × 24² outputs of 1·25 taps; conv2: 16 × 8² of 8·25;
+            // then 256 → 120 → 10 (W7: 135 MFLOP).
+            WorkloadId::W7Sgd | WorkloadId::W7AdamW => {
+                8 * 576 * 25 + 16 * 64 * 200 + 256 * W7_HIDDEN + W7_HIDDEN * 10
+            }
         };
         6.0 * (macs_per_sample * self.batch()) as f64
     }
@@ -90,7 +117,7 @@ impl WorkloadId {
     /// p, m, v (28).
     pub fn optimizer_bytes_per_param(self) -> usize {
         match self {
-            WorkloadId::W1Sgd => 20,
+            WorkloadId::W1Sgd | WorkloadId::W7Sgd => 20,
             _ => 28,
         }
     }
@@ -133,11 +160,12 @@ impl WorkloadId {
                 WorkloadId::W2Adam => mlp(&mut b, &[2, 64, 64, 2], true),
                 WorkloadId::W3Adam => cnn(&mut b),
                 WorkloadId::W4AdamW => mlp_bn_dropout(&mut b),
+                WorkloadId::W7Sgd | WorkloadId::W7AdamW => lenet(&mut b),
             }
             .expect("fixed, valid layer configs")
         };
         let opt = match self {
-            WorkloadId::W1Sgd => {
+            WorkloadId::W1Sgd | WorkloadId::W7Sgd => {
                 let cfg = SgdConfig {
                     lr: 0.01,
                     momentum: 0.9,
@@ -145,18 +173,25 @@ impl WorkloadId {
                 };
                 cfg.build(&state.params)
             }
-            WorkloadId::W4AdamW => AdamWConfig::default().build(&state.params),
+            WorkloadId::W4AdamW | WorkloadId::W7AdamW => {
+                AdamWConfig::default().build(&state.params)
+            }
             _ => AdamConfig::default().build(&state.params),
         }
         .expect("fixed, valid optimizer config");
         let (n, d_in, classes) = match self {
             WorkloadId::W2Adam => (32, 2, 2),
             WorkloadId::W3Adam => (64, 3 * 32 * 32, 10),
+            // W7 reads MNIST's 784 pixels as one 1×28×28 image per row.
             _ => (self.batch(), 784, 10),
         };
         let x = DMatrix::from_fn(n, d_in, |_, _| uniform(&mut rng));
         let labels = (0..n).map(|_| rng.next_u32() as usize % classes).collect();
-        let image = (self == WorkloadId::W3Adam).then(|| ImageShape::new(3, 32, 32));
+        let image = match self {
+            WorkloadId::W3Adam => Some(ImageShape::new(3, 32, 32)),
+            WorkloadId::W7Sgd | WorkloadId::W7AdamW => Some(ImageShape::new(1, 28, 28)),
+            _ => None,
+        };
         let parts = WorkloadParts {
             model,
             state,
@@ -242,6 +277,26 @@ fn cnn(b: &mut Builder<'_, f32>) -> descent_nn::Result<Sequential<f32>> {
     Ok(model)
 }
 
+/// W7: the LeNet-style CNN of [`W7_ARCHITECTURE`].
+fn lenet(b: &mut Builder<'_, f32>) -> descent_nn::Result<Sequential<f32>> {
+    let mut model = Sequential::new();
+    for (c_in, c_out) in [(1, 8), (8, 16)] {
+        model
+            .add(b, |b| Conv2d::new(b, Conv2dConfig::new(c_in, c_out, 5, 5)))?
+            .add(b, |b| BatchNorm2d::new(b, BatchNormConfig::new(c_out)))?
+            .push(Relu)
+            .push(MaxPool2d::new(MaxPool2dConfig::new(2, 2))?);
+    }
+    model
+        .push(Flatten)
+        .add(b, |b| {
+            Linear::new(b, LinearConfig::new(16 * 4 * 4, W7_HIDDEN))
+        })?
+        .push(Relu)
+        .add(b, |b| Linear::new(b, LinearConfig::new(W7_HIDDEN, 10)))?;
+    Ok(model)
+}
+
 /// A built workload: call [`step`](Workload::step) repeatedly.
 pub struct Workload {
     id: WorkloadId,
@@ -321,5 +376,24 @@ mod tests {
     fn w1_counts_the_issues_411_mflop_and_its_parameters() {
         assert_eq!(WorkloadId::W1Sgd.flops().round(), 410_910_720.0);
         assert_eq!(WorkloadId::W1Sgd.build(0).n_params(), 535_818);
+    }
+
+    #[test]
+    fn w7_is_lenet_with_pytorchs_parameter_count_and_learns_its_batch() {
+        // conv 8·25+8, bn 2·8, conv 16·200+16, bn 2·16, fc 256·120+120, fc 120·10+10:
+        // what `sum(p.numel() for p in lenet().parameters())` gives.
+        let expected = 208 + 16 + 3216 + 32 + 30_840 + 1_210;
+        for id in [WorkloadId::W7Sgd, WorkloadId::W7AdamW] {
+            let mut w = id.build(2);
+            assert_eq!(w.n_params(), expected, "{id:?}");
+            let first = w.step().unwrap();
+            for _ in 0..30 {
+                w.step().unwrap();
+            }
+            let last = w.step().unwrap();
+            assert!(last < 0.5 * first, "{id:?}: {first} -> {last}");
+        }
+        // 6 × 64 samples × 351 920 multiply-adds.
+        assert_eq!(WorkloadId::W7Sgd.flops().round(), 135_137_280.0);
     }
 }

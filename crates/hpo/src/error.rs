@@ -252,6 +252,9 @@ mod tests {
             &err,
             Error::Arg(descent_core::ArgError { name: "sigma0", value, .. }) if value == "-1"
         ));
-        assert!(err.to_string().starts_with("invalid `sigma0` = -1: "), "{err}");
+        assert!(
+            err.to_string().starts_with("invalid `sigma0` = -1: "),
+            "{err}"
+        );
     }
 }

@@ -10,7 +10,7 @@
 //! wall-clock span), which the checks hold against the study.
 
 use descent_hpo::pbt::{SharedConfig, SharedPopulation, SharedResult};
-use descent_hpo::{Config, Distribution, Error, Member, Mutation, Pbt, PbtConfig};
+use descent_hpo::{Distribution, Error, Member, Mutation, ParamValues, Pbt, PbtConfig};
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -68,7 +68,7 @@ impl Member for Quadratic {
     type Checkpoint = Vec<u8>;
     type Error = Error;
 
-    fn set_hyperparams(&mut self, h: &Config) -> Result<(), Error> {
+    fn set_hyperparams(&mut self, h: &ParamValues) -> Result<(), Error> {
         self.lr = h.f64("lr")?;
         Ok(())
     }

@@ -1,11 +1,14 @@
 //! The markdown tables of `cargo xtask bench`: W1–W4 (training steps), W5
-//! (one optimizer step over 10M parameters) and W6 (augmentation), one
-//! section per thread count.
+//! (one optimizer step over 10M parameters), W6 (augmentation) and W7 (the
+//! LeNet-style CNN's training step), one section per thread count.
 
 use super::protocol::{Limits, Output};
-use descent_bench::{OptimStepId, Timing, W5_PARAMS, W6_BATCH, WorkloadId};
+use descent_bench::{OptimStepId, Timing, W5_PARAMS, W6_BATCH, W7_ARCHITECTURE, WorkloadId};
 use std::collections::BTreeMap;
 use std::fmt::Write;
+
+/// The W7 rows, in their own section after W1–W4 (same columns).
+const W7: [WorkloadId; 2] = [WorkloadId::W7Sgd, WorkloadId::W7AdamW];
 
 /// The name of W6 in the line protocol.
 pub const W6_NAME: &str = "w6_augment";
@@ -105,19 +108,45 @@ pub fn render(results: &[(usize, Measured)], torch: &Torch, load: &[Option<f64>;
             "\n## {threads} thread(s)\n\nsgemm peak (1024³, descent's GEMM: matrixmultiply split per thread) {:.1} GFLOP/s; STREAM triad {:.1} GB/s.\n",
             l.sgemm_gflops, l.triad_gbs
         );
-        let _ = write!(md, "\n### W1–W4: training steps\n\n{W14_HEADER}\n");
-        for id in WorkloadId::ALL {
-            if let Some(t) = m.descent.timings.get(id.name()) {
+        let w14_rows: String = WorkloadId::ALL
+            .into_iter()
+            .filter(|id| !W7.contains(id))
+            .filter_map(|id| {
+                let t = m.descent.timings.get(id.name())?;
                 let p = m.torch.timings.get(id.name());
-                md.push_str(&w14_row(id, t, p, l, n_params[&id], torch.on()));
-            }
+                Some(w14_row(id, t, p, l, n_params[&id], torch.on()))
+            })
+            .collect();
+        // A section without rows (a run with `--only`) is left out.
+        if !w14_rows.is_empty() {
+            let _ = write!(
+                md,
+                "\n### W1–W4: training steps\n\n{W14_HEADER}\n{w14_rows}"
+            );
         }
-        let _ = write!(md, "\n### W5: one optimizer step\n\n{W5_HEADER}\n");
-        for id in OptimStepId::ALL {
-            let name = id.name();
-            if let Some(t) = m.descent.timings.get(&name) {
-                md.push_str(&w5_row(id, t, &m.torch, l, torch.on()));
-            }
+        let w7_rows: String = W7
+            .into_iter()
+            .filter_map(|id| {
+                let t = m.descent.timings.get(id.name())?;
+                let p = m.torch.timings.get(id.name());
+                Some(w14_row(id, t, p, l, n_params[&id], torch.on()))
+            })
+            .collect();
+        if !w7_rows.is_empty() {
+            let _ = write!(
+                md,
+                "\n### W7: LeNet-style CNN on MNIST-shaped images\n\n{W14_HEADER}\n{w7_rows}"
+            );
+        }
+        let w5_rows: String = OptimStepId::ALL
+            .into_iter()
+            .filter_map(|id| {
+                let t = m.descent.timings.get(&id.name())?;
+                Some(w5_row(id, t, &m.torch, l, torch.on()))
+            })
+            .collect();
+        if !w5_rows.is_empty() {
+            let _ = write!(md, "\n### W5: one optimizer step\n\n{W5_HEADER}\n{w5_rows}");
         }
         let trainer_rows: String = [WorkloadId::W1Sgd, WorkloadId::W1Adam]
             .iter()
@@ -168,6 +197,12 @@ fn explanations(results: &[(usize, Measured)], torch: &Torch) -> String {
          GB/s counts the bytes a fused step moves: 28 per parameter for Adam and AdamW (read p, g, m, v; write p, m, v), 20 for SGD with momentum 0.9 (read p, g, b; write p, b); \
          % triad = that rate over the STREAM triad of the same run (7 streams against the triad's 3, so above 100% is possible). \
          descent/PyTorch compares with PyTorch's `fused=True` step; PyTorch default = the constructor without `foreach` or `fused`{default_impl}."
+    );
+    let _ = writeln!(
+        md,
+        "- W7: one full training step of the LeNet-style CNN {W7_ARCHITECTURE}, batch 64 of 1×28×28 images \
+         (a fixed random batch, as W1–W4), SGD with momentum 0.9 (`w7_sgd`) or AdamW (`w7_adamw`); \
+         columns as W1–W4 (6 × multiply-adds: 135 MFLOP)."
     );
     let _ = writeln!(
         md,
@@ -331,6 +366,37 @@ mod tests {
             md.contains("| w1_sgd (fresh batches) | 2.000 | 2.200 | 1.100 | 1.050 |"),
             "{md}"
         );
+    }
+
+    #[test]
+    fn w7_rows_have_their_own_section_with_the_w1_w4_columns() {
+        let mut m = measured();
+        m.descent
+            .timings
+            .insert("w7_sgd".into(), timing(&[2.0, 3.0, 4.0]));
+        m.torch.timings.insert("w7_sgd".into(), timing(&[4.0]));
+        let torch = Torch {
+            python: "python3".into(),
+            status: TorchStatus::Available {
+                version: "2.15.0".into(),
+            },
+        };
+        let md = render(&[(1, m)], &torch, &[None, None]);
+        let (w14, w7) = md.split_once("### W7: LeNet").expect("a W7 section");
+        assert!(w14.contains("| w1_sgd |") && !w14.contains("| w7_sgd |"));
+        // 135 MFLOP in 3 ms = 45 GFLOP/s, 45% of the 100 GFLOP/s peak;
+        // 64 samples in 3 ms.
+        assert!(
+            w7.contains("| w7_sgd | 3.000 | 2.000 | 21333 | 4.000 | 0.75× | 45.0 | 45% |"),
+            "{w7}"
+        );
+        assert!(!w7.contains("w7_adamw"), "no row without its samples");
+        let only_w7 = Measured {
+            descent: Output::parse("workload w7_sgd 3.0\n").unwrap(),
+            torch: Output::default(),
+        };
+        let md = render(&[(1, only_w7)], &torch, &[None, None]);
+        assert!(md.contains("### W7") && !md.contains("### W1–W4") && !md.contains("### W5"));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 use super::reduce::{dot_f64, sum_f64, sum_sq_dev_f64};
 use super::{BackCtx, Backward, Op};
+use crate::par;
 use crate::pool::Pool;
 use crate::var::Var;
 use descent_core::Scalar;
@@ -136,38 +137,60 @@ impl<'t, S: Scalar> Var<'t, S> {
                 per("running mean", r.mean);
                 per("running var", r.var);
             }
-            for c in 0..channels {
-                let range = c * span..(c + 1) * span;
-                let xs = &x.as_slice()[range.clone()];
-                let (mean, var) = if let Some((mean, var)) = fixed {
-                    (mean[c], var[c])
-                } else {
-                    // Both passes accumulate in f64 (PyTorch's CPU kernel
-                    // does too), so f32 statistics over N·H·W values are
-                    // as exact as one rounding.
-                    let mean = sum_f64(xs) / span as f64;
-                    let ss = sum_sq_dev_f64(xs, mean);
-                    let (mean_s, var) = (S::cast(mean), ss / span as f64);
-                    if let Some(r) = running.as_mut() {
-                        let m = r.momentum;
-                        let unbiased = S::cast(ss / (span - 1) as f64);
-                        r.mean[c] = (S::one() - m) * r.mean[c] + m * mean_s;
-                        r.var[c] = (S::one() - m) * r.var[c] + m * unbiased;
+            // Per channel `[mean, unbiased variance, 1/√(σ² + eps)]`. The
+            // batch's statistics are the expensive part, so channels run on
+            // the pool's threads, each channel wholly on one thread in one
+            // order: the bits do not depend on the thread count.
+            let mut stats = t.pool.take(3, channels);
+            let xs_all = x.as_slice();
+            par::blocks2_mut(
+                (xhat.as_mut_slice(), span),
+                (stats.as_mut_slice(), 3),
+                |c0, hs, st| {
+                    for (c, (hs, st)) in
+                        (c0..).zip(hs.chunks_exact_mut(span).zip(st.chunks_exact_mut(3)))
+                    {
+                        let xs = &xs_all[c * span..(c + 1) * span];
+                        let (mean, var, unbiased) = match fixed {
+                            Some((mean, var)) => (mean[c], var[c], S::zero()),
+                            None => {
+                                // Both passes accumulate in f64 (PyTorch's CPU
+                                // kernel does too), so f32 statistics over
+                                // N·H·W values are as exact as one rounding.
+                                let mean = sum_f64(xs) / span as f64;
+                                let ss = sum_sq_dev_f64(xs, mean);
+                                let unbiased = S::cast(ss / (span.max(2) - 1) as f64);
+                                (S::cast(mean), S::cast(ss / span as f64), unbiased)
+                            }
+                        };
+                        let inv = S::one() / (var + eps).sqrt();
+                        for (h, &v) in hs.iter_mut().zip(xs) {
+                            *h = (v - mean) * inv;
+                        }
+                        st.copy_from_slice(&[mean, unbiased, inv]);
                     }
-                    (mean_s, S::cast(var))
-                };
-                let inv = S::one() / (var + eps).sqrt();
+                },
+            );
+            for (c, st) in stats.as_slice().chunks_exact(3).enumerate() {
+                let (mean, unbiased, inv) = (st[0], st[1], st[2]);
                 inv_std[c] = inv;
-                let g = gamma.map_or(S::one(), |g| g[c]);
-                let b = beta.map_or(S::zero(), |b| b[c]);
-                let hs = &mut xhat.as_mut_slice()[range.clone()];
-                for (h, &v) in hs.iter_mut().zip(xs) {
-                    *h = (v - mean) * inv;
-                }
-                for (o, &h) in out.as_mut_slice()[range].iter_mut().zip(hs.iter()) {
-                    *o = h * g + b;
+                if let Some(r) = running.as_mut() {
+                    let m = r.momentum;
+                    r.mean[c] = (S::one() - m) * r.mean[c] + m * mean;
+                    r.var[c] = (S::one() - m) * r.var[c] + m * unbiased;
                 }
             }
+            let hs_all = xhat.as_slice();
+            par::blocks_mut(out.as_mut_slice(), span, |c0, os| {
+                for (c, os) in (c0..).zip(os.chunks_exact_mut(span)) {
+                    let g = gamma.map_or(S::one(), |g| g[c]);
+                    let b = beta.map_or(S::zero(), |b| b[c]);
+                    for (o, &h) in os.iter_mut().zip(&hs_all[c * span..(c + 1) * span]) {
+                        *o = h * g + b;
+                    }
+                }
+            });
+            t.pool.give(stats);
             let needs = t.needs(self.idx)
                 || weight.is_some_and(|w| t.needs(w.idx))
                 || bias.is_some_and(|b| t.needs(b.idx));
@@ -188,38 +211,63 @@ impl<S: Scalar> Backward<S> for BatchNorm<S> {
     fn backward(&self, ctx: &mut BackCtx<'_, S>, _out: usize, g: &DMatrix<S>) {
         let channels = self.inv_std.len();
         let span = g.len() / channels;
-        let count = span as f64;
+        let mut sums = ctx.pool.take(2, channels);
+        let mut scales = ctx.pool.take(1, channels);
         let gamma = self.weight.map(|w| ctx.value(w));
         let need_x = ctx.needs(self.x);
-        for c in 0..channels {
+        // Per channel `[Σg, Σg·x̂]` (summed in f64 over N·H·W terms, then
+        // rounded) and, when `x` needs it, the channel's input gradient;
+        // channels run on the pool's threads, each wholly on one. Both
+        // buffers come from the tape's pool, so a step allocates nothing.
+        for (c, s) in scales.iter_mut().enumerate() {
+            *s = gamma.map_or(S::one(), |w| w[c]) * self.inv_std[c];
+        }
+        let (gs_all, hs_all, scales_s) = (g.as_slice(), self.xhat.as_slice(), scales.as_slice());
+        let (batch, count) = (self.batch, span as f64);
+        let channel = |c: usize, gx: Option<&mut [S]>| {
             let range = c * span..(c + 1) * span;
-            let gs = &g.as_slice()[range.clone()];
-            let hs = &self.xhat.as_slice()[range.clone()];
-            // Accumulated in f64: N·H·W terms per channel.
+            let (gs, hs) = (&gs_all[range.clone()], &hs_all[range]);
             let (sum_g, sum_gh) = (sum_f64(gs), dot_f64(gs, hs));
-            if let Some(w) = self.weight.filter(|&w| ctx.needs(w)) {
-                ctx.grad_mut(w)[c] += S::cast(sum_gh);
-            }
-            if let Some(b) = self.bias.filter(|&b| ctx.needs(b)) {
-                ctx.grad_mut(b)[c] += S::cast(sum_g);
-            }
-            if !need_x {
-                continue;
-            }
-            let scale = gamma.map_or(S::one(), |w| w[c]) * self.inv_std[c];
-            let gx = &mut ctx.grad_mut(self.x).as_mut_slice()[range];
-            if self.batch {
-                // dx = γ/σ · (g − mean(g) − x̂ · mean(g·x̂))
-                let (mg, mgh) = (S::cast(sum_g / count), S::cast(sum_gh / count));
-                for ((a, &gi), &h) in gx.iter_mut().zip(gs).zip(hs) {
-                    *a += scale * (gi - mg - h * mgh);
+            if let Some(gx) = gx {
+                let scale = scales_s[c];
+                if batch {
+                    // dx = γ/σ · (g − mean(g) − x̂ · mean(g·x̂))
+                    let (mg, mgh) = (S::cast(sum_g / count), S::cast(sum_gh / count));
+                    for ((a, &gi), &h) in gx.iter_mut().zip(gs).zip(hs) {
+                        *a += scale * (gi - mg - h * mgh);
+                    }
+                } else {
+                    for (a, &gi) in gx.iter_mut().zip(gs) {
+                        *a += scale * gi;
+                    }
                 }
-            } else {
-                for (a, &gi) in gx.iter_mut().zip(gs) {
-                    *a += scale * gi;
+            }
+            [S::cast(sum_g), S::cast(sum_gh)]
+        };
+        if need_x {
+            let gx = ctx.grad_mut(self.x).as_mut_slice();
+            let s = sums.as_mut_slice();
+            par::blocks2_mut((gx, span), (s, 2), |c0, gx, sums| {
+                let pairs = gx.chunks_exact_mut(span).zip(sums.chunks_exact_mut(2));
+                for (c, (gx, s)) in (c0..).zip(pairs) {
+                    s.copy_from_slice(&channel(c, Some(gx)));
                 }
+            });
+        } else {
+            for (c, s) in sums.as_mut_slice().chunks_exact_mut(2).enumerate() {
+                s.copy_from_slice(&channel(c, None));
             }
         }
+        for (c, s) in sums.as_slice().chunks_exact(2).enumerate() {
+            if let Some(w) = self.weight.filter(|&w| ctx.needs(w)) {
+                ctx.grad_mut(w)[c] += s[1];
+            }
+            if let Some(b) = self.bias.filter(|&b| ctx.needs(b)) {
+                ctx.grad_mut(b)[c] += s[0];
+            }
+        }
+        ctx.pool.give(sums);
+        ctx.pool.give(scales);
     }
 
     fn recycle(self, pool: &mut Pool<S>) {

@@ -83,7 +83,7 @@
 
 use super::{Member, Pbt, explore, member_error, quantiles};
 use crate::storage::{MemberRow, PopDb, PopTx};
-use crate::{Config, Direction, Distribution, Error, Mutation, Result};
+use crate::{Direction, Distribution, Error, Mutation, ParamValues, Result};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -149,11 +149,11 @@ pub struct SharedExploit {
     #[serde(with = "nan_null")]
     pub score: f64,
     /// The member's hyperparameters before the copy.
-    pub before: Config,
+    pub before: ParamValues,
     /// The donor's hyperparameters, which explore started from.
-    pub donor_hyperparams: Config,
+    pub donor_hyperparams: ParamValues,
     /// The member's hyperparameters after explore.
-    pub after: Config,
+    pub after: ParamValues,
     /// The population the decision was made on: every scored member's
     /// latest score, in member order.
     pub seen: Vec<Seen>,
@@ -200,9 +200,9 @@ pub struct SharedMemberRecord {
     /// Its latest checkpoint, a file name in the checkpoint directory.
     pub checkpoint: Option<String>,
     /// The hyperparameters it started with.
-    pub initial: Config,
+    pub initial: ParamValues,
     /// Its current hyperparameters.
-    pub hyperparams: Config,
+    pub hyperparams: ParamValues,
     /// Its score at each ready point, `(step, score)`, in order.
     pub scores: Vec<(u64, f64)>,
     /// Every segment trained, in order.
@@ -258,12 +258,17 @@ impl SharedResult {
     /// exploit back to the donor's state at the copy (Ray's
     /// `PopulationBasedTrainingReplay`). Training one model with it
     /// replays the member's run (given deterministic training).
-    pub fn schedule(&self, member: usize) -> Vec<(u64, Config)> {
+    pub fn schedule(&self, member: usize) -> Vec<(u64, ParamValues)> {
         let exploits = self.members.get(member).map_or(0, |m| m.lineage.len());
         self.schedule_upto(member, exploits, 0)
     }
 
-    fn schedule_upto(&self, member: usize, exploits: usize, depth: usize) -> Vec<(u64, Config)> {
+    fn schedule_upto(
+        &self,
+        member: usize,
+        exploits: usize,
+        depth: usize,
+    ) -> Vec<(u64, ParamValues)> {
         let Some(record) = self.members.get(member) else {
             return Vec::new();
         };
@@ -978,7 +983,7 @@ fn decode_member(row: MemberRow) -> Result<Stored> {
     let get = |k: &str| a.get(k).cloned().unwrap_or(Value::Null);
     let member = get("member").as_u64().ok_or_else(|| bad("member"))? as usize;
     let step = get("step").as_u64().ok_or_else(|| bad("step"))?;
-    let config = |k: &'static str| -> Result<Config> {
+    let config = |k: &'static str| -> Result<ParamValues> {
         serde_json::from_value(get(k)).map_err(|e| bad(&format!("{k}: {e}")))
     };
     let scores = get("scores")

@@ -73,6 +73,14 @@ impl Geom {
         }
     }
 
+    /// Calls `f(k, ci, ky, kx)` for the kernel taps of col columns `taps`.
+    fn for_each_tap_in(&self, taps: Range<usize>, mut f: impl FnMut(usize, usize, usize, usize)) {
+        let (kh, kw) = self.kernel;
+        for k in taps {
+            f(k, k / (kh * kw), k / kw % kh, k % kw);
+        }
+    }
+
     /// Calls `f(k, ci, ky, kx)` for every kernel tap of input channels
     /// `channels`, `k` its col column.
     fn for_each_tap(&self, channels: Range<usize>, mut f: impl FnMut(usize, usize, usize, usize)) {
@@ -105,16 +113,15 @@ fn valid(out: usize, len: usize, stride: usize, offset: isize) -> Range<usize> {
 }
 
 /// Fills the col buffer (`positions × taps`, column-major) from the input
-/// buffer `x` (`N × (C·H·W)`, column-major); one block of whole input
-/// channels' columns per thread.
+/// buffer `x` (`N × (C·H·W)`, column-major); one block of whole tap columns
+/// per thread (not whole channels: a one-channel input, as MNIST's, has
+/// `kH·kW` columns to share and only one channel).
 pub(crate) fn im2col<S: Scalar>(g: &Geom, x: &[S], col: &mut [S]) {
     let p = g.positions();
     debug_assert_eq!(col.len(), p * g.taps());
-    let per_channel = p * g.kernel.0 * g.kernel.1;
-    par::blocks_mut(col, per_channel, |c0, block| {
-        let channels = c0..c0 + block.len() / per_channel.max(1);
-        let k0 = c0 * g.kernel.0 * g.kernel.1;
-        g.for_each_tap(channels, |k, ci, ky, kx| {
+    par::blocks_mut(col, p, |k0, block| {
+        let taps = k0..k0 + block.len() / p.max(1);
+        g.for_each_tap_in(taps, |k, ci, ky, kx| {
             let dst = &mut block[(k - k0) * p..(k - k0 + 1) * p];
             // Runs come in increasing `d`; the gaps between them read padding.
             let mut filled = 0;

@@ -8,7 +8,7 @@
 use super::codec::{self, distribution_json, to_internal};
 use super::conn::{Conn, Tx, Val, db_error, parse_timestamp};
 use super::ops::{db_now, ensure_schema, find_or_create_study, insert_trial, lock_study, now_utc};
-use crate::{Config, Direction, Distribution, Error, Result};
+use crate::{Direction, Distribution, Error, ParamValues, Result};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -145,7 +145,7 @@ impl PopTx<'_, '_> {
     /// parameters and `attrs` (keys without the prefix) as system attributes.
     pub(crate) fn create_member(
         &mut self,
-        params: &Config,
+        params: &ParamValues,
         distributions: &BTreeMap<String, Distribution>,
         attrs: &BTreeMap<String, Value>,
     ) -> Result<i64> {
