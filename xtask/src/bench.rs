@@ -8,7 +8,16 @@
 //! line protocol of `bench/protocol.rs`; `benches/torch_workloads.py` prints
 //! the same lines. Each round runs descent then PyTorch, and rounds
 //! alternate, so both see the same machine state.
+//!
+//! Beyond W1–W6 (`bench/extra.rs`): W8, an epoch end to end against
+//! PyTorch's `DataLoader`; each workload's peak memory; W1 (and the other
+//! names of `extra::UNDER_LOAD`) under load; W9 on request; and the
+//! comparison with the previous table (`bench/previous.rs`). `--only`
+//! picks groups of rows.
 
+mod extra;
+mod extra_table;
+mod previous;
 mod protocol;
 mod table;
 
@@ -18,6 +27,7 @@ use descent_bench::{
     W6_BATCH, WorkloadId, sgemm_gflops, time_prepared_steps, triad_gbs,
 };
 use protocol::{Output, workload_line};
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use table::{Measured, Torch, TorchStatus, W6_NAME};
@@ -37,6 +47,12 @@ struct Args {
     out: PathBuf,
     python: String,
     criterion: Vec<String>,
+    /// The groups of rows to measure (`--only`, `--with-w9`).
+    groups: extra::Groups,
+    /// The data root holding `mnist/` (`--mnist`; default `../shared/datasets`).
+    mnist: PathBuf,
+    /// Store this run as the previous table (`--save-previous`).
+    save_previous: bool,
 }
 
 /// Parses the arguments; `env_python` is `$DESCENT_PYTHON`, which
@@ -51,7 +67,11 @@ fn parse(args: &[String], env_python: Option<String>) -> Result<Args> {
             .filter(|p| !p.trim().is_empty())
             .unwrap_or_else(|| "python3".into()),
         criterion: Vec::new(),
+        groups: extra::Groups::default(),
+        mnist: super::workspace_root().join("../shared/datasets"),
+        save_previous: false,
     };
+    let mut with_w9 = false;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -66,16 +86,27 @@ fn parse(args: &[String], env_python: Option<String>) -> Result<Args> {
             }
             "--out" => a.out = it.next().context("--out needs a folder")?.into(),
             "--python" => a.python = it.next().context("--python needs an interpreter")?.clone(),
+            "--only" => a.groups = extra::Groups::parse(it.next().context("--only needs groups")?)?,
+            "--with-w9" => with_w9 = true,
+            "--mnist" => a.mnist = it.next().context("--mnist needs a folder")?.into(),
+            "--save-previous" => a.save_previous = true,
             _ => a.criterion.push(arg.clone()),
         }
     }
+    a.groups.w9 |= with_w9;
     Ok(a)
 }
 
-/// Entry point of `cargo xtask bench [FILTER] [--table] [--quick] [--rounds N] [--out DIR] [--python PATH]`.
+/// Entry point of `cargo xtask bench [FILTER] [--table] [--quick] [--rounds N] [--out DIR] [--python PATH]
+/// [--only GROUPS] [--with-w9] [--mnist DIR] [--save-previous]`.
 pub fn main(args: &[String]) -> Result<()> {
     if args.first().map(String::as_str) == Some("--child") {
         return child(args.iter().any(|a| a == "--quick"));
+    }
+    match args.first().map(String::as_str) {
+        Some("--child-only") => return extra::child_only(&args[1..]),
+        Some("--busy") => return extra::busy_loop(),
+        _ => {}
     }
     let a = parse(args, std::env::var(PYTHON_ENV).ok())?;
     if !a.table_only {
@@ -93,7 +124,8 @@ pub fn main(args: &[String]) -> Result<()> {
         ),
     }
     let mut results = Vec::new();
-    for threads in THREADS {
+    let table_threads: &[usize] = if a.groups.table { &THREADS } else { &[] };
+    for &threads in table_threads {
         let mut m = Measured::default();
         for round in 0..a.rounds {
             println!(
@@ -113,13 +145,105 @@ pub fn main(args: &[String]) -> Result<()> {
         }
         results.push((threads, m));
     }
+    let extra = run_extra(&a, &torch)?;
     let load = [load_before, load_average()];
-    let md = table::render(&results, &torch, &load);
+    let mut md = table::render(&results, &torch, &load);
+    if !a.groups.table {
+        // Keep the header and explanations only.
+        md.truncate(md.find("\n## ").unwrap_or(md.len()));
+    }
+    md.push_str(&extra_table::render(&extra));
+    let summary = summarize(&results, &extra, load);
+    let previous_path = super::workspace_root().join(previous::PREVIOUS);
+    if previous_path.exists() {
+        match previous::Summary::read(&previous_path) {
+            Ok(prev) => md.push_str(&previous::render(&prev, &summary)),
+            Err(e) => {
+                let _ = writeln!(md, "\nThe previous table could not be read: {e:#}.");
+            }
+        }
+    } else {
+        let _ = writeln!(
+            md,
+            "\nNo previous table (`{}`): store one with `--save-previous`.",
+            previous::PREVIOUS
+        );
+    }
     println!("\n{md}");
     let path = a.out.join("BENCH.md");
     write_atomically(&path, &md)?;
     println!("wrote {}", path.display());
+    let json = a.out.join("BENCH.json");
+    summary.write(&json)?;
+    println!("wrote {}", json.display());
+    if a.save_previous {
+        summary.write(&previous_path)?;
+        println!(
+            "wrote {} (the previous table from now on)",
+            previous_path.display()
+        );
+    }
     Ok(())
+}
+
+/// Measures the groups beyond W1–W6 that `a` asks for.
+fn run_extra(a: &Args, torch: &Torch) -> Result<extra::Extra> {
+    let runner = extra::Runner {
+        python: matches!(torch.status, TorchStatus::Available { .. }).then_some(a.python.as_str()),
+        quick: a.quick,
+        rounds: a.rounds,
+        mnist: &a.mnist,
+        fair: false,
+    };
+    let mut e = extra::Extra::default();
+    if a.groups.w8 {
+        e.w8 = Some(runner.w8(&THREADS)?);
+    }
+    if a.groups.peak {
+        e.peaks = runner.peaks(&THREADS)?;
+    }
+    if a.groups.load {
+        e.load = runner.under_load(&THREADS, extra::busy_command()?)?;
+    }
+    if a.groups.w9 {
+        e.w9 = Some(extra::w9(&a.out)?);
+    }
+    Ok(e)
+}
+
+/// Every row of this run, for the previous-table comparison.
+fn summarize(
+    results: &[(usize, Measured)],
+    extra: &extra::Extra,
+    load: [Option<f64>; 2],
+) -> previous::Summary {
+    let mut s = previous::Summary::new(load);
+    for (threads, m) in results {
+        s.add("descent", *threads, &m.descent, "");
+        s.add("pytorch", *threads, &m.torch, "");
+    }
+    if let Some(Ok(w8)) = &extra.w8 {
+        for (threads, m) in w8 {
+            s.add("descent", *threads, &m.descent, "");
+            s.add("pytorch", *threads, &m.torch, "");
+            s.add("pytorch", *threads, &m.torch_workers, "");
+        }
+    }
+    for (threads, m) in &extra.load {
+        s.add("descent", *threads, &m.descent, " (under load)");
+        s.add("pytorch", *threads, &m.torch, " (under load)");
+    }
+    if let Some(w9) = &extra.w9
+        && w9.ok
+    {
+        let t = Timing {
+            samples_ms: vec![w9.wall_s * 1e3],
+        };
+        let mut out = protocol::Output::default();
+        out.timings.insert("w9_reproduce".into(), t);
+        s.add("descent", 0, &out, "");
+    }
+    s
 }
 
 /// Parses a run's output and checks that it ran on `threads` threads.
