@@ -222,9 +222,9 @@ mod tests {
 
     #[test]
     fn only_disjoint_middle_halves_are_beyond_noise() {
-        let base = row(&[9.0, 10.0, 10.0, 10.0, 11.0]);
+        let base = row(&[9.0, 9.5, 10.0, 10.5, 11.0]);
         assert_eq!(
-            verdict(&base, &row(&[10.5, 10.8, 11.0, 11.2, 12.0])),
+            verdict(&base, &row(&[10.0, 10.2, 10.4, 10.6, 12.0])),
             Verdict::WithinNoise
         );
         assert_eq!(
@@ -232,7 +232,7 @@ mod tests {
             Verdict::Slower
         );
         assert_eq!(
-            verdict(&base, &row(&[8.0, 8.5, 9.0, 9.5, 10.5])),
+            verdict(&base, &row(&[8.0, 8.5, 9.0, 9.2, 10.5])),
             Verdict::Faster
         );
     }
