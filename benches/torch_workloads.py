@@ -13,11 +13,19 @@ with descent, and reads the line protocol of xtask/src/bench/protocol.rs:
 (`w5_adam_1x10m`); the default constructor's add `:default`. Exits 1 with a
 message on stderr when torch is not importable (xtask checks first).
 
-Usage: python benches/torch_workloads.py [--threads N] [--quick]
-       [--w5-params N] [--w6-batch N] [--only PREFIX,...]
+W8 (`--only w8_epoch`, `--only w8_epoch:workers2`): one epoch of training
+on the first 10,000 MNIST training images (IDX files under --mnist, read
+once, untimed) through a `DataLoader` (batch 128, shuffled; no workers, or 2
+persistent ones) with torchvision v2's RandomCrop(28, padding=2) and
+Normalize per sample, the W4 model and AdamW; one time per epoch after a
+warm-up epoch. `--only NAMES` runs just the named workloads (W1-W6 names too)
+and prints `peak KIB`, the process's VmHWM, at the end.
 
---only times only the rows whose names start with one of the prefixes
-(xtask's `--only`, e.g. `w7`).
+Usage: python benches/torch_workloads.py [--threads N] [--quick]
+       [--w5-params N] [--w6-batch N] [--rows PREFIX,...] [--only NAMES] [--mnist DIR]
+
+--rows times only the rows whose names start with one of the prefixes
+(xtask's `--rows`, e.g. `w7`).
 """
 import argparse
 import sys
@@ -164,9 +172,10 @@ def default_impl(params):
     return "its foreach implementation" if foreach else "its single-tensor for-loop implementation"
 
 
-def w5(n_params, budget_s, wanted=lambda name: True):
+def w5(n_params, budget_s, wanted=lambda name: True, only=None):
     """Yields (name, samples) for every optimizer and layout, fused then
-    default, whose name `wanted` accepts."""
+    default, whose name `wanted` accepts (only the one called `only`, when
+    given)."""
     import torch
 
     for n_tensors in W5_TENSORS:
@@ -174,6 +183,8 @@ def w5(n_params, budget_s, wanted=lambda name: True):
         for opt_name, make in W5_OPTIMIZERS:
             for suffix, kw in [("", {"fused": True}), (":default", {})]:
                 if not wanted(f"w5_{opt_name}_{layout}"):
+                    continue
+                if only is not None and only != f"w5_{opt_name}_{layout}{suffix}":
                     continue
                 ps = w5_params(n_params, n_tensors)
                 opt = make(torch, ps, **kw)
@@ -221,15 +232,161 @@ def w6(batch, budget_s):
     return time_steps(lambda: augment_batched(x), budget_s)
 
 
+W8_IMAGES = 10_000
+W8_BATCH = 128
+W8_EPOCHS = 5
+W8_EPOCHS_QUICK = 2
+MNIST_MEAN_STD = (0.1307, 0.3081)
+
+
+def read_idx(path, magic, limit):
+    """The first `limit` records of an IDX file (gzipped or raw) as a uint8
+    tensor of its dimensions (descent_data's reader, in Python)."""
+    import gzip
+    import struct
+    import torch
+
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        found, = struct.unpack(">I", f.read(4))
+        if found != magic:
+            raise ValueError(f"{path}: magic {found:#010x}, expected {magic:#010x}")
+        dims = list(struct.unpack(">" + "I" * (magic & 0xFF), f.read(4 * (magic & 0xFF))))
+        dims[0] = min(dims[0], limit)
+        n = 1
+        for d in dims:
+            n *= d
+        data = f.read(n)
+    if len(data) != n:
+        raise ValueError(f"{path}: truncated ({len(data)} of {n} data bytes)")
+    return torch.frombuffer(bytearray(data), dtype=torch.uint8).reshape(dims)
+
+
+def mnist_train(root, limit):
+    """Images (N x 1 x 28 x 28 float32 in [0, 1], as ToDtype(scale=True))
+    and labels (int64) of MNIST's first `limit` training samples under
+    `root` (the data root or the mnist folder), `.gz` or raw."""
+    import os
+    import torch
+
+    folder = os.path.join(root, "mnist")
+    if not os.path.isdir(folder):
+        folder = root
+
+    def find(name):
+        gz = os.path.join(folder, name + ".gz")
+        return gz if os.path.exists(gz) else os.path.join(folder, name)
+
+    x = read_idx(find("train-images-idx3-ubyte"), 0x803, limit)
+    y = read_idx(find("train-labels-idx1-ubyte"), 0x801, limit)
+    return x.unsqueeze(1).to(torch.float32).div_(255), y.to(torch.int64)
+
+
+def w8(root, workers, epochs):
+    """One time in ms per training epoch over a DataLoader with torchvision
+    v2 transforms (after one warm-up epoch)."""
+    import torch
+    import torch.nn.functional as F
+    from torch.utils.data import DataLoader, Dataset
+    from torchvision.transforms import v2
+
+    x, y = mnist_train(root, W8_IMAGES)
+    mean, std = MNIST_MEAN_STD
+
+    class Mnist(Dataset):
+        def __init__(self, transform):
+            self.transform = transform
+
+        def __len__(self):
+            return len(y)
+
+        def __getitem__(self, i):
+            return self.transform(x[i]), y[i]
+
+    transform = v2.Compose([v2.RandomCrop(28, padding=2), v2.Normalize([mean], [std])])
+    loader = DataLoader(Mnist(transform), batch_size=W8_BATCH, shuffle=True,
+                        num_workers=workers, persistent_workers=workers > 0)
+    model = mlp_bn_dropout()
+    opt = torch.optim.AdamW(model.parameters())
+
+    def epoch():
+        model.train()
+        loss_sum, correct, seen = 0.0, 0, 0
+        for xb, yb in loader:
+            opt.zero_grad()
+            out = model(xb.flatten(1))
+            loss = F.cross_entropy(out, yb)
+            loss.backward()
+            opt.step()
+            n = yb.shape[0]
+            loss_sum += loss.item() * n
+            correct += (out.argmax(1) == yb).sum().item()
+            seen += n
+        return loss_sum / seen
+
+    epoch()
+    samples = []
+    for _ in range(epochs):
+        t = time.perf_counter()
+        loss = epoch()
+        samples.append((time.perf_counter() - t) * 1e3)
+        if loss != loss:
+            raise RuntimeError(f"W8's training loss is {loss}")
+    return samples
+
+
+def peak_kib():
+    """VmHWM of /proc/self/status (KiB), or None."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def run_only(names, args, budget_s, report):
+    """Times just `names` (W1-W6 and W8 names) in this process."""
+    import torch
+
+    table = workloads()
+    w5_names = {f"w5_{o}_{t}x{short(args.w5_params // t)}{suf}"
+                for t in W5_TENSORS for o, _ in W5_OPTIMIZERS for suf in ("", ":default")}
+    for name in names:
+        if name in table:
+            model, make_opt, shape, classes = table[name]
+            report(name, time_steps(training_step(model, make_opt, shape, classes), budget_s))
+        elif name in w5_names:
+            for n, samples in w5(args.w5_params, budget_s, only=name):
+                report(n, samples)
+        elif name == "w6_augment":
+            report(name, w6(args.w6_batch, budget_s))
+        elif name in ("w8_epoch", "w8_epoch:workers2"):
+            if args.mnist is None:
+                raise SystemExit("w8 needs --mnist DIR")
+            workers = 2 if name.endswith(":workers2") else 0
+            report(name, w8(args.mnist, workers, W8_EPOCHS_QUICK if args.quick else W8_EPOCHS))
+        else:
+            raise SystemExit(f"no workload is called {name!r}")
+    kib = peak_kib()
+    if kib is not None:
+        print("peak", kib, flush=True)
+    del torch
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--w5-params", type=int, default=10_000_000)
     parser.add_argument("--w6-batch", type=int, default=1024)
-    parser.add_argument("--only", default="")
+    parser.add_argument("--rows", default="", help="comma-separated row-name prefixes")
+    parser.add_argument("--only", default=None, help="comma-separated workload names")
+    parser.add_argument("--mnist", default=None, help="folder holding mnist/ (W8)")
     args = parser.parse_args()
-    prefixes = [p for p in args.only.split(",") if p]
+    prefixes = [p for p in args.rows.split(",") if p]
 
     def wanted(name):
         return not prefixes or any(name.startswith(p) for p in prefixes)
@@ -251,6 +408,9 @@ def main():
     def report(name, samples):
         print("workload", name, " ".join(f"{ms:.5f}" for ms in samples), flush=True)
 
+    if args.only is not None:
+        run_only([n for n in args.only.split(",") if n], args, budget_s, report)
+        return 0
     for name, (model, make_opt, shape, classes) in workloads().items():
         if wanted(name):
             report(name, time_steps(training_step(model, make_opt, shape, classes), budget_s))

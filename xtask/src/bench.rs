@@ -1,8 +1,8 @@
 //! `cargo xtask bench`: the criterion benchmarks, then tables of the
 //! workloads W1–W7 at 1 and 2 threads, beside PyTorch when the chosen
-//! interpreter can import torch, and this machine's limits. `--only
+//! interpreter can import torch, and this machine's limits. `--rows
 //! PREFIX,...` times only the rows whose names start with one of the
-//! prefixes (`--only w7` for W7's two rows), on both sides.
+//! prefixes (`--rows w7` for W7's two rows), on both sides.
 //!
 //! Each measurement runs in a child process (`bench --child`) with
 //! `DESCENT_NUM_THREADS` set, so a thread count holds for the whole process
@@ -10,7 +10,16 @@
 //! line protocol of `bench/protocol.rs`; `benches/torch_workloads.py` prints
 //! the same lines. Each round runs descent then PyTorch, and rounds
 //! alternate, so both see the same machine state.
+//!
+//! Beyond W1–W6 (`bench/extra.rs`): W8, an epoch end to end against
+//! PyTorch's `DataLoader`; each workload's peak memory; W1 (and the other
+//! names of `extra::UNDER_LOAD`) under load; W9 on request; and the
+//! comparison with the previous table (`bench/previous.rs`). `--only`
+//! picks groups of rows.
 
+mod extra;
+mod extra_table;
+mod previous;
 mod protocol;
 mod table;
 
@@ -20,6 +29,7 @@ use descent_bench::{
     W6_BATCH, WorkloadId, sgemm_gflops, time_prepared_steps, triad_gbs,
 };
 use protocol::{Output, workload_line};
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use table::{Measured, Torch, TorchStatus, W6_NAME};
@@ -39,8 +49,14 @@ struct Args {
     out: PathBuf,
     python: String,
     criterion: Vec<String>,
-    /// `--only`: name prefixes of the rows to time (empty: every row).
-    only: Vec<String>,
+    /// `--rows`: name prefixes of the rows to time (empty: every row).
+    rows: Vec<String>,
+    /// The groups of rows to measure (`--only`, `--with-w9`).
+    groups: extra::Groups,
+    /// The data root holding `mnist/` (`--mnist`; default `../shared/datasets`).
+    mnist: PathBuf,
+    /// Store this run as the previous table (`--save-previous`).
+    save_previous: bool,
 }
 
 /// Parses the arguments; `env_python` is `$DESCENT_PYTHON`, which
@@ -55,8 +71,12 @@ fn parse(args: &[String], env_python: Option<String>) -> Result<Args> {
             .filter(|p| !p.trim().is_empty())
             .unwrap_or_else(|| "python3".into()),
         criterion: Vec::new(),
-        only: Vec::new(),
+        rows: Vec::new(),
+        groups: extra::Groups::default(),
+        mnist: super::workspace_root().join("../shared/datasets"),
+        save_previous: false,
     };
+    let mut with_w9 = false;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -71,14 +91,19 @@ fn parse(args: &[String], env_python: Option<String>) -> Result<Args> {
             }
             "--out" => a.out = it.next().context("--out needs a folder")?.into(),
             "--python" => a.python = it.next().context("--python needs an interpreter")?.clone(),
-            "--only" => a.only = only_prefixes(it.next().context("--only needs row names")?)?,
+            "--rows" => a.rows = only_prefixes(it.next().context("--rows needs row names")?)?,
+            "--only" => a.groups = extra::Groups::parse(it.next().context("--only needs groups")?)?,
+            "--with-w9" => with_w9 = true,
+            "--mnist" => a.mnist = it.next().context("--mnist needs a folder")?.into(),
+            "--save-previous" => a.save_previous = true,
             _ => a.criterion.push(arg.clone()),
         }
     }
+    a.groups.w9 |= with_w9;
     Ok(a)
 }
 
-/// The comma-separated row-name prefixes of `--only` (`w7` or `w1_sgd,w7`).
+/// The comma-separated row-name prefixes of `--rows` (`w7` or `w1_sgd,w7`).
 fn only_prefixes(list: &str) -> Result<Vec<String>> {
     let prefixes: Vec<String> = list.split(',').map(|p| p.trim().to_owned()).collect();
     if prefixes
@@ -86,7 +111,7 @@ fn only_prefixes(list: &str) -> Result<Vec<String>> {
         .any(|p| p.is_empty() || p.contains(char::is_whitespace))
     {
         bail!(
-            "--only takes comma-separated row names or prefixes (`w7` or `w1_sgd,w7`), got {list:?}"
+            "--rows takes comma-separated row names or prefixes (`w7` or `w1_sgd,w7`), got {list:?}"
         );
     }
     Ok(prefixes)
@@ -102,14 +127,20 @@ impl Only {
     }
 }
 
-/// Entry point of `cargo xtask bench [FILTER] [--table] [--quick] [--rounds N] [--out DIR] [--python PATH] [--only PREFIX,...]`.
+/// Entry point of `cargo xtask bench [FILTER] [--table] [--quick] [--rounds N] [--out DIR] [--python PATH]
+/// [--rows PREFIX,...] [--only GROUPS] [--with-w9] [--mnist DIR] [--save-previous]`.
 pub fn main(args: &[String]) -> Result<()> {
     if args.first().map(String::as_str) == Some("--child") {
-        let only = match args.iter().position(|a| a == "--only") {
-            Some(i) => only_prefixes(args.get(i + 1).context("--only needs row names")?)?,
+        let only = match args.iter().position(|a| a == "--rows") {
+            Some(i) => only_prefixes(args.get(i + 1).context("--rows needs row names")?)?,
             None => Vec::new(),
         };
         return child(args.iter().any(|a| a == "--quick"), &Only(only));
+    }
+    match args.first().map(String::as_str) {
+        Some("--child-only") => return extra::child_only(&args[1..]),
+        Some("--busy") => return extra::busy_loop(),
+        _ => {}
     }
     let a = parse(args, std::env::var(PYTHON_ENV).ok())?;
     if !a.table_only {
@@ -127,7 +158,8 @@ pub fn main(args: &[String]) -> Result<()> {
         ),
     }
     let mut results = Vec::new();
-    for threads in THREADS {
+    let table_threads: &[usize] = if a.groups.table { &THREADS } else { &[] };
+    for &threads in table_threads {
         let mut m = Measured::default();
         for round in 0..a.rounds {
             println!(
@@ -136,24 +168,116 @@ pub fn main(args: &[String]) -> Result<()> {
                 a.rounds
             );
             m.descent.absorb(checked(
-                &run_descent(threads, a.quick, &a.only)?,
+                &run_descent(threads, a.quick, &a.rows)?,
                 threads,
                 "descent child",
             )?);
             if matches!(torch.status, TorchStatus::Available { .. }) {
-                let out = run_torch(&a.python, threads, a.quick, &a.only)?;
+                let out = run_torch(&a.python, threads, a.quick, &a.rows)?;
                 m.torch.absorb(checked(&out, threads, TORCH_SCRIPT)?);
             }
         }
         results.push((threads, m));
     }
+    let extra = run_extra(&a, &torch)?;
     let load = [load_before, load_average()];
-    let md = table::render(&results, &torch, &load);
+    let mut md = table::render(&results, &torch, &load);
+    if !a.groups.table {
+        // Keep the header and explanations only.
+        md.truncate(md.find("\n## ").unwrap_or(md.len()));
+    }
+    md.push_str(&extra_table::render(&extra));
+    let summary = summarize(&results, &extra, load);
+    let previous_path = super::workspace_root().join(previous::PREVIOUS);
+    if previous_path.exists() {
+        match previous::Summary::read(&previous_path) {
+            Ok(prev) => md.push_str(&previous::render(&prev, &summary)),
+            Err(e) => {
+                let _ = writeln!(md, "\nThe previous table could not be read: {e:#}.");
+            }
+        }
+    } else {
+        let _ = writeln!(
+            md,
+            "\nNo previous table (`{}`): store one with `--save-previous`.",
+            previous::PREVIOUS
+        );
+    }
     println!("\n{md}");
     let path = a.out.join("BENCH.md");
     write_atomically(&path, &md)?;
     println!("wrote {}", path.display());
+    let json = a.out.join("BENCH.json");
+    summary.write(&json)?;
+    println!("wrote {}", json.display());
+    if a.save_previous {
+        summary.write(&previous_path)?;
+        println!(
+            "wrote {} (the previous table from now on)",
+            previous_path.display()
+        );
+    }
     Ok(())
+}
+
+/// Measures the groups beyond W1–W6 that `a` asks for.
+fn run_extra(a: &Args, torch: &Torch) -> Result<extra::Extra> {
+    let runner = extra::Runner {
+        python: matches!(torch.status, TorchStatus::Available { .. }).then_some(a.python.as_str()),
+        quick: a.quick,
+        rounds: a.rounds,
+        mnist: &a.mnist,
+        fair: false,
+    };
+    let mut e = extra::Extra::default();
+    if a.groups.w8 {
+        e.w8 = Some(runner.w8(&THREADS)?);
+    }
+    if a.groups.peak {
+        e.peaks = runner.peaks(&THREADS)?;
+    }
+    if a.groups.load {
+        e.load = runner.under_load(&THREADS, extra::busy_command()?)?;
+    }
+    if a.groups.w9 {
+        e.w9 = Some(extra::w9(&a.out)?);
+    }
+    Ok(e)
+}
+
+/// Every row of this run, for the previous-table comparison.
+fn summarize(
+    results: &[(usize, Measured)],
+    extra: &extra::Extra,
+    load: [Option<f64>; 2],
+) -> previous::Summary {
+    let mut s = previous::Summary::new(load);
+    for (threads, m) in results {
+        s.add("descent", *threads, &m.descent, "");
+        s.add("pytorch", *threads, &m.torch, "");
+    }
+    if let Some(Ok(w8)) = &extra.w8 {
+        for (threads, m) in w8 {
+            s.add("descent", *threads, &m.descent, "");
+            s.add("pytorch", *threads, &m.torch, "");
+            s.add("pytorch", *threads, &m.torch_workers, "");
+        }
+    }
+    for (threads, m) in &extra.load {
+        s.add("descent", *threads, &m.descent, " (under load)");
+        s.add("pytorch", *threads, &m.torch, " (under load)");
+    }
+    if let Some(w9) = &extra.w9
+        && w9.ok
+    {
+        let t = Timing {
+            samples_ms: vec![w9.wall_s * 1e3],
+        };
+        let mut out = protocol::Output::default();
+        out.timings.insert("w9_reproduce".into(), t);
+        s.add("descent", 0, &out, "");
+    }
+    s
 }
 
 /// Parses a run's output and checks that it ran on `threads` threads.
@@ -308,7 +432,7 @@ fn run_descent(threads: usize, quick: bool, only: &[String]) -> Result<String> {
         cmd.arg("--quick");
     }
     if !only.is_empty() {
-        cmd.args(["--only", &only.join(",")]);
+        cmd.args(["--rows", &only.join(",")]);
     }
     output(&mut cmd, "descent child")
 }
@@ -324,7 +448,7 @@ fn run_torch(python: &str, threads: usize, quick: bool, only: &[String]) -> Resu
         cmd.arg("--quick");
     }
     if !only.is_empty() {
-        cmd.args(["--only", &only.join(",")]);
+        cmd.args(["--rows", &only.join(",")]);
     }
     output(&mut cmd, TORCH_SCRIPT)
 }
@@ -419,12 +543,12 @@ mod tests {
 
     #[test]
     fn only_keeps_the_rows_named_by_a_prefix() {
-        let a = parse(&strings(&["--only", "w7,w1_sgd", "--table"]), None).unwrap();
-        let only = Only(a.only);
+        let a = parse(&strings(&["--rows", "w7,w1_sgd", "--table"]), None).unwrap();
+        let only = Only(a.rows);
         assert!(only.wants("w7_sgd") && only.wants("w7_adamw") && only.wants("w1_sgd"));
         assert!(only.wants("w1_sgd_trainer") && !only.wants("w1_adam") && !only.wants(W6_NAME));
         assert!(Only::default().wants("w5_adam_1x10m"));
-        for bad in [&["--only"][..], &["--only", "w7,,w1"], &["--only", ""]] {
+        for bad in [&["--rows"][..], &["--rows", "w7,,w1"], &["--rows", ""]] {
             assert!(parse(&strings(bad), None).is_err(), "{bad:?}");
         }
     }

@@ -37,6 +37,13 @@ commands:
                      workloads W1-W6 at 1 and 2 threads (and PyTorch's, when PATH,
                      else $DESCENT_PYTHON, else python3 imports torch) and write
                      DIR/BENCH.md (default out/); other arguments go to criterion
+  bench ... [--only GROUPS] [--with-w9] [--mnist DIR] [--save-previous]
+                     GROUPS (comma-separated): w1-w6, w8 (an MNIST epoch vs PyTorch's
+                     DataLoader; MNIST under DIR, default ../shared/datasets), peak
+                     (peak memory per workload), load (W1 with one core kept busy),
+                     w9 (a full `reproduce`, timed; also --with-w9); default all but
+                     w9. Rows are compared with benches/previous/BENCH.json, which
+                     --save-previous replaces with this run
   soak train [--kills N] [--seed S]
                      kill a training run with SIGKILL at N random micro-batches, resume
                      each time, and print how many resumes matched the uninterrupted run

@@ -9,6 +9,11 @@
 //!   [`OptimStepId::ALL`];
 //! - [`AugmentBatch`]: W6, crop + flip + brightness/contrast on a batch of
 //!   3×32×32 images through descent-augment's batched path;
+//! - [`EpochWorkload`]: W8, one epoch of a real training run through
+//!   descent-train's `Trainer` on MNIST read from IDX ([`w8_data`]), with a
+//!   random crop and normalization on every batch;
+//! - [`peak_rss_kib`]: the process's peak resident set (the table's memory
+//!   column);
 //! - [`sgemm_gflops`] and [`triad_gbs`]: this machine's limits, a large product
 //!   through descent's own GEMM and a STREAM-triad loop,
 //!   measured in the same run;
@@ -24,14 +29,18 @@
 //! same code.
 
 mod augment;
+mod epoch;
 mod limits;
+mod memory;
 mod optim_step;
 mod timing;
 mod trainer;
 mod workload;
 
 pub use augment::{AugmentBatch, W6_BATCH, W6_DIMS, augment_input, augment_pipeline};
+pub use epoch::{EpochWorkload, MNIST_MEAN_STD, W8_BATCH, W8_IMAGES, W8_NAME, W8_PAD, w8_data};
 pub use limits::{sgemm_gflops, triad_gbs};
+pub use memory::peak_rss_kib;
 pub use optim_step::{OptimKind, OptimStep, OptimStepId, W5_PARAMS, optim_store};
 pub use timing::{Timing, time_prepared_steps, time_steps};
 pub use trainer::{TRAINER_STEPS, TrainerData, TrainerWorkload};

@@ -17,7 +17,7 @@ use descent_data::{Dataset, InMemory, digits};
 use descent_hpo::pbt::{SharedConfig, SharedPopulation};
 use descent_hpo::{Distribution, Mutation, Pbt, PbtConfig};
 use descent_nn::{Builder, Linear, LinearConfig, ModelState, Relu, Sequential};
-use descent_optim::{Sgd, SgdConfig};
+use descent_optim::SgdConfig;
 use descent_train::pbt::{PbtScore, TrainerMember};
 use descent_train::{Loss, Progress, TrainConfig, Trainer, seed};
 use std::path::Path;
@@ -38,14 +38,12 @@ fn trainer(member_seed: u64) -> descent_train::Result<Trainer<f32, Sequential<f3
         .add(&mut b, |b| Linear::new(b, LinearConfig::new(64, 32)))?
         .push(Relu)
         .add(&mut b, |b| Linear::new(b, LinearConfig::new(32, 10)))?;
-    let opt = Sgd::new(
-        &state.params,
-        SgdConfig {
-            lr: 0.1,
-            momentum: 0.9,
-            ..Default::default()
-        },
-    )?;
+    let opt = SgdConfig {
+        lr: 0.1,
+        momentum: 0.9,
+        ..Default::default()
+    }
+    .build(&state.params)?;
     let config = TrainConfig {
         epochs: 1000,
         batch_size: 32,

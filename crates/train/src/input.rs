@@ -8,7 +8,7 @@ use descent_augment::image::{
 };
 use descent_autodiff::{Tape, Var};
 use descent_core::{ImageShape, Scalar};
-use descent_data::Batch;
+use descent_data::{Batch, Normalize};
 
 /// The batch's features as a constant on `tape`: an image input (shape
 /// recorded, ready for `conv2d`) when the batch holds images, a plain matrix
@@ -68,6 +68,7 @@ pub struct Augmentation {
     op: Option<Box<dyn ImageAugment>>,
     mix: Option<Mix>,
     mask_fill: usize,
+    normalize: Option<Normalize>,
     images: Vec<f32>,
     targets: Vec<f32>,
 }
@@ -77,6 +78,7 @@ impl std::fmt::Debug for Augmentation {
         f.debug_struct("Augmentation")
             .field("op", &self.op.is_some())
             .field("mix", &self.mix)
+            .field("normalize", &self.normalize)
             .finish()
     }
 }
@@ -103,6 +105,7 @@ impl Augmentation {
             op: Some(Box::new(op)),
             mix: None,
             mask_fill: 0,
+            normalize: None,
             images: Vec::new(),
             targets: Vec::new(),
         }
@@ -114,6 +117,7 @@ impl Augmentation {
             op: None,
             mix: Some(mix),
             mask_fill: 0,
+            normalize: None,
             images: Vec::new(),
             targets: Vec::new(),
         }
@@ -142,13 +146,39 @@ impl Augmentation {
         self
     }
 
+    /// Normalizes every augmented batch last, per channel (torchvision's
+    /// `Compose([..., RandomCrop(28, padding=2), Normalize(mean, std)])`):
+    /// the ops see pixels in `[0, 1]` (a crop's zero padding is black, not
+    /// the mean), the model sees normalized ones. The values are those of
+    /// [`Normalize::apply`] on the augmented batch, bit for bit. Evaluation
+    /// batches are not augmented: normalize them with
+    /// [`Normalized`](descent_data::Normalized).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use descent_augment::image::{PadMode, RandomCrop};
+    /// use descent_data::Normalize;
+    /// use descent_train::Augmentation;
+    ///
+    /// let norm = Normalize::new(vec![0.1307], vec![0.3081])?;
+    /// let aug = Augmentation::new(RandomCrop::new(2, PadMode::Constant(0.0))?).with_normalize(norm);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_normalize(mut self, normalize: Normalize) -> Self {
+        self.normalize = Some(normalize);
+        self
+    }
+
     /// Whether batches come out with soft targets.
     pub fn mixes(&self) -> bool {
         self.mix.is_some()
     }
 
     /// Augments `batch` in place (features, and with mixing, `targets` as
-    /// `N × n_classes` soft targets); returns whether the targets are soft.
+    /// `N × n_classes` soft targets; then the normalization, if any);
+    /// returns whether the targets are soft. A normalization whose channel
+    /// count does not fit the batch's images is an error.
     pub fn apply<S: Scalar>(
         &mut self,
         batch: &mut Batch<S>,
@@ -224,6 +254,9 @@ impl Augmentation {
             soft = true;
         }
         self.scatter_images(batch, shape);
+        if let Some(norm) = &self.normalize {
+            norm.apply(batch)?;
+        }
         Ok(soft)
     }
 
@@ -250,5 +283,59 @@ impl Augmentation {
                 col[i] = S::cast(f64::from(self.images[i * d + j]));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use descent_augment::image::{PadMode, RandomCrop};
+    use descent_data::{Dataset, InMemory};
+    use nalgebra::DMatrix;
+
+    fn images(c: usize) -> InMemory<f32> {
+        let d = c * 16;
+        let x = DMatrix::from_fn(5, d, |i, j| ((i * d + j) % 13) as f32 / 12.0);
+        InMemory::classification(x, vec![0, 1, 2, 0, 1], 3)
+            .unwrap()
+            .with_image(ImageShape::new(c, 4, 4))
+            .unwrap()
+    }
+
+    fn crop() -> RandomCrop {
+        RandomCrop::new(2, PadMode::Constant(0.0)).unwrap()
+    }
+
+    #[test]
+    fn normalizing_after_the_ops_is_normalize_apply_on_the_augmented_batch() {
+        let data = images(1);
+        let norm = Normalize::new(vec![0.1307], vec![0.3081]).unwrap();
+        let mut plain = data.batch(&[4, 0, 2]);
+        let mut normalized = plain.clone();
+        Augmentation::new(crop())
+            .apply(&mut plain, Some(3), 7, 1)
+            .unwrap();
+        norm.apply(&mut plain).unwrap();
+        Augmentation::new(crop())
+            .with_normalize(norm)
+            .apply(&mut normalized, Some(3), 7, 1)
+            .unwrap();
+        let bits = |b: &Batch<f32>| b.features.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&plain), bits(&normalized));
+        // The crop padded with black before normalizing: (0 − mean) / std occurs.
+        let black = (0.0 - 0.1307f64 as f32) / 0.3081f64 as f32;
+        assert!(normalized.features.iter().any(|&v| v == black));
+    }
+
+    #[test]
+    fn a_normalization_for_other_channels_is_an_error() {
+        let data = images(2);
+        let mut batch = data.batch(&[0, 1]);
+        let norm = Normalize::new(vec![0.5; 3], vec![0.25; 3]).unwrap();
+        let err = Augmentation::new(crop())
+            .with_normalize(norm)
+            .apply(&mut batch, Some(3), 0, 0)
+            .unwrap_err();
+        assert!(err.to_string().contains("mean"), "{err}");
     }
 }

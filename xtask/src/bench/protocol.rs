@@ -5,7 +5,9 @@
 //! - `limit NAME VALUE`: a machine limit (`sgemm_gflops`, `triad_gbs`);
 //! - `workload NAME MS MS ...`: one time per timed iteration, in ms;
 //! - `note KEY VALUE...`: a fact the table reports (e.g. which
-//!   implementation PyTorch's default optimizer ran).
+//!   implementation PyTorch's default optimizer ran);
+//! - `peak KIB`: the process's peak resident set (`VmHWM` of
+//!   `/proc/self/status`, KiB), read at its end.
 //!
 //! Other lines are ignored; a known record that does not parse is an error
 //! naming its line.
@@ -43,6 +45,8 @@ pub struct Output {
     pub notes: BTreeMap<String, String>,
     /// The last `threads` line.
     pub threads: Option<usize>,
+    /// The largest `peak` line (KiB), if any.
+    pub peak_kib: Option<u64>,
 }
 
 impl Output {
@@ -86,6 +90,11 @@ impl Output {
                     .or_default()
                     .extend(&Timing { samples_ms });
             }
+            Some("peak") => {
+                let kib = words.next().context("`peak` needs a size in KiB")?;
+                let kib: u64 = kib.parse().with_context(|| format!("peak {kib:?}"))?;
+                self.peak_kib = self.peak_kib.max(Some(kib));
+            }
             Some("note") => {
                 let key = words.next().context("`note` needs a key")?;
                 let value: Vec<&str> = words.collect();
@@ -107,6 +116,7 @@ impl Output {
         self.limits.triad_gbs = best(self.limits.triad_gbs, other.limits.triad_gbs);
         self.notes.extend(other.notes);
         self.threads = other.threads.or(self.threads);
+        self.peak_kib = self.peak_kib.max(other.peak_kib);
     }
 }
 
@@ -149,6 +159,14 @@ mod tests {
     }
 
     #[test]
+    fn the_peak_is_the_largest_seen() {
+        let mut all = Output::parse("threads 1\npeak 2048\n").unwrap();
+        all.absorb(Output::parse("peak 1024\n").unwrap());
+        assert_eq!(all.peak_kib, Some(2048));
+        assert_eq!(Output::parse("threads 1\n").unwrap().peak_kib, None);
+    }
+
+    #[test]
     fn notes_keep_their_whole_value() {
         let out = Output::parse("note w5_default_impl for-loop (foreach=False)").unwrap();
         assert_eq!(out.notes["w5_default_impl"], "for-loop (foreach=False)");
@@ -162,6 +180,8 @@ mod tests {
             "limit triad_gbs",
             "limit flops 3",
             "threads two",
+            "peak",
+            "peak 1.5",
         ] {
             let err = Output::parse(&format!("threads 1\n{bad}\n")).unwrap_err();
             assert!(format!("{err:#}").contains("line 2"), "{bad}: {err:#}");

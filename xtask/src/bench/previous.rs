@@ -1,0 +1,270 @@
+//! The previous table: every row's median and quartiles (JSON, with the
+//! machine and the date) kept in `benches/previous/BENCH.json`, and each
+//! row of a new run compared with it.
+//!
+//! Noise is defined from the runs' own spread: a row changed beyond noise
+//! when the interquartile ranges of its samples in the two runs do not
+//! overlap (slower: this run's first quartile above the previous third
+//! quartile; faster: this run's third quartile below the previous first).
+//! Overlapping middle halves are within noise, whatever the medians say.
+
+use super::protocol::Output;
+use anyhow::{Context, Result};
+use descent_bench::Timing;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::path::Path;
+
+/// Where the previous table is kept, relative to the workspace root.
+pub const PREVIOUS: &str = "benches/previous/BENCH.json";
+
+/// One row's summary.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    /// The median, ms.
+    pub median_ms: f64,
+    /// The first quartile, ms.
+    pub q1_ms: f64,
+    /// The third quartile, ms.
+    pub q3_ms: f64,
+    /// How many samples.
+    pub samples: usize,
+}
+
+impl Row {
+    /// The summary of `t`'s samples (quartiles by linear interpolation);
+    /// `None` without samples.
+    pub fn of(t: &Timing) -> Option<Row> {
+        let mut s = t.samples_ms.clone();
+        if s.is_empty() {
+            return None;
+        }
+        s.sort_by(f64::total_cmp);
+        let q = |p: f64| {
+            let x = p * (s.len() - 1) as f64;
+            let (lo, hi) = (x.floor() as usize, x.ceil() as usize);
+            s[lo] + (s[hi] - s[lo]) * (x - lo as f64)
+        };
+        Some(Row {
+            median_ms: t.median_ms(),
+            q1_ms: q(0.25),
+            q3_ms: q(0.75),
+            samples: s.len(),
+        })
+    }
+}
+
+/// A whole table: rows by name (`descent 2t w1_sgd`, `pytorch 2t w1_sgd`,
+/// `descent 2t w1_sgd (under load)`, ...), the machine and the date.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// When the run ended (UTC, RFC 3339).
+    pub date: String,
+    /// The CPU model, logical CPUs and host name.
+    pub machine: String,
+    /// The 1-minute load average before and after the run.
+    pub load: [Option<f64>; 2],
+    /// The rows.
+    pub rows: BTreeMap<String, Row>,
+}
+
+impl Summary {
+    /// A summary stamped with this machine and now.
+    pub fn new(load: [Option<f64>; 2]) -> Summary {
+        Summary {
+            date: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            machine: machine(),
+            load,
+            rows: BTreeMap::new(),
+        }
+    }
+
+    /// Adds every timing of one side's output at `threads`, the row names
+    /// carrying `suffix` (e.g. ` (under load)`).
+    pub fn add(&mut self, side: &str, threads: usize, out: &Output, suffix: &str) {
+        for (name, t) in &out.timings {
+            if let Some(row) = Row::of(t) {
+                self.rows
+                    .insert(format!("{side} {threads}t {name}{suffix}"), row);
+            }
+        }
+    }
+
+    /// Reads a summary written by [`Summary::write`].
+    pub fn read(path: &Path) -> Result<Summary> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    }
+
+    /// Writes the summary as pretty JSON, atomically.
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let text = serde_json::to_string_pretty(self).context("serializing the summary")?;
+        super::write_atomically(path, &(text + "\n"))
+    }
+}
+
+/// The CPU model, the logical CPU count and the host name.
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "unknown host".into());
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    format!("{cpu}, {cpus} logical CPUs, host {host}")
+}
+
+/// How a row moved against the previous table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The interquartile ranges overlap.
+    WithinNoise,
+    /// Slower beyond noise.
+    Slower,
+    /// Faster beyond noise.
+    Faster,
+}
+
+/// Compares one row with its previous value (see the module docs).
+pub fn verdict(previous: &Row, now: &Row) -> Verdict {
+    if now.q1_ms > previous.q3_ms {
+        Verdict::Slower
+    } else if now.q3_ms < previous.q1_ms {
+        Verdict::Faster
+    } else {
+        Verdict::WithinNoise
+    }
+}
+
+/// The comparison section: every descent row present in both tables, its
+/// change and verdict; the rows beyond noise counted at the top.
+pub fn render(previous: &Summary, now: &Summary) -> String {
+    let mut md = format!(
+        "\n## Against the previous table\n\n`{PREVIOUS}`: {} on {} (load {}). \
+         Beyond noise = the two runs' interquartile ranges do not overlap (module docs of `xtask/src/bench/previous.rs`). \
+         Only descent's rows are judged; PyTorch's show how the machine moved.\n",
+        previous.date,
+        previous.machine,
+        fmt_load(&previous.load),
+    );
+    let mut rows = String::new();
+    let mut slower = Vec::new();
+    for (name, now_row) in &now.rows {
+        let Some(prev) = previous.rows.get(name) else {
+            continue;
+        };
+        let v = verdict(prev, now_row);
+        let judged = name.starts_with("descent ");
+        let cell = match (judged, v) {
+            (false, _) => "(PyTorch)",
+            (true, Verdict::WithinNoise) => "within noise",
+            (true, Verdict::Faster) => "faster beyond noise",
+            (true, Verdict::Slower) => {
+                slower.push(name.clone());
+                "**slower beyond noise**"
+            }
+        };
+        let _ = writeln!(
+            rows,
+            "| {name} | {:.3} | {:.3} | {:+.1}% | {cell} |",
+            prev.median_ms,
+            now_row.median_ms,
+            100.0 * (now_row.median_ms / prev.median_ms - 1.0)
+        );
+    }
+    let _ = write!(
+        md,
+        "\nRows slower beyond noise: {}.\n\n| row | previous median ms | median ms | change | verdict |\n|---|--:|--:|--:|---|\n{rows}",
+        if slower.is_empty() {
+            "none".to_owned()
+        } else {
+            slower.join(", ")
+        }
+    );
+    md
+}
+
+fn fmt_load(load: &[Option<f64>; 2]) -> String {
+    let f = |l: Option<f64>| l.map_or("unknown".into(), |l| format!("{l:.2}"));
+    format!("{} → {}", f(load[0]), f(load[1]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(samples: &[f64]) -> Row {
+        Row::of(&Timing {
+            samples_ms: samples.to_vec(),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn quartiles_interpolate() {
+        let r = row(&[4.0, 1.0, 3.0, 2.0, 5.0]);
+        assert_eq!(
+            (r.q1_ms, r.median_ms, r.q3_ms, r.samples),
+            (2.0, 3.0, 4.0, 5)
+        );
+        assert_eq!(row(&[1.0, 2.0]).q1_ms, 1.25);
+        assert!(Row::of(&Timing::default()).is_none());
+    }
+
+    #[test]
+    fn only_disjoint_middle_halves_are_beyond_noise() {
+        let base = row(&[9.0, 9.5, 10.0, 10.5, 11.0]);
+        assert_eq!(
+            verdict(&base, &row(&[10.0, 10.2, 10.4, 10.6, 12.0])),
+            Verdict::WithinNoise
+        );
+        assert_eq!(
+            verdict(&base, &row(&[10.5, 11.1, 11.5, 11.8, 12.0])),
+            Verdict::Slower
+        );
+        assert_eq!(
+            verdict(&base, &row(&[8.0, 8.5, 9.0, 9.2, 10.5])),
+            Verdict::Faster
+        );
+    }
+
+    #[test]
+    fn the_comparison_lists_regressions_and_round_trips_through_json() {
+        let mut prev = Summary::new([Some(1.0), None]);
+        let mut out = Output::default();
+        out.timings.insert(
+            "w1_sgd".into(),
+            Timing {
+                samples_ms: vec![4.0, 4.1, 4.2],
+            },
+        );
+        prev.add("descent", 2, &out, "");
+        let dir = std::env::temp_dir().join(format!("descent-previous-{}", std::process::id()));
+        let path = dir.join("BENCH.json");
+        prev.write(&path).unwrap();
+        let back = Summary::read(&path).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(back, prev);
+        let mut now = Summary::new([None, None]);
+        out.timings.get_mut("w1_sgd").unwrap().samples_ms = vec![5.0, 5.1, 5.2];
+        now.add("descent", 2, &out, "");
+        let md = render(&back, &now);
+        assert!(
+            md.contains("Rows slower beyond noise: descent 2t w1_sgd."),
+            "{md}"
+        );
+        assert!(
+            md.contains("| descent 2t w1_sgd | 4.100 | 5.100 | +24.4% | **slower beyond noise** |"),
+            "{md}"
+        );
+    }
+}
