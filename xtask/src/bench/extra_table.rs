@@ -253,12 +253,14 @@ mod tests {
 
     #[test]
     fn under_load_checks_two_threads_against_one() {
-        let mut one = Measured::default();
-        one.descent = out("w1_sgd", &[4.0], 0);
-        one.torch = out("w1_sgd", &[5.0], 0);
-        let mut two = Measured::default();
-        two.descent = out("w1_sgd", &[4.2], 0);
-        two.torch = out("w1_sgd", &[3.0], 0);
+        let one = Measured {
+            descent: out("w1_sgd", &[4.0], 0),
+            torch: out("w1_sgd", &[5.0], 0),
+        };
+        let two = Measured {
+            descent: out("w1_sgd", &[4.2], 0),
+            torch: out("w1_sgd", &[3.0], 0),
+        };
         let md = render(&Extra {
             load: vec![(1, one), (2, two)],
             ..Extra::default()
