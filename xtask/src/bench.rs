@@ -9,13 +9,14 @@
 //! the same lines. Each round runs descent then PyTorch, and rounds
 //! alternate, so both see the same machine state.
 
+mod previous;
 mod protocol;
 mod table;
 
 use anyhow::{Context, Result, bail};
 use descent_bench::{
-    AugmentBatch, OptimStepId, TRAINER_STEPS, Timing, TrainerData, TrainerWorkload, W5_PARAMS,
-    W6_BATCH, WorkloadId, sgemm_gflops, time_prepared_steps, triad_gbs,
+    AugOpBatch, AugOpId, AugmentBatch, OptimStepId, TRAINER_STEPS, Timing, TrainerData,
+    TrainerWorkload, W5_PARAMS, W6_BATCH, WorkloadId, sgemm_gflops, time_prepared_steps, triad_gbs,
 };
 use protocol::{Output, workload_line};
 use std::path::{Path, PathBuf};
@@ -37,6 +38,10 @@ struct Args {
     out: PathBuf,
     python: String,
     criterion: Vec<String>,
+    /// Only the rows whose protocol name starts with this (`--rows w6`).
+    rows: Option<String>,
+    /// A previous `BENCH.md` whose W6 rows the new table compares with.
+    previous: Option<PathBuf>,
 }
 
 /// Parses the arguments; `env_python` is `$DESCENT_PYTHON`, which
@@ -51,6 +56,8 @@ fn parse(args: &[String], env_python: Option<String>) -> Result<Args> {
             .filter(|p| !p.trim().is_empty())
             .unwrap_or_else(|| "python3".into()),
         criterion: Vec::new(),
+        rows: None,
+        previous: None,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -66,18 +73,31 @@ fn parse(args: &[String], env_python: Option<String>) -> Result<Args> {
             }
             "--out" => a.out = it.next().context("--out needs a folder")?.into(),
             "--python" => a.python = it.next().context("--python needs an interpreter")?.clone(),
+            "--rows" => a.rows = Some(it.next().context("--rows needs a name prefix")?.clone()),
+            "--previous" => {
+                a.previous = Some(it.next().context("--previous needs a BENCH.md")?.into())
+            }
             _ => a.criterion.push(arg.clone()),
         }
     }
     Ok(a)
 }
 
-/// Entry point of `cargo xtask bench [FILTER] [--table] [--quick] [--rounds N] [--out DIR] [--python PATH]`.
+/// Entry point of `cargo xtask bench [FILTER] [--table] [--quick] [--rounds N]
+/// [--out DIR] [--python PATH] [--rows PREFIX] [--previous BENCH.md]`.
 pub fn main(args: &[String]) -> Result<()> {
     if args.first().map(String::as_str) == Some("--child") {
-        return child(args.iter().any(|a| a == "--quick"));
+        let a = parse(&args[1..], None)?;
+        return child(a.quick, a.rows.as_deref().unwrap_or(""));
     }
     let a = parse(args, std::env::var(PYTHON_ENV).ok())?;
+    let previous = match &a.previous {
+        Some(p) => {
+            Some(std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?)
+        }
+        None => None,
+    };
+    let rows = a.rows.as_deref().unwrap_or("");
     if !a.table_only {
         let mut cargo_args = vec!["bench", "--bench", "bench_main", "--"];
         cargo_args.extend(a.criterion.iter().map(String::as_str));
@@ -102,19 +122,19 @@ pub fn main(args: &[String]) -> Result<()> {
                 a.rounds
             );
             m.descent.absorb(checked(
-                &run_descent(threads, a.quick)?,
+                &run_descent(threads, a.quick, rows)?,
                 threads,
                 "descent child",
             )?);
             if matches!(torch.status, TorchStatus::Available { .. }) {
-                let out = run_torch(&a.python, threads, a.quick)?;
+                let out = run_torch(&a.python, threads, a.quick, rows)?;
                 m.torch.absorb(checked(&out, threads, TORCH_SCRIPT)?);
             }
         }
         results.push((threads, m));
     }
     let load = [load_before, load_average()];
-    let md = table::render(&results, &torch, &load);
+    let md = table::render(&results, &torch, &load, previous.as_deref());
     println!("\n{md}");
     let path = a.out.join("BENCH.md");
     write_atomically(&path, &md)?;
@@ -132,30 +152,100 @@ fn checked(text: &str, threads: usize, what: &str) -> Result<Output> {
     }
 }
 
-/// Measures the limits and every workload in this process, printing the
-/// line protocol on stdout.
-fn child(quick: bool) -> Result<()> {
+/// Measures the limits and every workload whose name starts with `rows`
+/// (every one for `""`) in this process, printing the line protocol on
+/// stdout. The limits are measured when any W1–W5 row is.
+fn child(quick: bool, rows: &str) -> Result<()> {
+    let selected = |name: &str| name.starts_with(rows);
     println!("threads {}", descent_core::threads::num_threads());
-    let (gemm_iters, triad_len) = if quick { (2, 1 << 22) } else { (5, 1 << 24) };
-    println!("limit sgemm_gflops {}", sgemm_gflops(1024, gemm_iters));
-    println!("limit triad_gbs {}", triad_gbs(triad_len, 10));
     let budget_s = if quick { 0.3 } else { 2.0 };
-    for id in WorkloadId::ALL {
+    if WorkloadId::ALL.iter().any(|id| selected(id.name()))
+        || OptimStepId::ALL.iter().any(|id| selected(&id.name()))
+    {
+        let (gemm_iters, triad_len) = if quick { (2, 1 << 22) } else { (5, 1 << 24) };
+        println!("limit sgemm_gflops {}", sgemm_gflops(1024, gemm_iters));
+        println!("limit triad_gbs {}", triad_gbs(triad_len, 10));
+    }
+    for id in WorkloadId::ALL.into_iter().filter(|id| selected(id.name())) {
         let t = time_budgeted(budget_s, &mut id.build(0), |_| {}, |w| w.step().map(drop))
             .with_context(|| format!("{} step", id.name()))?;
         println!("{}", workload_line(id.name(), &t));
     }
-    for id in OptimStepId::ALL {
+    for id in OptimStepId::ALL
+        .into_iter()
+        .filter(|id| selected(&id.name()))
+    {
         let t = time_budgeted(budget_s, &mut id.build(), |_| {}, |w| w.step())
             .with_context(|| format!("{} step", id.name()))?;
         println!("{}", workload_line(&id.name(), &t));
     }
-    trainer_rows(quick)?;
-    let mut w = AugmentBatch::new(W6_BATCH);
-    let t = time_budgeted(budget_s, &mut w, AugmentBatch::reset, AugmentBatch::step)
-        .with_context(|| format!("{W6_NAME} batch"))?;
-    println!("{}", workload_line(W6_NAME, &t));
+    if selected("w1_sgd_trainer") || selected("w1_adam_trainer") {
+        trainer_rows(quick)?;
+    }
+    if selected(W6_NAME) {
+        let mut w = AugmentBatch::new(W6_BATCH);
+        let t = time_budgeted(budget_s, &mut w, AugmentBatch::reset, AugmentBatch::step)
+            .with_context(|| format!("{W6_NAME} batch"))?;
+        println!("{}", workload_line(W6_NAME, &t));
+    }
+    aug_op_rows(quick, &selected)
+}
+
+/// The W6 family ([`AugOpId`]): each op on W6's batch, then the geometric
+/// ops with masks, timed as `benches/torch_workloads.py` times torchvision's
+/// ([`time_rows`]).
+fn aug_op_rows(quick: bool, selected: &dyn Fn(&str) -> bool) -> Result<()> {
+    let budget_s = if quick { 0.1 } else { OP_ROW_BUDGET_S };
+    let rows = AugOpId::ALL
+        .iter()
+        .map(|&id| (id, false))
+        .chain(AugOpId::WITH_MASK.iter().map(|&id| (id, true)));
+    for (id, with_mask) in rows {
+        let name = id.row_name(with_mask);
+        if !selected(&name) {
+            continue;
+        }
+        let mut w = AugOpBatch::w6(id, with_mask);
+        let t = time_rows(budget_s, &mut w, AugOpBatch::reset, AugOpBatch::step)
+            .with_context(|| format!("{name} batch"))?;
+        println!("{}", workload_line(&name, &t));
+    }
     Ok(())
+}
+
+/// Seconds of timed iterations per W6-family row (at least
+/// [`OP_ROW_MIN_ITERS`] iterations, whatever they take).
+const OP_ROW_BUDGET_S: f64 = 0.6;
+/// Fewest timed iterations of a W6-family row.
+const OP_ROW_MIN_ITERS: usize = 3;
+
+/// The W6 family's rule, shared with the PyTorch script (whose per-sample
+/// loops make one iteration take up to seconds): one warm-up iteration,
+/// which also sizes the run, then `budget_s` worth of timed iterations,
+/// [`OP_ROW_MIN_ITERS`] to 2000.
+fn time_rows<S, E>(
+    budget_s: f64,
+    state: &mut S,
+    prepare: impl FnMut(&mut S) + Copy,
+    mut step: impl FnMut(&mut S) -> Result<(), E>,
+) -> Result<Timing>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let mut failure = None;
+    let mut guarded = |s: &mut S| {
+        if failure.is_none() {
+            failure = step(s).err();
+        }
+    };
+    let probe = time_prepared_steps(0, 1, state, prepare, &mut guarded);
+    let per_step_s = probe.samples_ms[0].max(1e-6) * 1e-3;
+    let iters = ((budget_s / per_step_s) as usize).clamp(OP_ROW_MIN_ITERS, 2000);
+    let t = time_prepared_steps(0, iters, state, prepare, &mut guarded);
+    match failure {
+        Some(e) => Err(e.into()),
+        None => Ok(t),
+    }
 }
 
 /// The Trainer rows: W1 through `Trainer::fit` and the raw step, in
@@ -253,10 +343,10 @@ fn load_average() -> Option<f64> {
     text.split_whitespace().next()?.parse().ok()
 }
 
-fn run_descent(threads: usize, quick: bool) -> Result<String> {
+fn run_descent(threads: usize, quick: bool, rows: &str) -> Result<String> {
     let exe = std::env::current_exe().context("locating xtask")?;
     let mut cmd = Command::new(exe);
-    cmd.args(["bench", "--child"])
+    cmd.args(["bench", "--child", "--rows", rows])
         .env(descent_core::threads::ENV_VAR, threads.to_string());
     if quick {
         cmd.arg("--quick");
@@ -264,11 +354,14 @@ fn run_descent(threads: usize, quick: bool) -> Result<String> {
     output(&mut cmd, "descent child")
 }
 
-fn run_torch(python: &str, threads: usize, quick: bool) -> Result<String> {
+fn run_torch(python: &str, threads: usize, quick: bool, rows: &str) -> Result<String> {
     let mut cmd = Command::new(python);
     cmd.current_dir(super::workspace_root())
         .arg(TORCH_SCRIPT)
         .args(["--threads", &threads.to_string()])
+        .args(["--rows", rows])
+        .args(["--op-budget", &OP_ROW_BUDGET_S.to_string()])
+        .args(["--op-min-iters", &OP_ROW_MIN_ITERS.to_string()])
         .args(["--w5-params", &W5_PARAMS.to_string()])
         .args(["--w6-batch", &W6_BATCH.to_string()]);
     if quick {

@@ -2,8 +2,10 @@
 //!
 //! - `reproduce [NAME] [--quick] [--out DIR] [--seed N]`: runs the experiments
 //!   and writes `REPORT.md` under the output folder (default `out/`);
-//! - `bench [FILTER] [--table] [--quick] [--rounds N] [--out DIR] [--python PATH]`:
-//!   the criterion benchmarks, then the workload tables W1–W6 (`DIR/BENCH.md`)
+//! - `bench [FILTER] [--table] [--quick] [--rounds N] [--out DIR] [--python PATH]
+//!   [--rows PREFIX] [--previous BENCH.md]`:
+//!   the criterion benchmarks, then the workload tables W1–W6 and the W6
+//!   family of augmentation ops (`DIR/BENCH.md`)
 //!   at 1 and 2 threads, beside PyTorch when the interpreter (`--python`,
 //!   `$DESCENT_PYTHON`, else `python3`) can import torch;
 //! - `soak train [--kills N] [--seed S]`: SIGKILLs a training run at N random
@@ -33,10 +35,14 @@ commands:
                      run the experiments (all, or the one named) and write DIR/REPORT.md
   reproduce --list   list the experiments
   bench [FILTER] [--table] [--quick] [--rounds N] [--out DIR] [--python PATH]
+        [--rows PREFIX] [--previous BENCH.md]
                      run the criterion benchmarks (skipped with --table), then time
-                     workloads W1-W6 at 1 and 2 threads (and PyTorch's, when PATH,
-                     else $DESCENT_PYTHON, else python3 imports torch) and write
-                     DIR/BENCH.md (default out/); other arguments go to criterion
+                     workloads W1-W6 and the W6 augmentation ops at 1 and 2 threads
+                     (and PyTorch's, when PATH, else $DESCENT_PYTHON, else python3
+                     imports torch) and write DIR/BENCH.md (default out/); --rows w6
+                     times only the rows whose names start with w6; --previous adds
+                     a W6 table's figures (benches/BENCH-augment.md) beside the new
+                     ones; other arguments go to criterion
   soak train [--kills N] [--seed S]
                      kill a training run with SIGKILL at N random micro-batches, resume
                      each time, and print how many resumes matched the uninterrupted run

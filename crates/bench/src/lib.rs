@@ -8,6 +8,9 @@
 //!   [`OptimStepId::ALL`];
 //! - [`AugmentBatch`]: W6, crop + flip + brightness/contrast on a batch of
 //!   3×32×32 images through descent-augment's batched path;
+//! - [`AugOpBatch`]: the W6 family, one newer op or policy
+//!   ([`AugOpId::ALL`]) per row on W6's batch, and the geometric ops with a
+//!   segmentation mask moving with each image ([`AugOpId::WITH_MASK`]);
 //! - [`sgemm_gflops`] and [`triad_gbs`]: this machine's limits, a large product
 //!   through descent's own GEMM and a STREAM-triad loop,
 //!   measured in the same run;
@@ -23,6 +26,7 @@
 //! same code.
 
 mod augment;
+mod augment_ops;
 mod limits;
 mod optim_step;
 mod timing;
@@ -30,6 +34,7 @@ mod trainer;
 mod workload;
 
 pub use augment::{AugmentBatch, W6_BATCH, W6_DIMS, augment_input, augment_pipeline};
+pub use augment_ops::{AugOpBatch, AugOpId, MASK_CLASSES, augment_masks};
 pub use limits::{sgemm_gflops, triad_gbs};
 pub use optim_step::{OptimKind, OptimStep, OptimStepId, W5_PARAMS, optim_store};
 pub use timing::{Timing, time_prepared_steps, time_steps};
