@@ -360,11 +360,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_row_changes_its_images_and_stays_in_range() {
+    fn every_row_applies_its_op_and_stays_in_range() {
         for id in AugOpId::ALL {
+            // Every sample gets the op (p = 1); autocontrast is the identity
+            // on this full-range input, so the drawn parameters are checked.
+            let params = id
+                .build()
+                .params(descent_augment::SampleKey::new(0, 0, 1), W6_DIMS);
+            assert!(
+                params.iter().any(|p| *p != Params::Identity),
+                "{}",
+                id.op_name()
+            );
             let mut w = AugOpBatch::new(id, 4, false);
             w.step().unwrap();
-            assert_ne!(w.images(), &augment_input(4)[..], "{}", id.op_name());
             assert!(w.images().iter().all(|v| (0.0..=1.0).contains(v)));
         }
     }
