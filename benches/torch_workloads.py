@@ -4,7 +4,9 @@
 cross-entropy, backward, optimizer step), W5 one
 optimizer step over 10M parameters (fused=True, and the default constructor),
 W6 crop + flip + brightness/contrast on a batch of 3x32x32 images as batched
-tensor ops; float32, after warm-up.
+tensor ops, and the W6 family of single augmentation ops (`w6op_*`, and
+`w6mask_*` with a segmentation mask) through torchvision v2 called once per
+sample, as a DataLoader's __getitem__ does; float32, after warm-up.
 
 `cargo xtask bench` runs this once per round and thread count, alternating
 with descent, and reads the line protocol of xtask/src/bench/protocol.rs:
@@ -23,9 +25,11 @@ and prints `peak KIB`, the process's VmHWM, at the end.
 
 Usage: python benches/torch_workloads.py [--threads N] [--quick]
        [--w5-params N] [--w6-batch N] [--rows PREFIX,...] [--only NAMES] [--mnist DIR]
+       [--op-budget SECONDS] [--op-min-iters N]
 
 --rows times only the rows whose names start with one of the prefixes
-(xtask's `--rows`, e.g. `w7`).
+(xtask's `--rows`, e.g. `w7`). A W6-family row torchvision cannot run
+prints `note unavailable:NAME REASON` instead of times.
 """
 import argparse
 import sys
@@ -376,6 +380,111 @@ def run_only(names, args, budget_s, report):
     del torch
 
 
+def w6_ops():
+    """name -> torchvision v2 transform, the ops of descent_bench::AugOpId
+    (crates/bench/src/augment_ops.rs) with descent's parameters; every op
+    applies to every sample (p=1)."""
+    from torchvision.transforms import v2
+
+    I = v2.InterpolationMode
+    affine = dict(degrees=15, translate=(0.1, 0.1), scale=(0.9, 1.1), shear=(-10, 10))
+    return {
+        "gaussian_blur": lambda: v2.GaussianBlur(3, (0.1, 2.0)),
+        "perspective": lambda: v2.RandomPerspective(0.5, p=1.0, interpolation=I.BILINEAR),
+        "elastic": lambda: v2.ElasticTransform(),
+        "posterize": lambda: v2.RandomPosterize(4, p=1.0),
+        "solarize": lambda: v2.RandomSolarize(0.5, p=1.0),
+        "equalize": lambda: v2.RandomEqualize(p=1.0),
+        "autocontrast": lambda: v2.RandomAutocontrast(p=1.0),
+        "sharpness": lambda: v2.RandomAdjustSharpness(2.0, p=1.0),
+        "invert": lambda: v2.RandomInvert(p=1.0),
+        "rotate_nearest": lambda: v2.RandomRotation(30, interpolation=I.NEAREST),
+        "rotate_bilinear": lambda: v2.RandomRotation(30, interpolation=I.BILINEAR),
+        "affine_nearest": lambda: v2.RandomAffine(**affine, interpolation=I.NEAREST),
+        "affine_bilinear": lambda: v2.RandomAffine(**affine, interpolation=I.BILINEAR),
+        # descent resizes without antialiasing; a 32x32 output from a crop of
+        # at most 32x32 never downsamples, so antialias would change nothing.
+        "resized_crop": lambda: v2.RandomResizedCrop(32, antialias=False),
+        "autoaugment_imagenet": lambda: v2.AutoAugment(v2.AutoAugmentPolicy.IMAGENET),
+        "randaugment": lambda: v2.RandAugment(interpolation=I.BILINEAR, fill=0),
+        "trivialaugment_wide": lambda: v2.TrivialAugmentWide(interpolation=I.BILINEAR, fill=0),
+        "augmix": lambda: v2.AugMix(),
+        "crop_flip": lambda: v2.Compose([v2.RandomCrop(32, padding=4), v2.RandomHorizontalFlip()]),
+    }
+
+
+# descent_bench::AugOpId::ALL and WITH_MASK, in its order.
+W6_OPS_IMAGE = ["gaussian_blur", "perspective", "elastic", "posterize", "solarize", "equalize",
+                "autocontrast", "sharpness", "invert", "rotate_nearest", "rotate_bilinear",
+                "affine_nearest", "affine_bilinear", "resized_crop", "autoaugment_imagenet",
+                "randaugment", "trivialaugment_wide", "augmix"]
+W6_OPS_MASK = ["crop_flip", "rotate_nearest", "affine_bilinear", "resized_crop", "perspective",
+               "elastic"]
+MASK_CLASSES = 5
+
+
+def time_rows(step, budget_s, min_iters):
+    """descent's W6-family rule (xtask bench's time_rows): one warm-up
+    iteration sizes the run, then budget_s worth of timed iterations,
+    min_iters to 2000."""
+    t = time.perf_counter()
+    step()
+    per_step = max(time.perf_counter() - t, 1e-9)
+    iters = max(min_iters, min(2000, int(budget_s / per_step)))
+    samples = []
+    for _ in range(iters):
+        t = time.perf_counter()
+        step()
+        samples.append((time.perf_counter() - t) * 1e3)
+    return samples
+
+
+def w6_op_step(transform, batch, with_mask):
+    """One iteration: the transform on every sample of the batch, one call
+    per sample (each call draws that sample's parameters), the results
+    written into an output batch; with a mask, image and mask go through
+    the same call as tv_tensors."""
+    import torch
+    from torchvision import tv_tensors
+
+    # descent_bench::augment_input and augment_masks.
+    x = (torch.arange(batch * 3 * 32 * 32) % 251).float().div_(250).reshape(batch, 3, 32, 32)
+    rows = torch.arange(32)[:, None].expand(32, 32)
+    m = (rows * MASK_CLASSES // 32).to(torch.int64).expand(batch, 32, 32).contiguous()
+    out = torch.empty_like(x)
+    out_m = torch.empty_like(m)
+    images = [tv_tensors.Image(x[i]) for i in range(batch)]
+    masks = [tv_tensors.Mask(m[i]) for i in range(batch)]
+
+    def step():
+        if with_mask:
+            for i in range(batch):
+                img, mask = transform(images[i], masks[i])
+                out[i] = img
+                out_m[i] = mask
+        else:
+            for i in range(batch):
+                out[i] = transform(x[i])
+
+    return step
+
+
+def w6_op_rows(batch, budget_s, min_iters, selected):
+    """Yields (name, samples or None, reason) for every W6-family row
+    selected: None and the error when torchvision cannot run the op."""
+    ops = w6_ops()
+    rows = [(op, False) for op in W6_OPS_IMAGE] + [(op, True) for op in W6_OPS_MASK]
+    for op, with_mask in rows:
+        name = ("w6mask_" if with_mask else "w6op_") + op
+        if not selected(name):
+            continue
+        try:
+            step = w6_op_step(ops[op](), batch, with_mask)
+            yield name, time_rows(step, budget_s, min_iters), None
+        except Exception as e:  # an op this torch/torchvision cannot run
+            yield name, None, f"{type(e).__name__}: {e}".replace("\n", " ")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
@@ -385,6 +494,8 @@ def main():
     parser.add_argument("--rows", default="", help="comma-separated row-name prefixes")
     parser.add_argument("--only", default=None, help="comma-separated workload names")
     parser.add_argument("--mnist", default=None, help="folder holding mnist/ (W8)")
+    parser.add_argument("--op-budget", type=float, default=0.6)
+    parser.add_argument("--op-min-iters", type=int, default=3)
     args = parser.parse_args()
     prefixes = [p for p in args.rows.split(",") if p]
 
@@ -419,6 +530,12 @@ def main():
         report(name, samples)
     if wanted("w6_augment"):
         report("w6_augment", w6(args.w6_batch, budget_s))
+    op_budget = 0.1 if args.quick else args.op_budget
+    for name, samples, reason in w6_op_rows(args.w6_batch, op_budget, args.op_min_iters, wanted):
+        if samples is None:
+            print(f"note unavailable:{name}", reason, flush=True)
+        else:
+            report(name, samples)
     return 0
 
 

@@ -20,13 +20,14 @@
 mod extra;
 mod extra_table;
 mod previous;
+mod previous_md;
 mod protocol;
 mod table;
 
 use anyhow::{Context, Result, bail};
 use descent_bench::{
-    AugmentBatch, OptimStepId, TRAINER_STEPS, Timing, TrainerData, TrainerWorkload, W5_PARAMS,
-    W6_BATCH, WorkloadId, sgemm_gflops, time_prepared_steps, triad_gbs,
+    AugOpBatch, AugOpId, AugmentBatch, OptimStepId, TRAINER_STEPS, Timing, TrainerData,
+    TrainerWorkload, W5_PARAMS, W6_BATCH, WorkloadId, sgemm_gflops, time_prepared_steps, triad_gbs,
 };
 use protocol::{Output, workload_line};
 use std::fmt::Write as _;
@@ -57,6 +58,8 @@ struct Args {
     mnist: PathBuf,
     /// Store this run as the previous table (`--save-previous`).
     save_previous: bool,
+    /// A previous `BENCH.md` whose W6 rows the new table compares with (`--previous`).
+    previous: Option<PathBuf>,
 }
 
 /// Parses the arguments; `env_python` is `$DESCENT_PYTHON`, which
@@ -75,6 +78,7 @@ fn parse(args: &[String], env_python: Option<String>) -> Result<Args> {
         groups: extra::Groups::default(),
         mnist: super::workspace_root().join("../shared/datasets"),
         save_previous: false,
+        previous: None,
     };
     let mut with_w9 = false;
     let mut it = args.iter();
@@ -96,6 +100,9 @@ fn parse(args: &[String], env_python: Option<String>) -> Result<Args> {
             "--with-w9" => with_w9 = true,
             "--mnist" => a.mnist = it.next().context("--mnist needs a folder")?.into(),
             "--save-previous" => a.save_previous = true,
+            "--previous" => {
+                a.previous = Some(it.next().context("--previous needs a BENCH.md")?.into())
+            }
             _ => a.criterion.push(arg.clone()),
         }
     }
@@ -143,6 +150,12 @@ pub fn main(args: &[String]) -> Result<()> {
         _ => {}
     }
     let a = parse(args, std::env::var(PYTHON_ENV).ok())?;
+    let previous_md = match &a.previous {
+        Some(p) => {
+            Some(std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?)
+        }
+        None => None,
+    };
     if !a.table_only {
         let mut cargo_args = vec!["bench", "--bench", "bench_main", "--"];
         cargo_args.extend(a.criterion.iter().map(String::as_str));
@@ -181,7 +194,7 @@ pub fn main(args: &[String]) -> Result<()> {
     }
     let extra = run_extra(&a, &torch)?;
     let load = [load_before, load_average()];
-    let mut md = table::render(&results, &torch, &load);
+    let mut md = table::render(&results, &torch, &load, previous_md.as_deref());
     if !a.groups.table {
         // Keep the header and explanations only.
         md.truncate(md.find("\n## ").unwrap_or(md.len()));
@@ -294,10 +307,15 @@ fn checked(text: &str, threads: usize, what: &str) -> Result<Output> {
 /// line protocol on stdout.
 fn child(quick: bool, only: &Only) -> Result<()> {
     println!("threads {}", descent_core::threads::num_threads());
-    let (gemm_iters, triad_len) = if quick { (2, 1 << 22) } else { (5, 1 << 24) };
-    println!("limit sgemm_gflops {}", sgemm_gflops(1024, gemm_iters));
-    println!("limit triad_gbs {}", triad_gbs(triad_len, 10));
     let budget_s = if quick { 0.3 } else { 2.0 };
+    // The limits, when any W1–W5 row is timed (their columns need them).
+    if WorkloadId::ALL.iter().any(|id| only.wants(id.name()))
+        || OptimStepId::ALL.iter().any(|id| only.wants(&id.name()))
+    {
+        let (gemm_iters, triad_len) = if quick { (2, 1 << 22) } else { (5, 1 << 24) };
+        println!("limit sgemm_gflops {}", sgemm_gflops(1024, gemm_iters));
+        println!("limit triad_gbs {}", triad_gbs(triad_len, 10));
+    }
     for id in WorkloadId::ALL
         .into_iter()
         .filter(|id| only.wants(id.name()))
@@ -322,7 +340,64 @@ fn child(quick: bool, only: &Only) -> Result<()> {
     let t = time_budgeted(budget_s, &mut w, AugmentBatch::reset, AugmentBatch::step)
         .with_context(|| format!("{W6_NAME} batch"))?;
     println!("{}", workload_line(W6_NAME, &t));
+    aug_op_rows(quick, &|name| only.wants(name))
+}
+
+/// The W6 family ([`AugOpId`]): each op on W6's batch, then the geometric
+/// ops with masks, timed as `benches/torch_workloads.py` times torchvision's
+/// ([`time_rows`]).
+fn aug_op_rows(quick: bool, selected: &dyn Fn(&str) -> bool) -> Result<()> {
+    let budget_s = if quick { 0.1 } else { OP_ROW_BUDGET_S };
+    let rows = AugOpId::ALL
+        .iter()
+        .map(|&id| (id, false))
+        .chain(AugOpId::WITH_MASK.iter().map(|&id| (id, true)));
+    for (id, with_mask) in rows {
+        let name = id.row_name(with_mask);
+        if !selected(&name) {
+            continue;
+        }
+        let mut w = AugOpBatch::w6(id, with_mask);
+        let t = time_rows(budget_s, &mut w, AugOpBatch::reset, AugOpBatch::step)
+            .with_context(|| format!("{name} batch"))?;
+        println!("{}", workload_line(&name, &t));
+    }
     Ok(())
+}
+
+/// Seconds of timed iterations per W6-family row (at least
+/// [`OP_ROW_MIN_ITERS`] iterations, whatever they take).
+const OP_ROW_BUDGET_S: f64 = 0.6;
+/// Fewest timed iterations of a W6-family row.
+const OP_ROW_MIN_ITERS: usize = 3;
+
+/// The W6 family's rule, shared with the PyTorch script (whose per-sample
+/// loops make one iteration take up to seconds): one warm-up iteration,
+/// which also sizes the run, then `budget_s` worth of timed iterations,
+/// [`OP_ROW_MIN_ITERS`] to 2000.
+fn time_rows<S, E>(
+    budget_s: f64,
+    state: &mut S,
+    prepare: impl FnMut(&mut S) + Copy,
+    mut step: impl FnMut(&mut S) -> Result<(), E>,
+) -> Result<Timing>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let mut failure = None;
+    let mut guarded = |s: &mut S| {
+        if failure.is_none() {
+            failure = step(s).err();
+        }
+    };
+    let probe = time_prepared_steps(0, 1, state, prepare, &mut guarded);
+    let per_step_s = probe.samples_ms[0].max(1e-6) * 1e-3;
+    let iters = ((budget_s / per_step_s) as usize).clamp(OP_ROW_MIN_ITERS, 2000);
+    let t = time_prepared_steps(0, iters, state, prepare, &mut guarded);
+    match failure {
+        Some(e) => Err(e.into()),
+        None => Ok(t),
+    }
 }
 
 /// The Trainer rows: W1 through `Trainer::fit` and the raw step, in
@@ -442,6 +517,8 @@ fn run_torch(python: &str, threads: usize, quick: bool, only: &[String]) -> Resu
     cmd.current_dir(super::workspace_root())
         .arg(TORCH_SCRIPT)
         .args(["--threads", &threads.to_string()])
+        .args(["--op-budget", &OP_ROW_BUDGET_S.to_string()])
+        .args(["--op-min-iters", &OP_ROW_MIN_ITERS.to_string()])
         .args(["--w5-params", &W5_PARAMS.to_string()])
         .args(["--w6-batch", &W6_BATCH.to_string()]);
     if quick {

@@ -14,6 +14,9 @@
 //!   random crop and normalization on every batch;
 //! - [`peak_rss_kib`]: the process's peak resident set (the table's memory
 //!   column);
+//! - [`AugOpBatch`]: the W6 family, one newer op or policy
+//!   ([`AugOpId::ALL`]) per row on W6's batch, and the geometric ops with a
+//!   segmentation mask moving with each image ([`AugOpId::WITH_MASK`]);
 //! - [`sgemm_gflops`] and [`triad_gbs`]: this machine's limits, a large product
 //!   through descent's own GEMM and a STREAM-triad loop,
 //!   measured in the same run;
@@ -29,6 +32,7 @@
 //! same code.
 
 mod augment;
+mod augment_ops;
 mod epoch;
 mod limits;
 mod memory;
@@ -38,6 +42,7 @@ mod trainer;
 mod workload;
 
 pub use augment::{AugmentBatch, W6_BATCH, W6_DIMS, augment_input, augment_pipeline};
+pub use augment_ops::{AugOpBatch, AugOpId, MASK_CLASSES, augment_masks};
 pub use epoch::{EpochWorkload, MNIST_MEAN_STD, W8_BATCH, W8_IMAGES, W8_NAME, W8_PAD, w8_data};
 pub use limits::{sgemm_gflops, triad_gbs};
 pub use memory::peak_rss_kib;

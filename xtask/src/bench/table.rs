@@ -2,8 +2,11 @@
 //! (one optimizer step over 10M parameters), W6 (augmentation) and W7 (the
 //! LeNet-style CNN's training step), one section per thread count.
 
+use super::previous_md::Previous;
 use super::protocol::{Limits, Output};
-use descent_bench::{OptimStepId, Timing, W5_PARAMS, W6_BATCH, W7_ARCHITECTURE, WorkloadId};
+use descent_bench::{
+    AugOpId, OptimStepId, Timing, W5_PARAMS, W6_BATCH, W7_ARCHITECTURE, WorkloadId,
+};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -18,6 +21,9 @@ pub const TORCH_DEFAULT_SUFFIX: &str = ":default";
 /// The `note` key under which the PyTorch script says what its default
 /// optimizer implementation was.
 pub const DEFAULT_IMPL_NOTE: &str = "w5_default_impl";
+/// Prefix of the `note` keys by which the PyTorch script says a row could
+/// not run (`note unavailable:w6op_elastic REASON`).
+pub const UNAVAILABLE_NOTE: &str = "unavailable:";
 
 /// Everything measured at one thread count.
 #[derive(Debug, Default)]
@@ -64,12 +70,21 @@ const W5_HEADER: &str = "| workload | median ms | min ms | GB/s | % triad | PyTo
 |---|--:|--:|--:|--:|--:|--:|--:|";
 const TRAINER_HEADER: &str = "| workload | raw median ms/step | Trainer median ms/step | Trainer/raw | median per-round Trainer/raw |
 |---|--:|--:|--:|--:|";
-const W6_HEADER: &str = "| workload | median ms | min ms | images/s | PyTorch median ms | PyTorch images/s | descent/PyTorch |
-|---|--:|--:|--:|--:|--:|--:|";
+const W6_HEADER: &str = "| workload | median ms | min ms | images/s | PyTorch median ms | PyTorch images/s | descent/PyTorch | previous median ms | previous descent/PyTorch |
+|---|--:|--:|--:|--:|--:|--:|--:|--:|";
+const W6_OPS_HEADER: &str = "| row | median ms | min ms | images/s | torchvision median ms | torchvision images/s | descent/torchvision | previous median ms | previous descent/torchvision | torchvision v2 |
+|---|--:|--:|--:|--:|--:|--:|--:|--:|---|";
 
 /// Renders the report; `load` is the 1-minute load average before and after
-/// the run.
-pub fn render(results: &[(usize, Measured)], torch: &Torch, load: &[Option<f64>; 2]) -> String {
+/// the run; `previous` a former report whose W6 rows are shown beside the
+/// new ones (its thread sections matched by count).
+pub fn render(
+    results: &[(usize, Measured)],
+    torch: &Torch,
+    load: &[Option<f64>; 2],
+    previous: Option<&str>,
+) -> String {
+    let previous = previous.map(Previous::parse).unwrap_or_default();
     let mut md = String::from("# descent workload benchmarks\n\n");
     let fmt = |l: Option<f64>| l.map_or("unknown".into(), |l| format!("{l:.2}"));
     let _ = writeln!(
@@ -103,11 +118,14 @@ pub fn render(results: &[(usize, Measured)], torch: &Torch, load: &[Option<f64>;
         .collect();
     for (threads, m) in results {
         let l = m.descent.limits;
-        let _ = write!(
-            md,
-            "\n## {threads} thread(s)\n\nsgemm peak (1024³, descent's GEMM: matrixmultiply split per thread) {:.1} GFLOP/s; STREAM triad {:.1} GB/s.\n",
-            l.sgemm_gflops, l.triad_gbs
-        );
+        let _ = writeln!(md, "\n## {threads} thread(s)");
+        if !(l.sgemm_gflops.is_nan() && l.triad_gbs.is_nan()) {
+            let _ = writeln!(
+                md,
+                "\nsgemm peak (1024³, descent's GEMM: matrixmultiply split per thread) {:.1} GFLOP/s; STREAM triad {:.1} GB/s.",
+                l.sgemm_gflops, l.triad_gbs
+            );
+        }
         let w14_rows: String = WorkloadId::ALL
             .into_iter()
             .filter(|id| !W7.contains(id))
@@ -170,9 +188,43 @@ pub fn render(results: &[(usize, Measured)], torch: &Torch, load: &[Option<f64>;
                 "\n### Trainer: W1 through `Trainer::fit`\n\n{TRAINER_HEADER}\n{trainer_rows}"
             );
         }
-        if let Some(t) = m.descent.timings.get(W6_NAME) {
+        let row = |name: &str, what: Option<&str>| {
+            W6Row {
+                name,
+                threads: *threads,
+                measured: m,
+                torch_on: torch.on(),
+                previous: &previous,
+            }
+            .render(what)
+        };
+        if m.descent.timings.contains_key(W6_NAME) {
             let _ = write!(md, "\n### W6: augmentation\n\n{W6_HEADER}\n");
-            md.push_str(&w6_row(t, m.torch.timings.get(W6_NAME), torch.on()));
+            md.push_str(&row(W6_NAME, None));
+        }
+        let ops: String = AugOpId::ALL
+            .iter()
+            .map(|&id| (id, false))
+            .chain(AugOpId::WITH_MASK.iter().map(|&id| (id, true)))
+            .filter_map(|(id, with_mask)| {
+                let name = id.row_name(with_mask);
+                m.descent.timings.contains_key(&name).then(|| {
+                    let what = if with_mask {
+                        format!("{} + Mask", id.torchvision())
+                    } else {
+                        id.torchvision().to_owned()
+                    };
+                    row(&name, Some(&what))
+                })
+            })
+            .collect();
+        if !ops.is_empty() {
+            let _ = write!(md, "\n### W6: augmentation ops\n\n{W6_OPS_HEADER}\n{ops}");
+            for (key, reason) in &m.torch.notes {
+                if let Some(name) = key.strip_prefix(UNAVAILABLE_NOTE) {
+                    let _ = write!(md, "\n- `{name}`: torchvision unavailable ({reason})\n");
+                }
+            }
         }
     }
     md
@@ -210,9 +262,22 @@ fn explanations(results: &[(usize, Measured)], torch: &Torch) -> String {
          descent through `apply_batch` (the input restored untimed before each iteration), \
          PyTorch as batched tensor ops (pad, per-sample crop by index arithmetic, flip by `torch.where` on a per-sample mask, per-sample factors in a per-sample order)."
     );
+    let _ = writeln!(
+        md,
+        "- W6 augmentation ops: one op (or policy) per row, applied to every sample of a batch of {W6_BATCH} 3×32×32 images per iteration; \
+         `w6op_*` the image alone, `w6mask_*` with a 32×32 `u32` class map per image moving with it (nearest, fill 255). \
+         descent: `apply_batch` (per-sample draws, descent's thread setting) or `apply_batch_with_masks`, the input restored untimed before each iteration. \
+         torchvision v2: the transform called once per sample in a Python loop over the batch (a tensor, or `tv_tensors.Image` + `tv_tensors.Mask`), \
+         as a DataLoader's `__getitem__` does, so each sample draws its own parameters as in descent; `torch.set_num_threads` is the row's thread count, \
+         which such small tensors barely use (a DataLoader would add worker processes; not measured here). \
+         One warm-up iteration sizes the run, then {}–2000 timed iterations (about {} s) on both sides.",
+        super::OP_ROW_MIN_ITERS,
+        super::OP_ROW_BUDGET_S
+    );
     if torch.on() {
         md.push_str(
-            "- descent/PyTorch is a ratio of median times: below 1 means descent is faster.\n",
+            "- descent/PyTorch (descent/torchvision) is a ratio of median times: below 1 means descent is faster; \
+             `unavailable` means torchvision could not run the op on this torch (its reason is listed below the table).\n",
         );
     }
     md
@@ -223,10 +288,20 @@ fn compare(median: f64, torch: Option<&Timing>, torch_on: bool) -> (String, Stri
     match torch {
         Some(p) => (
             format!("{:.3}", p.median_ms()),
-            format!("{:.2}×", median / p.median_ms()),
+            ratio_cell(median / p.median_ms()),
         ),
         None if torch_on => ("missing".into(), "–".into()),
         None => ("skipped".into(), "skipped: torch not importable".into()),
+    }
+}
+
+/// A ratio with two decimals, or three significant digits below 0.1 (so
+/// a 300× speed-up does not print as 0.00×).
+fn ratio_cell(r: f64) -> String {
+    if r < 0.1 {
+        format!("{r:.2e}×")
+    } else {
+        format!("{r:.2}×")
     }
 }
 
@@ -286,15 +361,56 @@ fn trainer_row(name: &str, raw: &Timing, trainer: &Timing) -> String {
     )
 }
 
-fn w6_row(t: &Timing, torch: Option<&Timing>, torch_on: bool) -> String {
-    let (median, min) = (t.median_ms(), t.min_ms());
-    let per_s = |ms: f64| W6_BATCH as f64 / (ms * 1e-3);
-    let (torch_ms, ratio) = compare(median, torch, torch_on);
-    let torch_rate = torch.map_or(torch_ms.clone(), |p| format!("{:.0}", per_s(p.median_ms())));
-    format!(
-        "| {W6_NAME} | {median:.3} | {min:.3} | {:.0} | {torch_ms} | {torch_rate} | {ratio} |\n",
-        per_s(median),
-    )
+/// One row of a W6 table: the descent median and minimum, images per
+/// second, torchvision's median and rate, their ratio, and the previous
+/// report's median and ratio for the same row and thread count.
+struct W6Row<'a> {
+    name: &'a str,
+    threads: usize,
+    measured: &'a Measured,
+    torch_on: bool,
+    previous: &'a Previous,
+}
+
+impl W6Row<'_> {
+    /// The row; `what` is torchvision's call (the W6 ops table's last column).
+    fn render(&self, what: Option<&str>) -> String {
+        let Some(t) = self.measured.descent.timings.get(self.name) else {
+            return String::new();
+        };
+        let (median, min) = (t.median_ms(), t.min_ms());
+        let per_s = |ms: f64| W6_BATCH as f64 / (ms * 1e-3);
+        let torch = self.measured.torch.timings.get(self.name);
+        let unavailable = self
+            .measured
+            .torch
+            .notes
+            .get(&format!("{UNAVAILABLE_NOTE}{}", self.name));
+        let (torch_ms, ratio, torch_rate) = match (torch, unavailable) {
+            (None, Some(_)) if self.torch_on => {
+                ("unavailable".into(), "–".into(), "unavailable".into())
+            }
+            _ => {
+                let (ms, ratio) = compare(median, torch, self.torch_on);
+                let rate = torch.map_or(ms.clone(), |p| format!("{:.0}", per_s(p.median_ms())));
+                (ms, ratio, rate)
+            }
+        };
+        let (prev_ms, prev_ratio) = match self.previous.row(self.threads, self.name) {
+            Some(p) => (p.median_ms.clone(), p.ratio.clone()),
+            None => ("–".into(), "–".into()),
+        };
+        let mut row = format!(
+            "| {} | {median:.3} | {min:.3} | {:.0} | {torch_ms} | {torch_rate} | {ratio} | {prev_ms} | {prev_ratio} |",
+            self.name,
+            per_s(median),
+        );
+        if let Some(what) = what {
+            let _ = write!(row, " `{what}` |");
+        }
+        row.push('\n');
+        row
+    }
 }
 
 #[cfg(test)]
@@ -328,7 +444,7 @@ mod tests {
                 reason: "ModuleNotFoundError: No module named 'torch'".into(),
             },
         };
-        let md = render(&[(1, measured())], &torch, &[Some(0.5), None]);
+        let md = render(&[(1, measured())], &torch, &[Some(0.5), None], None);
         assert!(md.contains(
             "PyTorch comparison skipped: torch not importable by `python3` (ModuleNotFoundError: No module named 'torch')"
         ));
@@ -355,7 +471,7 @@ mod tests {
                 reason: "no torch".into(),
             },
         };
-        let md = render(&[(1, m)], &torch, &[None, None]);
+        let md = render(&[(1, m)], &torch, &[None, None], None);
         // Medians 2.0 / 2.04; per-round ratios 1.02, 1.01, 1.05 → 1.02.
         assert!(
             md.contains("| w1_sgd | 2.000 | 2.040 | 1.020 | 1.020 |"),
@@ -381,7 +497,7 @@ mod tests {
                 version: "2.15.0".into(),
             },
         };
-        let md = render(&[(1, m)], &torch, &[None, None]);
+        let md = render(&[(1, m)], &torch, &[None, None], None);
         let (w14, w7) = md.split_once("### W7: LeNet").expect("a W7 section");
         assert!(w14.contains("| w1_sgd |") && !w14.contains("| w7_sgd |"));
         // 135 MFLOP in 3 ms = 45 GFLOP/s, 45% of the 100 GFLOP/s peak;
@@ -395,7 +511,7 @@ mod tests {
             descent: Output::parse("workload w7_sgd 3.0\n").unwrap(),
             torch: Output::default(),
         };
-        let md = render(&[(1, only_w7)], &torch, &[None, None]);
+        let md = render(&[(1, only_w7)], &torch, &[None, None], None);
         assert!(md.contains("### W7") && !md.contains("### W1–W4") && !md.contains("### W5"));
     }
 
@@ -416,7 +532,7 @@ mod tests {
                 version: "2.15.0".into(),
             },
         };
-        let md = render(&[(2, m)], &torch, &[None, None]);
+        let md = render(&[(2, m)], &torch, &[None, None], None);
         assert!(md.contains("PyTorch 2.15.0 (`/venv/bin/python`"));
         assert!(md.contains("this PyTorch ran its for-loop implementation"));
         assert!(md.contains(
@@ -424,5 +540,60 @@ mod tests {
         ));
         assert!(md.contains("| w6_augment | 2.524 | 2.048 | 405705 | 20.480 | 50000 | 0.12× |"));
         assert!(md.contains("| w1_sgd | 5.000 | 4.000 | 25600 | missing | – |"));
+    }
+
+    #[test]
+    fn w6_ops_rows_compare_with_torchvision_and_the_previous_table() {
+        let mut m = Measured::default();
+        let d = &mut m.descent.timings;
+        d.insert(W6_NAME.into(), timing(&[2.048]));
+        d.insert("w6op_invert".into(), timing(&[1.024]));
+        d.insert("w6op_elastic".into(), timing(&[10.24]));
+        d.insert("w6mask_rotate_nearest".into(), timing(&[4.096]));
+        let t = &mut m.torch.timings;
+        t.insert(W6_NAME.into(), timing(&[4.096]));
+        t.insert("w6op_invert".into(), timing(&[4.096]));
+        t.insert("w6mask_rotate_nearest".into(), timing(&[2.048]));
+        m.torch.notes.insert(
+            format!("{UNAVAILABLE_NOTE}w6op_elastic"),
+            "RuntimeError: no kernel".into(),
+        );
+        let torch = Torch {
+            python: "/venv/bin/python".into(),
+            status: TorchStatus::Available {
+                version: "2.15.0".into(),
+            },
+        };
+        let previous = "## 2 thread(s)\n\
+                        | w6_augment | 3.000 | 2.900 | 1 | 4.000 | 1 | 0.75× |\n\
+                        | w6op_invert | 2.000 | 1.900 | 1 | 10.000 | 1 | 0.20× | – | – | `x` |\n";
+        let md = render(&[(2, m)], &torch, &[None, None], Some(previous));
+        assert!(md.contains(
+            "| w6_augment | 2.048 | 2.048 | 500000 | 4.096 | 250000 | 0.50× | 3.000 | 0.75× |"
+        ));
+        assert!(md.contains("### W6: augmentation ops"));
+        assert!(md.contains(
+            "| w6op_invert | 1.024 | 1.024 | 1000000 | 4.096 | 250000 | 0.25× | 2.000 | 0.20× | `RandomInvert(p=1)` |"
+        ));
+        assert!(md.contains(
+            "| w6op_elastic | 10.240 | 10.240 | 100000 | unavailable | unavailable | – | – | – | `ElasticTransform()` |"
+        ));
+        assert!(md.contains("- `w6op_elastic`: torchvision unavailable (RuntimeError: no kernel)"));
+        assert!(md.contains(
+            "| w6mask_rotate_nearest | 4.096 | 4.096 | 250000 | 2.048 | 500000 | 2.00× | – | – | `RandomRotation(30, NEAREST) + Mask` |"
+        ));
+        assert!(
+            !md.contains("### W1–W4"),
+            "sections without rows are left out"
+        );
+        assert_eq!(
+            ratio_cell(0.003),
+            "3.00e-3×",
+            "a large speed-up keeps its digits"
+        );
+        assert!(
+            !md.contains("GFLOP/s; STREAM triad"),
+            "no limits measured, none shown"
+        );
     }
 }

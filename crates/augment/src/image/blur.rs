@@ -105,6 +105,14 @@ pub(crate) fn gaussian_kernel1d<T: Scalar>(size: usize, sigma: f64) -> Vec<T> {
 /// `ky ⊗ kx`, reflect-padding by `k / 2` on each side, as torchvision
 /// (a 2-D convolution with the outer-product kernel). The caller checks
 /// that each padding is smaller than the image side.
+///
+/// Every output pixel is the sum, in the order `r` then `c`, of
+/// `s[row(y, r)][col(x, c)] · (ky[r]·kx[c])`: torchvision's 2-D
+/// convolution, not two 1-D passes (whose rounding differs). Each source
+/// row is reflect-padded once, so the taps of a row of outputs are
+/// contiguous and the loop over `x` vectorizes without reordering any
+/// pixel's sum (the bits are those of the tap-by-tap loop,
+/// `tests::the_row_kernel_gives_the_tap_by_tap_bits`).
 pub(crate) fn gaussian_blur<T: Scalar>(
     src: &[T],
     dims: ImageShape,
@@ -115,13 +123,13 @@ pub(crate) fn gaussian_blur<T: Scalar>(
     let (h, w) = (dims.h, dims.w);
     let (px, py) = ((kx.len() / 2) as isize, (ky.len() / 2) as isize);
     let plane = h * w;
-    // Reflected source column/row of each tap, computed once.
-    let cols: Vec<usize> = (0..w)
-        .flat_map(|x| {
-            (0..kx.len())
-                .map(move |t| pad_index(PaddingMode::Reflect, x as isize + t as isize - px, w))
-        })
-        .map(|i| i.unwrap_or(0))
+    if plane == 0 {
+        return;
+    }
+    // Reflected source column of each padded position, row of each tap.
+    let padded_w = w + kx.len() - 1;
+    let cols: Vec<usize> = (0..padded_w)
+        .map(|j| pad_index(PaddingMode::Reflect, j as isize - px, w).unwrap_or(0))
         .collect();
     let rows: Vec<usize> = (0..h)
         .flat_map(|y| {
@@ -130,18 +138,29 @@ pub(crate) fn gaussian_blur<T: Scalar>(
         })
         .map(|i| i.unwrap_or(0))
         .collect();
+    let k2: Vec<T> = ky
+        .iter()
+        .flat_map(|&wy| kx.iter().map(move |&wx| wy * wx))
+        .collect();
+    let mut padded = vec![T::cast(0.0); h * padded_w];
+    let mut acc = vec![T::cast(0.0); w];
     for (s, d) in src.chunks_exact(plane).zip(dst.chunks_exact_mut(plane)) {
-        for y in 0..h {
-            for x in 0..w {
-                let mut acc = T::cast(0.0);
-                for (r, &wy) in ky.iter().enumerate() {
-                    let row = rows[y * ky.len() + r] * w;
-                    for (c, &wx) in kx.iter().enumerate() {
-                        acc += s[row + cols[x * kx.len() + c]] * (wy * wx);
+        for (prow, srow) in padded.chunks_exact_mut(padded_w).zip(s.chunks_exact(w)) {
+            for (p, &c) in prow.iter_mut().zip(&cols) {
+                *p = srow[c];
+            }
+        }
+        for (y, out) in d.chunks_exact_mut(w).enumerate() {
+            acc.fill(T::cast(0.0));
+            for (r, kr) in k2.chunks_exact(kx.len()).enumerate() {
+                let prow = &padded[rows[y * ky.len() + r] * padded_w..][..padded_w];
+                for (c, &k) in kr.iter().enumerate() {
+                    for (a, &v) in acc.iter_mut().zip(&prow[c..c + w]) {
+                        *a += v * k;
                     }
                 }
-                d[y * w + x] = acc;
             }
+            out.copy_from_slice(&acc);
         }
     }
 }
@@ -151,6 +170,56 @@ mod tests {
     use super::*;
     use crate::image::testutil::image;
     use proptest::prelude::*;
+
+    /// The tap-by-tap loop `gaussian_blur` replaced (issue 19's first
+    /// version), kept as the oracle of its bits.
+    fn tap_by_tap<T: Scalar>(src: &[T], dims: ImageShape, dst: &mut [T], kx: &[T], ky: &[T]) {
+        let (h, w) = (dims.h, dims.w);
+        let (px, py) = ((kx.len() / 2) as isize, (ky.len() / 2) as isize);
+        let reflect = |i: isize, n: usize| pad_index(PaddingMode::Reflect, i, n).unwrap_or(0);
+        for (s, d) in src.chunks_exact(h * w).zip(dst.chunks_exact_mut(h * w)) {
+            for y in 0..h {
+                for x in 0..w {
+                    let mut acc = T::cast(0.0);
+                    for (r, &wy) in ky.iter().enumerate() {
+                        let row = reflect(y as isize + r as isize - py, h) * w;
+                        for (c, &wx) in kx.iter().enumerate() {
+                            acc += s[row + reflect(x as isize + c as isize - px, w)] * (wy * wx);
+                        }
+                    }
+                    d[y * w + x] = acc;
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        #[test]
+        fn the_row_kernel_gives_the_tap_by_tap_bits(
+            (dims, img) in image(),
+            half in (0usize..6, 0usize..6),
+            sigma in (0.1f64..6.0, 0.1f64..6.0),
+        ) {
+            // Kernels up to twice the side (elastic's cap), where reflection
+            // runs out and both fall back to index 0.
+            let (kx, ky) = (
+                gaussian_kernel1d::<f32>(2 * half.0 + 1, sigma.0),
+                gaussian_kernel1d::<f32>(2 * half.1 + 1, sigma.1),
+            );
+            let (mut a, mut b) = (vec![0f32; img.len()], vec![1f32; img.len()]);
+            gaussian_blur(&img, dims, &mut a, &kx, &ky);
+            tap_by_tap(&img, dims, &mut b, &kx, &ky);
+            prop_assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()));
+            let img64: Vec<f64> = img.iter().map(|&v| v as f64).collect();
+            let (kx, ky) = (gaussian_kernel1d::<f64>(kx.len(), sigma.0), gaussian_kernel1d::<f64>(ky.len(), sigma.1));
+            let (mut a, mut b) = (vec![0f64; img.len()], vec![1f64; img.len()]);
+            gaussian_blur(&img64, dims, &mut a, &kx, &ky);
+            tap_by_tap(&img64, dims, &mut b, &kx, &ky);
+            prop_assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()));
+        }
+    }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(32))]

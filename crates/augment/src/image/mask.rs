@@ -118,24 +118,36 @@ const F32_EXACT: usize = 1 << 24;
 
 /// For each output pixel of the geometric op `p` on an `h × w` plane:
 /// `1 +` the source pixel its nearest sample reads, or 0 where the fill
-/// goes. `None` when `p` does not move pixels (photometric ops, a flip not
-/// taken, an invalid window the image op also skips).
-pub(crate) fn source_map<T: Scalar>(p: &DrawnParams, h: usize, w: usize) -> Option<Vec<T>> {
+/// goes, written into reused buffers: `Some(true)` when the map is in
+/// `dst`, `Some(false)` when in `src`, `None` when `p` does not move pixels
+/// (photometric ops, a flip not taken, an invalid window the image op also
+/// skips). Neither buffer reallocates once it holds a plane (the elastic
+/// field aside).
+fn source_map_into<T: Scalar>(
+    p: &DrawnParams,
+    h: usize,
+    w: usize,
+    src: &mut Vec<T>,
+    dst: &mut Vec<T>,
+) -> Option<bool> {
     let dims = ImageShape::new(1, h, w);
-    if dims.is_empty() {
+    if dims.is_empty() || !moves_pixels(p) {
         return None;
     }
     let zero = [T::cast(0.0)];
-    let mut src = source_plane::<T>(h, w);
-    let mut dst = vec![T::cast(0.0); h * w];
+    src.clear();
+    src.extend((1..=h * w).map(T::from_count));
+    dst.clear();
+    dst.resize(h * w, T::cast(0.0));
+    let (src, dst) = (&mut src[..], &mut dst[..]);
     match *p {
         DrawnParams::HFlip { flip: true } => {
-            flip::hflip(dims, &mut src);
-            return Some(src);
+            flip::hflip(dims, src);
+            return Some(false);
         }
         DrawnParams::VFlip { flip: true } => {
-            flip::vflip(dims, &mut src);
-            return Some(src);
+            flip::vflip(dims, src);
+            return Some(false);
         }
         DrawnParams::Crop {
             top,
@@ -148,15 +160,7 @@ pub(crate) fn source_map<T: Scalar>(p: &DrawnParams, h: usize, w: usize) -> Opti
                 return None;
             }
             let origin = (top as isize - pad as isize, left as isize - pad as isize);
-            crop::window(
-                &src,
-                dims,
-                &mut dst,
-                origin,
-                (h, w),
-                mode.split().0,
-                Some(&zero),
-            );
+            crop::window(src, dims, dst, origin, (h, w), mode.split().0, Some(&zero));
         }
         DrawnParams::ResizedCrop {
             top,
@@ -169,22 +173,15 @@ pub(crate) fn source_map<T: Scalar>(p: &DrawnParams, h: usize, w: usize) -> Opti
                 return None;
             }
             let window = (top, left, height, width);
-            crop::resize(&src, dims, &mut dst, window, (h, w), Interpolation::Nearest);
+            crop::resize(src, dims, dst, window, (h, w), Interpolation::Nearest);
         }
         DrawnParams::Affine(a) => {
             let m = affine::inverse_matrix(&a, dims);
-            grid::affine(
-                &src,
-                dims,
-                &mut dst,
-                &m,
-                Interpolation::Nearest,
-                Some(&zero),
-            );
+            grid::affine(src, dims, dst, &m, Interpolation::Nearest, Some(&zero));
         }
         DrawnParams::Perspective { coefficients, .. } => {
             let c = &coefficients;
-            grid::perspective(&src, dims, &mut dst, c, Interpolation::Nearest, Some(&zero));
+            grid::perspective(src, dims, dst, c, Interpolation::Nearest, Some(&zero));
         }
         DrawnParams::Elastic {
             alpha, sigma, seed, ..
@@ -194,29 +191,60 @@ pub(crate) fn source_map<T: Scalar>(p: &DrawnParams, h: usize, w: usize) -> Opti
                 .into_iter()
                 .map(|v| T::cast(v as f64))
                 .collect();
-            grid::elastic(
-                &src,
-                dims,
-                &mut dst,
-                &field,
-                Interpolation::Nearest,
-                Some(&zero),
-            );
+            grid::elastic(src, dims, dst, &field, Interpolation::Nearest, Some(&zero));
         }
         _ => return None,
     }
-    Some(dst)
+    Some(true)
+}
+
+/// Whether `p` may move pixels (so a mask follows): the variants
+/// [`source_map_into`] handles, checked before it fills any buffer.
+fn moves_pixels(p: &DrawnParams) -> bool {
+    matches!(
+        p,
+        DrawnParams::HFlip { flip: true }
+            | DrawnParams::VFlip { flip: true }
+            | DrawnParams::Crop { .. }
+            | DrawnParams::ResizedCrop { .. }
+            | DrawnParams::Affine(_)
+            | DrawnParams::Perspective { .. }
+            | DrawnParams::Elastic { .. }
+    )
+}
+
+/// The buffers [`apply_params`] reuses from call to call: one plane of
+/// labels and the source map's two planes, so moving a mask allocates
+/// nothing once they have grown (the elastic field aside).
+#[derive(Debug)]
+pub(crate) struct MaskScratch<L> {
+    plane: Vec<L>,
+    src: Vec<f32>,
+    dst: Vec<f32>,
+    src64: Vec<f64>,
+    dst64: Vec<f64>,
+}
+
+impl<L> Default for MaskScratch<L> {
+    fn default() -> Self {
+        MaskScratch {
+            plane: Vec::new(),
+            src: Vec::new(),
+            dst: Vec::new(),
+            src64: Vec::new(),
+            dst64: Vec::new(),
+        }
+    }
 }
 
 /// Moves `mask` (`planes` of `h × w` labels back to back) as the geometric
 /// op `p` moves an `h × w` image, in place; photometric ops leave it alone.
-/// `scratch` holds one plane.
 pub(crate) fn apply_params<L: Copy>(
     p: &DrawnParams,
     (h, w): (usize, usize),
     mask: &mut [L],
     fill: L,
-    scratch: &mut Vec<L>,
+    scratch: &mut MaskScratch<L>,
 ) {
     fn run<L: Copy, T: Scalar>(map: &[T], mask: &mut [L], fill: L, scratch: &mut Vec<L>) {
         for plane in mask.chunks_exact_mut(map.len()) {
@@ -227,13 +255,20 @@ pub(crate) fn apply_params<L: Copy>(
             }
         }
     }
+    let MaskScratch {
+        plane,
+        src,
+        dst,
+        src64,
+        dst64,
+    } = scratch;
     if h * w < F32_EXACT {
         // The image pipeline's own precision: the same sample positions.
-        if let Some(map) = source_map::<f32>(p, h, w) {
-            run(&map, mask, fill, scratch);
+        if let Some(in_dst) = source_map_into::<f32>(p, h, w, src, dst) {
+            run(if in_dst { dst } else { src }, mask, fill, plane);
         }
-    } else if let Some(map) = source_map::<f64>(p, h, w) {
-        run(&map, mask, fill, scratch);
+    } else if let Some(in_dst) = source_map_into::<f64>(p, h, w, src64, dst64) {
+        run(if in_dst { dst64 } else { src64 }, mask, fill, plane);
     }
 }
 
@@ -259,7 +294,13 @@ impl DrawnParams {
     pub fn apply_mask(&self, mask: &mut Mask) -> Result<()> {
         self.check(mask.dims)?;
         let (h, w, fill) = (mask.dims.h, mask.dims.w, mask.fill);
-        apply_params(self, (h, w), &mut mask.data, fill, &mut Vec::new());
+        apply_params(
+            self,
+            (h, w),
+            &mut mask.data,
+            fill,
+            &mut MaskScratch::default(),
+        );
         Ok(())
     }
 }

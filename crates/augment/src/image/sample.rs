@@ -8,12 +8,12 @@
 //! for the same key.
 
 use super::functional::Image;
-use super::mask::{self, check_mask_planes, check_same_plane};
+use super::mask::{self, MaskScratch, check_mask_planes, check_same_plane};
 use super::{
     BatchConfig, Boxes, DrawnParams, ImageAugment, ImageShape, Mask, SanitizeConfig, check_len,
 };
 use crate::ArgError;
-use crate::{Error, Result, SampleKey};
+use crate::{Error, OpCtx, Result, SampleKey};
 
 /// An image (`C × H × W`, f32 as the pipeline) with an optional mask of the
 /// same height and width and optional boxes on its canvas.
@@ -117,7 +117,7 @@ impl Sample {
         super::replay(params, dims, self.image.data_mut(), scratch)?;
         if let Some(m) = &mut self.mask {
             let fill = m.fill();
-            let mut plane = Vec::new();
+            let mut plane = MaskScratch::default();
             for p in params {
                 mask::apply_params(p, (dims.h, dims.w), m.data_mut(), fill, &mut plane);
             }
@@ -157,7 +157,10 @@ impl Sample {
 /// `(seed, epoch, indices[i])`, so the images come out bit for bit as
 /// `apply_batch` gives them. Pixels of a mask from outside the image take
 /// `fill`. Labels are any `Copy` type (`usize` class maps for a loss,
-/// `u8`/`u32` as stored). Runs on the calling thread.
+/// `u8`/`u32` as stored). The batch is cut across `config.threads` as
+/// `apply_batch` cuts it (on descent's pool); the result does not depend on
+/// the thread count. Each piece reuses one image and three mask planes of
+/// scratch, so the per-sample work allocates only what an op's draw does.
 ///
 /// # Examples
 ///
@@ -171,7 +174,7 @@ impl Sample {
 /// assert_eq!((images, masks), (vec![1.0, 0.0, 1.0, 0.0], vec![3, 0, 3, 0]));
 /// # Ok::<(), descent_augment::Error>(())
 /// ```
-pub fn apply_batch_with_masks<L: Copy>(
+pub fn apply_batch_with_masks<L: Copy + Send + Sync>(
     op: &dyn ImageAugment,
     dims: ImageShape,
     batch: &mut [f32],
@@ -187,16 +190,40 @@ pub fn apply_batch_with_masks<L: Copy>(
     }
     let planes = check_mask_planes(dims, masks.len() / n)?;
     check_len("masks", n * planes * dims.plane(), masks.len())?;
-    let (mut scratch, mut plane) = (Vec::with_capacity(dims.len()), Vec::new());
     let per_mask = planes * dims.plane();
-    let samples = batch.chunks_exact_mut(dims.len());
-    for ((img, m), &i) in samples.zip(masks.chunks_exact_mut(per_mask)).zip(indices) {
-        let key = SampleKey::new(config.seed, config.epoch, i as u64);
-        for p in op.params(key, dims) {
-            p.apply(dims, img, &mut scratch);
-            mask::apply_params(&p, (dims.h, dims.w), m, fill, &mut plane);
+    let run = |images: &mut [f32], masks: &mut [L], idx: &[usize]| {
+        let (mut scratch, mut plane) = (Vec::with_capacity(dims.len()), MaskScratch::default());
+        let samples = images.chunks_exact_mut(dims.len());
+        for ((img, m), &i) in samples.zip(masks.chunks_exact_mut(per_mask)).zip(idx) {
+            let key = SampleKey::new(config.seed, config.epoch, i as u64);
+            op.draw(OpCtx::root(key), dims, &mut |p| {
+                p.apply(dims, img, &mut scratch);
+                mask::apply_params(&p, (dims.h, dims.w), m, fill, &mut plane);
+            });
         }
+    };
+    let threads = config
+        .threads
+        .max(1)
+        .min(n / config.min_images_per_thread.max(1))
+        .max(1);
+    if threads == 1 {
+        run(batch, masks, indices);
+        return Ok(());
     }
+    let per = n.div_ceil(threads);
+    let run = &run;
+    descent_core::threads::install(|| {
+        rayon::scope(|s| {
+            let pieces = batch
+                .chunks_mut(per * dims.len())
+                .zip(masks.chunks_mut(per * per_mask))
+                .zip(indices.chunks(per));
+            for ((images, masks), idx) in pieces {
+                s.spawn(move |_| run(images, masks, idx));
+            }
+        })
+    });
     Ok(())
 }
 
