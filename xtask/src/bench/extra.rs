@@ -15,9 +15,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The workloads timed under load: add a workload's name here (W7's) and it
+/// The workloads timed under load (W1 and W7): add a workload's name here and it
 /// gets its under-load rows, beside PyTorch's.
-pub const UNDER_LOAD: &[&str] = &["w1_sgd", "w1_adam"];
+pub const UNDER_LOAD: &[&str] = &["w1_sgd", "w1_adam", "w7_sgd", "w7_adamw"];
 /// The PyTorch W8 variant whose `DataLoader` has two worker processes
 /// (`num_workers=2`, persistent); the plain name has none.
 pub const W8_WORKERS2: &str = "w8_epoch:workers2";
