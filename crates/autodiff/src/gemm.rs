@@ -28,6 +28,7 @@
 //! views (`Views`) handed to threads that write disjoint blocks of `c`.
 
 use descent_core::Scalar;
+use descent_core::threads::Region;
 use nalgebra::DMatrix;
 use rayon::prelude::*;
 use std::any::TypeId;
@@ -175,7 +176,7 @@ pub(crate) fn gemm_mat<S: Scalar>(
         beta,
     };
     let work = m.saturating_mul(n).saturating_mul(k);
-    let threads = descent_core::threads::num_threads()
+    let threads = descent_core::threads::available()
         .min(work / MIN_PARALLEL_WORK)
         .max(1);
     // SAFETY: the strides describe `op(a)` (m×k), `op(b)` (k×n) and `c`
@@ -268,17 +269,21 @@ impl<S: Scalar> Views<S> {
             let r = start..(start + block).min(len);
             if by_rows { self.rows(r) } else { self.cols(r) }
         };
+        let whole = Region::new();
+        let region = &whole;
         rayon::scope(|scope| {
             for start in (block..len).step_by(block) {
                 let part = part(start);
+                let units = block.min(len - start);
                 // SAFETY: disjoint blocks of `c` (the offsets stay inside
                 // the operands because the blocks lie inside `0..m` or
                 // `0..n`); the scope ends before `gemm_mat` returns.
-                scope.spawn(move |_| unsafe { part.matrixmultiply() });
+                scope.spawn(move |_| region.time(units, || unsafe { part.matrixmultiply() }));
             }
             // SAFETY: as above, the first block.
-            unsafe { part(0).matrixmultiply() };
+            region.time(block.min(len), || unsafe { part(0).matrixmultiply() });
         });
+        whole.finish();
     }
 
     /// One matrixmultiply call on the calling thread.
@@ -380,11 +385,13 @@ impl<S: Scalar> Views<S> {
         if threads <= 1 {
             partials.chunks_mut(m * n).enumerate().for_each(chunk);
         } else {
+            let region = Region::new();
             partials
                 .par_chunks_mut(m * n)
                 .with_min_len(chunks.div_ceil(threads))
                 .enumerate()
-                .for_each(chunk);
+                .for_each(|(i, part)| region.time(len.min(k - i * len), || chunk((i, part))));
+            region.finish();
         }
         // Summed into the first chunk's buffer, in chunk order.
         let (total, rest) = partials.split_at_mut(m * n);

@@ -4,8 +4,11 @@
 //! ([`descent_core::threads::install`]), in
 //! contiguous blocks, so each element is computed by exactly the code that
 //! would compute it on one thread and results do not depend on the thread
-//! count.
+//! count. Each block is timed ([`Region`]), so a block stalled by another
+//! process taking its core makes the next operations run on one thread
+//! (`descent_core::threads`, "A busy machine").
 
+use descent_core::threads::Region;
 use rayon::prelude::*;
 
 /// A loop over fewer elements per thread than this stays on one thread:
@@ -15,7 +18,7 @@ pub(crate) const MIN_PER_THREAD: usize = 1 << 16;
 /// Threads for `units` units of work, each unit `unit_len` elements long.
 fn threads_for(units: usize, unit_len: usize) -> usize {
     let elems = units.saturating_mul(unit_len.max(1));
-    descent_core::threads::num_threads()
+    descent_core::threads::available()
         .min(elems / MIN_PER_THREAD)
         .min(units)
         .max(1)
@@ -37,11 +40,13 @@ pub(crate) fn blocks_mut<T: Send>(
         return;
     }
     let per = units.div_ceil(threads);
+    let region = Region::new();
     descent_core::threads::install(|| {
         out.par_chunks_mut(per * unit_len)
             .enumerate()
-            .for_each(|(i, block)| f(i * per, block))
+            .for_each(|(i, block)| region.time(block.len(), || f(i * per, block)))
     });
+    region.finish();
 }
 
 /// [`blocks_mut`] over two outputs cut at the same units: `a` in units of
@@ -60,12 +65,14 @@ pub(crate) fn blocks2_mut<T: Send, U: Send>(
         return;
     }
     let per = units.div_ceil(threads);
+    let region = Region::new();
     descent_core::threads::install(|| {
         a.par_chunks_mut(per * a_len)
             .zip(b.par_chunks_mut(per * b_len))
             .enumerate()
-            .for_each(|(i, (x, y))| f(i * per, x, y))
+            .for_each(|(i, (x, y))| region.time(x.len(), || f(i * per, x, y)))
     });
+    region.finish();
 }
 
 #[cfg(test)]
@@ -77,6 +84,7 @@ mod tests {
     fn blocks_cover_every_unit_once_in_whole_units() {
         // Large enough to be split on any machine with more than one thread.
         set_num_threads(4);
+        descent_core::threads::set_adaptive(false);
         let mut out = vec![0u32; 7 * 40_000];
         blocks_mut(&mut out, 7, |first, block| {
             assert_eq!(block.len() % 7, 0);

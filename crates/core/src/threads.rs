@@ -12,10 +12,28 @@
 //! (sized by `RAYON_NUM_THREADS`, else every core). So the setting bounds
 //! the threads busy with descent's work at any moment, whatever a kernel
 //! cuts its work into; the calling thread waits while the pool works.
+//!
+//! # A busy machine
+//!
+//! A kernel cuts its work into one block per thread, so when another
+//! process takes a core from one of descent's workers in the middle of a
+//! block, the whole operation waits for that block until the worker gets its
+//! core back (a scheduler slice, milliseconds), and two threads end up
+//! slower than one. So kernels time their blocks ([`Region`]); a block that
+//! took over twice as long per unit as the fastest and at least
+//! [`STALL`] longer than it would have at that pace marks the machine as
+//! contended, and [`available`] then answers 1 for a while: 50 ms after a
+//! first stall, doubling while stalls keep coming, up to 2 s; after 10 s
+//! without a stall the next one starts again at 50 ms. Between those spells
+//! kernels use every thread again, which is how the pool sees the machine
+//! free up. Results do not depend on the thread count, so this changes
+//! speed only. [`set_adaptive`]`(false)` turns it off (then kernels always
+//! use [`num_threads`]).
 
 use rayon_core::{ThreadPool, ThreadPoolBuilder};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
 
 /// The environment variable read for the default thread count.
 pub const ENV_VAR: &str = "DESCENT_NUM_THREADS";
@@ -47,6 +65,170 @@ pub fn num_threads() -> usize {
 /// default (`DESCENT_NUM_THREADS`, else the available cores).
 pub fn set_num_threads(n: usize) {
     OVERRIDE.store(n, Ordering::Relaxed);
+}
+
+/// The number of threads a kernel should cut its work for now:
+/// [`num_threads`], or 1 while the machine is contended (see the module
+/// docs, "A busy machine"). Kernels read it once per operation.
+pub fn available() -> usize {
+    if backing_off() { 1 } else { num_threads() }
+}
+
+/// Whether kernels should run on one thread now because the machine is
+/// contended (see the module docs, "A busy machine"); for kernels whose
+/// thread count comes from elsewhere (an optimizer's `Parallelism`).
+pub fn backing_off() -> bool {
+    if !ADAPTIVE.load(Ordering::Relaxed) {
+        return false;
+    }
+    match BACKOFF_UNTIL.load(Ordering::Relaxed) {
+        0 => false,
+        until => now_ns() < until,
+    }
+}
+
+/// Whether [`available`] may answer 1 on a contended machine (the default,
+/// `true`); `false` makes kernels always use [`num_threads`], for measuring
+/// how they scale.
+pub fn set_adaptive(on: bool) {
+    ADAPTIVE.store(on, Ordering::Relaxed);
+    if !on {
+        BACKOFF_UNTIL.store(0, Ordering::Relaxed);
+    }
+}
+
+/// A block that ran at least this much longer than the fastest block's
+/// pace allows (and over twice as long per unit) was stalled: its thread
+/// lost its core to another process.
+pub const STALL: Duration = Duration::from_micros(200);
+
+/// The first back-off after a stall; each further stall within
+/// [`CALM`] doubles it, up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(50);
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+/// A stall this long after the previous one starts again at [`FIRST_BACKOFF`].
+const CALM: Duration = Duration::from_secs(10);
+
+static ADAPTIVE: AtomicBool = AtomicBool::new(true);
+/// `now_ns` until which [`available`] answers 1 (0: never backed off).
+static BACKOFF_UNTIL: AtomicU64 = AtomicU64::new(0);
+/// Stalls in the current spell (reset after [`CALM`]).
+static STRIKES: AtomicU32 = AtomicU32::new(0);
+static LAST_STALL: AtomicU64 = AtomicU64::new(0);
+
+/// Nanoseconds since the first call (at least 1).
+fn now_ns() -> u64 {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    let epoch = *EPOCH.get_or_init(Instant::now);
+    u64::try_from(epoch.elapsed().as_nanos())
+        .unwrap_or(u64::MAX)
+        .max(1)
+}
+
+/// Records a stall seen now: [`available`] answers 1 for the next back-off.
+fn stalled() {
+    let now = now_ns();
+    let last = LAST_STALL.swap(now, Ordering::Relaxed);
+    let calm = u64::try_from(CALM.as_nanos()).unwrap_or(u64::MAX);
+    let strikes = if last == 0 || now.saturating_sub(last) > calm {
+        STRIKES.store(1, Ordering::Relaxed);
+        1
+    } else {
+        STRIKES.fetch_add(1, Ordering::Relaxed).saturating_add(1)
+    };
+    let backoff = FIRST_BACKOFF
+        .saturating_mul(1 << strikes.saturating_sub(1).min(16))
+        .min(MAX_BACKOFF);
+    let backoff = u64::try_from(backoff.as_nanos()).unwrap_or(u64::MAX);
+    BACKOFF_UNTIL.fetch_max(now.saturating_add(backoff), Ordering::Relaxed);
+}
+
+/// The timing of one parallel operation's blocks, which tells a stalled
+/// block (see the module docs, "A busy machine"). A kernel runs each block
+/// through [`Region::time`], giving the block's size in its own units
+/// (elements, rows), and calls [`Region::finish`] once all have returned.
+///
+/// # Examples
+///
+/// ```
+/// use descent_core::threads::Region;
+///
+/// let region = Region::new();
+/// let sums: Vec<u64> = [0..1000u64, 1000..2000]
+///     .into_iter()
+///     .map(|r| region.time((r.end - r.start) as usize, || r.sum::<u64>()))
+///     .collect();
+/// assert!(!region.finish()); // no block stalled
+/// assert_eq!(sums.iter().sum::<u64>(), 1_999_000);
+/// ```
+#[derive(Debug)]
+pub struct Region {
+    /// The fastest block's pace, picoseconds per unit.
+    fastest_ps: AtomicU64,
+    /// The slowest block's pace, picoseconds per unit.
+    slowest_ps: AtomicU64,
+    /// The slowest block's duration (ns) and size (units).
+    slowest: Mutex<(u64, u64)>,
+}
+
+impl Default for Region {
+    fn default() -> Self {
+        Region::new()
+    }
+}
+
+impl Region {
+    /// A region with no block timed yet.
+    pub fn new() -> Region {
+        Region {
+            fastest_ps: AtomicU64::new(u64::MAX),
+            slowest_ps: AtomicU64::new(0),
+            slowest: Mutex::new((0, 0)),
+        }
+    }
+
+    /// Runs one block of `units` units of work, timing it.
+    pub fn time<R>(&self, units: usize, block: impl FnOnce() -> R) -> R {
+        let start = Instant::now();
+        let out = block();
+        let ns = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let units = (units as u64).max(1);
+        let pace = ns.saturating_mul(1000) / units;
+        self.fastest_ps.fetch_min(pace, Ordering::Relaxed);
+        if self.slowest_ps.fetch_max(pace, Ordering::Relaxed) < pace {
+            let mut slowest = self.slowest.lock().unwrap_or_else(PoisonError::into_inner);
+            if pace >= slowest.0.saturating_mul(1000) / slowest.1.max(1) {
+                *slowest = (ns, units);
+            }
+        }
+        out
+    }
+
+    /// Ends the region; `true` when a block stalled, in which case
+    /// [`available`] answers 1 for the back-off that follows.
+    pub fn finish(self) -> bool {
+        let fastest = self.fastest_ps.into_inner();
+        let (ns, units) = self
+            .slowest
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        let stalled = is_stall(fastest, ns, units);
+        if stalled && ADAPTIVE.load(Ordering::Relaxed) {
+            self::stalled();
+        }
+        stalled
+    }
+}
+
+/// Whether a block of `units` units that took `ns` stalled, when the
+/// fastest block of its region ran at `fastest_ps` picoseconds per unit.
+fn is_stall(fastest_ps: u64, ns: u64, units: u64) -> bool {
+    if fastest_ps == u64::MAX || units == 0 {
+        return false;
+    }
+    let expected = fastest_ps.saturating_mul(units) / 1000;
+    let stall = u64::try_from(STALL.as_nanos()).unwrap_or(u64::MAX);
+    ns > expected.saturating_mul(2) && ns.saturating_sub(expected) >= stall
 }
 
 /// Runs `f` on descent's thread pool, whose [`num_threads`] workers then
@@ -114,14 +296,52 @@ fn parse(text: &str) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::{install, parse, set_num_threads};
+    use super::{Region, available, install, is_stall, parse, set_adaptive, set_num_threads};
     use std::collections::HashSet;
     use std::sync::Mutex;
+    use std::time::Duration;
+
+    /// Taken by the tests that change the process-wide settings.
+    static TURN: Mutex<()> = Mutex::new(());
+
+    #[test]
+    fn a_stall_is_a_block_twice_as_slow_and_200_us_late() {
+        // 1000 units at 1 ns each (1000 ps per unit): 1 µs expected.
+        assert!(!is_stall(1000, 1_000, 1000));
+        assert!(!is_stall(1000, 150_000, 1000)); // 149 µs late: noise
+        assert!(is_stall(1000, 202_000, 1000));
+        // 1e6 units at 1 ns: 1 ms expected; 1.5 ms is under twice that.
+        assert!(!is_stall(1000, 1_500_000, 1_000_000));
+        assert!(is_stall(1000, 2_500_000, 1_000_000));
+        // Nothing timed.
+        assert!(!is_stall(u64::MAX, 5_000_000, 10));
+        assert!(!is_stall(1000, 5_000_000, 0));
+    }
+
+    #[test]
+    fn a_stalled_block_makes_kernels_use_one_thread_for_a_while() {
+        let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+        set_num_threads(2);
+        set_adaptive(false); // clears any earlier back-off
+        set_adaptive(true);
+        assert_eq!(available(), 2);
+        // One block of two waits 3 ms longer than its pace allows.
+        let region = Region::new();
+        region.time(1000, || ());
+        region.time(1000, || std::thread::sleep(Duration::from_millis(3)));
+        assert!(region.finish());
+        assert_eq!(available(), 1);
+        // Turned off, kernels use the setting whatever happened.
+        set_adaptive(false);
+        assert_eq!(available(), 2);
+        set_adaptive(true);
+        set_num_threads(1);
+        assert_eq!(available(), 1);
+        set_num_threads(0);
+    }
 
     #[test]
     fn the_pool_follows_the_setting_and_bounds_rayon_work() {
-        // The only test here that changes the process-wide setting.
-        static TURN: Mutex<()> = Mutex::new(());
         let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
         for n in [2, 3, 1, 2] {
             set_num_threads(n);

@@ -294,7 +294,13 @@ pub(crate) fn apply<S: Scalar, T: BlockTransform<S>>(
         .filter(|(id, _, _)| mask[id.index()])
         .map(|(_, _, v)| v.len())
         .sum();
-    let threads = par.threads_for(total);
+    // At most what the pool can use now (one thread while another process
+    // is taking a core from it: `descent_core::threads`, "A busy machine").
+    let threads = if descent_core::threads::backing_off() {
+        1
+    } else {
+        par.threads_for(total)
+    };
     // Several pieces per thread, taken by whichever thread is free: a
     // thread that starts late (a sleeping core takes a while to wake inside
     // a VM) leaves its pieces to the others instead of stretching the step
@@ -340,13 +346,20 @@ pub(crate) fn apply<S: Scalar, T: BlockTransform<S>>(
     // core to flush its TLB, which inside a VM cost more than the step.
     let coefs = &coefs;
     let lists = distribute(works, total, pieces);
+    let region = descent_core::threads::Region::new();
     descent_core::threads::install(|| {
         lists
             .into_par_iter()
             .zip(scratch.par_iter_mut())
             .with_max_len(1)
-            .for_each(|(list, buf)| list.into_iter().for_each(|w| run(t, coefs, w, buf)))
+            .for_each(|(list, buf)| {
+                let units = list.iter().map(|w| w.grad.len()).sum();
+                region.time(units, || {
+                    list.into_iter().for_each(|w| run(t, coefs, w, buf))
+                })
+            })
     });
+    region.finish();
 }
 
 /// Pieces of a threaded step per thread (see [`apply`]).
