@@ -20,7 +20,6 @@
 mod extra;
 mod extra_table;
 mod previous;
-mod previous_md;
 mod protocol;
 mod table;
 
@@ -58,8 +57,6 @@ struct Args {
     mnist: PathBuf,
     /// Store this run as the previous table (`--save-previous`).
     save_previous: bool,
-    /// A previous `BENCH.md` whose W6 rows the new table compares with (`--previous`).
-    previous: Option<PathBuf>,
 }
 
 /// Parses the arguments; `env_python` is `$DESCENT_PYTHON`, which
@@ -78,7 +75,6 @@ fn parse(args: &[String], env_python: Option<String>) -> Result<Args> {
         groups: extra::Groups::default(),
         mnist: super::workspace_root().join("../shared/datasets"),
         save_previous: false,
-        previous: None,
     };
     let mut with_w9 = false;
     let mut it = args.iter();
@@ -101,7 +97,10 @@ fn parse(args: &[String], env_python: Option<String>) -> Result<Args> {
             "--mnist" => a.mnist = it.next().context("--mnist needs a folder")?.into(),
             "--save-previous" => a.save_previous = true,
             "--previous" => {
-                a.previous = Some(it.next().context("--previous needs a BENCH.md")?.into())
+                bail!(
+                    "--previous is gone: the previous table is `{}` (store one with --save-previous)",
+                    previous::PREVIOUS
+                )
             }
             _ => a.criterion.push(arg.clone()),
         }
@@ -150,12 +149,6 @@ pub fn main(args: &[String]) -> Result<()> {
         _ => {}
     }
     let a = parse(args, std::env::var(PYTHON_ENV).ok())?;
-    let previous_md = match &a.previous {
-        Some(p) => {
-            Some(std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?)
-        }
-        None => None,
-    };
     if !a.table_only {
         let mut cargo_args = vec!["bench", "--bench", "bench_main", "--"];
         cargo_args.extend(a.criterion.iter().map(String::as_str));
@@ -194,27 +187,34 @@ pub fn main(args: &[String]) -> Result<()> {
     }
     let extra = run_extra(&a, &torch)?;
     let load = [load_before, load_average()];
-    let mut md = table::render(&results, &torch, &load, previous_md.as_deref());
+    let previous_path = super::workspace_root().join(previous::PREVIOUS);
+    let previous = previous_path
+        .exists()
+        .then(|| previous::Summary::read(&previous_path));
+    let mut md = table::render(
+        &results,
+        &torch,
+        &load,
+        previous.as_ref().and_then(|p| p.as_ref().ok()),
+    );
     if !a.groups.table {
         // Keep the header and explanations only.
         md.truncate(md.find("\n## ").unwrap_or(md.len()));
     }
     md.push_str(&extra_table::render(&extra));
     let summary = summarize(&results, &extra, load);
-    let previous_path = super::workspace_root().join(previous::PREVIOUS);
-    if previous_path.exists() {
-        match previous::Summary::read(&previous_path) {
-            Ok(prev) => md.push_str(&previous::render(&prev, &summary)),
-            Err(e) => {
-                let _ = writeln!(md, "\nThe previous table could not be read: {e:#}.");
-            }
+    match &previous {
+        Some(Ok(prev)) => md.push_str(&previous::render(prev, &summary)),
+        Some(Err(e)) => {
+            let _ = writeln!(md, "\nThe previous table could not be read: {e:#}.");
         }
-    } else {
-        let _ = writeln!(
-            md,
-            "\nNo previous table (`{}`): store one with `--save-previous`.",
-            previous::PREVIOUS
-        );
+        None => {
+            let _ = writeln!(
+                md,
+                "\nNo previous table (`{}`): store one with `--save-previous`.",
+                previous::PREVIOUS
+            );
+        }
     }
     println!("\n{md}");
     let path = a.out.join("BENCH.md");
@@ -345,7 +345,7 @@ fn child(quick: bool, only: &Only) -> Result<()> {
 
 /// The W6 family ([`AugOpId`]): each op on W6's batch, then the geometric
 /// ops with masks, timed as `benches/torch_workloads.py` times torchvision's
-/// ([`time_rows`]).
+/// ([`Rule::op_row`]).
 fn aug_op_rows(quick: bool, selected: &dyn Fn(&str) -> bool) -> Result<()> {
     let budget_s = if quick { 0.1 } else { OP_ROW_BUDGET_S };
     let rows = AugOpId::ALL
@@ -358,8 +358,13 @@ fn aug_op_rows(quick: bool, selected: &dyn Fn(&str) -> bool) -> Result<()> {
             continue;
         }
         let mut w = AugOpBatch::w6(id, with_mask);
-        let t = time_rows(budget_s, &mut w, AugOpBatch::reset, AugOpBatch::step)
-            .with_context(|| format!("{name} batch"))?;
+        let t = time_by(
+            Rule::op_row(budget_s),
+            &mut w,
+            AugOpBatch::reset,
+            AugOpBatch::step,
+        )
+        .with_context(|| format!("{name} batch"))?;
         println!("{}", workload_line(&name, &t));
     }
     Ok(())
@@ -371,32 +376,39 @@ const OP_ROW_BUDGET_S: f64 = 0.6;
 /// Fewest timed iterations of a W6-family row.
 const OP_ROW_MIN_ITERS: usize = 3;
 
-/// The W6 family's rule, shared with the PyTorch script (whose per-sample
-/// loops make one iteration take up to seconds): one warm-up iteration,
-/// which also sizes the run, then `budget_s` worth of timed iterations,
-/// [`OP_ROW_MIN_ITERS`] to 2000.
-fn time_rows<S, E>(
+/// How a row is timed: `probes` probe steps size the run to about
+/// `budget_s` seconds, `min_iters` to 2000 timed iterations after `warmups`
+/// untimed ones.
+#[derive(Clone, Copy, Debug)]
+struct Rule {
     budget_s: f64,
-    state: &mut S,
-    prepare: impl FnMut(&mut S) + Copy,
-    mut step: impl FnMut(&mut S) -> Result<(), E>,
-) -> Result<Timing>
-where
-    E: std::error::Error + Send + Sync + 'static,
-{
-    let mut failure = None;
-    let mut guarded = |s: &mut S| {
-        if failure.is_none() {
-            failure = step(s).err();
+    probes: usize,
+    min_iters: usize,
+    warmups: usize,
+}
+
+impl Rule {
+    /// W1–W6: three probe steps, then 10 to 2000 iterations after a warm-up.
+    fn workload(budget_s: f64) -> Rule {
+        Rule {
+            budget_s,
+            probes: 3,
+            min_iters: 10,
+            warmups: 1,
         }
-    };
-    let probe = time_prepared_steps(0, 1, state, prepare, &mut guarded);
-    let per_step_s = probe.samples_ms[0].max(1e-6) * 1e-3;
-    let iters = ((budget_s / per_step_s) as usize).clamp(OP_ROW_MIN_ITERS, 2000);
-    let t = time_prepared_steps(0, iters, state, prepare, &mut guarded);
-    match failure {
-        Some(e) => Err(e.into()),
-        None => Ok(t),
+    }
+
+    /// The W6 family's rule, shared with the PyTorch script (whose
+    /// per-sample loops make one iteration take up to seconds): one probe
+    /// iteration, which is also the warm-up, then [`OP_ROW_MIN_ITERS`] to
+    /// 2000.
+    fn op_row(budget_s: f64) -> Rule {
+        Rule {
+            budget_s,
+            probes: 1,
+            min_iters: OP_ROW_MIN_ITERS,
+            warmups: 0,
+        }
     }
 }
 
@@ -464,10 +476,24 @@ fn trainer_rows(quick: bool, only: &Only) -> Result<()> {
 }
 
 /// Times `step` on `state` (after `prepare`, untimed) for about `budget_s`
-/// seconds: 10 to 2000 iterations, sized by three probe steps, after one
-/// warm-up. The first error stops the stepping and is returned.
+/// seconds by [`Rule::workload`]. The first error stops the stepping and
+/// is returned.
 fn time_budgeted<S, E>(
     budget_s: f64,
+    state: &mut S,
+    prepare: impl FnMut(&mut S) + Copy,
+    step: impl FnMut(&mut S) -> Result<(), E>,
+) -> Result<Timing>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    time_by(Rule::workload(budget_s), state, prepare, step)
+}
+
+/// Times `step` on `state` (after `prepare`, untimed) by `rule`. The first
+/// error stops the stepping and is returned.
+fn time_by<S, E>(
+    rule: Rule,
     state: &mut S,
     prepare: impl FnMut(&mut S) + Copy,
     mut step: impl FnMut(&mut S) -> Result<(), E>,
@@ -481,10 +507,11 @@ where
             failure = step(s).err();
         }
     };
-    let probe = time_prepared_steps(0, 3, state, prepare, &mut guarded);
-    let per_step_s = probe.samples_ms.iter().sum::<f64>() / 3.0 * 1e-3;
-    let iters = ((budget_s / per_step_s) as usize).clamp(10, 2000);
-    let t = time_prepared_steps(1, iters, state, prepare, &mut guarded);
+    let probe = time_prepared_steps(0, rule.probes, state, prepare, &mut guarded);
+    let probe_ms = probe.samples_ms.iter().sum::<f64>() / rule.probes.max(1) as f64;
+    let per_step_s = probe_ms.max(1e-6) * 1e-3;
+    let iters = ((rule.budget_s / per_step_s) as usize).clamp(rule.min_iters, 2000);
+    let t = time_prepared_steps(rule.warmups, iters, state, prepare, &mut guarded);
     match failure {
         Some(e) => Err(e.into()),
         None => Ok(t),

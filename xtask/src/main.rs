@@ -3,7 +3,7 @@
 //! - `reproduce [NAME] [--quick] [--out DIR] [--seed N]`: runs the experiments
 //!   and writes `REPORT.md` under the output folder (default `out/`);
 //! - `bench [FILTER] [--table] [--quick] [--rounds N] [--out DIR] [--python PATH]
-//!   [--rows PREFIX,...] [--previous BENCH.md] [--only GROUPS] [--with-w9]
+//!   [--rows PREFIX,...] [--only GROUPS] [--with-w9]
 //!   [--mnist DIR] [--save-previous]`:
 //!   the criterion benchmarks, then the workload tables W1–W6 and the W6
 //!   family of augmentation ops (`DIR/BENCH.md`)
@@ -36,15 +36,15 @@ commands:
                      run the experiments (all, or the one named) and write DIR/REPORT.md
   reproduce --list   list the experiments
   bench [FILTER] [--table] [--quick] [--rounds N] [--out DIR] [--python PATH]
-        [--rows PREFIX,...] [--previous BENCH.md]
+        [--rows PREFIX,...]
                      run the criterion benchmarks (skipped with --table), then time
                      workloads W1-W8 and the W6 augmentation ops at 1 and 2 threads
                      (and PyTorch's, when PATH, else $DESCENT_PYTHON, else python3
                      imports torch) and write
                      DIR/BENCH.md (default out/); other arguments go to criterion;
                      --rows PREFIX,... times only the rows whose names start with a
-                     prefix (e.g. w6, w7); --previous BENCH.md adds a former W6
-                     table's figures (benches/BENCH-augment.md) beside the new ones
+                     prefix (e.g. w6, w7); every row is compared with the previous
+                     table (benches/previous/BENCH.json, --save-previous stores one)
   bench ... [--only GROUPS] [--with-w9] [--mnist DIR] [--save-previous]
                      GROUPS (comma-separated): w1-w6, w8 (an MNIST epoch vs PyTorch's
                      DataLoader; MNIST under DIR, default ../shared/datasets), peak

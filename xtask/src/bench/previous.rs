@@ -91,6 +91,11 @@ impl Summary {
         }
     }
 
+    /// The row `name` of `side` at `threads` threads, if the table has one.
+    pub fn row(&self, side: &str, threads: usize, name: &str) -> Option<&Row> {
+        self.rows.get(&format!("{side} {threads}t {name}"))
+    }
+
     /// Reads a summary written by [`Summary::write`].
     pub fn read(path: &Path) -> Result<Summary> {
         let text =

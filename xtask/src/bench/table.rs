@@ -2,7 +2,7 @@
 //! (one optimizer step over 10M parameters), W6 (augmentation) and W7 (the
 //! LeNet-style CNN's training step), one section per thread count.
 
-use super::previous_md::Previous;
+use super::previous::Summary;
 use super::protocol::{Limits, Output};
 use descent_bench::{
     AugOpId, OptimStepId, Timing, W5_PARAMS, W6_BATCH, W7_ARCHITECTURE, WorkloadId,
@@ -76,15 +76,14 @@ const W6_OPS_HEADER: &str = "| row | median ms | min ms | images/s | torchvision
 |---|--:|--:|--:|--:|--:|--:|--:|--:|---|";
 
 /// Renders the report; `load` is the 1-minute load average before and after
-/// the run; `previous` a former report whose W6 rows are shown beside the
-/// new ones (its thread sections matched by count).
+/// the run; `previous` the previous table, whose W6 rows are shown beside
+/// the new ones.
 pub fn render(
     results: &[(usize, Measured)],
     torch: &Torch,
     load: &[Option<f64>; 2],
-    previous: Option<&str>,
+    previous: Option<&Summary>,
 ) -> String {
-    let previous = previous.map(Previous::parse).unwrap_or_default();
     let mut md = String::from("# descent workload benchmarks\n\n");
     let fmt = |l: Option<f64>| l.map_or("unknown".into(), |l| format!("{l:.2}"));
     let _ = writeln!(
@@ -194,7 +193,7 @@ pub fn render(
                 threads: *threads,
                 measured: m,
                 torch_on: torch.on(),
-                previous: &previous,
+                previous,
             }
             .render(what)
         };
@@ -369,7 +368,7 @@ struct W6Row<'a> {
     threads: usize,
     measured: &'a Measured,
     torch_on: bool,
-    previous: &'a Previous,
+    previous: Option<&'a Summary>,
 }
 
 impl W6Row<'_> {
@@ -396,9 +395,11 @@ impl W6Row<'_> {
                 (ms, ratio, rate)
             }
         };
-        let (prev_ms, prev_ratio) = match self.previous.row(self.threads, self.name) {
-            Some(p) => (p.median_ms.clone(), p.ratio.clone()),
-            None => ("–".into(), "–".into()),
+        let prev = |side| self.previous?.row(side, self.threads, self.name);
+        let prev_ms = prev("descent").map_or("–".into(), |d| format!("{:.3}", d.median_ms));
+        let prev_ratio = match (prev("descent"), prev("pytorch")) {
+            (Some(d), Some(p)) => format!("{:.2}×", d.median_ms / p.median_ms),
+            _ => "–".into(),
         };
         let mut row = format!(
             "| {} | {median:.3} | {min:.3} | {:.0} | {torch_ms} | {torch_rate} | {ratio} | {prev_ms} | {prev_ratio} |",
@@ -564,10 +565,19 @@ mod tests {
                 version: "2.15.0".into(),
             },
         };
-        let previous = "## 2 thread(s)\n\
-                        | w6_augment | 3.000 | 2.900 | 1 | 4.000 | 1 | 0.75× |\n\
-                        | w6op_invert | 2.000 | 1.900 | 1 | 10.000 | 1 | 0.20× | – | – | `x` |\n";
-        let md = render(&[(2, m)], &torch, &[None, None], Some(previous));
+        let mut previous = Summary::default();
+        for (side, name, ms) in [
+            ("descent", W6_NAME, 3.0),
+            ("pytorch", W6_NAME, 4.0),
+            ("descent", "w6op_invert", 2.0),
+            ("pytorch", "w6op_invert", 10.0),
+            ("pytorch", "w6mask_rotate_nearest", 1.0), // no descent row: no ratio
+        ] {
+            let mut out = Output::default();
+            out.timings.insert(name.into(), timing(&[ms]));
+            previous.add(side, 2, &out, "");
+        }
+        let md = render(&[(2, m)], &torch, &[None, None], Some(&previous));
         assert!(md.contains(
             "| w6_augment | 2.048 | 2.048 | 500000 | 4.096 | 250000 | 0.50× | 3.000 | 0.75× |"
         ));
