@@ -20,6 +20,16 @@
 //!   [`run::RunSnapshot`].
 //! - [`session`]: the per-tab worker thread and the registry of sessions.
 //! - [`server`]: the HTTP routes (axum).
+//! - `assets/`: the page, compiled in with `include_str!`; `e2e/`: the
+//!   headless-Chromium test `.ci/playground.sh` runs.
+//!
+//! It depends on descent-train (and core, autodiff, nn, optim, schedule,
+//! data, regularize), axum and tokio; nothing depends on it (the root
+//! `tests/tidy.rs`).
+//!
+//! Invariant: every size a page can ask for is bounded ([`config::LIMITS`]:
+//! points, layers, width, epochs, classes; sessions; request bodies), and a
+//! bad value is a typed [`Error`] naming its field, never a panic.
 //!
 //! [`Trainer`]: descent_train::Trainer
 
