@@ -71,6 +71,9 @@
 //! - `clip.rs`, `sam.rs`, `groups.rs` (+ `groups/report.rs`), `float.rs`
 //!   (lossless serde of state floats), `error.rs`.
 //!
+//! Dependencies: `descent-core`, and `descent-schedule` only for the plateau
+//! schedule a group's rate may follow; never the tape.
+//!
 //! Testing: golden parity in `tests/parity.rs` (PyTorch files) and
 //! `tests/parity_optax.rs` (optax), the contract table in `tests/contract.rs`,
 //! schedules driving a running SGD in `tests/scheduled_golden.rs`, argument
