@@ -30,7 +30,8 @@
 //! - `.ci/run`: fmt, clippy, the tests from a fresh clone with no `../shared`
 //!   beside it (`.ci/self-contained.sh`), the shared-study tests
 //!   (`.ci/hpo.sh`), the doc build (`.ci/docs.sh`), `reproduce --quick`, the
-//!   examples (`.ci/examples.sh`), a short fuzz pass (`.ci/fuzz.sh`).
+//!   examples (`.ci/examples.sh`), the playground in a headless browser
+//!   (`.ci/playground.sh`), a short fuzz pass (`.ci/fuzz.sh`).
 //! - `cargo xtask reproduce | bench | soak | fuzz | hpo | tidy` (`xtask/src/main.rs`).
 //! - `cargo run --release -p descent-playground`: the playground on 127.0.0.1.
 //! - `examples/*.rs` at the root (`cargo run --release --example NAME`):

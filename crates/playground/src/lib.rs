@@ -13,6 +13,8 @@
 //! tab simply skips snapshots. A tab that disconnects ends its session and
 //! its thread.
 //!
+//! # Code map
+//!
 //! - [`config`]: what the page sends, its bounds ([`config::Limits`]) and validation.
 //! - [`data`]: the data sets (two moons, spirals, circles, XOR, Gaussian
 //!   blobs), the train/test split and label noise.
