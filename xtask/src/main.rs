@@ -1,7 +1,8 @@
 //! descent's task runner (`cargo xtask <command>`).
 //!
-//! - `reproduce [NAME] [--quick] [--out DIR] [--seed N]`: runs the experiments
-//!   and writes `REPORT.md` under the output folder (default `out/`);
+//! - `reproduce [NAME|GROUP]... [--quick] [--seed N] [--seeds K] [--strict] [--out DIR]`:
+//!   runs the experiments and writes `REPORT.md` under the output folder
+//!   (default `target/reproduce`);
 //! - `bench [FILTER] [--table] [--quick] [--rounds N] [--out DIR] [--python PATH]
 //!   [--rows PREFIX,...] [--only GROUPS] [--with-w9]
 //!   [--mnist DIR] [--save-previous]`:
@@ -17,6 +18,33 @@
 //!   fuzz target of `descent-fuzz` for N seconds (libFuzzer through cargo-fuzz
 //!   when installed, else the mutation engine);
 //! - `tidy`: the workspace's own checks (also part of `cargo test`).
+//!
+//! # Code map
+//!
+//! A task runner with `anyhow` and few dependencies.
+//! - `reproduce.rs` runs the selection over `--seeds K`; `reproduce/*.rs` are
+//!   the experiments, each training through descent-train and the crates'
+//!   public APIs and returning an `Outcome`; `reproduce/lab.rs` is what an
+//!   experiment sees and returns, `reproduce/plot.rs` draws its figures
+//!   (plotters, PNG and SVG, embedded DejaVu font), `reproduce/optim_common.rs`
+//!   is the MLP and step recorder the first three share; `report.rs` judges
+//!   each claim part and writes `REPORT.md` plus `NAME.json`.
+//!   The sixteen experiments, in report order: optimization — `optimizers`
+//!   (2-D surfaces through the optimizers' public API, and nine optimizers on
+//!   an MLP), `learning_rate`, `schedules` (five schedules, and OPT-style
+//!   bad-batch spikes against the instability guard), `gradient_clipping`,
+//!   `implicit_bias` (least squares on the tape, against the pseudo-inverse),
+//!   `gradient_noise`, `l2_vs_weight_decay`, `random_vs_grid` (descent-hpo's
+//!   samplers over real training runs); generalization — `early_stopping`,
+//!   `dropout`, `batch_norm_large_lr`, `large_vs_small_batch`
+//!   (descent-regularize's sharpness measures), `activation_noise`,
+//!   `memorization`, `double_descent` (random features by min-norm least
+//!   squares, and an MLP width sweep), `augmentation` (images and EDA text).
+//! - `bench.rs` + `bench/`: `cargo xtask bench` (the child protocol, the
+//!   tables, the previous-run comparison; see their module docs).
+//! - `soak.rs` (`soak train`), `hpo.rs` (`soak hpo`, `hpo copy`), `fuzz.rs` (`fuzz`).
+//!
+//! Invariant: reports are written atomically (`descent_core::fs::write_atomic`).
 
 mod bench;
 mod fuzz;

@@ -5,6 +5,15 @@
 //! Layout: [`lab`] is what an experiment sees and returns, [`plot`] draws
 //! its figures, [`crate::report`] writes the report and the JSON files;
 //! each experiment is one module below, listed in [`EXPERIMENTS`].
+//!
+//! Invariant: a claim's threshold is a constant in its experiment's module,
+//! fixed before any run; the harness never adjusts it, and a claim that does
+//! not hold is reported as such (the command fails on it only with
+//! `--strict`; it fails when an experiment errors).
+//! Invariant: every experiment derives every RNG from `Ctx::seed`
+//! (`lab::rng(seed, purpose)`), so a seed reproduces a run; data come from
+//! `lab::images` (the data-directory rule, else the embedded digits) and the
+//! report names what was used.
 
 mod activation_noise;
 mod augmentation;

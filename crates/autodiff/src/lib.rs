@@ -32,6 +32,34 @@
 //! A training step reuses its buffers: [`Tape::reset`] returns every matrix
 //! to the tape's pool, and the next pass takes them back out.
 //!
+//! # Code map
+//!
+//! Start with `tape.rs` (the arena and `backward`), then one op family, say
+//! `ops/binary.rs`.
+//!
+//! - `tape.rs`: [`Tape`], parallel vectors of values, gradient slots and nodes
+//!   (the `Op` that made each value); `var.rs`: [`Var`], a tape reference plus
+//!   a `u32` index.
+//! - `ops.rs`: the `Op` enum and `BackCtx`; `ops/<family>.rs` (binary, scalar,
+//!   matmul, reduce, unary, softmax, softmax2d, mask, loss, conv2d, pool2d,
+//!   batch_norm) each hold the family's forward methods on `Var`, its
+//!   `Backward` impl right beside them and its gradient check at the bottom;
+//!   `ops/loss/cross_entropy2d.rs` is per-pixel classification.
+//! - `gemm.rs`: the GEMM engine (dispatch by shape, the timings behind it,
+//!   and all the `unsafe`), public as [`gemm()`](crate::gemm());
+//!   `par.rs`: large elementwise loops (unary ops, conv bias, im2col/col2im,
+//!   max pooling) split across descent's pool in blocks of whole units
+//!   (elements, channels, taps), staying on the calling thread below 2¹⁶
+//!   elements per thread.
+//! - `pool.rs`: recycled buffers; `gradcheck.rs`: the public finite-difference
+//!   checker every op's tests use.
+//!
+//! Testing: each op family's gradient check and properties at the bottom of
+//! its file; `tests/golden_parity.rs` (PyTorch, relative 1e-9),
+//! `tests/steady_state_alloc.rs`, `tests/thread_count.rs`,
+//! `tests/panic_messages.rs`; the root `tests/f32_training.rs` trains conv +
+//! batch norm in f32 against f64.
+//!
 //! # A training step, by hand
 //!
 //! What descent-train's `Trainer` does for every batch, written out with a

@@ -1,6 +1,11 @@
 //! The ops and their backward rules. Each file holds one family: the forward
 //! pass as methods on [`Var`](crate::Var), the backward rule right beside it,
 //! and its gradient check at the bottom.
+//!
+//! Ops never fail: a shape mismatch inside an op is a programming error and
+//! panics naming the op and both shapes (`tests/panic_messages.rs`). A
+//! backward rule that writes a gradient with a GEMM takes a fresh slot
+//! unzeroed, with `beta = 0` (`BackCtx::grad_for_gemm`).
 
 pub(crate) mod batch_norm;
 pub(crate) mod binary;

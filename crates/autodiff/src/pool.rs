@@ -1,6 +1,10 @@
 //! Recycled buffers: the tape hands finished matrices back here at `reset`,
 //! and the next forward pass takes them out again, so a steady-state training
 //! step allocates nothing.
+//!
+//! Debug builds hand out fresh buffers filled with NaN, so an op that reads a
+//! buffer before writing all of it fails its tests on the first pass (that is
+//! how im2col's "zero only the padding" was checked).
 
 use descent_core::Scalar;
 use nalgebra::DMatrix;

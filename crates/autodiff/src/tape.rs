@@ -1,5 +1,22 @@
 //! The tape: an arena of nodes recorded by a forward pass and walked
 //! backwards by [`Tape::backward`].
+//!
+//! The tape keeps parallel vectors: values, gradient slots, and nodes (the
+//! `Op` that made each value). [`Tape::reset`] hands every value, gradient and
+//! saved buffer back to the pool.
+//!
+//! - `constant_swap` takes an input's buffer instead of copying it and leaves
+//!   a recycled one of the same shape in its place (a loader's batch, refilled
+//!   before it is read again: the two buffers trade places each pass);
+//!   `constant_with` (and `Var::mask_with`) fill a recycled buffer in place,
+//!   for dropout masks and noise.
+//! - `backward_finite` checks finiteness in the pass that adds each gradient
+//!   (`x − x` summed over 32 lanes beside the add, an AVX2 build chosen at run
+//!   time), cheaper than the plain add it replaces, so a training loop knows
+//!   its gradients are finite without reading them again.
+//!
+//! Invariant: gradients accumulate into the `ParamStore` (PyTorch
+//! semantics); zeroing them is the caller's job.
 
 use crate::ops::{BackCtx, Op};
 use crate::pool::Pool;

@@ -30,6 +30,28 @@
 //! The criterion groups `benches/benchmarks/{workloads,optim,augment}.rs`
 //! and `cargo xtask bench` both build their workloads here, so they time the
 //! same code.
+//!
+//! # Code map
+//!
+//! `workload.rs` (W1–W4 and W7: `WorkloadId::build(seed)` gives a model, an
+//! optimizer and one fixed random batch; `Workload::step` is one full
+//! training step on a reused tape), `optim_step.rs` (W5; `optim_store` and
+//! `OptimKind::build` are the criterion group's setup too), `augment.rs` (W6:
+//! `augment_pipeline` and `AugmentBatch`, with an untimed `reset`),
+//! `augment_ops.rs` (the W6 family), `epoch.rs` (W8), `trainer.rs`
+//! (`TrainerWorkload`: W1's parts, `WorkloadId::parts`, in a `Trainer` over
+//! its batch repeated [`TRAINER_STEPS`] times, one epoch per timed unit, the
+//! Trainer row beside the raw step; the criterion `trainer` group is in
+//! `benches/benchmarks/workloads.rs`), `limits.rs` (a 1024³ sgemm through
+//! `descent_autodiff::gemm`, which for a square product is matrixmultiply
+//! split per thread, and a STREAM triad), `timing.rs`, `memory.rs`.
+//! `benches/torch_workloads.py` mirrors the workloads in PyTorch.
+//!
+//! Invariant: nothing outside benches and xtask depends on this crate; it is
+//! never published (which is why it alone besides xtask may depend on
+//! descent-train), and every parallel kernel a workload runs uses
+//! `DESCENT_NUM_THREADS` threads, which xtask sets per child, so a "1 thread"
+//! figure is one thread end to end.
 
 mod augment;
 mod augment_ops;

@@ -19,6 +19,29 @@
 //! - [`fs::write_atomic`]: the one way descent puts a file in place (unique
 //!   temporary name, fsync, rename, fsync of the directory).
 //!
+//! # Code map
+//!
+//! - `scalar.rs`: [`Scalar`]; `param.rs`: [`ParamId`], [`Tags`], [`ParamMeta`],
+//!   [`Params`] and [`ParamStore`] (= `Params` + `Grads`; `split_mut` lends both
+//!   halves, which is what an optimizer step needs); `grads.rs`: [`Grads`].
+//! - `traits.rs`: [`GradientTransform`], [`Schedule`] and [`StepCtx`], what an
+//!   optimizer fills in each step (step count, absolute lr, lr multiplier, and
+//!   the driven hyperparameters); it is `#[non_exhaustive]`, built with `new`
+//!   and `with_*`, so further hyperparameters enter the same way.
+//! - `shape.rs`: [`ImageShape`] (the tape, the data sets and augmentation);
+//!   `direction.rs`: [`Direction`] (early stopping, plateau schedules,
+//!   checkpoint policies and studies; reads PyTorch's `min`/`max` and Optuna's
+//!   spellings); `select.rs`: [`Selector`].
+//! - `arg.rs`: [`ArgError`]; `range.rs`: the range checks; `error.rs`: [`Error`].
+//! - `fs.rs`: the one atomic write ([`fs::write_atomic`]).
+//! - `threads.rs`: the one thread setting that GEMM, elementwise loops,
+//!   optimizer walks and batch augmentation all read, and descent's pool
+//!   ([`threads::install`]); the root `tests/thread_budget.rs` counts the busy
+//!   threads in `/proc`.
+//!
+//! Dependencies: nalgebra, thiserror, rand_core, serde and rayon-core (for the
+//! pool of [`threads::install`]) only, checked by the root tidy test.
+//!
 //! # Examples
 //!
 //! ```

@@ -1,4 +1,9 @@
 //! Parameters: ids, names, tags and the store that owns values and gradients.
+//!
+//! Invariant: `ParamId`s are dense and assigned in registration order, so
+//! state keyed by them is a `Vec` and runs are deterministic.
+//! Invariant: a parameter's shape never changes after registration
+//! ([`ParamStore::set_value`] checks it).
 
 use crate::{Error, Grads, Result, Scalar};
 use nalgebra::DMatrix;

@@ -1,4 +1,10 @@
 //! The `Dataset` trait and the description of a dataset's samples.
+//!
+//! Invariant: `gather` allocates only when a batch grows (wrappers borrow the
+//! batch's scratch space), and writes every feature of the batch, since a
+//! batch's buffer may hold stale values (after the Trainer moved its features
+//! to the tape, say); `InMemory` copies each column's run as one slice when
+//! the indices are consecutive.
 
 use crate::Batch;
 use descent_core::{ImageShape, Scalar};

@@ -1,4 +1,11 @@
 //! The data-directory rule: where datasets are looked for.
+//!
+//! The rule: `--data DIR`, `$DESCENT_DATA`, `../shared/datasets` (from the
+//! current directory, then from the workspace root), `/usr/share/datasets`; a
+//! folder counts only when it holds the set's files.
+//! Invariant: an explicit data directory is authoritative: the set is looked
+//! for in `DIR/<set>` and in `DIR` itself and nowhere else, and its absence
+//! is `Error::NotInDataDir` naming the files and both places.
 
 use crate::{Error, Result};
 use std::path::{Path, PathBuf};

@@ -9,6 +9,36 @@
 //! mini-batches, shuffled per epoch and deterministic for a given
 //! `(seed, epoch)`; batch size 1 is SGD, the whole set is full-batch GD.
 //!
+//! # Code map
+//!
+//! - `dataset.rs`: [`Dataset`] (two required methods, `schema` and
+//!   `gather(indices, &mut Batch)`); `batch.rs`: [`Batch`].
+//! - `in_memory.rs`: [`InMemory`] (a feature matrix and its targets);
+//!   `subset.rs`, `corrupt.rs` (`Relabeled`) and `pixels.rs`
+//!   (`ShuffledPixels`) are datasets over datasets, so corruption and splits
+//!   copy nothing; `normalize.rs`: torchvision's per-channel `Normalize`
+//!   (a true division, fitted in f64), on a `Batch` or as a dataset over a
+//!   dataset.
+//! - `loader.rs`: [`DataLoader`] (`next_into` refills one `Batch`, `batches()`
+//!   allocates for convenience, `set_position(epoch, batch)` starts an epoch
+//!   mid-way, which is how a resumed run continues); `split.rs`: [`Splits`].
+//! - Parsers, each naming the file and the byte offset or line in its errors:
+//!   `idx.rs` (MNIST, Fashion-MNIST), `digits.rs` (CSV; the digits, CC BY 4.0,
+//!   57 KB, are embedded from `data/digits.csv.gz`, licence in
+//!   `data/NOTICE.md`), `sentiment.rs` (JSON, UCI TSV), `images.rs` (PNG, CIFAR-10
+//!   samples); `source.rs` reads files and detects gzip by its magic.
+//! - `dirs.rs`: the one data-directory rule.
+//! - `synth.rs` + `synth/`: moons, spirals, blobs, teacher–student regression,
+//!   coloured shapes.
+//!
+//! Testing: loader, split, corruption and shape properties beside them; every
+//! parser has a proptest on arbitrary, cut and mutated bytes (no byte sequence
+//! makes one panic, and a header never makes it allocate more than the data
+//! that actually arrives); `tests/contract.rs` (the `Dataset` contract table),
+//! `tests/idx_bomb.rs`, `tests/real_data.rs` (counts, histograms and pixels of
+//! every shared set; `SKIPPED` on stderr when a set is absent, a failure under
+//! `DESCENT_REQUIRE_DATA=1`, as `.ci/run` sets).
+//!
 //! # Examples
 //!
 //! ```

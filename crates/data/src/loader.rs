@@ -1,4 +1,8 @@
 //! `DataLoader`: shuffled mini-batches, deterministic per `(seed, epoch)`.
+//!
+//! Invariant: the order of epoch `e` depends only on `(seed, e)`: the
+//! identity shuffled by `ChaCha8Rng::seed_from_u64(seed)` on stream `e`, so
+//! resuming at an epoch replays it exactly.
 
 use crate::ArgError;
 use crate::{Batch, Dataset, Error, Result};

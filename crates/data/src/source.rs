@@ -1,4 +1,9 @@
 //! Reading files: whole-file reads, gzip detection and bounded decompression.
+//!
+//! Invariant: an IDX header bounds decompression: at most the bytes it
+//! promises are inflated, and a promise the input cannot hold (more than the
+//! raw bytes, or than deflate's 1032:1 allows) is `Truncated` before anything
+//! is allocated for it; the `*_prefix` loaders read only the first n records.
 
 use crate::{Error, Location, Result};
 use flate2::read::GzDecoder;

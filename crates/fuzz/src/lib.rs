@@ -15,6 +15,21 @@
 //! Training checkpoints are the `checkpoint` target: a descent-train
 //! checkpoint loaded into a small trainer (its seed is a real checkpoint
 //! taken mid-accumulation).
+//!
+//! # Code map
+//!
+//! `targets.rs` holds one `fn(&[u8])` per parser and loader (IDX, digits CSV,
+//! sentiment JSON and TSV, WordNet, PNG, safetensors model state, optimizer
+//! and schedule state JSON, the HPO journal through `JournalStorage::open` and
+//! `load`, training checkpoints); `registry.rs` lists them by name in
+//! [`TARGETS`]; `mutate.rs` is the mutation engine. `fuzz/` at the repository
+//! root is its own workspace, outside the main one; `fuzz/corpus/<target>/`
+//! holds the committed seeds and `fuzz/regressions/<target>/` the inputs that
+//! once crashed, which `tests/regressions.rs` replays with the seeds and a
+//! short mutation pass.
+//!
+//! Invariant: no target panics on any input; a crash found becomes a file in
+//! `fuzz/regressions/` and a fix.
 
 pub mod mutate;
 mod registry;

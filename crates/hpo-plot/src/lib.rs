@@ -22,6 +22,22 @@
 //! font library is needed. Titles, axis titles and legends are Optuna's.
 //! Input with nothing to draw is [`Error::NothingToPlot`], never a panic.
 //!
+//! # Code map
+//!
+//! - `canvas.rs`: the `Figure` trait, `render` (PNG or SVG by extension,
+//!   atomically through `descent_core::fs::write_atomic`), the embedded DejaVu
+//!   Sans, Plotly's Blues/Reds, linear/log/categorical axes, the colour bar.
+//! - `data.rs`: completed finite trials, parameter names, Optuna's
+//!   `_get_axis_info`.
+//! - One file per plot: `history.rs`, `intermediate.rs`, `parallel.rs`,
+//!   `slice.rs`, `contour.rs` (+ `contour/interpolate.rs`, Plotly's Laplace
+//!   fill by conjugate gradients), `importance.rs`, `pareto.rs`, `edf.rs`;
+//!   `study.rs`: `write_plots`, `StudyPlots`.
+//!
+//! Invariant: a plot's input is checked before anything is drawn; nothing to
+//! draw is `Error::NothingToPlot`, never a panic or an empty file; text uses
+//! only the embedded font.
+//!
 //! # Examples
 //!
 //! ```

@@ -1,5 +1,9 @@
 //! The distribution of one hyperparameter (Optuna's `FloatDistribution`,
 //! `IntDistribution`, `CategoricalDistribution`) and its map from the unit interval.
+//!
+//! Invariant: a distribution is checked wherever it enters (`suggest`,
+//! `SearchSpace::add`), and an invalid one is a typed `Error` (`EmptyRange`,
+//! `NonPositiveLog`, `InvalidStep`, `EmptyCategorical`).
 
 use crate::{Error, ParamValue, Result};
 use serde::{Deserialize, Serialize};

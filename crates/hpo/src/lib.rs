@@ -20,6 +20,70 @@
 //! - Importance: [`get_param_importances`] with [`FanovaImportanceEvaluator`]
 //!   or [`PedAnovaImportanceEvaluator`].
 //!
+//! # Code map
+//!
+//! Start with `study.rs` and `trial.rs` (what an objective sees), then
+//! `sampler.rs`, `pruner.rs` and `storage.rs` (the three things a study is
+//! made of).
+//!
+//! - `study.rs`: [`Study`] (a sampler, a pruner, a `Storage` and, behind one
+//!   mutex, every trial by number; `ask`/`tell`, `optimize` on scoped threads
+//!   plus a heartbeat thread when the storage wants one, `optimize_with` and
+//!   `optimize_local` sharing one loop, `stop`, `best_trial`,
+//!   `load_or_create(url, name, config)`); `table.rs`: `results_table`.
+//! - `trial.rs`: [`Trial`]; `frozen.rs`: [`FrozenTrial`], the record samplers,
+//!   pruners and storages see.
+//! - `distribution.rs`: float, int and categorical distributions, checked once
+//!   by `check` (low ≤ high, as Optuna), with the `from_unit`/`to_unit` maps
+//!   from `[0, 1)` every sampler uses; `value.rs`: `ParamValues` (formerly
+//!   `Config`); `space.rs`: `SearchSpace`, with conditions.
+//! - `sampler/*.rs`: random, grid (claims the lowest unclaimed grid point in
+//!   the trial's attrs), sobol (point `n` of `sobol_burley`'s Owen-scrambled
+//!   sequence), tpe (+ `tpe/parzen.rs`, Optuna's `_ParzenEstimator`, and
+//!   `tpe/truncnorm.rs`, a port of `_truncnorm.py`), cmaes (+ `cmaes/cma.rs`,
+//!   the `cmaes` library's update; rebuilt by replaying the `cma:tell`
+//!   attributes of complete trials), nsgaii (+ `nsgaii/crossover.rs`: uniform,
+//!   SBX, BLX-α, SPX, UNDX, VSBX), partial_fixed, brute_force.
+//! - `pruner/*.rs`: median (wrapping percentile), percentile, patient,
+//!   threshold, wilcoxon (with `signed_rank.rs`, SciPy's
+//!   `wilcoxon(zero_method="zsplit")`), halving (= ASHA), hyperband (ASHA
+//!   brackets, trials spread by Hyperband's `n_s`); `plan.rs`: the papers'
+//!   synchronous schedules.
+//! - `storage.rs`: `Storage`, `MemoryStorage`, `copy_study`;
+//!   `storage/journal.rs`: `JournalStorage`; `storage/rdb.rs` + `rdb/`:
+//!   `RdbStorage` (`schema.rs` the tables, `ops.rs` the statements, `conn.rs`
+//!   the connection, `codec.rs` Optuna's `distribution_json` and value
+//!   columns, `population.rs` shared PBT).
+//! - `multi.rs` + `multi/hypervolume.rs`: objective values, domination,
+//!   constrained non-dominated sort, exact hypervolume (2-D sort, 3-D, WFG).
+//! - `importance.rs` + `importance/{forest,fanova_tree,fanova,ped_anova}.rs`:
+//!   a CART forest with scikit-learn's defaults, Optuna's fANOVA tree
+//!   decomposition, PED-ANOVA.
+//! - `pbt.rs` + `pbt/{explore,pool,shared}.rs`: population-based training;
+//!   `resume.rs`: paused and resumed trials.
+//!
+//! Dependencies: `descent-core` (its `Direction`, re-exported), rand,
+//! rand_chacha, thiserror, serde, serde_json, libm (erf/erfc for TPE's
+//! truncated normals), `sobol_burley`, `indicatif`, and for the database
+//! storage rusqlite (bundled SQLite), postgres and chrono; never the tape.
+//!
+//! Testing: properties and rules beside the code (bounds and round trips, a
+//! KS test of log-uniform sampling, grid coverage, Sobol stratification,
+//! Optuna's median and ASHA rules, Hyperband's Table 1, overflow-free
+//! extremes). In `tests/`: `kill_resume.rs` SIGKILLs a child study and
+//! resumes it; `journal_disk_full.rs` fills the disk with `RLIMIT_FSIZE`;
+//! `rdb_workers.rs` runs 4 worker processes × 50 trials on SQLite and
+//! PostgreSQL; `rdb_faults.rs` covers heartbeats, retries and a cut
+//! PostgreSQL connection; `optuna_interop.rs` reads, continues and draws
+//! studies with real Python Optuna; `.ci/hpo.sh` starts PostgreSQL and Optuna
+//! for these and runs `cargo xtask soak hpo --kills 50` on both databases.
+//! Every pruner decision in `tests/fixtures/optuna_pruners.json` equals Optuna
+//! 5.0.0's, and the fixture is regenerated only by `tests/optuna_ref/pruners.py`;
+//! TPE's Parzen estimator is checked against Optuna 5.0.0's `log_pdf` (values
+//! printed by `tests/optuna_ref/parzen_logpdf.py`); CMA-ES against
+//! `tests/cmaes_reference.json`. `examples/tpe_bench.{rs,py}` benchmark TPE
+//! against Python Optuna (not in CI).
+//!
 //! # Examples
 //!
 //! ```

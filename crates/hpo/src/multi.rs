@@ -1,6 +1,10 @@
 //! Multi-objective studies: objective values, domination, the Pareto front,
 //! non-dominated sorting (Optuna's `optuna/study/_multi_objective.py`) and
 //! the hypervolume (Optuna's `optuna/_hypervolume`).
+//!
+//! Invariant: a trial's result is in `value` (one objective) or `values` (two
+//! or more), never both; readers use `objective_values()`; a multi-objective
+//! study asks only samplers that declare `supports_multi_objective`.
 
 mod hypervolume;
 

@@ -16,6 +16,10 @@
 //! thread in a fixed order, so the outcome depends on the seed only, never
 //! on the number of threads or their scheduling (given members whose
 //! training is itself deterministic).
+//!
+//! Invariant: every random draw of a PBT run is made on the coordinating
+//! thread in a fixed order, so the outcome depends on the seed only, whether
+//! members are moved between threads or pinned to one.
 
 mod explore;
 mod pool;

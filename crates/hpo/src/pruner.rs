@@ -1,4 +1,8 @@
 //! The `Pruner` trait: whether a running trial should stop early.
+//!
+//! Invariant: pruners are pure functions of the trials' reports: ASHA's rung
+//! value is a trial's first report at or after the rung's step, so rungs need
+//! no extra state and survive a restart.
 
 mod halving;
 mod hyperband;

@@ -17,6 +17,9 @@
 //! trial is a new trial (so append-only journals and shared databases need
 //! nothing new); the paused original stays pruned, and pruners no longer
 //! count it once it has been resumed.
+//!
+//! Invariant: hpo never rewrites a finished trial, and pruners ignore a paused
+//! original once it is resumed.
 
 use crate::{Error, FrozenTrial, PruneContext, Result, Study, Trial, TrialState};
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,18 @@
 //! A study: ask/tell, `optimize` on threads, the best trial, persistence.
+//!
+//! Invariant: a finished trial is committed (journal: appended and fsynced;
+//! database: one transaction) before `tell` returns, so before its thread asks
+//! the next trial.
+//! Invariant: before each trial a study takes in every trial other workers
+//! finished, so samplers and pruners see the whole shared study.
+//! Invariant: trial `n` draws from `ChaCha8Rng::seed_from_u64(seed)` on stream
+//! `n` (the sampler's own seed if `Sampler::with_seed` gave one, else the
+//! study's), so history-free samplers give each trial the same values
+//! whatever the thread count.
+//! Invariant: a journal study numbers new trials after the largest recorded
+//! number (never past `u64::MAX`: `TrialNumbersExhausted`).
+//! Invariant: a sampler can stop a study only through `Sampler::exhausted`,
+//! called after a trial is recorded.
 
 use crate::{
     Direction, Error, FrozenTrial, LoadWarning, MemoryStorage, NopPruner, ObjectiveValue,

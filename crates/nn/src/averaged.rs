@@ -5,6 +5,9 @@
 //! It lives here, not in `descent-optim`, because it averages a model's
 //! whole state: buffers (batch norm's running statistics) are a `descent-nn`
 //! notion.
+//!
+//! Invariant: an averaged model has exactly the tensors of its model (checked
+//! on every update, `Error::StateMismatch` otherwise).
 
 use crate::ArgError;
 use crate::buffers::Buffer;

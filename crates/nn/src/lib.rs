@@ -21,6 +21,32 @@
 //! Randomness enters only through the RNG handed to [`Builder::new`] and
 //! [`Ctx`]: the same seed gives the same model and the same masks.
 //!
+//! # Code map
+//!
+//! - `module.rs`: [`Module`] (`forward(ctx, x)`, `visit` over
+//!   `Entry::{Param, Buffer}`) and [`Ctx`] `{ tape, params, buffers, mode, rng }`;
+//!   `mode.rs`: [`Mode`].
+//! - `state.rs`: [`ModelState`] = `ParamStore` + [`Buffers`] (`buffers.rs`:
+//!   running statistics, `num_batches_tracked` as an integer) + each tensor's
+//!   PyTorch shape; `state_file.rs`: `save`/`load` as safetensors (F32/F64 per
+//!   the store's scalar, I64 counts).
+//! - `builder.rs`: [`Builder`] (`b.pp("0")`); `sequential.rs`: [`Sequential`];
+//!   `init.rs`: [`Init`] and `Nonlinearity::gain`; `random.rs`: uniform and
+//!   normal draws from a `&mut dyn Rng`.
+//! - `layers/`: one file per layer (`linear`, `conv`, `pool`, `flatten`,
+//!   `activation`, `dropout`, `batch_norm` over autodiff's fused
+//!   `Var::batch_norm`, `layer_norm` composed from tape ops, `gaussian_noise`);
+//!   each `FooConfig` defaults to PyTorch's arguments.
+//! - `averaged.rs`: [`AveragedModel`]; `update_bn.rs`: [`update_bn`].
+//!
+//! Testing: a property beside each layer (dropout expectation and eval
+//! identity, batch-norm moments and running statistics, noise identity in
+//! eval, init variances, save → load exactness, EMA with decay 0 is the last
+//! weights, SWA is the running mean); `tests/golden_averaging.rs`,
+//! `tests/golden_batch_norm.rs` (PyTorch parity) and
+//! `tests/gradcheck_sequential.rs`; the root `examples/digits_mlp.rs` trains
+//! an MLP with batch norm and dropout on the digits.
+//!
 //! # Examples
 //!
 //! ```

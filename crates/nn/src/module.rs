@@ -1,4 +1,10 @@
 //! The `Module` trait and the context a forward pass runs in.
+//!
+//! Invariant: the mode is an argument of every forward pass, never state in a
+//! layer; layers are immutable after construction, and only training passes
+//! write buffers.
+//! Invariant: buffers are never trainable parameters: optimizers see
+//! `ModelState::params` only, and [`Module::visit`] reports the two apart.
 
 use crate::buffers::{BufferId, Buffers};
 use crate::layers::batch_norm::RunningStatsLayer;

@@ -1,6 +1,11 @@
 //! Saving and loading a [`ModelState`] as safetensors with PyTorch's
 //! state-dict names and shapes, so states move both ways between PyTorch and
 //! descent.
+//!
+//! Invariant: loading validates every tensor (names, shapes, dtypes) before
+//! writing any: a mismatch is `Error::StateMismatch` listing all of them, and
+//! the model is unchanged. Saving is atomic (`descent_core::fs::write_atomic`),
+//! so concurrent saves to one path never leave a mixed file (tested).
 
 use crate::buffers::Buffer;
 use crate::error::TensorMismatch;

@@ -1,6 +1,11 @@
 //! `update_bn`: recompute batch-norm running statistics for a model's
 //! current (typically averaged) weights, as PyTorch's
 //! `torch.optim.swa_utils.update_bn`.
+//!
+//! It resets every batch norm's statistics, runs the inputs in `Mode::Train`
+//! with momentum `None` (a cumulative average), then restores the momenta; it
+//! reaches the layers through `Module::visit_batch_norms`
+//! (`RunningStatsLayer`).
 
 use crate::Result;
 use crate::mode::Mode;

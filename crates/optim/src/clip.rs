@@ -1,4 +1,7 @@
 //! `clip_grad_norm` and `clip_grad_value`: PyTorch's free clipping functions.
+//!
+//! Norms accumulate in `f64` whatever the gradients' type (per tensor, then
+//! the norm of the per-tensor norms, as PyTorch stacks them).
 
 use crate::error::{Error, Result, non_negative};
 use crate::transform::clip_coef;

@@ -35,6 +35,50 @@
 //! Every stage also implements core's `GradientTransform`, which rewrites
 //! gradients in place, so transforms compose with code outside this crate.
 //!
+//! # Code map
+//!
+//! Start with `transform.rs` (what a stage is), then `walk.rs` (how a step
+//! runs) and `optimizer.rs` (what a user holds).
+//!
+//! - `transform.rs`: [`BlockTransform`]; `transform/<stage>.rs` one stage each
+//!   (`scale_by_adam`, `trace`, `scale_by_rms`, `add_decayed_weights`,
+//!   `clip_by_global_norm`, `masked`, ...); `transform/chain.rs` fuses a tuple
+//!   of stages; `transform/stage.rs` is the short way to write one
+//!   (`ElementRule`, `ElementStage`, `map_elements`); `transform/unfused.rs`
+//!   lets any core `GradientTransform` with serializable state in.
+//! - Wrappers: `transform/{multi_steps,apply_if_finite,adaptive_grad_clip}.rs`
+//!   (optax), `transform/{lookahead,schedule_free}.rs` (around a whole inner
+//!   chain, keeping a second set of weights).
+//! - optax 0.2.8's stages: `transform/{optax_adam,optax_rms,yogi,novograd,trust_ratio,prodigy,sophia}.rs`
+//!   (each keeps its per-element math in one function), sharing
+//!   `transform/per_tensor.rs`; their optimizers, assembled as optax's aliases
+//!   chain them with optax's names and defaults, are
+//!   `optimizers/{adabelief,lamb,schedule_free,prodigy,sophia}.rs`
+//!   (`AdaBelief`, `Yogi`, `OptaxAdam`; `Lamb`, `Lars`, `NovoGrad`;
+//!   `Lookahead`, `ScheduleFreeSgd`, `ScheduleFreeAdamW`; `Prodigy`; `Sophia`).
+//! - PyTorch 2.15's newer stages: `transform/{rprop,asgd,adafactor,muon}.rs`;
+//!   `lbfgs.rs` (+ `lbfgs/line_search.rs`) is L-BFGS outside the chain machinery.
+//! - `walk.rs`: the only code that walks a store (block size, threading, and
+//!   the timings behind them); `buf.rs`: the per-parameter state buffers.
+//! - `optimizer.rs`: [`Optimizer`] (groups, the lr multiplier, `step`);
+//!   `optimizer/source.rs` ([`LrSource`], [`HyperSource`]),
+//!   `optimizer/momentum.rs`, `optimizer/hyper.rs` (driven hyperparameters),
+//!   `optimizer/state.rs` (serde save/restore), `optimizer/runner.rs` (a chain
+//!   bound to its state behind a trait object).
+//! - `optimizers.rs` + `optimizers/*.rs`: the PyTorch-named configs
+//!   (`SgdConfig`, `AdamWConfig`, ...), which validate arguments and assemble
+//!   chains through one `framed` function, with no update math.
+//! - `clip.rs`, `sam.rs`, `groups.rs` (+ `groups/report.rs`), `float.rs`
+//!   (lossless serde of state floats), `error.rs`.
+//!
+//! Dependencies: `descent-core`, and `descent-schedule` only for the plateau
+//! schedule a group's rate may follow; never the tape.
+//!
+//! Testing: golden parity in `tests/parity.rs` (PyTorch files) and
+//! `tests/parity_optax.rs` (optax), the contract table in `tests/contract.rs`,
+//! schedules driving a running SGD in `tests/scheduled_golden.rs`, argument
+//! checks in `tests/optax_args.rs`; properties sit beside the code they protect.
+//!
 //! # Examples
 //!
 //! ```

@@ -1,5 +1,20 @@
 //! `Optimizer`: parameter groups, each a transform with its state and its
 //! learning-rate source, stepped over a store.
+//!
+//! A group is a selector bound to a chain, its state, a learning-rate source
+//! and a momentum slot; the optimizer holds one optional lr multiplier
+//! (`set_lr_multiplier`, η_t, where an instability guard lowers the rate).
+//! The type-erased runner is `optimizer/runner.rs`, saved state
+//! `optimizer/state.rs`, the driven hyperparameters `optimizer/hyper.rs` and
+//! `optimizer/momentum.rs`.
+//!
+//! Invariant: steps leave the store's gradients intact (PyTorch keeps
+//! `.grad`); updates are built in a per-thread scratch block.
+//! Invariant: `step_with_grad_norm` measures the norm in the step's own walk
+//! (each [`BLOCK`](crate::BLOCK)-element chunk's sum of squares into a slot,
+//! the slots added in order), equal bit for bit to
+//! [`grad_norm`](crate::grad_norm) on any thread count; threaded pieces cut a
+//! tensor only at chunk boundaries.
 
 mod hyper;
 mod momentum;

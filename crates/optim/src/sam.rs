@@ -1,6 +1,11 @@
 //! Sharpness-aware minimization (Foret et al. 2021) as a wrapper around any
 //! optimizer: ascend to the worst point of a ρ-ball, take the gradient
 //! there, and step from the original weights with it.
+//!
+//! [`Sam`] wraps an `Optimizer` (`first_step` to `w + e`, the caller's
+//! gradient there, `second_step` back to `w` exactly, `e` kept);
+//! [`SamPerturbation`] is the same without the base step, for a loop that owns
+//! its optimizer (descent-train's `TrainConfig::sam`).
 
 use crate::error::{Error, Result, non_negative};
 use crate::optimizer::Optimizer;

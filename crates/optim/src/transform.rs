@@ -9,6 +9,28 @@
 //!
 //! Every stage also implements core's [`GradientTransform`](descent_core::GradientTransform)
 //! (rewrite the gradients in place), so it composes with transforms written elsewhere.
+//!
+//! The methods of [`BlockTransform`]: `init_masked` (state and buffers only for
+//! the selected parameters), `prepare` (once-per-step scalars), `views`
+//! (per-tensor state views), `apply_block` (the element-wise kernel on one
+//! block) and `momentum` (the stage's [`MomentumKind`] — SGD/RMSprop
+//! `momentum` or Adam-family β₁ — and configured value, if it has one).
+//! Stages that reduce their input first (`clip_by_global_norm`,
+//! `adaptive_grad_clip`), wrappers (`masked`, `multi_steps`,
+//! `apply_if_finite`) and chains implement `BlockTransform` directly; the
+//! others are written through `stage`'s short forms.
+//!
+//! Invariant: a step reads each gradient, moment and parameter once and
+//! writes each moment and parameter once; a stage needing a global reduction
+//! of its input (clip by norm) adds one read of it.
+//! Invariant: a stage whose `prepare` reduces over a whole tensor or group
+//! (trust ratio, NovoGrad, Prodigy) says so with `reads_input`, so a chain
+//! applies the stages before it first; its `views` must stay endless, since a
+//! chain zips every stage's views before later stages have prepared.
+//! Invariant: `BlockTransform::eval_params` (default: none; forwarded by
+//! `Option`, `chain` and `masked`) lets a stage keep a point to evaluate the
+//! model at other than the iterate (ASGD's average `ax`, schedule-free's `x`,
+//! Lookahead's slow weights); wrappers forward it to their inner chain.
 
 mod adadelta;
 mod adafactor;

@@ -13,6 +13,8 @@
 //! tab simply skips snapshots. A tab that disconnects ends its session and
 //! its thread.
 //!
+//! # Code map
+//!
 //! - [`config`]: what the page sends, its bounds ([`config::Limits`]) and validation.
 //! - [`data`]: the data sets (two moons, spirals, circles, XOR, Gaussian
 //!   blobs), the train/test split and label noise.
@@ -20,6 +22,16 @@
 //!   [`run::RunSnapshot`].
 //! - [`session`]: the per-tab worker thread and the registry of sessions.
 //! - [`server`]: the HTTP routes (axum).
+//! - `assets/`: the page, compiled in with `include_str!`; `e2e/`: the
+//!   headless-Chromium test `.ci/playground.sh` runs.
+//!
+//! It depends on descent-train (and core, autodiff, nn, optim, schedule,
+//! data, regularize), axum and tokio; nothing depends on it (the root
+//! `tests/tidy.rs`).
+//!
+//! Invariant: every size a page can ask for is bounded ([`config::LIMITS`]:
+//! points, layers, width, epochs, classes; sessions; request bodies), and a
+//! bad value is a typed [`Error`] naming its field, never a panic.
 //!
 //! [`Trainer`]: descent_train::Trainer
 

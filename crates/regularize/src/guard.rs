@@ -1,4 +1,25 @@
 //! The instability guard: roll back and lower the learning rate when the loss spikes.
+//!
+//! `guard/window.rs` measures a loss against median + k·MAD (or mean + k·std)
+//! of recent good losses. On a spike, or a non-finite loss or gradient, the
+//! guard restores the last `Snapshot`, the `OptimizerState` and the window,
+//! scales its `ManualSchedule` at the snapshot's step, and records the batch
+//! to skip. `export` / `restore` save and restore a guard whole (a serde
+//! `GuardRecord` plus its `Snapshot`, rebuilt with `Snapshot::from_parts`),
+//! reinstalling its multiplier, which the optimizer's state does not hold.
+//!
+//! The guard's `ManualSchedule` is a multiplier, installed as the optimizer's
+//! lr multiplier: it composes with the user's rate (value, absolute schedule
+//! or plateau), which keeps running underneath; a guard refuses an optimizer
+//! that already has a multiplier (`Error::LrMultiplierInUse`).
+//!
+//! Invariant: a rollback restores parameters, buffers, optimizer state and
+//! loss window bit for bit, and the user's schedule, the guard's multiplier
+//! and the skipped batches replay the guarded run bit for bit (tested, with
+//! and without a user schedule).
+//! Invariant: the guard's learning-rate changes live only in its
+//! `ManualSchedule`, at the step of the snapshot restored, so they only grow
+//! forward in step order.
 
 mod window;
 

@@ -20,6 +20,38 @@
 //! This crate never sees the tape: sharpness measures take the loss and its
 //! gradient as a closure over the `ParamStore`.
 //!
+//! # Code map
+//!
+//! - `penalty.rs`: [`Penalty`] (per-tensor value and gradient, a selector, and
+//!   provided `value` / `add_grad` that walk the store) and [`weights_only`]
+//!   (weights, not norm parameters, never biases); `penalty/norms.rs`: `L2`
+//!   (λ/2·‖w‖²), `L1` (subgradient 0 at 0), `ElasticNet`.
+//! - `snapshot.rs`: [`Snapshot<S, B>`](Snapshot): every parameter value plus an
+//!   opaque `B: Clone` buffers value (batch-norm statistics from `nn`),
+//!   retaken in place.
+//! - `early_stopping.rs`: Keras 3's `EarlyStopping` plus a stop on a
+//!   non-finite metric, with `state`/`load_state` for its resumable counters;
+//!   its scripted-sequence tests are in `early_stopping/tests.rs`.
+//! - `max_norm.rs` (`torch.renorm` on the rows of `[out, in]` weights) and
+//!   `noise.rs` (σ²_t = η/(1+t)^γ) act on the store after or before a step.
+//! - `guard.rs` + `guard/window.rs`: [`InstabilityGuard`].
+//! - `sharpness.rs` (ε-sharpness by projected sign ascent in Keskar's box) and
+//!   `sharpness/hessian.rs` (power iteration on central-difference
+//!   Hessian-vector products).
+//!
+//! Dependencies: core, optim (only for the guard's `Optimizer` and
+//! `OptimizerState`), schedule (for `ManualSchedule`), nalgebra, rand,
+//! rand_distr, thiserror, serde; never the tape: losses enter as numbers or
+//! closures over a `ParamStore`, buffers as an opaque `B: Clone`, and
+//! randomness (gradient noise, the start of the ascent and of the power
+//! iteration) only from the RNG passed in.
+//!
+//! Testing: properties beside each component (penalty gradients, max-norm
+//! bounds, early stopping against a closed form on random metric sequences,
+//! power iteration on random quadratics with known spectra); the guard is
+//! tested on a streamed linear regression with corrupt batches
+//! (`guard/tests.rs`).
+//!
 //! # Examples
 //!
 //! ```

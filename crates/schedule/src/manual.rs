@@ -1,4 +1,7 @@
 //! A hand-edited piecewise schedule, appendable during a run and replayable.
+//!
+//! Invariant: a `ManualSchedule` only grows forward in step order, and its
+//! change list replays the same rates bit for bit.
 
 use crate::Result;
 use crate::error::{Error, non_negative};

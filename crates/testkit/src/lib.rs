@@ -16,6 +16,31 @@
 //! - [`panic_message`]: the message of an expected panic (no should-panic attributes here).
 //! - [`assert_close`]: element-wise comparison with a relative tolerance and
 //!   an absolute floor that names the first offending element.
+//!
+//! # Code map
+//!
+//! `golden.rs` (the directory: `$DESCENT_GOLDEN_DIR`, else the vendored
+//! `tests/golden/` found from this crate's manifest) and `golden/routes.rs`
+//! (`ROUTES`: which parity test checks each file kind and `fn` / `layer` /
+//! `optimizer` / `scheduler` / `op` / `type` value; averaging.json by its
+//! `type`, `averaged_model` and `update_bn` to `Harness::Averaging` and
+//! `swalr` to the schedule test; optax's names to `Harness::Optax`);
+//! `hyper.rs` (`Hyper`); `torch.rs` + `torch/{optim,schedule}.rs` (the
+//! PyTorch-name builders shared by the optim, schedule and training parity
+//! tests); `optax.rs` (the optax-name builders, for `parity_optax.rs`);
+//! `compare.rs` (`assert_close`, `|got − want| ≤ rtol·|want| + atol`, the
+//! absolute floor explicit per harness); `strategies.rs`, `data.rs`,
+//! `alloc.rs`, `panics.rs`.
+//!
+//! It depends on `descent-optim` and `descent-schedule`, which dev-depend on
+//! it: a cycle cargo allows for dev-dependencies, and their integration tests
+//! link the same build.
+//!
+//! Invariant: a missing golden directory fails parity tests; they never pass
+//! by reading nothing.
+//! Invariant: a golden case of a kind, or with a `fn`, `layer`, `optimizer`,
+//! `scheduler`, hyper key or hyper value no parity test reads, fails every
+//! parity test; nothing is skipped.
 
 pub mod alloc;
 mod compare;

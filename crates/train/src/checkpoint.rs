@@ -14,6 +14,14 @@
 //!
 //! Randomness is counter-based ([`crate::seed`]), so the counters are the
 //! RNG state: nothing else needs saving for a bit-identical resume.
+//!
+//! Invariant: a run stopped at any micro-batch and resumed from its checkpoint
+//! ends bit-identical (parameters, buffers, optimizer state, history without
+//! timing) to the uninterrupted run.
+//! Invariant: loading checks everything (format, the fingerprint of the run's
+//! settings, model tensors, gradients, optimizer state) into copies before it
+//! changes anything, so a checkpoint of another model or one cut short is a
+//! typed error that leaves the trainer as it was.
 
 use crate::ArgError;
 use crate::trainer::{GuardMark, Monitor, RunState, Trainer};

@@ -22,6 +22,46 @@
 //!   after optimizer steps, evaluated instead of the raw weights, with
 //!   `update_bn` at the end for SWA, saved in checkpoints.
 //! - [`lr_find`]: the learning-rate range test.
+//!
+//! # Code map
+//!
+//! Start with `trainer/fit.rs`: the loop, read top-down.
+//!
+//! - `trainer.rs`: [`Trainer`] (model, `ModelState`, `Optimizer`, [`Loss`],
+//!   [`TrainConfig`], and what the builder adds: penalties, augmentation,
+//!   early stopping on a monitor, the instability guard, callbacks,
+//!   [`CheckpointConfig`], the plateau feed), [`Data`] (train, validation,
+//!   test as `&dyn Dataset`) and the serializable run state (epoch,
+//!   micro-batch, accumulation counters, the epoch's running sums, the
+//!   history).
+//! - `trainer/fit.rs`: the loop and SAM's second pass; `trainer/eval.rs`:
+//!   evaluation.
+//! - `loss.rs`: [`Loss`]; `input.rs`: a `Batch` as a tape input, and
+//!   augmentation and mixing applied to a `Batch` as it is (rows gathered
+//!   into NCHW scratch and back); `pixel.rs`: per-pixel accuracy and mean-IoU
+//!   counts for `Loss::PixelCrossEntropy` (autodiff's `cross_entropy2d`).
+//! - `metrics.rs`: `EpochMetrics`, [`History`] (JSON lines, CSV, a summary
+//!   table; `without_timing` is what a resume must reproduce) and top-k
+//!   counting; `progress.rs`: the progress bar or lines; `callback.rs`:
+//!   [`Callback`] (`on_batch_end`, `on_epoch_end`, each may return
+//!   `Control::Stop`).
+//! - `checkpoint.rs`: the bundle and its keep-last-N and keep-best policies;
+//!   `export_model` writes the model alone. `averaging.rs`:
+//!   [`WeightAveraging`]. `seed.rs`: every stream from one seed (SplitMix64
+//!   of seed and purpose). `lr_find.rs`: the range test.
+//! - `pbt.rs` (feature `hpo`): `pbt::TrainerMember`. descent-train depends
+//!   on descent-hpo only behind that feature; descent-hpo never depends on
+//!   train.
+//! - Examples: `examples/augmix.rs` (clean + two AugMix views, CE +
+//!   `js_consistency`), `examples/segmentation.rs`, `examples/pbt_digits.rs`,
+//!   `examples/pbt_shared.rs`.
+//!
+//! Testing: `tests/resume.rs` (stops at 8 positions, mismatched and
+//! cut-short checkpoints), `tests/kill_resume.rs` (SIGKILL at 20 random
+//! micro-batches, each resume run to the end; `cargo xtask soak train`),
+//! `tests/behaviour.rs`, `tests/segmentation.rs`, `tests/hpo.rs`,
+//! `tests/steady_state_alloc.rs`; the root `tests/golden_training.rs` runs
+//! every `training.json` case through the Trainer.
 
 mod averaging;
 mod callback;

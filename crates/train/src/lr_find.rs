@@ -2,6 +2,10 @@
 //! fastai's `lr_find`): train for a few steps while the rate grows
 //! exponentially, watch the smoothed loss, suggest the rate where it falls
 //! fastest, stop when it diverges, and put the model and optimizer back.
+//!
+//! With fastai's defaults: an exponential sweep, a bias-corrected smoothed
+//! loss, a stop on divergence, the steepest-descent suggestion; the model, the
+//! optimizer state and the learning-rate sources are put back.
 
 use crate::input::input;
 use crate::seed::{Purpose, stream_rng};

@@ -1,4 +1,13 @@
 //! `DrawnParams`: what one op does to one sample, drawn once and replayable.
+//!
+//! Invariant: drawn parameters say everything their application needs, so a
+//! logged list replays without the op that drew it; `replay` checks each
+//! logged entry (`DrawnParams::check`, checked arithmetic) before applying
+//! any. Each op has one kernel, generic over the float type, that both
+//! `functional` and `DrawnParams::apply` call. Every consumer of
+//! `DrawnParams::Affine` honours `center` (AutoAugment's shears turn about the
+//! top-left corner) and `fill: None`; image, mask and boxes share
+//! `affine::inverse_matrix` / the forward box matrix about the same centre.
 
 use super::{
     Affine, ImageShape, Interpolation, PadMode, affine, blur, color, crop, erase, flip, grid,

@@ -2,6 +2,11 @@
 //! (its ops, their settings and probabilities) as plain serde data, and
 //! [`OpSpec::build`] turns it back into the op, validated by the op's own
 //! constructor.
+//!
+//! Invariant: a pipeline saved as an `OpSpec` and rebuilt draws the same
+//! parameters and gives the same bits for the same seed (proptest over every
+//! built-in op); every built-in op and composite reports its spec through
+//! `ImageAugment::spec`.
 
 use super::compose::BoxedOp;
 use super::{

@@ -4,6 +4,10 @@
 //! applied once and then repeatedly until a form is a lemma of that part of
 //! speech. And the way back: re-inflecting a synonym of the base form, so
 //! "movies" is replaced by "films" and "ran" by "operated".
+//!
+//! Invariant: a word synonym replacement writes is in the input or traces to a
+//! lexicon lemma through `morphy`: a re-inflected form is kept only if `morphy`
+//! leads back to its synonym (proptest in `text/morphy/tests.rs`).
 
 use super::Lexicon;
 use crate::{Error, Result};

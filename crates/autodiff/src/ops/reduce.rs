@@ -1,5 +1,13 @@
 //! Reductions: sum and mean of everything, of each row, of each column, and
 //! the maximum of each row.
+//!
+//! Every long reduction in the crate accumulates in `f64` and rounds once:
+//! `sum_f64`, `dot_f64` and `sum_sq_dev_f64` here, in eight interleaved
+//! lanes, and row sums with Kahan compensation. They serve sum, mean, column
+//! sums, the bias gradients of convolutions and broadcast adds, the loss
+//! reductions, and batch norm's statistics and backward sums; in f64 this is
+//! the plain eight-lane sum. A property test bounds the f32 error of every
+//! reduction on inputs up to 2¹⁷ long (two roundings of Σ|x|).
 
 use super::{BackCtx, Backward, Op};
 use crate::pool::Pool;

@@ -1,4 +1,7 @@
 //! Grid search: every point of a product of value lists, each exactly once.
+//!
+//! Invariant: a grid never gives out a point some recorded or running trial of
+//! this process holds.
 
 use super::{SampleContext, Sampler};
 use crate::{Distribution, Error, FrozenTrial, ParamValue, Result};

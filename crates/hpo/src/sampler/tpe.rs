@@ -2,6 +2,15 @@
 //! of Optuna's `TPESampler` (`optuna/samplers/_tpe/sampler.py`, Optuna 5):
 //! multivariate by default, grouped for conditional spaces, a constant liar
 //! for running trials, old trials down-weighted, γ capped at 25.
+//!
+//! `Sampler::sample_relative` draws the jointly sampled parameters when a trial
+//! suggests its first one, and keeps a running trial's joint draw in Optuna's
+//! `tpe:relative_params:{i}` attrs; `suggest_*` then takes, in Optuna's order,
+//! an enqueued value, the one value of a single-valued distribution, the joint
+//! draw, or `Sampler::sample`.
+//! Invariant: the joint draw is published to the study (and storage) before
+//! the trial's first value is returned, so a trial asked next sees it as a
+//! running trial's values.
 
 mod parzen;
 mod truncnorm;

@@ -1,4 +1,9 @@
 //! The embedded default storage: an append-only JSON-lines journal.
+//!
+//! Invariant: loading a journal never fails on its content: unparsable lines
+//! and repeated trial numbers are skipped and returned as `LoadWarning`s, a
+//! torn last line is cut, a whole last record without its newline is kept,
+//! and an append that fails part-way is rolled back.
 
 use super::{LoadWarning, Loaded, Storage};
 use crate::{Error, FrozenTrial, Result};

@@ -1,6 +1,28 @@
 //! A study in a relational database, in Optuna's own RDB schema, shared by
 //! any number of worker processes (descent's or Python Optuna's) on one
 //! machine (SQLite) or many hosts (PostgreSQL).
+//!
+//! Optuna 5.0.0's schema (alembic revision `v3.2.0.a`,
+//! `version_info.schema_version` 12), chosen by URL: `sqlite:///path`
+//! (rusqlite, WAL, busy timeout) or `postgresql://user@host/db` (the postgres
+//! crate, reconnecting after the server went away). A study scales to many
+//! hosts by URL alone: every worker opens the same study with
+//! `Study::load_or_create`, the database numbers trials and holds every
+//! record, and Python Optuna workers, `optuna.load_study` and Optuna's
+//! dashboard read and write the same tables.
+//!
+//! Invariant: a trial is numbered as Optuna does, the count of the study's
+//! earlier trials, inside the transaction that inserts it under the study's
+//! write lock (`BEGIN IMMEDIATE` on SQLite, `SELECT … FOR UPDATE` of the study
+//! row on PostgreSQL), so no number is handed out twice across processes and
+//! hosts.
+//! Invariant: with heartbeats on, a RUNNING trial whose heartbeat (the
+//! database's clock) is older than the grace period is failed by the next
+//! worker that starts a trial, and with retry a WAITING copy with its params
+//! and Optuna's `failed_trial`/`retry_history` system attributes is enqueued
+//! in the same transaction; a worker never fails its own trials, and a late
+//! `tell` of a failed trial is refused (`NotRunning`) while `optimize` goes on.
+//! A database error is `Error::Database`, never a panic.
 
 mod codec;
 mod conn;

@@ -1,6 +1,11 @@
 //! A group's hyperparameters on the running optimizer, by key or by name
 //! (optax's `inject_hyperparams`): the rate, the momentum, β₂, ε and the
 //! weight decay, each read, set or scheduled per group, and saved.
+//!
+//! Values reach the stages once per step through `StepCtx` (`momentum`,
+//! `beta2`, `eps`, `weight_decay`), each to the chain's first stage that
+//! declares it (`BlockTransform::hyperparam`); a stage that declares one reads
+//! it in `prepare`.
 
 use super::{HyperSource, Optimizer, SharedSchedule};
 use crate::error::{Error, Result};

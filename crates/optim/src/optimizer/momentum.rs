@@ -1,4 +1,12 @@
 //! A group's momentum on the running optimizer: read, set, scheduled.
+//!
+//! A group's momentum is its chain's first momentum stage (`momentum`, or
+//! β₁ in the Adam family). It is readable, settable and schedulable
+//! (`set_momentum`, `set_momentum_schedule`, and
+//! `set_lr_and_momentum_schedule` for OneCycleLR/CyclicLR, as PyTorch writes
+//! `momentum` or `betas[0]` before each step); it enters once per step through
+//! `StepCtx::momentum` into that stage's `prepare`, never per element, and a
+//! changed value applies to the moment buffers as they are.
 
 use super::{HyperSource, MomentumSlot, Optimizer, SharedSchedule};
 use crate::error::{Error, Result};

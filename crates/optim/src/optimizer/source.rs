@@ -1,5 +1,13 @@
 //! Where a group's learning rate (and, later, other hyperparameters) comes
 //! from: a value, a schedule of absolute values, or a plateau schedule.
+//!
+//! Invariant: a learning rate is given one way. Each group's [`LrSource`]
+//! gives the absolute rate — a value, a shared `Schedule` of absolute rates
+//! used as it is (never multiplied by the group's value), or a
+//! `ReduceLrOnPlateau` fed by `Optimizer::observe_metric` — and the one
+//! multiplier slot scales it; `StepCtx::lr` is their product. [`HyperSource`]
+//! (a value or a schedule) does the same for the momentum and the other driven
+//! hyperparameters.
 
 use descent_core::Schedule;
 use descent_schedule::{MetricSchedule, ReduceLrOnPlateau};

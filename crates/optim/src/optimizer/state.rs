@@ -1,4 +1,12 @@
 //! What an optimizer saves to resume, and how it is restored.
+//!
+//! `OptimizerState` saves each group's value or plateau schedule (and
+//! momentum value) whole, and of a schedule only its presence (schedules are
+//! code; the step count restores the rate); loading a state saved under a
+//! schedule into a group without one is an error that changes nothing. A
+//! group's driven hyperparameters are in `GroupState::hypers`, absent in older
+//! states, which still load. Non-finite floats survive the round trip
+//! (`float.rs`).
 
 use super::{HyperSource, HyperState, LrSource, LrState, Optimizer};
 use crate::error::{Error, Result, non_negative};

@@ -1,4 +1,7 @@
 //! `apply_if_finite`: skip a step whose gradients are not all finite (optax).
+//!
+//! A skipped step outputs `−0.0` updates, which leave every parameter bit
+//! for bit.
 
 use crate::transform::{BlockTransform, Mask, Tensors, forward_to_inner};
 use descent_core::{Params, Scalar, StepCtx};

@@ -1,4 +1,9 @@
 //! `lookahead`: slow and fast weights around any inner chain (optax).
+//!
+//! A wrapper around a whole inner chain (learning rate included) that keeps a
+//! second set of weights in its state; `BlockTransform::eval_params` writes
+//! them out, and `Optimizer::eval_params` rewrites a copy of the parameters
+//! into that evaluation point.
 
 use crate::buf::Bufs;
 use crate::transform::{

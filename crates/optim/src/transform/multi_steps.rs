@@ -1,4 +1,7 @@
 //! `multi_steps`: gradient accumulation as a transform (optax `MultiSteps`).
+//!
+//! A skipped (or mid-accumulation) step outputs `−0.0` updates, which leave
+//! every parameter bit for bit.
 
 use crate::ArgError;
 use crate::buf::Bufs;

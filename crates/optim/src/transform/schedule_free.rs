@@ -1,5 +1,10 @@
 //! `schedule_free`: Defazio et al.'s schedule-free averaging around a base
 //! chain (optax `contrib.schedule_free`).
+//!
+//! A wrapper around a whole inner chain (learning rate included) that keeps a
+//! second set of weights in its state; `BlockTransform::eval_params` writes
+//! them out, and `Optimizer::eval_params` rewrites a copy of the parameters
+//! into that evaluation point.
 
 use crate::buf::Bufs;
 use crate::transform::{

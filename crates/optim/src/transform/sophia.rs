@@ -1,6 +1,9 @@
 //! `scale_by_sophia`: Sophia's clipped, Hessian-preconditioned momentum
 //! (optax `contrib.scale_by_sophia`), fed its Hessian-diagonal estimates
 //! through a [`HessianFeed`].
+//!
+//! `optim` never sees the objective: the Hessian-diagonal estimates come from
+//! the training loop, taken only on the steps that want one.
 
 use crate::buf::{Bufs, SplitAt};
 use crate::transform::{

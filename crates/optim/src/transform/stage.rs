@@ -12,6 +12,11 @@
 //!
 //! `BlockTransform` stays the general form (stages that reduce their input,
 //! wrappers, chains); these are the short forms most stages fit.
+//!
+//! Worked examples are on [`ElementRule`] and [`ElementStage`]; in the crate,
+//! `transform/decay.rs` (`AddDecayedWeights`, a coefficient and a rule) and
+//! `transform/trace.rs` (`Trace`, SGD's momentum buffer) are the shortest real
+//! pair.
 
 use crate::buf::SplitAt;
 use crate::transform::{BlockTransform, Hyper, Mask, MomentumKind, Tensors};

@@ -1,4 +1,8 @@
 //! `unfused`: any core `GradientTransform` as a stage of a chain.
+//!
+//! It reads its input in full and runs over its own gradient-sized buffer:
+//! one extra pass over memory, the price of entering a fused chain from
+//! outside it.
 
 use crate::transform::{BlockTransform, Mask, Tensors};
 use descent_core::{GradientTransform, Grads, Params, Scalar, StepCtx};

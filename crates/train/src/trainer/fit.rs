@@ -1,4 +1,37 @@
 //! `Trainer::fit`: the epochs, the micro-batch ritual and the optimizer step.
+//!
+//! Per micro-batch: augmentation, zeroing at a group's start, the forward pass
+//! in `Mode::Train` with that micro-batch's dropout RNG, the loss weighted by
+//! the micro-batch's share of the group, backward. At a group's end:
+//! penalties, the guard or the finiteness check, SAM's second pass
+//! (`sam_gradient`), clipping, the optimizer step (which measures the gradient
+//! norm unless the clip pass did), the plateau feed. At an epoch's end:
+//! evaluation, metrics, early stopping, callbacks, logs and checkpoints.
+//!
+//! SAM (`TrainConfig::sam`, accumulation 1): the gradient is replaced by the
+//! gradient at optim's `SamPerturbation` point — a second forward and backward
+//! of the step's batch with the same dropout masks and the batch norms'
+//! momentum at 0 — then the weights go back.
+//!
+//! The features of a batch move to the tape (`Tape::constant_swap`) unless
+//! the loss is a closure or SAM's second pass needs them again.
+//!
+//! Invariant: schedules, clipping, early stopping, the guard, the plateau feed
+//! and weight averaging count optimizer steps, never micro-batches; `k`
+//! micro-batches give the step of one batch of their combined size.
+//! Invariant: a non-finite gradient is never applied, not even in part: the
+//! guard checks before the step, or else the step goes ahead only when the
+//! gradients are known finite — from the group's backward passes
+//! (`Tape::backward_finite`, when this `fit` call zeroed them at the group's
+//! start and no penalty added to them since), else from a full check. The norm
+//! (a metric) comes from the step's walk or the clip pass, so without guard,
+//! penalties or clipping a Trainer step reads the gradients exactly as often
+//! as the raw step.
+//! Invariant: no checkpoint is written from a non-finite state: a NaN or
+//! infinite loss or gradient is `Error::NonFiniteLoss` / `NonFiniteGrad`
+//! naming epoch and step, and the newest checkpoint on disk is the state
+//! before the bad step (or, with the guard, a rollback recorded in the
+//! history).
 
 use super::{Data, GuardMark, Trainer};
 use crate::callback::{BatchInfo, Control};

@@ -13,6 +13,11 @@
 //! the clean image and two AugMix views with the Jensen–Shannon consistency
 //! loss (`Var::js_consistency` in descent-autodiff; the recipe is in the
 //! crate README).
+//!
+//! The mixture is drawn from a seed (`AugMix::mixture` → `AugMixDraw`) and
+//! logged as `DrawnParams::AugMix { seed, config }`, which replays by
+//! re-deriving its chains from the seed, so `AugMix::mixture` stays a pure
+//! function of `(seed, config, dims)`.
 
 use super::op::{Bins, PolicyOp, SpaceEntry, signed_magnitude};
 use crate::ArgError;
