@@ -59,6 +59,7 @@
 //! ```
 
 mod buf;
+mod check;
 mod clip;
 mod error;
 mod float;

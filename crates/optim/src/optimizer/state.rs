@@ -1,7 +1,8 @@
 //! What an optimizer saves to resume, and how it is restored.
 
 use super::{HyperSource, HyperState, LrSource, LrState, Optimizer};
-use crate::error::{Error, Result, non_negative};
+use crate::check;
+use crate::error::{Error, Result};
 use crate::transform::Hyper;
 use descent_core::Scalar;
 use serde::{Deserialize, Serialize};
@@ -82,7 +83,7 @@ impl<S: Scalar> Optimizer<S> {
             }
             match (&s.lr, &g.lr) {
                 (LrState::Value(lr), _) => {
-                    non_negative("lr", *lr)?;
+                    check::lr(*lr)?;
                 }
                 (LrState::Schedule, LrSource::Schedule(_)) | (LrState::Plateau(_), _) => {}
                 (LrState::Schedule, _) => {
