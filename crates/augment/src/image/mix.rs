@@ -327,6 +327,40 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_batch_is_a_typed_error_and_is_left_as_it_was() {
+        let dims = ImageShape::new(1, 2, 2);
+        let mixup = MixUp::new(1.0).unwrap();
+        let run = |images: usize, labels: &[usize], targets: usize, indices: &[usize]| {
+            let mut images = vec![0.25; images];
+            let mut targets = vec![0.5; targets];
+            let err = mixup
+                .apply(MixBatch {
+                    images: &mut images,
+                    shape: dims,
+                    labels,
+                    n_classes: 3,
+                    targets: &mut targets,
+                    seed: 0,
+                    epoch: 0,
+                    indices,
+                })
+                .unwrap_err();
+            assert!(images.iter().all(|&v| v == 0.25) && targets.iter().all(|&v| v == 0.5));
+            err
+        };
+        let what = |e: Error| match e {
+            Error::ShapeMismatch { what, .. } => what,
+            Error::Arg(a) => a.name,
+            e => panic!("unexpected error {e}"),
+        };
+        // Checked in this order: indices, images, targets, labels.
+        assert_eq!(what(run(7, &[0, 3], 5, &[0])), "indices");
+        assert_eq!(what(run(7, &[0, 3], 5, &[0, 1])), "batch");
+        assert_eq!(what(run(8, &[0, 3], 5, &[0, 1])), "targets");
+        assert_eq!(what(run(8, &[0, 3], 6, &[0, 1])), "labels");
+    }
+
+    #[test]
     fn beta_draws_have_the_right_mean() {
         let mut rng = OpCtx::root(SampleKey::new(0, 0, 0)).rng();
         let mean = (0..4000).map(|_| beta(&mut rng, 0.4)).sum::<f64>() / 4000.0;
