@@ -42,7 +42,7 @@ pub use flip::{HorizontalFlip, VerticalFlip};
 pub use grid::Interpolation;
 pub use jpeg::{JPEG_MAX_SIDE, Jpeg, jpeg};
 pub use mask::Mask;
-pub use mix::{CutMix, MixUp};
+pub use mix::{CutMix, MixBatch, MixParams, MixUp};
 pub use params::DrawnParams;
 
 /// The old name of [`DrawnParams`], which clashed with `descent_core::Params`

@@ -3,6 +3,7 @@
 
 mod line_search;
 
+use crate::check;
 use crate::error::{Error, Result, non_negative};
 use crate::float::Wide;
 use descent_core::range::check;
@@ -66,7 +67,7 @@ impl LbfgsConfig {
     /// least one iteration, evaluation and history pair (PyTorch checks
     /// none of these; a history of 0 fails inside its step).
     pub fn validate(&self) -> Result<()> {
-        non_negative("lr", self.lr)?;
+        check::lr(self.lr)?;
         non_negative("tolerance_grad", self.tolerance_grad)?;
         non_negative("tolerance_change", self.tolerance_change)?;
         let at_least_one = |name, n: usize| check(name, n as f64, n >= 1, "at least 1");

@@ -103,6 +103,7 @@
 //! ```
 
 mod buf;
+mod check;
 mod clip;
 mod error;
 mod float;

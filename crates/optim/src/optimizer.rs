@@ -25,7 +25,8 @@ mod state;
 pub use source::{HyperSource, HyperState, LrSource, LrState, SharedSchedule};
 pub use state::{GroupState, OptimizerState};
 
-use crate::error::{Error, Result, non_negative};
+use crate::check;
+use crate::error::{Error, Result};
 use crate::transform::{BlockTransform, Hyper, Mask};
 use crate::walk::{BLOCK, Parallelism, chunk_sq_sum, n_chunks};
 use descent_core::Selector;
@@ -133,7 +134,7 @@ impl<S: Scalar> OptimizerBuilder<'_, S> {
         lr: f64,
         transform: T,
     ) -> Result<Self> {
-        non_negative("lr", lr)?;
+        check::lr(lr)?;
         let mask: Vec<bool> = self
             .params
             .iter()
@@ -391,7 +392,7 @@ impl<S: Scalar> Optimizer<S> {
 
     /// Sets every group's learning rate to the value `lr`, replacing any schedule.
     pub fn set_lr(&mut self, lr: f64) -> Result<()> {
-        non_negative("lr", lr)?;
+        check::lr(lr)?;
         self.groups
             .iter_mut()
             .for_each(|g| g.lr = LrSource::Value(lr));
@@ -400,7 +401,7 @@ impl<S: Scalar> Optimizer<S> {
 
     /// Sets group `index`'s learning rate to the value `lr`, replacing any schedule.
     pub fn set_group_lr(&mut self, index: usize, lr: f64) -> Result<()> {
-        non_negative("lr", lr)?;
+        check::lr(lr)?;
         self.group_mut(index)?.lr = LrSource::Value(lr);
         Ok(())
     }
@@ -443,7 +444,7 @@ impl<S: Scalar> Optimizer<S> {
     /// Sets group `index`'s learning-rate source, whatever its kind.
     pub fn set_group_lr_source(&mut self, index: usize, source: LrSource) -> Result<()> {
         if let LrSource::Value(lr) = source {
-            non_negative("lr", lr)?;
+            check::lr(lr)?;
         }
         self.group_mut(index)?.lr = source;
         Ok(())

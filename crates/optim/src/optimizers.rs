@@ -52,7 +52,8 @@ pub use schedule_free::{
 pub use sgd::{Sgd, SgdConfig};
 pub use sophia::{Sophia, SophiaConfig};
 
-use crate::error::{Result, non_negative, positive, unit_interval};
+use crate::check;
+use crate::error::Result;
 use crate::optimizer::Optimizer;
 use crate::transform::{
     AddDecayedWeights, AddL1Decay, AddScheduledWeightDecay, BlockTransform, Chain, Scale,
@@ -105,7 +106,7 @@ impl WeightDecay {
             WeightDecay::L2(l)
             | WeightDecay::Decoupled(l)
             | WeightDecay::DecoupledSchedule(l)
-            | WeightDecay::L1(l) => Ok(non_negative("weight_decay", l)?),
+            | WeightDecay::L1(l) => check::weight_decay(l),
         }
     }
 
@@ -180,30 +181,6 @@ where
         builder = builder.group(selector, cfg.lr(), cfg.transform())?;
     }
     builder.build()
-}
-
-/// Checks a `(β₁, β₂)` pair.
-pub(crate) fn check_betas(betas: (f64, f64)) -> Result<()> {
-    unit_interval("betas.0", betas.0)?;
-    Ok(unit_interval("betas.1", betas.1)?)
-}
-
-/// The one validation of the Adam family's shared arguments (Adam, AdamW,
-/// NAdam, RAdam, Adamax, Lion, and the optax-style variants): `lr ≥ 0`, both
-/// betas in `[0, 1)`, `eps > 0` when the optimizer has one, and the weight
-/// decay; each error names the argument as PyTorch does.
-pub(crate) fn check_adam_family(
-    lr: f64,
-    betas: (f64, f64),
-    eps: Option<f64>,
-    weight_decay: WeightDecay,
-) -> Result<()> {
-    non_negative("lr", lr)?;
-    check_betas(betas)?;
-    if let Some(eps) = eps {
-        positive("eps", eps)?;
-    }
-    weight_decay.validate()
 }
 
 /// Declares the `new` and `with_groups` constructors of a PyTorch-named

@@ -184,8 +184,8 @@ impl MomentumKind {
     /// Checks `value` against this hyperparameter's range.
     pub fn check(self, value: f64) -> crate::Result<f64> {
         match self {
-            MomentumKind::Momentum => crate::error::non_negative(self.name(), value)?,
-            MomentumKind::Beta1 => crate::error::unit_interval(self.name(), value)?,
+            MomentumKind::Momentum => crate::check::momentum(value)?,
+            MomentumKind::Beta1 => crate::check::beta(self.name(), value)?,
         }
         Ok(value)
     }
@@ -259,10 +259,11 @@ impl Hyper {
     /// against its [`MomentumKind`]'s, by the optimizer).
     pub(crate) fn check(self, value: f64) -> crate::Result<f64> {
         match self {
-            Hyper::Lr | Hyper::WeightDecay => crate::error::non_negative(self.name(), value)?,
-            Hyper::Momentum => crate::error::non_negative(self.name(), value)?,
-            Hyper::Beta2 => crate::error::unit_interval(self.name(), value)?,
-            Hyper::Eps => crate::error::positive(self.name(), value)?,
+            Hyper::Lr => crate::check::lr(value)?,
+            Hyper::WeightDecay => crate::check::weight_decay(value)?,
+            Hyper::Momentum => crate::check::momentum(value)?,
+            Hyper::Beta2 => crate::check::beta(self.name(), value)?,
+            Hyper::Eps => crate::check::eps_positive(value)?,
         }
         Ok(value)
     }

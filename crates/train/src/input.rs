@@ -4,7 +4,7 @@
 
 use crate::{Error, Result};
 use descent_augment::image::{
-    BatchConfig, CutMix, ImageAugment, MixUp, apply_batch, apply_batch_with_masks,
+    BatchConfig, CutMix, ImageAugment, MixBatch, MixUp, apply_batch, apply_batch_with_masks,
 };
 use descent_autodiff::{Tape, Var};
 use descent_core::{ImageShape, Scalar};
@@ -233,15 +233,19 @@ impl Augmentation {
             })?;
             self.targets.clear();
             self.targets.resize(batch.len() * n_classes, 0.0);
-            let (images, targets) = (&mut self.images, &mut self.targets);
-            let (indices, labels) = (&batch.indices, &batch.labels);
+            let to_mix = MixBatch {
+                images: &mut self.images,
+                shape,
+                labels: &batch.labels,
+                n_classes,
+                targets: &mut self.targets,
+                seed,
+                epoch,
+                indices: &batch.indices,
+            };
             match mix {
-                Mix::MixUp(m) => m.apply(
-                    seed, epoch, shape, images, indices, labels, n_classes, targets,
-                )?,
-                Mix::CutMix(m) => m.apply(
-                    seed, epoch, shape, images, indices, labels, n_classes, targets,
-                )?,
+                Mix::MixUp(m) => m.apply(to_mix)?,
+                Mix::CutMix(m) => m.apply(to_mix)?,
             };
             let n = batch.len();
             let t = &self.targets;

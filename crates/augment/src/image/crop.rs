@@ -149,7 +149,6 @@ pub(crate) fn pad_index(mode: PaddingMode, i: isize, n: usize) -> Option<usize> 
 /// border takes `fill[ch]` (one value for all channels when its length is
 /// 1, zero when `None`). `pad`, `crop` and the padded random crop are all
 /// this one window.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn window<T: Copy + Default>(
     src: &[T],
     dims: ImageShape,

@@ -166,7 +166,6 @@ impl ImageAugment for RandomErasing {
 
 /// Writes `value(ch, y, x)` (rectangle-relative) over the rectangle
 /// `height × width` at `(top, left)`, clipped to the image.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn erase_with<T>(
     dims: ImageShape,
     img: &mut [T],

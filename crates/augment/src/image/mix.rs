@@ -68,33 +68,95 @@ fn check_alpha(alpha: f64) -> Result<()> {
     }
 }
 
+/// A batch for [`MixUp::apply`] and [`CutMix::apply`]: the images mixed in
+/// place, their class labels, where the soft targets go, and the keys of the
+/// draws. torchvision's `MixUp(num_classes=K)(images, labels)` is
+/// `MixUp::new(alpha)?.apply(MixBatch { images, shape, labels, n_classes: K, .. })`.
+///
+/// # Examples
+///
+/// ```
+/// use descent_augment::image::{ImageShape, MixBatch, MixUp};
+///
+/// let mut images = vec![0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0];
+/// let mut targets = vec![0.0; 2 * 3];
+/// let log = MixUp::new(1.0)?.apply(MixBatch {
+///     images: &mut images,
+///     shape: ImageShape::new(1, 2, 2),
+///     labels: &[0, 2],
+///     n_classes: 3,
+///     targets: &mut targets,
+///     seed: 0,
+///     epoch: 0,
+///     indices: &[0, 1],
+/// })?;
+/// assert_eq!(log[0].partner, 1);
+/// assert!((targets[0..3].iter().sum::<f32>() - 1.0).abs() < 1e-6);
+/// # Ok::<(), descent_augment::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct MixBatch<'a> {
+    /// `N` images stored back to back (NCHW, `N · shape.len()` values),
+    /// mixed in place.
+    pub images: &'a mut [f32],
+    /// The shape of each image.
+    pub shape: ImageShape,
+    /// Each sample's class, below `n_classes`; `N` is `labels.len()`.
+    pub labels: &'a [usize],
+    /// The number of classes `K` (torchvision's `num_classes`).
+    pub n_classes: usize,
+    /// The `N × K` soft targets (row `i` is sample `i`), overwritten.
+    pub targets: &'a mut [f32],
+    /// The run's seed.
+    pub seed: u64,
+    /// The epoch.
+    pub epoch: u64,
+    /// Each sample's index in the dataset: sample `i`'s draw is keyed by
+    /// `(seed, epoch, indices[i])`, so it does not depend on the batch's order.
+    pub indices: &'a [usize],
+}
+
+impl MixBatch<'_> {
+    /// The counter context of sample `i`'s draw (`i < indices.len()`).
+    fn ctx(&self, i: usize) -> OpCtx {
+        OpCtx {
+            key: SampleKey::new(self.seed, self.epoch, self.indices[i] as u64),
+            op: MIX_OP,
+        }
+    }
+}
+
 /// Mixes a batch in place and writes soft targets; shared by both methods.
+/// `draw(batch, i)` gives sample `i`'s weight, partner and box.
 fn mix_batch(
-    dims: ImageShape,
-    batch: &mut [f32],
-    labels: &[usize],
-    n_classes: usize,
-    targets: &mut [f32],
-    draw: impl Fn(usize) -> MixParams,
+    batch: MixBatch<'_>,
+    draw: impl Fn(&MixBatch<'_>, usize) -> MixParams,
 ) -> Result<Vec<MixParams>> {
-    let n = labels.len();
-    check_len("batch", n * dims.len(), batch.len())?;
-    check_len("targets", n * n_classes, targets.len())?;
-    if let Some(&label) = labels.iter().find(|&&l| l >= n_classes) {
+    let n = batch.labels.len();
+    check_len("indices", n, batch.indices.len())?;
+    let (dims, n_classes) = (batch.shape, batch.n_classes);
+    check_len("batch", n * dims.len(), batch.images.len())?;
+    check_len("targets", n * n_classes, batch.targets.len())?;
+    if let Some(&label) = batch.labels.iter().find(|&&l| l >= n_classes) {
         return Err(Error::Arg(ArgError::new(
             "labels",
             label,
             "a label is not below n_classes",
         )));
     }
-    let original = batch.to_vec();
+    let params: Vec<MixParams> = (0..n).map(|i| draw(&batch, i)).collect();
+    let MixBatch {
+        images,
+        labels,
+        targets,
+        ..
+    } = batch;
+    let original = images.to_vec();
     let len = dims.len();
-    let mut out = Vec::with_capacity(n);
     targets.fill(0.0);
-    for i in 0..n {
-        let p = draw(i);
+    for (i, p) in params.iter().enumerate() {
         let (own, other) = (
-            &mut batch[i * len..(i + 1) * len],
+            &mut images[i * len..(i + 1) * len],
             &original[p.partner * len..(p.partner + 1) * len],
         );
         match p.cut {
@@ -114,9 +176,8 @@ fn mix_batch(
         }
         targets[i * n_classes + labels[i]] += p.lambda;
         targets[i * n_classes + labels[p.partner]] += 1.0 - p.lambda;
-        out.push(p);
     }
-    Ok(out)
+    Ok(params)
 }
 
 /// MixUp: `x_i ← λ_i x_i + (1 − λ_i) x_{i+1}`, `λ_i ~ Beta(α, α)`.
@@ -131,13 +192,22 @@ impl MixUp {
     /// # Examples
     ///
     /// ```
-    /// use descent_augment::image::{ImageShape, MixUp};
+    /// use descent_augment::image::{ImageShape, MixBatch, MixUp};
     ///
     /// let mixup = MixUp::new(1.0)?;
     /// let dims = ImageShape::new(1, 2, 2);
     /// let mut batch = vec![0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0];
     /// let mut targets = vec![0.0; 2 * 3];
-    /// let log = mixup.apply(0, 0, dims, &mut batch, &[0, 1], &[0, 2], 3, &mut targets)?;
+    /// let log = mixup.apply(MixBatch {
+    ///     images: &mut batch,
+    ///     shape: dims,
+    ///     labels: &[0, 2],
+    ///     n_classes: 3,
+    ///     targets: &mut targets,
+    ///     seed: 0,
+    ///     epoch: 0,
+    ///     indices: &[0, 1],
+    /// })?;
     /// assert_eq!(log.len(), 2);
     /// assert!((targets[0..3].iter().sum::<f32>() - 1.0).abs() < 1e-6);
     /// # Ok::<(), descent_augment::Error>(())
@@ -147,32 +217,15 @@ impl MixUp {
         Ok(MixUp { alpha })
     }
 
-    /// Mixes `batch` (`N` images, NCHW) in place and writes `N × n_classes`
-    /// soft `targets`; sample `i` is keyed by `(seed, epoch, indices[i])`.
-    #[allow(clippy::too_many_arguments)] // public API kept this session (issue 22: a batch struct)
-    pub fn apply(
-        &self,
-        seed: u64,
-        epoch: u64,
-        dims: ImageShape,
-        batch: &mut [f32],
-        indices: &[usize],
-        labels: &[usize],
-        n_classes: usize,
-        targets: &mut [f32],
-    ) -> Result<Vec<MixParams>> {
-        check_len("indices", labels.len(), indices.len())?;
-        let n = labels.len();
-        mix_batch(dims, batch, labels, n_classes, targets, |i| {
-            let ctx = OpCtx {
-                key: SampleKey::new(seed, epoch, indices[i] as u64),
-                op: MIX_OP,
-            };
-            MixParams {
-                lambda: beta(&mut ctx.rng(), self.alpha) as f32,
-                partner: (i + 1) % n,
-                cut: None,
-            }
+    /// Mixes `batch.images` in place and writes its `N × n_classes` soft
+    /// `targets`: sample `i` with sample `(i + 1) % N`, its λ drawn from the
+    /// key `(seed, epoch, indices[i])`. Returns what each sample got.
+    pub fn apply(&self, batch: MixBatch<'_>) -> Result<Vec<MixParams>> {
+        let n = batch.labels.len();
+        mix_batch(batch, |batch, i| MixParams {
+            lambda: beta(&mut batch.ctx(i).rng(), self.alpha) as f32,
+            partner: (i + 1) % n,
+            cut: None,
         })
     }
 }
@@ -202,27 +255,12 @@ impl CutMix {
     }
 
     /// Like [`MixUp::apply`], pasting boxes instead of blending.
-    #[allow(clippy::too_many_arguments)] // public API kept this session (issue 22: a batch struct)
-    pub fn apply(
-        &self,
-        seed: u64,
-        epoch: u64,
-        dims: ImageShape,
-        batch: &mut [f32],
-        indices: &[usize],
-        labels: &[usize],
-        n_classes: usize,
-        targets: &mut [f32],
-    ) -> Result<Vec<MixParams>> {
-        check_len("indices", labels.len(), indices.len())?;
-        let n = labels.len();
+    pub fn apply(&self, batch: MixBatch<'_>) -> Result<Vec<MixParams>> {
+        let n = batch.labels.len();
+        let dims = batch.shape;
         let (h, w) = (dims.h as f64, dims.w as f64);
-        mix_batch(dims, batch, labels, n_classes, targets, |i| {
-            let mut rng = OpCtx {
-                key: SampleKey::new(seed, epoch, indices[i] as u64),
-                op: MIX_OP,
-            }
-            .rng();
+        mix_batch(batch, |batch, i| {
+            let mut rng = batch.ctx(i).rng();
             let lam = beta(&mut rng, self.alpha);
             let (cy, cx) = (
                 rng.random_range(0..dims.h.max(1)) as f64,
@@ -264,10 +302,20 @@ mod tests {
             let labels: Vec<usize> = (0..n).map(|i| i % 3).collect();
             let indices: Vec<usize> = (0..n).collect();
             let mut targets = vec![0.0; n * 3];
+            let mix = MixBatch {
+                images: &mut batch,
+                shape: dims,
+                labels: &labels,
+                n_classes: 3,
+                targets: &mut targets,
+                seed,
+                epoch: 0,
+                indices: &indices,
+            };
             let log = if cut {
-                CutMix::new(alpha).unwrap().apply(seed, 0, dims, &mut batch, &indices, &labels, 3, &mut targets)
+                CutMix::new(alpha).unwrap().apply(mix)
             } else {
-                MixUp::new(alpha).unwrap().apply(seed, 0, dims, &mut batch, &indices, &labels, 3, &mut targets)
+                MixUp::new(alpha).unwrap().apply(mix)
             }.unwrap();
             for i in 0..n {
                 let sum: f32 = targets[i * 3..(i + 1) * 3].iter().sum();
@@ -276,6 +324,40 @@ mod tests {
             }
             prop_assert!(batch.iter().all(|v| (0.0..=1.0).contains(v)));
         }
+    }
+
+    #[test]
+    fn a_bad_batch_is_a_typed_error_and_is_left_as_it_was() {
+        let dims = ImageShape::new(1, 2, 2);
+        let mixup = MixUp::new(1.0).unwrap();
+        let run = |images: usize, labels: &[usize], targets: usize, indices: &[usize]| {
+            let mut images = vec![0.25; images];
+            let mut targets = vec![0.5; targets];
+            let err = mixup
+                .apply(MixBatch {
+                    images: &mut images,
+                    shape: dims,
+                    labels,
+                    n_classes: 3,
+                    targets: &mut targets,
+                    seed: 0,
+                    epoch: 0,
+                    indices,
+                })
+                .unwrap_err();
+            assert!(images.iter().all(|&v| v == 0.25) && targets.iter().all(|&v| v == 0.5));
+            err
+        };
+        let what = |e: Error| match e {
+            Error::ShapeMismatch { what, .. } => what,
+            Error::Arg(a) => a.name,
+            e => panic!("unexpected error {e}"),
+        };
+        // Checked in this order: indices, images, targets, labels.
+        assert_eq!(what(run(7, &[0, 3], 5, &[0])), "indices");
+        assert_eq!(what(run(7, &[0, 3], 5, &[0, 1])), "batch");
+        assert_eq!(what(run(8, &[0, 3], 5, &[0, 1])), "targets");
+        assert_eq!(what(run(8, &[0, 3], 6, &[0, 1])), "labels");
     }
 
     #[test]

@@ -804,7 +804,6 @@ struct Committed {
 
 /// The exploit decision of member `all[pos]` at its ready point: Ray's
 /// truncation selection over every member's latest score.
-#[allow(clippy::too_many_arguments)]
 fn decide(
     pbt: &Pbt,
     all: &[Stored],

@@ -9,7 +9,8 @@
 //! (`float.rs`).
 
 use super::{HyperSource, HyperState, LrSource, LrState, Optimizer};
-use crate::error::{Error, Result, non_negative};
+use crate::check;
+use crate::error::{Error, Result};
 use crate::transform::Hyper;
 use descent_core::Scalar;
 use serde::{Deserialize, Serialize};
@@ -90,7 +91,7 @@ impl<S: Scalar> Optimizer<S> {
             }
             match (&s.lr, &g.lr) {
                 (LrState::Value(lr), _) => {
-                    non_negative("lr", *lr)?;
+                    check::lr(*lr)?;
                 }
                 (LrState::Schedule, LrSource::Schedule(_)) | (LrState::Plateau(_), _) => {}
                 (LrState::Schedule, _) => {

@@ -1,8 +1,8 @@
 //! `AdaBelief`, `Yogi` and optax's `adam`: the optax Adam family, each its
 //! scaling stage then the learning rate.
 
-use crate::error::{Result, non_negative};
-use crate::optimizers::lamb::{check_b1_b2, check_optax_adam};
+use crate::check;
+use crate::error::Result;
 use crate::optimizers::{OptimizerConfig, optimizer_constructors};
 use crate::transform::{
     Chain, ScaleByBelief, ScaleByLearningRate, ScaleByOptaxAdam, ScaleByYogi, chain,
@@ -67,7 +67,7 @@ impl OptimizerConfig for AdaBeliefConfig {
     }
 
     fn validate(&self) -> Result<()> {
-        check_optax_adam(self.lr, self.b1, self.b2, self.eps, self.eps_root)
+        check::optax_adam(self.lr, self.b1, self.b2, self.eps, self.eps_root)
     }
 
     fn transform(&self) -> Self::Transform {
@@ -131,9 +131,9 @@ impl OptimizerConfig for YogiConfig {
     }
 
     fn validate(&self) -> Result<()> {
-        non_negative("lr", self.lr)?;
-        check_b1_b2(self.b1, self.b2)?;
-        Ok(non_negative("eps", self.eps)?)
+        check::lr(self.lr)?;
+        check::b1_b2(self.b1, self.b2)?;
+        check::eps_non_negative(self.eps)
     }
 
     fn transform(&self) -> Self::Transform {
@@ -205,7 +205,7 @@ impl OptimizerConfig for OptaxAdamConfig {
     }
 
     fn validate(&self) -> Result<()> {
-        check_optax_adam(self.lr, self.b1, self.b2, self.eps, self.eps_root)
+        check::optax_adam(self.lr, self.b1, self.b2, self.eps, self.eps_root)
     }
 
     fn transform(&self) -> Self::Transform {

@@ -1,6 +1,7 @@
 //! `Adadelta`: unit-correct updates from two running averages.
 
-use crate::error::{Result, closed_unit_interval, non_negative, positive};
+use crate::check;
+use crate::error::{Result, closed_unit_interval};
 use crate::optimizers::{Framed, OptimizerConfig, WeightDecay, framed, optimizer_constructors};
 use crate::transform::{ScaleByAdadelta, scale_by_adadelta};
 
@@ -57,9 +58,9 @@ impl OptimizerConfig for AdadeltaConfig {
     }
 
     fn validate(&self) -> Result<()> {
-        non_negative("lr", self.lr)?;
+        check::lr(self.lr)?;
         closed_unit_interval("rho", self.rho)?;
-        positive("eps", self.eps)?;
+        check::eps_positive(self.eps)?;
         self.weight_decay.validate()
     }
 

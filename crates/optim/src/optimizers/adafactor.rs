@@ -1,5 +1,6 @@
 //! `Adafactor`: factored second moments, relative step sizes.
 
+use crate::check;
 use crate::error::{Result, non_negative, positive};
 use crate::optimizers::{OptimizerConfig, optimizer_constructors};
 use crate::transform::{ScaleByAdafactor, scale_by_adafactor};
@@ -71,7 +72,7 @@ impl OptimizerConfig for AdafactorConfig {
     /// PyTorch's checks (`lr ≥ 0`, `beta2_decay ≤ 0`, `eps ≥ 0`,
     /// `weight_decay ≥ 0`) and a positive `d`, which PyTorch leaves unchecked.
     fn validate(&self) -> Result<()> {
-        non_negative("lr", self.lr)?;
+        check::lr(self.lr)?;
         let b = self.beta2_decay;
         check(
             "beta2_decay",
@@ -84,7 +85,7 @@ impl OptimizerConfig for AdafactorConfig {
         }
         non_negative("eps.1", self.eps.1)?;
         positive("d", self.d)?;
-        Ok(non_negative("weight_decay", self.weight_decay)?)
+        check::weight_decay(self.weight_decay)
     }
 
     fn transform(&self) -> Self::Transform {

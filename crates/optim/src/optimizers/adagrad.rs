@@ -1,6 +1,7 @@
 //! `Adagrad`: per-coordinate rates from the summed squared gradients.
 
-use crate::error::{Result, non_negative, positive};
+use crate::check;
+use crate::error::{Result, non_negative};
 use crate::optimizers::{Framed, OptimizerConfig, WeightDecay, framed, optimizer_constructors};
 use crate::transform::{ScaleByAdagrad, scale_by_adagrad};
 
@@ -60,10 +61,10 @@ impl OptimizerConfig for AdagradConfig {
     }
 
     fn validate(&self) -> Result<()> {
-        non_negative("lr", self.lr)?;
+        check::lr(self.lr)?;
         non_negative("lr_decay", self.lr_decay)?;
         non_negative("initial_accumulator_value", self.initial_accumulator_value)?;
-        positive("eps", self.eps)?;
+        check::eps_positive(self.eps)?;
         self.weight_decay.validate()
     }
 

@@ -1,9 +1,8 @@
 //! `Adam` and `AdamW`: the same stages, with weight decay coupled or decoupled.
 
+use crate::check;
 use crate::error::Result;
-use crate::optimizers::{
-    Framed, OptimizerConfig, WeightDecay, check_adam_family, framed, optimizer_constructors,
-};
+use crate::optimizers::{Framed, OptimizerConfig, WeightDecay, framed, optimizer_constructors};
 use crate::transform::{ScaleByAdam, scale_by_adam};
 
 /// PyTorch `Adam`. Its `weight_decay` is an L2 term in the gradient;
@@ -72,7 +71,7 @@ impl OptimizerConfig for AdamConfig {
     }
 
     fn validate(&self) -> Result<()> {
-        check_adam_family(self.lr, self.betas, Some(self.eps), self.weight_decay)
+        check::adam_family(self.lr, self.betas, Some(self.eps), self.weight_decay)
     }
 
     fn transform(&self) -> Self::Transform {

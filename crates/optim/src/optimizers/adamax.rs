@@ -1,9 +1,8 @@
 //! `Adamax`: Adam with the infinity norm.
 
+use crate::check;
 use crate::error::Result;
-use crate::optimizers::{
-    Framed, OptimizerConfig, WeightDecay, check_adam_family, framed, optimizer_constructors,
-};
+use crate::optimizers::{Framed, OptimizerConfig, WeightDecay, framed, optimizer_constructors};
 use crate::transform::{ScaleByAdamax, scale_by_adamax};
 
 /// PyTorch `Adamax`.
@@ -59,7 +58,7 @@ impl OptimizerConfig for AdamaxConfig {
     }
 
     fn validate(&self) -> Result<()> {
-        check_adam_family(self.lr, self.betas, Some(self.eps), self.weight_decay)
+        check::adam_family(self.lr, self.betas, Some(self.eps), self.weight_decay)
     }
 
     fn transform(&self) -> Self::Transform {

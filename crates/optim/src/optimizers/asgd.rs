@@ -1,5 +1,6 @@
 //! `Asgd`: averaged SGD, with its average as the evaluation parameters.
 
+use crate::check;
 use crate::error::{Result, non_negative};
 use crate::optimizers::{OptimizerConfig, optimizer_constructors};
 use crate::transform::{
@@ -77,11 +78,11 @@ impl OptimizerConfig for AsgdConfig {
     /// PyTorch's checks (`lr ≥ 0`, `weight_decay ≥ 0`) and finite, non-negative
     /// `lambd` and `alpha` and a finite `t0`, which PyTorch leaves unchecked.
     fn validate(&self) -> Result<()> {
-        non_negative("lr", self.lr)?;
+        check::lr(self.lr)?;
         non_negative("lambd", self.lambd)?;
         non_negative("alpha", self.alpha)?;
         check("t0", self.t0, self.t0.is_finite(), "a finite value")?;
-        Ok(non_negative("weight_decay", self.weight_decay)?)
+        check::weight_decay(self.weight_decay)
     }
 
     fn transform(&self) -> Self::Transform {

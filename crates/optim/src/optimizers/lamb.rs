@@ -1,7 +1,8 @@
 //! `Lamb`, `Lars` and `NovoGrad`: optax's layer-wise optimizers, whose
 //! scaling reads a whole tensor (its trust ratio, its second moment).
 
-use crate::error::{Result, non_negative, unit_interval};
+use crate::check;
+use crate::error::{Result, non_negative};
 use crate::optimizers::{OptimizerConfig, optimizer_constructors};
 use crate::transform::{
     AddDecayedWeights, Chain, Masked, ScaleByLearningRate, ScaleByNovograd, ScaleByOptaxAdam,
@@ -9,21 +10,6 @@ use crate::transform::{
     scale_by_novograd, scale_by_optax_adam, scale_by_trust_ratio, trace,
 };
 use descent_core::Selector;
-
-/// Checks optax's `(b1, b2)`.
-pub(crate) fn check_b1_b2(b1: f64, b2: f64) -> Result<()> {
-    unit_interval("b1", b1)?;
-    Ok(unit_interval("b2", b2)?)
-}
-
-/// Checks the arguments of optax's `scale_by_adam` family with a learning
-/// rate, in this order: `lr`, `b1`, `b2`, `eps`, `eps_root`.
-pub(crate) fn check_optax_adam(lr: f64, b1: f64, b2: f64, eps: f64, eps_root: f64) -> Result<()> {
-    non_negative("lr", lr)?;
-    check_b1_b2(b1, b2)?;
-    non_negative("eps", eps)?;
-    Ok(non_negative("eps_root", eps_root)?)
-}
 
 /// optax `lamb` (You et al. 2020): `scale_by_adam` → `add_decayed_weights`
 /// (on the parameters `mask` selects; absent when the decay is 0) →
@@ -97,8 +83,8 @@ impl OptimizerConfig for LambConfig {
     }
 
     fn validate(&self) -> Result<()> {
-        check_optax_adam(self.lr, self.b1, self.b2, self.eps, self.eps_root)?;
-        Ok(non_negative("weight_decay", self.weight_decay)?)
+        check::optax_adam(self.lr, self.b1, self.b2, self.eps, self.eps_root)?;
+        check::weight_decay(self.weight_decay)
     }
 
     fn transform(&self) -> Self::Transform {
@@ -193,11 +179,11 @@ impl OptimizerConfig for LarsConfig {
     }
 
     fn validate(&self) -> Result<()> {
-        non_negative("lr", self.lr)?;
-        non_negative("weight_decay", self.weight_decay)?;
+        check::lr(self.lr)?;
+        check::weight_decay(self.weight_decay)?;
         non_negative("trust_coefficient", self.trust_coefficient)?;
-        non_negative("eps", self.eps)?;
-        Ok(non_negative("momentum", self.momentum)?)
+        check::eps_non_negative(self.eps)?;
+        check::momentum(self.momentum)
     }
 
     fn transform(&self) -> Self::Transform {
@@ -279,8 +265,8 @@ impl OptimizerConfig for NovoGradConfig {
     }
 
     fn validate(&self) -> Result<()> {
-        check_optax_adam(self.lr, self.b1, self.b2, self.eps, self.eps_root)?;
-        Ok(non_negative("weight_decay", self.weight_decay)?)
+        check::optax_adam(self.lr, self.b1, self.b2, self.eps, self.eps_root)?;
+        check::weight_decay(self.weight_decay)
     }
 
     fn transform(&self) -> Self::Transform {

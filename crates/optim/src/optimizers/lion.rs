@@ -1,9 +1,8 @@
 //! `Lion`: signed momentum updates (Chen et al., 2023).
 
+use crate::check;
 use crate::error::Result;
-use crate::optimizers::{
-    Framed, OptimizerConfig, WeightDecay, check_adam_family, framed, optimizer_constructors,
-};
+use crate::optimizers::{Framed, OptimizerConfig, WeightDecay, framed, optimizer_constructors};
 use crate::transform::{ScaleByLion, scale_by_lion};
 
 /// Lion (not in PyTorch; optax `lion` and the paper). Weight decay, when
@@ -59,7 +58,7 @@ impl OptimizerConfig for LionConfig {
     }
 
     fn validate(&self) -> Result<()> {
-        check_adam_family(self.lr, self.betas, None, self.weight_decay)
+        check::adam_family(self.lr, self.betas, None, self.weight_decay)
     }
 
     fn transform(&self) -> Self::Transform {

@@ -1,6 +1,7 @@
 //! `Muon`: orthogonalized momentum for matrices, AdamW for the rest.
 
-use crate::error::{Result, non_negative, positive};
+use crate::check;
+use crate::error::Result;
 use crate::optimizer::Optimizer;
 use crate::optimizers::{AdamWConfig, OptimizerConfig, optimizer_constructors};
 use crate::transform::{AdjustLr, ScaleByMuon, scale_by_muon};
@@ -107,10 +108,10 @@ impl OptimizerConfig for MuonConfig {
     /// PyTorch's checks (`lr`, `momentum`, `weight_decay` ≥ 0, fewer than
     /// 100 Newton–Schulz steps) and finite coefficients and a positive `eps`.
     fn validate(&self) -> Result<()> {
-        non_negative("lr", self.lr)?;
-        non_negative("weight_decay", self.weight_decay)?;
-        non_negative("momentum", self.momentum)?;
-        positive("eps", self.eps)?;
+        check::lr(self.lr)?;
+        check::weight_decay(self.weight_decay)?;
+        check::momentum(self.momentum)?;
+        check::eps_positive(self.eps)?;
         let steps = self.ns_steps as f64;
         check("ns_steps", steps, self.ns_steps < 100, "fewer than 100")?;
         let (a, b, c) = self.ns_coefficients;

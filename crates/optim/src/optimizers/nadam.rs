@@ -1,9 +1,8 @@
 //! `NAdam`: Adam with Nesterov momentum.
 
+use crate::check;
 use crate::error::{Result, non_negative};
-use crate::optimizers::{
-    Framed, OptimizerConfig, WeightDecay, check_adam_family, framed, optimizer_constructors,
-};
+use crate::optimizers::{Framed, OptimizerConfig, WeightDecay, framed, optimizer_constructors};
 use crate::transform::{ScaleByNadam, scale_by_nadam};
 
 /// PyTorch `NAdam` (`decoupled_weight_decay=True` is `WeightDecay::Decoupled`).
@@ -62,7 +61,7 @@ impl OptimizerConfig for NAdamConfig {
     }
 
     fn validate(&self) -> Result<()> {
-        check_adam_family(self.lr, self.betas, Some(self.eps), self.weight_decay)?;
+        check::adam_family(self.lr, self.betas, Some(self.eps), self.weight_decay)?;
         Ok(non_negative("momentum_decay", self.momentum_decay)?)
     }
 

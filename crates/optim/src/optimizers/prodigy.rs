@@ -1,7 +1,8 @@
 //! `Prodigy`: optax's learning-rate-free Adam.
 
-use crate::error::{Result, non_negative, positive, unit_interval};
-use crate::optimizers::{OptimizerConfig, check_betas, optimizer_constructors};
+use crate::check;
+use crate::error::{Result, non_negative, positive};
+use crate::optimizers::{OptimizerConfig, optimizer_constructors};
 use crate::transform::{ScaleByProdigy, scale_by_prodigy};
 
 /// optax `contrib.prodigy` (Mishchenko & Defazio 2023): one stage,
@@ -77,22 +78,20 @@ impl OptimizerConfig for ProdigyConfig {
     }
 
     fn validate(&self) -> Result<()> {
-        non_negative("lr", self.lr)?;
-        check_betas(self.betas)?;
+        check::lr(self.lr)?;
+        check::betas(self.betas)?;
         if let Some(b3) = self.beta3 {
-            unit_interval("beta3", b3)?;
+            check::beta("beta3", b3)?;
         }
-        non_negative("eps", self.eps)?;
+        check::eps_non_negative(self.eps)?;
         positive("estim_lr0", self.estim_lr0)?;
         non_negative("estim_lr_coef", self.estim_lr_coef)?;
-        Ok(non_negative("weight_decay", self.weight_decay)?)
+        check::weight_decay(self.weight_decay)
     }
 
     fn transform(&self) -> Self::Transform {
-        let (b1, b2) = self.betas;
         scale_by_prodigy(
-            b1,
-            b2,
+            self.betas,
             self.beta3,
             self.eps,
             self.estim_lr0,

@@ -1,9 +1,8 @@
 //! `RAdam`: Adam with a rectified adaptive learning rate.
 
+use crate::check;
 use crate::error::Result;
-use crate::optimizers::{
-    Framed, OptimizerConfig, WeightDecay, check_adam_family, framed, optimizer_constructors,
-};
+use crate::optimizers::{Framed, OptimizerConfig, WeightDecay, framed, optimizer_constructors};
 use crate::transform::{ScaleByRadam, scale_by_radam};
 
 /// PyTorch `RAdam` (`decoupled_weight_decay=True` is `WeightDecay::Decoupled`).
@@ -59,7 +58,7 @@ impl OptimizerConfig for RAdamConfig {
     }
 
     fn validate(&self) -> Result<()> {
-        check_adam_family(self.lr, self.betas, Some(self.eps), self.weight_decay)
+        check::adam_family(self.lr, self.betas, Some(self.eps), self.weight_decay)
     }
 
     fn transform(&self) -> Self::Transform {

@@ -1,6 +1,7 @@
 //! `RmsProp`: division by a running RMS, optionally centered, with optional momentum.
 
-use crate::error::{Result, closed_unit_interval, non_negative, positive};
+use crate::check;
+use crate::error::{Result, closed_unit_interval};
 use crate::optimizers::{Framed, OptimizerConfig, WeightDecay, framed, optimizer_constructors};
 use crate::transform::{Chain, ScaleByRms, Trace, chain, scale_by_rms, trace};
 
@@ -63,10 +64,10 @@ impl OptimizerConfig for RmsPropConfig {
     }
 
     fn validate(&self) -> Result<()> {
-        non_negative("lr", self.lr)?;
+        check::lr(self.lr)?;
         closed_unit_interval("alpha", self.alpha)?;
-        positive("eps", self.eps)?;
-        non_negative("momentum", self.momentum)?;
+        check::eps_positive(self.eps)?;
+        check::momentum(self.momentum)?;
         self.weight_decay.validate()
     }
 

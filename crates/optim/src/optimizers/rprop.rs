@@ -1,5 +1,6 @@
 //! `Rprop`: resilient backpropagation, per-element step sizes.
 
+use crate::check;
 use crate::error::{Result, non_negative};
 use crate::optimizers::{OptimizerConfig, optimizer_constructors};
 use crate::transform::{Chain, Scale, ScaleByRprop, chain, scale, scale_by_rprop};
@@ -65,7 +66,7 @@ impl OptimizerConfig for RpropConfig {
     /// PyTorch's checks (`lr ≥ 0`, `0 < η₋ < 1 < η₊`) and finite step-size
     /// bounds with `0 ≤ min ≤ max`, which PyTorch leaves unchecked.
     fn validate(&self) -> Result<()> {
-        non_negative("lr", self.lr)?;
+        check::lr(self.lr)?;
         let (minus, plus) = self.etas;
         check("etas.0", minus, minus > 0.0 && minus < 1.0, "(0, 1)")?;
         check(

@@ -3,7 +3,8 @@
 //! [`Optimizer::eval_params`](crate::Optimizer::eval_params) writes out.
 
 use crate::ArgError;
-use crate::error::{Error, Result, closed_unit_interval, non_negative, positive, unit_interval};
+use crate::check;
+use crate::error::{Error, Result, closed_unit_interval, non_negative};
 use crate::optimizer::Optimizer;
 use crate::optimizers::{OptimizerConfig, optimizer_constructors, with_groups};
 use crate::transform::{
@@ -126,9 +127,8 @@ impl Lookahead {
 
 /// Checks schedule-free's shared arguments.
 fn check_schedule_free(lr: f64, b1: f64, weight_lr_power: f64, warmup: Option<u64>) -> Result<()> {
-    non_negative("lr", lr)?;
-    positive("b1", b1)?;
-    closed_unit_interval("b1", b1)?;
+    check::lr(lr)?;
+    check::schedule_free_b1(b1)?;
     non_negative("weight_lr_power", weight_lr_power)?;
     if warmup == Some(0) {
         return Err(Error::Arg(ArgError::new(
@@ -198,7 +198,7 @@ impl OptimizerConfig for ScheduleFreeSgdConfig {
     fn validate(&self) -> Result<()> {
         check_schedule_free(self.lr, self.b1, self.weight_lr_power, self.warmup_steps)?;
         if let Some(wd) = self.weight_decay {
-            non_negative("weight_decay", wd)?;
+            check::weight_decay(wd)?;
         }
         Ok(())
     }
@@ -287,9 +287,9 @@ impl OptimizerConfig for ScheduleFreeAdamWConfig {
 
     fn validate(&self) -> Result<()> {
         check_schedule_free(self.lr, self.b1, self.weight_lr_power, self.warmup_steps)?;
-        unit_interval("b2", self.b2)?;
-        non_negative("eps", self.eps)?;
-        Ok(non_negative("weight_decay", self.weight_decay)?)
+        check::beta("b2", self.b2)?;
+        check::eps_non_negative(self.eps)?;
+        check::weight_decay(self.weight_decay)
     }
 
     fn transform(&self) -> Self::Transform {

@@ -1,6 +1,7 @@
 //! `Sgd`: gradient descent with optional momentum (heavy ball or Nesterov).
 
-use crate::error::{Error, Result, closed_unit_interval, non_negative};
+use crate::check;
+use crate::error::{Error, Result, closed_unit_interval};
 use crate::optimizers::{Framed, OptimizerConfig, WeightDecay, framed, optimizer_constructors};
 use crate::transform::{Trace, trace};
 
@@ -63,8 +64,8 @@ impl OptimizerConfig for SgdConfig {
     }
 
     fn validate(&self) -> Result<()> {
-        non_negative("lr", self.lr)?;
-        non_negative("momentum", self.momentum)?;
+        check::lr(self.lr)?;
+        check::momentum(self.momentum)?;
         closed_unit_interval("dampening", self.dampening)?;
         self.weight_decay.validate()?;
         if self.nesterov && (self.momentum <= 0.0 || self.dampening != 0.0) {

@@ -2,8 +2,8 @@
 //! the training loop through a [`HessianFeed`].
 
 use crate::ArgError;
-use crate::error::{Error, Result, non_negative, positive, unit_interval};
-use crate::optimizers::lamb::check_b1_b2;
+use crate::check;
+use crate::error::{Error, Result, non_negative, positive};
 use crate::optimizers::{OptimizerConfig, optimizer_constructors};
 use crate::transform::{
     AddDecayedWeights, Chain, HessianFeed, Masked, ScaleByLearningRate, ScaleBySophia,
@@ -112,10 +112,10 @@ impl OptimizerConfig for SophiaConfig {
     }
 
     fn validate(&self) -> Result<()> {
-        non_negative("lr", self.lr)?;
-        check_b1_b2(self.b1, self.b2)?;
-        positive("eps", self.eps)?;
-        non_negative("weight_decay", self.weight_decay)?;
+        check::lr(self.lr)?;
+        check::b1_b2(self.b1, self.b2)?;
+        check::eps_positive(self.eps)?;
+        check::weight_decay(self.weight_decay)?;
         non_negative("gamma", self.gamma)?;
         if let Some(c) = self.clip_threshold {
             positive("clip_threshold", c)?;
@@ -127,7 +127,7 @@ impl OptimizerConfig for SophiaConfig {
                 "expected at least 1",
             )));
         }
-        Ok(unit_interval("b1", self.b1)?)
+        Ok(())
     }
 
     fn transform(&self) -> Self::Transform {

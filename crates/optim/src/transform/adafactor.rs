@@ -121,21 +121,31 @@ struct Step {
     eps1: f64,
 }
 
+/// One tensor's second-moment statistics: the row and column factors of a
+/// factored (matrix) tensor, or the full variance of an unfactored one.
+struct Moments<'a, S> {
+    row_var: &'a mut [S],
+    col_var: &'a mut [S],
+    variance: &'a mut [S],
+}
+
 impl ScaleByAdafactor {
     /// One tensor's update (`rows × cols`, column-major): updates its
     /// second-moment statistics and writes `p_new − p` into `out`.
-    #[allow(clippy::too_many_arguments)]
     fn tensor_update<S: Scalar>(
         &self,
         st: &Step,
         (rows, cols): (usize, usize),
         g: &[S],
         p: &[S],
-        row_var: &mut [S],
-        col_var: &mut [S],
-        variance: &mut [S],
+        moments: Moments<'_, S>,
         out: &mut Vec<S>,
     ) {
+        let Moments {
+            row_var,
+            col_var,
+            variance,
+        } = moments;
         let n = g.len();
         let sign = if self.maximize { -1.0 } else { 1.0 };
         let grad = |k: usize| sign * g[k].as_f64();
@@ -242,9 +252,11 @@ impl<S: Scalar> BlockTransform<S> for ScaleByAdafactor {
                 meta.shape,
                 input.get(id),
                 value.as_slice(),
-                &mut rows[k],
-                &mut cols[k],
-                &mut vars[k],
+                Moments {
+                    row_var: &mut rows[k],
+                    col_var: &mut cols[k],
+                    variance: &mut vars[k],
+                },
                 &mut state.update[k],
             );
         }
@@ -279,7 +291,12 @@ mod tests {
         let g = [1.0, -2.0, 2.0, -4.0]; // column-major [[1, 2], [-2, -4]]
         let p = [1.0; 4];
         let (mut r, mut c, mut out) = (vec![0.0; 2], vec![0.0; 2], Vec::new());
-        stage.tensor_update(&st, (2, 2), &g, &p, &mut r, &mut c, &mut [], &mut out);
+        let moments = Moments {
+            row_var: &mut r,
+            col_var: &mut c,
+            variance: &mut [],
+        };
+        stage.tensor_update(&st, (2, 2), &g, &p, moments, &mut out);
         for (u, g) in out.iter().zip(g) {
             assert!((u + 0.01 * f64::signum(g)).abs() < 1e-15, "{out:?}");
         }

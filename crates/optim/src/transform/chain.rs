@@ -6,6 +6,7 @@ use crate::walk::BLOCK;
 use descent_core::{GradientTransform, Grads, Params, Scalar, StepCtx};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use std::ops::Range;
 
 /// Stages applied in order; its state is the tuple of their states.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -110,9 +111,8 @@ macro_rules! chain_impl {
                 }
             }
 
-            /// Applies stages `lo..hi` in full to the workspace (copying the
-            /// input in first when `lo == 0`).
-            #[allow(clippy::too_many_arguments)]
+            /// Applies `stages` (`lo..hi`) in full to the workspace (copying
+            /// the input in first when `lo == 0`).
             fn materialize<S: Scalar>(
                 &self,
                 state: &mut ChainState<S, ($($T::State,)+)>,
@@ -120,9 +120,9 @@ macro_rules! chain_impl {
                 input: Tensors<'_, S>,
                 params: &Params<S>,
                 mask: Mask<'_>,
-                lo: usize,
-                hi: usize,
+                stages: Range<usize>,
             ) where $($T: BlockTransform<S>),+ {
+                let (lo, hi) = (stages.start, stages.end);
                 let ws = &mut state.workspace;
                 if lo == 0 {
                     ws.resize_with(params.len(), Vec::new);
@@ -222,7 +222,7 @@ macro_rules! chain_impl {
                 $(
                     let ctx = &route(&self.0.$i, &mut pending, ctx);
                     if $i > 0 && self.0.$i.reads_input() {
-                        self.materialize(state, &coefs, input, params, mask, from, $i);
+                        self.materialize(state, &coefs, input, params, mask, from..$i);
                         from = $i;
                     }
                     let stage_input = if from > 0 { Tensors::Bufs(&state.workspace) } else { input };

@@ -39,18 +39,22 @@ pub struct ScaleByProdigy {
 /// Where optax's estimate becomes NaN (`r = Σ|s| = 0`, e.g. an all-zero
 /// first gradient), `d` is kept instead.
 ///
+/// The arguments are optax's, in its order (`betas = (b1, b2)`); the same
+/// stage is the struct literal `ScaleByProdigy { .., ..Default::default() }`.
+///
 /// # Examples
 ///
 /// ```
-/// use descent_optim::transform::scale_by_prodigy;
+/// use descent_optim::transform::{ScaleByProdigy, scale_by_prodigy};
 ///
-/// let prodigy = scale_by_prodigy(0.9, 0.999, None, 1e-8, 1e-6, 1.0, 0.0, false);
+/// let prodigy = scale_by_prodigy((0.9, 0.999), None, 1e-8, 1e-6, 1.0, 0.0, false);
 /// assert_eq!(prodigy.estim_lr0, 1e-6);
+/// assert_eq!(prodigy, ScaleByProdigy::default());
+/// let warm = ScaleByProdigy { safeguard_warmup: true, ..Default::default() };
+/// assert_eq!(warm.b2, 0.999);
 /// ```
-#[allow(clippy::too_many_arguments)]
 pub fn scale_by_prodigy(
-    b1: f64,
-    b2: f64,
+    (b1, b2): (f64, f64),
     beta3: Option<f64>,
     eps: f64,
     estim_lr0: f64,
@@ -67,6 +71,15 @@ pub fn scale_by_prodigy(
         estim_lr_coef,
         weight_decay,
         safeguard_warmup,
+    }
+}
+
+impl Default for ScaleByProdigy {
+    /// optax's defaults: `betas = (0.9, 0.999)`, `beta3 = None` (√β₂),
+    /// `eps = 1e-8`, `estim_lr0 = 1e-6`, `estim_lr_coef = 1`, no weight
+    /// decay, no `safeguard_warmup`.
+    fn default() -> Self {
+        scale_by_prodigy((0.9, 0.999), None, 1e-8, 1e-6, 1.0, 0.0, false)
     }
 }
 
