@@ -188,14 +188,7 @@ fn source_map_into<T: Scalar>(
             alpha, sigma, seed, ..
         } => {
             p.check(dims).ok()?;
-            let built;
-            let field = match field {
-                Some(f) => f,
-                None => {
-                    built = warp::elastic_field(dims, alpha, sigma, seed);
-                    &built
-                }
-            };
+            let field = warp::given_or_built(field, dims, alpha, sigma, seed);
             let field: Vec<T> = field.iter().map(|&v| T::cast(v as f64)).collect();
             grid::elastic(src, dims, dst, &field, Interpolation::Nearest, Some(&zero));
         }

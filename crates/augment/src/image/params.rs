@@ -384,16 +384,9 @@ impl DrawnParams {
                 interpolation,
             } => {
                 if self.check(dims).is_ok() && !dims.is_empty() {
-                    let built;
-                    let field = match field {
-                        Some(f) => f,
-                        None => {
-                            built = warp::elastic_field(dims, alpha, sigma, seed);
-                            &built
-                        }
-                    };
+                    let field = warp::given_or_built(field, dims, alpha, sigma, seed);
                     let src = stash(img, scratch);
-                    grid::elastic(src, dims, img, field, interpolation, Some(&[fill]));
+                    grid::elastic(src, dims, img, &field, interpolation, Some(&[fill]));
                 }
             }
             DrawnParams::Jpeg { quality } => super::jpeg::apply(dims, img, quality),
