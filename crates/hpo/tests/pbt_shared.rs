@@ -136,6 +136,16 @@ impl Member for Quadratic {
     }
 }
 
+/// The learning rate's law: log-uniform on [0.01, 1].
+fn lr_law() -> Mutation {
+    Mutation::Distribution(Distribution::Float {
+        low: 0.01,
+        high: 1.0,
+        log: true,
+        step: None,
+    })
+}
+
 fn pbt() -> Pbt {
     Pbt::new(PbtConfig {
         ready_interval: INTERVAL,
@@ -144,15 +154,7 @@ fn pbt() -> Pbt {
         ..Default::default()
     })
     .unwrap()
-    .with_mutation(
-        "lr",
-        Mutation::Distribution(Distribution::Float {
-            low: 0.01,
-            high: 1.0,
-            log: true,
-            step: None,
-        }),
-    )
+    .with_mutation("lr", lr_law())
     .unwrap()
 }
 
@@ -486,15 +488,7 @@ fn a_second_configuration_is_refused_and_arguments_are_checked() {
         ..Default::default()
     })
     .unwrap()
-    .with_mutation(
-        "lr",
-        Mutation::Distribution(Distribution::Float {
-            low: 0.01,
-            high: 1.0,
-            log: true,
-            step: None,
-        }),
-    )
+    .with_mutation("lr", lr_law())
     .unwrap();
     let err = SharedPopulation::open(&url, "pbt", other, config.clone()).unwrap_err();
     assert!(
