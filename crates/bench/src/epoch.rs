@@ -9,10 +9,11 @@
 //! `RandomCrop(28, padding=2)` and `Normalize`, and the same model.
 
 use crate::WorkloadId;
+use crate::trainer::epoch_trainer;
 use descent_augment::image::{PadMode, RandomCrop};
 use descent_data::{InMemory, Normalize, Split, mnist_prefix};
 use descent_nn::Sequential;
-use descent_train::{Augmentation, Data, Loss, Progress, TrainConfig, Trainer};
+use descent_train::{Augmentation, Data, TrainConfig, Trainer};
 use std::path::Path;
 
 /// The name of W8 in the line protocol.
@@ -85,22 +86,12 @@ impl EpochWorkload {
         let augmentation = Augmentation::new(RandomCrop::new(W8_PAD, PadMode::Constant(0.0))?)
             .with_normalize(Normalize::new(vec![mean], vec![std])?);
         let config = TrainConfig {
-            epochs: 0,
             batch_size: W8_BATCH,
             shuffle: true,
             seed,
-            top_k: 0,
-            progress: Progress::Quiet,
             ..TrainConfig::default()
         };
-        let trainer = Trainer::new(
-            parts.model,
-            parts.state,
-            parts.opt,
-            Loss::cross_entropy(),
-            config,
-        )?
-        .with_augmentation(augmentation);
+        let trainer = epoch_trainer(parts, config)?.with_augmentation(augmentation);
         Ok(EpochWorkload { trainer, data })
     }
 

@@ -1,7 +1,7 @@
 //! The Trainer row: W1 through descent-train's `Trainer`, to set beside the
 //! raw step of [`Workload`](crate::Workload).
 
-use crate::WorkloadId;
+use crate::{WorkloadId, WorkloadParts};
 use descent_data::{Batch, Dataset, InMemory, Schema};
 use descent_nn::Sequential;
 use descent_train::{Data, Loss, Progress, TrainConfig, Trainer};
@@ -33,6 +33,29 @@ pub enum TrainerData {
 pub struct TrainerWorkload {
     trainer: Trainer<f32, Sequential<f32>>,
     data: Box<dyn Dataset<f32>>,
+}
+
+/// `parts`' model and optimizer in a quiet [`Trainer`] with cross-entropy
+/// loss, no top-k accuracy and no epochs yet (each timed epoch adds one);
+/// the rest of its configuration is `config`'s. The Trainer rows (W1–W4
+/// here, W8 in [`crate::EpochWorkload`]) all build theirs this way.
+pub(crate) fn epoch_trainer(
+    parts: WorkloadParts,
+    config: TrainConfig,
+) -> descent_train::Result<Trainer<f32, Sequential<f32>>> {
+    let config = TrainConfig {
+        epochs: 0,
+        top_k: 0,
+        progress: Progress::Quiet,
+        ..config
+    };
+    Trainer::new(
+        parts.model,
+        parts.state,
+        parts.opt,
+        Loss::cross_entropy(),
+        config,
+    )
 }
 
 /// One batch seen as [`TRAINER_STEPS`] of them: sample `i` is the batch's
@@ -102,21 +125,11 @@ impl TrainerWorkload {
             TrainerData::Fresh => Box::new(set),
         };
         let config = TrainConfig {
-            epochs: 0,
             batch_size: n,
             shuffle: false,
-            top_k: 0,
-            progress: Progress::Quiet,
             ..TrainConfig::default()
         };
-        let trainer = Trainer::new(
-            parts.model,
-            parts.state,
-            parts.opt,
-            Loss::cross_entropy(),
-            config,
-        )
-        .expect("a valid configuration");
+        let trainer = epoch_trainer(parts, config).expect("a valid configuration");
         TrainerWorkload { trainer, data }
     }
 

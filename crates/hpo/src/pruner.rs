@@ -55,3 +55,22 @@ impl Pruner for NopPruner {
         false
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::{FrozenTrial, TrialState};
+
+    /// A trial in `state` that reported `values` at steps 0, 1, …; its
+    /// value the last of them.
+    pub(crate) fn curve(number: u64, state: TrialState, values: &[f64]) -> FrozenTrial {
+        let mut t = FrozenTrial::running(number);
+        t.state = state;
+        t.intermediate = values
+            .iter()
+            .enumerate()
+            .map(|(s, v)| (s as u64, *v))
+            .collect();
+        t.value = values.last().copied();
+        t
+    }
+}

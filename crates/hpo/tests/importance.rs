@@ -3,7 +3,7 @@
 //! rank the parameters that matter first, over several seeds.
 
 use descent_hpo::{
-    Direction, Error, FanovaConfig, FanovaImportanceEvaluator, ImportanceEvaluator,
+    Direction, Error, FanovaConfig, FanovaImportanceEvaluator, FrozenTrial, ImportanceEvaluator,
     ParamImportance, PedAnovaConfig, PedAnovaImportanceEvaluator, Study, StudyConfig, Trial,
     get_param_importances,
 };
@@ -65,6 +65,15 @@ fn top(ranked: &[ParamImportance], k: usize) -> Vec<&str> {
     names
 }
 
+/// Every parameter's importance for the value of a minimizing study's
+/// `trials` by `evaluator`, checked to sum to one and be sorted.
+fn ranked(trials: &[FrozenTrial], evaluator: &dyn ImportanceEvaluator) -> Vec<ParamImportance> {
+    let ranked =
+        get_param_importances(&(trials, Direction::Minimize), evaluator, None, None).unwrap();
+    check_sums_to_one(&ranked);
+    ranked
+}
+
 fn check_sums_to_one(ranked: &[ParamImportance]) {
     let sum: f64 = ranked.iter().map(|p| p.importance).sum();
     assert!((sum - 1.0).abs() < 1e-9, "importances sum to {sum}");
@@ -81,13 +90,7 @@ fn both_evaluators_rank_the_relevant_sphere_dimensions_first() {
     for seed in 0..4 {
         let trials = study(seed, sphere).trials();
         for (name, evaluator) in evaluators(seed) {
-            let ranked = get_param_importances(
-                &(trials.as_slice(), Direction::Minimize),
-                &*evaluator,
-                None,
-                None,
-            )
-            .unwrap();
+            let ranked = ranked(&trials, &*evaluator);
             eprintln!(
                 "sphere seed {seed} {name}: {:?}",
                 ranked
@@ -96,7 +99,6 @@ fn both_evaluators_rank_the_relevant_sphere_dimensions_first() {
                     .collect::<Vec<_>>()
             );
             assert_eq!(ranked.len(), 10);
-            check_sums_to_one(&ranked);
             assert_eq!(top(&ranked, 2), ["x0", "x1"], "{name}, seed {seed}");
         }
     }
@@ -119,14 +121,7 @@ fn log_scaled_and_categorical_parameters_are_ranked_above_noise() {
     for seed in 0..4 {
         let trials = study(seed, mixed).trials();
         for (name, evaluator) in evaluators(seed) {
-            let ranked = get_param_importances(
-                &(trials.as_slice(), Direction::Minimize),
-                &*evaluator,
-                None,
-                None,
-            )
-            .unwrap();
-            check_sums_to_one(&ranked);
+            let ranked = ranked(&trials, &*evaluator);
             assert_eq!(ranked[0].name, "lr", "{name}, seed {seed}: {ranked:?}");
             // fANOVA sees raw values, as Optuna encodes them: with the log-scaled
             // lr dominating, the optimizer can fall below noise on some seeds
@@ -137,14 +132,7 @@ fn log_scaled_and_categorical_parameters_are_ranked_above_noise() {
         }
         let trials = study(seed, categorical_only).trials();
         for (name, evaluator) in evaluators(seed) {
-            let ranked = get_param_importances(
-                &(trials.as_slice(), Direction::Minimize),
-                &*evaluator,
-                None,
-                None,
-            )
-            .unwrap();
-            check_sums_to_one(&ranked);
+            let ranked = ranked(&trials, &*evaluator);
             assert_eq!(
                 ranked[0].name, "optimizer",
                 "{name}, seed {seed}: {ranked:?}"
@@ -172,7 +160,7 @@ fn fanova_reports_its_spread_over_trees_and_params_can_be_chosen() {
             .all(|p| p.uncertainty.is_some_and(|u| u >= 0.0))
     );
     // A target instead of the value: the importance of x5 for x5² is all of it.
-    let target = |t: &descent_hpo::FrozenTrial| t.params.f64("x5").unwrap().powi(2);
+    let target = |t: &FrozenTrial| t.params.f64("x5").unwrap().powi(2);
     let ranked = get_param_importances(
         &(trials.as_slice(), Direction::Minimize),
         &evaluator,

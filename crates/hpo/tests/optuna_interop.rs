@@ -6,6 +6,9 @@
 //! Optuna and descent workers run on one study at the same time; Optuna's
 //! visualization module draws a descent study.
 
+mod common;
+
+use common::{service, unique};
 use descent_hpo::{
     Direction, Error, GENERATION_KEY, NsgaIIConfig, NsgaIISampler, Study, StudyConfig, Trial,
     TrialState,
@@ -13,14 +16,6 @@ use descent_hpo::{
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::process::Command;
-
-/// A visible skip: written to stderr directly, which the test harness does not capture.
-macro_rules! skipped {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
-    }};
-}
 
 /// The objective both sides run (Python's copy is in `PY_OBJECTIVE`).
 fn objective(trial: &mut Trial<'_>) -> Result<f64, Error> {
@@ -54,16 +49,7 @@ def dump(s):
 "#;
 
 fn python() -> Option<String> {
-    match std::env::var("DESCENT_HPO_PYTHON") {
-        Ok(p) => Some(p),
-        Err(_) if std::env::var("DESCENT_REQUIRE_HPO_SERVICES").as_deref() == Ok("1") => {
-            panic!("DESCENT_REQUIRE_HPO_SERVICES=1 but DESCENT_HPO_PYTHON is not set")
-        }
-        Err(_) => {
-            skipped!("SKIPPED: no Python Optuna (set DESCENT_HPO_PYTHON; .ci/hpo.sh does)");
-            None
-        }
-    }
+    common::python("no Python Optuna")
 }
 
 fn run_py(python: &str, body: &str, args: &[&str]) -> std::process::Child {
@@ -91,14 +77,6 @@ fn optuna_view(python: &str, url: &str, name: &str) -> Value {
     serde_json::from_str(out.lines().last().unwrap()).unwrap()
 }
 
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{prefix}-{}-{nanos}", std::process::id())
-}
-
 fn urls() -> Vec<(String, Option<std::path::PathBuf>)> {
     let dir = std::env::temp_dir().join(unique("descent-hpo-interop"));
     std::fs::create_dir_all(&dir).unwrap();
@@ -106,12 +84,8 @@ fn urls() -> Vec<(String, Option<std::path::PathBuf>)> {
         format!("sqlite:///{}", dir.join("study.db").display()),
         Some(dir),
     )];
-    match std::env::var("DESCENT_HPO_PG_URL") {
-        Ok(url) => out.push((url, None)),
-        Err(_) if std::env::var("DESCENT_REQUIRE_HPO_SERVICES").as_deref() == Ok("1") => {
-            panic!("DESCENT_REQUIRE_HPO_SERVICES=1 but DESCENT_HPO_PG_URL is not set")
-        }
-        Err(_) => skipped!("SKIPPED (PostgreSQL part): DESCENT_HPO_PG_URL is not set"),
+    if let Some(url) = service("DESCENT_HPO_PG_URL", "the PostgreSQL part") {
+        out.push((url, None));
     }
     out
 }

@@ -9,20 +9,16 @@
 //! from the checkpoint it loaded —, the step reached, its process, and the
 //! wall-clock span), which the checks hold against the study.
 
+mod common;
+
+use common::{postgres_url, unique, worker_report};
 use descent_hpo::pbt::{SharedConfig, SharedPopulation, SharedResult};
 use descent_hpo::{Distribution, Error, Member, Mutation, ParamValues, Pbt, PbtConfig};
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-/// A visible skip: written to stderr directly, which the test harness does not capture.
-macro_rules! skipped {
-    ($($arg:tt)*) => {{
-        let _ = writeln!(std::io::stderr(), $($arg)*);
-    }};
-}
 
 const WORKER_ENV: &str = "DESCENT_PBT_WORKER";
 const POPULATION: usize = 8;
@@ -140,6 +136,16 @@ impl Member for Quadratic {
     }
 }
 
+/// The learning rate's law: log-uniform on [0.01, 1].
+fn lr_law() -> Mutation {
+    Mutation::Distribution(Distribution::Float {
+        low: 0.01,
+        high: 1.0,
+        log: true,
+        step: None,
+    })
+}
+
 fn pbt() -> Pbt {
     Pbt::new(PbtConfig {
         ready_interval: INTERVAL,
@@ -148,15 +154,7 @@ fn pbt() -> Pbt {
         ..Default::default()
     })
     .unwrap()
-    .with_mutation(
-        "lr",
-        Mutation::Distribution(Distribution::Float {
-            low: 0.01,
-            high: 1.0,
-            log: true,
-            step: None,
-        }),
-    )
+    .with_mutation("lr", lr_law())
     .unwrap()
 }
 
@@ -269,38 +267,23 @@ fn run_workers(
     grace_ms: u64,
     kills: &[Option<u64>],
 ) -> Vec<i32> {
-    let children: Vec<_> = kills
+    let specs = kills.iter().map(|&kill_at| {
+        Spec {
+            url: url.to_owned(),
+            study: study.to_owned(),
+            dir: dir.to_owned(),
+            grace_ms,
+            kill_at,
+        }
+        .encode()
+    });
+    common::run_workers(test, WORKER_ENV, specs)
         .iter()
-        .map(|&kill_at| {
-            let spec = Spec {
-                url: url.to_owned(),
-                study: study.to_owned(),
-                dir: dir.to_owned(),
-                grace_ms,
-                kill_at,
-            };
-            Command::new(std::env::current_exe().unwrap())
-                .args(["--exact", "--test-threads", "1", "--nocapture", test])
-                .env(WORKER_ENV, spec.encode())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    children
-        .into_iter()
         .enumerate()
-        .map(|(k, c)| {
-            let out = c.wait_with_output().unwrap();
+        .map(|(k, out)| {
             let code = out.status.code().unwrap_or(-1);
             if code != 0 && kills[k].is_none() {
-                panic!(
-                    "worker {k} ({}):\n{}\n{}",
-                    out.status,
-                    String::from_utf8_lossy(&out.stdout),
-                    String::from_utf8_lossy(&out.stderr)
-                );
+                panic!("{}", worker_report(k, out));
             }
             code
         })
@@ -389,10 +372,6 @@ fn check(result: &SharedResult, log: &[Logged], killed: &[u32]) {
     assert!(schedule.windows(2).all(|w| w[0].0 <= w[1].0));
 }
 
-fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}-{}", std::process::id(), now_ns())
-}
-
 fn temp_dir(prefix: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(unique(prefix));
     std::fs::create_dir_all(&dir).unwrap();
@@ -406,7 +385,11 @@ fn result(url: &str, study: &str, dir: &Path) -> SharedResult {
         .unwrap()
 }
 
-fn three_workers(test: &str, url: &str, study: &str, dir: &Path) -> SharedResult {
+/// Three workers train the population of `study` at `url` (checkpoints in
+/// `dir`): the run passes [`check`], the workers shared it, superseded
+/// checkpoints are gone, and Optuna reads the study (when it is there).
+/// Removes `dir`.
+fn three_workers(test: &str, url: &str, study: &str, dir: &Path) {
     run_workers(test, url, study, dir, 10_000, &[None, None, None]);
     let result = result(url, study, dir);
     let log = read_log(dir);
@@ -419,7 +402,10 @@ fn three_workers(test: &str, url: &str, study: &str, dir: &Path) -> SharedResult
     // The checkpoint directory holds each member's latest file, no more.
     let files = std::fs::read_dir(dir.join("checkpoints")).unwrap().count();
     assert_eq!(files, POPULATION, "superseded checkpoints are deleted");
-    result
+    if let Some(py) = common::python("Optuna reading the population") {
+        optuna_reads(&py, url, study, &result);
+    }
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -429,16 +415,12 @@ fn three_sqlite_workers_train_one_population() {
     }
     let dir = temp_dir("descent-pbt-shared");
     let url = format!("sqlite:///{}", dir.join("study.db").display());
-    let result = three_workers(
+    three_workers(
         "three_sqlite_workers_train_one_population",
         &url,
         "pbt",
         &dir,
     );
-    if let Some(py) = python() {
-        optuna_reads(&py, &url, "pbt", &result);
-    }
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -449,16 +431,12 @@ fn three_postgres_workers_train_one_population() {
     let Some(url) = postgres_url() else { return };
     let dir = temp_dir("descent-pbt-shared-pg");
     let study = unique("pbt");
-    let result = three_workers(
+    three_workers(
         "three_postgres_workers_train_one_population",
         &url,
         &study,
         &dir,
     );
-    if let Some(py) = python() {
-        optuna_reads(&py, &url, &study, &result);
-    }
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -510,15 +488,7 @@ fn a_second_configuration_is_refused_and_arguments_are_checked() {
         ..Default::default()
     })
     .unwrap()
-    .with_mutation(
-        "lr",
-        Mutation::Distribution(Distribution::Float {
-            low: 0.01,
-            high: 1.0,
-            log: true,
-            step: None,
-        }),
-    )
+    .with_mutation("lr", lr_law())
     .unwrap();
     let err = SharedPopulation::open(&url, "pbt", other, config.clone()).unwrap_err();
     assert!(
@@ -572,36 +542,6 @@ fn a_second_configuration_is_refused_and_arguments_are_checked() {
         "{err}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
-}
-
-/// The server URL `.ci/hpo.sh` exports, or a visible skip (a failure when
-/// `DESCENT_REQUIRE_HPO_SERVICES=1`).
-fn postgres_url() -> Option<String> {
-    match std::env::var("DESCENT_HPO_PG_URL") {
-        Ok(url) => Some(url),
-        Err(_) if std::env::var("DESCENT_REQUIRE_HPO_SERVICES").as_deref() == Ok("1") => {
-            panic!("DESCENT_REQUIRE_HPO_SERVICES=1 but DESCENT_HPO_PG_URL is not set")
-        }
-        Err(_) => {
-            skipped!("SKIPPED: no PostgreSQL server (set DESCENT_HPO_PG_URL; .ci/hpo.sh does)");
-            None
-        }
-    }
-}
-
-fn python() -> Option<String> {
-    match std::env::var("DESCENT_HPO_PYTHON") {
-        Ok(p) => Some(p),
-        Err(_) if std::env::var("DESCENT_REQUIRE_HPO_SERVICES").as_deref() == Ok("1") => {
-            panic!("DESCENT_REQUIRE_HPO_SERVICES=1 but DESCENT_HPO_PYTHON is not set")
-        }
-        Err(_) => {
-            skipped!(
-                "SKIPPED: Optuna reading the population (set DESCENT_HPO_PYTHON; .ci/hpo.sh does)"
-            );
-            None
-        }
-    }
 }
 
 /// Python Optuna loads the study: one complete trial per member, its value

@@ -3,26 +3,13 @@
 //! origin (Optuna's `RetryFailedTrialCallback`); a PostgreSQL connection that
 //! goes away gives a typed error, loses nothing committed, and reconnects.
 
+mod common;
+
+use common::{postgres_url, unique};
 use descent_hpo::{
     Direction, Error, RdbConfig, RdbStorage, RetryConfig, Storage, Study, StudyConfig, TrialState,
 };
 use std::time::Duration;
-
-/// A visible skip: written to stderr directly, which the test harness does not capture.
-macro_rules! skipped {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
-    }};
-}
-
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{prefix}-{}-{nanos}", std::process::id())
-}
 
 fn config(max_retry: Option<u32>) -> RdbConfig {
     RdbConfig {
@@ -124,16 +111,7 @@ fn a_silent_workers_trial_fails_after_the_grace_period_and_is_retried() {
 
 #[test]
 fn a_postgres_connection_that_goes_away_gives_a_typed_error_and_reconnects() {
-    let url = match std::env::var("DESCENT_HPO_PG_URL") {
-        Ok(url) => url,
-        Err(_) if std::env::var("DESCENT_REQUIRE_HPO_SERVICES").as_deref() == Ok("1") => {
-            panic!("DESCENT_REQUIRE_HPO_SERVICES=1 but DESCENT_HPO_PG_URL is not set")
-        }
-        Err(_) => {
-            skipped!("SKIPPED: no PostgreSQL server (set DESCENT_HPO_PG_URL; .ci/hpo.sh does)");
-            return;
-        }
-    };
+    let Some(url) = postgres_url() else { return };
     let name = unique("away");
     let study = Study::load_or_create(&url, &name, StudyConfig::default()).unwrap();
     study

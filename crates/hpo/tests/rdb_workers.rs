@@ -7,20 +7,14 @@
 //! The test binary re-runs itself as the workers: with `DESCENT_HPO_WORKER`
 //! set to `URL|STUDY|N_TRIALS`, the test body runs a worker instead.
 
+mod common;
+
+use common::{postgres_url, run_workers, unique, worker_report};
 use descent_hpo::{
     Direction, Error, RdbConfig, RdbStorage, Storage, Study, StudyConfig, Trial, TrialState,
 };
 use std::collections::BTreeSet;
-use std::process::{Command, Stdio};
 use std::time::Instant;
-
-/// A visible skip: written to stderr directly, which the test harness does not capture.
-macro_rules! skipped {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
-    }};
-}
 
 const WORKER_ENV: &str = "DESCENT_HPO_WORKER";
 
@@ -51,32 +45,12 @@ fn work(spec: &str) {
 /// `n_workers` processes run `per_worker` trials each on study `name` at `url`.
 fn many_writers(url: &str, name: &str, n_workers: usize, per_worker: usize) {
     let started = Instant::now();
-    let children: Vec<_> = (0..n_workers)
-        .map(|_| {
-            Command::new(std::env::current_exe().unwrap())
-                .args(["--exact", "--test-threads", "1", test_name(url)])
-                .env(WORKER_ENV, format!("{url}|{name}|{per_worker}"))
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    // A worker's panic is in the test harness's report on its stdout.
-    let failed: Vec<String> = children
-        .into_iter()
+    let specs = (0..n_workers).map(|_| format!("{url}|{name}|{per_worker}"));
+    let failed: Vec<String> = run_workers(test_name(url), WORKER_ENV, specs)
+        .iter()
         .enumerate()
-        .filter_map(|(k, c)| {
-            let out = c.wait_with_output().unwrap();
-            (!out.status.success()).then(|| {
-                format!(
-                    "worker {k} ({}):\n{}\n{}",
-                    out.status,
-                    String::from_utf8_lossy(&out.stdout),
-                    String::from_utf8_lossy(&out.stderr)
-                )
-            })
-        })
+        .filter(|(_, out)| !out.status.success())
+        .map(|(k, out)| worker_report(k, out))
         .collect();
     assert!(failed.is_empty(), "{}", failed.join("\n"));
     let secs = started.elapsed().as_secs_f64();
@@ -121,29 +95,6 @@ fn test_name(url: &str) -> &'static str {
         "four_sqlite_workers_share_one_study"
     } else {
         "four_postgres_workers_share_one_study"
-    }
-}
-
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{prefix}-{}-{nanos}", std::process::id())
-}
-
-/// The server URL `.ci/hpo.sh` exports, or a visible skip (a failure when
-/// `DESCENT_REQUIRE_HPO_SERVICES=1`).
-fn postgres_url() -> Option<String> {
-    match std::env::var("DESCENT_HPO_PG_URL") {
-        Ok(url) => Some(url),
-        Err(_) if std::env::var("DESCENT_REQUIRE_HPO_SERVICES").as_deref() == Ok("1") => {
-            panic!("DESCENT_REQUIRE_HPO_SERVICES=1 but DESCENT_HPO_PG_URL is not set")
-        }
-        Err(_) => {
-            skipped!("SKIPPED: no PostgreSQL server (set DESCENT_HPO_PG_URL; .ci/hpo.sh does)");
-            None
-        }
     }
 }
 

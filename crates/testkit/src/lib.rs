@@ -44,6 +44,7 @@
 
 pub mod alloc;
 mod compare;
+mod config;
 pub mod data;
 pub mod golden;
 mod hyper;

@@ -6,12 +6,13 @@
 //! `mu_dtype`) or a name it does not know is an error naming it.
 
 use crate::Hyper;
+use crate::config::{over_all, read_config};
 use descent_core::{ParamStore, Scalar};
 use descent_optim::transform::HessianFeed;
 use descent_optim::{
-    AdaBeliefConfig, BlockTransform, LambConfig, LarsConfig, LookaheadConfig, NovoGradConfig,
-    OptaxAdamConfig, Optimizer, OptimizerConfig, ProdigyConfig, ScheduleFreeAdamWConfig,
-    ScheduleFreeSgdConfig, Selector, SophiaConfig, YogiConfig,
+    AdaBeliefConfig, LambConfig, LarsConfig, LookaheadConfig, NovoGradConfig, OptaxAdamConfig,
+    Optimizer, ProdigyConfig, ScheduleFreeAdamWConfig, ScheduleFreeSgdConfig, Selector,
+    SophiaConfig, YogiConfig,
 };
 use serde_json::Value;
 
@@ -61,14 +62,6 @@ pub fn optimizer<S: Scalar>(
     Hyper::read(hyper, |h| build(store, name, h, hessian))
 }
 
-fn go<S: Scalar, C: OptimizerConfig>(store: &ParamStore<S>, c: C) -> Result<Optimizer<S>, String>
-where
-    C::Transform: BlockTransform<S>,
-{
-    descent_optim::optimizers::with_groups(store.params(), &[(Selector::All, c)])
-        .map_err(|e| e.to_string())
-}
-
 /// Builds one optimizer from a store, its `hyper` and the Hessian feed.
 type Builder<S> = fn(&ParamStore<S>, &Hyper, &HessianFeed) -> Result<Optimizer<S>, String>;
 
@@ -81,6 +74,14 @@ struct Entry<S: Scalar> {
     build: Builder<S>,
 }
 
+/// optax's `learning_rate`, `b1`, `b2` and `eps`, the four arguments the
+/// Adam-like optimizers share, as [`read_config!`] fields.
+macro_rules! moments {
+    ($h:ident => $ty:ident { $($rest:tt)* }) => {
+        read_config!($h => $ty { lr: f64("learning_rate"), b1: f64, b2: f64, eps: f64, $($rest)* })
+    };
+}
+
 /// Every optax function [`optimizer`] builds, in the order of [`NAMES`].
 fn table<S: Scalar>() -> [Entry<S>; 10] {
     [
@@ -88,18 +89,11 @@ fn table<S: Scalar>() -> [Entry<S>; 10] {
             name: "lamb",
             nulls: &["mask"],
             build: |store, h, _| {
-                let m = moments(h)?;
-                go(
+                over_all(
                     store,
-                    LambConfig {
-                        lr: m.lr,
-                        b1: m.b1,
-                        b2: m.b2,
-                        eps: m.eps,
-                        eps_root: h.f64("eps_root")?,
-                        weight_decay: h.f64("weight_decay")?,
-                        mask: Selector::All,
-                    },
+                    moments!(h => LambConfig {
+                        eps_root: f64, weight_decay: f64, mask = Selector::All,
+                    }),
                 )
             },
         },
@@ -107,18 +101,15 @@ fn table<S: Scalar>() -> [Entry<S>; 10] {
             name: "lars",
             nulls: &[],
             build: |store, h, _| {
-                go(
+                over_all(
                     store,
-                    LarsConfig {
-                        lr: h.f64("learning_rate")?,
-                        weight_decay: h.f64("weight_decay")?,
-                        weight_decay_mask: mask(h, "weight_decay_mask")?,
-                        trust_coefficient: h.f64("trust_coefficient")?,
-                        eps: h.f64("eps")?,
-                        trust_ratio_mask: mask(h, "trust_ratio_mask")?,
-                        momentum: h.f64("momentum")?,
-                        nesterov: h.bool("nesterov")?,
-                    },
+                    read_config!(h => LarsConfig {
+                        lr: f64("learning_rate"), weight_decay: f64,
+                        weight_decay_mask = mask(h, "weight_decay_mask")?,
+                        trust_coefficient: f64, eps: f64,
+                        trust_ratio_mask = mask(h, "trust_ratio_mask")?,
+                        momentum: f64, nesterov: bool,
+                    }),
                 )
             },
         },
@@ -126,51 +117,24 @@ fn table<S: Scalar>() -> [Entry<S>; 10] {
             name: "adabelief",
             nulls: &[],
             build: |store, h, _| {
-                let m = moments(h)?;
-                go(
+                over_all(
                     store,
-                    AdaBeliefConfig {
-                        lr: m.lr,
-                        b1: m.b1,
-                        b2: m.b2,
-                        eps: m.eps,
-                        eps_root: h.f64("eps_root")?,
-                        nesterov: h.bool("nesterov")?,
-                    },
+                    moments!(h => AdaBeliefConfig { eps_root: f64, nesterov: bool }),
                 )
             },
         },
         Entry {
             name: "yogi",
             nulls: &[],
-            build: |store, h, _| {
-                let m = moments(h)?;
-                go(
-                    store,
-                    YogiConfig {
-                        lr: m.lr,
-                        b1: m.b1,
-                        b2: m.b2,
-                        eps: m.eps,
-                    },
-                )
-            },
+            build: |store, h, _| over_all(store, moments!(h => YogiConfig {})),
         },
         Entry {
             name: "novograd",
             nulls: &[],
             build: |store, h, _| {
-                let m = moments(h)?;
-                go(
+                over_all(
                     store,
-                    NovoGradConfig {
-                        lr: m.lr,
-                        b1: m.b1,
-                        b2: m.b2,
-                        eps: m.eps,
-                        eps_root: h.f64("eps_root")?,
-                        weight_decay: h.f64("weight_decay")?,
-                    },
+                    moments!(h => NovoGradConfig { eps_root: f64, weight_decay: f64 }),
                 )
             },
         },
@@ -185,14 +149,11 @@ fn table<S: Scalar>() -> [Entry<S>; 10] {
                 }
                 let cfg = Hyper::read(fast.get("hyper")?, adam)?;
                 fast.finish()?;
-                go(
+                over_all(
                     store,
-                    LookaheadConfig {
-                        fast: cfg,
-                        sync_period: h.u64("sync_period")?,
-                        slow_step_size: h.f64("slow_step_size")?,
-                        reset_state: h.bool("reset_state")?,
-                    },
+                    read_config!(h => LookaheadConfig {
+                        fast = cfg, sync_period: u64, slow_step_size: f64, reset_state: bool,
+                    }),
                 )
             },
         },
@@ -200,18 +161,11 @@ fn table<S: Scalar>() -> [Entry<S>; 10] {
             name: "schedule_free_adamw",
             nulls: &["state_dtype"],
             build: |store, h, _| {
-                let m = moments(h)?;
-                go(
+                over_all(
                     store,
-                    ScheduleFreeAdamWConfig {
-                        lr: m.lr,
-                        warmup_steps: h.opt_u64("warmup_steps")?,
-                        b1: m.b1,
-                        b2: m.b2,
-                        eps: m.eps,
-                        weight_decay: h.f64("weight_decay")?,
-                        weight_lr_power: h.f64("weight_lr_power")?,
-                    },
+                    moments!(h => ScheduleFreeAdamWConfig {
+                        warmup_steps: opt_u64, weight_decay: f64, weight_lr_power: f64,
+                    }),
                 )
             },
         },
@@ -219,15 +173,12 @@ fn table<S: Scalar>() -> [Entry<S>; 10] {
             name: "schedule_free_sgd",
             nulls: &["state_dtype"],
             build: |store, h, _| {
-                go(
+                over_all(
                     store,
-                    ScheduleFreeSgdConfig {
-                        lr: h.f64("learning_rate")?,
-                        warmup_steps: h.opt_u64("warmup_steps")?,
-                        b1: h.f64("b1")?,
-                        weight_decay: h.opt_f64("weight_decay")?,
-                        weight_lr_power: h.f64("weight_lr_power")?,
-                    },
+                    read_config!(h => ScheduleFreeSgdConfig {
+                        lr: f64("learning_rate"), warmup_steps: opt_u64, b1: f64,
+                        weight_decay: opt_f64, weight_lr_power: f64,
+                    }),
                 )
             },
         },
@@ -235,18 +186,12 @@ fn table<S: Scalar>() -> [Entry<S>; 10] {
             name: "prodigy",
             nulls: &[],
             build: |store, h, _| {
-                go(
+                over_all(
                     store,
-                    ProdigyConfig {
-                        lr: h.f64("learning_rate")?,
-                        betas: h.pair_f64("betas")?,
-                        beta3: h.opt_f64("beta3")?,
-                        eps: h.f64("eps")?,
-                        estim_lr0: h.f64("estim_lr0")?,
-                        estim_lr_coef: h.f64("estim_lr_coef")?,
-                        weight_decay: h.f64("weight_decay")?,
-                        safeguard_warmup: h.bool("safeguard_warmup")?,
-                    },
+                    read_config!(h => ProdigyConfig {
+                        lr: f64("learning_rate"), betas: pair_f64, beta3: opt_f64, eps: f64,
+                        estim_lr0: f64, estim_lr_coef: f64, weight_decay: f64, safeguard_warmup: bool,
+                    }),
                 )
             },
         },
@@ -257,43 +202,16 @@ fn table<S: Scalar>() -> [Entry<S>; 10] {
                 h.expect("verbose", false)?;
                 // Only read when `verbose` (false here) prints the win rate.
                 h.u64("print_win_rate_every_n_steps")?;
-                let m = moments(h)?;
-                go(
+                over_all(
                     store,
-                    SophiaConfig {
-                        lr: m.lr,
-                        b1: m.b1,
-                        b2: m.b2,
-                        eps: m.eps,
-                        weight_decay: h.f64("weight_decay")?,
-                        weight_decay_mask: Selector::All,
-                        gamma: h.f64("gamma")?,
-                        clip_threshold: h.opt_f64("clip_threshold")?,
-                        update_interval: h.u64("update_interval")?,
-                        hessian: hessian.clone(),
-                    },
+                    moments!(h => SophiaConfig {
+                        weight_decay: f64, weight_decay_mask = Selector::All, gamma: f64,
+                        clip_threshold: opt_f64, update_interval: u64, hessian = hessian.clone(),
+                    }),
                 )
             },
         },
     ]
-}
-
-/// optax's `learning_rate`, `b1`, `b2` and `eps`, the four arguments the
-/// Adam-like optimizers share.
-struct Moments {
-    lr: f64,
-    b1: f64,
-    b2: f64,
-    eps: f64,
-}
-
-fn moments(h: &Hyper) -> Result<Moments, String> {
-    Ok(Moments {
-        lr: h.f64("learning_rate")?,
-        b1: h.f64("b1")?,
-        b2: h.f64("b2")?,
-        eps: h.f64("eps")?,
-    })
 }
 
 /// optax's boolean mask for a single-leaf parameter: true selects it.
@@ -308,15 +226,7 @@ fn mask(h: &Hyper, key: &str) -> Result<Selector, String> {
 /// optax's `adam` arguments.
 fn adam(h: &Hyper) -> Result<OptaxAdamConfig, String> {
     h.null("mu_dtype")?;
-    let m = moments(h)?;
-    Ok(OptaxAdamConfig {
-        lr: m.lr,
-        b1: m.b1,
-        b2: m.b2,
-        eps: m.eps,
-        eps_root: h.f64("eps_root")?,
-        nesterov: h.bool("nesterov")?,
-    })
+    Ok(moments!(h => OptaxAdamConfig { eps_root: f64, nesterov: bool }))
 }
 
 fn build<S: Scalar>(

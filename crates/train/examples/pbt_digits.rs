@@ -11,14 +11,13 @@
 //!
 //! Run: `cargo run --release -p descent-train --features hpo --example pbt_digits [-- --seeds K]`
 
+mod common;
+
 use anyhow::Result;
+use common::{digits_member, digits_split, lr_law};
 use descent_core::Direction;
-use descent_data::{Dataset, InMemory, digits};
-use descent_hpo::{Distribution, Mutation, Pbt, PbtConfig};
-use descent_nn::{Builder, Linear, LinearConfig, ModelState, Relu, Sequential};
-use descent_optim::SgdConfig;
+use descent_hpo::{Pbt, PbtConfig};
 use descent_train::pbt::{PbtScore, TrainerMember};
-use descent_train::{Loss, Progress, TrainConfig, Trainer, seed};
 
 const CLAIM: &str = "PBT (population 8) reaches a lower best validation loss than 8 random \
                      constant-rate trials at the same budget of steps in at least 4 of 5 seeds \
@@ -28,54 +27,12 @@ const STEPS: u64 = 600;
 const READY: u64 = 50;
 const WINS_NEEDED_PER_5: usize = 4;
 
-fn trainer(member_seed: u64) -> Result<Trainer<f32, Sequential<f32>>> {
-    let mut state = ModelState::new();
-    let mut model = Sequential::new();
-    let mut rng = seed::rng(member_seed, seed::Purpose::Init);
-    let mut b = Builder::new(&mut state, &mut rng);
-    model
-        .add(&mut b, |b| Linear::new(b, LinearConfig::new(64, 64)))?
-        .push(Relu)
-        .add(&mut b, |b| Linear::new(b, LinearConfig::new(64, 10)))?;
-    let opt = SgdConfig {
-        lr: 0.1,
-        momentum: 0.9,
-        ..Default::default()
-    }
-    .build(&state.params)?;
-    let config = TrainConfig {
-        epochs: 1000,
-        batch_size: 32,
-        seed: 1,
-        progress: Progress::Quiet,
-        ..TrainConfig::default()
-    };
-    Ok(Trainer::new(
-        model,
-        state,
-        opt,
-        Loss::cross_entropy(),
-        config,
-    )?)
-}
-
-fn lr_law() -> Mutation {
-    Mutation::Distribution(Distribution::Float {
-        low: 1e-3,
-        high: 1.0,
-        log: true,
-        step: None,
-    })
-}
-
 fn main() -> Result<()> {
     let seeds: u64 = match std::env::args().skip_while(|a| a != "--seeds").nth(1) {
         Some(k) => k.parse()?,
         None => 5,
     };
-    let data = digits::<f32>()?.scaled(1.0 / 16.0);
-    let train: InMemory<f32> = data.select(&(0..1400).collect::<Vec<_>>())?;
-    let val: InMemory<f32> = data.select(&(1400..data.len()).collect::<Vec<_>>())?;
+    let (train, val) = digits_split()?;
     println!("claim: {CLAIM}");
     println!(
         "| seed | PBT best val loss | random best val loss | ratio | PBT best member's lr schedule |"
@@ -96,9 +53,7 @@ fn main() -> Result<()> {
         let (result, _) = pbt.run_pinned(
             POPULATION,
             |i| {
-                let t = trainer(s * 100 + i as u64).map_err(|e| {
-                    descent_train::Error::Callback(format!("building member {i}: {e}"))
-                })?;
+                let t = digits_member(s * 100 + i as u64, 64)?;
                 Ok(TrainerMember::new(t, &train, &val, PbtScore::Loss))
             },
             |_, _| (),
@@ -120,7 +75,7 @@ fn main() -> Result<()> {
         .with_mutation("lr", lr_law())?;
         let mut random_best = f64::INFINITY;
         for i in 0..POPULATION {
-            let mut t = trainer(s * 100 + i as u64)?;
+            let mut t = digits_member(s * 100 + i as u64, 64)?;
             let lr = draws.initial_hyperparams(i).f64("lr")?;
             t.optimizer_mut().set_lr(lr)?;
             let mut member = TrainerMember::new(t, &train, &val, PbtScore::Loss);

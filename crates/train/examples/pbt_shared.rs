@@ -12,14 +12,13 @@
 //! Run: `cargo run --release -p descent-train --features hpo --example pbt_shared [-- --workers 3]`
 //! (pass `--keep` to keep the study and checkpoints; the path is printed).
 
+mod common;
+
 use anyhow::{Context, Result};
-use descent_data::{Dataset, InMemory, digits};
+use common::{digits_member, digits_split, lr_law};
 use descent_hpo::pbt::{SharedConfig, SharedPopulation};
-use descent_hpo::{Distribution, Mutation, Pbt, PbtConfig};
-use descent_nn::{Builder, Linear, LinearConfig, ModelState, Relu, Sequential};
-use descent_optim::SgdConfig;
+use descent_hpo::{Pbt, PbtConfig};
 use descent_train::pbt::{PbtScore, TrainerMember};
-use descent_train::{Loss, Progress, TrainConfig, Trainer, seed};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -29,31 +28,6 @@ const POPULATION: usize = 6;
 const STEPS: u64 = 200;
 const READY: u64 = 25;
 
-fn trainer(member_seed: u64) -> descent_train::Result<Trainer<f32, Sequential<f32>>> {
-    let mut state = ModelState::new();
-    let mut model = Sequential::new();
-    let mut rng = seed::rng(member_seed, seed::Purpose::Init);
-    let mut b = Builder::new(&mut state, &mut rng);
-    model
-        .add(&mut b, |b| Linear::new(b, LinearConfig::new(64, 32)))?
-        .push(Relu)
-        .add(&mut b, |b| Linear::new(b, LinearConfig::new(32, 10)))?;
-    let opt = SgdConfig {
-        lr: 0.1,
-        momentum: 0.9,
-        ..Default::default()
-    }
-    .build(&state.params)?;
-    let config = TrainConfig {
-        epochs: 1000,
-        batch_size: 32,
-        seed: 1,
-        progress: Progress::Quiet,
-        ..TrainConfig::default()
-    };
-    Trainer::new(model, state, opt, Loss::cross_entropy(), config)
-}
-
 /// The run every worker opens: the same for all of them.
 fn pbt() -> Result<Pbt> {
     Ok(Pbt::new(PbtConfig {
@@ -62,15 +36,7 @@ fn pbt() -> Result<Pbt> {
         seed: 7,
         ..Default::default()
     })?
-    .with_mutation(
-        "lr",
-        Mutation::Distribution(Distribution::Float {
-            low: 1e-3,
-            high: 1.0,
-            log: true,
-            step: None,
-        }),
-    )?)
+    .with_mutation("lr", lr_law())?)
 }
 
 fn shared_config(dir: &Path) -> SharedConfig {
@@ -84,12 +50,10 @@ fn shared_config(dir: &Path) -> SharedConfig {
 
 /// One worker process: trains members until the population is done.
 fn work(url: &str, dir: &Path) -> Result<()> {
-    let data = digits::<f32>()?.scaled(1.0 / 16.0);
-    let train: InMemory<f32> = data.select(&(0..1400).collect::<Vec<_>>())?;
-    let val: InMemory<f32> = data.select(&(1400..data.len()).collect::<Vec<_>>())?;
+    let (train, val) = digits_split()?;
     let mut population = SharedPopulation::open(url, "pbt-digits", pbt()?, shared_config(dir))?;
     let report = population.run(|i| {
-        let t = trainer(100 + i as u64)?;
+        let t = digits_member(100 + i as u64, 32)?;
         Ok(TrainerMember::new(t, &train, &val, PbtScore::Loss))
     })?;
     println!(

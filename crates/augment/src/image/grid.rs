@@ -68,23 +68,29 @@ pub(crate) fn inverse_affine_matrix_about(
     scale: f64,
     shear: [f64; 2],
 ) -> [f64; 6] {
-    let rot = angle.to_radians();
-    let (sx, sy) = (shear[0].to_radians(), shear[1].to_radians());
     let [cx, cy] = center;
     let (tx, ty) = (translate[0], translate[1]);
-    let cos_sy = sy.cos();
-    let tan_sx = sx.tan();
-    let rot_minus_sy = rot - sy;
-    let a = rot_minus_sy.cos() / cos_sy;
-    let b = -(a * tan_sx + rot.sin());
-    let c = rot_minus_sy.sin() / cos_sy;
-    let d = rot.cos() - c * tan_sx;
+    let [a, b, c, d] = rotation_shear(angle, shear);
     let mut m = [d / scale, -b / scale, 0.0, -c / scale, a / scale, 0.0];
     m[2] += m[0] * (-cx - tx) + m[1] * (-cy - ty);
     m[5] += m[3] * (-cx - tx) + m[4] * (-cy - ty);
     m[2] += cx;
     m[5] += cy;
     m
+}
+
+/// torchvision `_get_inverse_affine_matrix`'s rotation-shear part `[a, b, c,
+/// d]` (row-major, without the scale) for `angle` and `shear` in degrees:
+/// what the forward map scales and the inverse map inverts.
+pub(crate) fn rotation_shear(angle: f64, shear: [f64; 2]) -> [f64; 4] {
+    let rot = angle.to_radians();
+    let (sx, sy) = (shear[0].to_radians(), shear[1].to_radians());
+    let (cos_sy, tan_sx, rot_minus_sy) = (sy.cos(), sx.tan(), rot - sy);
+    let a = rot_minus_sy.cos() / cos_sy;
+    let b = -(a * tan_sx + rot.sin());
+    let c = rot_minus_sy.sin() / cos_sy;
+    let d = rot.cos() - c * tan_sx;
+    [a, b, c, d]
 }
 
 /// Samples `src` (`dims`) at the normalised grid point `grid(i, j)` of every

@@ -122,13 +122,14 @@ const F32_EXACT: usize = 1 << 24;
 /// `dst`, `Some(false)` when in `src`, `None` when `p` does not move pixels
 /// (photometric ops, a flip not taken, an invalid window the image op also
 /// skips). Neither buffer reallocates once it holds a plane (the elastic
-/// field aside).
+/// field aside). An elastic warp reads `field` when given (the image's, see
+/// [`apply_with_mask`]), else builds it.
 fn source_map_into<T: Scalar>(
     p: &DrawnParams,
     h: usize,
     w: usize,
-    src: &mut Vec<T>,
-    dst: &mut Vec<T>,
+    (src, dst): (&mut Vec<T>, &mut Vec<T>),
+    field: Option<&[f32]>,
 ) -> Option<bool> {
     let dims = ImageShape::new(1, h, w);
     if dims.is_empty() || !moves_pixels(p) {
@@ -187,10 +188,8 @@ fn source_map_into<T: Scalar>(
             alpha, sigma, seed, ..
         } => {
             p.check(dims).ok()?;
-            let field: Vec<T> = warp::elastic_field(dims, alpha, sigma, seed)
-                .into_iter()
-                .map(|v| T::cast(v as f64))
-                .collect();
+            let field = warp::given_or_built(field, dims, alpha, sigma, seed);
+            let field: Vec<T> = field.iter().map(|&v| T::cast(v as f64)).collect();
             grid::elastic(src, dims, dst, &field, Interpolation::Nearest, Some(&zero));
         }
         _ => return None,
@@ -237,14 +236,49 @@ impl<L> Default for MaskScratch<L> {
     }
 }
 
+/// Applies `p` to one image (`dims`) as [`DrawnParams::apply`] does and
+/// moves its mask (`planes` of `H × W` labels) as [`apply_params`] does,
+/// from one draw: an elastic warp's displacement field is built once and
+/// read by both.
+pub(crate) fn apply_with_mask<L: Copy>(
+    p: &DrawnParams,
+    (dims, img, scratch): (ImageShape, &mut [f32], &mut Vec<f32>),
+    mask: &mut [L],
+    fill: L,
+    plane: &mut MaskScratch<L>,
+) {
+    let field = match *p {
+        DrawnParams::Elastic {
+            alpha, sigma, seed, ..
+        } if !dims.is_empty() && p.check(dims).is_ok() => {
+            Some(warp::elastic_field(dims, alpha, sigma, seed))
+        }
+        _ => None,
+    };
+    p.apply_with_field(dims, img, scratch, field.as_deref());
+    apply_params_with_field(p, (dims.h, dims.w), mask, fill, plane, field.as_deref());
+}
+
 /// Moves `mask` (`planes` of `h × w` labels back to back) as the geometric
 /// op `p` moves an `h × w` image, in place; photometric ops leave it alone.
 pub(crate) fn apply_params<L: Copy>(
+    p: &DrawnParams,
+    hw: (usize, usize),
+    mask: &mut [L],
+    fill: L,
+    scratch: &mut MaskScratch<L>,
+) {
+    apply_params_with_field(p, hw, mask, fill, scratch, None);
+}
+
+/// [`apply_params`], an elastic warp reading `field` when given.
+fn apply_params_with_field<L: Copy>(
     p: &DrawnParams,
     (h, w): (usize, usize),
     mask: &mut [L],
     fill: L,
     scratch: &mut MaskScratch<L>,
+    field: Option<&[f32]>,
 ) {
     fn run<L: Copy, T: Scalar>(map: &[T], mask: &mut [L], fill: L, scratch: &mut Vec<L>) {
         for plane in mask.chunks_exact_mut(map.len()) {
@@ -264,10 +298,10 @@ pub(crate) fn apply_params<L: Copy>(
     } = scratch;
     if h * w < F32_EXACT {
         // The image pipeline's own precision: the same sample positions.
-        if let Some(in_dst) = source_map_into::<f32>(p, h, w, src, dst) {
+        if let Some(in_dst) = source_map_into::<f32>(p, h, w, (src, dst), field) {
             run(if in_dst { dst } else { src }, mask, fill, plane);
         }
-    } else if let Some(in_dst) = source_map_into::<f64>(p, h, w, src64, dst64) {
+    } else if let Some(in_dst) = source_map_into::<f64>(p, h, w, (src64, dst64), field) {
         run(if in_dst { dst64 } else { src64 }, mask, fill, plane);
     }
 }

@@ -300,6 +300,19 @@ impl DrawnParams {
     /// If `img.len() != dims.len()` (a programming error; the public entry
     /// points check it and return [`Error::ShapeMismatch`](crate::Error::ShapeMismatch)).
     pub fn apply(&self, dims: ImageShape, img: &mut [f32], scratch: &mut Vec<f32>) {
+        self.apply_with_field(dims, img, scratch, None);
+    }
+
+    /// [`apply`](Self::apply), an elastic warp reading `field` (its
+    /// displacement field, built by the caller for the image and its mask
+    /// alike) when given instead of building its own.
+    pub(crate) fn apply_with_field(
+        &self,
+        dims: ImageShape,
+        img: &mut [f32],
+        scratch: &mut Vec<f32>,
+        field: Option<&[f32]>,
+    ) {
         assert_eq!(
             img.len(),
             dims.len(),
@@ -380,7 +393,7 @@ impl DrawnParams {
                 interpolation,
             } => {
                 if self.check(dims).is_ok() && !dims.is_empty() {
-                    let field = warp::elastic_field(dims, alpha, sigma, seed);
+                    let field = warp::given_or_built(field, dims, alpha, sigma, seed);
                     let src = stash(img, scratch);
                     grid::elastic(src, dims, img, &field, interpolation, Some(&[fill]));
                 }

@@ -114,12 +114,17 @@ impl Sample {
             }
             None => None,
         };
-        super::replay(params, dims, self.image.data_mut(), scratch)?;
-        if let Some(m) = &mut self.mask {
-            let fill = m.fill();
-            let mut plane = MaskScratch::default();
-            for p in params {
-                mask::apply_params(p, (dims.h, dims.w), m.data_mut(), fill, &mut plane);
+        let img = self.image.data_mut();
+        check_len("image", dims.len(), img.len())?;
+        let mut plane = MaskScratch::default();
+        for p in params {
+            match &mut self.mask {
+                Some(m) => {
+                    let fill = m.fill();
+                    let image = (dims, &mut *img, &mut *scratch);
+                    mask::apply_with_mask(p, image, m.data_mut(), fill, &mut plane);
+                }
+                None => p.apply(dims, img, scratch),
             }
         }
         if boxes.is_some() {
@@ -197,8 +202,7 @@ pub fn apply_batch_with_masks<L: Copy + Send + Sync>(
         for ((img, m), &i) in samples.zip(masks.chunks_exact_mut(per_mask)).zip(idx) {
             let key = SampleKey::new(config.seed, config.epoch, i as u64);
             op.draw(OpCtx::root(key), dims, &mut |p| {
-                p.apply(dims, img, &mut scratch);
-                mask::apply_params(&p, (dims.h, dims.w), m, fill, &mut plane);
+                mask::apply_with_mask(&p, (dims, img, &mut scratch), m, fill, &mut plane);
             });
         }
     };

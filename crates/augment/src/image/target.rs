@@ -18,15 +18,9 @@ pub(crate) fn forward_affine_matrix(
     scale: f64,
     shear: [f64; 2],
 ) -> [f64; 6] {
-    let rot = angle.to_radians();
-    let (sx, sy) = (shear[0].to_radians(), shear[1].to_radians());
     let [cx, cy] = center;
     let [tx, ty] = translate;
-    let (cos_sy, tan_sx, rot_minus_sy) = (sy.cos(), sx.tan(), rot - sy);
-    let a = rot_minus_sy.cos() / cos_sy;
-    let b = -(a * tan_sx + rot.sin());
-    let c = rot_minus_sy.sin() / cos_sy;
-    let d = rot.cos() - c * tan_sx;
+    let [a, b, c, d] = super::grid::rotation_shear(angle, shear);
     let mut m = [a * scale, b * scale, 0.0, c * scale, d * scale, 0.0];
     m[2] += cx + tx - m[0] * cx - m[1] * cy;
     m[5] += cy + ty - m[3] * cx - m[4] * cy;

@@ -10,6 +10,7 @@ use crate::error::check_prob;
 use crate::{Error, OpCtx, Result};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use std::borrow::Cow;
 
 fn check_fill(fill: f32) -> Result<()> {
     if (0.0..=1.0).contains(&fill) {
@@ -232,6 +233,22 @@ pub(crate) fn elastic_field(
         field.push(axes[1][i]);
     }
     field
+}
+
+/// `given` (a field the caller built for this draw, see
+/// `mask::apply_with_mask`), or [`elastic_field`] built here when there is
+/// none.
+pub(crate) fn given_or_built(
+    given: Option<&[f32]>,
+    dims: ImageShape,
+    alpha: [f32; 2],
+    sigma: [f32; 2],
+    seed: u64,
+) -> Cow<'_, [f32]> {
+    match given {
+        Some(field) => Cow::Borrowed(field),
+        None => Cow::Owned(elastic_field(dims, alpha, sigma, seed)),
+    }
 }
 
 #[cfg(test)]

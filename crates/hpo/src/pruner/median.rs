@@ -69,19 +69,8 @@ impl Pruner for MedianPruner {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pruner::tests::curve;
     use crate::{Direction, TrialState};
-
-    fn curve(number: u64, state: TrialState, values: &[f64]) -> FrozenTrial {
-        let mut t = FrozenTrial::running(number);
-        t.state = state;
-        t.intermediate = values
-            .iter()
-            .enumerate()
-            .map(|(s, v)| (s as u64, *v))
-            .collect();
-        t.value = values.last().copied();
-        t
-    }
 
     fn decide(pruner: &MedianPruner, done: usize, trial: &FrozenTrial) -> bool {
         let mut trials: Vec<FrozenTrial> = (0..done)

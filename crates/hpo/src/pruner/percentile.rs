@@ -157,18 +157,7 @@ impl Pruner for PercentilePruner {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn curve(number: u64, state: TrialState, values: &[f64]) -> FrozenTrial {
-        let mut t = FrozenTrial::running(number);
-        t.state = state;
-        t.intermediate = values
-            .iter()
-            .enumerate()
-            .map(|(s, v)| (s as u64, *v))
-            .collect();
-        t.value = values.last().copied();
-        t
-    }
+    use crate::pruner::tests::curve;
 
     fn decide(pruner: &PercentilePruner, direction: Direction, trial: &FrozenTrial) -> bool {
         // Completed values at step 1: 0, 1, 2, ..., 9.

@@ -117,15 +117,11 @@ impl Pruner for WilcoxonPruner {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pruner::tests::curve;
 
+    /// [`curve`], its value the mean of its values (one per instance).
     fn trial(number: u64, state: TrialState, values: &[f64]) -> FrozenTrial {
-        let mut t = FrozenTrial::running(number);
-        t.state = state;
-        t.intermediate = values
-            .iter()
-            .enumerate()
-            .map(|(s, v)| (s as u64, *v))
-            .collect();
+        let mut t = curve(number, state, values);
         t.value = Some(values.iter().sum::<f64>() / values.len() as f64);
         t
     }

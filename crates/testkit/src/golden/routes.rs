@@ -63,22 +63,11 @@ pub const ROUTES: &[Route] = &[
         ],
         harnesses: &[Harness::Optim],
     },
-    // optax 0.2.8's names (`optimizers_optax.json`).
+    // optax 0.2.8's names (`optimizers_optax.json`): those the optax table builds.
     Route {
         kind: "optimizers",
         field: Some("optimizer"),
-        values: &[
-            "lamb",
-            "lars",
-            "adabelief",
-            "yogi",
-            "novograd",
-            "lookahead",
-            "schedule_free_adamw",
-            "schedule_free_sgd",
-            "prodigy",
-            "sophia",
-        ],
+        values: crate::optax::NAMES,
         harnesses: &[Harness::Optax],
     },
     // PyTorch 2.15's newer optimizers (`optimizers_torch2.json`).

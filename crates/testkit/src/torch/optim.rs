@@ -1,13 +1,13 @@
 //! `torch.optim` optimizers by class name.
 
 use crate::Hyper;
+use crate::config::{over_all, read_config};
 use crate::golden::number;
 use descent_core::{ParamStore, Scalar};
 use descent_optim::transform::AdjustLr;
 use descent_optim::{
-    AdadeltaConfig, AdagradConfig, AdamConfig, AdamWConfig, AdamaxConfig, BlockTransform,
-    NAdamConfig, Optimizer, OptimizerConfig, RAdamConfig, RmsPropConfig, Selector, SgdConfig,
-    WeightDecay,
+    AdadeltaConfig, AdagradConfig, AdamConfig, AdamWConfig, AdamaxConfig, NAdamConfig, Optimizer,
+    RAdamConfig, RmsPropConfig, SgdConfig, WeightDecay,
 };
 use descent_optim::{
     AdafactorConfig, AsgdConfig, LbfgsConfig, LineSearch, MuonConfig, RpropConfig,
@@ -44,138 +44,86 @@ pub fn optimizer<S: Scalar>(
 }
 
 fn build<S: Scalar>(store: &ParamStore<S>, class: &str, h: &Hyper) -> Result<Optimizer<S>, String> {
-    fn go<S: Scalar, C: OptimizerConfig>(
-        store: &ParamStore<S>,
-        c: C,
-    ) -> Result<Optimizer<S>, String>
-    where
-        C::Transform: BlockTransform<S>,
-    {
-        descent_optim::optimizers::with_groups(store.params(), &[(Selector::All, c)])
-            .map_err(|e| e.to_string())
-    }
     let wd = |decoupled: bool| -> Result<WeightDecay, String> {
         Ok(WeightDecay::from_torch(h.f64("weight_decay")?, decoupled))
     };
     match class {
-        "SGD" => go(
+        "SGD" => over_all(
             store,
-            SgdConfig {
-                lr: h.f64("lr")?,
-                momentum: h.f64("momentum")?,
-                dampening: h.f64("dampening")?,
-                weight_decay: wd(false)?,
-                nesterov: h.bool("nesterov")?,
-                maximize: h.bool("maximize")?,
-            },
+            read_config!(h => SgdConfig {
+                lr: f64, momentum: f64, dampening: f64, weight_decay = wd(false)?,
+                nesterov: bool, maximize: bool,
+            }),
         ),
-        "Adagrad" => go(
+        "Adagrad" => over_all(
             store,
-            AdagradConfig {
-                lr: h.f64("lr")?,
-                lr_decay: h.f64("lr_decay")?,
-                weight_decay: wd(false)?,
-                initial_accumulator_value: h.f64("initial_accumulator_value")?,
-                eps: h.f64("eps")?,
-                maximize: h.bool("maximize")?,
-            },
+            read_config!(h => AdagradConfig {
+                lr: f64, lr_decay: f64, weight_decay = wd(false)?,
+                initial_accumulator_value: f64, eps: f64, maximize: bool,
+            }),
         ),
-        "RMSprop" => go(
+        "RMSprop" => over_all(
             store,
-            RmsPropConfig {
-                lr: h.f64("lr")?,
-                alpha: h.f64("alpha")?,
-                eps: h.f64("eps")?,
-                weight_decay: wd(false)?,
-                momentum: h.f64("momentum")?,
-                centered: h.bool("centered")?,
-                maximize: h.bool("maximize")?,
-            },
+            read_config!(h => RmsPropConfig {
+                lr: f64, alpha: f64, eps: f64, weight_decay = wd(false)?,
+                momentum: f64, centered: bool, maximize: bool,
+            }),
         ),
-        "Adam" => go(
+        "Adam" => over_all(
             store,
-            AdamConfig {
-                lr: h.f64("lr")?,
-                betas: h.pair_f64("betas")?,
-                eps: h.f64("eps")?,
-                weight_decay: wd(h.bool("decoupled_weight_decay")?)?,
-                amsgrad: h.bool("amsgrad")?,
-                maximize: h.bool("maximize")?,
-            },
+            read_config!(h => AdamConfig {
+                lr: f64, betas: pair_f64, eps: f64,
+                weight_decay = wd(h.bool("decoupled_weight_decay")?)?,
+                amsgrad: bool, maximize: bool,
+            }),
         ),
-        "AdamW" => go(
+        "AdamW" => over_all(
             store,
-            AdamWConfig {
-                lr: h.f64("lr")?,
-                betas: h.pair_f64("betas")?,
-                eps: h.f64("eps")?,
-                weight_decay: wd(true)?,
-                amsgrad: h.bool("amsgrad")?,
-                maximize: h.bool("maximize")?,
-            },
+            read_config!(h => AdamWConfig {
+                lr: f64, betas: pair_f64, eps: f64, weight_decay = wd(true)?,
+                amsgrad: bool, maximize: bool,
+            }),
         ),
-        "NAdam" => go(
+        "NAdam" => over_all(
             store,
-            NAdamConfig {
-                lr: h.f64("lr")?,
-                betas: h.pair_f64("betas")?,
-                eps: h.f64("eps")?,
-                weight_decay: wd(h.bool("decoupled_weight_decay")?)?,
-                momentum_decay: h.f64("momentum_decay")?,
-                maximize: h.bool("maximize")?,
-            },
+            read_config!(h => NAdamConfig {
+                lr: f64, betas: pair_f64, eps: f64,
+                weight_decay = wd(h.bool("decoupled_weight_decay")?)?,
+                momentum_decay: f64, maximize: bool,
+            }),
         ),
-        "RAdam" => go(
+        "RAdam" => over_all(
             store,
-            RAdamConfig {
-                lr: h.f64("lr")?,
-                betas: h.pair_f64("betas")?,
-                eps: h.f64("eps")?,
-                weight_decay: wd(h.bool("decoupled_weight_decay")?)?,
-                maximize: h.bool("maximize")?,
-            },
+            read_config!(h => RAdamConfig {
+                lr: f64, betas: pair_f64, eps: f64,
+                weight_decay = wd(h.bool("decoupled_weight_decay")?)?, maximize: bool,
+            }),
         ),
-        "Adamax" => go(
+        "Adamax" => over_all(
             store,
-            AdamaxConfig {
-                lr: h.f64("lr")?,
-                betas: h.pair_f64("betas")?,
-                eps: h.f64("eps")?,
-                weight_decay: wd(false)?,
-                maximize: h.bool("maximize")?,
-            },
+            read_config!(h => AdamaxConfig {
+                lr: f64, betas: pair_f64, eps: f64, weight_decay = wd(false)?, maximize: bool,
+            }),
         ),
-        "Adadelta" => go(
+        "Adadelta" => over_all(
             store,
-            AdadeltaConfig {
-                lr: h.f64("lr")?,
-                rho: h.f64("rho")?,
-                eps: h.f64("eps")?,
-                weight_decay: wd(false)?,
-                maximize: h.bool("maximize")?,
-            },
+            read_config!(h => AdadeltaConfig {
+                lr: f64, rho: f64, eps: f64, weight_decay = wd(false)?, maximize: bool,
+            }),
         ),
-        "Rprop" => go(
+        "Rprop" => over_all(
             store,
-            RpropConfig {
-                lr: h.f64("lr")?,
-                etas: h.pair_f64("etas")?,
-                step_sizes: h.pair_f64("step_sizes")?,
-                maximize: h.bool("maximize")?,
-            },
+            read_config!(h => RpropConfig {
+                lr: f64, etas: pair_f64, step_sizes: pair_f64, maximize: bool,
+            }),
         ),
-        "ASGD" => go(
+        "ASGD" => over_all(
             store,
-            AsgdConfig {
-                lr: h.f64("lr")?,
-                lambd: h.f64("lambd")?,
-                alpha: h.f64("alpha")?,
-                t0: h.f64("t0")?,
-                weight_decay: h.f64("weight_decay")?,
-                maximize: h.bool("maximize")?,
-            },
+            read_config!(h => AsgdConfig {
+                lr: f64, lambd: f64, alpha: f64, t0: f64, weight_decay: f64, maximize: bool,
+            }),
         ),
-        "Adafactor" => go(store, {
+        "Adafactor" => over_all(store, {
             let eps = h.list("eps")?;
             let eps = match eps {
                 [e1, e2] => (
@@ -198,7 +146,7 @@ fn build<S: Scalar>(store: &ParamStore<S>, class: &str, h: &Hyper) -> Result<Opt
                 maximize: h.bool("maximize")?,
             }
         }),
-        "Muon" => go(
+        "Muon" => over_all(
             store,
             MuonConfig {
                 lr: h.f64("lr")?,

@@ -3,8 +3,9 @@
 use super::*;
 use crate::ArgError;
 use crate::image::{
-    Affine, BoxFormat, ColorJitter, ColorJitterConfig, Compose, GaussianBlur, HorizontalFlip,
-    Interpolation, PadMode, RandomCrop, RandomPerspective, VerticalFlip, apply_batch,
+    Affine, BoxFormat, ColorJitter, ColorJitterConfig, Compose, ElasticTransform,
+    ElasticTransformConfig, GaussianBlur, HorizontalFlip, Interpolation, PadMode, RandomCrop,
+    RandomPerspective, VerticalFlip, apply_batch,
 };
 use proptest::prelude::*;
 
@@ -288,6 +289,54 @@ proptest! {
             Some(m) => prop_assert_eq!(m, b),
             None => prop_assert!(b[2] - b[0] == 0.0 || b[3] - b[1] == 0.0),
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// The image and its mask share one elastic field per sample: the
+    /// result is bit for bit what the two separate paths give, each building
+    /// its own field (`DrawnParams::apply` on the image,
+    /// `DrawnParams::apply_mask` on the mask), through `Sample::replay` and
+    /// `apply_batch_with_masks` alike.
+    #[test]
+    fn one_elastic_field_serves_image_and_mask_as_two_did(
+        (dims, rect, format) in scene(), index in 0u64..1000, nearest: bool,
+        alpha in (0.0f32..60.0, 0.0f32..60.0), sigma in (0.0f32..6.0, 0.0f32..6.0),
+    ) {
+        let config = ElasticTransformConfig {
+            alpha: [alpha.0, alpha.1],
+            sigma: [sigma.0, sigma.1],
+            interpolation: interp(nearest),
+            fill: 0.5,
+        };
+        let op = ElasticTransform::new(config).unwrap();
+        let key = SampleKey::new(4, 1, index);
+        let s0 = painted(dims, rect, format);
+
+        // The separate paths: a field for the image, another for the mask.
+        let params = op.params(key, dims);
+        let mut image = s0.image().data().to_vec();
+        let mut mask = s0.mask().unwrap().clone();
+        for p in &params {
+            p.apply(dims, &mut image, &mut Vec::new());
+            p.apply_mask(&mut mask).unwrap();
+        }
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+
+        let mut s = s0.clone();
+        s.augment(&op, key, &mut Vec::new()).unwrap();
+        prop_assert_eq!(bits(s.image().data()), bits(&image));
+        prop_assert_eq!(s.mask().unwrap().data(), mask.data());
+
+        let mut batch_image = s0.image().data().to_vec();
+        let mut batch_mask = s0.mask().unwrap().data().to_vec();
+        let batch = BatchConfig { seed: 4, epoch: 1, threads: 1, ..Default::default() };
+        apply_batch_with_masks(&op, dims, &mut batch_image, &mut batch_mask, 255, &[index as usize], &batch)
+            .unwrap();
+        prop_assert_eq!(bits(&batch_image), bits(&image));
+        prop_assert_eq!(&batch_mask[..], mask.data());
     }
 }
 
