@@ -60,8 +60,9 @@ use std::process::Command;
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  reproduce [NAME] [--quick] [--out DIR] [--seed N]
-                     run the experiments (all, or the one named) and write DIR/REPORT.md
+  reproduce [NAME|GROUP]... [--quick] [--seed N] [--seeds K] [--data DIR] [--out DIR] [--strict]
+                     run the experiments (all, or those named) and write DIR/REPORT.md
+                     (default target/reproduce); `reproduce --help` says more
   reproduce --list   list the experiments
   bench [FILTER] [--table] [--quick] [--rounds N] [--out DIR] [--python PATH]
         [--rows PREFIX,...]
