@@ -27,11 +27,11 @@
 //! without a stall the next one starts again at 50 ms. Between those spells
 //! kernels use every thread again, which is how the pool sees the machine
 //! free up. Results do not depend on the thread count, so this changes
-//! speed only. [`set_adaptive`]`(false)` turns it off (then kernels always
-//! use [`num_threads`]).
+//! speed only. [`set_adaptive`]`(false)`, or `DESCENT_ADAPTIVE_THREADS=0` in
+//! the environment, turns it off (then kernels always use [`num_threads`]).
 
 use rayon_core::{ThreadPool, ThreadPoolBuilder};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -78,12 +78,27 @@ pub fn available() -> usize {
 /// contended (see the module docs, "A busy machine"); for kernels whose
 /// thread count comes from elsewhere (an optimizer's `Parallelism`).
 pub fn backing_off() -> bool {
-    if !ADAPTIVE.load(Ordering::Relaxed) {
-        return false;
-    }
     match BACKOFF_UNTIL.load(Ordering::Relaxed) {
         0 => false,
-        until => now_ns() < until,
+        until => now_ns() < until && adaptive(),
+    }
+}
+
+/// The environment variable that turns the back-off off when it holds `0`.
+pub const ADAPTIVE_ENV_VAR: &str = "DESCENT_ADAPTIVE_THREADS";
+
+/// Whether the back-off is on: [`set_adaptive`]'s last word, else
+/// [`ADAPTIVE_ENV_VAR`] (on unless it holds `0`).
+fn adaptive() -> bool {
+    match ADAPTIVE.load(Ordering::Relaxed) {
+        0 => false,
+        1 => true,
+        _ => {
+            let on = std::env::var(ADAPTIVE_ENV_VAR).map_or(true, |v| v.trim() != "0");
+            // A racing `set_adaptive` wins.
+            let _ = ADAPTIVE.compare_exchange(2, u8::from(on), Ordering::Relaxed, Ordering::Relaxed);
+            ADAPTIVE.load(Ordering::Relaxed) == 1
+        }
     }
 }
 
@@ -91,7 +106,7 @@ pub fn backing_off() -> bool {
 /// `true`); `false` makes kernels always use [`num_threads`], for measuring
 /// how they scale.
 pub fn set_adaptive(on: bool) {
-    ADAPTIVE.store(on, Ordering::Relaxed);
+    ADAPTIVE.store(u8::from(on), Ordering::Relaxed);
     if !on {
         BACKOFF_UNTIL.store(0, Ordering::Relaxed);
     }
@@ -109,7 +124,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(2);
 /// A stall this long after the previous one starts again at [`FIRST_BACKOFF`].
 const CALM: Duration = Duration::from_secs(10);
 
-static ADAPTIVE: AtomicBool = AtomicBool::new(true);
+/// 0 off, 1 on, 2 not decided yet (read [`ADAPTIVE_ENV_VAR`]).
+static ADAPTIVE: AtomicU8 = AtomicU8::new(2);
 /// `now_ns` until which [`available`] answers 1 (0: never backed off).
 static BACKOFF_UNTIL: AtomicU64 = AtomicU64::new(0);
 /// Stalls in the current spell (reset after [`CALM`]).
@@ -213,7 +229,7 @@ impl Region {
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner);
         let stalled = is_stall(fastest, ns, units);
-        if stalled && ADAPTIVE.load(Ordering::Relaxed) {
+        if stalled && adaptive() {
             self::stalled();
         }
         stalled

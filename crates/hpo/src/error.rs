@@ -6,8 +6,9 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// An argument out of its range, from a range check of
-    /// `descent_core::range` (the workspace's one shape of a bad argument).
+    /// A bad argument of a sampler, pruner, study or PBT run: core's range
+    /// checks and this crate's own (the workspace's one shape of a bad
+    /// argument: name, rejected value, requirement).
     #[error(transparent)]
     Arg(#[from] descent_core::ArgError),
     /// A numeric range whose `low` is above its `high` (or not finite).
@@ -78,10 +79,12 @@ pub enum Error {
         /// The number of grid points.
         size: usize,
     },
-    /// An argument of a sampler, pruner, study or PBT run is invalid: the
-    /// one shape of "bad argument" in this crate (name, rejected value,
-    /// requirement), built only through `Error::config`; core's range checks
-    /// arrive as [`Error::Arg`].
+    /// No longer returned: a bad argument is [`Error::Arg`] (same fields,
+    /// same message).
+    #[deprecated(
+        since = "0.1.0",
+        note = "no longer returned; match `Error::Arg(ArgError { .. })`"
+    )]
     #[error("invalid `{name}` = {value}: {reason}")]
     InvalidConfig {
         /// The argument.
@@ -221,18 +224,14 @@ pub enum Error {
 }
 
 impl Error {
-    /// An [`Error::InvalidConfig`]: the one constructor of this crate's
-    /// argument errors (`value` is formatted with `Display`).
+    /// An [`Error::Arg`]: a bad argument of a sampler, pruner, study or PBT
+    /// run (`value` is formatted with `Display`).
     pub(crate) fn config(
         name: &'static str,
         value: impl std::fmt::Display,
         reason: &'static str,
     ) -> Self {
-        Error::InvalidConfig {
-            name,
-            value: value.to_string(),
-            reason,
-        }
+        Error::Arg(descent_core::ArgError::new(name, value, reason))
     }
 }
 

@@ -95,7 +95,7 @@ pub fn is_pareto_front(losses: &[Vec<f64>]) -> Vec<bool> {
 /// With `n_below`, ranking stops once at least that many points are ranked;
 /// the rest share the next rank (only the top `n_below` ranks are exact).
 /// Points of different lengths, or a `penalty` of another length than
-/// `losses`, are an [`Error::ObjectiveCount`] / [`Error::InvalidConfig`].
+/// `losses`, are an [`Error::ObjectiveCount`] / [`Error::Arg`].
 ///
 /// # Examples
 ///
@@ -298,7 +298,7 @@ mod tests {
         );
         assert!(matches!(
             non_dominated_sort(&pts, Some(&[0.0]), None),
-            Err(Error::InvalidConfig { .. })
+            Err(Error::Arg(descent_core::ArgError { .. }))
         ));
         assert!(matches!(
             non_dominated_sort(&[vec![1.0], vec![1.0, 2.0]], None, None),

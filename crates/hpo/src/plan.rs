@@ -166,7 +166,7 @@ mod tests {
         );
         assert!(matches!(
             successive_halving(1, 10),
-            Err(Error::InvalidConfig { name: "n", .. })
+            Err(Error::Arg(descent_core::ArgError { name: "n", .. }))
         ));
         assert!(hyperband(81, 1).is_err());
     }
@@ -175,7 +175,7 @@ mod tests {
     fn extreme_arguments_give_plans_or_typed_errors_never_overflow() {
         assert!(matches!(
             successive_halving(u64::MAX, u64::MAX),
-            Err(Error::InvalidConfig { name: "budget", .. })
+            Err(Error::Arg(descent_core::ArgError { name: "budget", .. }))
         ));
         let rungs = successive_halving(1 << 40, u64::MAX).unwrap();
         assert_eq!(rungs.len(), 40);

@@ -33,7 +33,7 @@ pub enum Alternative {
 ///
 /// # Errors
 ///
-/// [`Error::InvalidConfig`] if `d` is empty or holds a non-finite value.
+/// [`Error::Arg`] if `d` is empty or holds a non-finite value.
 ///
 /// # Examples
 ///

@@ -202,10 +202,10 @@ mod tests {
             .float("beta2", 0.9, 0.999);
         assert!(matches!(
             orphan,
-            Err(Error::InvalidConfig {
+            Err(Error::Arg(descent_core::ArgError {
                 name: "condition",
                 ..
-            })
+            }))
         ));
         let twice = SearchSpace::new()
             .float("x", 0.0, 1.0)

@@ -195,7 +195,7 @@ fn every_argument_optuna_rejects_is_a_typed_error() {
     assert!(!invalid.is_empty());
     for case in invalid {
         match build(&case["pruner"]) {
-            Ok(Err(descent_hpo::Error::InvalidConfig { .. })) => {}
+            Ok(Err(descent_hpo::Error::Arg(descent_core::ArgError { .. }))) => {}
             Ok(Err(e)) => panic!("{}: wrong error {e}", case["pruner"]),
             Ok(Ok(_)) => panic!(
                 "{} accepted; Optuna says {}",

@@ -494,10 +494,10 @@ fn a_second_configuration_is_refused_and_arguments_are_checked() {
     assert!(
         matches!(
             err,
-            Error::InvalidConfig {
+            Error::Arg(descent_core::ArgError {
                 name: "population",
                 ..
-            }
+            })
         ),
         "{err}"
     );
@@ -514,10 +514,10 @@ fn a_second_configuration_is_refused_and_arguments_are_checked() {
     assert!(
         matches!(
             err,
-            Error::InvalidConfig {
+            Error::Arg(descent_core::ArgError {
                 name: "grace_period",
                 ..
-            }
+            })
         ),
         "{err}"
     );
@@ -534,10 +534,10 @@ fn a_second_configuration_is_refused_and_arguments_are_checked() {
     assert!(
         matches!(
             err,
-            Error::InvalidConfig {
+            Error::Arg(descent_core::ArgError {
                 name: "population",
                 ..
-            }
+            })
         ),
         "{err}"
     );

@@ -12,7 +12,7 @@ use crate::{Error, Result};
 /// [`to_losses`](crate::to_losses)). Optuna's `compute_hypervolume`.
 ///
 /// Every point must be ≤ `reference` in every coordinate
-/// ([`Error::InvalidConfig`] otherwise, as Optuna raises `ValueError`); a
+/// ([`Error::Arg`] otherwise, as Optuna raises `ValueError`); a
 /// reference point with an infinite coordinate gives `+inf`; no points give 0.
 ///
 /// # Examples
@@ -239,7 +239,7 @@ mod tests {
     fn a_point_beyond_the_reference_is_a_typed_error() {
         assert!(matches!(
             hypervolume(&[vec![1.0, 5.0]], &[4.0, 4.0]),
-            Err(Error::InvalidConfig { .. })
+            Err(Error::Arg(descent_core::ArgError { .. }))
         ));
         assert!(matches!(
             hypervolume(&[vec![1.0]], &[4.0, 4.0]),

@@ -399,7 +399,7 @@ impl SharedPopulation {
     /// population run `pbt` (its `n_threads` is not used: a worker trains
     /// one member at a time; run more workers for more). The first worker
     /// to open the study creates the population; the others must give the
-    /// same configuration and mutations, or get [`Error::InvalidConfig`].
+    /// same configuration and mutations, or get [`Error::Arg`].
     pub fn open(url: &str, study: &str, pbt: Pbt, config: SharedConfig) -> Result<Self> {
         pbt.check(config.population)?;
         if config.heartbeat_interval.is_zero() {
@@ -423,11 +423,11 @@ impl SharedPopulation {
         db.transaction("create population", true, |tx| {
             match tx.study_attr("pbt:population")? {
                 Some(stored) if stored == described => Ok(()),
-                Some(stored) => Err(Error::InvalidConfig {
-                    name: "population",
-                    value: stored.to_string(),
-                    reason: "the study holds a population run with another configuration",
-                }),
+                Some(stored) => Err(Error::config(
+                    "population",
+                    stored,
+                    "the study holds a population run with another configuration",
+                )),
                 None => {
                     tx.set_study_attr("pbt:population", &described)?;
                     for i in 0..config.population {

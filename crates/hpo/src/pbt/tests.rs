@@ -276,47 +276,47 @@ fn invalid_arguments_and_member_failures_are_typed_errors() {
             ready_interval: 0,
             ..Default::default()
         }),
-        Error::InvalidConfig {
+        Error::Arg(descent_core::ArgError {
             name: "ready_interval",
             ..
-        }
+        })
     ));
     assert!(matches!(
         bad(PbtConfig {
             quantile_fraction: 0.6,
             ..Default::default()
         }),
-        Error::InvalidConfig {
+        Error::Arg(descent_core::ArgError {
             name: "quantile_fraction",
             ..
-        }
+        })
     ));
     assert!(matches!(
         bad(PbtConfig {
             perturbation_factors: vec![1.2, -0.8],
             ..Default::default()
         }),
-        Error::InvalidConfig {
+        Error::Arg(descent_core::ArgError {
             name: "perturbation_factors",
             ..
-        }
+        })
     ));
     let categorical = Mutation::Distribution(Distribution::Categorical {
         choices: vec![ParamValue::from("a")],
     });
     assert!(matches!(
         pbt(0, 1, 10).with_mutation("opt", categorical),
-        Err(Error::InvalidConfig {
+        Err(Error::Arg(descent_core::ArgError {
             name: "mutation",
             ..
-        })
+        }))
     ));
     assert!(matches!(
         pbt(0, 1, 10).run(population(1, 0, 0.1)),
-        Err(Error::InvalidConfig {
+        Err(Error::Arg(descent_core::ArgError {
             name: "population",
             ..
-        })
+        }))
     ));
     // A member whose rate is not a float fails on its first set_hyperparams.
     let wrong = pbt(0, 2, 10)

@@ -210,10 +210,10 @@ mod tests {
         };
         assert!(matches!(
             SuccessiveHalvingPruner::new(cfg),
-            Err(Error::InvalidConfig {
+            Err(Error::Arg(descent_core::ArgError {
                 name: "reduction_factor",
                 ..
-            })
+            }))
         ));
     }
 }

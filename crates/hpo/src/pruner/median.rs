@@ -147,7 +147,7 @@ mod tests {
                 interval_steps: 0,
                 ..Default::default()
             }),
-            Err(crate::Error::InvalidConfig { .. })
+            Err(crate::Error::Arg(descent_core::ArgError { .. }))
         ));
     }
 }

@@ -119,7 +119,7 @@ mod tests {
         assert!(!decide(&never, Direction::Minimize, &[1.0, 2.0, 3.0, 4.0]));
         assert!(matches!(
             PatientPruner::new(None, 1, -1.0),
-            Err(Error::InvalidConfig { .. })
+            Err(Error::Arg(descent_core::ArgError { .. }))
         ));
         assert!(PatientPruner::new(None, 1, f64::NAN).is_err());
     }

@@ -215,7 +215,7 @@ mod tests {
         ] {
             assert!(matches!(
                 PercentilePruner::new(bad),
-                Err(Error::InvalidConfig { .. })
+                Err(Error::Arg(descent_core::ArgError { .. }))
             ));
         }
     }

@@ -143,7 +143,7 @@ mod tests {
             };
             assert!(matches!(
                 ThresholdPruner::new(c),
-                Err(Error::InvalidConfig { .. })
+                Err(Error::Arg(descent_core::ArgError { .. }))
             ));
         }
     }

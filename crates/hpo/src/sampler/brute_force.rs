@@ -21,7 +21,7 @@ use rand_chacha::ChaCha8Rng;
 /// `study.stop()`; a later trial draws uniformly.
 ///
 /// Categorical, int and stepped float parameters are finite; a float without
-/// a step is an [`Error::InvalidConfig`] naming `distribution`.
+/// a step is an [`Error::Arg`] naming `distribution`.
 ///
 /// Optuna reads the tree in the order parameters were suggested; a trial
 /// here keeps its parameters by name, so the tree is rebuilt taking, at each
@@ -373,10 +373,10 @@ mod tests {
         assert!(
             matches!(
                 err,
-                Error::InvalidConfig {
+                Error::Arg(descent_core::ArgError {
                     name: "distribution",
                     ..
-                }
+                })
             ),
             "{err}"
         );

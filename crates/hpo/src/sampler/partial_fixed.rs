@@ -10,7 +10,7 @@ use rand_chacha::ChaCha8Rng;
 /// The fixed parameters are left out of the base sampler's joint draw (its
 /// relative search space), as in Optuna. Where Optuna warns and records a
 /// fixed value that lies outside the distribution the objective suggests,
-/// the suggestion here fails with [`Error::InvalidConfig`] naming
+/// the suggestion here fails with [`Error::Arg`] naming
 /// `fixed_params`: a trial never holds a value its distribution cannot
 /// produce. An integer fixed for a float parameter is taken as that float,
 /// and a whole float for an integer parameter as that integer.
@@ -218,10 +218,10 @@ mod tests {
         assert!(
             matches!(
                 err,
-                Error::InvalidConfig {
+                Error::Arg(descent_core::ArgError {
                     name: "fixed_params",
                     ..
-                }
+                })
             ),
             "{err}"
         );

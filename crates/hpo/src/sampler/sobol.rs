@@ -11,7 +11,7 @@ use std::sync::Mutex;
 ///
 /// Each parameter name gets its own Sobol dimension, in the order names are
 /// first suggested, so a study whose first trial runs alone is reproducible;
-/// a 257th name is an error ([`Error::InvalidConfig`]), never a shared dimension.
+/// a 257th name is an error ([`Error::Arg`]), never a shared dimension.
 /// Points come from the `sobol_burley` crate (Burley 2020, 256 dimensions,
 /// 2¹⁶ points per seed, `f32` precision); after 2¹⁶ trials the scramble seed changes.
 ///
@@ -124,7 +124,7 @@ mod tests {
             t.suggest_float(&format!("x{i}"), 0.0, 1.0).unwrap();
         }
         let err = t.suggest_float("x256", 0.0, 1.0).unwrap_err();
-        assert!(matches!(err, crate::Error::InvalidConfig { .. }), "{err}");
+        assert!(matches!(err, crate::Error::Arg(descent_core::ArgError { .. })), "{err}");
         assert!(err.to_string().contains("x256"), "{err}");
         // Names already seen keep their dimension.
         let mut t = study.ask().unwrap();

@@ -626,10 +626,10 @@ mod tests {
         };
         assert!(matches!(
             TpeSampler::new(cfg),
-            Err(Error::InvalidConfig {
+            Err(Error::Arg(descent_core::ArgError {
                 name: "gamma.fraction",
                 ..
-            })
+            }))
         ));
         let cfg = TpeConfig {
             multivariate: false,
@@ -638,7 +638,7 @@ mod tests {
         };
         assert!(matches!(
             TpeSampler::new(cfg),
-            Err(Error::InvalidConfig { name: "group", .. })
+            Err(Error::Arg(descent_core::ArgError { name: "group", .. }))
         ));
         let cfg = TpeConfig {
             prior_weight: -1.0,

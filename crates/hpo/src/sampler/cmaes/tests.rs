@@ -368,7 +368,7 @@ fn x0_sets_the_first_mean_and_must_cover_the_space() {
     let mut t = s.ask().unwrap();
     assert!(matches!(
         two(&mut t),
-        Err(Error::InvalidConfig { name: "x0", .. })
+        Err(Error::Arg(descent_core::ArgError { name: "x0", .. }))
     ));
 }
 
@@ -380,27 +380,27 @@ fn bad_arguments_are_typed_errors() {
             sigma0: Some(0.0),
             ..Default::default()
         }),
-        Error::InvalidConfig { name: "sigma0", .. }
+        Error::Arg(descent_core::ArgError { name: "sigma0", .. })
     ));
     assert!(matches!(
         bad(CmaEsConfig {
             popsize: Some(1),
             ..Default::default()
         }),
-        Error::InvalidConfig {
+        Error::Arg(descent_core::ArgError {
             name: "popsize",
             ..
-        }
+        })
     ));
     assert!(matches!(
         bad(CmaEsConfig {
             restart_strategy: Some(RestartStrategy::Ipop { inc_popsize: 0 }),
             ..Default::default()
         }),
-        Error::InvalidConfig {
+        Error::Arg(descent_core::ArgError {
             name: "inc_popsize",
             ..
-        }
+        })
     ));
 }
 

@@ -182,7 +182,7 @@ fn bad_configs_are_typed_errors() {
         },
     ] {
         assert!(
-            matches!(NsgaIISampler::new(config), Err(Error::InvalidConfig { .. })),
+            matches!(NsgaIISampler::new(config), Err(Error::Arg(descent_core::ArgError { .. }))),
             "{config:?}"
         );
     }
@@ -263,7 +263,7 @@ fn bad_crossover_arguments_are_typed_errors_naming_the_argument() {
             crossover,
             ..Default::default()
         }) {
-            Err(Error::InvalidConfig { name, .. }) => name,
+            Err(Error::Arg(descent_core::ArgError { name, .. })) => name,
             other => panic!("{crossover:?}: {other:?}"),
         };
     assert_eq!(
