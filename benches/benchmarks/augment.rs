@@ -41,12 +41,9 @@ pub fn augment(c: &mut Criterion) {
             b.iter_batched_ref(
                 || data.clone(),
                 |batch| {
-                    let config = BatchConfig {
-                        seed: 0,
-                        epoch,
-                        threads,
-                        min_images_per_thread: 64,
-                    };
+                    let config = BatchConfig::new(0, epoch)
+                        .with_threads(threads)
+                        .with_min_images_per_thread(64);
                     apply_batch(&op, dims, batch, &indices, &config).unwrap();
                     epoch += 1;
                     black_box(&batch);

@@ -29,7 +29,7 @@ mod tone;
 mod warp;
 
 pub use affine::{Affine, RandomAffine, RandomAffineConfig};
-pub use batch::{BatchConfig, apply_batch, batch_params, replay_batch};
+pub use batch::{BatchConfig, MIN_IMAGES_PER_THREAD, apply_batch, batch_params, replay_batch};
 pub use blur::GaussianBlur;
 pub use boxes::{BoxFormat, Boxes, SanitizeConfig};
 pub use color::{
@@ -70,6 +70,9 @@ pub use warp::{ElasticTransform, ElasticTransformConfig, RandomPerspective};
 use crate::{Error, OpCtx, Result, SampleKey};
 
 pub use descent_core::ImageShape;
+/// Core's thread-split type, which [`BatchConfig::parallelism`] holds
+/// (re-exported so a user of this crate alone can name it).
+pub use descent_core::Parallelism;
 
 /// An image augmentation whose random choices are drawn per sample from a
 /// counter-based [`OpCtx`].

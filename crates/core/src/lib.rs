@@ -16,6 +16,8 @@
 //!   maximize a metric): facts several crates speak of, given one type here;
 //!   likewise [`Selector`], which parameters a group, mask, penalty or
 //!   constraint applies to.
+//! - [`Parallelism`] (threads, minimum work per thread): how a kernel cuts
+//!   its work across threads, for the optimizers' walk and batch augmentation.
 //! - [`fs::write_atomic`]: the one way descent puts a file in place (unique
 //!   temporary name, fsync, rename, fsync of the directory).
 //!
@@ -61,6 +63,7 @@ mod direction;
 mod error;
 pub mod fs;
 mod grads;
+mod parallelism;
 mod param;
 pub mod range;
 mod scalar;
@@ -73,6 +76,7 @@ pub use arg::ArgError;
 pub use direction::Direction;
 pub use error::{Error, Result};
 pub use grads::Grads;
+pub use parallelism::Parallelism;
 pub use param::{ParamId, ParamMeta, ParamStore, Params, Tags};
 pub use scalar::Scalar;
 pub use select::Selector;

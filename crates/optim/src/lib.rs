@@ -151,7 +151,7 @@ pub use optimizers::{
 };
 pub use sam::{Sam, SamConfig, SamPerturbation};
 pub use transform::{BlockTransform, Hyper, Mask, MomentumKind, OptionalState, Tensors};
-pub use walk::{BLOCK, Parallelism, grad_norm};
+pub use walk::{BLOCK, MIN_ELEMS_PER_THREAD, Parallelism, grad_norm};
 
 /// The README, whose example runs as a doctest.
 #[cfg(doctest)]

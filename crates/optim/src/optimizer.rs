@@ -28,7 +28,7 @@ pub use state::{GroupState, OptimizerState};
 use crate::check;
 use crate::error::{Error, Result};
 use crate::transform::{BlockTransform, Hyper, Mask};
-use crate::walk::{BLOCK, Parallelism, chunk_sq_sum, n_chunks};
+use crate::walk::{BLOCK, MIN_ELEMS_PER_THREAD, Parallelism, chunk_sq_sum, n_chunks};
 use descent_core::Selector;
 use descent_core::{ParamStore, Params, Scalar, Schedule, StepCtx};
 use descent_schedule::{MetricSchedule, ReduceLrOnPlateau};
@@ -182,7 +182,7 @@ impl<S: Scalar> OptimizerBuilder<'_, S> {
             groups: self.groups,
             step: 0,
             multiplier: None,
-            parallelism: Parallelism::default(),
+            parallelism: Parallelism::with_min_per_thread(MIN_ELEMS_PER_THREAD),
             numels: self.params.iter().map(|(_, _, v)| v.len()).collect(),
             sq: vec![0.0; self.params.iter().map(|(_, _, v)| n_chunks(v.len())).sum()],
         })
@@ -497,12 +497,17 @@ impl<S: Scalar> Optimizer<S> {
         Ok(self.group_lr(index)? * self.lr_multiplier())
     }
 
-    /// How steps split their work across threads.
+    /// How steps split their work across threads; a new optimizer has
+    /// `Parallelism::with_min_per_thread(MIN_ELEMS_PER_THREAD)`
+    /// ([`descent_core::threads::num_threads`] threads, read when it was
+    /// built, and at least [`MIN_ELEMS_PER_THREAD`] elements per thread).
     pub fn parallelism(&self) -> Parallelism {
         self.parallelism
     }
 
-    /// Sets how steps split their work across threads.
+    /// Sets how steps split their work across threads, e.g. one thread:
+    /// `opt.set_parallelism(Parallelism { threads: 1, ..opt.parallelism() })`.
+    /// The bits of a step do not depend on it.
     pub fn set_parallelism(&mut self, parallelism: Parallelism) {
         self.parallelism = parallelism;
     }

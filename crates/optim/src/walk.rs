@@ -4,8 +4,8 @@
 //! The only code that walks a store. Each tensor goes in [`BLOCK`]-element
 //! blocks (512: Adam's four streams, 10 KB in f32, stay in L1; 0.70–0.83× the
 //! time of 2048-element blocks), every block through every stage and into
-//! the parameter while in cache. Above
-//! [`Parallelism::min_elems_per_thread`] the step is cut into 8 contiguous
+//! the parameter while in cache. Above [`MIN_ELEMS_PER_THREAD`] elements
+//! per thread ([`Parallelism`]) the step is cut into 8 contiguous
 //! pieces per thread that descent's pool takes as threads come free (bench
 //! W5, Adam at 2 threads: 7.9 → 6.3 ms against one piece per thread); the
 //! walk is compiled twice (portable, and AVX2 + FMA chosen at run time).
@@ -17,7 +17,6 @@ use crate::buf::SplitAt;
 use crate::transform::{BlockTransform, Mask, Tensors};
 use descent_core::{Grads, Params, Scalar, StepCtx};
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
 /// Elements per block: 512 keeps the update block and every slice a chained
 /// Adam touches (gradient, parameter, two moments: 10 KB in f32) in L1 while
@@ -26,52 +25,40 @@ use serde::{Deserialize, Serialize};
 /// threads); 256 and 1024 fell between.
 pub const BLOCK: usize = 512;
 
-/// How a step splits its element-wise work across threads.
+/// How a step splits its element-wise work across threads: core's one
+/// thread-split type, [`descent_core::Parallelism`], whose unit here is an
+/// element (of all the tensors a step walks).
 ///
-/// A threaded step hands its pieces to descent's thread pool (no thread is
-/// spawned per step), but waking the pool still costs microseconds, so small
-/// problems stay on the calling thread.
+/// A threaded step is cut into 8 pieces per thread and handed to descent's
+/// thread pool ([`descent_core::threads::install`]; no thread is spawned per
+/// step), but waking the pool still costs microseconds, so small problems
+/// stay on the calling thread: an optimizer starts from
+/// `Parallelism::with_min_per_thread(MIN_ELEMS_PER_THREAD)`
+/// ([`MIN_ELEMS_PER_THREAD`], 2^18 elements per thread), not from
+/// `Parallelism::default()` (1 per thread).
+///
+/// Before this type moved to core its second field was named
+/// `min_elems_per_thread`; a struct literal now names it `min_per_thread`
+/// (serialized values with the old name still deserialize).
 ///
 /// # Examples
 ///
 /// ```
-/// use descent_optim::Parallelism;
+/// use descent_optim::{MIN_ELEMS_PER_THREAD, Parallelism};
 ///
 /// let serial = Parallelism { threads: 1, ..Parallelism::default() };
 /// assert_eq!(serial.threads_for(100_000_000), 1);
-/// let two = Parallelism { threads: 2, min_elems_per_thread: 1 << 18 };
+/// let two = Parallelism { threads: 2, min_per_thread: MIN_ELEMS_PER_THREAD };
 /// assert_eq!(two.threads_for(1 << 18), 1);
 /// assert_eq!(two.threads_for(10_000_000), 2);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Parallelism {
-    /// Threads the work is cut for (at least 1): a threaded step is cut
-    /// into 8 pieces per thread, run on descent's pool
-    /// ([`descent_core::threads::install`]), whose size
-    /// ([`descent_core::threads::num_threads`]) bounds how many run at once.
-    pub threads: usize,
-    /// Each thread gets at least this many elements, or fewer threads run.
-    pub min_elems_per_thread: usize,
-}
+pub use descent_core::Parallelism;
 
-impl Default for Parallelism {
-    /// [`descent_core::threads::num_threads`] threads (`DESCENT_NUM_THREADS`,
-    /// else all available cores), with at least 2^18 elements per thread.
-    fn default() -> Self {
-        Parallelism {
-            threads: descent_core::threads::num_threads(),
-            min_elems_per_thread: 1 << 18,
-        }
-    }
-}
-
-impl Parallelism {
-    /// The number of threads to use for `n_elems` elements of work.
-    pub fn threads_for(&self, n_elems: usize) -> usize {
-        let by_size = n_elems / self.min_elems_per_thread.max(1);
-        self.threads.max(1).min(by_size.max(1))
-    }
-}
+/// The fewest elements an optimizer's step gives a thread unless told
+/// otherwise (2^18): every optimizer starts from
+/// `Parallelism::with_min_per_thread(MIN_ELEMS_PER_THREAD)`
+/// ([`Optimizer::parallelism`](crate::Optimizer::parallelism)).
+pub const MIN_ELEMS_PER_THREAD: usize = 1 << 18;
 
 /// Rewrites `grads` in place into `t`'s output (core's `GradientTransform::update`).
 pub(crate) fn update_in_place<S: Scalar, T: BlockTransform<S>>(
@@ -528,8 +515,8 @@ mod tests {
                 opt.set_parallelism(par);
                 steps(&mut opt, &mut store, 3)
             };
-            let serial = run(Parallelism { threads: 1, min_elems_per_thread: 1 });
-            let threaded = run(Parallelism { threads, min_elems_per_thread: 1 });
+            let serial = run(Parallelism { threads: 1, min_per_thread: 1 });
+            let threaded = run(Parallelism { threads, min_per_thread: 1 });
             prop_assert_eq!(serial, threaded);
         }
     }
@@ -563,7 +550,7 @@ mod tests {
                     .unwrap()
                     .build()
                     .unwrap();
-                opt.set_parallelism(Parallelism { threads, min_elems_per_thread: 1 });
+                opt.set_parallelism(Parallelism { threads, min_per_thread: 1 });
                 let mut norms = Vec::new();
                 for k in 0..3 {
                     let (params, grads) = store.split_mut();

@@ -597,7 +597,7 @@ fn every_optimizer_steps_bit_identically_on_any_number_of_threads() {
         let mut opt = build(&store, 0.01).unwrap();
         opt.set_parallelism(Parallelism {
             threads,
-            min_elems_per_thread: 1,
+            min_per_thread: 1,
         });
         let ids: Vec<_> = store.ids().collect();
         for k in 0..4 {

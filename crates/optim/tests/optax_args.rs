@@ -196,7 +196,7 @@ fn sophia_steps_the_same_on_any_thread_count() {
         let mut opt = cfg.clone().build(&s).unwrap();
         opt.set_parallelism(Parallelism {
             threads,
-            min_elems_per_thread: 1,
+            min_per_thread: 1,
         });
         for k in 0..5 {
             let (params, grads) = s.split_mut();

@@ -2,35 +2,93 @@
 
 use super::{DrawnParams, ImageAugment, ImageShape, check_len};
 use crate::{Result, SampleKey};
+use descent_core::Parallelism;
 
-/// How a batch is split across threads.
+/// The fewest images a batch gives a thread unless told otherwise (64):
+/// [`BatchConfig::default`] and [`BatchConfig::new`] start from
+/// `Parallelism::with_min_per_thread(MIN_IMAGES_PER_THREAD)`.
+pub const MIN_IMAGES_PER_THREAD: usize = 64;
+
+/// Which draws a batch gets (`seed`, `epoch`) and how it is split across
+/// threads (`parallelism`, core's one thread-split type, here counted in
+/// images). The split never changes the result.
+///
+/// # Examples
+///
+/// ```
+/// use descent_augment::image::{BatchConfig, MIN_IMAGES_PER_THREAD};
+///
+/// let config = BatchConfig::new(7, 2).with_threads(1);
+/// assert_eq!((config.seed, config.epoch, config.threads()), (7, 2, 1));
+/// assert_eq!(config.min_images_per_thread(), MIN_IMAGES_PER_THREAD);
+/// // The same, as a struct literal.
+/// let same = BatchConfig { seed: 7, epoch: 2, ..BatchConfig::default() }.with_threads(1);
+/// assert_eq!(same, config);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BatchConfig {
     /// The run's seed.
     pub seed: u64,
     /// The epoch.
     pub epoch: u64,
-    /// Threads the batch is cut for; the default is descent's process-wide
-    /// setting, [`descent_core::threads::num_threads`]
+    /// How the batch is cut across threads, in images: at most
+    /// `parallelism.threads` pieces, each of at least
+    /// `parallelism.min_per_thread` images (default: descent's
+    /// process-wide setting, [`descent_core::threads::num_threads`]
     /// (`DESCENT_NUM_THREADS`, else the available cores), read when the
-    /// config is built. The pieces run on descent's pool
-    /// ([`descent_core::threads::install`]), so no more than that setting
-    /// run at once.
-    pub threads: usize,
-    /// A thread is started only per this many images (default 64).
-    pub min_images_per_thread: usize,
+    /// config is built, and [`MIN_IMAGES_PER_THREAD`]). The pieces run on
+    /// descent's pool ([`descent_core::threads::install`]), so no more than
+    /// that setting run at once.
+    pub parallelism: Parallelism,
+}
+
+impl BatchConfig {
+    /// Seed `seed`, epoch `epoch`, [`descent_core::threads::num_threads`]
+    /// threads and at least [`MIN_IMAGES_PER_THREAD`] images per thread.
+    pub fn new(seed: u64, epoch: u64) -> Self {
+        BatchConfig {
+            seed,
+            epoch,
+            parallelism: Parallelism::with_min_per_thread(MIN_IMAGES_PER_THREAD),
+        }
+    }
+
+    /// The same config cut for at most `threads` threads (0 counts as 1).
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.parallelism.threads = threads;
+        self
+    }
+
+    /// The same config starting a thread only per `min` images (0 counts
+    /// as 1).
+    pub fn with_min_images_per_thread(mut self, min: usize) -> Self {
+        self.parallelism.min_per_thread = min;
+        self
+    }
+
+    /// The same config split as `parallelism` says.
+    pub fn with_parallelism(mut self, parallelism: Parallelism) -> Self {
+        self.parallelism = parallelism;
+        self
+    }
+
+    /// The most threads the batch is cut for (`parallelism.threads`).
+    pub fn threads(&self) -> usize {
+        self.parallelism.threads
+    }
+
+    /// A thread is started only per this many images
+    /// (`parallelism.min_per_thread`).
+    pub fn min_images_per_thread(&self) -> usize {
+        self.parallelism.min_per_thread
+    }
 }
 
 impl Default for BatchConfig {
     /// Seed 0, epoch 0, [`descent_core::threads::num_threads`] threads and
-    /// at least 64 images per thread.
+    /// at least [`MIN_IMAGES_PER_THREAD`] (64) images per thread.
     fn default() -> Self {
-        BatchConfig {
-            seed: 0,
-            epoch: 0,
-            threads: descent_core::threads::num_threads(),
-            min_images_per_thread: 64,
-        }
+        BatchConfig::new(0, 0)
     }
 }
 
@@ -59,11 +117,7 @@ pub fn apply_batch(
 ) -> Result<()> {
     check_len("batch", indices.len() * dims.len(), batch.len())?;
     let n = indices.len();
-    let threads = config
-        .threads
-        .max(1)
-        .min(n / config.min_images_per_thread.max(1))
-        .max(1);
+    let threads = config.parallelism.threads_for(n);
     let run = |chunk: &mut [f32], idx: &[usize]| {
         let mut scratch = Vec::with_capacity(dims.len());
         if dims.is_empty() {
@@ -182,8 +236,8 @@ mod tests {
             let dims = ImageShape::new(3, 8, 8);
             let data: Vec<f32> = (0..n * dims.len()).map(|i| (i % 97) as f32 / 96.0).collect();
             let indices: Vec<usize> = (0..n).map(|i| 1000 + 7 * i).collect();
-            let one = BatchConfig { seed, epoch, threads: 1, ..Default::default() };
-            let two = BatchConfig { threads: 2, min_images_per_thread: 1, ..one };
+            let one = BatchConfig::new(seed, epoch).with_threads(1);
+            let two = one.with_parallelism(Parallelism { threads: 2, min_per_thread: 1 });
             let (mut a, mut b) = (data.clone(), data.clone());
             apply_batch(&pipeline(), dims, &mut a, &indices, &one).unwrap();
             apply_batch(&pipeline(), dims, &mut b, &indices, &two).unwrap();
@@ -204,7 +258,7 @@ mod tests {
             let dims = ImageShape::new(3, 8, 8);
             let data: Vec<f32> = (0..n * dims.len()).map(|i| (i % 89) as f32 / 88.0).collect();
             let indices: Vec<usize> = (0..n).map(|i| 5 * i + 2).collect();
-            let config = BatchConfig { seed, epoch: 1, threads: 1, ..Default::default() };
+            let config = BatchConfig::new(seed, 1).with_threads(1);
             let mut a = data.clone();
             apply_batch(&pipeline(), dims, &mut a, &indices, &config).unwrap();
             let log = batch_params(&pipeline(), dims, &indices, &config);
@@ -221,12 +275,45 @@ mod tests {
     #[test]
     fn the_default_thread_count_is_descents_process_wide_setting() {
         descent_core::threads::set_num_threads(3);
-        let threads = BatchConfig::default().threads;
+        let threads = BatchConfig::default().threads();
         descent_core::threads::set_num_threads(0);
         assert_eq!(threads, 3);
         assert_eq!(
-            BatchConfig::default().threads,
+            BatchConfig::default().threads(),
             descent_core::threads::num_threads()
+        );
+    }
+
+    #[test]
+    fn the_builders_set_the_one_parallelism() {
+        let config = BatchConfig::new(3, 4);
+        assert_eq!((config.seed, config.epoch), (3, 4));
+        assert_eq!(config.min_images_per_thread(), 64);
+        assert_eq!(
+            BatchConfig::default().min_images_per_thread(),
+            MIN_IMAGES_PER_THREAD
+        );
+        let config = config.with_threads(5).with_min_images_per_thread(8);
+        assert_eq!(
+            config.parallelism,
+            Parallelism {
+                threads: 5,
+                min_per_thread: 8
+            }
+        );
+        assert_eq!((config.threads(), config.min_images_per_thread()), (5, 8));
+        let p = Parallelism {
+            threads: 2,
+            min_per_thread: 1,
+        };
+        assert_eq!(BatchConfig::new(3, 4).with_parallelism(p).parallelism, p);
+        // 100 images at 64 per thread: one thread, whatever the count.
+        assert_eq!(
+            config
+                .with_min_images_per_thread(64)
+                .parallelism
+                .threads_for(100),
+            1
         );
     }
 

@@ -206,11 +206,7 @@ pub fn apply_batch_with_masks<L: Copy + Send + Sync>(
             });
         }
     };
-    let threads = config
-        .threads
-        .max(1)
-        .min(n / config.min_images_per_thread.max(1))
-        .max(1);
+    let threads = config.parallelism.threads_for(n);
     if threads == 1 {
         run(batch, masks, indices);
         return Ok(());

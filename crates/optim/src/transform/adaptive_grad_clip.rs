@@ -249,7 +249,7 @@ mod tests {
             }
             let agc = adaptive_grad_clip(clipping, 1e-3).unwrap();
             let mut opt = Optimizer::new(&store, 1.0, chain((agc, scale_by_learning_rate()))).unwrap();
-            opt.set_parallelism(Parallelism { threads, min_elems_per_thread: 1 });
+            opt.set_parallelism(Parallelism { threads, min_per_thread: 1 });
             let before = store.clone();
             opt.step(&mut store).unwrap();
             for (id, _, v) in store.iter() {

@@ -200,7 +200,7 @@ mod tests {
             let run = |skip: bool| {
                 let mut store = store_of(&values);
                 let mut opt = Optimizer::new(&store, cfg.lr, apply_if_finite(cfg.transform(), 2)).unwrap();
-                opt.set_parallelism(Parallelism { threads, min_elems_per_thread: 1 });
+                opt.set_parallelism(Parallelism { threads, min_per_thread: 1 });
                 let mut k = 0;
                 for _ in 0..before {
                     fill(&mut store, k);

@@ -274,7 +274,7 @@ mod tests {
             let p0 = vec![vec![0.3, -0.7, 1.1, 0.0, -0.0]];
             let mut acc_store = store_of(&p0);
             let mut big_store = store_of(&p0);
-            let par = Parallelism { threads, min_elems_per_thread: 1 };
+            let par = Parallelism { threads, min_per_thread: 1 };
             let mut acc = Optimizer::new(&acc_store, 0.01, multi_steps(sgd_momentum(), k).unwrap()).unwrap();
             let mut big = Optimizer::new(&big_store, 0.01, sgd_momentum()).unwrap();
             acc.set_parallelism(par);

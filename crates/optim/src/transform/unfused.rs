@@ -199,7 +199,7 @@ mod tests {
             let mut opt = Optimizer::new(&store, lr, t).unwrap();
             opt.set_parallelism(Parallelism {
                 threads,
-                min_elems_per_thread: 1,
+                min_per_thread: 1,
             });
             let mut by_hand = store_of(&values);
             let momentum = trace(0.9, 0.0, true);

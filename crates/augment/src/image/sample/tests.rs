@@ -349,12 +349,7 @@ fn batches_with_masks_give_apply_batchs_images_and_the_samples_masks() {
         Box::new(RandomPerspective::new(0.4, 0.7, Interpolation::Bilinear, 0.0).unwrap()),
     ]);
     let indices = [4usize, 0, 7, 2];
-    let config = BatchConfig {
-        seed: 5,
-        epoch: 1,
-        threads: 1,
-        ..Default::default()
-    };
+    let config = BatchConfig::new(5, 1).with_threads(1);
     let samples: Vec<Sample> = (0..indices.len())
         .map(|k| painted(dims, (k, 1 + k, 4, 5), BoxFormat::Xyxy))
         .collect();

@@ -215,7 +215,7 @@ proptest! {
         let config = AugMixConfig { severity, mixture_width: width, chain_depth: depth, all_ops, fill, ..Default::default() };
         let op = AugMix::new(config).unwrap();
         let indices = [2usize, 4];
-        let batch_config = BatchConfig { seed, threads: 1, ..Default::default() };
+        let batch_config = BatchConfig::new(seed, 0).with_threads(1);
         let mut batch: Vec<f32> = indices.iter().flat_map(|_| img.iter().copied()).collect();
         let original = batch.clone();
         apply_batch(&op, dims, &mut batch, &indices, &batch_config).unwrap();

@@ -324,7 +324,7 @@ proptest! {
         let interpolation = if bilinear { Interpolation::Bilinear } else { Interpolation::Nearest };
         let op = AutoAugment::new(AutoAugmentConfig { policy, interpolation, fill }).unwrap();
         let indices = [0usize, 5, 9];
-        let config = BatchConfig { seed, epoch: 1, threads: 1, ..Default::default() };
+        let config = BatchConfig::new(seed, 1).with_threads(1);
         let mut batch: Vec<f32> = indices.iter().flat_map(|_| img.iter().copied()).collect();
         let original = batch.clone();
         apply_batch(&op, dims, &mut batch, &indices, &config).unwrap();
