@@ -96,7 +96,8 @@ fn adaptive() -> bool {
         _ => {
             let on = std::env::var(ADAPTIVE_ENV_VAR).map_or(true, |v| v.trim() != "0");
             // A racing `set_adaptive` wins.
-            let _ = ADAPTIVE.compare_exchange(2, u8::from(on), Ordering::Relaxed, Ordering::Relaxed);
+            let _ =
+                ADAPTIVE.compare_exchange(2, u8::from(on), Ordering::Relaxed, Ordering::Relaxed);
             ADAPTIVE.load(Ordering::Relaxed) == 1
         }
     }

@@ -124,7 +124,10 @@ mod tests {
             t.suggest_float(&format!("x{i}"), 0.0, 1.0).unwrap();
         }
         let err = t.suggest_float("x256", 0.0, 1.0).unwrap_err();
-        assert!(matches!(err, crate::Error::Arg(descent_core::ArgError { .. })), "{err}");
+        assert!(
+            matches!(err, crate::Error::Arg(descent_core::ArgError { .. })),
+            "{err}"
+        );
         assert!(err.to_string().contains("x256"), "{err}");
         // Names already seen keep their dimension.
         let mut t = study.ask().unwrap();

@@ -332,7 +332,7 @@ proptest! {
 
         let mut batch_image = s0.image().data().to_vec();
         let mut batch_mask = s0.mask().unwrap().data().to_vec();
-        let batch = BatchConfig { seed: 4, epoch: 1, threads: 1, ..Default::default() };
+        let batch = BatchConfig::new(4, 1).with_threads(1);
         apply_batch_with_masks(&op, dims, &mut batch_image, &mut batch_mask, 255, &[index as usize], &batch)
             .unwrap();
         prop_assert_eq!(bits(&batch_image), bits(&image));

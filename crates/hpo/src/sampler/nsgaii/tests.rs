@@ -182,7 +182,10 @@ fn bad_configs_are_typed_errors() {
         },
     ] {
         assert!(
-            matches!(NsgaIISampler::new(config), Err(Error::Arg(descent_core::ArgError { .. }))),
+            matches!(
+                NsgaIISampler::new(config),
+                Err(Error::Arg(descent_core::ArgError { .. }))
+            ),
             "{config:?}"
         );
     }
