@@ -102,7 +102,7 @@ url=$(start_pg "$work/pg" "$PG_PORT")
 export DESCENT_HPO_PG_URL=$url
 export DESCENT_HPO_PYTHON=$work/venv/bin/python
 export DESCENT_REQUIRE_HPO_SERVICES=1
-cargo test -p descent-hpo --test rdb_workers --test rdb_faults --test optuna_interop -- --nocapture
+cargo test -p descent-hpo --test rdb_workers --test rdb_faults --test optuna_interop --test pbt_shared -- --nocapture
 cargo xtask soak hpo --kills 50
 cargo xtask soak hpo --kills 50 --url "$url"
 netns_test
