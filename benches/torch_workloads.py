@@ -100,21 +100,29 @@ def workloads():
     }
 
 
-def time_steps(step, budget_s):
-    """Three probe steps size the run (10 to 2000 iterations), one warm-up,
-    then one time in ms per iteration; the same rule as descent's child."""
+def time_by(step, budget_s, probes, min_iters, warmups):
+    """descent's timing rule (xtask bench's `time_by`): `probes` probe steps
+    size the run to about budget_s seconds, min_iters to 2000 iterations,
+    timed one by one (ms) after `warmups` untimed ones."""
     start = time.perf_counter()
-    for _ in range(3):
+    for _ in range(probes):
         step()
-    per_step = max((time.perf_counter() - start) / 3, 1e-9)
-    iters = max(10, min(2000, int(budget_s / per_step)))
-    step()
+    per_step = max((time.perf_counter() - start) / probes, 1e-9)
+    iters = max(min_iters, min(2000, int(budget_s / per_step)))
+    for _ in range(warmups):
+        step()
     samples = []
     for _ in range(iters):
         t = time.perf_counter()
         step()
         samples.append((time.perf_counter() - t) * 1e3)
     return samples
+
+
+def time_steps(step, budget_s):
+    """W1-W6's rule (`Rule::workload`): three probe steps, one warm-up, 10 to
+    2000 iterations."""
+    return time_by(step, budget_s, probes=3, min_iters=10, warmups=1)
 
 
 def training_step(model, make_opt, shape, classes):
@@ -424,19 +432,9 @@ MASK_CLASSES = 5
 
 
 def time_rows(step, budget_s, min_iters):
-    """descent's W6-family rule (xtask bench's time_rows): one warm-up
-    iteration sizes the run, then budget_s worth of timed iterations,
-    min_iters to 2000."""
-    t = time.perf_counter()
-    step()
-    per_step = max(time.perf_counter() - t, 1e-9)
-    iters = max(min_iters, min(2000, int(budget_s / per_step)))
-    samples = []
-    for _ in range(iters):
-        t = time.perf_counter()
-        step()
-        samples.append((time.perf_counter() - t) * 1e3)
-    return samples
+    """The W6 family's rule (`Rule::op_row`): one probe iteration, which is
+    also the warm-up, then min_iters to 2000."""
+    return time_by(step, budget_s, probes=1, min_iters=min_iters, warmups=0)
 
 
 def w6_op_step(transform, batch, with_mask):
