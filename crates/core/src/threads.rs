@@ -19,10 +19,17 @@
 //! process takes a core from one of descent's workers in the middle of a
 //! block, the whole operation waits for that block until the worker gets its
 //! core back (a scheduler slice, milliseconds), and two threads end up
-//! slower than one. So kernels time their blocks ([`Region`]); a block that
-//! took over twice as long per unit as the fastest and at least
-//! [`STALL`] longer than it would have at that pace marks the machine as
-//! contended, and [`available`] then answers 1 for a while: 50 ms after a
+//! slower than one. So kernels time their blocks ([`Region`]). A block
+//! stalled when its thread spent at least [`STALL`] of it off its core
+//! (wall time minus the thread's CPU time) and the block took over twice as
+//! long per unit as the fastest and at least [`STALL`] longer than it would
+//! have at that pace. Both are needed: a block slowed by its neighbours'
+//! memory traffic runs at half the pace of one running alone, yet never
+//! leaves its core, and a thread descheduled briefly in a long block costs
+//! nothing worth a back-off. (Where the OS does not report a thread's CPU
+//! time, which is outside Linux and Android, the pace alone decides.) A stall
+//! marks the machine as contended, and [`available`] then answers 1 for a
+//! while: 50 ms after a
 //! first stall, doubling while stalls keep coming, up to 2 s; after 10 s
 //! without a stall the next one starts again at 50 ms. Between those spells
 //! kernels use every thread again, which is how the pool sees the machine
@@ -131,6 +138,8 @@ static ADAPTIVE: AtomicU8 = AtomicU8::new(2);
 static BACKOFF_UNTIL: AtomicU64 = AtomicU64::new(0);
 /// Stalls in the current spell (reset after [`CALM`]).
 static STRIKES: AtomicU32 = AtomicU32::new(0);
+/// Stalls recorded since the process started ([`stalls`]).
+static STALLS: AtomicU64 = AtomicU64::new(0);
 static LAST_STALL: AtomicU64 = AtomicU64::new(0);
 
 /// Nanoseconds since the first call (at least 1).
@@ -142,8 +151,16 @@ fn now_ns() -> u64 {
         .max(1)
 }
 
+/// How many stalls the back-off has answered since the process started
+/// (see the module docs, "A busy machine"): a diagnostic, to tell whether
+/// a run spent time on one thread because the machine was contended.
+pub fn stalls() -> u64 {
+    STALLS.load(Ordering::Relaxed)
+}
+
 /// Records a stall seen now: [`available`] answers 1 for the next back-off.
 fn stalled() {
+    STALLS.fetch_add(1, Ordering::Relaxed);
     let now = now_ns();
     let last = LAST_STALL.swap(now, Ordering::Relaxed);
     let calm = u64::try_from(CALM.as_nanos()).unwrap_or(u64::MAX);
@@ -182,9 +199,10 @@ fn stalled() {
 pub struct Region {
     /// The fastest block's pace, picoseconds per unit.
     fastest_ps: AtomicU64,
-    /// The slowest block's pace, picoseconds per unit.
+    /// The slowest pace (picoseconds per unit) of a block whose thread was
+    /// off its core for at least [`STALL`].
     slowest_ps: AtomicU64,
-    /// The slowest block's duration (ns) and size (units).
+    /// That block's duration (ns) and size (units).
     slowest: Mutex<(u64, u64)>,
 }
 
@@ -206,13 +224,19 @@ impl Region {
 
     /// Runs one block of `units` units of work, timing it.
     pub fn time<R>(&self, units: usize, block: impl FnOnce() -> R) -> R {
+        let cpu_start = thread_cpu_ns();
         let start = Instant::now();
         let out = block();
         let ns = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let off_core = match (cpu_start, thread_cpu_ns()) {
+            (Some(a), Some(b)) => ns.saturating_sub(b.saturating_sub(a)),
+            _ => ns, // not reported: the pace alone decides
+        };
         let units = (units as u64).max(1);
         let pace = ns.saturating_mul(1000) / units;
         self.fastest_ps.fetch_min(pace, Ordering::Relaxed);
-        if self.slowest_ps.fetch_max(pace, Ordering::Relaxed) < pace {
+        let stall = u64::try_from(STALL.as_nanos()).unwrap_or(u64::MAX);
+        if off_core >= stall && self.slowest_ps.fetch_max(pace, Ordering::Relaxed) < pace {
             let mut slowest = self.slowest.lock().unwrap_or_else(PoisonError::into_inner);
             if pace >= slowest.0.saturating_mul(1000) / slowest.1.max(1) {
                 *slowest = (ns, units);
@@ -235,6 +259,34 @@ impl Region {
         }
         stalled
     }
+}
+
+/// The CPU time the calling thread has run (user + system, ns), where the
+/// OS reports it per thread.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn thread_cpu_ns() -> Option<u64> {
+    // SAFETY: `rusage` is plain integers, for which all zeroes is a value.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `getrusage` writes one `rusage` through the pointer, which
+    // points to one we own.
+    if unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut usage) } != 0 {
+        return None;
+    }
+    // `time_t` and `suseconds_t` are i64 here but narrower on some targets.
+    #[allow(clippy::useless_conversion)]
+    let ns = |t: libc::timeval| {
+        let us = i64::from(t.tv_sec)
+            .saturating_mul(1_000_000)
+            .saturating_add(i64::from(t.tv_usec));
+        u64::try_from(us).unwrap_or(0).saturating_mul(1000)
+    };
+    Some(ns(usage.ru_utime).saturating_add(ns(usage.ru_stime)))
+}
+
+/// Not reported on this OS: [`Region`] judges a block by its pace alone.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn thread_cpu_ns() -> Option<u64> {
+    None
 }
 
 /// Whether a block of `units` units that took `ns` stalled, when the
@@ -323,6 +375,8 @@ mod tests {
 
     #[test]
     fn a_stall_is_a_block_twice_as_slow_and_200_us_late() {
+        // (`Region` asks this only of blocks whose thread was off its core
+        // for 200 µs or more.)
         // 1000 units at 1 ns each (1000 ps per unit): 1 µs expected.
         assert!(!is_stall(1000, 1_000, 1000));
         assert!(!is_stall(1000, 150_000, 1000)); // 149 µs late: noise
@@ -355,6 +409,31 @@ mod tests {
         set_num_threads(1);
         assert_eq!(available(), 1);
         set_num_threads(0);
+    }
+
+    #[test]
+    fn a_slow_block_that_kept_its_core_is_not_a_stall() {
+        let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+        // A block that spins 3 ms where its pace allows 1 µs never left its
+        // core: it was slow (memory traffic, say), not stalled. A busy test
+        // machine may still take the core from one attempt, not from all.
+        let slow_but_running = || {
+            let region = Region::new();
+            region.time(1000, || ());
+            region.time(1000, || {
+                let start = std::time::Instant::now();
+                while start.elapsed() < Duration::from_millis(3) {
+                    std::hint::spin_loop();
+                }
+            });
+            region.finish()
+        };
+        if cfg!(any(target_os = "linux", target_os = "android")) {
+            assert!((0..5).any(|_| !slow_but_running()));
+        } else {
+            // Without a thread's CPU time, the pace alone decides.
+            assert!(slow_but_running());
+        }
     }
 
     #[test]
