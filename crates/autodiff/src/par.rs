@@ -84,7 +84,7 @@ mod tests {
     fn blocks_cover_every_unit_once_in_whole_units() {
         // Large enough to be split on any machine with more than one thread.
         set_num_threads(4);
-        descent_core::threads::set_adaptive(false);
+        descent_testkit::exact_thread_counts();
         let mut out = vec![0u32; 7 * 40_000];
         blocks_mut(&mut out, 7, |first, block| {
             assert_eq!(block.len() % 7, 0);

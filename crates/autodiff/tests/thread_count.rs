@@ -6,7 +6,7 @@
 
 use descent_autodiff::{Conv2dGeometry, ImageShape, MaxPool2dConfig, Tape};
 use descent_core::ParamStore;
-use descent_core::threads::{set_adaptive, set_num_threads};
+use descent_core::threads::set_num_threads;
 use nalgebra::DMatrix;
 use std::sync::Mutex;
 
@@ -46,8 +46,7 @@ fn run(a: &DMatrix<f32>, b: &DMatrix<f32>, g: &DMatrix<f32>) -> [Option<DMatrix<
 #[test]
 fn products_do_not_depend_on_the_thread_count() {
     let _turn = SETTING.lock().unwrap_or_else(|e| e.into_inner());
-    // Every count as asked, even if this busy test machine stalls a block.
-    set_adaptive(false);
+    descent_testkit::exact_thread_counts();
     for (m, k, n) in SHAPES {
         let (a, b, w) = (filled(m, k, 1), filled(n, k, 2), filled(m, n, 3));
         set_num_threads(1);
@@ -87,8 +86,7 @@ fn conv_stage(x: &DMatrix<f32>, w: &DMatrix<f32>, b: &DMatrix<f32>) -> Vec<Optio
 #[test]
 fn convolution_stages_do_not_depend_on_the_thread_count() {
     let _turn = SETTING.lock().unwrap_or_else(|e| e.into_inner());
-    // Every count as asked, even if this busy test machine stalls a block.
-    set_adaptive(false);
+    descent_testkit::exact_thread_counts();
     let (x, w, b) = (
         filled(64, 3 * 32 * 32, 4),
         filled(16, 27, 5),

@@ -515,8 +515,8 @@ mod tests {
                 opt.set_parallelism(par);
                 steps(&mut opt, &mut store, 3)
             };
-            let serial = run(Parallelism { threads: 1, min_per_thread: 1 });
-            let threaded = run(Parallelism { threads, min_per_thread: 1 });
+            let serial = run(descent_testkit::exact_parallelism(1));
+            let threaded = run(descent_testkit::exact_parallelism(threads));
             prop_assert_eq!(serial, threaded);
         }
     }
@@ -550,9 +550,7 @@ mod tests {
                     .unwrap()
                     .build()
                     .unwrap();
-                // Every thread count as asked, even if the test machine stalls a block.
-                descent_core::threads::set_adaptive(false);
-                opt.set_parallelism(Parallelism { threads, min_per_thread: 1 });
+                opt.set_parallelism(descent_testkit::exact_parallelism(threads));
                 let mut norms = Vec::new();
                 for k in 0..3 {
                     let (params, grads) = store.split_mut();

@@ -595,12 +595,7 @@ fn every_optimizer_steps_bit_identically_on_any_number_of_threads() {
             store.register(format!("p{i}"), Tags::WEIGHT, v).unwrap();
         }
         let mut opt = build(&store, 0.01).unwrap();
-        // Every thread count as asked, even if the test machine stalls a block.
-        descent_core::threads::set_adaptive(false);
-        opt.set_parallelism(Parallelism {
-            threads,
-            min_per_thread: 1,
-        });
+        opt.set_parallelism(descent_testkit::exact_parallelism(threads));
         let ids: Vec<_> = store.ids().collect();
         for k in 0..4 {
             for &id in &ids {

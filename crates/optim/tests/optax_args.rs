@@ -194,12 +194,7 @@ fn sophia_steps_the_same_on_any_thread_count() {
             ..SophiaConfig::default()
         };
         let mut opt = cfg.clone().build(&s).unwrap();
-        // Every thread count as asked, even if the test machine stalls a block.
-        descent_core::threads::set_adaptive(false);
-        opt.set_parallelism(Parallelism {
-            threads,
-            min_per_thread: 1,
-        });
+        opt.set_parallelism(descent_testkit::exact_parallelism(threads));
         for k in 0..5 {
             let (params, grads) = s.split_mut();
             for ((_, p), (_, g)) in params.values_mut().zip(grads.iter_mut()) {

@@ -14,6 +14,10 @@
 //! - [`strategies`]: proptest strategies for matrices, including values kept
 //!   away from kinks so finite differences are meaningful.
 //! - [`panic_message`]: the message of an expected panic (no should-panic attributes here).
+//! - [`exact_parallelism`], [`exact_thread_counts`]: thread counts that hold
+//!   as asked on a busy test machine (the back-off turned off).
+//! - [`exact_parallelism`], [`exact_thread_counts`]: thread counts that hold
+//!   as asked on a busy test machine (the back-off turned off).
 //! - [`assert_close`]: element-wise comparison with a relative tolerance and
 //!   an absolute floor that names the first offending element.
 //!
@@ -30,7 +34,7 @@
 //! tests); `optax.rs` (the optax-name builders, for `parity_optax.rs`);
 //! `compare.rs` (`assert_close`, `|got − want| ≤ rtol·|want| + atol`, the
 //! absolute floor explicit per harness); `strategies.rs`, `data.rs`,
-//! `alloc.rs`, `panics.rs`.
+//! `alloc.rs`, `panics.rs`, `threads.rs`.
 //!
 //! It depends on `descent-optim` and `descent-schedule`, which dev-depend on
 //! it: a cycle cargo allows for dev-dependencies, and their integration tests
@@ -51,11 +55,13 @@ mod hyper;
 pub mod optax;
 mod panics;
 pub mod strategies;
+mod threads;
 pub mod torch;
 
 pub use compare::assert_close;
 pub use hyper::Hyper;
 pub use panics::{panic_message, payload_message};
+pub use threads::{exact_parallelism, exact_thread_counts};
 
 /// The README, whose example runs as a doctest.
 #[cfg(doctest)]

@@ -193,8 +193,8 @@ gradient_transform_via_blocks!(AdaptiveGradClip);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Optimizer;
     use crate::transform::{chain, scale_by_learning_rate};
-    use crate::{Optimizer, Parallelism};
     use descent_core::{ParamStore, Tags};
     use nalgebra::DMatrix;
     use proptest::collection::vec;
@@ -249,9 +249,7 @@ mod tests {
             }
             let agc = adaptive_grad_clip(clipping, 1e-3).unwrap();
             let mut opt = Optimizer::new(&store, 1.0, chain((agc, scale_by_learning_rate()))).unwrap();
-            // Every thread count as asked, even if the test machine stalls a block.
-            descent_core::threads::set_adaptive(false);
-            opt.set_parallelism(Parallelism { threads, min_per_thread: 1 });
+            opt.set_parallelism(descent_testkit::exact_parallelism(threads));
             let before = store.clone();
             opt.step(&mut store).unwrap();
             for (id, _, v) in store.iter() {

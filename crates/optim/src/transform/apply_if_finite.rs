@@ -165,7 +165,7 @@ fn all_finite<S: Scalar>(x: &[S]) -> bool {
 mod tests {
     use super::*;
     use crate::testing::store_of;
-    use crate::{AdamWConfig, Optimizer, OptimizerConfig, Parallelism};
+    use crate::{AdamWConfig, Optimizer, OptimizerConfig};
     use proptest::prelude::*;
 
     fn bits(store: &descent_core::ParamStore<f64>) -> Vec<u64> {
@@ -200,9 +200,7 @@ mod tests {
             let run = |skip: bool| {
                 let mut store = store_of(&values);
                 let mut opt = Optimizer::new(&store, cfg.lr, apply_if_finite(cfg.transform(), 2)).unwrap();
-                // Every thread count as asked, even if the test machine stalls a block.
-                descent_core::threads::set_adaptive(false);
-                opt.set_parallelism(Parallelism { threads, min_per_thread: 1 });
+                opt.set_parallelism(descent_testkit::exact_parallelism(threads));
                 let mut k = 0;
                 for _ in 0..before {
                     fill(&mut store, k);

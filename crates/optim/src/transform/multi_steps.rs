@@ -229,9 +229,9 @@ impl<S: Scalar, T: BlockTransform<S>> BlockTransform<S> for MultiSteps<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Optimizer;
     use crate::testing::store_of;
     use crate::transform::{chain, scale_by_adam, scale_by_learning_rate, trace};
-    use crate::{Optimizer, Parallelism};
     use proptest::collection::vec;
     use proptest::prelude::*;
 
@@ -274,9 +274,7 @@ mod tests {
             let p0 = vec![vec![0.3, -0.7, 1.1, 0.0, -0.0]];
             let mut acc_store = store_of(&p0);
             let mut big_store = store_of(&p0);
-            // Every thread count as asked, even if the test machine stalls a block.
-            descent_core::threads::set_adaptive(false);
-            let par = Parallelism { threads, min_per_thread: 1 };
+            let par = descent_testkit::exact_parallelism(threads);
             let mut acc = Optimizer::new(&acc_store, 0.01, multi_steps(sgd_momentum(), k).unwrap()).unwrap();
             let mut big = Optimizer::new(&big_store, 0.01, sgd_momentum()).unwrap();
             acc.set_parallelism(par);

@@ -153,9 +153,9 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Optimizer;
     use crate::testing::store_of;
     use crate::transform::{chain, scale_by_learning_rate, trace};
-    use crate::{Optimizer, Parallelism};
     use descent_core::ParamStore;
 
     /// Gradient centralization: each tensor's mean subtracted (not element-wise).
@@ -197,12 +197,7 @@ mod tests {
         for threads in [1, 3] {
             let mut store = store_of(&values);
             let mut opt = Optimizer::new(&store, lr, t).unwrap();
-            // Every thread count as asked, even if the test machine stalls a block.
-            descent_core::threads::set_adaptive(false);
-            opt.set_parallelism(Parallelism {
-                threads,
-                min_per_thread: 1,
-            });
+            opt.set_parallelism(descent_testkit::exact_parallelism(threads));
             let mut by_hand = store_of(&values);
             let momentum = trace(0.9, 0.0, true);
             let mut m_state = GradientTransform::init(&momentum, by_hand.params());
