@@ -101,13 +101,17 @@ def workloads():
 
 
 def time_by(step, budget_s, probes, min_iters, warmups):
-    """descent's timing rule (xtask bench's `time_by`): `probes` probe steps
-    size the run to about budget_s seconds, min_iters to 2000 iterations,
-    timed one by one (ms) after `warmups` untimed ones."""
-    start = time.perf_counter()
+    """descent's timing rule (xtask bench's `time_by`): the median of
+    `probes` probe steps sizes the run to about budget_s seconds, min_iters
+    to 2000 iterations, timed one by one (ms) after `warmups` untimed ones.
+    (The median, not the mean: a first step that allocates the optimizer's
+    state would otherwise shrink the run.)"""
+    probe = []
     for _ in range(probes):
+        t = time.perf_counter()
         step()
-    per_step = max((time.perf_counter() - start) / probes, 1e-9)
+        probe.append(time.perf_counter() - t)
+    per_step = max(sorted(probe)[len(probe) // 2], 1e-9)
     iters = max(min_iters, min(2000, int(budget_s / per_step)))
     for _ in range(warmups):
         step()

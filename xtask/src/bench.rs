@@ -376,7 +376,7 @@ const OP_ROW_BUDGET_S: f64 = 0.6;
 /// Fewest timed iterations of a W6-family row.
 const OP_ROW_MIN_ITERS: usize = 3;
 
-/// How a row is timed: `probes` probe steps size the run to about
+/// How a row is timed: the median of `probes` probe steps sizes the run to about
 /// `budget_s` seconds, `min_iters` to 2000 timed iterations after `warmups`
 /// untimed ones.
 #[derive(Clone, Copy, Debug)]
@@ -507,9 +507,10 @@ where
             failure = step(s).err();
         }
     };
-    let probe = time_prepared_steps(0, rule.probes, state, prepare, &mut guarded);
-    let probe_ms = probe.samples_ms.iter().sum::<f64>() / rule.probes.max(1) as f64;
-    let per_step_s = probe_ms.max(1e-6) * 1e-3;
+    // The median probe, not the mean: a first step that allocates the
+    // optimizer's state (W5: 80 MB) would otherwise shrink the run.
+    let probe = time_prepared_steps(0, rule.probes.max(1), state, prepare, &mut guarded);
+    let per_step_s = probe.median_ms().max(1e-6) * 1e-3;
     let iters = ((rule.budget_s / per_step_s) as usize).clamp(rule.min_iters, 2000);
     let t = time_prepared_steps(rule.warmups, iters, state, prepare, &mut guarded);
     match failure {
