@@ -19,17 +19,27 @@
 //! process takes a core from one of descent's workers in the middle of a
 //! block, the whole operation waits for that block until the worker gets its
 //! core back (a scheduler slice, milliseconds), and two threads end up
-//! slower than one. So kernels time their blocks ([`Region`]). A block
-//! stalled when its thread spent at least [`STALL`] of it off its core
-//! (wall time minus the thread's CPU time) and the block took over twice as
-//! long per unit as the fastest and at least [`STALL`] longer than it would
-//! have at that pace. Both are needed: a block slowed by its neighbours'
-//! memory traffic runs at half the pace of one running alone, yet never
-//! leaves its core, and a thread descheduled briefly in a long block costs
-//! nothing worth a back-off. (Where the OS does not report a thread's CPU
-//! time, which is outside Linux and Android, the pace alone decides.) A stall
-//! marks the machine as contended, and [`available`] then answers 1 for a
-//! while: 50 ms after a
+//! slower than one. The same happens before a block starts: a worker woken
+//! onto a core another process holds waits for that process's slice. So
+//! kernels time their operations and blocks ([`Region`]), and an operation
+//! stalled when either
+//!
+//! - a block's thread spent at least [`STALL`] of it off its core (wall
+//!   time minus the thread's CPU time) and the block took over twice as long
+//!   per unit as the fastest and at least [`STALL`] longer than it would
+//!   have at that pace. Both are needed: a block slowed by its neighbours'
+//!   memory traffic runs at half the pace of one running alone, yet never
+//!   leaves its core, and a thread descheduled briefly in a long block costs
+//!   nothing worth a back-off. (Where the OS does not report a thread's CPU
+//!   time, which is outside Linux and Android, the pace alone decides.)
+//! - or the operation, from the moment it woke the pool, took over twice as
+//!   long as its blocks needed on [`num_threads`] threads and at least
+//!   [`LATE`] longer: its workers started late. (Waking a worker costs tens
+//!   of microseconds on a quiet machine, and up to a few hundred inside a
+//!   VM whose idle core the host must wake, hence a millisecond.)
+//!
+//! A stall marks the machine as contended, and [`available`] then answers 1
+//! for a while: 50 ms after a
 //! first stall, doubling while stalls keep coming, up to 2 s; after 10 s
 //! without a stall the next one starts again at 50 ms. Between those spells
 //! kernels use every thread again, which is how the pool sees the machine
@@ -125,6 +135,11 @@ pub fn set_adaptive(on: bool) {
 /// lost its core to another process.
 pub const STALL: Duration = Duration::from_micros(200);
 
+/// An operation that ran at least this much longer than its blocks needed
+/// (and over twice as long) stalled before its blocks began: see the module
+/// docs, "A busy machine".
+pub const LATE: Duration = Duration::from_millis(1);
+
 /// The first back-off after a stall; each further stall within
 /// [`CALM`] doubles it, up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
@@ -138,6 +153,8 @@ static ADAPTIVE: AtomicU8 = AtomicU8::new(2);
 static BACKOFF_UNTIL: AtomicU64 = AtomicU64::new(0);
 /// Stalls in the current spell (reset after [`CALM`]).
 static STRIKES: AtomicU32 = AtomicU32::new(0);
+/// [`now_ns`] when the pool was last built (0: never).
+static POOL_BUILT_NS: AtomicU64 = AtomicU64::new(0);
 /// Stalls recorded since the process started ([`stalls`]).
 static STALLS: AtomicU64 = AtomicU64::new(0);
 static LAST_STALL: AtomicU64 = AtomicU64::new(0);
@@ -197,6 +214,12 @@ fn stalled() {
 /// ```
 #[derive(Debug)]
 pub struct Region {
+    /// When the operation began (before it woke the pool), [`now_ns`].
+    begun_ns: u64,
+    /// The blocks timed, their total and the longest duration (ns).
+    blocks: AtomicU64,
+    total_ns: AtomicU64,
+    longest_ns: AtomicU64,
     /// The fastest block's pace, picoseconds per unit.
     fastest_ps: AtomicU64,
     /// The slowest pace (picoseconds per unit) of a block whose thread was
@@ -213,9 +236,15 @@ impl Default for Region {
 }
 
 impl Region {
-    /// A region with no block timed yet.
+    /// A region with no block timed yet, begun now: create it before the
+    /// operation wakes the pool ([`install`]), so that workers starting
+    /// late count.
     pub fn new() -> Region {
         Region {
+            begun_ns: now_ns(),
+            blocks: AtomicU64::new(0),
+            total_ns: AtomicU64::new(0),
+            longest_ns: AtomicU64::new(0),
             fastest_ps: AtomicU64::new(u64::MAX),
             slowest_ps: AtomicU64::new(0),
             slowest: Mutex::new((0, 0)),
@@ -232,6 +261,9 @@ impl Region {
             (Some(a), Some(b)) => ns.saturating_sub(b.saturating_sub(a)),
             _ => ns, // not reported: the pace alone decides
         };
+        self.blocks.fetch_add(1, Ordering::Relaxed);
+        self.total_ns.fetch_add(ns, Ordering::Relaxed);
+        self.longest_ns.fetch_max(ns, Ordering::Relaxed);
         let units = (units as u64).max(1);
         let pace = ns.saturating_mul(1000) / units;
         self.fastest_ps.fetch_min(pace, Ordering::Relaxed);
@@ -253,7 +285,18 @@ impl Region {
             .slowest
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner);
-        let stalled = is_stall(fastest, ns, units);
+        let now = now_ns();
+        let wall = now.saturating_sub(self.begun_ns);
+        let blocks = self.blocks.into_inner();
+        let threads = blocks.min(num_threads() as u64).max(1);
+        let needed = self
+            .longest_ns
+            .into_inner()
+            .max(self.total_ns.into_inner() / threads);
+        // Starting the pool's threads is not a late start.
+        let pool_built = POOL_BUILT_NS.load(Ordering::Relaxed) >= self.begun_ns;
+        let stalled =
+            is_stall(fastest, ns, units) || (blocks > 0 && !pool_built && is_late(needed, wall));
         if stalled && adaptive() {
             self::stalled();
         }
@@ -261,32 +304,38 @@ impl Region {
     }
 }
 
-/// The CPU time the calling thread has run (user + system, ns), where the
-/// OS reports it per thread.
+/// The CPU time the calling thread has run (ns), where the OS reports it
+/// per thread, to the nanosecond: `CLOCK_THREAD_CPUTIME_ID`, which counts
+/// the running slice up to now (`getrusage`'s per-thread figure lags by up
+/// to a scheduler tick, milliseconds).
 #[cfg(any(target_os = "linux", target_os = "android"))]
 fn thread_cpu_ns() -> Option<u64> {
-    // SAFETY: `rusage` is plain integers, for which all zeroes is a value.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `getrusage` writes one `rusage` through the pointer, which
-    // points to one we own.
-    if unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut usage) } != 0 {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `clock_gettime` writes one `timespec` through the pointer,
+    // which points to one we own.
+    if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) } != 0 {
         return None;
     }
-    // `time_t` and `suseconds_t` are i64 here but narrower on some targets.
+    // `time_t` is i64 here but narrower on some targets.
     #[allow(clippy::useless_conversion)]
-    let ns = |t: libc::timeval| {
-        let us = i64::from(t.tv_sec)
-            .saturating_mul(1_000_000)
-            .saturating_add(i64::from(t.tv_usec));
-        u64::try_from(us).unwrap_or(0).saturating_mul(1000)
-    };
-    Some(ns(usage.ru_utime).saturating_add(ns(usage.ru_stime)))
+    let (secs, nanos) = (i64::from(now.tv_sec), i64::from(now.tv_nsec));
+    u64::try_from(secs.saturating_mul(1_000_000_000).saturating_add(nanos)).ok()
 }
 
 /// Not reported on this OS: [`Region`] judges a block by its pace alone.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 fn thread_cpu_ns() -> Option<u64> {
     None
+}
+
+/// Whether an operation whose blocks needed `needed_ns` on the pool's
+/// threads, yet took `wall_ns` from the moment it woke the pool, started late.
+fn is_late(needed_ns: u64, wall_ns: u64) -> bool {
+    let late = u64::try_from(LATE.as_nanos()).unwrap_or(u64::MAX);
+    wall_ns > needed_ns.saturating_mul(2) && wall_ns.saturating_sub(needed_ns) >= late
 }
 
 /// Whether a block of `units` units that took `ns` stalled, when the
@@ -339,6 +388,7 @@ fn pool() -> Arc<ThreadPool> {
                 .unwrap_or_else(|e| panic!("descent: cannot start {n} worker threads: {e}"));
             let pool = Arc::new(pool);
             *slot = Some((n, Arc::clone(&pool)));
+            POOL_BUILT_NS.store(now_ns(), Ordering::Relaxed);
             pool
         }
     }
@@ -365,7 +415,9 @@ fn parse(text: &str) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Region, available, install, is_stall, parse, set_adaptive, set_num_threads};
+    use super::{
+        Region, available, install, is_late, is_stall, parse, set_adaptive, set_num_threads,
+    };
     use std::collections::HashSet;
     use std::sync::Mutex;
     use std::time::Duration;
@@ -387,6 +439,16 @@ mod tests {
         // Nothing timed.
         assert!(!is_stall(u64::MAX, 5_000_000, 10));
         assert!(!is_stall(1000, 5_000_000, 0));
+    }
+
+    #[test]
+    fn an_operation_started_late_when_it_took_twice_its_blocks_and_1_ms_more() {
+        assert!(!is_late(100_000, 150_000)); // waking the pool: noise
+        assert!(!is_late(100_000, 900_000)); // 800 µs late: a slow wake in a VM
+        assert!(is_late(100_000, 1_200_000));
+        // Blocks of 5 ms: 1.5 ms more is not twice as long.
+        assert!(!is_late(5_000_000, 6_500_000));
+        assert!(is_late(5_000_000, 11_000_000));
     }
 
     #[test]
