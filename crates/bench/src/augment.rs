@@ -45,23 +45,21 @@ pub fn augment_input(n: usize) -> Vec<f32> {
         .collect()
 }
 
-/// A built W6 case: [`reset`](AugmentBatch::reset) restores the input
-/// (untimed), [`step`](AugmentBatch::step) augments it in place for the
-/// next epoch.
-pub struct AugmentBatch {
-    op: Compose,
+/// The images a W6-family row augments: the original batch, the working
+/// copy, the sample indices and the epoch, shared by [`AugmentBatch`] and
+/// [`crate::AugOpBatch`].
+pub(crate) struct Images {
     input: Vec<f32>,
-    batch: Vec<f32>,
-    indices: Vec<usize>,
+    pub(crate) batch: Vec<f32>,
+    pub(crate) indices: Vec<usize>,
     epoch: u64,
 }
 
-impl AugmentBatch {
-    /// A batch of `n` images.
-    pub fn new(n: usize) -> Self {
+impl Images {
+    /// `n` images of [`augment_input`], at epoch 0.
+    pub(crate) fn new(n: usize) -> Self {
         let input = augment_input(n);
-        AugmentBatch {
-            op: augment_pipeline(),
+        Images {
             batch: input.clone(),
             input,
             indices: (0..n).collect(),
@@ -69,19 +67,54 @@ impl AugmentBatch {
         }
     }
 
+    /// Copies the original images back into the batch.
+    pub(crate) fn reset(&mut self) {
+        self.batch.copy_from_slice(&self.input);
+    }
+
+    /// This step's settings (`BatchConfig::default()`'s thread count at the
+    /// current epoch); the next call is for the next epoch, so every step
+    /// draws new parameters.
+    pub(crate) fn next_config(&mut self) -> BatchConfig {
+        let config = BatchConfig {
+            epoch: self.epoch,
+            ..BatchConfig::default()
+        };
+        self.epoch += 1;
+        config
+    }
+}
+
+/// A built W6 case: [`reset`](AugmentBatch::reset) restores the input
+/// (untimed), [`step`](AugmentBatch::step) augments it in place for the
+/// next epoch.
+pub struct AugmentBatch {
+    op: Compose,
+    images: Images,
+}
+
+impl AugmentBatch {
+    /// A batch of `n` images.
+    pub fn new(n: usize) -> Self {
+        AugmentBatch {
+            op: augment_pipeline(),
+            images: Images::new(n),
+        }
+    }
+
     /// Images per step.
     pub fn len(&self) -> usize {
-        self.indices.len()
+        self.images.indices.len()
     }
 
     /// Whether the batch holds no image.
     pub fn is_empty(&self) -> bool {
-        self.indices.is_empty()
+        self.images.indices.is_empty()
     }
 
     /// Copies the original images back into the batch.
     pub fn reset(&mut self) {
-        self.batch.copy_from_slice(&self.input);
+        self.images.reset();
     }
 
     /// Augments the batch in place with `BatchConfig::default()`'s thread
@@ -97,18 +130,14 @@ impl AugmentBatch {
     /// # Ok::<(), descent_augment::Error>(())
     /// ```
     pub fn step(&mut self) -> descent_augment::Result<()> {
-        let config = BatchConfig {
-            epoch: self.epoch,
-            ..BatchConfig::default()
-        };
-        apply_batch(&self.op, W6_DIMS, &mut self.batch, &self.indices, &config)?;
-        self.epoch += 1;
-        Ok(())
+        let config = self.images.next_config();
+        let Images { batch, indices, .. } = &mut self.images;
+        apply_batch(&self.op, W6_DIMS, batch, indices, &config)
     }
 
     /// The batch as it stands.
     pub fn images(&self) -> &[f32] {
-        &self.batch
+        &self.images.batch
     }
 }
 

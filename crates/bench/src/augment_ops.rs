@@ -5,15 +5,14 @@
 //! (`apply_batch_with_masks`). `benches/torch_workloads.py` runs the same
 //! ops with torchvision v2 under the same names.
 
-use crate::augment::{W6_BATCH, W6_DIMS, augment_input};
+use crate::augment::{Images, W6_BATCH, W6_DIMS};
 use descent_augment::image::{
-    AugMix, AugMixConfig, AutoAugment, AutoAugmentConfig, AutoAugmentPolicy, BatchConfig, Compose,
-    DrawnParams, ElasticTransform, ElasticTransformConfig, GaussianBlur, HorizontalFlip,
-    ImageAugment, ImageShape, Interpolation, PadMode, RandAugment, RandAugmentConfig,
-    RandomAdjustSharpness, RandomAffine, RandomAffineConfig, RandomAutocontrast, RandomCrop,
-    RandomEqualize, RandomInvert, RandomPerspective, RandomPosterize, RandomResizedCrop,
-    RandomResizedCropConfig, RandomSolarize, TrivialAugmentWide, apply_batch,
-    apply_batch_with_masks,
+    AugMix, AugMixConfig, AutoAugment, AutoAugmentConfig, AutoAugmentPolicy, Compose, DrawnParams,
+    ElasticTransform, ElasticTransformConfig, GaussianBlur, HorizontalFlip, ImageAugment,
+    ImageShape, Interpolation, PadMode, RandAugment, RandAugmentConfig, RandomAdjustSharpness,
+    RandomAffine, RandomAffineConfig, RandomAutocontrast, RandomCrop, RandomEqualize, RandomInvert,
+    RandomPerspective, RandomPosterize, RandomResizedCrop, RandomResizedCropConfig, RandomSolarize,
+    TrivialAugmentWide, apply_batch, apply_batch_with_masks,
 };
 use descent_augment::{OpCtx, Result};
 
@@ -237,7 +236,7 @@ impl ImageAugment for Nearest {
     }
 }
 
-/// `n` deterministic masks for [`augment_input`]'s images: one `H × W`
+/// `n` deterministic masks for [`augment_input`](crate::augment_input)'s images: one `H × W`
 /// plane of labels in `0..MASK_CLASSES` per image (horizontal bands, so a
 /// warp moves label boundaries).
 ///
@@ -260,28 +259,22 @@ pub fn augment_masks(n: usize) -> Vec<u32> {
 /// place and moves to the next epoch.
 pub struct AugOpBatch {
     op: Box<dyn ImageAugment>,
-    input: Vec<f32>,
-    batch: Vec<f32>,
+    images: Images,
+    /// The original masks and the working copy.
     masks: Option<(Vec<u32>, Vec<u32>)>,
-    indices: Vec<usize>,
-    epoch: u64,
 }
 
 impl AugOpBatch {
     /// `n` images for `id`, with masks when `with_mask`.
     pub fn new(id: AugOpId, n: usize, with_mask: bool) -> Self {
-        let input = augment_input(n);
         let masks = with_mask.then(|| {
             let m = augment_masks(n);
             (m.clone(), m)
         });
         AugOpBatch {
             op: id.build(),
-            batch: input.clone(),
-            input,
+            images: Images::new(n),
             masks,
-            indices: (0..n).collect(),
-            epoch: 0,
         }
     }
 
@@ -292,17 +285,17 @@ impl AugOpBatch {
 
     /// Images per step.
     pub fn len(&self) -> usize {
-        self.indices.len()
+        self.images.indices.len()
     }
 
     /// Whether the batch holds no image.
     pub fn is_empty(&self) -> bool {
-        self.indices.is_empty()
+        self.images.indices.is_empty()
     }
 
     /// Copies the original images (and masks) back.
     pub fn reset(&mut self) {
-        self.batch.copy_from_slice(&self.input);
+        self.images.reset();
         if let Some((input, masks)) = &mut self.masks {
             masks.copy_from_slice(input);
         }
@@ -323,30 +316,20 @@ impl AugOpBatch {
     /// # Ok::<(), descent_augment::Error>(())
     /// ```
     pub fn step(&mut self) -> Result<()> {
-        let config = BatchConfig {
-            epoch: self.epoch,
-            ..BatchConfig::default()
-        };
+        let config = self.images.next_config();
         let op = &*self.op;
+        let Images { batch, indices, .. } = &mut self.images;
         match &mut self.masks {
-            None => apply_batch(op, W6_DIMS, &mut self.batch, &self.indices, &config)?,
-            Some((_, masks)) => apply_batch_with_masks(
-                op,
-                W6_DIMS,
-                &mut self.batch,
-                masks,
-                255,
-                &self.indices,
-                &config,
-            )?,
+            None => apply_batch(op, W6_DIMS, batch, indices, &config),
+            Some((_, masks)) => {
+                apply_batch_with_masks(op, W6_DIMS, batch, masks, 255, indices, &config)
+            }
         }
-        self.epoch += 1;
-        Ok(())
     }
 
     /// The images as they stand.
     pub fn images(&self) -> &[f32] {
-        &self.batch
+        &self.images.batch
     }
 
     /// The masks as they stand (`None` for an image-only row).
@@ -358,6 +341,7 @@ impl AugOpBatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::augment_input;
 
     #[test]
     fn every_row_applies_its_op_and_stays_in_range() {

@@ -32,11 +32,12 @@
 //!   leaves its core, and a thread descheduled briefly in a long block costs
 //!   nothing worth a back-off. (Where the OS does not report a thread's CPU
 //!   time, which is outside Linux and Android, the pace alone decides.)
-//! - or the operation, from the moment it woke the pool, took over twice as
-//!   long as its blocks needed on [`num_threads`] threads and at least
-//!   [`LATE`] longer: its workers started late. (Waking a worker costs tens
-//!   of microseconds on a quiet machine, and up to a few hundred inside a
-//!   VM whose idle core the host must wake, hence a millisecond.)
+//! - or the operation, from the moment it woke the pool, took at least
+//!   [`STALL`] longer than its blocks would have taken one after another:
+//!   its workers started so late that one thread would have finished
+//!   sooner. (A late worker whose blocks another thread took instead costs
+//!   nothing; blocks slowed by each other's memory traffic take longer in
+//!   sum than on one thread, so they never count.)
 //!
 //! A stall marks the machine as contended, and [`available`] then answers 1
 //! for a while: 50 ms after a
@@ -48,7 +49,7 @@
 //! the environment, turns it off (then kernels always use [`num_threads`]).
 
 use rayon_core::{ThreadPool, ThreadPoolBuilder};
-use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -131,14 +132,11 @@ pub fn set_adaptive(on: bool) {
 }
 
 /// A block that ran at least this much longer than the fastest block's
-/// pace allows (and over twice as long per unit) was stalled: its thread
-/// lost its core to another process.
+/// pace allows (and over twice as long per unit, its thread this long off
+/// its core) was stalled: its thread lost its core to another process. An
+/// operation that took this much longer than its blocks one after another
+/// stalled before they began. See the module docs, "A busy machine".
 pub const STALL: Duration = Duration::from_micros(200);
-
-/// An operation that ran at least this much longer than its blocks needed
-/// (and over twice as long) stalled before its blocks began: see the module
-/// docs, "A busy machine".
-pub const LATE: Duration = Duration::from_millis(1);
 
 /// The first back-off after a stall; each further stall within
 /// [`CALM`] doubles it, up to [`MAX_BACKOFF`].
@@ -216,10 +214,9 @@ fn stalled() {
 pub struct Region {
     /// When the operation began (before it woke the pool), [`now_ns`].
     begun_ns: u64,
-    /// The blocks timed, their total and the longest duration (ns).
-    blocks: AtomicU64,
+    /// Whether a block was timed, and the blocks' total duration (ns).
+    timed: AtomicBool,
     total_ns: AtomicU64,
-    longest_ns: AtomicU64,
     /// The fastest block's pace, picoseconds per unit.
     fastest_ps: AtomicU64,
     /// The slowest pace (picoseconds per unit) of a block whose thread was
@@ -242,9 +239,8 @@ impl Region {
     pub fn new() -> Region {
         Region {
             begun_ns: now_ns(),
-            blocks: AtomicU64::new(0),
+            timed: AtomicBool::new(false),
             total_ns: AtomicU64::new(0),
-            longest_ns: AtomicU64::new(0),
             fastest_ps: AtomicU64::new(u64::MAX),
             slowest_ps: AtomicU64::new(0),
             slowest: Mutex::new((0, 0)),
@@ -261,9 +257,8 @@ impl Region {
             (Some(a), Some(b)) => ns.saturating_sub(b.saturating_sub(a)),
             _ => ns, // not reported: the pace alone decides
         };
-        self.blocks.fetch_add(1, Ordering::Relaxed);
+        self.timed.store(true, Ordering::Relaxed);
         self.total_ns.fetch_add(ns, Ordering::Relaxed);
-        self.longest_ns.fetch_max(ns, Ordering::Relaxed);
         let units = (units as u64).max(1);
         let pace = ns.saturating_mul(1000) / units;
         self.fastest_ps.fetch_min(pace, Ordering::Relaxed);
@@ -285,18 +280,13 @@ impl Region {
             .slowest
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner);
-        let now = now_ns();
-        let wall = now.saturating_sub(self.begun_ns);
-        let blocks = self.blocks.into_inner();
-        let threads = blocks.min(num_threads() as u64).max(1);
-        let needed = self
-            .longest_ns
-            .into_inner()
-            .max(self.total_ns.into_inner() / threads);
+        let wall = now_ns().saturating_sub(self.begun_ns);
         // Starting the pool's threads is not a late start.
         let pool_built = POOL_BUILT_NS.load(Ordering::Relaxed) >= self.begun_ns;
-        let stalled =
-            is_stall(fastest, ns, units) || (blocks > 0 && !pool_built && is_late(needed, wall));
+        let stalled = is_stall(fastest, ns, units)
+            || (self.timed.into_inner()
+                && !pool_built
+                && is_late(self.total_ns.into_inner(), wall));
         if stalled && adaptive() {
             self::stalled();
         }
@@ -331,11 +321,12 @@ fn thread_cpu_ns() -> Option<u64> {
     None
 }
 
-/// Whether an operation whose blocks needed `needed_ns` on the pool's
-/// threads, yet took `wall_ns` from the moment it woke the pool, started late.
-fn is_late(needed_ns: u64, wall_ns: u64) -> bool {
-    let late = u64::try_from(LATE.as_nanos()).unwrap_or(u64::MAX);
-    wall_ns > needed_ns.saturating_mul(2) && wall_ns.saturating_sub(needed_ns) >= late
+/// Whether an operation whose blocks took `total_ns` together, yet which
+/// took `wall_ns` from the moment it woke the pool, would have finished
+/// sooner on one thread by [`STALL`] or more.
+fn is_late(total_ns: u64, wall_ns: u64) -> bool {
+    let stall = u64::try_from(STALL.as_nanos()).unwrap_or(u64::MAX);
+    wall_ns.saturating_sub(total_ns) >= stall
 }
 
 /// Whether a block of `units` units that took `ns` stalled, when the
@@ -442,13 +433,16 @@ mod tests {
     }
 
     #[test]
-    fn an_operation_started_late_when_it_took_twice_its_blocks_and_1_ms_more() {
-        assert!(!is_late(100_000, 150_000)); // waking the pool: noise
-        assert!(!is_late(100_000, 900_000)); // 800 µs late: a slow wake in a VM
-        assert!(is_late(100_000, 1_200_000));
-        // Blocks of 5 ms: 1.5 ms more is not twice as long.
-        assert!(!is_late(5_000_000, 6_500_000));
-        assert!(is_late(5_000_000, 11_000_000));
+    fn an_operation_started_late_when_one_thread_would_have_been_200_us_sooner() {
+        // Two blocks of 100 µs: on time, 60 µs to wake the pool, or one
+        // thread doing both after the other never came.
+        assert!(!is_late(200_000, 100_000));
+        assert!(!is_late(200_000, 160_000));
+        assert!(!is_late(200_000, 260_000));
+        // The second worker began 500 µs late and ran its block then.
+        assert!(is_late(200_000, 600_000));
+        // Blocks slowed by each other's memory traffic: 2 × 4 ms in 4 ms.
+        assert!(!is_late(8_000_000, 4_000_000));
     }
 
     #[test]

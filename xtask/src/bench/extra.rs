@@ -211,22 +211,36 @@ impl Runner<'_> {
             println!("{why}");
             return Ok(Err(why));
         }
-        let mut all = Vec::new();
-        for &t in threads {
-            let mut m = W8Measured::default();
-            for round in 0..self.rounds {
-                println!(
-                    "bench: W8, {t} thread(s), round {}/{}",
-                    round + 1,
-                    self.rounds
-                );
-                m.descent.absorb(self.descent(t, &[W8_NAME])?);
-                m.torch.absorb(self.torch(t, &[W8_NAME])?);
-                m.torch_workers.absorb(self.torch(t, &[W8_WORKERS2])?);
-            }
-            all.push((t, m));
-        }
+        let all = self.alternate(threads, self.rounds, "W8", |t, m: &mut W8Measured| {
+            m.descent.absorb(self.descent(t, &[W8_NAME])?);
+            m.torch.absorb(self.torch(t, &[W8_NAME])?);
+            m.torch_workers.absorb(self.torch(t, &[W8_WORKERS2])?);
+            Ok(())
+        })?;
         Ok(Ok(all))
+    }
+
+    /// `rounds` rounds, each calling `one(t, measured_t)` for every thread
+    /// count in turn, so the machine's drift over minutes falls on every
+    /// thread count alike; `label` names the rows in the progress lines.
+    fn alternate<M: Default>(
+        &self,
+        threads: &[usize],
+        rounds: usize,
+        label: &str,
+        mut one: impl FnMut(usize, &mut M) -> Result<()>,
+    ) -> Result<Vec<(usize, M)>> {
+        let mut all: Vec<(usize, M)> = threads.iter().map(|&t| (t, M::default())).collect();
+        for round in 0..rounds {
+            for (t, m) in &mut all {
+                println!(
+                    "bench: {label}, {t} thread(s), round {}/{rounds}",
+                    round + 1
+                );
+                one(*t, m)?;
+            }
+        }
+        Ok(all)
     }
 
     /// The peak resident set of every W1–W6 workload on each side, one
@@ -264,21 +278,18 @@ impl Runner<'_> {
             ..*self
         };
         println!("bench: busy loop running (pid {})", busy.id());
-        let mut all = Vec::new();
-        for &t in threads {
-            let mut m = Measured::default();
-            for round in 0..self.rounds {
-                println!(
-                    "bench: under load, {t} thread(s), round {}/{}",
-                    round + 1,
-                    self.rounds
-                );
+        // The goal compares 1 and 2 threads on medians, so these rows take
+        // twice the table's rounds.
+        self.alternate(
+            threads,
+            self.rounds * 2,
+            "under load",
+            |t, m: &mut Measured| {
                 m.descent.absorb(this.descent(t, UNDER_LOAD)?);
                 m.torch.absorb(this.torch(t, UNDER_LOAD)?);
-            }
-            all.push((t, m));
-        }
-        Ok(all)
+                Ok(())
+            },
+        )
     }
 }
 

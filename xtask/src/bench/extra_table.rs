@@ -91,7 +91,7 @@ pub fn render(extra: &Extra) -> String {
             md,
             "\n## Under load: one core kept busy\n\n\
              A busy-loop process (`xtask bench --busy`, started before these rows and killed after them, on every exit path) \
-             competes for a core while {} run at 1 and 2 threads, descent and PyTorch alternating; \
+             competes for a core while {} run at 1 and 2 threads, descent and PyTorch alternating, and 1 and 2 threads alternating within each round (twice the table's rounds); \
              the loop and both sides' processes run under the normal scheduler at nice −20 (`chrt -o 0 nice -n -20`), \
              so they share cores as the normal scheduler shares them even when the bench runs under `chrt -f`. \
              Goals: descent ≤ 0.8× PyTorch at 2 threads; 2 threads never slower than 1 (checked on medians).\n\n{LOAD_HEADER}\n",
