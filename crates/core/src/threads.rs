@@ -33,11 +33,15 @@
 //!   nothing worth a back-off. (Where the OS does not report a thread's CPU
 //!   time, which is outside Linux and Android, the pace alone decides.)
 //! - or the operation, from the moment it woke the pool, took at least
-//!   [`STALL`] longer than its blocks would have taken one after another:
-//!   its workers started so late that one thread would have finished
-//!   sooner. (A late worker whose blocks another thread took instead costs
-//!   nothing; blocks slowed by each other's memory traffic take longer in
-//!   sum than on one thread, so they never count.)
+//!   [`STALL`] longer than its blocks would have taken one after another
+//!   (its workers started so late that one thread would have finished
+//!   sooner), and so did another operation less than [`LATE_WINDOW`]
+//!   before it. A late worker whose blocks another thread took instead
+//!   costs nothing; blocks slowed by each other's memory traffic take longer
+//!   in sum than on one thread, so they never count. One late operation
+//!   alone is a worker slow to wake, which inside a VM whose idle core the
+//!   host must wake happens now and then and costs less than a back-off;
+//!   another process holding a core delays operation after operation.
 //!
 //! A stall marks the machine as contended, and [`available`] then answers 1
 //! for a while: 50 ms after a
@@ -138,6 +142,11 @@ pub fn set_adaptive(on: bool) {
 /// stalled before they began. See the module docs, "A busy machine".
 pub const STALL: Duration = Duration::from_micros(200);
 
+/// Two operations this close that each started late ([`STALL`] longer than
+/// their blocks one after another) are a stall: see the module docs, "A
+/// busy machine".
+pub const LATE_WINDOW: Duration = Duration::from_millis(10);
+
 /// The first back-off after a stall; each further stall within
 /// [`CALM`] doubles it, up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
@@ -151,6 +160,8 @@ static ADAPTIVE: AtomicU8 = AtomicU8::new(2);
 static BACKOFF_UNTIL: AtomicU64 = AtomicU64::new(0);
 /// Stalls in the current spell (reset after [`CALM`]).
 static STRIKES: AtomicU32 = AtomicU32::new(0);
+/// [`now_ns`] when the last operation that started late finished (0: none).
+static LAST_LATE: AtomicU64 = AtomicU64::new(0);
 /// [`now_ns`] when the pool was last built (0: never).
 static POOL_BUILT_NS: AtomicU64 = AtomicU64::new(0);
 /// Stalls recorded since the process started ([`stalls`]).
@@ -283,10 +294,9 @@ impl Region {
         let wall = now_ns().saturating_sub(self.begun_ns);
         // Starting the pool's threads is not a late start.
         let pool_built = POOL_BUILT_NS.load(Ordering::Relaxed) >= self.begun_ns;
-        let stalled = is_stall(fastest, ns, units)
-            || (self.timed.into_inner()
-                && !pool_built
-                && is_late(self.total_ns.into_inner(), wall));
+        let late =
+            self.timed.into_inner() && !pool_built && is_late(self.total_ns.into_inner(), wall);
+        let stalled = is_stall(fastest, ns, units) || (late && late_again());
         if stalled && adaptive() {
             self::stalled();
         }
@@ -319,6 +329,15 @@ fn thread_cpu_ns() -> Option<u64> {
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 fn thread_cpu_ns() -> Option<u64> {
     None
+}
+
+/// Records an operation that started late; whether another did less than
+/// [`LATE_WINDOW`] before it.
+fn late_again() -> bool {
+    let now = now_ns();
+    let last = LAST_LATE.swap(now, Ordering::Relaxed);
+    let window = u64::try_from(LATE_WINDOW.as_nanos()).unwrap_or(u64::MAX);
+    last != 0 && now.saturating_sub(last) < window
 }
 
 /// Whether an operation whose blocks took `total_ns` together, yet which
