@@ -179,32 +179,22 @@ pub(crate) fn gemm_mat<S: Scalar>(
     let threads = descent_core::threads::available()
         .min(work / MIN_PARALLEL_WORK)
         .max(1);
-    // Begun before the pool wakes, so workers that start late count
-    // (`descent_core::threads`, "A busy machine").
-    let region = Region::new();
-    let blocks = &region;
     // SAFETY: the strides describe `op(a)` (m×k), `op(b)` (k×n) and `c`
     // (m×n, column-major, leading dimension m) inside their own buffers,
     // whose sizes `Mat::new` and the assertion checked; `c` does not alias
     // `a` or `b` because it is borrowed mutably.
     let run = move || unsafe {
         if k >= REDUCTION * m.max(n) && k >= 2 * MIN_K_CHUNK {
-            view.split_k(threads, blocks);
+            view.split_k(threads);
         } else if work < SMALL || k >= REDUCTION * m.max(n) {
-            if threads > 1 {
-                // The crate threads inside: timed as one block.
-                blocks.time(work, || view.gemm_crate(threads));
-            } else {
-                view.gemm_crate(1);
-            }
+            view.gemm_crate(threads);
         } else {
-            view.split(threads, blocks);
+            view.split(threads);
         }
     };
     // Threaded work runs on descent's pool of `num_threads` threads.
     if threads > 1 {
         descent_core::threads::install(run);
-        region.finish();
     } else {
         run();
     }
@@ -266,7 +256,7 @@ impl<S: Scalar> Views<S> {
     ///
     /// # Safety
     /// As [`gemm_mat`]'s body: the views are valid and `c` is exclusively ours.
-    unsafe fn split(self, threads: usize, region: &Region) {
+    unsafe fn split(self, threads: usize) {
         if threads <= 1 {
             // SAFETY: forwarded.
             unsafe { self.matrixmultiply() };
@@ -279,6 +269,8 @@ impl<S: Scalar> Views<S> {
             let r = start..(start + block).min(len);
             if by_rows { self.rows(r) } else { self.cols(r) }
         };
+        let whole = Region::new();
+        let region = &whole;
         rayon::scope(|scope| {
             for start in (block..len).step_by(block) {
                 let part = part(start);
@@ -291,6 +283,7 @@ impl<S: Scalar> Views<S> {
             // SAFETY: as above, the first block.
             region.time(block.min(len), || unsafe { part(0).matrixmultiply() });
         });
+        whole.finish();
     }
 
     /// One matrixmultiply call on the calling thread.
@@ -378,7 +371,7 @@ impl<S: Scalar> Views<S> {
     ///
     /// # Safety
     /// As [`gemm_mat`]'s body.
-    unsafe fn split_k(self, threads: usize, region: &Region) {
+    unsafe fn split_k(self, threads: usize) {
         let (m, n, k) = (self.m, self.n, self.k);
         let chunks = (k / MIN_K_CHUNK).clamp(1, MAX_K_CHUNKS);
         let len = k.div_ceil(chunks);
@@ -392,11 +385,13 @@ impl<S: Scalar> Views<S> {
         if threads <= 1 {
             partials.chunks_mut(m * n).enumerate().for_each(chunk);
         } else {
+            let region = Region::new();
             partials
                 .par_chunks_mut(m * n)
                 .with_min_len(chunks.div_ceil(threads))
                 .enumerate()
                 .for_each(|(i, part)| region.time(len.min(k - i * len), || chunk((i, part))));
+            region.finish();
         }
         // Summed into the first chunk's buffer, in chunk order.
         let (total, rest) = partials.split_at_mut(m * n);

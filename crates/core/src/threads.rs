@@ -19,32 +19,17 @@
 //! process takes a core from one of descent's workers in the middle of a
 //! block, the whole operation waits for that block until the worker gets its
 //! core back (a scheduler slice, milliseconds), and two threads end up
-//! slower than one. The same happens before a block starts: a worker woken
-//! onto a core another process holds waits for that process's slice. So
-//! kernels time their operations and blocks ([`Region`]), and an operation
-//! stalled when either
-//!
-//! - a block's thread spent at least [`STALL`] of it off its core (wall
-//!   time minus the thread's CPU time) and the block took over twice as long
-//!   per unit as the fastest and at least [`STALL`] longer than it would
-//!   have at that pace. Both are needed: a block slowed by its neighbours'
-//!   memory traffic runs at half the pace of one running alone, yet never
-//!   leaves its core, and a thread descheduled briefly in a long block costs
-//!   nothing worth a back-off. (Where the OS does not report a thread's CPU
-//!   time, which is outside Linux and Android, the pace alone decides.)
-//! - or the operation, from the moment it woke the pool, took at least
-//!   [`STALL`] longer than its blocks would have taken one after another
-//!   (its workers started so late that one thread would have finished
-//!   sooner), and so did another operation less than [`LATE_WINDOW`]
-//!   before it. A late worker whose blocks another thread took instead
-//!   costs nothing; blocks slowed by each other's memory traffic take longer
-//!   in sum than on one thread, so they never count. One late operation
-//!   alone is a worker slow to wake, which inside a VM whose idle core the
-//!   host must wake happens now and then and costs less than a back-off;
-//!   another process holding a core delays operation after operation.
-//!
-//! A stall marks the machine as contended, and [`available`] then answers 1
-//! for a while: 50 ms after a
+//! slower than one. So kernels time their blocks ([`Region`]). A block
+//! stalled when its thread spent at least [`STALL`] of it off its core
+//! (wall time minus the thread's CPU time) and the block took over twice as
+//! long per unit as the fastest and at least [`STALL`] longer than it would
+//! have at that pace. Both are needed: a block slowed by its neighbours'
+//! memory traffic runs at half the pace of one running alone, yet never
+//! leaves its core, and a thread descheduled briefly in a long block costs
+//! nothing worth a back-off. (Where the OS does not report a thread's CPU
+//! time, which is outside Linux and Android, the pace alone decides.) A stall
+//! marks the machine as contended, and [`available`] then answers 1 for a
+//! while: 50 ms after a
 //! first stall, doubling while stalls keep coming, up to 2 s; after 10 s
 //! without a stall the next one starts again at 50 ms. Between those spells
 //! kernels use every thread again, which is how the pool sees the machine
@@ -53,7 +38,7 @@
 //! the environment, turns it off (then kernels always use [`num_threads`]).
 
 use rayon_core::{ThreadPool, ThreadPoolBuilder};
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -136,16 +121,9 @@ pub fn set_adaptive(on: bool) {
 }
 
 /// A block that ran at least this much longer than the fastest block's
-/// pace allows (and over twice as long per unit, its thread this long off
-/// its core) was stalled: its thread lost its core to another process. An
-/// operation that took this much longer than its blocks one after another
-/// stalled before they began. See the module docs, "A busy machine".
+/// pace allows (and over twice as long per unit) was stalled: its thread
+/// lost its core to another process.
 pub const STALL: Duration = Duration::from_micros(200);
-
-/// Two operations this close that each started late ([`STALL`] longer than
-/// their blocks one after another) are a stall: see the module docs, "A
-/// busy machine".
-pub const LATE_WINDOW: Duration = Duration::from_millis(10);
 
 /// The first back-off after a stall; each further stall within
 /// [`CALM`] doubles it, up to [`MAX_BACKOFF`].
@@ -160,10 +138,6 @@ static ADAPTIVE: AtomicU8 = AtomicU8::new(2);
 static BACKOFF_UNTIL: AtomicU64 = AtomicU64::new(0);
 /// Stalls in the current spell (reset after [`CALM`]).
 static STRIKES: AtomicU32 = AtomicU32::new(0);
-/// [`now_ns`] when the last operation that started late finished (0: none).
-static LAST_LATE: AtomicU64 = AtomicU64::new(0);
-/// [`now_ns`] when the pool was last built (0: never).
-static POOL_BUILT_NS: AtomicU64 = AtomicU64::new(0);
 /// Stalls recorded since the process started ([`stalls`]).
 static STALLS: AtomicU64 = AtomicU64::new(0);
 static LAST_STALL: AtomicU64 = AtomicU64::new(0);
@@ -223,11 +197,6 @@ fn stalled() {
 /// ```
 #[derive(Debug)]
 pub struct Region {
-    /// When the operation began (before it woke the pool), [`now_ns`].
-    begun_ns: u64,
-    /// Whether a block was timed, and the blocks' total duration (ns).
-    timed: AtomicBool,
-    total_ns: AtomicU64,
     /// The fastest block's pace, picoseconds per unit.
     fastest_ps: AtomicU64,
     /// The slowest pace (picoseconds per unit) of a block whose thread was
@@ -244,14 +213,9 @@ impl Default for Region {
 }
 
 impl Region {
-    /// A region with no block timed yet, begun now: create it before the
-    /// operation wakes the pool ([`install`]), so that workers starting
-    /// late count.
+    /// A region with no block timed yet.
     pub fn new() -> Region {
         Region {
-            begun_ns: now_ns(),
-            timed: AtomicBool::new(false),
-            total_ns: AtomicU64::new(0),
             fastest_ps: AtomicU64::new(u64::MAX),
             slowest_ps: AtomicU64::new(0),
             slowest: Mutex::new((0, 0)),
@@ -268,8 +232,6 @@ impl Region {
             (Some(a), Some(b)) => ns.saturating_sub(b.saturating_sub(a)),
             _ => ns, // not reported: the pace alone decides
         };
-        self.timed.store(true, Ordering::Relaxed);
-        self.total_ns.fetch_add(ns, Ordering::Relaxed);
         let units = (units as u64).max(1);
         let pace = ns.saturating_mul(1000) / units;
         self.fastest_ps.fetch_min(pace, Ordering::Relaxed);
@@ -291,12 +253,7 @@ impl Region {
             .slowest
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner);
-        let wall = now_ns().saturating_sub(self.begun_ns);
-        // Starting the pool's threads is not a late start.
-        let pool_built = POOL_BUILT_NS.load(Ordering::Relaxed) >= self.begun_ns;
-        let late =
-            self.timed.into_inner() && !pool_built && is_late(self.total_ns.into_inner(), wall);
-        let stalled = is_stall(fastest, ns, units) || (late && late_again());
+        let stalled = is_stall(fastest, ns, units);
         if stalled && adaptive() {
             self::stalled();
         }
@@ -329,23 +286,6 @@ fn thread_cpu_ns() -> Option<u64> {
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 fn thread_cpu_ns() -> Option<u64> {
     None
-}
-
-/// Records an operation that started late; whether another did less than
-/// [`LATE_WINDOW`] before it.
-fn late_again() -> bool {
-    let now = now_ns();
-    let last = LAST_LATE.swap(now, Ordering::Relaxed);
-    let window = u64::try_from(LATE_WINDOW.as_nanos()).unwrap_or(u64::MAX);
-    last != 0 && now.saturating_sub(last) < window
-}
-
-/// Whether an operation whose blocks took `total_ns` together, yet which
-/// took `wall_ns` from the moment it woke the pool, would have finished
-/// sooner on one thread by [`STALL`] or more.
-fn is_late(total_ns: u64, wall_ns: u64) -> bool {
-    let stall = u64::try_from(STALL.as_nanos()).unwrap_or(u64::MAX);
-    wall_ns.saturating_sub(total_ns) >= stall
 }
 
 /// Whether a block of `units` units that took `ns` stalled, when the
@@ -398,7 +338,6 @@ fn pool() -> Arc<ThreadPool> {
                 .unwrap_or_else(|e| panic!("descent: cannot start {n} worker threads: {e}"));
             let pool = Arc::new(pool);
             *slot = Some((n, Arc::clone(&pool)));
-            POOL_BUILT_NS.store(now_ns(), Ordering::Relaxed);
             pool
         }
     }
@@ -425,9 +364,7 @@ fn parse(text: &str) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::{
-        Region, available, install, is_late, is_stall, parse, set_adaptive, set_num_threads,
-    };
+    use super::{Region, available, install, is_stall, parse, set_adaptive, set_num_threads};
     use std::collections::HashSet;
     use std::sync::Mutex;
     use std::time::Duration;
@@ -449,19 +386,6 @@ mod tests {
         // Nothing timed.
         assert!(!is_stall(u64::MAX, 5_000_000, 10));
         assert!(!is_stall(1000, 5_000_000, 0));
-    }
-
-    #[test]
-    fn an_operation_started_late_when_one_thread_would_have_been_200_us_sooner() {
-        // Two blocks of 100 µs: on time, 60 µs to wake the pool, or one
-        // thread doing both after the other never came.
-        assert!(!is_late(200_000, 100_000));
-        assert!(!is_late(200_000, 160_000));
-        assert!(!is_late(200_000, 260_000));
-        // The second worker began 500 µs late and ran its block then.
-        assert!(is_late(200_000, 600_000));
-        // Blocks slowed by each other's memory traffic: 2 × 4 ms in 4 ms.
-        assert!(!is_late(8_000_000, 4_000_000));
     }
 
     #[test]
