@@ -124,6 +124,8 @@ pub fn set_adaptive(on: bool) {
 /// pace allows (and over twice as long per unit) was stalled: its thread
 /// lost its core to another process.
 pub const STALL: Duration = Duration::from_micros(200);
+/// [`STALL`] in nanoseconds.
+const STALL_NS: u64 = STALL.as_micros() as u64 * 1000;
 
 /// The first back-off after a stall; each further stall within
 /// [`CALM`] doubles it, up to [`MAX_BACKOFF`].
@@ -138,8 +140,6 @@ static ADAPTIVE: AtomicU8 = AtomicU8::new(2);
 static BACKOFF_UNTIL: AtomicU64 = AtomicU64::new(0);
 /// Stalls in the current spell (reset after [`CALM`]).
 static STRIKES: AtomicU32 = AtomicU32::new(0);
-/// Stalls recorded since the process started ([`stalls`]).
-static STALLS: AtomicU64 = AtomicU64::new(0);
 static LAST_STALL: AtomicU64 = AtomicU64::new(0);
 
 /// Nanoseconds since the first call (at least 1).
@@ -151,16 +151,8 @@ fn now_ns() -> u64 {
         .max(1)
 }
 
-/// How many stalls the back-off has answered since the process started
-/// (see the module docs, "A busy machine"): a diagnostic, to tell whether
-/// a run spent time on one thread because the machine was contended.
-pub fn stalls() -> u64 {
-    STALLS.load(Ordering::Relaxed)
-}
-
 /// Records a stall seen now: [`available`] answers 1 for the next back-off.
 fn stalled() {
-    STALLS.fetch_add(1, Ordering::Relaxed);
     let now = now_ns();
     let last = LAST_STALL.swap(now, Ordering::Relaxed);
     let calm = u64::try_from(CALM.as_nanos()).unwrap_or(u64::MAX);
@@ -235,8 +227,7 @@ impl Region {
         let units = (units as u64).max(1);
         let pace = ns.saturating_mul(1000) / units;
         self.fastest_ps.fetch_min(pace, Ordering::Relaxed);
-        let stall = u64::try_from(STALL.as_nanos()).unwrap_or(u64::MAX);
-        if off_core >= stall && self.slowest_ps.fetch_max(pace, Ordering::Relaxed) < pace {
+        if off_core >= STALL_NS && self.slowest_ps.fetch_max(pace, Ordering::Relaxed) < pace {
             let mut slowest = self.slowest.lock().unwrap_or_else(PoisonError::into_inner);
             if pace >= slowest.0.saturating_mul(1000) / slowest.1.max(1) {
                 *slowest = (ns, units);
@@ -295,8 +286,7 @@ fn is_stall(fastest_ps: u64, ns: u64, units: u64) -> bool {
         return false;
     }
     let expected = fastest_ps.saturating_mul(units) / 1000;
-    let stall = u64::try_from(STALL.as_nanos()).unwrap_or(u64::MAX);
-    ns > expected.saturating_mul(2) && ns.saturating_sub(expected) >= stall
+    ns > expected.saturating_mul(2) && ns.saturating_sub(expected) >= STALL_NS
 }
 
 /// Runs `f` on descent's thread pool, whose [`num_threads`] workers then

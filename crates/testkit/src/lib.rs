@@ -16,8 +16,6 @@
 //! - [`panic_message`]: the message of an expected panic (no should-panic attributes here).
 //! - [`exact_parallelism`], [`exact_thread_counts`]: thread counts that hold
 //!   as asked on a busy test machine (the back-off turned off).
-//! - [`exact_parallelism`], [`exact_thread_counts`]: thread counts that hold
-//!   as asked on a busy test machine (the back-off turned off).
 //! - [`assert_close`]: element-wise comparison with a relative tolerance and
 //!   an absolute floor that names the first offending element.
 //!
