@@ -224,16 +224,22 @@ impl Region {
             (Some(a), Some(b)) => ns.saturating_sub(b.saturating_sub(a)),
             _ => ns, // not reported: the pace alone decides
         };
+        self.record(units, ns, off_core);
+        out
+    }
+
+    /// Records a block of `units` units that took `ns`, `off_core_ns` of
+    /// them with its thread off its core.
+    fn record(&self, units: usize, ns: u64, off_core_ns: u64) {
         let units = (units as u64).max(1);
         let pace = ns.saturating_mul(1000) / units;
         self.fastest_ps.fetch_min(pace, Ordering::Relaxed);
-        if off_core >= STALL_NS && self.slowest_ps.fetch_max(pace, Ordering::Relaxed) < pace {
+        if off_core_ns >= STALL_NS && self.slowest_ps.fetch_max(pace, Ordering::Relaxed) < pace {
             let mut slowest = self.slowest.lock().unwrap_or_else(PoisonError::into_inner);
             if pace >= slowest.0.saturating_mul(1000) / slowest.1.max(1) {
                 *slowest = (ns, units);
             }
         }
-        out
     }
 
     /// Ends the region; `true` when a block stalled, in which case
@@ -354,7 +360,9 @@ fn parse(text: &str) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Region, available, install, is_stall, parse, set_adaptive, set_num_threads};
+    use super::{
+        Region, available, install, is_stall, parse, set_adaptive, set_num_threads, thread_cpu_ns,
+    };
     use std::collections::HashSet;
     use std::sync::Mutex;
     use std::time::Duration;
@@ -403,26 +411,41 @@ mod tests {
     #[test]
     fn a_slow_block_that_kept_its_core_is_not_a_stall() {
         let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
-        // A block that spins 3 ms where its pace allows 1 µs never left its
-        // core: it was slow (memory traffic, say), not stalled. A busy test
-        // machine may still take the core from one attempt, not from all.
-        let slow_but_running = || {
+        set_adaptive(false); // judge only; no back-off for the other tests
+        // Two blocks of 1000 units; the second took 3 ms where the pace of
+        // the first (1 µs) allows 1 µs. Slowed on its core (memory traffic,
+        // say): not a stall. Off its core for 3 ms: a stall.
+        let judge = |off_core_ns| {
             let region = Region::new();
-            region.time(1000, || ());
-            region.time(1000, || {
-                let start = std::time::Instant::now();
-                while start.elapsed() < Duration::from_millis(3) {
-                    std::hint::spin_loop();
-                }
-            });
+            region.record(1000, 1_000, 0);
+            region.record(1000, 3_000_000, off_core_ns);
             region.finish()
         };
-        if cfg!(any(target_os = "linux", target_os = "android")) {
-            assert!((0..5).any(|_| !slow_but_running()));
-        } else {
-            // Without a thread's CPU time, the pace alone decides.
-            assert!(slow_but_running());
+        assert!(!judge(0));
+        assert!(!judge(150_000)); // descheduled briefly: noise
+        assert!(judge(3_000_000));
+        set_adaptive(true);
+    }
+
+    #[test]
+    fn the_thread_cpu_clock_runs_while_spinning_and_stops_while_sleeping() {
+        let Some(before) = thread_cpu_ns() else {
+            // Not reported on this OS: `Region` judges by the pace alone.
+            return;
+        };
+        let start = std::time::Instant::now();
+        while start.elapsed() < Duration::from_millis(2) {
+            std::hint::spin_loop();
         }
+        let spun = thread_cpu_ns().unwrap_or(0).saturating_sub(before);
+        assert!(spun > 0, "no CPU time counted while spinning");
+        let before = thread_cpu_ns().unwrap_or(0);
+        std::thread::sleep(Duration::from_millis(5));
+        let slept = thread_cpu_ns().unwrap_or(0).saturating_sub(before);
+        assert!(
+            slept < 2_000_000,
+            "{slept} ns of CPU time counted in a 5 ms sleep"
+        );
     }
 
     #[test]
