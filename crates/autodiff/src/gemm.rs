@@ -183,20 +183,22 @@ pub(crate) fn gemm_mat<S: Scalar>(
     // (m×n, column-major, leading dimension m) inside their own buffers,
     // whose sizes `Mat::new` and the assertion checked; `c` does not alias
     // `a` or `b` because it is borrowed mutably.
-    let run = move || unsafe {
+    let pooled = move || unsafe {
         if k >= REDUCTION * m.max(n) && k >= 2 * MIN_K_CHUNK {
             view.split_k(threads);
-        } else if work < SMALL || k >= REDUCTION * m.max(n) {
-            view.gemm_crate(threads);
         } else {
-            view.split(threads);
+            view.gemm_crate(threads);
         }
     };
-    // Threaded work runs on descent's pool of `num_threads` threads.
-    if threads > 1 {
-        descent_core::threads::install(run);
+    if k < REDUCTION * m.max(n) && work >= SMALL {
+        // SAFETY: as above; `split` shares its blocks between this thread
+        // and the pool's (`descent_core::threads::run_blocks`).
+        unsafe { view.split(threads) };
+    } else if threads > 1 {
+        // Threaded work runs on descent's pool of `num_threads` threads.
+        descent_core::threads::install(pooled);
     } else {
-        run();
+        pooled();
     }
 }
 
@@ -269,21 +271,19 @@ impl<S: Scalar> Views<S> {
             let r = start..(start + block).min(len);
             if by_rows { self.rows(r) } else { self.cols(r) }
         };
-        let whole = Region::new();
-        let region = &whole;
-        rayon::scope(|scope| {
-            for start in (block..len).step_by(block) {
-                let part = part(start);
-                let units = block.min(len - start);
-                // SAFETY: disjoint blocks of `c` (the offsets stay inside
-                // the operands because the blocks lie inside `0..m` or
-                // `0..n`); the scope ends before `gemm_mat` returns.
-                scope.spawn(move |_| region.time(units, || unsafe { part.matrixmultiply() }));
-            }
-            // SAFETY: as above, the first block.
-            region.time(block.min(len), || unsafe { part(0).matrixmultiply() });
+        let region = Region::new();
+        // The calling thread takes blocks too, and a worker that starts
+        // late leaves its block to it (`run_blocks`).
+        descent_core::threads::run_blocks(len.div_ceil(block), threads, |i| {
+            let start = i * block;
+            // SAFETY: disjoint blocks of `c` (the offsets stay inside the
+            // operands because the blocks lie inside `0..m` or `0..n`);
+            // `run_blocks` returns before `gemm_mat` does.
+            region.time(block.min(len - start), || unsafe {
+                part(start).matrixmultiply()
+            });
         });
-        whole.finish();
+        region.finish();
     }
 
     /// One matrixmultiply call on the calling thread.

@@ -1,15 +1,15 @@
 //! Elementwise work split across threads: large loops (a convolution's
 //! activations, im2col copies, pooling) run on up to
-//! [`descent_core::threads::num_threads`] threads of descent's pool
-//! ([`descent_core::threads::install`]), in
-//! contiguous blocks, so each element is computed by exactly the code that
+//! [`descent_core::threads::num_threads`] threads, the calling thread and
+//! descent's pool sharing the blocks
+//! ([`descent_core::threads::run_blocks`]), in contiguous blocks, so each element is computed by exactly the code that
 //! would compute it on one thread and results do not depend on the thread
 //! count. Each block is timed ([`Region`]), so a block stalled by another
 //! process taking its core makes the next operations run on one thread
 //! (`descent_core::threads`, "A busy machine").
 
 use descent_core::threads::Region;
-use rayon::prelude::*;
+use std::sync::{Mutex, PoisonError};
 
 /// A loop over fewer elements per thread than this stays on one thread:
 /// below it, waking a second thread costs more than it saves.
@@ -40,11 +40,11 @@ pub(crate) fn blocks_mut<T: Send>(
         return;
     }
     let per = units.div_ceil(threads);
+    let blocks: Vec<Mutex<&mut [T]>> = out.chunks_mut(per * unit_len).map(Mutex::new).collect();
     let region = Region::new();
-    descent_core::threads::install(|| {
-        out.par_chunks_mut(per * unit_len)
-            .enumerate()
-            .for_each(|(i, block)| region.time(block.len(), || f(i * per, block)))
+    descent_core::threads::run_blocks(blocks.len(), threads, |i| {
+        let mut block = blocks[i].lock().unwrap_or_else(PoisonError::into_inner);
+        region.time(block.len(), || f(i * per, &mut block))
     });
     region.finish();
 }
@@ -65,12 +65,16 @@ pub(crate) fn blocks2_mut<T: Send, U: Send>(
         return;
     }
     let per = units.div_ceil(threads);
+    let blocks: Vec<Mutex<(&mut [T], &mut [U])>> = a
+        .chunks_mut(per * a_len)
+        .zip(b.chunks_mut(per * b_len))
+        .map(Mutex::new)
+        .collect();
     let region = Region::new();
-    descent_core::threads::install(|| {
-        a.par_chunks_mut(per * a_len)
-            .zip(b.par_chunks_mut(per * b_len))
-            .enumerate()
-            .for_each(|(i, (x, y))| region.time(x.len(), || f(i * per, x, y)))
+    descent_core::threads::run_blocks(blocks.len(), threads, |i| {
+        let mut block = blocks[i].lock().unwrap_or_else(PoisonError::into_inner);
+        let (x, y) = &mut *block;
+        region.time(x.len(), || f(i * per, x, y))
     });
     region.finish();
 }

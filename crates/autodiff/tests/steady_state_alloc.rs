@@ -7,6 +7,9 @@
 //! in steady state are the GEMM kernels' packing buffers, which the `gemm`
 //! crate and matrixmultiply allocate and free inside each call (neither API
 //! takes a workspace): at most two per call (packed left and right operand).
+//! (An operation split across threads also allocates its shared task and a
+//! job per woken worker, `descent_core::threads::run_blocks`, freed when it
+//! ends; this test's products are too small to be split.)
 //! The test bounds them by that, checks that every steady-state step
 //! allocates the same number of times, and that live memory does not grow.
 

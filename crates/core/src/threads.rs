@@ -7,36 +7,61 @@
 //! [`set_num_threads`] overrides both at run time. Kernels read the setting
 //! on every call, so a change takes effect at the next operation.
 //!
-//! Parallel kernels run inside [`install`], on descent's own rayon pool of
-//! exactly [`num_threads`] worker threads, never on rayon's global pool
-//! (sized by `RAYON_NUM_THREADS`, else every core). So the setting bounds
-//! the threads busy with descent's work at any moment, whatever a kernel
-//! cuts its work into; the calling thread waits while the pool works.
+//! Parallel kernels run on descent's own rayon pool of exactly
+//! [`num_threads`] worker threads, never on rayon's global pool (sized by
+//! `RAYON_NUM_THREADS`, else every core), in one of two ways:
+//! [`run_blocks`], where the calling thread takes numbered blocks alongside
+//! `threads - 1` woken workers and does not wait for a worker that starts
+//! after the last block is taken (GEMM, elementwise loops, optimizer
+//! walks), or [`install`], where the calling thread waits while the pool
+//! runs rayon work (the `gemm` crate's threads, parallel iterators). Either
+//! way the setting bounds the threads busy with descent's work at any
+//! moment, whatever a kernel cuts its work into.
 //!
 //! # A busy machine
 //!
-//! A kernel cuts its work into one block per thread, so when another
-//! process takes a core from one of descent's workers in the middle of a
-//! block, the whole operation waits for that block until the worker gets its
-//! core back (a scheduler slice, milliseconds), and two threads end up
-//! slower than one. So kernels time their blocks ([`Region`]). A block
-//! stalled when its thread spent at least [`STALL`] of it off its core
-//! (wall time minus the thread's CPU time) and the block took over twice as
-//! long per unit as the fastest and at least [`STALL`] longer than it would
-//! have at that pace. Both are needed: a block slowed by its neighbours'
-//! memory traffic runs at half the pace of one running alone, yet never
-//! leaves its core, and a thread descheduled briefly in a long block costs
-//! nothing worth a back-off. (Where the OS does not report a thread's CPU
-//! time, which is outside Linux and Android, the pace alone decides.) A stall
-//! marks the machine as contended, and [`available`] then answers 1 for a
-//! while: 50 ms after a
-//! first stall, doubling while stalls keep coming, up to 2 s; after 10 s
-//! without a stall the next one starts again at 50 ms. Between those spells
-//! kernels use every thread again, which is how the pool sees the machine
-//! free up. Results do not depend on the thread count, so this changes
-//! speed only. [`set_adaptive`]`(false)`, or `DESCENT_ADAPTIVE_THREADS=0` in
-//! the environment, turns it off (then kernels always use [`num_threads`]).
+//! When another process keeps a core busy, a second thread can cost more
+//! than it brings: the operation waits for a worker that lost its core in
+//! the middle of a block, and waking workers that rarely get a core in
+//! time takes time from the calling thread. Two signals tell it, and
+//! either makes [`available`] answer 1 for a while: 50 ms at first,
+//! doubling while the signal keeps coming, up to 2 s; after 10 s without
+//! one the next starts again at 50 ms. Between those spells kernels use
+//! every thread again, which is how the pool sees the machine free up.
+//!
+//! - **Stalled blocks** ([`Region`]). A block stalled when its thread spent
+//!   at least [`STALL`] of it off its core (wall time minus the thread's
+//!   CPU time) and it took over twice as long per unit as the fastest block
+//!   of its operation and at least [`STALL`] longer than that pace allows.
+//!   Both are needed: a block slowed by its neighbours' memory traffic runs
+//!   at half the pace of one running alone yet never leaves its core, and a
+//!   thread descheduled briefly costs nothing worth a back-off. (Outside
+//!   Linux and Android, where the OS does not report a thread's CPU time,
+//!   the pace alone decides.)
+//! - **Workers that never join** ([`run_blocks`]): a call of at least 50 µs
+//!   in which no woken worker took a block.
+//!
+//! One such event is not enough. On a quiet machine (a VM here) the host
+//! or a kernel thread takes a core for 200 µs now and then: 1–2% of the
+//! operations with a block that long stall (3 to 5 of 300 steps of a
+//! 10M-parameter SGD walk), against 65% (195 to 201 of 300) beside one busy
+//! process; and about 1.5% of W1's `run_blocks` calls get no help from
+//! their worker (57 of 4,000), against 85% (3,395 of 4,000) beside one busy
+//! process. So each signal keeps a running share of recent events that
+//! went badly: of the operations that could stall (a block at least
+//! [`STALL`] long), each weighing 1/8, a stall backs off once the share
+//! reaches 0.3 (three in a row from none); of the calls long enough to
+//! judge, each weighing 1/16, an unhelped call backs off once the share
+//! reaches 0.6 (fifteen in a row from none: a host pause of a millisecond
+//! covers a few calls). A share not moved for 10 s starts again from 0.
+//!
+//! Results do not depend on the thread count, so all this changes speed
+//! only. [`set_adaptive`]`(false)`, or `DESCENT_ADAPTIVE_THREADS=0` in the
+//! environment, turns it off (then kernels always use [`num_threads`]).
 
+mod blocks;
+
+pub use blocks::run_blocks;
 use rayon_core::{ThreadPool, ThreadPoolBuilder};
 use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -117,6 +142,8 @@ pub fn set_adaptive(on: bool) {
     ADAPTIVE.store(u8::from(on), Ordering::Relaxed);
     if !on {
         BACKOFF_UNTIL.store(0, Ordering::Relaxed);
+        STALLS.reset();
+        IDLE_HELPERS.reset();
     }
 }
 
@@ -141,6 +168,83 @@ static BACKOFF_UNTIL: AtomicU64 = AtomicU64::new(0);
 /// Stalls in the current spell (reset after [`CALM`]).
 static STRIKES: AtomicU32 = AtomicU32::new(0);
 static LAST_STALL: AtomicU64 = AtomicU64::new(0);
+
+/// A running share of recent events of one kind that went badly, in units
+/// of 1/[`SHARE_ONE`]: each event moves it 1/`weight` of the way to
+/// [`SHARE_ONE`] (bad) or to 0 (fine). A share last moved over [`CALM`] ago
+/// starts again from 0.
+struct Share {
+    weight: u32,
+    value: AtomicU32,
+    /// `now_ns` of the last event.
+    last: AtomicU64,
+}
+
+const SHARE_ONE: u32 = 1 << 16;
+
+impl Share {
+    const fn new(weight: u32) -> Share {
+        Share {
+            weight,
+            value: AtomicU32::new(0),
+            last: AtomicU64::new(0),
+        }
+    }
+
+    /// Records one event; returns the new share.
+    fn judge(&self, bad: bool) -> u32 {
+        let now = now_ns();
+        let last = self.last.swap(now, Ordering::Relaxed);
+        let calm = u64::try_from(CALM.as_nanos()).unwrap_or(u64::MAX);
+        if last != 0 && now.saturating_sub(last) > calm {
+            self.value.store(0, Ordering::Relaxed);
+        }
+        let step = |share: u32| {
+            let kept = share - share / self.weight;
+            kept + if bad { SHARE_ONE / self.weight } else { 0 }
+        };
+        let old = self
+            .value
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |s| Some(step(s)))
+            .unwrap_or_else(|s| s);
+        step(old)
+    }
+
+    fn reset(&self) {
+        self.value.store(0, Ordering::Relaxed);
+    }
+}
+
+/// Of the recent regions that could stall (see [`Region::finish`]), the
+/// share that did, each weighing 1/8.
+static STALLS: Share = Share::new(8);
+/// The share at which a stall marks the machine as contended (0.3: three
+/// stalls in a row from a share of 0; two from a share under 0.09).
+const CONTENDED_SHARE: u32 = SHARE_ONE * 3 / 10;
+
+/// Of the recent [`run_blocks`] calls long enough for a woken worker to
+/// join ([`JOIN_WINDOW`]), the share in which no worker took a block, each
+/// weighing 1/16.
+static IDLE_HELPERS: Share = Share::new(16);
+/// The share of such calls at which the machine counts as contended (0.6:
+/// fifteen in a row from a share of 0).
+const IDLE_HELPERS_SHARE: u32 = SHARE_ONE * 6 / 10;
+/// A [`run_blocks`] call shorter than this is no evidence that its workers
+/// were kept from their cores: on a quiet machine a woken worker starts
+/// within 7–8 µs on average.
+const JOIN_WINDOW: Duration = Duration::from_micros(50);
+const JOIN_WINDOW_NS: u64 = JOIN_WINDOW.as_micros() as u64 * 1000;
+
+/// Records whether a [`run_blocks`] call that took `ns` got help from a
+/// worker; backs off when calls keep getting none.
+fn judge_helpers(helped: bool, ns: u64) {
+    if ns < JOIN_WINDOW_NS {
+        return;
+    }
+    if IDLE_HELPERS.judge(!helped) >= IDLE_HELPERS_SHARE && !helped && adaptive() {
+        stalled();
+    }
+}
 
 /// Nanoseconds since the first call (at least 1).
 fn now_ns() -> u64 {
@@ -196,6 +300,9 @@ pub struct Region {
     slowest_ps: AtomicU64,
     /// That block's duration (ns) and size (units).
     slowest: Mutex<(u64, u64)>,
+    /// The longest block (ns): a region whose blocks were all shorter
+    /// than [`STALL`] could not have stalled, and is no evidence either way.
+    longest_ns: AtomicU64,
 }
 
 impl Default for Region {
@@ -211,6 +318,7 @@ impl Region {
             fastest_ps: AtomicU64::new(u64::MAX),
             slowest_ps: AtomicU64::new(0),
             slowest: Mutex::new((0, 0)),
+            longest_ns: AtomicU64::new(0),
         }
     }
 
@@ -234,6 +342,7 @@ impl Region {
         let units = (units as u64).max(1);
         let pace = ns.saturating_mul(1000) / units;
         self.fastest_ps.fetch_min(pace, Ordering::Relaxed);
+        self.longest_ns.fetch_max(ns, Ordering::Relaxed);
         if off_core_ns >= STALL_NS && self.slowest_ps.fetch_max(pace, Ordering::Relaxed) < pace {
             let mut slowest = self.slowest.lock().unwrap_or_else(PoisonError::into_inner);
             if pace >= slowest.0.saturating_mul(1000) / slowest.1.max(1) {
@@ -242,16 +351,20 @@ impl Region {
         }
     }
 
-    /// Ends the region; `true` when a block stalled, in which case
-    /// [`available`] answers 1 for the back-off that follows.
+    /// Ends the region; `true` when a block stalled. When stalls have
+    /// become frequent (see the module docs, "A busy machine"), a stall
+    /// starts a back-off: [`available`] answers 1 for a while.
     pub fn finish(self) -> bool {
+        if self.longest_ns.into_inner() < STALL_NS {
+            return false; // too short to show a stall
+        }
         let fastest = self.fastest_ps.into_inner();
         let (ns, units) = self
             .slowest
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner);
         let stalled = is_stall(fastest, ns, units);
-        if stalled && adaptive() {
+        if STALLS.judge(stalled) >= CONTENDED_SHARE && stalled && adaptive() {
             self::stalled();
         }
         stalled
@@ -361,14 +474,15 @@ fn parse(text: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::{
-        Region, available, install, is_stall, parse, set_adaptive, set_num_threads, thread_cpu_ns,
+        Region, available, install, is_stall, judge_helpers, parse, set_adaptive, set_num_threads,
+        thread_cpu_ns,
     };
     use std::collections::HashSet;
     use std::sync::Mutex;
     use std::time::Duration;
 
     /// Taken by the tests that change the process-wide settings.
-    static TURN: Mutex<()> = Mutex::new(());
+    pub(super) static TURN: Mutex<()> = Mutex::new(());
 
     #[test]
     fn a_stall_is_a_block_twice_as_slow_and_200_us_late() {
@@ -393,11 +507,38 @@ mod tests {
         set_adaptive(false); // clears any earlier back-off
         set_adaptive(true);
         assert_eq!(available(), 2);
-        // One block of two waits 3 ms longer than its pace allows.
-        let region = Region::new();
-        region.time(1000, || ());
-        region.time(1000, || std::thread::sleep(Duration::from_millis(3)));
-        assert!(region.finish());
+        // One block of two waits 3 ms longer than its pace allows, off its core.
+        let stalled = || {
+            let region = Region::new();
+            region.time(1000, || ());
+            region.time(1000, || std::thread::sleep(Duration::from_millis(3)));
+            region
+        };
+        let fine = || {
+            let region = Region::new();
+            region.record(1000, 300_000, 0);
+            region.record(1000, 300_000, 0);
+            region
+        };
+        // A stall now and then, as a quiet machine has: no back-off.
+        for _ in 0..5 {
+            assert!(stalled().finish());
+            for _ in 0..10 {
+                assert!(!fine().finish());
+            }
+            assert_eq!(available(), 2);
+        }
+        // Regions too short to show a stall are no evidence either way.
+        for _ in 0..50 {
+            let region = Region::new();
+            region.record(1000, 1_000, 0);
+            assert!(!region.finish());
+        }
+        // Stalls that keep coming: the third in a row backs off.
+        assert!(stalled().finish());
+        assert!(stalled().finish());
+        assert_eq!(available(), 2);
+        assert!(stalled().finish());
         assert_eq!(available(), 1);
         // Turned off, kernels use the setting whatever happened.
         set_adaptive(false);
@@ -405,6 +546,41 @@ mod tests {
         set_adaptive(true);
         set_num_threads(1);
         assert_eq!(available(), 1);
+        set_num_threads(0);
+    }
+
+    #[test]
+    fn calls_whose_workers_keep_not_joining_make_kernels_use_one_thread() {
+        let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+        set_num_threads(2);
+        set_adaptive(false); // clears any earlier back-off and share
+        set_adaptive(true);
+        let ms = 1_000_000;
+        // Now and then, as on a quiet machine: no back-off.
+        for _ in 0..20 {
+            judge_helpers(false, ms);
+            for _ in 0..20 {
+                judge_helpers(true, ms);
+            }
+        }
+        assert_eq!(available(), 2);
+        // Calls too short for a woken worker to join are no evidence.
+        for _ in 0..100 {
+            judge_helpers(false, 10_000);
+        }
+        assert_eq!(available(), 2);
+        // Fourteen in a row from none stay under the share; the fifteenth
+        // backs off.
+        set_adaptive(false);
+        set_adaptive(true);
+        for _ in 0..14 {
+            judge_helpers(false, ms);
+        }
+        assert_eq!(available(), 2);
+        judge_helpers(false, ms);
+        assert_eq!(available(), 1);
+        set_adaptive(false);
+        set_adaptive(true);
         set_num_threads(0);
     }
 

@@ -6,7 +6,8 @@
 //! time of 2048-element blocks), every block through every stage and into
 //! the parameter while in cache. Above [`MIN_ELEMS_PER_THREAD`] elements
 //! per thread ([`Parallelism`]) the step is cut into 8 contiguous
-//! pieces per thread that descent's pool takes as threads come free (bench
+//! pieces per thread that the calling thread and descent's pool take as
+//! they come free ([`descent_core::threads::run_blocks`]; bench
 //! W5, Adam at 2 threads: 7.9 → 6.3 ms against one piece per thread); the
 //! walk is compiled twice (portable, and AVX2 + FMA chosen at run time).
 //! Threads spawned per step were slower than the pool: ending a thread
@@ -16,7 +17,7 @@
 use crate::buf::SplitAt;
 use crate::transform::{BlockTransform, Mask, Tensors};
 use descent_core::{Grads, Params, Scalar, StepCtx};
-use rayon::prelude::*;
+use std::sync::{Mutex, PoisonError};
 
 /// Elements per block: 512 keeps the update block and every slice a chained
 /// Adam touches (gradient, parameter, two moments: 10 KB in f32) in L1 while
@@ -30,8 +31,9 @@ pub const BLOCK: usize = 512;
 /// element (of all the tensors a step walks).
 ///
 /// A threaded step is cut into 8 pieces per thread and handed to descent's
-/// thread pool ([`descent_core::threads::install`]; no thread is spawned per
-/// step), but waking the pool still costs microseconds, so small problems
+/// thread pool and the calling thread
+/// ([`descent_core::threads::run_blocks`]; no thread is spawned per step),
+/// but waking the pool still costs microseconds, so small problems
 /// stay on the calling thread: an optimizer starts from
 /// `Parallelism::with_min_per_thread(MIN_ELEMS_PER_THREAD)`
 /// ([`MIN_ELEMS_PER_THREAD`], 2^18 elements per thread), not from
@@ -332,19 +334,22 @@ pub(crate) fn apply<S: Scalar, T: BlockTransform<S>>(
     // a thread maps and unmaps its stack, and the unmapping interrupts every
     // core to flush its TLB, which inside a VM cost more than the step.
     let coefs = &coefs;
-    let lists = distribute(works, total, pieces);
+    // Each piece's tensor shares and its scratch block, taken by index.
+    let pieces: Vec<Mutex<_>> = distribute(works, total, pieces)
+        .into_iter()
+        .zip(scratch.iter_mut())
+        .map(Mutex::new)
+        .collect();
     let region = descent_core::threads::Region::new();
-    descent_core::threads::install(|| {
-        lists
-            .into_par_iter()
-            .zip(scratch.par_iter_mut())
-            .with_max_len(1)
-            .for_each(|(list, buf)| {
-                let units = list.iter().map(|w| w.grad.len()).sum();
-                region.time(units, || {
-                    list.into_iter().for_each(|w| run(t, coefs, w, buf))
-                })
-            })
+    // The calling thread takes pieces too (`run_blocks`).
+    descent_core::threads::run_blocks(pieces.len(), threads, |i| {
+        let mut piece = pieces[i].lock().unwrap_or_else(PoisonError::into_inner);
+        let (list, buf) = &mut *piece;
+        let list = std::mem::take(list);
+        let units = list.iter().map(|w| w.grad.len()).sum();
+        region.time(units, || {
+            list.into_iter().for_each(|w| run(t, coefs, w, buf))
+        })
     });
     region.finish();
 }
