@@ -1,10 +1,10 @@
 //! Elementwise work split across threads: large loops (a convolution's
 //! activations, im2col copies, pooling) run on up to
 //! [`descent_core::threads::num_threads`] threads, the calling thread and
-//! descent's pool sharing the blocks
-//! ([`descent_core::threads::run_blocks`]), in contiguous blocks, so each element is computed by exactly the code that
-//! would compute it on one thread and results do not depend on the thread
-//! count. Each block is timed ([`Region`]), so a block stalled by another
+//! descent's pool sharing contiguous blocks
+//! ([`descent_core::threads::run_blocks`]), so each element is computed by
+//! exactly the code that would compute it on one thread and results do not
+//! depend on the thread count. Each block is timed ([`Region`]), so a block stalled by another
 //! process taking its core makes the next operations run on one thread
 //! (`descent_core::threads`, "A busy machine").
 
