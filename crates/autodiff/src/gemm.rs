@@ -183,22 +183,26 @@ pub(crate) fn gemm_mat<S: Scalar>(
     // (m×n, column-major, leading dimension m) inside their own buffers,
     // whose sizes `Mat::new` and the assertion checked; `c` does not alias
     // `a` or `b` because it is borrowed mutably.
-    let pooled = move || unsafe {
-        if k >= REDUCTION * m.max(n) && k >= 2 * MIN_K_CHUNK {
+    let reduction = k >= REDUCTION * m.max(n);
+    if !reduction && work >= SMALL {
+        // SAFETY: as above; `split` shares its blocks between this thread
+        // and the pool's (`descent_core::threads::run_blocks`).
+        unsafe { view.split(threads) };
+        return;
+    }
+    // SAFETY: as above.
+    let run = move || unsafe {
+        if reduction && k >= 2 * MIN_K_CHUNK {
             view.split_k(threads);
         } else {
             view.gemm_crate(threads);
         }
     };
-    if k < REDUCTION * m.max(n) && work >= SMALL {
-        // SAFETY: as above; `split` shares its blocks between this thread
-        // and the pool's (`descent_core::threads::run_blocks`).
-        unsafe { view.split(threads) };
-    } else if threads > 1 {
-        // Threaded work runs on descent's pool of `num_threads` threads.
-        descent_core::threads::install(pooled);
+    // Threaded work runs on descent's pool of `num_threads` threads.
+    if threads > 1 {
+        descent_core::threads::install(run);
     } else {
-        pooled();
+        run();
     }
 }
 

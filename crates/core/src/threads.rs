@@ -152,7 +152,12 @@ pub fn set_adaptive(on: bool) {
 /// lost its core to another process.
 pub const STALL: Duration = Duration::from_micros(200);
 /// [`STALL`] in nanoseconds.
-const STALL_NS: u64 = STALL.as_micros() as u64 * 1000;
+const STALL_NS: u64 = nanos(STALL);
+
+/// A duration of whole microseconds in nanoseconds, for the constants here.
+const fn nanos(d: Duration) -> u64 {
+    d.as_micros() as u64 * 1000
+}
 
 /// The first back-off after a stall; each further stall within
 /// [`CALM`] doubles it, up to [`MAX_BACKOFF`].
@@ -160,6 +165,7 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(50);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 /// A stall this long after the previous one starts again at [`FIRST_BACKOFF`].
 const CALM: Duration = Duration::from_secs(10);
+const CALM_NS: u64 = nanos(CALM);
 
 /// 0 off, 1 on, 2 not decided yet (read [`ADAPTIVE_ENV_VAR`]).
 static ADAPTIVE: AtomicU8 = AtomicU8::new(2);
@@ -195,8 +201,7 @@ impl Share {
     fn judge(&self, bad: bool) -> u32 {
         let now = now_ns();
         let last = self.last.swap(now, Ordering::Relaxed);
-        let calm = u64::try_from(CALM.as_nanos()).unwrap_or(u64::MAX);
-        if last != 0 && now.saturating_sub(last) > calm {
+        if last != 0 && now.saturating_sub(last) > CALM_NS {
             self.value.store(0, Ordering::Relaxed);
         }
         let step = |share: u32| {
@@ -233,7 +238,7 @@ const IDLE_HELPERS_SHARE: u32 = SHARE_ONE * 6 / 10;
 /// were kept from their cores: on a quiet machine a woken worker starts
 /// within 7–8 µs on average.
 const JOIN_WINDOW: Duration = Duration::from_micros(50);
-const JOIN_WINDOW_NS: u64 = JOIN_WINDOW.as_micros() as u64 * 1000;
+const JOIN_WINDOW_NS: u64 = nanos(JOIN_WINDOW);
 
 /// Records whether a [`run_blocks`] call that took `ns` got help from a
 /// worker; backs off when calls keep getting none.
@@ -259,8 +264,7 @@ fn now_ns() -> u64 {
 fn stalled() {
     let now = now_ns();
     let last = LAST_STALL.swap(now, Ordering::Relaxed);
-    let calm = u64::try_from(CALM.as_nanos()).unwrap_or(u64::MAX);
-    let strikes = if last == 0 || now.saturating_sub(last) > calm {
+    let strikes = if last == 0 || now.saturating_sub(last) > CALM_NS {
         STRIKES.store(1, Ordering::Relaxed);
         1
     } else {

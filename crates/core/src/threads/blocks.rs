@@ -221,11 +221,13 @@ mod tests {
             let ids = Mutex::new(HashSet::new());
             run_blocks(blocks, threads, |i| {
                 runs[i].fetch_add(1, Ordering::Relaxed);
-                ids.lock().unwrap().insert(std::thread::current().id());
+                ids.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(std::thread::current().id());
                 std::thread::sleep(Duration::from_micros(50));
             });
             assert!(runs.iter().all(|r| r.load(Ordering::Relaxed) == 1));
-            let ids = ids.into_inner().unwrap();
+            let ids = ids.into_inner().unwrap_or_else(|e| e.into_inner());
             assert!(ids.len() <= threads.max(1), "{} threads", ids.len());
         }
     }
