@@ -15,8 +15,11 @@
 //! PyTorch's `DataLoader`; each workload's peak memory; W1 (and the other
 //! names of `extra::UNDER_LOAD`) under load; W9 on request; and the
 //! comparison with the previous table (`bench/previous.rs`). `--only`
-//! picks groups of rows.
+//! picks groups of rows. `--baseline REV` also builds an earlier commit and
+//! times it in the same run, round by round beside this build
+//! (`bench/baseline.rs`), and judges every row against it.
 
+mod baseline;
 mod extra;
 mod extra_table;
 mod previous;
@@ -57,6 +60,8 @@ struct Args {
     mnist: PathBuf,
     /// Store this run as the previous table (`--save-previous`).
     save_previous: bool,
+    /// `--baseline REV`: the revision timed beside this build.
+    baseline: Option<String>,
 }
 
 /// Parses the arguments; `env_python` is `$DESCENT_PYTHON`, which
@@ -75,6 +80,7 @@ fn parse(args: &[String], env_python: Option<String>) -> Result<Args> {
         groups: extra::Groups::default(),
         mnist: super::workspace_root().join("../shared/datasets"),
         save_previous: false,
+        baseline: None,
     };
     let mut with_w9 = false;
     let mut it = args.iter();
@@ -96,6 +102,9 @@ fn parse(args: &[String], env_python: Option<String>) -> Result<Args> {
             "--with-w9" => with_w9 = true,
             "--mnist" => a.mnist = it.next().context("--mnist needs a folder")?.into(),
             "--save-previous" => a.save_previous = true,
+            "--baseline" => {
+                a.baseline = Some(it.next().context("--baseline needs a revision")?.clone())
+            }
             "--previous" => {
                 bail!(
                     "--previous is gone: the previous table is `{}` (store one with --save-previous)",
@@ -134,7 +143,7 @@ impl Only {
 }
 
 /// Entry point of `cargo xtask bench [FILTER] [--table] [--quick] [--rounds N] [--out DIR] [--python PATH]
-/// [--rows PREFIX,...] [--only GROUPS] [--with-w9] [--mnist DIR] [--save-previous]`.
+/// [--rows PREFIX,...] [--only GROUPS] [--with-w9] [--mnist DIR] [--save-previous] [--baseline REV]`.
 pub fn main(args: &[String]) -> Result<()> {
     if args.first().map(String::as_str) == Some("--child") {
         let only = match args.iter().position(|a| a == "--rows") {
@@ -154,6 +163,13 @@ pub fn main(args: &[String]) -> Result<()> {
         cargo_args.extend(a.criterion.iter().map(String::as_str));
         super::cargo(&cargo_args, &[])?;
     }
+    // Built before anything is timed: no compiler runs beside a measurement.
+    let baseline = match &a.baseline {
+        Some(rev) => Some(baseline::Baseline::build(&super::workspace_root(), rev)?),
+        None => None,
+    };
+    let base_exe = baseline.as_ref().map(|b| b.exe.as_path());
+    let exe = std::env::current_exe().context("locating xtask")?;
     let load_before = load_average();
     let torch = probe_torch(&a.python);
     match &torch.status {
@@ -174,10 +190,17 @@ pub fn main(args: &[String]) -> Result<()> {
                 a.rounds
             );
             m.descent.absorb(checked(
-                &run_descent(threads, a.quick, &a.rows)?,
+                &run_descent(&exe, threads, a.quick, &a.rows)?,
                 threads,
                 "descent child",
             )?);
+            if let Some(base) = base_exe {
+                m.baseline.absorb(checked(
+                    &run_descent(base, threads, a.quick, &a.rows)?,
+                    threads,
+                    "baseline child",
+                )?);
+            }
             if matches!(torch.status, TorchStatus::Available { .. }) {
                 let out = run_torch(&a.python, threads, a.quick, &a.rows)?;
                 m.torch.absorb(checked(&out, threads, TORCH_SCRIPT)?);
@@ -185,7 +208,7 @@ pub fn main(args: &[String]) -> Result<()> {
         }
         results.push((threads, m));
     }
-    let extra = run_extra(&a, &torch)?;
+    let extra = run_extra(&a, &torch, base_exe)?;
     let load = [load_before, load_average()];
     let previous_path = super::workspace_root().join(previous::PREVIOUS);
     let previous = previous_path
@@ -203,6 +226,16 @@ pub fn main(args: &[String]) -> Result<()> {
     }
     md.push_str(&extra_table::render(&extra));
     let summary = summarize(&results, &extra, load);
+    let base_summary = baseline.as_ref().map(|b| {
+        let mut s = summarize_baseline(&results, &extra, load);
+        s.machine = format!("{} ({})", b.rev, b.commit);
+        s
+    });
+    if let (Some(b), Some(base)) = (&baseline, &base_summary) {
+        md.push_str(&previous::render_baseline(
+            &b.rev, &b.commit, base, &summary,
+        ));
+    }
     match &previous {
         Some(Ok(prev)) => md.push_str(&previous::render(prev, &summary)),
         Some(Err(e)) => {
@@ -223,6 +256,11 @@ pub fn main(args: &[String]) -> Result<()> {
     let json = a.out.join("BENCH.json");
     summary.write(&json)?;
     println!("wrote {}", json.display());
+    if let Some(base) = &base_summary {
+        let json = a.out.join("BENCH-baseline.json");
+        base.write(&json)?;
+        println!("wrote {}", json.display());
+    }
     if a.save_previous {
         summary.write(&previous_path)?;
         println!(
@@ -234,8 +272,9 @@ pub fn main(args: &[String]) -> Result<()> {
 }
 
 /// Measures the groups beyond W1–W6 that `a` asks for.
-fn run_extra(a: &Args, torch: &Torch) -> Result<extra::Extra> {
+fn run_extra(a: &Args, torch: &Torch, baseline: Option<&Path>) -> Result<extra::Extra> {
     let runner = extra::Runner {
+        baseline,
         python: matches!(torch.status, TorchStatus::Available { .. }).then_some(a.python.as_str()),
         quick: a.quick,
         rounds: a.rounds,
@@ -289,6 +328,27 @@ fn summarize(
         let mut out = protocol::Output::default();
         out.timings.insert("w9_reproduce".into(), t);
         s.add("descent", 0, &out, "");
+    }
+    s
+}
+
+/// The baseline's rows of this run, named as [`summarize`] names descent's.
+fn summarize_baseline(
+    results: &[(usize, Measured)],
+    extra: &extra::Extra,
+    load: [Option<f64>; 2],
+) -> previous::Summary {
+    let mut s = previous::Summary::new(load);
+    for (threads, m) in results {
+        s.add("descent", *threads, &m.baseline, "");
+    }
+    if let Some(Ok(w8)) = &extra.w8 {
+        for (threads, m) in w8 {
+            s.add("descent", *threads, &m.baseline, "");
+        }
+    }
+    for (threads, m) in &extra.load {
+        s.add("descent", *threads, &m.baseline, " (under load)");
     }
     s
 }
@@ -526,8 +586,8 @@ fn load_average() -> Option<f64> {
     text.split_whitespace().next()?.parse().ok()
 }
 
-fn run_descent(threads: usize, quick: bool, only: &[String]) -> Result<String> {
-    let exe = std::env::current_exe().context("locating xtask")?;
+/// One `bench --child` of the `xtask` at `exe` (this build's, or a baseline's).
+fn run_descent(exe: &Path, threads: usize, quick: bool, only: &[String]) -> Result<String> {
     let mut cmd = Command::new(exe);
     cmd.args(["bench", "--child"])
         .env(descent_core::threads::ENV_VAR, threads.to_string());

@@ -106,6 +106,8 @@ pub struct W8Measured {
     pub torch: Output,
     /// PyTorch, `num_workers=2`.
     pub torch_workers: Output,
+    /// The baseline's child (`--baseline`; else empty).
+    pub baseline: Output,
 }
 
 /// W9's result.
@@ -121,6 +123,9 @@ pub struct W9 {
 
 /// How the parent runs the extra children.
 pub struct Runner<'a> {
+    /// The baseline's `xtask` (`--baseline`), whose child runs right after
+    /// this build's with the same arguments.
+    pub baseline: Option<&'a Path>,
     /// The Python interpreter, when torch is importable.
     pub python: Option<&'a str>,
     /// `--quick`.
@@ -158,6 +163,20 @@ pub fn fair(cmd: &Command) -> Command {
 impl Runner<'_> {
     fn descent(&self, threads: usize, names: &[&str]) -> Result<Output> {
         let exe = std::env::current_exe().context("locating xtask")?;
+        self.child(&exe, threads, names, "descent child")
+    }
+
+    /// The baseline's child with [`Runner::descent`]'s arguments, absorbed
+    /// into `into`; nothing without a baseline.
+    fn baseline(&self, threads: usize, names: &[&str], into: &mut Output) -> Result<()> {
+        if let Some(exe) = self.baseline {
+            into.absorb(self.child(exe, threads, names, "baseline child")?);
+        }
+        Ok(())
+    }
+
+    /// `exe bench --child-only NAMES` at `threads` threads.
+    fn child(&self, exe: &Path, threads: usize, names: &[&str], what: &str) -> Result<Output> {
         let mut cmd = Command::new(exe);
         cmd.args(["bench", "--child-only", &names.join(",")])
             .arg("--mnist")
@@ -169,11 +188,7 @@ impl Runner<'_> {
         if self.fair {
             cmd = fair(&cmd);
         }
-        checked(
-            &output(&mut cmd, "descent child")?,
-            threads,
-            "descent child",
-        )
+        checked(&output(&mut cmd, what)?, threads, what)
     }
 
     fn torch(&self, threads: usize, names: &[&str]) -> Result<Output> {
@@ -213,6 +228,7 @@ impl Runner<'_> {
         }
         let all = self.alternate(threads, self.rounds, "W8", |t, m: &mut W8Measured| {
             m.descent.absorb(self.descent(t, &[W8_NAME])?);
+            self.baseline(t, &[W8_NAME], &mut m.baseline)?;
             m.torch.absorb(self.torch(t, &[W8_NAME])?);
             m.torch_workers.absorb(self.torch(t, &[W8_WORKERS2])?);
             Ok(())
@@ -286,6 +302,7 @@ impl Runner<'_> {
             "under load",
             |t, m: &mut Measured| {
                 m.descent.absorb(this.descent(t, UNDER_LOAD)?);
+                this.baseline(t, UNDER_LOAD, &mut m.baseline)?;
                 m.torch.absorb(this.torch(t, UNDER_LOAD)?);
                 Ok(())
             },

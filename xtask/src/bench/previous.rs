@@ -153,7 +153,7 @@ pub fn verdict(previous: &Row, now: &Row) -> Verdict {
 /// The comparison section: every descent row present in both tables, its
 /// change and verdict; the rows beyond noise counted at the top.
 pub fn render(previous: &Summary, now: &Summary) -> String {
-    let mut md = format!(
+    let intro = format!(
         "\n## Against the previous table\n\n`{PREVIOUS}`: {} on {} (load {}). \
          Beyond noise = the two runs' interquartile ranges do not overlap (module docs of `xtask/src/bench/previous.rs`). \
          Only descent's rows are judged; PyTorch's show how the machine moved.\n",
@@ -161,10 +161,29 @@ pub fn render(previous: &Summary, now: &Summary) -> String {
         previous.machine,
         fmt_load(&previous.load),
     );
+    intro + &compare(previous, now, "previous")
+}
+
+/// The comparison with a baseline timed in the same run (`--baseline`,
+/// `bench/baseline.rs`): `base` holds the baseline's descent rows, named
+/// as `now`'s.
+pub fn render_baseline(rev: &str, commit: &str, base: &Summary, now: &Summary) -> String {
+    let intro = format!(
+        "\n## Against the baseline `{rev}` (same run)\n\n\
+         `{commit}`, built from `git archive` and timed in this run, its child right after this build's in every round. \
+         Beyond noise = the two builds' interquartile ranges do not overlap (module docs of `xtask/src/bench/previous.rs`).\n"
+    );
+    intro + &compare(base, now, "baseline")
+}
+
+/// The rows of both tables: a line each with its change and, for
+/// descent's, the verdict; the rows slower beyond noise listed first.
+/// `label` names the older table in the header (`previous`, `baseline`).
+fn compare(older: &Summary, now: &Summary, label: &str) -> String {
     let mut rows = String::new();
     let mut slower = Vec::new();
     for (name, now_row) in &now.rows {
-        let Some(prev) = previous.rows.get(name) else {
+        let Some(prev) = older.rows.get(name) else {
             continue;
         };
         let v = verdict(prev, now_row);
@@ -186,16 +205,14 @@ pub fn render(previous: &Summary, now: &Summary) -> String {
             100.0 * (now_row.median_ms / prev.median_ms - 1.0)
         );
     }
-    let _ = write!(
-        md,
-        "\nRows slower beyond noise: {}.\n\n| row | previous median ms | median ms | change | verdict |\n|---|--:|--:|--:|---|\n{rows}",
+    format!(
+        "\nRows slower beyond noise: {}.\n\n| row | {label} median ms | median ms | change | verdict |\n|---|--:|--:|--:|---|\n{rows}",
         if slower.is_empty() {
             "none".to_owned()
         } else {
             slower.join(", ")
         }
-    );
-    md
+    )
 }
 
 fn fmt_load(load: &[Option<f64>; 2]) -> String {
@@ -269,6 +286,17 @@ mod tests {
         );
         assert!(
             md.contains("| descent 2t w1_sgd | 4.100 | 5.100 | +24.4% | **slower beyond noise** |"),
+            "{md}"
+        );
+        // The same rows against a baseline of the same run.
+        let md = render_baseline("HEAD~1", "abc123", &back, &now);
+        assert!(
+            md.contains("## Against the baseline `HEAD~1` (same run)"),
+            "{md}"
+        );
+        assert!(md.contains("| row | baseline median ms |"), "{md}");
+        assert!(
+            md.contains("Rows slower beyond noise: descent 2t w1_sgd."),
             "{md}"
         );
     }

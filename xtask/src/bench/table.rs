@@ -32,6 +32,8 @@ pub struct Measured {
     pub descent: Output,
     /// What the PyTorch script printed (empty when skipped).
     pub torch: Output,
+    /// What the baseline's children printed (`--baseline`; else empty).
+    pub baseline: Output,
 }
 
 /// Whether the PyTorch comparison ran, and with what.
@@ -511,6 +513,7 @@ mod tests {
         let only_w7 = Measured {
             descent: Output::parse("workload w7_sgd 3.0\n").unwrap(),
             torch: Output::default(),
+            baseline: Output::default(),
         };
         let md = render(&[(1, only_w7)], &torch, &[None, None], None);
         assert!(md.contains("### W7") && !md.contains("### W1–W4") && !md.contains("### W5"));
