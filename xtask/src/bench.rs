@@ -393,13 +393,14 @@ fn child(quick: bool, only: &Only) -> Result<()> {
         println!("{}", workload_line(&id.name(), &t));
     }
     trainer_rows(quick, only)?;
-    if !only.wants(W6_NAME) {
-        return Ok(());
+    // Each W6 row on its own name: `--rows w6op` times the op rows alone
+    // (they were reached only through `w6_augment`'s name).
+    if only.wants(W6_NAME) {
+        let mut w = AugmentBatch::new(W6_BATCH);
+        let t = time_budgeted(budget_s, &mut w, AugmentBatch::reset, AugmentBatch::step)
+            .with_context(|| format!("{W6_NAME} batch"))?;
+        println!("{}", workload_line(W6_NAME, &t));
     }
-    let mut w = AugmentBatch::new(W6_BATCH);
-    let t = time_budgeted(budget_s, &mut w, AugmentBatch::reset, AugmentBatch::step)
-        .with_context(|| format!("{W6_NAME} batch"))?;
-    println!("{}", workload_line(W6_NAME, &t));
     aug_op_rows(quick, &|name| only.wants(name))
 }
 
