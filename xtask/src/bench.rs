@@ -225,9 +225,9 @@ pub fn main(args: &[String]) -> Result<()> {
         md.truncate(md.find("\n## ").unwrap_or(md.len()));
     }
     md.push_str(&extra_table::render(&extra));
-    let summary = summarize(&results, &extra, load);
+    let summary = summarize(&results, &extra, load, Side::ThisBuild);
     let base_summary = baseline.as_ref().map(|b| {
-        let mut s = summarize_baseline(&results, &extra, load);
+        let mut s = summarize(&results, &extra, load, Side::Baseline);
         s.machine = format!("{} ({})", b.rev, b.commit);
         s
     });
@@ -297,30 +297,58 @@ fn run_extra(a: &Args, torch: &Torch, baseline: Option<&Path>) -> Result<extra::
     Ok(e)
 }
 
-/// Every row of this run, for the previous-table comparison.
+/// Whose rows a summary holds: this build's and PyTorch's, or the
+/// baseline's (named as this build's, so the two compare row by row).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    ThisBuild,
+    Baseline,
+}
+
+/// Every row of this run for `side`, for the previous-table and baseline
+/// comparisons (W9 only for this build: one sample, no baseline run).
 fn summarize(
     results: &[(usize, Measured)],
     extra: &extra::Extra,
     load: [Option<f64>; 2],
+    side: Side,
 ) -> previous::Summary {
     let mut s = previous::Summary::new(load);
+    fn ours(side: Side, m: &Measured) -> &protocol::Output {
+        match side {
+            Side::ThisBuild => &m.descent,
+            Side::Baseline => &m.baseline,
+        }
+    }
+    let torch = side == Side::ThisBuild;
     for (threads, m) in results {
-        s.add("descent", *threads, &m.descent, "");
-        s.add("pytorch", *threads, &m.torch, "");
+        s.add("descent", *threads, ours(side, m), "");
+        if torch {
+            s.add("pytorch", *threads, &m.torch, "");
+        }
     }
     if let Some(Ok(w8)) = &extra.w8 {
         for (threads, m) in w8 {
-            s.add("descent", *threads, &m.descent, "");
-            s.add("pytorch", *threads, &m.torch, "");
-            s.add("pytorch", *threads, &m.torch_workers, "");
+            let descent = match side {
+                Side::ThisBuild => &m.descent,
+                Side::Baseline => &m.baseline,
+            };
+            s.add("descent", *threads, descent, "");
+            if torch {
+                s.add("pytorch", *threads, &m.torch, "");
+                s.add("pytorch", *threads, &m.torch_workers, "");
+            }
         }
     }
     for (threads, m) in &extra.load {
-        s.add("descent", *threads, &m.descent, " (under load)");
-        s.add("pytorch", *threads, &m.torch, " (under load)");
+        s.add("descent", *threads, ours(side, m), " (under load)");
+        if torch {
+            s.add("pytorch", *threads, &m.torch, " (under load)");
+        }
     }
     if let Some(w9) = &extra.w9
         && w9.ok
+        && side == Side::ThisBuild
     {
         let t = Timing {
             samples_ms: vec![w9.wall_s * 1e3],
@@ -328,27 +356,6 @@ fn summarize(
         let mut out = protocol::Output::default();
         out.timings.insert("w9_reproduce".into(), t);
         s.add("descent", 0, &out, "");
-    }
-    s
-}
-
-/// The baseline's rows of this run, named as [`summarize`] names descent's.
-fn summarize_baseline(
-    results: &[(usize, Measured)],
-    extra: &extra::Extra,
-    load: [Option<f64>; 2],
-) -> previous::Summary {
-    let mut s = previous::Summary::new(load);
-    for (threads, m) in results {
-        s.add("descent", *threads, &m.baseline, "");
-    }
-    if let Some(Ok(w8)) = &extra.w8 {
-        for (threads, m) in w8 {
-            s.add("descent", *threads, &m.baseline, "");
-        }
-    }
-    for (threads, m) in &extra.load {
-        s.add("descent", *threads, &m.baseline, " (under load)");
     }
     s
 }
@@ -684,6 +691,37 @@ fn write_atomically(path: &Path, text: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// This build's summary holds descent's and PyTorch's rows; the
+    /// baseline's holds its own rows under descent's names, nothing else.
+    #[test]
+    fn the_baseline_summary_names_its_rows_as_this_builds() {
+        let out = |ms: f64| Output::parse(&format!("workload w1_sgd {ms}\n")).unwrap();
+        let m = Measured {
+            descent: out(2.0),
+            torch: out(3.0),
+            baseline: out(2.5),
+        };
+        let loaded = Measured {
+            descent: out(4.0),
+            torch: out(5.0),
+            baseline: out(4.5),
+        };
+        let extra = extra::Extra {
+            load: vec![(2, loaded)],
+            ..extra::Extra::default()
+        };
+        let results = [(2, m)];
+        let now = summarize(&results, &extra, [None, None], Side::ThisBuild);
+        let base = summarize(&results, &extra, [None, None], Side::Baseline);
+        let median = |s: &previous::Summary, name: &str| s.rows.get(name).map(|r| r.median_ms);
+        assert_eq!(median(&now, "descent 2t w1_sgd"), Some(2.0));
+        assert_eq!(median(&now, "pytorch 2t w1_sgd"), Some(3.0));
+        assert_eq!(median(&now, "descent 2t w1_sgd (under load)"), Some(4.0));
+        assert_eq!(median(&base, "descent 2t w1_sgd"), Some(2.5));
+        assert_eq!(median(&base, "descent 2t w1_sgd (under load)"), Some(4.5));
+        assert_eq!(base.rows.len(), 2, "{:?}", base.rows.keys());
+    }
 
     fn strings(args: &[&str]) -> Vec<String> {
         args.iter().map(|a| a.to_string()).collect()
