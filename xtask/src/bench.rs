@@ -17,7 +17,8 @@
 //! comparison with the previous table (`bench/previous.rs`). `--only`
 //! picks groups of rows. `--baseline REV` also builds an earlier commit and
 //! times it in the same run, round by round beside this build
-//! (`bench/baseline.rs`), and judges every row against it.
+//! (`bench/baseline.rs`), and judges every row against it; `--baseline
+//! previous` builds the commit the previous table records.
 
 mod baseline;
 mod extra;
@@ -164,10 +165,19 @@ pub fn main(args: &[String]) -> Result<()> {
         super::cargo(&cargo_args, &[])?;
     }
     // Built before anything is timed: no compiler runs beside a measurement.
-    let baseline = match &a.baseline {
-        Some(rev) => Some(baseline::Baseline::build(&super::workspace_root(), rev)?),
+    let root = super::workspace_root();
+    let previous_path = root.join(previous::PREVIOUS);
+    let baseline = match a.baseline.as_deref() {
+        Some(baseline::PREVIOUS_REV) => {
+            let prev = previous::Summary::read(&previous_path)?;
+            let mut b = baseline::Baseline::build(&root, prev.baseline_commit()?)?;
+            b.rev = baseline::PREVIOUS_REV.into();
+            Some(b)
+        }
+        Some(rev) => Some(baseline::Baseline::build(&root, rev)?),
         None => None,
     };
+    let (commit, modified) = baseline::this_commit(&root);
     let base_exe = baseline.as_ref().map(|b| b.exe.as_path());
     let exe = std::env::current_exe().context("locating xtask")?;
     let load_before = load_average();
@@ -210,7 +220,6 @@ pub fn main(args: &[String]) -> Result<()> {
     }
     let extra = run_extra(&a, &torch, base_exe)?;
     let load = [load_before, load_average()];
-    let previous_path = super::workspace_root().join(previous::PREVIOUS);
     let previous = previous_path
         .exists()
         .then(|| previous::Summary::read(&previous_path));
@@ -225,10 +234,11 @@ pub fn main(args: &[String]) -> Result<()> {
         md.truncate(md.find("\n## ").unwrap_or(md.len()));
     }
     md.push_str(&extra_table::render(&extra));
-    let summary = summarize(&results, &extra, load, Side::ThisBuild);
+    let mut summary = summarize(&results, &extra, load, Side::ThisBuild);
+    (summary.commit, summary.modified) = (commit, modified);
     let base_summary = baseline.as_ref().map(|b| {
         let mut s = summarize(&results, &extra, load, Side::Baseline);
-        s.machine = format!("{} ({})", b.rev, b.commit);
+        s.commit = Some(b.commit.clone());
         s
     });
     if let (Some(b), Some(base)) = (&baseline, &base_summary) {
@@ -313,7 +323,7 @@ fn summarize(
     load: [Option<f64>; 2],
     side: Side,
 ) -> previous::Summary {
-    let mut s = previous::Summary::new(load);
+    let mut s = previous::Summary::new(load, None, false);
     fn ours(side: Side, m: &Measured) -> &protocol::Output {
         match side {
             Side::ThisBuild => &m.descent,

@@ -5,7 +5,7 @@
 //!   (default `target/reproduce`);
 //! - `bench [FILTER] [--table] [--quick] [--rounds N] [--out DIR] [--python PATH]
 //!   [--rows PREFIX,...] [--only GROUPS] [--with-w9]
-//!   [--mnist DIR] [--save-previous] [--baseline REV]`:
+//!   [--mnist DIR] [--save-previous] [--baseline REV|previous]`:
 //!   the criterion benchmarks, then the workload tables W1–W6 and the W6
 //!   family of augmentation ops (`DIR/BENCH.md`)
 //!   at 1 and 2 threads, beside PyTorch when the interpreter (`--python`,
@@ -84,7 +84,8 @@ commands:
   bench ... --baseline REV
                      also build REV's xtask (in target/bench-baseline/) and time it
                      in the same run, its child after this build's in every round;
-                     each descent row is judged against it (DIR/BENCH-baseline.json)
+                     each descent row is judged against it (DIR/BENCH-baseline.json);
+                     --baseline previous: the commit benches/previous/BENCH.json measured
   soak train [--kills N] [--seed S]
                      kill a training run with SIGKILL at N random micro-batches, resume
                      each time, and print how many resumes matched the uninterrupted run

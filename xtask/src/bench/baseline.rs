@@ -22,6 +22,27 @@ use std::process::Command;
 /// Where baselines are extracted and built, relative to the workspace root.
 const DIR: &str = "target/bench-baseline";
 
+/// `--baseline previous`: the commit the previous table
+/// (`benches/previous/BENCH.json`) records having measured. (A branch
+/// called `previous` is `refs/heads/previous`.)
+pub const PREVIOUS_REV: &str = "previous";
+
+/// The commit checked out at `root` and whether tracked files differ from
+/// it: what this build was compiled from (`cargo xtask` rebuilds before it
+/// runs). `None` outside a git checkout.
+pub fn this_commit(root: &Path) -> (Option<String>, bool) {
+    let Ok(commit) = resolve(root, "HEAD") else {
+        return (None, false);
+    };
+    let modified = Command::new("git")
+        .current_dir(root)
+        .args(["status", "--porcelain", "--untracked-files=no"])
+        .output()
+        .map(|o| !o.status.success() || !o.stdout.is_empty())
+        .unwrap_or(true);
+    (Some(commit), modified)
+}
+
 /// A built baseline.
 #[derive(Clone, Debug)]
 pub struct Baseline {
@@ -113,6 +134,18 @@ fn extract(root: &Path, commit: &str, dest: &Path) -> Result<()> {
             .with_context(|| format!("removing {}", partial.display()))?;
     }
     std::fs::create_dir_all(&partial).with_context(|| format!("creating {}", partial.display()))?;
+    let unpacked = unpack(root, commit, &partial);
+    if unpacked.is_err() {
+        // Best effort: the error below is the one worth reporting.
+        let _ = std::fs::remove_dir_all(&partial);
+    }
+    unpacked?;
+    std::fs::rename(&partial, dest)
+        .with_context(|| format!("moving {} to {}", partial.display(), dest.display()))
+}
+
+/// `git archive` of `commit` unpacked into the folder `into`.
+fn unpack(root: &Path, commit: &str, into: &Path) -> Result<()> {
     let archive = Command::new("git")
         .current_dir(root)
         .args(["archive", "--format=tar", commit])
@@ -126,10 +159,8 @@ fn extract(root: &Path, commit: &str, dest: &Path) -> Result<()> {
         );
     }
     tar::Archive::new(archive.stdout.as_slice())
-        .unpack(&partial)
-        .with_context(|| format!("unpacking {commit} into {}", partial.display()))?;
-    std::fs::rename(&partial, dest)
-        .with_context(|| format!("moving {} to {}", partial.display(), dest.display()))
+        .unpack(into)
+        .with_context(|| format!("unpacking {commit} into {}", into.display()))
 }
 
 #[cfg(test)]
@@ -170,5 +201,30 @@ mod tests {
             .collect();
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(names, vec![std::ffi::OsString::from("src")]);
+    }
+
+    #[test]
+    fn a_failed_extraction_leaves_no_partial_tree() {
+        let dir = std::env::temp_dir().join(format!("descent-baseline-bad-{}", std::process::id()));
+        let no_commit = "0".repeat(40);
+        let e = extract(&root(), &no_commit, &dir.join("src")).unwrap_err();
+        assert!(e.to_string().contains("git archive"), "{e:#}");
+        let left: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(left.is_empty(), "{left:?}");
+    }
+
+    #[test]
+    fn this_checkout_names_its_commit() {
+        let (commit, _) = this_commit(&root());
+        // A clone without history (an archive) names none.
+        if let Some(c) = commit {
+            assert_eq!(c.len(), 40, "{c}");
+        }
+        let (none, modified) = this_commit(&std::env::temp_dir().join("no-such-checkout-here"));
+        assert_eq!((none, modified), (None, false));
     }
 }

@@ -56,13 +56,22 @@ impl Row {
 }
 
 /// A whole table: rows by name (`descent 2t w1_sgd`, `pytorch 2t w1_sgd`,
-/// `descent 2t w1_sgd (under load)`, ...), the machine and the date.
+/// `descent 2t w1_sgd (under load)`, ...), the machine, the date and the
+/// commit measured.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// When the run ended (UTC, RFC 3339).
     pub date: String,
     /// The CPU model, logical CPUs and host name.
     pub machine: String,
+    /// The commit whose build timed descent's rows (`None`: unknown, as in
+    /// tables stored before this field, or outside a git checkout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// Whether that checkout had uncommitted changes to tracked files (its
+    /// rows then belong to no commit).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub modified: bool,
     /// The 1-minute load average before and after the run.
     pub load: [Option<f64>; 2],
     /// The rows.
@@ -70,13 +79,33 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// A summary stamped with this machine and now.
-    pub fn new(load: [Option<f64>; 2]) -> Summary {
+    /// A summary stamped with this machine and now, for the build of
+    /// `commit` (`modified`: with uncommitted changes).
+    pub fn new(load: [Option<f64>; 2], commit: Option<String>, modified: bool) -> Summary {
         Summary {
             date: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             machine: machine(),
+            commit,
+            modified,
             load,
             rows: BTreeMap::new(),
+        }
+    }
+
+    /// The commit a `--baseline previous` run builds: the one this table
+    /// was measured on; an error when it names none or was measured on a
+    /// modified tree.
+    pub fn baseline_commit(&self) -> Result<&str> {
+        match (&self.commit, self.modified) {
+            (Some(c), false) => Ok(c),
+            (Some(c), true) => anyhow::bail!(
+                "the previous table `{PREVIOUS}` was measured on {c} with uncommitted changes, \
+                 which no commit holds: name a revision (--baseline REV)"
+            ),
+            (None, _) => anyhow::bail!(
+                "the previous table `{PREVIOUS}` does not name the commit it measured \
+                 (tables stored before 2026-12-01 do not): name a revision (--baseline REV)"
+            ),
         }
     }
 
@@ -154,12 +183,19 @@ pub fn verdict(previous: &Row, now: &Row) -> Verdict {
 /// change and verdict; the rows beyond noise counted at the top.
 pub fn render(previous: &Summary, now: &Summary) -> String {
     let intro = format!(
-        "\n## Against the previous table\n\n`{PREVIOUS}`: {} on {} (load {}). \
+        "\n## Against the previous table\n\n`{PREVIOUS}`: {} on {} (load {}), {}. \
          Beyond noise = the two runs' interquartile ranges do not overlap (module docs of `xtask/src/bench/previous.rs`). \
          Only descent's rows are judged; PyTorch's show how the machine moved.\n",
         previous.date,
         previous.machine,
         fmt_load(&previous.load),
+        match (&previous.commit, previous.modified) {
+            (Some(c), false) => format!(
+                "commit `{c}` (on another day the machine differs too: `--baseline previous` times that commit in this run)"
+            ),
+            (Some(c), true) => format!("commit `{c}` with uncommitted changes"),
+            (None, _) => "commit not recorded".to_owned(),
+        },
     );
     intro + &compare(previous, now, "previous")
 }
@@ -260,8 +296,30 @@ mod tests {
     }
 
     #[test]
+    fn a_table_names_the_commit_a_baseline_run_builds() {
+        // Tables stored before the commit was recorded still read.
+        let old: Summary = serde_json::from_str(
+            r#"{"date": "d", "machine": "m", "load": [null, null], "rows": {}}"#,
+        )
+        .unwrap();
+        assert_eq!((old.commit.as_deref(), old.modified), (None, false));
+        let e = old.baseline_commit().unwrap_err().to_string();
+        assert!(e.contains("does not name the commit"), "{e}");
+        let mut s = Summary::new([None, None], Some("abc123".into()), false);
+        assert_eq!(s.baseline_commit().unwrap(), "abc123");
+        s.modified = true;
+        let e = s.baseline_commit().unwrap_err().to_string();
+        assert!(e.contains("uncommitted changes"), "{e}");
+        let json = serde_json::to_string(&s).unwrap();
+        assert!(
+            json.contains(r#""commit":"abc123","modified":true"#),
+            "{json}"
+        );
+    }
+
+    #[test]
     fn the_comparison_lists_regressions_and_round_trips_through_json() {
-        let mut prev = Summary::new([Some(1.0), None]);
+        let mut prev = Summary::new([Some(1.0), None], Some("abc123".into()), false);
         let mut out = Output::default();
         out.timings.insert(
             "w1_sgd".into(),
@@ -276,7 +334,7 @@ mod tests {
         let back = Summary::read(&path).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(back, prev);
-        let mut now = Summary::new([None, None]);
+        let mut now = Summary::new([None, None], None, true);
         out.timings.get_mut("w1_sgd").unwrap().samples_ms = vec![5.0, 5.1, 5.2];
         now.add("descent", 2, &out, "");
         let md = render(&back, &now);
