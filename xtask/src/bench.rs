@@ -315,6 +315,20 @@ enum Side {
     Baseline,
 }
 
+impl Side {
+    /// This side's output of a row measured for both builds.
+    fn pick<'a>(
+        self,
+        descent: &'a protocol::Output,
+        baseline: &'a protocol::Output,
+    ) -> &'a protocol::Output {
+        match self {
+            Side::ThisBuild => descent,
+            Side::Baseline => baseline,
+        }
+    }
+}
+
 /// Every row of this run for `side`, for the previous-table and baseline
 /// comparisons (W9 only for this build: one sample, no baseline run).
 fn summarize(
@@ -324,26 +338,16 @@ fn summarize(
     side: Side,
 ) -> previous::Summary {
     let mut s = previous::Summary::new(load, None, false);
-    fn ours(side: Side, m: &Measured) -> &protocol::Output {
-        match side {
-            Side::ThisBuild => &m.descent,
-            Side::Baseline => &m.baseline,
-        }
-    }
     let torch = side == Side::ThisBuild;
     for (threads, m) in results {
-        s.add("descent", *threads, ours(side, m), "");
+        s.add("descent", *threads, side.pick(&m.descent, &m.baseline), "");
         if torch {
             s.add("pytorch", *threads, &m.torch, "");
         }
     }
     if let Some(Ok(w8)) = &extra.w8 {
         for (threads, m) in w8 {
-            let descent = match side {
-                Side::ThisBuild => &m.descent,
-                Side::Baseline => &m.baseline,
-            };
-            s.add("descent", *threads, descent, "");
+            s.add("descent", *threads, side.pick(&m.descent, &m.baseline), "");
             if torch {
                 s.add("pytorch", *threads, &m.torch, "");
                 s.add("pytorch", *threads, &m.torch_workers, "");
@@ -351,7 +355,12 @@ fn summarize(
         }
     }
     for (threads, m) in &extra.load {
-        s.add("descent", *threads, ours(side, m), " (under load)");
+        s.add(
+            "descent",
+            *threads,
+            side.pick(&m.descent, &m.baseline),
+            " (under load)",
+        );
         if torch {
             s.add("pytorch", *threads, &m.torch, " (under load)");
         }
