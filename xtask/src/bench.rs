@@ -18,9 +18,12 @@
 //! picks groups of rows. `--baseline REV` also builds an earlier commit and
 //! times it in the same run, round by round beside this build
 //! (`bench/baseline.rs`), and judges every row against it; `--baseline
-//! previous` builds the commit the previous table records.
+//! previous` builds the commit the previous table records. A row flagged
+//! against the baseline is timed again in `--confirm N` rounds (default 7)
+//! before the verdict stands (`bench/confirm.rs`).
 
 mod baseline;
+mod confirm;
 mod extra;
 mod extra_table;
 mod previous;
@@ -33,6 +36,7 @@ use descent_bench::{
     TrainerWorkload, W5_PARAMS, W6_BATCH, WorkloadId, sgemm_gflops, time_prepared_steps, triad_gbs,
 };
 use protocol::{Output, workload_line};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -63,6 +67,9 @@ struct Args {
     save_previous: bool,
     /// `--baseline REV`: the revision timed beside this build.
     baseline: Option<String>,
+    /// `--confirm N`: confirmation rounds of the rows flagged against the
+    /// baseline (0: none).
+    confirm: usize,
 }
 
 /// Parses the arguments; `env_python` is `$DESCENT_PYTHON`, which
@@ -82,6 +89,7 @@ fn parse(args: &[String], env_python: Option<String>) -> Result<Args> {
         mnist: super::workspace_root().join("../shared/datasets"),
         save_previous: false,
         baseline: None,
+        confirm: confirm::DEFAULT_ROUNDS,
     };
     let mut with_w9 = false;
     let mut it = args.iter();
@@ -105,6 +113,10 @@ fn parse(args: &[String], env_python: Option<String>) -> Result<Args> {
             "--save-previous" => a.save_previous = true,
             "--baseline" => {
                 a.baseline = Some(it.next().context("--baseline needs a revision")?.clone())
+            }
+            "--confirm" => {
+                let n = it.next().context("--confirm needs a number of rounds")?;
+                a.confirm = n.parse().with_context(|| format!("--confirm {n}"))?;
             }
             "--previous" => {
                 bail!(
@@ -144,7 +156,8 @@ impl Only {
 }
 
 /// Entry point of `cargo xtask bench [FILTER] [--table] [--quick] [--rounds N] [--out DIR] [--python PATH]
-/// [--rows PREFIX,...] [--only GROUPS] [--with-w9] [--mnist DIR] [--save-previous] [--baseline REV]`.
+/// [--rows PREFIX,...] [--only GROUPS] [--with-w9] [--mnist DIR] [--save-previous] [--baseline REV]
+/// [--confirm N]`.
 pub fn main(args: &[String]) -> Result<()> {
     if args.first().map(String::as_str) == Some("--child") {
         let only = match args.iter().position(|a| a == "--rows") {
@@ -218,6 +231,10 @@ pub fn main(args: &[String]) -> Result<()> {
         }
         results.push((threads, m));
     }
+    let confirmed = match base_exe {
+        Some(base) if a.confirm > 0 => confirm_flagged(&results, &exe, base, &a)?,
+        _ => BTreeMap::new(),
+    };
     let extra = run_extra(&a, &torch, base_exe)?;
     let load = [load_before, load_average()];
     let previous = previous_path
@@ -243,7 +260,7 @@ pub fn main(args: &[String]) -> Result<()> {
     });
     if let (Some(b), Some(base)) = (&baseline, &base_summary) {
         md.push_str(&previous::render_baseline(
-            &b.rev, &b.commit, base, &summary,
+            &b.rev, &b.commit, base, &summary, &confirmed,
         ));
     }
     match &previous {
@@ -279,6 +296,41 @@ pub fn main(args: &[String]) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Times again the table rows the interquartile rule flags against the
+/// baseline, in `a.confirm` rounds per thread count (`bench/confirm.rs`);
+/// keyed by summary row name (`descent 2t w1_sgd`).
+fn confirm_flagged(
+    results: &[(usize, Measured)],
+    exe: &Path,
+    base: &Path,
+    a: &Args,
+) -> Result<BTreeMap<String, confirm::Confirmation>> {
+    let mut all = BTreeMap::new();
+    for (threads, m) in results {
+        let flagged = confirm::flagged(&m.descent, &m.baseline);
+        if flagged.is_empty() {
+            continue;
+        }
+        println!(
+            "bench: {threads} thread(s), confirming {} flagged row(s) in {} rounds: {}",
+            flagged.len(),
+            a.confirm,
+            flagged.keys().cloned().collect::<Vec<_>>().join(", ")
+        );
+        let rounds = confirm::confirm(&flagged, a.confirm, |build, names| {
+            let (exe, what) = match build {
+                confirm::Build::This => (exe, "descent confirmation child"),
+                confirm::Build::Baseline => (base, "baseline confirmation child"),
+            };
+            checked(&run_descent(exe, *threads, a.quick, names)?, *threads, what)
+        })?;
+        for (name, c) in rounds {
+            all.insert(format!("descent {threads}t {name}"), c);
+        }
+    }
+    Ok(all)
 }
 
 /// Measures the groups beyond W1–W6 that `a` asks for.
@@ -762,6 +814,13 @@ mod tests {
         assert_eq!(a.criterion, ["optim"]);
         assert!(parse(&strings(&["--python"]), None).is_err());
         assert!(parse(&strings(&["--rounds", "0"]), None).is_err());
+        assert_eq!(parse(&[], None).unwrap().confirm, confirm::DEFAULT_ROUNDS);
+        assert_eq!(
+            parse(&strings(&["--confirm", "0"]), None).unwrap().confirm,
+            0
+        );
+        assert!(parse(&strings(&["--confirm", "x"]), None).is_err());
+        assert!(parse(&strings(&["--confirm"]), None).is_err());
     }
 
     #[test]

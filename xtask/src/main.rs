@@ -5,7 +5,7 @@
 //!   (default `target/reproduce`);
 //! - `bench [FILTER] [--table] [--quick] [--rounds N] [--out DIR] [--python PATH]
 //!   [--rows PREFIX,...] [--only GROUPS] [--with-w9]
-//!   [--mnist DIR] [--save-previous] [--baseline REV|previous]`:
+//!   [--mnist DIR] [--save-previous] [--baseline REV|previous] [--confirm N]`:
 //!   the criterion benchmarks, then the workload tables W1–W6 and the W6
 //!   family of augmentation ops (`DIR/BENCH.md`)
 //!   at 1 and 2 threads, beside PyTorch when the interpreter (`--python`,
@@ -86,6 +86,10 @@ commands:
                      in the same run, its child after this build's in every round;
                      each descent row is judged against it (DIR/BENCH-baseline.json);
                      --baseline previous: the commit benches/previous/BENCH.json measured
+  bench ... --baseline REV --confirm N
+                     time each row flagged against the baseline again in N rounds
+                     (default 7, 0 = none), both builds each round; the flag stands
+                     only if every round agrees
   soak train [--kills N] [--seed S]
                      kill a training run with SIGKILL at N random micro-batches, resume
                      each time, and print how many resumes matched the uninterrupted run

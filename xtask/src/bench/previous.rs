@@ -7,7 +7,10 @@
 //! overlap (slower: this run's first quartile above the previous third
 //! quartile; faster: this run's third quartile below the previous first).
 //! Overlapping middle halves are within noise, whatever the medians say.
+//! Against a baseline timed in the same run, a row this rule flags is
+//! timed again before its verdict is given (`bench/confirm.rs`).
 
+use super::confirm::{Confirmation, Outcome};
 use super::protocol::Output;
 use anyhow::{Context, Result};
 use descent_bench::Timing;
@@ -197,25 +200,45 @@ pub fn render(previous: &Summary, now: &Summary) -> String {
             (None, _) => "commit not recorded".to_owned(),
         },
     );
-    intro + &compare(previous, now, "previous")
+    intro + &compare(previous, now, "previous", &BTreeMap::new())
 }
 
 /// The comparison with a baseline timed in the same run (`--baseline`,
 /// `bench/baseline.rs`): `base` holds the baseline's descent rows, named
-/// as `now`'s.
-pub fn render_baseline(rev: &str, commit: &str, base: &Summary, now: &Summary) -> String {
+/// as `now`'s; `confirmed` the confirmation rounds of the rows the
+/// interquartile rule flagged (`bench/confirm.rs`), by summary row name.
+pub fn render_baseline(
+    rev: &str,
+    commit: &str,
+    base: &Summary,
+    now: &Summary,
+    confirmed: &BTreeMap<String, Confirmation>,
+) -> String {
+    let rounds = confirmed.values().map(Confirmation::rounds).max();
+    let confirmation = match rounds {
+        Some(n) => format!(
+            " A flagged row was then timed again in {n} rounds, both builds each round, and stays beyond noise only if it was on the same side in every one (`xtask/src/bench/confirm.rs`)."
+        ),
+        None => String::new(),
+    };
     let intro = format!(
         "\n## Against the baseline `{rev}` (same run)\n\n\
          `{commit}`, built from `git archive` and timed in this run, its child right after this build's in every round. \
-         Beyond noise = the two builds' interquartile ranges do not overlap (module docs of `xtask/src/bench/previous.rs`).\n"
+         Beyond noise = the two builds' interquartile ranges do not overlap (module docs of `xtask/src/bench/previous.rs`).{confirmation}\n"
     );
-    intro + &compare(base, now, "baseline")
+    intro + &compare(base, now, "baseline", confirmed)
 }
 
 /// The rows of both tables: a line each with its change and, for
 /// descent's, the verdict; the rows slower beyond noise listed first.
-/// `label` names the older table in the header (`previous`, `baseline`).
-fn compare(older: &Summary, now: &Summary, label: &str) -> String {
+/// `label` names the older table in the header (`previous`, `baseline`);
+/// a row in `confirmed` takes the verdict of its confirmation rounds.
+fn compare(
+    older: &Summary,
+    now: &Summary,
+    label: &str,
+    confirmed: &BTreeMap<String, Confirmation>,
+) -> String {
     let mut rows = String::new();
     let mut slower = Vec::new();
     for (name, now_row) in &now.rows {
@@ -224,14 +247,19 @@ fn compare(older: &Summary, now: &Summary, label: &str) -> String {
         };
         let v = verdict(prev, now_row);
         let judged = name.starts_with("descent ");
-        let cell = match (judged, v) {
-            (false, _) => "(PyTorch)",
-            (true, Verdict::WithinNoise) => "within noise",
-            (true, Verdict::Faster) => "faster beyond noise",
-            (true, Verdict::Slower) => {
-                slower.push(name.clone());
-                "**slower beyond noise**"
-            }
+        let confirmation = confirmed.get(name).filter(|c| c.flagged == v);
+        if judged
+            && v == Verdict::Slower
+            && confirmation.is_none_or(|c| c.outcome() != Outcome::Withdrawn)
+        {
+            slower.push(name.clone());
+        }
+        let cell = match (judged, v, confirmation) {
+            (false, _, _) => "(PyTorch)".to_owned(),
+            (true, Verdict::WithinNoise, _) => "within noise".to_owned(),
+            (true, _, Some(c)) => c.cell(),
+            (true, Verdict::Faster, None) => "faster beyond noise".to_owned(),
+            (true, Verdict::Slower, None) => "**slower beyond noise**".to_owned(),
         };
         let _ = writeln!(
             rows,
@@ -347,7 +375,7 @@ mod tests {
             "{md}"
         );
         // The same rows against a baseline of the same run.
-        let md = render_baseline("HEAD~1", "abc123", &back, &now);
+        let md = render_baseline("HEAD~1", "abc123", &back, &now, &BTreeMap::new());
         assert!(
             md.contains("## Against the baseline `HEAD~1` (same run)"),
             "{md}"
@@ -355,6 +383,46 @@ mod tests {
         assert!(md.contains("| row | baseline median ms |"), "{md}");
         assert!(
             md.contains("Rows slower beyond noise: descent 2t w1_sgd."),
+            "{md}"
+        );
+        // Confirmation rounds that disagree withdraw the verdict; rounds
+        // that agree keep it, and say so.
+        let rounds = |this_ms: Vec<f64>| {
+            let c = Confirmation {
+                flagged: Verdict::Slower,
+                this_ms,
+                base_ms: vec![4.1, 4.1, 4.1],
+            };
+            BTreeMap::from([("descent 2t w1_sgd".to_owned(), c)])
+        };
+        let md = render_baseline(
+            "HEAD~1",
+            "abc123",
+            &back,
+            &now,
+            &rounds(vec![4.2, 4.0, 4.3]),
+        );
+        assert!(md.contains("Rows slower beyond noise: none."), "{md}");
+        assert!(md.contains("timed again in 3 rounds"), "{md}");
+        assert!(
+            md.contains(
+                "| +24.4% | within noise: flagged slower, then slower in 2 of 3 rounds (+2.4%) |"
+            ),
+            "{md}"
+        );
+        let md = render_baseline(
+            "HEAD~1",
+            "abc123",
+            &back,
+            &now,
+            &rounds(vec![4.2, 4.2, 4.3]),
+        );
+        assert!(
+            md.contains("Rows slower beyond noise: descent 2t w1_sgd."),
+            "{md}"
+        );
+        assert!(
+            md.contains("**slower beyond noise**, confirmed: slower in 3 of 3 rounds (+2.4%)"),
             "{md}"
         );
     }
