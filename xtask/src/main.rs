@@ -83,7 +83,8 @@ commands:
                      --save-previous replaces with this run
   bench ... --baseline REV
                      also build REV's xtask (in target/bench-baseline/) and time it
-                     in the same run, its child after this build's in every round;
+                     in the same run, its child beside this build's in every round
+                     (each going first in turn);
                      each descent row is judged against it (DIR/BENCH-baseline.json);
                      --baseline previous: the commit benches/previous/BENCH.json measured
   bench ... --baseline REV --confirm N

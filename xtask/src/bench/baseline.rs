@@ -6,8 +6,10 @@
 //! runs mostly compares machines. A baseline is compared in the same run
 //! instead: its `xtask` is built from `git archive REV` (in
 //! `target/bench-baseline/`, reused while the commit's tree is there), and
-//! each round runs its child right after this build's with the same
-//! arguments, so the two builds alternate on the same machine state. The
+//! each round runs its child beside this build's with the same arguments,
+//! this build first in even rounds and the baseline first in odd ones
+//! (`bench::first_in_round`), so the two builds alternate on the same
+//! machine state and neither always takes the same slot. The
 //! report then judges every descent row against the baseline's (the same
 //! interquartile rule as the previous table).
 //!

@@ -188,12 +188,7 @@ pub fn confirm(
         return Ok(out);
     }
     for round in 0..rounds {
-        let order = if round % 2 == 0 {
-            [Build::This, Build::Baseline]
-        } else {
-            [Build::Baseline, Build::This]
-        };
-        for build in order {
+        for build in super::first_in_round(round) {
             let child = run(build, &names)?;
             for (name, c) in &mut out {
                 let median = child.timings.get(name).map_or(f64::NAN, |t| t.median_ms());

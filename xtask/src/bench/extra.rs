@@ -3,6 +3,7 @@
 //! W9 (`cargo xtask reproduce`, wall time) — each measured in children of
 //! their own — and the child mode that runs a named list of workloads.
 
+use super::confirm::Build;
 use super::protocol::{Output, workload_line};
 use super::table::{Measured, W6_NAME};
 use super::{TORCH_SCRIPT, checked, output, time_budgeted};
@@ -123,8 +124,8 @@ pub struct W9 {
 
 /// How the parent runs the extra children.
 pub struct Runner<'a> {
-    /// The baseline's `xtask` (`--baseline`), whose child runs right after
-    /// this build's with the same arguments.
+    /// The baseline's `xtask` (`--baseline`), whose child runs beside this
+    /// build's with the same arguments, the two taking turns going first.
     pub baseline: Option<&'a Path>,
     /// The Python interpreter, when torch is importable.
     pub python: Option<&'a str>,
@@ -166,11 +167,24 @@ impl Runner<'_> {
         self.child(&exe, threads, names, "descent child")
     }
 
-    /// The baseline's child with [`Runner::descent`]'s arguments, absorbed
-    /// into `into`; nothing without a baseline.
-    fn baseline(&self, threads: usize, names: &[&str], into: &mut Output) -> Result<()> {
-        if let Some(exe) = self.baseline {
-            into.absorb(self.child(exe, threads, names, "baseline child")?);
+    /// This build's child and the baseline's (when there is one) with the
+    /// same arguments, absorbed into `this` and `base`, in round `round`'s
+    /// order ([`super::first_in_round`]).
+    fn both(
+        &self,
+        round: usize,
+        threads: usize,
+        names: &[&str],
+        (this, base): (&mut Output, &mut Output),
+    ) -> Result<()> {
+        for build in super::first_in_round(round) {
+            match (build, self.baseline) {
+                (Build::This, _) => this.absorb(self.descent(threads, names)?),
+                (Build::Baseline, Some(exe)) => {
+                    base.absorb(self.child(exe, threads, names, "baseline child")?)
+                }
+                (Build::Baseline, None) => {}
+            }
         }
         Ok(())
     }
@@ -226,17 +240,21 @@ impl Runner<'_> {
             println!("{why}");
             return Ok(Err(why));
         }
-        let all = self.alternate(threads, self.rounds, "W8", |t, m: &mut W8Measured| {
-            m.descent.absorb(self.descent(t, &[W8_NAME])?);
-            self.baseline(t, &[W8_NAME], &mut m.baseline)?;
-            m.torch.absorb(self.torch(t, &[W8_NAME])?);
-            m.torch_workers.absorb(self.torch(t, &[W8_WORKERS2])?);
-            Ok(())
-        })?;
+        let all = self.alternate(
+            threads,
+            self.rounds,
+            "W8",
+            |round, t, m: &mut W8Measured| {
+                self.both(round, t, &[W8_NAME], (&mut m.descent, &mut m.baseline))?;
+                m.torch.absorb(self.torch(t, &[W8_NAME])?);
+                m.torch_workers.absorb(self.torch(t, &[W8_WORKERS2])?);
+                Ok(())
+            },
+        )?;
         Ok(Ok(all))
     }
 
-    /// `rounds` rounds, each calling `one(t, measured_t)` for every thread
+    /// `rounds` rounds, each calling `one(round, t, measured_t)` for every thread
     /// count in turn, so the machine's drift over minutes falls on every
     /// thread count alike; `label` names the rows in the progress lines.
     fn alternate<M: Default>(
@@ -244,7 +262,7 @@ impl Runner<'_> {
         threads: &[usize],
         rounds: usize,
         label: &str,
-        mut one: impl FnMut(usize, &mut M) -> Result<()>,
+        mut one: impl FnMut(usize, usize, &mut M) -> Result<()>,
     ) -> Result<Vec<(usize, M)>> {
         let mut all: Vec<(usize, M)> = threads.iter().map(|&t| (t, M::default())).collect();
         for round in 0..rounds {
@@ -253,7 +271,7 @@ impl Runner<'_> {
                     "bench: {label}, {t} thread(s), round {}/{rounds}",
                     round + 1
                 );
-                one(*t, m)?;
+                one(round, *t, m)?;
             }
         }
         Ok(all)
@@ -300,9 +318,8 @@ impl Runner<'_> {
             threads,
             self.rounds * 2,
             "under load",
-            |t, m: &mut Measured| {
-                m.descent.absorb(this.descent(t, UNDER_LOAD)?);
-                this.baseline(t, UNDER_LOAD, &mut m.baseline)?;
+            |round, t, m: &mut Measured| {
+                this.both(round, t, UNDER_LOAD, (&mut m.descent, &mut m.baseline))?;
                 m.torch.absorb(this.torch(t, UNDER_LOAD)?);
                 Ok(())
             },

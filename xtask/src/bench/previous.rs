@@ -223,7 +223,7 @@ pub fn render_baseline(
     };
     let intro = format!(
         "\n## Against the baseline `{rev}` (same run)\n\n\
-         `{commit}`, built from `git archive` and timed in this run, its child right after this build's in every round. \
+         `{commit}`, built from `git archive` and timed in this run, its child beside this build's in every round (the baseline first in odd rounds). \
          Beyond noise = the two builds' interquartile ranges do not overlap (module docs of `xtask/src/bench/previous.rs`).{confirmation}\n"
     );
     intro + &compare(base, now, "baseline", confirmed)
