@@ -25,6 +25,7 @@
 use super::previous::{Row, Verdict, verdict};
 use super::protocol::Output;
 use anyhow::Result;
+use descent_bench::Timing;
 use std::collections::BTreeMap;
 
 /// Confirmation rounds when `--confirm` is not given.
@@ -98,21 +99,12 @@ impl Confirmation {
     /// The median over rounds of this build's time over the baseline's,
     /// minus one (NaN without a complete round).
     pub fn median_change(&self) -> f64 {
-        let mut r: Vec<f64> = self
+        let samples_ms = self
             .pairs()
             .filter(|(t, b)| t.is_finite() && b.is_finite())
             .map(|(t, b)| t / b - 1.0)
             .collect();
-        if r.is_empty() {
-            return f64::NAN;
-        }
-        r.sort_by(f64::total_cmp);
-        let n = r.len();
-        if n % 2 == 1 {
-            r[n / 2]
-        } else {
-            (r[n / 2 - 1] + r[n / 2]) / 2.0
-        }
+        Timing { samples_ms }.median_ms()
     }
 
     /// The report's verdict cell for this row.
@@ -205,7 +197,6 @@ pub fn confirm(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use descent_bench::Timing;
 
     fn output(rows: &[(&str, &[f64])]) -> Output {
         let mut o = Output::default();

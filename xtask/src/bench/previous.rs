@@ -395,13 +395,8 @@ mod tests {
             };
             BTreeMap::from([("descent 2t w1_sgd".to_owned(), c)])
         };
-        let md = render_baseline(
-            "HEAD~1",
-            "abc123",
-            &back,
-            &now,
-            &rounds(vec![4.2, 4.0, 4.3]),
-        );
+        let against = |this_ms| render_baseline("HEAD~1", "abc123", &back, &now, &rounds(this_ms));
+        let md = against(vec![4.2, 4.0, 4.3]);
         assert!(md.contains("Rows slower beyond noise: none."), "{md}");
         assert!(md.contains("timed again in 3 rounds"), "{md}");
         assert!(
@@ -410,13 +405,7 @@ mod tests {
             ),
             "{md}"
         );
-        let md = render_baseline(
-            "HEAD~1",
-            "abc123",
-            &back,
-            &now,
-            &rounds(vec![4.2, 4.2, 4.3]),
-        );
+        let md = against(vec![4.2, 4.2, 4.3]);
         assert!(
             md.contains("Rows slower beyond noise: descent 2t w1_sgd."),
             "{md}"
