@@ -92,7 +92,7 @@ fn parse(args: &[String], env_python: Option<String>) -> Result<Args> {
         baseline: None,
         confirm: confirm::DEFAULT_ROUNDS,
     };
-    let mut with_w9 = false;
+    let (mut with_w9, mut confirm_given) = (false, false);
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -118,6 +118,7 @@ fn parse(args: &[String], env_python: Option<String>) -> Result<Args> {
             "--confirm" => {
                 let n = it.next().context("--confirm needs a number of rounds")?;
                 a.confirm = n.parse().with_context(|| format!("--confirm {n}"))?;
+                confirm_given = true;
             }
             "--previous" => {
                 bail!(
@@ -129,6 +130,9 @@ fn parse(args: &[String], env_python: Option<String>) -> Result<Args> {
         }
     }
     a.groups.w9 |= with_w9;
+    if confirm_given && a.baseline.is_none() {
+        bail!("--confirm re-times rows flagged against a baseline: give --baseline REV too");
+    }
     Ok(a)
 }
 
@@ -834,10 +838,10 @@ mod tests {
         assert!(parse(&strings(&["--python"]), None).is_err());
         assert!(parse(&strings(&["--rounds", "0"]), None).is_err());
         assert_eq!(parse(&[], None).unwrap().confirm, confirm::DEFAULT_ROUNDS);
-        assert_eq!(
-            parse(&strings(&["--confirm", "0"]), None).unwrap().confirm,
-            0
-        );
+        let zero = parse(&strings(&["--confirm", "0", "--baseline", "HEAD~1"]), None);
+        assert_eq!(zero.unwrap().confirm, 0);
+        let alone = parse(&strings(&["--confirm", "3"]), None).unwrap_err();
+        assert!(alone.to_string().contains("give --baseline"), "{alone:#}");
         assert!(parse(&strings(&["--confirm", "x"]), None).is_err());
         assert!(parse(&strings(&["--confirm"]), None).is_err());
     }
