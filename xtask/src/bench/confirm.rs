@@ -115,22 +115,16 @@ impl Confirmation {
         };
         let (agree, n) = (self.agreeing(), self.rounds());
         let change = 100.0 * self.median_change();
+        let label = self.flagged.label();
         match self.outcome() {
-            Outcome::Holds if self.flagged == Verdict::Slower => format!(
-                "**slower beyond noise**, confirmed: {side} in {agree} of {n} rounds ({change:+.1}%)"
-            ),
             Outcome::Holds => {
-                format!(
-                    "faster beyond noise, confirmed: {side} in {agree} of {n} rounds ({change:+.1}%)"
-                )
+                format!("{label}, confirmed: {side} in {agree} of {n} rounds ({change:+.1}%)")
             }
             Outcome::Withdrawn => format!(
-                "within noise: flagged {side}, then {side} in {agree} of {n} rounds ({change:+.1}%)"
+                "{}: flagged {side}, then {side} in {agree} of {n} rounds ({change:+.1}%)",
+                Verdict::WithinNoise.label()
             ),
-            Outcome::NotRetimed if self.flagged == Verdict::Slower => {
-                "**slower beyond noise** (not re-timed)".to_owned()
-            }
-            Outcome::NotRetimed => "faster beyond noise (not re-timed)".to_owned(),
+            Outcome::NotRetimed => format!("{label} (not re-timed)"),
         }
     }
 

@@ -171,6 +171,17 @@ pub enum Verdict {
     Faster,
 }
 
+impl Verdict {
+    /// The report's words for this verdict.
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::WithinNoise => "within noise",
+            Verdict::Faster => "faster beyond noise",
+            Verdict::Slower => "**slower beyond noise**",
+        }
+    }
+}
+
 /// Compares one row with its previous value (see the module docs).
 pub fn verdict(previous: &Row, now: &Row) -> Verdict {
     if now.q1_ms > previous.q3_ms {
@@ -254,12 +265,10 @@ fn compare(
         {
             slower.push(name.clone());
         }
-        let cell = match (judged, v, confirmation) {
-            (false, _, _) => "(PyTorch)".to_owned(),
-            (true, Verdict::WithinNoise, _) => "within noise".to_owned(),
-            (true, _, Some(c)) => c.cell(),
-            (true, Verdict::Faster, None) => "faster beyond noise".to_owned(),
-            (true, Verdict::Slower, None) => "**slower beyond noise**".to_owned(),
+        let cell = match (judged, confirmation) {
+            (false, _) => "(PyTorch)".to_owned(),
+            (true, Some(c)) => c.cell(),
+            (true, None) => v.label().to_owned(),
         };
         let _ = writeln!(
             rows,
